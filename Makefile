@@ -1,0 +1,138 @@
+# libimgsync - plain GNU make build. See README.md.
+#   make            library (shared + static), pkg-config file, imgsync CLI
+#   make check      unit + integration tests (installs missing Debian packages first, as root)
+#   make demo       sync a local real registry and print the inventory and task status
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install build/test dependencies from Debian packages (root), or print the line
+
+VERSION_MAJOR := 0
+VERSION_MINOR := 1
+VERSION_PATCH := 0
+VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+# ABI version (SONAME) is separate from the product version.
+ABI_MAJOR     := 1
+ABI_MINOR     := 0
+ABI_PATCH     := 0
+SONAME        := libimgsync.so.$(ABI_MAJOR)
+SHLIB         := libimgsync.so.$(ABI_MAJOR).$(ABI_MINOR).$(ABI_PATCH)
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+DEPS_PC  := libcurl yajl
+OPTFLAGS ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WERROR   ?= -Werror
+CFLAGS   ?=
+SANITIZE ?=
+ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPTFLAGS) $(WARNFLAGS) $(WERROR) \
+             $(SANITIZE) -fPIC -fvisibility=hidden -Iinclude -Isrc \
+             $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null) $(CFLAGS)
+DEP_LIBS  = $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcrypto -lpthread
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/core/*.c src/engine/*.c src/store/*.c src/providers/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/%)
+TEST_HELPER_SRC := $(sort $(wildcard tests/support/*.c))
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=build/%.o)
+
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind bench
+all: lib build/imgsync build/minimal
+
+lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LIB_OBJ:.o=.d) $(TEST_HELPER_OBJ:.o=.d)
+
+build/$(SHLIB): $(LIB_OBJ) src/libimgsync.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libimgsync.map -Wl,--no-undefined \
+	  $(SANITIZE) -o $@ $(LIB_OBJ) $(DEP_LIBS)
+	ln -sf $(SHLIB) build/$(SONAME)
+	ln -sf $(SONAME) build/libimgsync.so
+
+build/libimgsync.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+build/libimgsync.pc: pkgconfig/libimgsync.pc.in Makefile
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+build/imgsync: examples/imgsync.c build/$(SHLIB)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN' $(DEP_LIBS)
+
+build/minimal: examples/minimal.c build/$(SHLIB)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN'
+
+build/tests/%: tests/unit/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+
+build/tests/%: tests/integration/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+
+# Dependencies: Debian package names. `make deps` installs what is missing when run as root.
+DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
+                pkg-config docker-registry python3 apache2-utils
+deps:
+	@sh tests/tools/deps.sh $(DEB_PACKAGES)
+
+deps-check:
+	@sh tests/tools/deps.sh --if-missing $(DEB_PACKAGES)
+
+check: deps-check
+	@$(MAKE) --no-print-directory unit integration
+
+unit: $(UNIT_BIN)
+	@sh tests/tools/run-tests.sh $(UNIT_BIN)
+
+integration: $(INTEG_BIN) build/imgsync
+	@sh tests/tools/run-tests.sh $(INTEG_BIN)
+
+demo: deps-check
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh
+
+asan:
+	$(MAKE) clean
+	$(MAKE) SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" OPTFLAGS="-O1 -g" unit integration
+
+valgrind: $(UNIT_BIN) $(INTEG_BIN)
+	@VALGRIND="valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q" \
+	  sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+
+install: lib build/imgsync
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h
+	install -m 644 include/imgsync/sys/provider.h $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/provider.h
+	install -m 755 build/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
+	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so
+	install -m 644 build/libimgsync.a $(DESTDIR)$(LIBDIR)/libimgsync.a
+	install -m 644 build/libimgsync.pc $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $(DESTDIR)$(BINDIR)/imgsync examples/imgsync.c \
+	  -Lbuild -limgsync -Wl,-rpath,$(LIBDIR) $(DEP_LIBS)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so \
+	      $(DESTDIR)$(LIBDIR)/libimgsync.a $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/provider.h \
+	      $(DESTDIR)$(BINDIR)/imgsync
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(INCLUDEDIR)/imgsync 2>/dev/null
+
+clean:
+	rm -rf build

@@ -1,0 +1,48 @@
+/* Sync requests and the selection rules every provider's output goes through (internal). */
+#ifndef IMGSYNC_CORE_REQUEST_H
+#define IMGSYNC_CORE_REQUEST_H
+
+#include <stddef.h>
+
+#include "imgsync.h"
+
+typedef struct imgsync__filter {
+    int field;
+    int mode;
+    char *pattern;
+} imgsync__filter;
+
+typedef struct imgsync__repo_ref {
+    char *provider;
+    char *repository;
+} imgsync__repo_ref;
+
+struct imgsync_request {
+    int *types;
+    size_t ntypes;
+    char **providers;
+    size_t nproviders;
+    imgsync__repo_ref *repos;
+    size_t nrepos;
+    imgsync__filter *filters;
+    size_t nfilters;
+    unsigned int max_tags;
+};
+
+/* Deep copy (NULL src gives an empty request). */
+int imgsync__request_clone(imgsync_request **out, const imgsync_request *src);
+/* Does the request select a provider with this name and type? */
+int imgsync__request_selects_provider(const imgsync_request *r, const char *name, int type);
+/* Can the request select repository `repo` of `provider` (namespace, repository filters and the
+ * explicit repository list)? */
+int imgsync__request_selects_repository(const imgsync_request *r, const char *provider,
+                                        const char *ns, const char *repo);
+int imgsync__request_selects_namespace(const imgsync_request *r, const char *ns);
+int imgsync__request_selects_tag(const imgsync_request *r, const char *tag);
+/* Number of explicit repositories for a provider, and the i-th of them. */
+size_t imgsync__request_repo_count(const imgsync_request *r, const char *provider);
+const char *imgsync__request_repo_at(const imgsync_request *r, const char *provider, size_t i);
+/* First path segment of a repository (malloc'd; "" for none); NULL on ENOMEM. */
+char *imgsync__namespace_of(const char *repository);
+
+#endif

@@ -1,0 +1,743 @@
+/* The HTTP engine: a curl multi handle driving provider jobs with global and per-host limits,
+ * retries with backoff, Basic credentials and Bearer-token challenges. Vendor-neutral. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/task.h"
+#include "engine/challenge.h"
+#include "util/json.h"
+#include "util/map.h"
+#include "util/timeutil.h"
+#include "util/url.h"
+
+#define MAX_HEADERS 256      /* per response; more is hostile */
+#define MAX_HEADER_BYTES 65536
+#define SCAN_LIMIT 512       /* queue entries examined per scheduling pass */
+#define EASY_POOL_MAX 64
+#define TOKEN_MARGIN_MS 10000
+
+typedef struct token {
+    char *value;
+    int64_t expires_mono;
+} token;
+
+typedef struct host_count {
+    long inflight;
+} host_count;
+
+struct imgsync__engine {
+    CURLM *multi;
+    imgsync__engine_opts o;
+    imgsync_job *queue;       /* FIFO of jobs to start (some delayed) */
+    imgsync_job *queue_tail;
+    imgsync_job *active;      /* in flight */
+    size_t nqueue, nactive, nwaiting;
+    imgsync__map hosts;       /* host key -> host_count */
+    imgsync__map tokens;      /* run|realm|service|scope -> token */
+    imgsync__map token_jobs;  /* same key -> internal job in flight */
+    CURL *pool[EASY_POOL_MAX];
+    size_t npool;
+    uint64_t rng;
+};
+
+void imgsync__engine_default_opts(imgsync__engine_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->max_connections = 16;
+    o->max_host_connections = 8;
+    o->request_timeout_ms = 30000;
+    o->connect_timeout_ms = 10000;
+    o->retry.max_retries = 4;
+    o->retry.base_ms = 500;
+    o->retry.max_ms = 30000;
+    o->max_response_bytes = 64u << 20;
+    snprintf(o->user_agent, sizeof(o->user_agent), "libimgsync/%s", IMGSYNC_VERSION_STRING);
+}
+
+int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o)
+{
+    imgsync__engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return IMGSYNC_ENOMEM;
+    e->multi = curl_multi_init();
+    if (!e->multi) {
+        free(e);
+        return IMGSYNC_ENOMEM;
+    }
+    imgsync__engine_set_opts(e, o);
+    imgsync__map_init(&e->hosts);
+    imgsync__map_init(&e->tokens);
+    imgsync__map_init(&e->token_jobs);
+    e->rng = (uint64_t)imgsync__mono_ms() * 6364136223846793005ULL + (uint64_t)(uintptr_t)e;
+    *out = e;
+    return 0;
+}
+
+void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o)
+{
+    e->o = *o;
+    /* connections stay open for reuse; curl's own cap follows ours */
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o->max_connections);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o->max_host_connections);
+}
+
+static void token_free(token *t)
+{
+    if (!t)
+        return;
+    memset(t->value, 0, strlen(t->value));
+    free(t->value);
+    free(t);
+}
+
+static void free_job_list(imgsync_job *j)
+{
+    while (j) {
+        imgsync_job *next = j->next;
+        free_job_list(j->waiters);
+        j->waiters = NULL;
+        imgsync__job_free(j);
+        j = next;
+    }
+}
+
+void imgsync__engine_free(imgsync__engine *e)
+{
+    if (!e)
+        return;
+    for (imgsync_job *j = e->active; j; j = j->next) {
+        curl_multi_remove_handle(e->multi, j->easy);
+        curl_easy_cleanup(j->easy);
+        j->easy = NULL;
+    }
+    free_job_list(e->active);
+    free_job_list(e->queue);
+    for (size_t i = 0; i < e->npool; i++)
+        curl_easy_cleanup(e->pool[i]);
+    size_t pos = 0;
+    imgsync__map_entry *me;
+    while ((me = imgsync__map_next(&e->hosts, &pos)))
+        free(me->value);
+    pos = 0;
+    while ((me = imgsync__map_next(&e->tokens, &pos)))
+        token_free(me->value);
+    imgsync__map_clear(&e->hosts);
+    imgsync__map_clear(&e->tokens);
+    imgsync__map_clear(&e->token_jobs);
+    curl_multi_cleanup(e->multi);
+    free(e);
+}
+
+size_t imgsync__engine_jobs(const imgsync__engine *e) { return e->nqueue + e->nactive + e->nwaiting; }
+
+/* ---- queue -------------------------------------------------------------------------------- */
+
+static void queue_push(imgsync__engine *e, imgsync_job *j, int front)
+{
+    j->next = NULL;
+    if (!e->queue) {
+        e->queue = e->queue_tail = j;
+    } else if (front) {
+        j->next = e->queue;
+        e->queue = j;
+    } else {
+        e->queue_tail->next = j;
+        e->queue_tail = j;
+    }
+    e->nqueue++;
+}
+
+static char *host_key_of(const char *url)
+{
+    imgsync__url u;
+    if (imgsync__url_parse(&u, url))
+        return NULL;
+    char *k = imgsync__asprintf("%s://%s:%d", u.scheme, u.host, imgsync__url_effective_port(&u));
+    imgsync__url_clear(&u);
+    return k;
+}
+
+int imgsync__engine_submit(imgsync__engine *e, imgsync_job *job)
+{
+    if (!job->host_key && !(job->host_key = host_key_of(job->url))) {
+        imgsync__job_free(job);
+        return IMGSYNC_EINVAL;
+    }
+    queue_push(e, job, job->internal);
+    return 0;
+}
+
+static host_count *host_get(imgsync__engine *e, const char *key)
+{
+    host_count *h = imgsync__map_get(&e->hosts, key);
+    if (!h && (h = calloc(1, sizeof(*h))) && imgsync__map_put(&e->hosts, key, h, NULL)) {
+        free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+/* ---- transfers ---------------------------------------------------------------------------- */
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    imgsync_job *job = ud;
+    imgsync_response *r = &job->resp;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* a new response (redirect, 100-continue): forget the previous headers */
+        for (size_t i = 0; i < r->nheaders; i++) {
+            free(r->headers[i].name);
+            free(r->headers[i].value);
+        }
+        r->nheaders = 0;
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon || r->nheaders >= MAX_HEADERS || len > MAX_HEADER_BYTES)
+        return len;
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    imgsync__header *arr = realloc(r->headers, (r->nheaders + 1) * sizeof(*arr));
+    if (!arr)
+        return 0;
+    r->headers = arr;
+    char *name = imgsync__strndup(p, (size_t)(colon - p));
+    char *value = imgsync__strndup(v, (size_t)(end - v));
+    if (!name || !value) {
+        free(name);
+        free(value);
+        return 0;
+    }
+    r->headers[r->nheaders].name = name;
+    r->headers[r->nheaders].value = value;
+    r->nheaders++;
+    return len;
+}
+
+typedef struct write_ctx {
+    imgsync_job *job;
+    size_t cap;
+    int too_big;
+} write_ctx;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    imgsync_job *job = ud;
+    size_t len = size * n;
+    size_t cap = job->run->ctx->eopts.max_response_bytes;
+    if (job->resp.body.len + len > cap) {
+        job->resp.error = IMGSYNC_ETOOBIG;
+        return 0;
+    }
+    return imgsync__buf_append(&job->resp.body, p, len) ? 0 : len;
+}
+
+static int start_transfer(imgsync__engine *e, imgsync_job *job)
+{
+    imgsync_run *run = job->run;
+    CURL *h = e->npool ? e->pool[--e->npool] : curl_easy_init();
+    if (!h)
+        return IMGSYNC_ENOMEM;
+    curl_easy_reset(h);
+    imgsync__response_reset(&job->resp);
+    curl_slist_free_all(job->sent_headers);
+    job->sent_headers = NULL;
+
+    /* headers: the provider's, a Bearer token if we hold one, then the prepare hook's */
+    struct curl_slist *hdrs = NULL;
+    int oom = 0;
+    for (struct curl_slist *l = job->headers; l && !oom; l = l->next) {
+        struct curl_slist *n = curl_slist_append(hdrs, l->data);
+        oom = !n;
+        if (n)
+            hdrs = n;
+    }
+    if (!oom && job->bearer) {
+        char *line = imgsync__asprintf("Authorization: Bearer %s", job->bearer);
+        struct curl_slist *n = line ? curl_slist_append(hdrs, line) : NULL;
+        if (line) {
+            memset(line, 0, strlen(line));
+            free(line);
+        }
+        oom = !n;
+        if (n)
+            hdrs = n;
+    }
+    if (!oom && !job->internal) {
+        struct curl_slist *orig = job->headers;
+        job->headers = hdrs;
+        int rc = imgsync__run_prepare(run, job);
+        hdrs = job->headers;
+        job->headers = orig;
+        if (rc) {
+            curl_slist_free_all(hdrs);
+            curl_easy_cleanup(h);
+            return rc;
+        }
+    }
+    if (oom) {
+        curl_slist_free_all(hdrs);
+        curl_easy_cleanup(h);
+        return IMGSYNC_ENOMEM;
+    }
+    job->sent_headers = hdrs;
+
+    const imgsync__engine_opts *o = &e->o;
+    curl_easy_setopt(h, CURLOPT_URL, job->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, job);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, job);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, job);
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    if (strcmp(job->method, "HEAD") == 0)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    const char *ca = imgsync__run_ca_file(run);
+    if (ca)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+    if (imgsync__run_insecure(run)) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    const char *user = imgsync__run_username(run);
+    if (user && !job->anonymous && !job->bearer) {
+        /* curl sends these only to the original host, never across redirects */
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, user);
+        const char *pw = imgsync__run_password(run);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, pw ? pw : "");
+    }
+    if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+        curl_easy_cleanup(h);
+        return IMGSYNC_ENOMEM;
+    }
+    job->easy = h;
+    host_count *hc = host_get(e, job->host_key);
+    if (hc)
+        hc->inflight++;
+    job->next = e->active;
+    e->active = job;
+    e->nactive++;
+    imgsync__run_count(run, IMGSYNC_COUNT_REQUESTS);
+    return 0;
+}
+
+/* Deliver a job that cannot even start, as a transport failure. */
+static void deliver(imgsync__engine *e, imgsync_job *job);
+
+static void start_ready(imgsync__engine *e)
+{
+    int64_t now = imgsync__mono_ms();
+    imgsync_job *prev = NULL, *j = e->queue;
+    size_t scanned = 0;
+    while (j && e->nactive < (size_t)e->o.max_connections && scanned++ < SCAN_LIMIT) {
+        imgsync_job *next = j->next;
+        host_count *hc = host_get(e, j->host_key);
+        if (j->not_before > now || (hc && hc->inflight >= e->o.max_host_connections)) {
+            prev = j;
+            j = next;
+            continue;
+        }
+        /* unlink */
+        if (prev)
+            prev->next = next;
+        else
+            e->queue = next;
+        if (e->queue_tail == j)
+            e->queue_tail = prev;
+        e->nqueue--;
+        j->next = NULL;
+        int rc = start_transfer(e, j);
+        if (rc) {
+            j->resp.error = rc;
+            deliver(e, j);
+            /* the callback may have changed the queue: restart the scan */
+            prev = NULL;
+            j = e->queue;
+            continue;
+        }
+        j = next;
+    }
+}
+
+static void release_transfer(imgsync__engine *e, imgsync_job *job)
+{
+    imgsync_job **pp = &e->active;
+    while (*pp && *pp != job)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = job->next;
+        e->nactive--;
+    }
+    job->next = NULL;
+    host_count *hc = imgsync__map_get(&e->hosts, job->host_key);
+    if (hc && hc->inflight > 0)
+        hc->inflight--;
+    if (job->easy) {
+        curl_multi_remove_handle(e->multi, job->easy);
+        if (e->npool < EASY_POOL_MAX)
+            e->pool[e->npool++] = job->easy;
+        else
+            curl_easy_cleanup(job->easy);
+        job->easy = NULL;
+    }
+}
+
+static int map_curl_error(CURLcode c, int *retryable)
+{
+    *retryable = 0;
+    switch (c) {
+    case CURLE_OPERATION_TIMEDOUT:
+        *retryable = 1;
+        return IMGSYNC_ETIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        *retryable = 1;
+        return IMGSYNC_ENETWORK;
+    case CURLE_OUT_OF_MEMORY:
+        return IMGSYNC_ENOMEM;
+    default:
+        return IMGSYNC_ENETWORK; /* TLS verification and the like: retrying will not help */
+    }
+}
+
+/* ---- tokens ------------------------------------------------------------------------------- */
+
+static char *token_key(const imgsync_job *job, const imgsync__challenge *c)
+{
+    return imgsync__asprintf("%p|%s|%s|%s", (void *)job->run, c->realm, c->service ? c->service : "",
+                             c->scope ? c->scope : "");
+}
+
+static void requeue_waiters(imgsync__engine *e, imgsync_job *tj, const char *value)
+{
+    imgsync_job *w = tj->waiters;
+    tj->waiters = NULL;
+    while (w) {
+        imgsync_job *next = w->next;
+        e->nwaiting--;
+        free(w->bearer);
+        w->bearer = value ? imgsync__strdup(value) : NULL;
+        queue_push(e, w, 1);
+        w = next;
+    }
+}
+
+static void token_job_done(imgsync__engine *e, imgsync_job *tj)
+{
+    imgsync__map_remove(&e->token_jobs, tj->token_key);
+    char *value = NULL;
+    int64_t expires_in = 60;
+    if (!tj->resp.error && tj->resp.status == 200) {
+        char err[64];
+        yajl_val root = imgsync__json_parse(imgsync__buf_str(&tj->resp.body), tj->resp.body.len, err, sizeof(err));
+        const char *t = imgsync__json_string(root, "token");
+        if (!t || !*t)
+            t = imgsync__json_string(root, "access_token");
+        if (t && *t)
+            value = imgsync__strdup(t);
+        if (imgsync__json_int(root, "expires_in", &expires_in) || expires_in < 1)
+            expires_in = 60;
+        if (root)
+            yajl_tree_free(root);
+    }
+    if (value) {
+        token *tok = calloc(1, sizeof(*tok));
+        if (tok) {
+            tok->value = imgsync__strdup(value);
+            tok->expires_mono = imgsync__mono_ms() + expires_in * 1000 - TOKEN_MARGIN_MS;
+            void *old = NULL;
+            if (!tok->value || imgsync__map_put(&e->tokens, tj->token_key, tok, &old)) {
+                free(tok->value);
+                free(tok);
+            } else {
+                token_free(old);
+            }
+        }
+    }
+    /* without a token the waiters are sent again as they were and their 401 is delivered */
+    requeue_waiters(e, tj, value);
+    if (value) {
+        memset(value, 0, strlen(value));
+        free(value);
+    }
+    imgsync__job_free(tj);
+}
+
+/* Handle a Bearer challenge. 1 when the job was taken over (requeued or waiting), 0 to deliver. */
+static int answer_challenge(imgsync__engine *e, imgsync_job *job)
+{
+    if (job->resp.status != 401 || job->auth_tried || job->anonymous || job->internal)
+        return 0;
+    const char *www = imgsync_response_header(&job->resp, "WWW-Authenticate");
+    imgsync__challenge c;
+    if (!www || imgsync__challenge_parse(www, &c))
+        return 0;
+    int taken = 0;
+    char *key = NULL;
+    if (strcmp(c.scheme, "bearer") != 0 || !c.realm || !(key = token_key(job, &c)))
+        goto out;
+    job->auth_tried = 1;
+    token *tok = imgsync__map_get(&e->tokens, key);
+    if (tok && tok->expires_mono > imgsync__mono_ms() && (!job->bearer || strcmp(job->bearer, tok->value))) {
+        free(job->bearer);
+        job->bearer = imgsync__strdup(tok->value);
+        queue_push(e, job, 1);
+        taken = 1;
+        goto out;
+    }
+    imgsync_job *tj = imgsync__map_get(&e->token_jobs, key);
+    if (!tj) {
+        imgsync__buf url;
+        imgsync__buf_init(&url);
+        imgsync__buf_appends(&url, c.realm);
+        char sep = strchr(c.realm, '?') ? '&' : '?';
+        if (c.service) {
+            char *s = imgsync__url_escape(c.service, NULL);
+            imgsync__buf_printf(&url, "%cservice=%s", sep, s ? s : "");
+            free(s);
+            sep = '&';
+        }
+        if (c.scope) {
+            char *s = imgsync__url_escape(c.scope, NULL);
+            imgsync__buf_printf(&url, "%cscope=%s", sep, s ? s : "");
+            free(s);
+        }
+        char *u = imgsync__buf_steal(&url);
+        if (!u || imgsync__run_url_allowed(job->run, u)) {
+            free(u); /* a realm on plain http elsewhere would expose the credentials */
+            goto out;
+        }
+        tj = imgsync_job_new(job->run, "GET", u);
+        free(u);
+        if (!tj)
+            goto out;
+        tj->internal = 1;
+        tj->token_key = imgsync__strdup(key);
+        tj->host_key = host_key_of(tj->url);
+        if (!tj->token_key || !tj->host_key || imgsync__map_put(&e->token_jobs, key, tj, NULL)) {
+            imgsync__job_free(tj);
+            goto out;
+        }
+        queue_push(e, tj, 1);
+    }
+    job->next = tj->waiters;
+    tj->waiters = job;
+    e->nwaiting++;
+    taken = 1;
+out:
+    free(key);
+    imgsync__challenge_clear(&c);
+    return taken;
+}
+
+/* ---- completion --------------------------------------------------------------------------- */
+
+static void deliver(imgsync__engine *e, imgsync_job *job)
+{
+    (void)e;
+    if (job->internal) {
+        token_job_done(e, job);
+        return;
+    }
+    imgsync__run_job_finished(job->run, job);
+}
+
+static uint64_t next_rand(imgsync__engine *e)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return e->rng;
+}
+
+static void complete(imgsync__engine *e, imgsync_job *job, CURLcode cc)
+{
+    int retryable = 0;
+    char *eff = NULL;
+    curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &eff);
+    job->resp.url = imgsync__strdup(eff ? eff : job->url);
+    if (cc == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+        job->resp.status = (int)status;
+        job->resp.error = 0;
+    } else if (job->resp.error != IMGSYNC_ETOOBIG) {
+        job->resp.error = map_curl_error(cc, &retryable);
+        job->resp.status = 0;
+    }
+    release_transfer(e, job);
+
+    if (answer_challenge(e, job))
+        return;
+    int status = job->resp.status;
+    int transport = retryable ? job->resp.error : 0;
+    if (imgsync__retry_should(status, transport) && job->attempt < e->o.retry.max_retries) {
+        int64_t delay = imgsync__retry_delay_ms(&e->o.retry, job->attempt + 1,
+                                                imgsync_response_header(&job->resp, "Retry-After"),
+                                                imgsync__now_ms(), (double)(next_rand(e) >> 11) / 9007199254740992.0);
+        if (delay >= 0) {
+            job->attempt++;
+            job->not_before = imgsync__mono_ms() + delay;
+            if (!job->internal)
+                imgsync__run_count(job->run, IMGSYNC_COUNT_RETRIES);
+            queue_push(e, job, 0);
+            return;
+        }
+    }
+    deliver(e, job);
+}
+
+static int64_t next_due_ms(const imgsync__engine *e, int64_t now)
+{
+    int64_t best = -1;
+    size_t scanned = 0;
+    for (const imgsync_job *j = e->queue; j && scanned++ < SCAN_LIMIT; j = j->next) {
+        int64_t d = j->not_before > now ? j->not_before - now : 0;
+        if (best < 0 || d < best)
+            best = d;
+    }
+    return best;
+}
+
+int imgsync__engine_perform(imgsync__engine *e, int timeout_ms)
+{
+    int64_t deadline = imgsync__mono_ms() + timeout_ms;
+    for (;;) {
+        start_ready(e);
+        int running = 0;
+        curl_multi_perform(e->multi, &running);
+        int done = 0, left = 0;
+        CURLMsg *m;
+        while ((m = curl_multi_info_read(e->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            imgsync_job *job = NULL;
+            CURLcode cc = m->data.result;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&job);
+            if (!job)
+                continue;
+            complete(e, job, cc);
+            done++;
+        }
+        int64_t now = imgsync__mono_ms();
+        if (done || now >= deadline || (!e->nactive && !e->nqueue))
+            return 0;
+        int64_t wait = deadline - now;
+        int64_t due = next_due_ms(e, now);
+        if (due >= 0 && due < wait && (e->nactive < (size_t)e->o.max_connections))
+            wait = due;
+        if (!e->nactive) {
+            /* nothing in flight: only delayed jobs; sleep until one is due */
+            if (wait > 0)
+                curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
+            continue;
+        }
+        curl_multi_poll(e->multi, NULL, 0, (int)(wait > 0 ? wait : 0), NULL);
+    }
+}
+
+imgsync_job *imgsync__engine_take(imgsync__engine *e)
+{
+    imgsync_job *j = e->queue;
+    if (!j)
+        return NULL;
+    e->queue = j->next;
+    if (!e->queue)
+        e->queue_tail = NULL;
+    e->nqueue--;
+    j->next = NULL;
+    return j;
+}
+
+/* ---- dropping a run's jobs ---------------------------------------------------------------- */
+
+static imgsync_job *drop_from_list(imgsync__engine *e, imgsync_job *list, imgsync_run *run, size_t *count)
+{
+    imgsync_job *keep = NULL, **tail = &keep;
+    while (list) {
+        imgsync_job *next = list->next;
+        if (list->run == run) {
+            if (list->waiters) {
+                size_t w = 0;
+                for (imgsync_job *x = list->waiters; x; x = x->next)
+                    w++;
+                e->nwaiting -= w;
+                free_job_list(list->waiters);
+                list->waiters = NULL;
+            }
+            if (list->token_key)
+                imgsync__map_remove(&e->token_jobs, list->token_key);
+            list->next = NULL;
+            imgsync__job_free(list);
+            (*count)--;
+        } else {
+            *tail = list;
+            tail = &list->next;
+        }
+        list = next;
+    }
+    *tail = NULL;
+    return keep;
+}
+
+void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run)
+{
+    for (imgsync_job *j = e->active, *next; j; j = next) {
+        next = j->next;
+        if (j->run != run)
+            continue;
+        release_transfer(e, j);
+        e->nactive++; /* drop_from_list below never sees it; keep the count right */
+        e->nactive--;
+        if (j->waiters) {
+            size_t w = 0;
+            for (imgsync_job *x = j->waiters; x; x = x->next)
+                w++;
+            e->nwaiting -= w;
+            free_job_list(j->waiters);
+            j->waiters = NULL;
+        }
+        if (j->token_key)
+            imgsync__map_remove(&e->token_jobs, j->token_key);
+        imgsync__job_free(j);
+    }
+    e->queue = drop_from_list(e, e->queue, run, &e->nqueue);
+    e->queue_tail = e->queue;
+    while (e->queue_tail && e->queue_tail->next)
+        e->queue_tail = e->queue_tail->next;
+    /* tokens obtained for this run are not kept beyond it */
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "%p|", (void *)run);
+    size_t pos = 0, plen = strlen(prefix);
+    imgsync__map_entry *me;
+    while ((me = imgsync__map_next(&e->tokens, &pos))) {
+        if (strncmp(me->key, prefix, plen) == 0) {
+            token *t = imgsync__map_remove(&e->tokens, me->key);
+            token_free(t);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/* Retry policy: pure functions, no clock or randomness of their own (callers pass both in). */
+#include "retry.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "imgsync.h"
+#include "util/timeutil.h"
+
+int imgsync__retry_should(int status, int transport_error)
+{
+    switch (transport_error) {
+    case IMGSYNC_ENETWORK:
+    case IMGSYNC_ETIMEOUT:
+        return 1;
+    case 0:
+    case IMGSYNC_EHTTP:
+        /* A response arrived (possibly reported as "unexpected status"): the status decides. */
+        break;
+    default:
+        /* ECANCELED, ETOOBIG, EAUTH, EPROTOCOL, ENOMEM, ...: retrying cannot help. */
+        return 0;
+    }
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/*
+ * Interpret a Retry-After value. Returns 1 with *ms set when it is usable, 0 when it is absent or
+ * malformed (the caller then falls back to backoff). Surrounding whitespace is ignored.
+ * - delta-seconds (1*DIGIT): saturating, so any number of digits is safe; "0" means 0 ms.
+ *   A sign or a fraction ("-5", "+5", "1.5") is not delta-seconds and counts as malformed.
+ * - HTTP-date: the time left until then; a date at or before now_ms gives 0 ms, i.e. retry
+ *   at once (the server said the resource is available again already), not the backoff.
+ */
+static int retry_after_ms(const char *v, int64_t now_ms, int64_t *ms)
+{
+    if (!v)
+        return 0;
+    while (is_ows(*v))
+        v++;
+    size_t n = strlen(v);
+    while (n && is_ows(v[n - 1]))
+        n--;
+    if (!n)
+        return 0;
+
+    size_t digits = 0;
+    while (digits < n && v[digits] >= '0' && v[digits] <= '9')
+        digits++;
+    if (digits == n) {
+        int64_t secs = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = v[i] - '0';
+            if (secs > (INT64_MAX - d) / 10) {
+                secs = INT64_MAX;
+                break;
+            }
+            secs = secs * 10 + d;
+        }
+        *ms = secs > INT64_MAX / 1000 ? INT64_MAX : secs * 1000;
+        return 1;
+    }
+
+    /* Copy to NUL-terminate the trimmed value; every valid HTTP-date is well under 64 bytes. */
+    char buf[64];
+    if (n >= sizeof(buf))
+        return 0;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    int64_t when;
+    if (imgsync__parse_http_date(buf, &when))
+        return 0;
+    if (when <= now_ms)
+        *ms = 0;
+    else if (now_ms < when - INT64_MAX) /* when >= 0, so this bound itself cannot overflow */
+        *ms = INT64_MAX;
+    else
+        *ms = when - now_ms;
+    return 1;
+}
+
+int64_t imgsync__retry_delay_ms(const imgsync__retry_policy *p, int attempt, const char *retry_after,
+                                int64_t now_ms, double rnd)
+{
+    /* attempt < 1 is not a retry at all; a negative max_retries allows none. */
+    if (!p || attempt < 1 || attempt > p->max_retries)
+        return -1;
+    /* A negative cap or base is treated as 0 (no waiting) rather than trusted. */
+    int64_t cap = p->max_ms > 0 ? p->max_ms : 0;
+
+    int64_t ra;
+    if (retry_after_ms(retry_after, now_ms, &ra))
+        return ra < cap ? ra : cap;
+
+    int64_t d = p->base_ms > 0 ? p->base_ms : 0;
+    if (d > cap)
+        d = cap;
+    /* Double once per earlier retry, stopping at the cap (or at 0) so that even
+     * attempt == INT_MAX costs at most ~63 iterations and never overflows. */
+    for (int i = 1; i < attempt && d > 0 && d < cap; i++)
+        d = d > cap / 2 ? cap : d * 2;
+
+    /* Equal jitter: half fixed, half scaled by rnd. Out-of-range rnd (or NaN) is clamped to
+     * [0, 1] so the result always stays within [d/2, d]. */
+    if (!(rnd >= 0.0))
+        rnd = 0.0;
+    if (rnd > 1.0)
+        rnd = 1.0;
+    int64_t half = d / 2;
+    int64_t jitter = (int64_t)(rnd * ((double)d / 2.0)); /* <= d/2 <= 2^62: the cast is safe */
+    if (jitter > d - half) /* double rounding for d near 2^63 */
+        jitter = d - half;
+    return half + jitter;
+}

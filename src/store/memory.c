@@ -1,0 +1,181 @@
+/* In-memory inventory store: provider+repository -> rows of that repository. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "util/buf.h"
+
+/* Rows of one repository of one provider. */
+typedef struct repo_rows {
+    char *provider;
+    char *repository;
+    struct imgsync_image **rows;
+    size_t n;
+} repo_rows;
+
+struct imgsync__store {
+    imgsync__map repos; /* "provider\x1frepository" -> repo_rows */
+    size_t count;
+};
+
+static char *repo_key(const char *provider, const char *repository)
+{
+    return imgsync__asprintf("%s\x1f%s", provider, repository);
+}
+
+static void repo_rows_free(repo_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        imgsync__image_unref(r->rows[i]);
+    free(r->rows);
+    free(r->provider);
+    free(r->repository);
+    free(r);
+}
+
+int imgsync__store_open(imgsync__store **out, const char *uri)
+{
+    if (uri && strcmp(uri, "memory:") != 0)
+        return IMGSYNC_EUNSUPPORTED;
+    imgsync__store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return IMGSYNC_ENOMEM;
+    imgsync__map_init(&s->repos);
+    *out = s;
+    return 0;
+}
+
+void imgsync__store_close(imgsync__store *s)
+{
+    if (!s)
+        return;
+    size_t pos = 0;
+    imgsync__map_entry *e;
+    while ((e = imgsync__map_next(&s->repos, &pos)))
+        repo_rows_free(e->value);
+    imgsync__map_clear(&s->repos);
+    free(s);
+}
+
+static struct imgsync_image *find_tag(struct imgsync_image **rows, size_t n, const char *tag)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i]->tag, tag) == 0)
+            return rows[i];
+    return NULL;
+}
+
+int imgsync__store_replace(imgsync__store *s, const char *provider, const char *repository,
+                           struct imgsync_image **rows, size_t n, const imgsync_request *sel,
+                           imgsync__store_counts *c)
+{
+    char *key = repo_key(provider, repository);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    repo_rows *old = imgsync__map_get(&s->repos, key);
+    size_t old_n = old ? old->n : 0;
+    /* New content: the unselected old rows plus the new rows. */
+    struct imgsync_image **merged = malloc((old_n + n + 1) * sizeof(*merged));
+    repo_rows *fresh = calloc(1, sizeof(*fresh));
+    if (!merged || !fresh || !(fresh->provider = imgsync__strdup(provider)) ||
+        !(fresh->repository = imgsync__strdup(repository))) {
+        free(merged);
+        if (fresh)
+            repo_rows_free(fresh);
+        free(key);
+        return IMGSYNC_ENOMEM;
+    }
+    size_t m = 0;
+    imgsync__store_counts delta = {0, 0, 0};
+    for (size_t i = 0; i < old_n; i++) {
+        struct imgsync_image *im = old->rows[i];
+        if (!imgsync__request_selects_tag(sel, im->tag))
+            merged[m++] = imgsync__image_ref(im);
+        else if (!find_tag(rows, n, im->tag))
+            delta.removed++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct imgsync_image *prev = old ? find_tag(old->rows, old->n, rows[i]->tag) : NULL;
+        if (!prev)
+            delta.added++;
+        else if (imgsync__image_differs(prev, rows[i]))
+            delta.updated++;
+        merged[m++] = imgsync__image_ref(rows[i]);
+    }
+    fresh->rows = merged;
+    fresh->n = m;
+    int rc = 0;
+    if (m == 0) {
+        repo_rows_free(fresh);
+        repo_rows *gone = imgsync__map_remove(&s->repos, key);
+        if (gone)
+            repo_rows_free(gone);
+    } else if ((rc = imgsync__map_put(&s->repos, key, fresh, NULL)) != 0) {
+        repo_rows_free(fresh);
+        free(key);
+        return rc;
+    } else if (old) {
+        repo_rows_free(old);
+    }
+    s->count = s->count - old_n + m;
+    c->added += delta.added;
+    c->updated += delta.updated;
+    c->removed += delta.removed;
+    free(key);
+    return 0;
+}
+
+int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
+                         const imgsync_request *sel, imgsync__store_counts *c)
+{
+    size_t pos = 0;
+    imgsync__map_entry *e;
+    int rc = 0;
+    while (!rc && (e = imgsync__map_next(&s->repos, &pos))) {
+        repo_rows *r = e->value;
+        if (strcmp(r->provider, provider) != 0 || imgsync__map_get(seen, r->repository))
+            continue;
+        char *ns = imgsync__namespace_of(r->repository);
+        if (!ns)
+            return IMGSYNC_ENOMEM;
+        int selected = imgsync__request_selects_repository(sel, provider, ns, r->repository);
+        free(ns);
+        if (selected)
+            rc = imgsync__store_replace(s, provider, r->repository, NULL, 0, sel, c);
+    }
+    return rc;
+}
+
+void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
+{
+    size_t pos = 0;
+    imgsync__map_entry *e;
+    while ((e = imgsync__map_next(&s->repos, &pos))) {
+        repo_rows *r = e->value;
+        if (strcmp(r->provider, provider) != 0)
+            continue;
+        s->count -= r->n;
+        imgsync__map_remove(&s->repos, e->key);
+        repo_rows_free(r);
+    }
+}
+
+int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n)
+{
+    struct imgsync_image **all = malloc((s->count + 1) * sizeof(*all));
+    if (!all)
+        return IMGSYNC_ENOMEM;
+    size_t m = 0, pos = 0;
+    imgsync__map_entry *e;
+    while ((e = imgsync__map_next(&s->repos, &pos))) {
+        repo_rows *r = e->value;
+        for (size_t i = 0; i < r->n && m < s->count; i++)
+            all[m++] = imgsync__image_ref(r->rows[i]);
+    }
+    qsort(all, m, sizeof(*all), imgsync__image_cmp);
+    *out = all;
+    *n = m;
+    return 0;
+}
+
+size_t imgsync__store_count(const imgsync__store *s) { return s->count; }

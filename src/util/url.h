@@ -1,0 +1,35 @@
+/* URL parsing, resolution and escaping (internal). */
+#ifndef IMGSYNC_UTIL_URL_H
+#define IMGSYNC_UTIL_URL_H
+
+/* Parts of an absolute http(s) URL. All strings malloc'd; `port` is -1 when not given. */
+typedef struct imgsync__url {
+    char *scheme; /* lower-cased "http" or "https" */
+    char *host;   /* lower-cased; IPv6 without brackets */
+    int port;
+    char *path;   /* as written, "/" when empty */
+    char *query;  /* without '?', NULL when absent */
+} imgsync__url;
+
+/* Parse an absolute http/https URL (userinfo is rejected: credentials never go in URLs; a
+ * fragment is dropped). 0, IMGSYNC_EINVAL, IMGSYNC_ENOMEM. On error *u is left cleared. */
+int imgsync__url_parse(imgsync__url *u, const char *s);
+void imgsync__url_clear(imgsync__url *u);
+/* Port in effect: the explicit one, else 80/443. */
+int imgsync__url_effective_port(const imgsync__url *u);
+/* Resolve a URI reference (absolute, "//host/x", "/abs", "rel", "?q") against an absolute base
+ * per RFC 3986 section 5.2 (with dot-segment removal). malloc'd result, NULL on error. */
+char *imgsync__url_resolve(const char *base, const char *ref);
+/* 1 when both absolute URLs have the same scheme, host and effective port; 0 otherwise
+ * (also when either does not parse). */
+int imgsync__url_same_origin(const char *a, const char *b);
+/* "host" or "host:port" when a port is written in the URL ("[::1]:5000" for IPv6); malloc'd;
+ * NULL when the URL does not parse. */
+char *imgsync__url_hostport(const char *url);
+/* 1 for "localhost", "*.localhost", 127.0.0.0/8 and ::1; 0 otherwise. */
+int imgsync__url_is_loopback_host(const char *host);
+/* Percent-encode every byte except ALPHA / DIGIT / "-._~" and the bytes in `keep` (may be NULL),
+ * with upper-case hex. malloc'd, NULL on ENOMEM. */
+char *imgsync__url_escape(const char *s, const char *keep);
+
+#endif
