@@ -279,6 +279,7 @@ static void run_maybe_end(imgsync_run *run)
     }
     run->ended = 1;
     run->provider->runs--;
+    imgsync__engine_drop_run(run->ctx->engine, run); /* no jobs remain: this forgets its tokens */
     if (run->failed) {
         set_row(run, IMGSYNC_REGISTRY_FAILED, NULL);
     } else if (run->scopes_failed) {

@@ -139,18 +139,23 @@ int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *t
     for (size_t i = 0; req && i < req->nproviders; i++)
         if (!imgsync__ctx_provider(ctx, req->providers[i]))
             return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
-    imgsync__task **arr = realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
-    if (!arr)
-        return IMGSYNC_ENOMEM;
-    ctx->tasks = arr;
     imgsync__task *t;
     int rc = imgsync__task_new(&t, ctx, req, IMGSYNC_RUN_SYNC, NULL);
     if (rc)
         return imgsync__ctx_fail(ctx, rc, "cannot create the task: %s", imgsync_strerror(rc));
+    /* the task list is read by imgsync_task_get from other threads: grow it under the lock */
     pthread_mutex_lock(&ctx->status_lock);
-    t->id = ctx->next_task_id++;
-    ctx->tasks[ctx->ntasks++] = t;
+    imgsync__task **arr = realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
+    if (arr) {
+        ctx->tasks = arr;
+        t->id = ctx->next_task_id++;
+        ctx->tasks[ctx->ntasks++] = t;
+    }
     pthread_mutex_unlock(&ctx->status_lock);
+    if (!arr) {
+        imgsync__task_free(t);
+        return IMGSYNC_ENOMEM;
+    }
     *task_id = t->id;
     imgsync__ctx_ok(ctx);
     return 0;

@@ -38,6 +38,7 @@ struct imgsync__engine {
     imgsync__map hosts;       /* host key -> host_count */
     imgsync__map tokens;      /* run|realm|service|scope -> token */
     imgsync__map token_jobs;  /* same key -> internal job in flight */
+    imgsync__map realms;      /* run|host key -> "realm|service" of its last Bearer challenge */
     CURL *pool[EASY_POOL_MAX];
     size_t npool;
     uint64_t rng;
@@ -71,6 +72,7 @@ int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o)
     imgsync__map_init(&e->hosts);
     imgsync__map_init(&e->tokens);
     imgsync__map_init(&e->token_jobs);
+    imgsync__map_init(&e->realms);
     e->rng = (uint64_t)imgsync__mono_ms() * 6364136223846793005ULL + (uint64_t)(uintptr_t)e;
     *out = e;
     return 0;
@@ -124,6 +126,10 @@ void imgsync__engine_free(imgsync__engine *e)
     pos = 0;
     while ((me = imgsync__map_next(&e->tokens, &pos)))
         token_free(me->value);
+    pos = 0;
+    while ((me = imgsync__map_next(&e->realms, &pos)))
+        free(me->value);
+    imgsync__map_clear(&e->realms);
     imgsync__map_clear(&e->hosts);
     imgsync__map_clear(&e->tokens);
     imgsync__map_clear(&e->token_jobs);
@@ -239,6 +245,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return imgsync__buf_append(&job->resp.body, p, len) ? 0 : len;
 }
 
+static void attach_cached_token(imgsync__engine *e, imgsync_job *job);
+
 static int start_transfer(imgsync__engine *e, imgsync_job *job)
 {
     imgsync_run *run = job->run;
@@ -250,6 +258,8 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
     curl_slist_free_all(job->sent_headers);
     job->sent_headers = NULL;
 
+    if (!job->bearer && !job->anonymous && !job->internal)
+        attach_cached_token(e, job);
     /* headers: the provider's, a Bearer token if we hold one, then the prepare hook's */
     struct curl_slist *hdrs = NULL;
     int oom = 0;
@@ -432,6 +442,58 @@ static char *token_key(const imgsync_job *job, const imgsync__challenge *c)
                              c->scope ? c->scope : "");
 }
 
+/* The scope a distribution registry will ask for on this URL: registry:catalog:* for the
+ * catalog, repository:NAME:pull under /v2/NAME/{tags,manifests,blobs}/. NULL when unknown. */
+static char *guess_scope(const char *url)
+{
+    imgsync__url u;
+    if (imgsync__url_parse(&u, url))
+        return NULL;
+    char *scope = NULL;
+    const char *v2 = strstr(u.path, "/v2/");
+    if (v2) {
+        const char *name = v2 + 4;
+        static const char *const marks[] = {"/tags/list", "/manifests/", "/blobs/"};
+        if (strcmp(name, "_catalog") == 0)
+            scope = imgsync__strdup("registry:catalog:*");
+        for (size_t i = 0; !scope && i < sizeof(marks) / sizeof(marks[0]); i++) {
+            const char *m = strstr(name, marks[i]);
+            if (m && m > name)
+                scope = imgsync__asprintf("repository:%.*s:pull", (int)(m - name), name);
+        }
+    }
+    imgsync__url_clear(&u);
+    return scope;
+}
+
+/* Reuse a token this run already holds for the scope the URL will need, which saves the 401
+ * round trip on every request after the first of each scope. */
+static void attach_cached_token(imgsync__engine *e, imgsync_job *job)
+{
+    char *rkey = imgsync__asprintf("%p|%s", (void *)job->run, job->host_key);
+    const char *realm_service = rkey ? imgsync__map_get(&e->realms, rkey) : NULL;
+    char *scope = realm_service ? guess_scope(job->url) : NULL;
+    char *key = scope ? imgsync__asprintf("%p|%s|%s", (void *)job->run, realm_service, scope) : NULL;
+    token *tok = key ? imgsync__map_get(&e->tokens, key) : NULL;
+    if (tok && tok->expires_mono > imgsync__mono_ms())
+        job->bearer = imgsync__strdup(tok->value);
+    free(rkey);
+    free(scope);
+    free(key);
+}
+
+static void remember_realm(imgsync__engine *e, const imgsync_job *job, const imgsync__challenge *c)
+{
+    char *rkey = imgsync__asprintf("%p|%s", (void *)job->run, job->host_key);
+    char *val = imgsync__asprintf("%s|%s", c->realm, c->service ? c->service : "");
+    void *old = NULL;
+    if (!rkey || !val || imgsync__map_put(&e->realms, rkey, val, &old))
+        free(val);
+    else
+        free(old);
+    free(rkey);
+}
+
 static void requeue_waiters(imgsync__engine *e, imgsync_job *tj, const char *value)
 {
     imgsync_job *w = tj->waiters;
@@ -501,6 +563,7 @@ static int answer_challenge(imgsync__engine *e, imgsync_job *job)
     if (strcmp(c.scheme, "bearer") != 0 || !c.realm || !(key = token_key(job, &c)))
         goto out;
     job->auth_tried = 1;
+    remember_realm(e, job, &c);
     token *tok = imgsync__map_get(&e->tokens, key);
     if (tok && tok->expires_mono > imgsync__mono_ms() && (!job->bearer || strcmp(job->bearer, tok->value))) {
         free(job->bearer);
@@ -740,4 +803,8 @@ void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run)
             token_free(t);
         }
     }
+    pos = 0;
+    while ((me = imgsync__map_next(&e->realms, &pos)))
+        if (strncmp(me->key, prefix, plen) == 0)
+            free(imgsync__map_remove(&e->realms, me->key));
 }

@@ -8,12 +8,7 @@
  * pattern, with no recursion and no allocation (patterns are capped at GLOB_MAX_LEN bytes, so
  * every table lives on the stack).
  */
-/* glob.h's own comment contains "a/" followed by "**", which -Wcomment (in -Wall) reports as a
- * nested comment opener; silence just that for the include until the header is reworded. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "glob.h"
-#pragma GCC diagnostic pop
 
 #include <stdint.h>
 #include <string.h>

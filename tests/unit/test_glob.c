@@ -4,12 +4,7 @@
 #include <string.h>
 
 #include "imgsync.h"
-/* glob.h's own comment contains "a/" followed by "**", which -Wcomment (in -Wall) reports as a
- * nested comment opener; silence just that for the include until the header is reworded. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "util/glob.h"
-#pragma GCC diagnostic pop
 
 Suite *glob_suite(void);
 
