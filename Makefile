@@ -100,8 +100,9 @@ check: deps-check
 unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
 
-integration: $(INTEG_BIN) build/imgsync
+integration: $(INTEG_BIN) build/imgsync build/minimal
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
+	@sh tests/tools/install-check.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all

@@ -713,7 +713,8 @@ static int config_validate(config *cfg)
             return EXIT_USAGE;
         }
         if (kind == NULL || *kind == '\0') {
-            config_error(cfg, "registry '%s': \"type\" (a non-empty string, e.g. \"oci\") is required",
+            config_error(cfg,
+                         "registry '%s': \"type\" (a non-empty string, e.g. \"oci\") is required",
                          name);
             return EXIT_USAGE;
         }
@@ -731,7 +732,8 @@ static int config_validate(config *cfg)
                 continue;
             if (strcmp(key, "password_env") == 0 || strcmp(key, "password_file") == 0) {
                 if (!YAJL_IS_STRING(v) || *YAJL_GET_STRING(v) == '\0') {
-                    config_error(cfg, "registry '%s': \"%s\" must be a non-empty string", name, key);
+                    config_error(cfg, "registry '%s': \"%s\" must be a non-empty string", name,
+                                 key);
                     return EXIT_USAGE;
                 }
                 secrets++;
@@ -1097,7 +1099,8 @@ static int build_request(const options *o, const config *cfg, imgsync_request **
             }
         }
     }
-    if (o->max_tags > 0 && (rc = imgsync_request_set_max_tags(req, (unsigned int)o->max_tags)) != 0) {
+    if (o->max_tags > 0 &&
+        (rc = imgsync_request_set_max_tags(req, (unsigned int)o->max_tags)) != 0) {
         usage_error("--max-tags %lu: %s", o->max_tags, imgsync_strerror(rc));
         goto fail;
     }
@@ -1296,7 +1299,8 @@ static char *iso_time(int64_t ms)
     struct tm tm;
     char buf[32];
 
-    if (ms <= 0 || gmtime_r(&secs, &tm) == NULL || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (ms <= 0 || gmtime_r(&secs, &tm) == NULL ||
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         return format("-");
     return format("%s", buf);
 }
@@ -1564,8 +1568,9 @@ static void print_status(const imgsync_task *t)
     for (i = 0; i < n; i++) {
         const char *repository = imgsync_task_error_repository(t, i);
         const char *message = imgsync_task_error_message(t, i);
-        emit(stderr, "  error %s%s%s: %s", imgsync_task_error_registry(t, i), *repository ? " " : "",
-             repository, *message ? message : imgsync_strerror(imgsync_task_error_code(t, i)));
+        emit(stderr, "  error %s%s%s: %s", imgsync_task_error_registry(t, i),
+             *repository ? " " : "", repository,
+             *message ? message : imgsync_strerror(imgsync_task_error_code(t, i)));
     }
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char **argv)
     imgsync_iter *it = NULL;
     const imgsync_image *im;
     uint64_t id = 0;
+    size_t i;
     int rc, state, status = 1;
 
     if (argc < 3 || argc > 4) {
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
 
     state = imgsync_task_state_of(task);
     printf("task %" PRIu64 ": %s\n", id, imgsync_task_state_name(state));
+    for (i = 0; i < imgsync_task_registry_count(task); i++) /* why a registry failed, if it did */
+        if (*imgsync_task_registry_reason(task, i))
+            printf("  %s: %s\n", imgsync_task_registry_name(task, i),
+                   imgsync_task_registry_reason(task, i));
     while ((im = imgsync_iter_next(it)) != NULL)
         printf("%s:%s %s %" PRId64 "\n", imgsync_image_repository(im), imgsync_image_tag(im),
                imgsync_image_digest(im), imgsync_image_size(im));

@@ -507,7 +507,9 @@ int imgsync_run_fail_response(imgsync_run *run, const imgsync_job *job, const im
     int code;
     if (imgsync_response_error(resp)) {
         code = imgsync_response_error(resp);
-        snprintf(msg, sizeof(msg), "%s %s: %s", job->method, path, imgsync_strerror(code));
+        snprintf(msg, sizeof(msg), "%s %s: %s%s%s%s", job->method, path, imgsync_strerror(code),
+                 resp->error_detail ? " (" : "", resp->error_detail ? resp->error_detail : "",
+                 resp->error_detail ? ")" : "");
     } else {
         code = (status == 401 || status == 403) ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
         registry_error_text(resp, detail, sizeof(detail));

@@ -227,12 +227,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-typedef struct write_ctx {
-    imgsync_job *job;
-    size_t cap;
-    int too_big;
-} write_ctx;
-
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     imgsync_job *job = ud;
@@ -650,6 +644,7 @@ static void complete(imgsync__engine *e, imgsync_job *job, CURLcode cc)
         job->resp.error = 0;
     } else if (job->resp.error != IMGSYNC_ETOOBIG) {
         job->resp.error = map_curl_error(cc, &retryable);
+        job->resp.error_detail = curl_easy_strerror(cc); /* static, names no URL or secret */
         job->resp.status = 0;
     }
     release_transfer(e, job);

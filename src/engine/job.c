@@ -46,6 +46,7 @@ void imgsync__response_reset(imgsync_response *r)
     r->next_rc = 0;
     r->status = 0;
     r->error = 0;
+    r->error_detail = NULL;
 }
 
 void imgsync__job_free(imgsync_job *job)

@@ -16,6 +16,7 @@ typedef struct imgsync__header {
 struct imgsync_response {
     int status;
     int error;            /* transport error code, 0 when an HTTP response arrived */
+    const char *error_detail; /* static text from curl for a transport error, or NULL */
     char *url;            /* effective URL */
     imgsync__header *headers;
     size_t nheaders;
