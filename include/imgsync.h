@@ -1,7 +1,7 @@
 /*
  * libimgsync - keep an inventory of the images held in container registries.
  *
- * This header is the specification of the public API. Conventions (see DESIGN.md):
+ * This header is the specification of the public API. Conventions:
  *  - opaque handles only; every fallible call returns 0 or a negative IMGSYNC_E* code;
  *  - out-parameters come first; `**out` results belong to the caller and are released with the
  *    matching `_free()`, which accepts NULL;
@@ -134,8 +134,9 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *   "endpoint"   registry base URL (https://host[:port][/path]); required
  *   "username", "password"  Basic credentials (also used to obtain Bearer tokens)
  *   "ca_file"    PEM bundle to verify TLS with
- *   "insecure"   "true" turns TLS verification off (must be explicit)
- *   "allow_http" "true" accepts http:// for non-loopback hosts
+ *   "insecure"   "true" turns TLS verification off (must be explicit); "false" (default)
+ *   "allow_http" "true" accepts http:// for non-loopback hosts; "false" (default)
+ *   (booleans also accept 1/0, yes/no, on/off)
  * Kind-specific options are documented with each kind (OCI: "resolve" = "full" | "digest" |
  * "none", default "full"; "page_size", default "100").
  * A NULL value resets the option. Values are copied. Passwords are never echoed anywhere.
@@ -145,6 +146,8 @@ IMGSYNC_EXTERN int imgsync_provider_set(imgsync_provider *p, const char *key, co
 /* Name and kind (borrowed for the provider's lifetime). */
 IMGSYNC_EXTERN const char *imgsync_provider_name(const imgsync_provider *p);
 IMGSYNC_EXTERN const char *imgsync_provider_kind(const imgsync_provider *p);
+/* The imgsync_type of the provider's images (what imgsync_request_add_type selects on). */
+IMGSYNC_EXTERN int imgsync_provider_type(const imgsync_provider *p);
 /*
  * Test the connection and the authorization of the credentials, blocking up to the request
  * timeout (drives the context's engine internally; do not call while another thread performs).
@@ -186,7 +189,12 @@ typedef enum imgsync_filter_mode {
 
 typedef struct imgsync_request imgsync_request;
 
-/* An empty request syncs every registry of the context completely. ENOMEM. */
+/*
+ * An empty request syncs every registry of the context completely. Restrictions of different
+ * kinds combine with AND (a provider must match the types, if any, and the names, if any);
+ * several values of one kind combine with OR. ENOMEM.
+ * Calls on a request report only a code (a request has no context for a message).
+ */
 IMGSYNC_EXTERN int imgsync_request_new(imgsync_request **out);
 IMGSYNC_EXTERN void imgsync_request_free(imgsync_request *req);
 /* Restrict to providers of the given type (may be called several times: union). EINVAL. */
@@ -207,7 +215,8 @@ IMGSYNC_EXTERN int imgsync_request_add_repository(imgsync_request *req, const ch
  */
 IMGSYNC_EXTERN int imgsync_request_add_filter(imgsync_request *req, int field, const char *pattern,
                                               int mode);
-/* Keep only the newest `n` tags per repository (by update time, then tag name); 0 = all. */
+/* Keep only the newest `n` tags per repository (by update time, then tag name descending);
+ * 0 = all. Applied when a sync commits; the inventory iterator does not apply it again. */
 IMGSYNC_EXTERN int imgsync_request_set_max_tags(imgsync_request *req, unsigned int n);
 
 /* ---------------------------------------------------------------------------------------------
@@ -257,8 +266,9 @@ IMGSYNC_EXTERN int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *r
  * has ended (whatever its state; read it with imgsync_task_get), ETIMEOUT, ENOTFOUND.
  */
 IMGSYNC_EXTERN int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms);
-/* Ask a task to stop: in-flight requests are aborted, completed scopes stay committed,
- * unfinished ones keep their previous inventory. ENOTFOUND; 0 if it had already ended. */
+/* Stop a task now: in-flight requests are aborted, the state becomes IMGSYNC_TASK_CANCELED before
+ * this returns, completed scopes stay committed, unfinished ones keep their previous inventory.
+ * ENOTFOUND; 0 if it had already ended. */
 IMGSYNC_EXTERN int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id);
 
 typedef struct imgsync_task imgsync_task;  /* immutable snapshot of a task's status */
@@ -272,7 +282,8 @@ IMGSYNC_EXTERN void imgsync_task_free(imgsync_task *t);
 
 IMGSYNC_EXTERN uint64_t imgsync_task_id(const imgsync_task *t);
 IMGSYNC_EXTERN int imgsync_task_state_of(const imgsync_task *t);           /* imgsync_task_state */
-IMGSYNC_EXTERN const char *imgsync_task_state_name(int state);            /* "succeeded", ... */
+/* "queued", "running", "succeeded", "partially succeeded", "failed", "canceled"; "unknown" else. */
+IMGSYNC_EXTERN const char *imgsync_task_state_name(int state);
 IMGSYNC_EXTERN int imgsync_task_trigger(const imgsync_task *t);           /* imgsync_trigger */
 /* Milliseconds since the epoch (UTC); 0 when not reached yet. */
 IMGSYNC_EXTERN int64_t imgsync_task_created_ms(const imgsync_task *t);
@@ -291,7 +302,8 @@ IMGSYNC_EXTERN const char *imgsync_task_registry_reason(const imgsync_task *t, s
 /* Error code of the registry row (0 when it finished cleanly). */
 IMGSYNC_EXTERN int imgsync_task_registry_error(const imgsync_task *t, size_t i);
 
-/* The first errors of the task (at most 32 are kept), oldest first. */
+/* The first errors of the task (at most 32 are kept; the counters and registry rows still count
+ * every failure), oldest first. */
 IMGSYNC_EXTERN size_t imgsync_task_error_count(const imgsync_task *t);
 IMGSYNC_EXTERN const char *imgsync_task_error_registry(const imgsync_task *t, size_t i);
 IMGSYNC_EXTERN const char *imgsync_task_error_repository(const imgsync_task *t, size_t i); /* "" if none */

@@ -206,6 +206,8 @@ const char *imgsync_provider_name(const imgsync_provider *p) { return p ? p->nam
 
 const char *imgsync_provider_kind(const imgsync_provider *p) { return p ? p->vt->kind : ""; }
 
+int imgsync_provider_type(const imgsync_provider *p) { return p ? p->vt->type : 0; }
+
 int imgsync_provider_free(imgsync_provider *p)
 {
     if (!p)
@@ -251,7 +253,7 @@ int imgsync_provider_check(imgsync_provider *p)
     imgsync_run *run = t->nruns ? t->runs[0] : NULL;
     rc = run ? run->error : IMGSYNC_EINTERNAL;
     if (rc)
-        imgsync__ctx_fail(ctx, rc, "registry '%s': %s", p->name, run && run->reason ? run->reason : "check failed");
+        imgsync__ctx_fail(ctx, rc, "%s", run && run->reason ? run->reason : "check failed");
     else
         imgsync__ctx_ok(ctx);
     imgsync__task_free(t);

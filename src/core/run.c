@@ -513,9 +513,9 @@ int imgsync_run_fail_response(imgsync_run *run, const imgsync_job *job, const im
     } else {
         code = (status == 401 || status == 403) ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
         registry_error_text(resp, detail, sizeof(detail));
-        snprintf(msg, sizeof(msg), "%s%s %s gave HTTP %d%s%s",
-                 code == IMGSYNC_EAUTH ? "registry did not authorize access: " : "", job->method, path, status,
-                 detail[0] ? ": " : "", detail);
+        snprintf(msg, sizeof(msg), "%s %s gave HTTP %d%s%s%s", job->method, path, status,
+                 code == IMGSYNC_EAUTH ? " (credentials rejected or access denied)" : "", detail[0] ? ": " : "",
+                 detail);
     }
     if (job->repository)
         imgsync_run_repository_fail(run, job->repository, code, msg);

@@ -296,7 +296,9 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     const char *repo = imgsync_job_repository(job);
     int status = imgsync_response_status(resp);
     if (!imgsync_response_error(resp) && status == 404) {
-        /* gone since the catalog was read: it has no tags now */
+        /* asked for by name: say it does not exist; found in the catalog: it went away since */
+        if (imgsync_run_repository_count(run) > 0)
+            return imgsync_run_repository_fail(run, repo, IMGSYNC_ENOTFOUND, "repository not found (HTTP 404)");
         return imgsync_run_repository_listed(run, repo);
     }
     if (imgsync_response_error(resp) || status != 200) {
