@@ -116,6 +116,13 @@ valgrind: $(UNIT_BIN) $(INTEG_BIN)
 	@VALGRIND="valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q" \
 	  sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
 
+build/bench_sync: bench/bench_sync.c build/libimgsync.a
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libimgsync.a $(DEP_LIBS)
+
+bench: build/bench_sync
+	@sh bench/run.sh
+
 install: lib build/imgsync
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
 	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h

@@ -215,6 +215,9 @@ IMGSYNC_EXTERN int imgsync_request_add_repository(imgsync_request *req, const ch
  */
 IMGSYNC_EXTERN int imgsync_request_add_filter(imgsync_request *req, int field, const char *pattern,
                                               int mode);
+/* Also list artifacts that are not container images (Helm charts, CNAB, WASM ... on registries
+ * that type their artifacts, such as Harbor). Off by default. EINVAL. */
+IMGSYNC_EXTERN int imgsync_request_set_include_non_images(imgsync_request *req, int include);
 /* Keep only the newest `n` tags per repository (by update time, then tag name descending);
  * 0 = all. Applied when a sync commits; the inventory iterator does not apply it again. */
 IMGSYNC_EXTERN int imgsync_request_set_max_tags(imgsync_request *req, unsigned int n);
@@ -336,7 +339,7 @@ IMGSYNC_EXTERN const char *imgsync_image_image_type(const imgsync_image *im);   
 IMGSYNC_EXTERN const char *imgsync_image_host(const imgsync_image *im);          /* "host:port" */
 IMGSYNC_EXTERN const char *imgsync_image_namespace(const imgsync_image *im);
 IMGSYNC_EXTERN const char *imgsync_image_repository(const imgsync_image *im);
-IMGSYNC_EXTERN const char *imgsync_image_tag(const imgsync_image *im);
+IMGSYNC_EXTERN const char *imgsync_image_tag(const imgsync_image *im); /* "" for an untagged artifact */
 IMGSYNC_EXTERN const char *imgsync_image_digest(const imgsync_image *im);
 IMGSYNC_EXTERN const char *imgsync_image_media_type(const imgsync_image *im);
 /* Size in bytes, -1 when not resolved. */

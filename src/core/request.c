@@ -149,6 +149,7 @@ int imgsync__request_clone(imgsync_request **out, const imgsync_request *src)
             rc = imgsync_request_add_filter(r, src->filters[i].field, src->filters[i].pattern,
                                             src->filters[i].mode);
         r->max_tags = src->max_tags;
+        r->include_non_images = src->include_non_images;
     }
     if (rc) {
         imgsync_request_free(r);
@@ -230,6 +231,35 @@ int imgsync__request_selects_repository(const imgsync_request *r, const char *pr
     }
     return field_selects(r, IMGSYNC_FILTER_NAMESPACE, ns) &&
            field_selects(r, IMGSYNC_FILTER_REPOSITORY, repo);
+}
+
+int imgsync_request_set_include_non_images(imgsync_request *r, int include)
+{
+    if (!r)
+        return IMGSYNC_EINVAL;
+    r->include_non_images = include ? 1 : 0;
+    return 0;
+}
+
+size_t imgsync__request_namespace_literals(const imgsync_request *r, const char ***out)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; r && i < r->nfilters; i++) {
+        const imgsync__filter *f = &r->filters[i];
+        if (f->field != IMGSYNC_FILTER_NAMESPACE || f->mode != IMGSYNC_INCLUDE)
+            continue;
+        if (!imgsync__glob_is_literal(f->pattern))
+            return 0;
+        n++;
+    }
+    if (!n || !(*out = malloc(n * sizeof(**out))))
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfilters; i++)
+        if (r->filters[i].field == IMGSYNC_FILTER_NAMESPACE && r->filters[i].mode == IMGSYNC_INCLUDE)
+            (*out)[k++] = r->filters[i].pattern;
+    return k;
 }
 
 int imgsync__request_selects_tag(const imgsync_request *r, const char *tag)

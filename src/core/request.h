@@ -27,6 +27,7 @@ struct imgsync_request {
     imgsync__filter *filters;
     size_t nfilters;
     unsigned int max_tags;
+    int include_non_images;
 };
 
 /* Deep copy (NULL src gives an empty request). */
@@ -42,6 +43,10 @@ int imgsync__request_selects_tag(const imgsync_request *r, const char *tag);
 /* Number of explicit repositories for a provider, and the i-th of them. */
 size_t imgsync__request_repo_count(const imgsync_request *r, const char *provider);
 const char *imgsync__request_repo_at(const imgsync_request *r, const char *provider, size_t i);
+/* Literal namespace names when every namespace include filter is a literal (no glob
+ * character): *out gets a malloc'd array of borrowed pointers; 0 names when any include is a
+ * pattern or there is none. */
+size_t imgsync__request_namespace_literals(const imgsync_request *r, const char ***out);
 /* First path segment of a repository (malloc'd; "" for none); NULL on ENOMEM. */
 char *imgsync__namespace_of(const char *repository);
 

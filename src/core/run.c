@@ -89,6 +89,8 @@ int imgsync__run_new(imgsync_run **out, imgsync__task *t, imgsync_provider *p, i
     run->mode = mode;
     run->row_state = IMGSYNC_REGISTRY_RUNNING;
     imgsync__map_init(&run->scopes);
+    imgsync__map_init(&run->failed_ns);
+    run->nns_hints = imgsync__request_namespace_literals(t->req, &run->ns_hints);
     int oom = !(run->name = imgsync__strdup(p->name));
     run->opts = calloc(p->nopts + 1, sizeof(*run->opts));
     oom |= !run->opts;
@@ -151,6 +153,8 @@ void imgsync__run_free(imgsync_run *run)
         run->provider->runs--;
     release_provider_data(run);
     free_scopes(run);
+    imgsync__map_clear(&run->failed_ns);
+    free(run->ns_hints);
     for (size_t i = 0; i < run->nopts; i++) {
         memset(run->opts[i].value, 0, strlen(run->opts[i].value));
         free(run->opts[i].key);
@@ -273,7 +277,8 @@ static void run_maybe_end(imgsync_run *run)
         }
         if (run->catalog_complete && run->mode == IMGSYNC_RUN_SYNC) {
             imgsync__store_counts c = {0, 0, 0};
-            if (imgsync__store_prune(run->ctx->store, run->name, &run->scopes, run->task->req, &c) == 0)
+            if (imgsync__store_prune(run->ctx->store, run->name, &run->scopes, &run->failed_ns, run->task->req,
+                                     &c) == 0)
                 count_add(run, IMGSYNC_COUNT_IMAGES_REMOVED, c.removed);
         }
     }
@@ -290,7 +295,7 @@ static void run_maybe_end(imgsync_run *run)
                 first = run->task->errors[i].message;
                 break;
             }
-        snprintf(msg, sizeof(msg), "%llu of %zu repositories failed; first: %s",
+        snprintf(msg, sizeof(msg), "%llu of %zu repositories or namespaces failed; first: %s",
                  (unsigned long long)run->scopes_failed, run->scopes.count, first);
         set_row(run, IMGSYNC_REGISTRY_FAILED, msg);
     } else {
@@ -431,6 +436,30 @@ int imgsync_run_repository_fail(imgsync_run *run, const char *repository, int co
     if (!s)
         return repository ? IMGSYNC_ENOMEM : IMGSYNC_EINVAL;
     scope_fail(run, s, code ? code : IMGSYNC_EINTERNAL, message);
+    return 0;
+}
+
+size_t imgsync_run_namespace_hint_count(const imgsync_run *run) { return run->nns_hints; }
+
+const char *imgsync_run_namespace_hint(const imgsync_run *run, size_t i)
+{
+    return i < run->nns_hints ? run->ns_hints[i] : NULL;
+}
+
+int imgsync_run_include_non_images(const imgsync_run *run) { return run->task->req->include_non_images; }
+
+int imgsync_run_namespace_fail(imgsync_run *run, const char *ns, int code, const char *message)
+{
+    if (!ns)
+        return IMGSYNC_EINVAL;
+    if (imgsync__map_get(&run->failed_ns, ns))
+        return 0;
+    int rc = imgsync__map_put(&run->failed_ns, ns, (void *)1, NULL);
+    if (rc)
+        return rc;
+    run->scopes_failed++;
+    count_add(run, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);
+    add_error(run, ns, code ? code : IMGSYNC_EINTERNAL, message);
     return 0;
 }
 
@@ -580,12 +609,15 @@ int imgsync_record_emit(imgsync_run *run, imgsync_record *r)
         if (!s) {
             rc = IMGSYNC_ENOMEM;
         } else if (!s->failed && !s->committed) {
+            /* one row per tag; untagged artifacts are told apart by digest */
+            char *key = im->tag[0] ? imgsync__strdup(im->tag) : imgsync__asprintf("@%s", im->digest);
             void *old = NULL;
-            rc = imgsync__map_put(&s->records, im->tag, im, &old);
+            rc = key ? imgsync__map_put(&s->records, key, im, &old) : IMGSYNC_ENOMEM;
             if (!rc) {
                 imgsync__image_unref(old);
                 r->img = NULL;
             }
+            free(key);
         }
     }
     imgsync_record_free(r);

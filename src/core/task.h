@@ -40,7 +40,7 @@ typedef struct imgsync__scope {
     char *repository;
     int listed, failed, committed;
     size_t pending;
-    imgsync__map records; /* tag -> struct imgsync_image */
+    imgsync__map records; /* tag ("@digest" when untagged) -> struct imgsync_image */
 } imgsync__scope;
 
 struct imgsync_run {
@@ -57,6 +57,9 @@ struct imgsync_run {
     void *data;
     void (*data_free)(void *);
     imgsync__map scopes;   /* repository -> imgsync__scope */
+    imgsync__map failed_ns; /* namespaces that could not be listed -> (void *)1 */
+    const char **ns_hints; /* literal namespace include filters */
+    size_t nns_hints;
     size_t pending;        /* jobs submitted and not finished */
     int started, ended, failed, catalog_complete, in_callback;
     int row_state;         /* imgsync_registry_state */

@@ -57,10 +57,15 @@ void imgsync__store_close(imgsync__store *s)
     free(s);
 }
 
-static struct imgsync_image *find_tag(struct imgsync_image **rows, size_t n, const char *tag)
+int imgsync__image_same_key(const struct imgsync_image *a, const struct imgsync_image *b)
+{
+    return strcmp(a->tag, b->tag) == 0 && (a->tag[0] || strcmp(a->digest, b->digest) == 0);
+}
+
+static struct imgsync_image *find_row(struct imgsync_image **rows, size_t n, const struct imgsync_image *like)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(rows[i]->tag, tag) == 0)
+        if (imgsync__image_same_key(rows[i], like))
             return rows[i];
     return NULL;
 }
@@ -91,11 +96,11 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
         struct imgsync_image *im = old->rows[i];
         if (!imgsync__request_selects_tag(sel, im->tag))
             merged[m++] = imgsync__image_ref(im);
-        else if (!find_tag(rows, n, im->tag))
+        else if (!find_row(rows, n, im))
             delta.removed++;
     }
     for (size_t i = 0; i < n; i++) {
-        struct imgsync_image *prev = old ? find_tag(old->rows, old->n, rows[i]->tag) : NULL;
+        struct imgsync_image *prev = old ? find_row(old->rows, old->n, rows[i]) : NULL;
         if (!prev)
             delta.added++;
         else if (imgsync__image_differs(prev, rows[i]))
@@ -126,7 +131,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
 }
 
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
-                         const imgsync_request *sel, imgsync__store_counts *c)
+                         const imgsync__map *failed_ns, const imgsync_request *sel, imgsync__store_counts *c)
 {
     size_t pos = 0;
     imgsync__map_entry *e;
@@ -138,7 +143,8 @@ int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync_
         char *ns = imgsync__namespace_of(r->repository);
         if (!ns)
             return IMGSYNC_ENOMEM;
-        int selected = imgsync__request_selects_repository(sel, provider, ns, r->repository);
+        int selected = imgsync__request_selects_repository(sel, provider, ns, r->repository) &&
+                       !(failed_ns && imgsync__map_get(failed_ns, ns));
         free(ns);
         if (selected)
             rc = imgsync__store_replace(s, provider, r->repository, NULL, 0, sel, c);

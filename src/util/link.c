@@ -192,10 +192,22 @@ int imgsync__link_next(const char *header, const char *request_url, char **out)
         return IMGSYNC_EINVAL; /* the caller's own URL: not the server's fault */
     imgsync__url_clear(&req);
 
-    char *ref = NULL;
-    int rc = imgsync__link_find(header, "next", &ref);
-    if (rc || !ref)
+    char *raw = NULL;
+    int rc = imgsync__link_find(header, "next", &raw);
+    if (rc || !raw)
         return rc;
+    /* Harbor writes the query of its links unescaped (spaces, quotes, braces): encode what may
+     * not appear in a URL, keeping existing %XX escapes, as Harbor's own client re-encodes it. */
+    for (const char *p = raw; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) { /* never valid, never repaired */
+            free(raw);
+            return IMGSYNC_EPROTOCOL;
+        }
+    }
+    char *ref = imgsync__url_escape(raw, "%:/?#[]@!$&'()*+,;=");
+    free(raw);
+    if (!ref)
+        return IMGSYNC_ENOMEM;
     /* NULL here means the reference does not resolve to a valid http(s) URL (or, rarely, OOM). */
     char *target = imgsync__url_resolve(request_url, ref);
     free(ref);

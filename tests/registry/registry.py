@@ -18,6 +18,16 @@ Usage:
         Make the registry hold exactly the content of the stage (pushing
         blobs and manifests, deleting manifests of managed tags that the
         stage does not have) and write the expected inventory to FILE.
+  registry.py seed-bulk --url URL --repos R --tags T [--user U --password-env VAR]
+                        --out FILE [--workers N]
+        Benchmark content, pushed fast: R repositories at three depths
+        (bench/r0001, bench/team1/r0002, bench/org/team2/r0003, ...) with T
+        tags each (v001, v002, ...). Per repository one small config blob is
+        uploaded and one shared layer blob is cross-repository mounted; the T
+        Docker schema2 manifests differ by an annotation, so their digests
+        differ. N worker threads (default 16), each with its own keep-alive
+        connection. Writes the expected inventory like `seed`. Meant for a
+        fresh registry (fails when a repository holds tags it did not push).
   registry.py verify --url URL [--user U --password-env VAR] --expected FILE
         Check a registry against an expected inventory: catalog (paginated),
         tags/list, HEAD digest + Content-Type, GET manifest bytes hash and
@@ -37,6 +47,7 @@ by --password-env.  Python 3 standard library only.
 
 import argparse
 import base64
+import concurrent.futures
 import hashlib
 import http.client
 import json
@@ -47,6 +58,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -379,6 +391,62 @@ class Client:
         return status, hdrs, data
 
 
+class KeepAliveClient(Client):
+    """Client that keeps one persistent connection to the registry (one per thread: an
+    http.client connection must not be shared between threads). Requests to another host
+    (e.g. an absolute upload Location elsewhere) fall back to a fresh connection."""
+
+    def __init__(self, url, user=None, password=None):
+        super().__init__(url, user, password)
+        self.scheme = urllib.parse.urlsplit(self.base).scheme
+        self.conn = None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, url, body=None, headers=None, ok=None):
+        full = urllib.parse.urljoin(self.base + "/", url)
+        u = urllib.parse.urlsplit(full)
+        if u.scheme != self.scheme or u.netloc != self.netloc:
+            return super().request(method, url, body, headers, ok)
+        h = dict(headers or {})
+        if self.auth:
+            h["Authorization"] = self.auth
+        if body is not None:
+            h.setdefault("Content-Type", "application/octet-stream")
+        target = u.path + (("?" + u.query) if u.query else "")
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        for attempt in range(3):
+            if self.conn is None:
+                self.conn = cls(self.netloc, timeout=30)
+            try:
+                self.conn.request(method, target, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read()
+                hdrs = {k.lower(): v for k, v in r.getheaders()}
+                status = r.status
+                if r.will_close:
+                    self.close()
+                break
+            except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine) as e:
+                # typically the server closed an idle keep-alive connection: reconnect
+                self.close()
+                if attempt == 2:
+                    raise RegistryError(f"{method} {target}: {e}")
+                time.sleep(0.05 * (attempt + 1))
+            except (OSError, http.client.HTTPException) as e:
+                self.close()
+                raise RegistryError(f"{method} {target}: {e}")
+        if ok is not None and status not in ok:
+            msg = data.decode(errors="replace").strip()[:500]
+            hint = " (check --user/--password-env)" if status == 401 else ""
+            raise RegistryError(f"{method} {target}: HTTP {status}, expected {'/'.join(map(str, ok))}"
+                                f"{hint}: {msg}")
+        return status, hdrs, data
+
+
 # --------------------------------------------------------------------------
 # deterministic content
 # --------------------------------------------------------------------------
@@ -683,6 +751,157 @@ def cmd_seed(a):
 
 
 # --------------------------------------------------------------------------
+# seed-bulk (benchmark content)
+# --------------------------------------------------------------------------
+
+BULK_LAYER_LABEL = "bulk-shared-layer"
+
+
+def bulk_repo_name(i):
+    """Repository i (1-based) at one of three depths."""
+    if i % 3 == 1:
+        return f"bench/r{i:04d}"
+    if i % 3 == 2:
+        return f"bench/team{i % 7}/r{i:04d}"
+    return f"bench/org/team{i % 5}/r{i:04d}"
+
+
+def bulk_tag_name(k):
+    return f"v{k:03d}"
+
+
+class BulkImage:
+    """A Docker schema2 manifest over a per-repository config and the shared layer; the tag is
+    recorded in an annotation so that every tag has its own digest."""
+
+    def __init__(self, repo, tag, config, layer):
+        m = {"schemaVersion": 2, "mediaType": MT_DOCKER_MANIFEST,
+             "config": config.descriptor(), "layers": [layer.descriptor()],
+             "annotations": {"org.imgsync.bench.ref": f"{repo}:{tag}"}}
+        self.data = json.dumps(m, indent=3).encode()
+        self.digest = sha256_digest(self.data)
+        self.media_type = MT_DOCKER_MANIFEST
+        self.size = config.size + layer.size
+        self.multi_arch = False
+        self.children = []
+
+
+def bulk_config(repo, layer):
+    created = det_time("bulk:" + repo)
+    cfg = {"architecture": "amd64", "os": "linux", "created": created,
+           "config": {"Cmd": ["/bin/sh"], "Labels": {"org.imgsync.bench.repository": repo}},
+           "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
+           "history": [{"created": created, "created_by": "/bin/sh -c #(nop) ADD bench /"}]}
+    return Blob(MT_DOCKER_CONFIG, json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode())
+
+
+def bulk_content(nrepos, ntags):
+    """{repository: (config Blob, {tag: BulkImage})} and the shared layer Blob."""
+    layer = Blob(MT_DOCKER_LAYER, det_bytes("layer:" + BULK_LAYER_LABEL, 2048))
+    content = {}
+    for i in range(1, nrepos + 1):
+        repo = bulk_repo_name(i)
+        config = bulk_config(repo, layer)
+        content[repo] = (config, {bulk_tag_name(k): BulkImage(repo, bulk_tag_name(k), config, layer)
+                                  for k in range(1, ntags + 1)})
+    return layer, content
+
+
+def cmd_seed_bulk(a):
+    if a.repos < 1 or a.tags < 1 or a.workers < 1:
+        die("--repos, --tags and --workers must be positive")
+    base = client_from_args(a)  # validates the URL and reads the password once
+    password = os.environ.get(a.password_env) if a.user is not None else None
+    t0 = time.monotonic()
+    layer, content = bulk_content(a.repos, a.tags)
+    repos = list(content)  # push order: r0001 first (it receives the shared layer)
+
+    local = threading.local()
+    clients, clients_lock = [], threading.Lock()
+
+    def pusher():
+        p = getattr(local, "pusher", None)
+        if p is None:
+            c = KeepAliveClient(a.url, a.user, password)
+            p = local.pusher = Pusher(c)
+            with clients_lock:
+                clients.append(p)
+        return p
+
+    def push_repo(repo, layer_source):
+        p = pusher()
+        config, tags = content[repo]
+        if layer_source:
+            p.known[layer.digest] = layer_source  # mount from there instead of uploading
+        p.push_blob(repo, layer)
+        p.push_blob(repo, config)
+        for tag in sorted(tags):
+            p.put_manifest(repo, tag, tags[tag])
+        return repo
+
+    def check_repo(repo):
+        got = sorted(pusher().tags(repo))
+        want = sorted(content[repo][1])
+        if got != want:
+            extra = sorted(set(got) - set(want))
+            missing = sorted(set(want) - set(got))
+            raise RegistryError(f"{repo}: tags/list differs from what was pushed (extra {extra[:5]}, "
+                                f"missing {missing[:5]}); seed-bulk needs a fresh registry")
+        return repo
+
+    def run_pool(fn, items):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=a.workers) as ex:
+            futures = [ex.submit(fn, *it) for it in items]
+            try:
+                for f in concurrent.futures.as_completed(futures):
+                    f.result()
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+    try:
+        st, _, _ = base.request("GET", "/v2/")
+        if st != 200:
+            raise RegistryError(f"GET /v2/: HTTP {st}" + (" (credentials rejected or missing)"
+                                                          if st == 401 else ""))
+        push_repo(repos[0], None)  # first: the shared layer is uploaded once, here
+        run_pool(push_repo, [(r, repos[0]) for r in repos[1:]])
+        t_push = time.monotonic() - t0
+        run_pool(check_repo, [(r,) for r in repos])
+        listed = set(catalog(base, page=1000))
+        missing = [r for r in repos if r not in listed]
+        if missing:
+            raise RegistryError(f"the catalog lacks {len(missing)} pushed repositories, e.g. {missing[0]}")
+        extra = len(listed - set(repos))
+        if extra:
+            warn(f"the registry holds {extra} repositories not managed by seed-bulk; "
+                 f"the expected inventory does not list them")
+    except RegistryError as e:
+        die(f"seed-bulk failed: {e}")
+    finally:
+        for p in clients:
+            p.c.close()
+
+    rows = expected_rows({repo: tags for repo, (_, tags) in content.items()})
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(rows, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, a.out)
+    s = {}
+    for p in clients:
+        for k, v in p.stats.items():
+            s[k] = s.get(k, 0) + v
+    elapsed = time.monotonic() - t0
+    print(f"seeded bulk: {len(rows)} tags in {len(repos)} repositories in {elapsed:.1f} s "
+          f"(push {t_push:.1f} s, {a.workers} workers; {s.get('blobs_uploaded', 0)} blobs uploaded, "
+          f"{s.get('blobs_mounted', 0)} mounted, {s.get('blobs_present', 0)} already present, "
+          f"{s.get('manifests_put', 0)} manifests put) -> {a.out}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------
 # verify
 # --------------------------------------------------------------------------
 
@@ -789,8 +1008,19 @@ def main(argv=None):
         else:
             s.add_argument("--expected", required=True, metavar="EXPECTED.json")
 
+    s = sub.add_parser("seed-bulk", help="push many repositories and tags fast (benchmark), "
+                                         "write the expected inventory")
+    s.add_argument("--url", required=True)
+    s.add_argument("--repos", type=int, required=True, metavar="R")
+    s.add_argument("--tags", type=int, required=True, metavar="T")
+    s.add_argument("--user")
+    s.add_argument("--password-env", metavar="VAR")
+    s.add_argument("--out", required=True, metavar="EXPECTED.json")
+    s.add_argument("--workers", type=int, default=16, metavar="N")
+
     a = ap.parse_args(argv)
-    return {"start": cmd_start, "stop": cmd_stop, "seed": cmd_seed, "verify": cmd_verify}[a.cmd](a)
+    return {"start": cmd_start, "stop": cmd_stop, "seed": cmd_seed, "verify": cmd_verify,
+            "seed-bulk": cmd_seed_bulk}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,13 @@ IMGSYNC_EXTERN int imgsync_run_wants_namespace(const imgsync_run *run, const cha
 /* 1 when the tag filters select `tag`, else 0. */
 IMGSYNC_EXTERN int imgsync_run_wants_tag(const imgsync_run *run, const char *tag);
 
+/* Literal namespace names the request is limited to (every namespace include filter is a plain
+ * name): a provider may list just these (e.g. Harbor projects by name). 0 when unrestricted. */
+IMGSYNC_EXTERN size_t imgsync_run_namespace_hint_count(const imgsync_run *run);
+IMGSYNC_EXTERN const char *imgsync_run_namespace_hint(const imgsync_run *run, size_t i);
+/* 1 when the request asked for non-image artifacts too (imgsync_request_set_include_non_images). */
+IMGSYNC_EXTERN int imgsync_run_include_non_images(const imgsync_run *run);
+
 /* Declare a repository scope (idempotent; counted in repositories_total). EINVAL, ENOMEM. */
 IMGSYNC_EXTERN int imgsync_run_repository_begin(imgsync_run *run, const char *repository);
 /* Every tag of the repository has been listed: commit once its pending jobs are done. */
@@ -99,6 +106,9 @@ IMGSYNC_EXTERN int imgsync_run_repository_listed(imgsync_run *run, const char *r
 /* Fail a repository scope: its previous rows are kept; the error is recorded (no secrets). */
 IMGSYNC_EXTERN int imgsync_run_repository_fail(imgsync_run *run, const char *repository, int code,
                                                const char *message);
+/* A namespace (project, organization) could not be listed: its repositories keep their previous
+ * rows (they are not removed by catalog_complete) and the error is recorded against it. */
+IMGSYNC_EXTERN int imgsync_run_namespace_fail(imgsync_run *run, const char *ns, int code, const char *message);
 /* The catalog (all repositories this run could see) is complete. */
 IMGSYNC_EXTERN int imgsync_run_catalog_complete(imgsync_run *run);
 /* Fail the whole run (e.g. not authorized): pending jobs are dropped, uncommitted scopes kept. */
@@ -110,7 +120,8 @@ IMGSYNC_EXTERN int imgsync_run_fail_response(imgsync_run *run, const imgsync_job
                                              const imgsync_response *resp);
 
 /* ---- records --------------------------------------------------------------------------------- */
-/* New image row for repository:tag; NULL on ENOMEM. Namespace defaults to the first path
+/* New image row for repository:tag (tag "" for an untagged artifact: such rows are told apart
+ * by digest); NULL on ENOMEM. Namespace defaults to the first path
  * segment of the repository, host to the endpoint's host[:port]. */
 IMGSYNC_EXTERN imgsync_record *imgsync_record_new(imgsync_run *run, const char *repository,
                                                   const char *tag);

@@ -1,0 +1,827 @@
+/*
+ * Integration tests of the HTTP engine (src/engine/engine.c) against tests/tools/fault_server.py.
+ *
+ * A tiny provider kind "enginetest" (registered with imgsync_provider_register) submits one GET
+ * per path of its "paths" option and records what on_response sees in a global array. The fault
+ * server, started once per test case (unchecked fixture), misbehaves deterministically per path
+ * and reports what it received at GET /_stats, which the tests read back with libcurl + yajl.
+ *
+ * Provider options of the test kind:
+ *   paths      comma-separated paths (joined to the endpoint) submitted by start()
+ *   then       comma-separated paths submitted once, after the first response has arrived
+ *   fail       "true": a response that is not a clean 200 fails the job's scope via
+ *              imgsync_run_fail_response()
+ *   try_cross  "true": after a /link/ response, also try to submit a credentialed job to
+ *              https://evil.invalid/x and record the return code
+ * Responses of /link/ paths follow imgsync_response_next_url() (at most 10 pages).
+ *
+ * Run from the repository root (the server script is found at tests/tools/fault_server.py, or
+ * at $FAULT_SERVER).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "imgsync.h"
+#include "imgsync/sys/provider.h"
+
+Suite *engine_suite(void);
+
+#define WAIT_MS 20000
+
+/* ---- the test provider ------------------------------------------------------------------- */
+
+#define MAX_RESULTS 64
+#define MAX_FOLLOW 10
+
+typedef struct tp_result {
+    char path[256];     /* job URL relative to the endpoint (the whole URL when elsewhere) */
+    char resp_url[512]; /* imgsync_response_url */
+    int status;
+    int error;
+    size_t body_len;
+    char body[256];     /* first bytes of the body */
+    int next_rc;        /* imgsync_response_next_url (for /link/ paths) */
+    char next_url[512]; /* "" when none */
+    int cross_rc;       /* imgsync_job_submit of a cross-host job (try_cross), 1 when not tried */
+} tp_result;
+
+static tp_result g_res[MAX_RESULTS];
+static size_t g_nres;
+
+typedef struct tp_state {
+    int then_done;
+    int follows;
+} tp_state;
+
+static int opt_true(const imgsync_run *run, const char *key)
+{
+    const char *v = imgsync_run_option(run, key);
+    return v && strcmp(v, "true") == 0;
+}
+
+static int tp_check_option(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "paths") || !strcmp(key, "then") || !strcmp(key, "fail") || !strcmp(key, "try_cross"))
+        return 0;
+    return IMGSYNC_ENOTFOUND;
+}
+
+static int submit_url(imgsync_run *run, const char *url)
+{
+    imgsync_job *job = imgsync_job_new(run, "GET", url);
+    if (!job)
+        return IMGSYNC_EINVAL;
+    return imgsync_job_submit(job);
+}
+
+static int submit_paths(imgsync_run *run, const char *csv)
+{
+    char *copy = strdup(csv), *save = NULL;
+    if (!copy)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    for (char *p = strtok_r(copy, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save))
+        rc = submit_url(run, p);
+    free(copy);
+    return rc;
+}
+
+static int tp_start(imgsync_run *run)
+{
+    tp_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return IMGSYNC_ENOMEM;
+    imgsync_run_set_data(run, st, free);
+    const char *paths = imgsync_run_option(run, "paths");
+    if (!paths) {
+        imgsync_run_fail(run, IMGSYNC_EINVAL, "option 'paths' is required");
+        return IMGSYNC_EINVAL;
+    }
+    return submit_paths(run, paths);
+}
+
+static int tp_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
+{
+    tp_state *st = imgsync_run_data(run);
+    static tp_result overflow;
+    tp_result *r = g_nres < MAX_RESULTS ? &g_res[g_nres++] : &overflow;
+    memset(r, 0, sizeof(*r));
+    r->cross_rc = 1;
+
+    const char *url = imgsync_job_url(job), *ep = imgsync_run_endpoint(run);
+    size_t eplen = strlen(ep);
+    snprintf(r->path, sizeof(r->path), "%s", strncmp(url, ep, eplen) == 0 ? url + eplen : url);
+    snprintf(r->resp_url, sizeof(r->resp_url), "%s", imgsync_response_url(resp));
+    r->status = imgsync_response_status(resp);
+    r->error = imgsync_response_error(resp);
+    const char *body = imgsync_response_body(resp, &r->body_len);
+    snprintf(r->body, sizeof(r->body), "%s", body);
+
+    if (strncmp(r->path, "/link/", 6) == 0) {
+        const char *next = NULL;
+        r->next_rc = imgsync_response_next_url(resp, &next);
+        if (next) {
+            snprintf(r->next_url, sizeof(r->next_url), "%s", next);
+            if (st->follows++ < MAX_FOLLOW) {
+                int rc = submit_url(run, next);
+                if (rc)
+                    return rc;
+            }
+        }
+        if (opt_true(run, "try_cross"))
+            r->cross_rc = submit_url(run, "https://evil.invalid/x");
+    }
+    const char *then = imgsync_run_option(run, "then");
+    if (then && !st->then_done) {
+        st->then_done = 1;
+        int rc = submit_paths(run, then);
+        if (rc)
+            return rc;
+    }
+    if ((r->status != 200 || r->error) && opt_true(run, "fail"))
+        return imgsync_run_fail_response(run, job, resp);
+    return 0;
+}
+
+static const imgsync_provider_vtable tp_vtable = {
+    IMGSYNC_PROVIDER_VTABLE_VERSION, "enginetest", IMGSYNC_TYPE_OCI, tp_check_option, tp_start, tp_on_response,
+    NULL,
+};
+
+static const tp_result *result_for(const char *path)
+{
+    for (size_t i = 0; i < g_nres; i++)
+        if (strcmp(g_res[i].path, path) == 0)
+            return &g_res[i];
+    ck_abort_msg("the provider saw no response for %s (%zu responses)", path, g_nres);
+    return NULL;
+}
+
+/* ---- the fault server ------------------------------------------------------------------- */
+
+static FILE *g_server;
+static int g_port;
+static char g_origin[64];
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+    char **buf = ud;
+    size_t old = *buf ? strlen(*buf) : 0, len = size * n;
+    char *nb = realloc(*buf, old + len + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + old, p, len);
+    nb[old + len] = '\0';
+    *buf = nb;
+    return len;
+}
+
+/* GET /_stats of the fault server, parsed; NULL when it does not answer. */
+static yajl_val stats_fetch(void)
+{
+    if (!g_port)
+        return NULL;
+    char url[128], *body = NULL, err[128];
+    snprintf(url, sizeof(url), "%s/_stats", g_origin);
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    yajl_val root = cc == CURLE_OK && body ? yajl_tree_parse(body, err, sizeof(err)) : NULL;
+    free(body);
+    return root;
+}
+
+static yajl_val stats(void)
+{
+    yajl_val s = stats_fetch();
+    ck_assert_msg(s != NULL, "the fault server did not answer GET /_stats (port %d)", g_port);
+    return s;
+}
+
+static long stat_count(yajl_val s, const char *path)
+{
+    const char *p[] = {"counts", path, NULL};
+    yajl_val v = yajl_tree_get(s, p, yajl_t_number);
+    return v ? (long)YAJL_GET_INTEGER(v) : 0;
+}
+
+static yajl_val stat_list(yajl_val s, const char *what, const char *path, size_t i)
+{
+    const char *p[] = {what, path, NULL};
+    yajl_val a = yajl_tree_get(s, p, yajl_t_array);
+    ck_assert_msg(a && i < a->u.array.len, "/_stats has no %s[%s][%zu]", what, path, i);
+    return a->u.array.values[i];
+}
+
+/* Server arrival time (ms, monotonic) of the i-th request of path. */
+static double stat_time(yajl_val s, const char *path, size_t i) { return YAJL_GET_DOUBLE(stat_list(s, "times", path, i)); }
+
+/* 1 when the i-th request of path carried an Authorization header. */
+static int stat_auth(yajl_val s, const char *path, size_t i) { return YAJL_IS_TRUE(stat_list(s, "auth", path, i)); }
+
+static const char *stat_host(yajl_val s, const char *path, size_t i)
+{
+    const char *h = YAJL_GET_STRING(stat_list(s, "hosts", path, i));
+    return h ? h : "";
+}
+
+static long stat_max_inflight(yajl_val s, const char *id)
+{
+    const char *p[] = {"max_inflight", id, NULL};
+    yajl_val v = yajl_tree_get(s, p, yajl_t_number);
+    return v ? (long)YAJL_GET_INTEGER(v) : 0;
+}
+
+static void server_start(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *script = getenv("FAULT_SERVER");
+    if (!script)
+        script = "tests/tools/fault_server.py";
+    char cmd[1024], line[64];
+    snprintf(cmd, sizeof(cmd), "exec python3 '%s' --max-seconds 120 --user user --password pass --slow-seconds 3",
+             script);
+    g_port = 0;
+    g_server = popen(cmd, "r");
+    if (g_server && fgets(line, sizeof(line), g_server))
+        g_port = atoi(line);
+    snprintf(g_origin, sizeof(g_origin), "http://127.0.0.1:%d", g_port);
+    if (!g_port)
+        fprintf(stderr, "test_engine: could not start %s (run from the repository root)\n", script);
+}
+
+static void server_stop(void)
+{
+    yajl_val s = stats_fetch();
+    const char *p[] = {"pid", NULL};
+    yajl_val pid = s ? yajl_tree_get(s, p, yajl_t_number) : NULL;
+    if (pid && YAJL_GET_INTEGER(pid) > 1) {
+        kill((pid_t)YAJL_GET_INTEGER(pid), SIGTERM);
+        if (g_server)
+            pclose(g_server); /* reaps it; without the pid it exits by itself (--max-seconds) */
+        g_server = NULL;
+    }
+    yajl_tree_free(s);
+    curl_global_cleanup();
+}
+
+static void per_test_setup(void)
+{
+    ck_assert_int_eq(imgsync_provider_register(&tp_vtable), 0);
+    memset(g_res, 0, sizeof(g_res));
+    g_nres = 0;
+    ck_assert_msg(g_port > 0, "the fault server is not running (python3 tests/tools/fault_server.py)");
+}
+
+/* ---- running one task ------------------------------------------------------------------- */
+
+typedef struct outcome {
+    int state;
+    uint64_t requests, retries;
+    int row_state, row_error;
+    size_t nerrors;
+    int error0;
+    char message0[512];
+    char reason[512];
+    int64_t elapsed_ms;
+} outcome;
+
+/*
+ * Create a context with the engine options ctx_opts (key, value, ..., NULL), one "enginetest"
+ * provider "t" on the fault server with the options prov_opts (its "endpoint" may be
+ * overridden there), sync, wait for the end and free everything. g_res holds what the provider
+ * saw.
+ */
+static outcome sync_once(const char *const *ctx_opts, const char *const *prov_opts)
+{
+    outcome o;
+    memset(&o, 0, sizeof(o));
+    imgsync_ctx *ctx = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
+    for (const char *const *kv = ctx_opts; kv && kv[0]; kv += 2)
+        ck_assert_msg(imgsync_ctx_set(ctx, kv[0], kv[1]) == 0, "ctx option %s=%s: %s", kv[0], kv[1],
+                      imgsync_ctx_errmsg(ctx));
+    imgsync_provider *p = NULL;
+    ck_assert_int_eq(imgsync_provider_new(&p, ctx, "enginetest", "t"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "endpoint", g_origin), 0);
+    for (const char *const *kv = prov_opts; kv && kv[0]; kv += 2)
+        ck_assert_msg(imgsync_provider_set(p, kv[0], kv[1]) == 0, "provider option %s: %s", kv[0],
+                      imgsync_ctx_errmsg(ctx));
+    uint64_t id = 0;
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    int rc = imgsync_task_wait(ctx, id, WAIT_MS);
+    o.elapsed_ms = mono_ms() - t0;
+    ck_assert_msg(rc == 0, "task did not end within %d ms: %s", WAIT_MS, imgsync_strerror(rc));
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, ctx, id), 0);
+    o.state = imgsync_task_state_of(t);
+    o.requests = imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS);
+    o.retries = imgsync_task_counter(t, IMGSYNC_COUNT_RETRIES);
+    ck_assert_uint_eq(imgsync_task_registry_count(t), 1);
+    o.row_state = imgsync_task_registry_state(t, 0);
+    o.row_error = imgsync_task_registry_error(t, 0);
+    snprintf(o.reason, sizeof(o.reason), "%s", imgsync_task_registry_reason(t, 0));
+    o.nerrors = imgsync_task_error_count(t);
+    if (o.nerrors) {
+        o.error0 = imgsync_task_error_code(t, 0);
+        snprintf(o.message0, sizeof(o.message0), "%s", imgsync_task_error_message(t, 0));
+    }
+    imgsync_task_free(t);
+    imgsync_ctx_free(ctx);
+    return o;
+}
+
+/* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Engine options shared by most tests: fast backoff. */
+#define FAST_RETRY "retry_base_ms", "5", "retry_max_ms", "50"
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+START_TEST(test_plain_get)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/v2/", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for("/v2/");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_uint_eq(r->body_len, 2);
+    ck_assert_str_eq(r->body, "{}");
+    char want[128];
+    snprintf(want, sizeof(want), "%s/v2/", g_origin);
+    ck_assert_str_eq(r->resp_url, want);
+    ck_assert_uint_eq(o.requests, 1);
+    ck_assert_uint_eq(o.retries, 0);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/v2/"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+static const int k_retry_status[] = {503, 502, 504, 429};
+
+/* n failures with a retryable status, then 200: the provider sees only the 200. */
+START_TEST(test_retry_then_ok)
+{
+    int status = k_retry_status[_i], n = 1 + _i % 3; /* 1, 2, 3, 1 */
+    char path[128];
+    snprintf(path, sizeof(path), "/flaky/%d/%d/then-ok-%d", n, status, _i);
+    const char *const copts[] = {FAST_RETRY, "max_retries", "4", NULL};
+    const char *const popts[] = {"paths", path, NULL};
+    outcome o = sync_once(copts, popts);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_str_eq(r->body, "{\"repositories\":[\"a\"]}");
+    ck_assert_uint_eq(g_nres, 1);
+    ck_assert_uint_eq(o.retries, (uint64_t)n);
+    ck_assert_uint_eq(o.requests, (uint64_t)n + 1);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), n + 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* More failures than max_retries: the last error status is delivered, after max_retries retries. */
+START_TEST(test_retry_exhausted)
+{
+    static const int max_retries[] = {2, 1, 0, 3};
+    int status = k_retry_status[_i], m = max_retries[_i];
+    char path[128], mr[8];
+    snprintf(path, sizeof(path), "/flaky/5/%d/exhausted-%d", status, _i);
+    snprintf(mr, sizeof(mr), "%d", m);
+    const char *const copts[] = {FAST_RETRY, "max_retries", mr, NULL};
+    const char *const popts[] = {"paths", path, "fail", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->status, status);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_ptr_nonnull(strstr(r->body, "try again"));
+    ck_assert_uint_eq(o.retries, (uint64_t)m);
+    ck_assert_uint_eq(o.requests, (uint64_t)m + 1);
+    /* imgsync_run_fail_response maps an unexpected status to EHTTP */
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_state, IMGSYNC_REGISTRY_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_EHTTP);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), m + 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* 500 (and other non-retryable statuses) are delivered at once: one request each. */
+START_TEST(test_not_retried)
+{
+    const char *const copts[] = {FAST_RETRY, "max_retries", "4", NULL};
+    const char *const popts[] = {"paths", "/flaky/1/500/never,/flaky/1/501/never,/flaky/1/400/never", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 3);
+    ck_assert_int_eq(result_for("/flaky/1/500/never")->status, 500);
+    ck_assert_int_eq(result_for("/flaky/1/501/never")->status, 501);
+    ck_assert_int_eq(result_for("/flaky/1/400/never")->status, 400);
+    ck_assert_uint_eq(o.retries, 0);
+    ck_assert_uint_eq(o.requests, 3);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/flaky/1/500/never"), 1);
+    ck_assert_int_eq(stat_count(s, "/flaky/1/501/never"), 1);
+    ck_assert_int_eq(stat_count(s, "/flaky/1/400/never"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Retry-After: 1 wins over a 1 ms backoff base. */
+START_TEST(test_retry_after_honoured)
+{
+    const char *path = "/flaky/1/429/retry-after/honoured";
+    const char *const copts[] = {"retry_base_ms", "1", "retry_max_ms", "30000", "max_retries", "2", NULL};
+    const char *const popts[] = {"paths", path, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(result_for(path)->status, 200);
+    ck_assert_uint_eq(o.retries, 1);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 2);
+    double gap = stat_time(s, path, 1) - stat_time(s, path, 0);
+    yajl_tree_free(s);
+    ck_assert_msg(gap >= 900.0, "second request %.1f ms after the first; Retry-After: 1 asks for 1000", gap);
+    ck_assert_msg(gap < 5000.0, "second request %.1f ms after the first", gap);
+    ck_assert_int_ge(o.elapsed_ms, 900);
+}
+END_TEST
+
+/* retry_max_ms also caps Retry-After (documented in imgsync.h). */
+START_TEST(test_retry_after_capped)
+{
+    const char *path = "/flaky/1/429/retry-after/capped";
+    const char *const copts[] = {"retry_base_ms", "1", "retry_max_ms", "100", "max_retries", "2", NULL};
+    const char *const popts[] = {"paths", path, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(result_for(path)->status, 200);
+    ck_assert_uint_eq(o.retries, 1);
+    yajl_val s = stats();
+    double gap = stat_time(s, path, 1) - stat_time(s, path, 0);
+    yajl_tree_free(s);
+    ck_assert_msg(gap >= 90.0 && gap < 800.0, "second request %.1f ms after the first; the cap is 100 ms", gap);
+}
+END_TEST
+
+/* Backoff without Retry-After: equal jitter in [d/2, d], d doubling from retry_base_ms. */
+START_TEST(test_backoff_doubles)
+{
+    const char *path = "/flaky/2/503/backoff";
+    const char *const copts[] = {"retry_base_ms", "200", "retry_max_ms", "10000", "max_retries", "3", NULL};
+    const char *const popts[] = {"paths", path, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(result_for(path)->status, 200);
+    ck_assert_uint_eq(o.retries, 2);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 3);
+    double gap1 = stat_time(s, path, 1) - stat_time(s, path, 0);
+    double gap2 = stat_time(s, path, 2) - stat_time(s, path, 1);
+    yajl_tree_free(s);
+    ck_assert_msg(gap1 >= 95.0 && gap1 < 1000.0, "first retry after %.1f ms, want 100..200", gap1);
+    ck_assert_msg(gap2 >= 195.0 && gap2 < 1500.0, "second retry after %.1f ms, want 200..400", gap2);
+}
+END_TEST
+
+/* Several jobs of one Bearer scope share one token request; a later job reuses the cached token. */
+START_TEST(test_bearer_shared_token)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/bearer/bt1/a,/bearer/bt1/b,/bearer/bt1/c,/bearer/bt1/d,/bearer/bt1/e",
+                                 "then", "/bearer/bt1/later", "username", "user", "password", "pass", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 6);
+    static const char *paths[] = {"/bearer/bt1/a", "/bearer/bt1/b", "/bearer/bt1/c",
+                                  "/bearer/bt1/d", "/bearer/bt1/e", "/bearer/bt1/later"};
+    yajl_val s = stats();
+    for (size_t i = 0; i < 6; i++) {
+        const tp_result *r = result_for(paths[i]);
+        ck_assert_msg(r->status == 200 && r->error == 0, "%s: status %d error %d", paths[i], r->status, r->error);
+        ck_assert_str_eq(r->body, "{\"repositories\":[\"b\"]}");
+        /* the challenge, then the request with the token */
+        ck_assert_int_eq(stat_count(s, paths[i]), 2);
+    }
+    ck_assert_int_eq(stat_count(s, "/token/bt1"), 1);
+    ck_assert_int_eq(stat_auth(s, "/token/bt1", 0), 1); /* Basic credentials went to the realm */
+    yajl_tree_free(s);
+    ck_assert_uint_eq(o.retries, 0);
+}
+END_TEST
+
+/* Wrong credentials: the token endpoint refuses, the provider sees the 401, the row fails EAUTH. */
+START_TEST(test_bearer_wrong_credentials)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/bearer/bt2/a", "fail", "true", "username", "user",
+                                 "password", "s3cr3t-wrong", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for("/bearer/bt2/a");
+    ck_assert_int_eq(r->status, 401);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_state, IMGSYNC_REGISTRY_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_EAUTH);
+    ck_assert_uint_ge(o.nerrors, 1);
+    ck_assert_int_eq(o.error0, IMGSYNC_EAUTH);
+    ck_assert_ptr_null(strstr(o.message0, "s3cr3t"));
+    ck_assert_ptr_null(strstr(o.reason, "s3cr3t"));
+    ck_assert_uint_eq(o.retries, 0);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/token/bt2"), 1);
+    ck_assert_int_ge(stat_count(s, "/bearer/bt2/a"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Link rel="next": relative path, absolute same-origin URL, several links in one header. */
+START_TEST(test_link_pagination)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/link/lk1/p1", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 4);
+    char want[256];
+    const tp_result *r = result_for("/link/lk1/p1");
+    ck_assert_int_eq(r->next_rc, 0);
+    snprintf(want, sizeof(want), "%s/link/lk1/p2?n=1&last=a", g_origin);
+    ck_assert_str_eq(r->next_url, want);
+    r = result_for("/link/lk1/p2?n=1&last=a");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->next_rc, 0);
+    snprintf(want, sizeof(want), "%s/link/lk1/p3", g_origin);
+    ck_assert_str_eq(r->next_url, want);
+    r = result_for("/link/lk1/p3");
+    ck_assert_int_eq(r->next_rc, 0);
+    snprintf(want, sizeof(want), "%s/link/lk1/p4", g_origin); /* rel="next", not the rel="prev" before it */
+    ck_assert_str_eq(r->next_url, want);
+    r = result_for("/link/lk1/p4");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->next_rc, 0);
+    ck_assert_str_eq(r->next_url, "");
+    ck_assert_uint_eq(o.requests, 4);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/link/lk1/p1"), 1);
+    ck_assert_int_eq(stat_count(s, "/link/lk1/p2"), 1);
+    ck_assert_int_eq(stat_count(s, "/link/lk1/p3"), 1);
+    ck_assert_int_eq(stat_count(s, "/link/lk1/p4"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* A next link to another host is refused (EPROTOCOL) and nothing is sent there. */
+START_TEST(test_link_cross_host)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/link/lk2/evil", "try_cross", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for("/link/lk2/evil");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->next_rc, IMGSYNC_EPROTOCOL);
+    ck_assert_str_eq(r->next_url, "");
+    /* a credentialed job for another origin is refused at submission */
+    ck_assert_int_eq(r->cross_rc, IMGSYNC_EINVAL);
+    ck_assert_uint_eq(o.requests, 1);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/link/lk2/evil"), 1);
+    ck_assert_int_eq(stat_count(s, "/x"), 0);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* A body over max_response_bytes gives ETOOBIG (with and without Content-Length), not retried. */
+START_TEST(test_too_big)
+{
+    const char *const copts[] = {FAST_RETRY, "max_retries", "3", "max_response_bytes", "1048576", NULL};
+    const char *const popts[] = {"paths", "/big,/big-chunked", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 2);
+    const tp_result *r = result_for("/big");
+    ck_assert_int_eq(r->error, IMGSYNC_ETOOBIG);
+    ck_assert_int_eq(r->status, 0);
+    r = result_for("/big-chunked");
+    ck_assert_int_eq(r->error, IMGSYNC_ETOOBIG);
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_uint_eq(o.retries, 0);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/big"), 1);
+    ck_assert_int_eq(stat_count(s, "/big-chunked"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* The cap is inclusive: exactly max_response_bytes is fine, one byte more is ETOOBIG. */
+START_TEST(test_body_cap_boundary)
+{
+    const char *const copts[] = {FAST_RETRY, "max_response_bytes", "4096", NULL};
+    const char *const popts[] = {"paths", "/big/4096,/big/4097,/big-chunked/4096,/big-chunked/4097", NULL};
+    sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 4);
+    const tp_result *r = result_for("/big/4096");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_uint_eq(r->body_len, 4096);
+    r = result_for("/big-chunked/4096");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_uint_eq(r->body_len, 4096);
+    ck_assert_int_eq(result_for("/big/4097")->error, IMGSYNC_ETOOBIG);
+    ck_assert_int_eq(result_for("/big-chunked/4097")->error, IMGSYNC_ETOOBIG);
+}
+END_TEST
+
+/* request_timeout_ms: the slow answer is abandoned, retried, then delivered as ETIMEOUT. */
+START_TEST(test_timeout)
+{
+    const char *path = "/slow/timeout";
+    const char *const copts[] = {FAST_RETRY, "request_timeout_ms", "300", "max_retries", "1", NULL};
+    const char *const popts[] = {"paths", path, "fail", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->error, IMGSYNC_ETIMEOUT);
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_uint_eq(o.retries, 1);
+    ck_assert_uint_eq(o.requests, 2);
+    ck_assert_int_eq(o.row_error, IMGSYNC_ETIMEOUT);
+    /* two attempts of 300 ms, far less than the server's 3 s */
+    ck_assert_msg(o.elapsed_ms >= 550 && o.elapsed_ms < 2500, "took %lld ms", (long long)o.elapsed_ms);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 2);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Basic credentials go to the endpoint host but not across a redirect to another host name. */
+START_TEST(test_redirect_basic_not_forwarded)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/redirect-other-host/rd1", "username", "user", "password", "pass", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for("/redirect-other-host/rd1");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_ptr_nonnull(strstr(r->body, "{\"authorization\":false,\"host\":\"localhost:"));
+    ck_assert_ptr_nonnull(strstr(r->resp_url, "://localhost:"));
+    ck_assert_ptr_nonnull(strstr(r->resp_url, "/echo-auth/rd1"));
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/redirect-other-host/rd1"), 1);
+    ck_assert_int_eq(stat_auth(s, "/redirect-other-host/rd1", 0), 1); /* sent to the endpoint */
+    ck_assert_int_eq(stat_count(s, "/echo-auth/rd1"), 1);
+    ck_assert_int_eq(stat_auth(s, "/echo-auth/rd1", 0), 0);           /* not to the other host */
+    ck_assert_int_eq(strncmp(stat_host(s, "/echo-auth/rd1", 0), "localhost:", 10), 0);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Same with a Bearer token (a custom Authorization header): not sent to the other host either. */
+START_TEST(test_redirect_bearer_not_forwarded)
+{
+    const char *path = "/bearer/rd2/redirect-other-host";
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", path, "username", "user", "password", "pass", NULL};
+    sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_ptr_nonnull(strstr(r->body, "\"authorization\":false"));
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/token/rd2"), 1);
+    ck_assert_int_eq(stat_count(s, path), 2);
+    ck_assert_int_eq(stat_auth(s, path, 1), 1); /* the token went to the endpoint */
+    ck_assert_int_eq(stat_count(s, "/echo-auth/rd2/redirect-other-host"), 1);
+    ck_assert_int_eq(stat_auth(s, "/echo-auth/rd2/redirect-other-host", 0), 0);
+    yajl_tree_free(s);
+}
+END_TEST
+
+static void concurrency_run(const char *id, int jobs, const char *max_conn, const char *max_host, long limit)
+{
+    char paths[2048] = "";
+    for (int i = 0; i < jobs; i++) {
+        size_t len = strlen(paths);
+        snprintf(paths + len, sizeof(paths) - len, "%s/concurrency/%s/%d", i ? "," : "", id, i);
+    }
+    const char *const copts[] = {FAST_RETRY, "max_connections", max_conn, "max_host_connections", max_host, NULL};
+    const char *const popts[] = {"paths", paths, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, (size_t)jobs);
+    for (size_t i = 0; i < g_nres; i++)
+        ck_assert_msg(g_res[i].status == 200, "%s: %d/%d", g_res[i].path, g_res[i].status, g_res[i].error);
+    yajl_val s = stats();
+    long m = stat_max_inflight(s, id);
+    yajl_tree_free(s);
+    ck_assert_msg(m <= limit, "the server saw %ld requests in flight at once, limit %ld", m, limit);
+    ck_assert_msg(m > 1, "the server never saw two requests in flight at once");
+    /* each request takes 200 ms: ceil(jobs / limit) rounds at least */
+    long rounds = (jobs + limit - 1) / limit;
+    ck_assert_msg(o.elapsed_ms >= rounds * 200 - 50, "%d jobs took %lld ms", jobs, (long long)o.elapsed_ms);
+}
+
+START_TEST(test_host_connection_limit) { concurrency_run("host3", 20, "16", "3", 3); }
+END_TEST
+
+START_TEST(test_global_connection_limit) { concurrency_run("global2", 10, "2", "8", 2); }
+END_TEST
+
+/* Nothing listens: ENETWORK after the configured retries. */
+START_TEST(test_connection_refused)
+{
+    char ep[64];
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", closed_port());
+    const char *const copts[] = {FAST_RETRY, "max_retries", "2", NULL};
+    const char *const popts[] = {"endpoint", ep, "paths", "/v2/", "fail", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    ck_assert_int_eq(g_res[0].error, IMGSYNC_ENETWORK);
+    ck_assert_int_eq(g_res[0].status, 0);
+    ck_assert_uint_eq(o.retries, 2);
+    ck_assert_uint_eq(o.requests, 3);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_ENETWORK);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("fault_server");
+    tcase_add_unchecked_fixture(tc, server_start, server_stop);
+    tcase_add_checked_fixture(tc, per_test_setup, NULL);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_plain_get);
+    tcase_add_loop_test(tc, test_retry_then_ok, 0, 4);
+    tcase_add_loop_test(tc, test_retry_exhausted, 0, 4);
+    tcase_add_test(tc, test_not_retried);
+    tcase_add_test(tc, test_retry_after_honoured);
+    tcase_add_test(tc, test_retry_after_capped);
+    tcase_add_test(tc, test_backoff_doubles);
+    tcase_add_test(tc, test_bearer_shared_token);
+    tcase_add_test(tc, test_bearer_wrong_credentials);
+    tcase_add_test(tc, test_link_pagination);
+    tcase_add_test(tc, test_link_cross_host);
+    tcase_add_test(tc, test_too_big);
+    tcase_add_test(tc, test_body_cap_boundary);
+    tcase_add_test(tc, test_timeout);
+    tcase_add_test(tc, test_redirect_basic_not_forwarded);
+    tcase_add_test(tc, test_redirect_bearer_not_forwarded);
+    tcase_add_test(tc, test_host_connection_limit);
+    tcase_add_test(tc, test_global_connection_limit);
+    tcase_add_test(tc, test_connection_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+#include "check_main.h"
+IMGSYNC_TEST_MAIN(engine_suite)
