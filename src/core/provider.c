@@ -10,6 +10,7 @@
 #include "util/url.h"
 
 extern const imgsync_provider_vtable imgsync__oci_provider;
+extern const imgsync_provider_vtable imgsync__harbor_provider;
 
 #define MAX_KINDS 64
 
@@ -62,7 +63,11 @@ const imgsync_provider_vtable *imgsync__kind_find(const char *kind)
 
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
-static void register_builtins(void) { imgsync_provider_register(&imgsync__oci_provider); }
+static void register_builtins(void)
+{
+    imgsync_provider_register(&imgsync__oci_provider);
+    imgsync_provider_register(&imgsync__harbor_provider);
+}
 
 void imgsync__builtin_kinds(void) { pthread_once(&builtin_once, register_builtins); }
 

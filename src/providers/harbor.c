@@ -1,0 +1,554 @@
+/* Provider "harbor": Harbor REST API v2.0 (see shared/reference/harbor-api.md).
+ *
+ * GET /api/version (404 = Harbor 1.x) -> GET /api/v2.0/systeminfo (no harbor_version = the
+ * credentials were rejected: Harbor answers bad credentials as anonymous) -> projects ->
+ * repositories -> artifacts?with_tag=true, every list paged with page/page_size, following Link
+ * and cross-checked against X-Total-Count (offset paging shifts when someone pushes during the
+ * walk: items are deduplicated and a short walk is repeated). One row per tag. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imgsync/sys/provider.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/map.h"
+#include "util/timeutil.h"
+#include "util/url.h"
+
+enum { K_VERSION = 1, K_SYSINFO, K_PROJECTS, K_REPOS, K_ARTIFACTS };
+
+#define API "/api/v2.0"
+#define MAX_WALKS 3 /* a list walk is repeated at most this many times when items went missing */
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+typedef struct harbor_run {
+    long page_size;
+    int include_untagged;
+    int project_walks; /* project repository walks still running */
+    int projects_listed;
+    int failed_projects;
+} harbor_run;
+
+/* One paged list being walked (projects, a project's repositories or a repository's
+ * artifacts), shared by the jobs of its pages. */
+typedef struct walk {
+    int refs;
+    int kind;
+    char *project;     /* K_REPOS, K_ARTIFACTS */
+    char *repository;  /* K_ARTIFACTS: full name "project/path" */
+    char *first_url;   /* page 1, to walk again */
+    imgsync__map seen; /* ids already handled */
+    int64_t total;     /* last X-Total-Count, -1 unknown */
+    int attempts;
+} walk;
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static int harbor_check_option(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "page_size")) {
+        long long n;
+        if (imgsync__parse_i64(value, 1, 100, &n)) { /* Harbor answers 422 above 100 */
+            snprintf(err, errlen, "must be an integer from 1 to 100");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "include_untagged")) {
+        int b;
+        if (imgsync__parse_bool(value, &b)) {
+            snprintf(err, errlen, "must be true or false");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    return IMGSYNC_ENOTFOUND;
+}
+
+/* ---- walks -------------------------------------------------------------------------------- */
+
+static void walk_unref(void *p)
+{
+    walk *w = p;
+    if (!w || --w->refs > 0)
+        return;
+    imgsync__map_clear(&w->seen);
+    free(w->project);
+    free(w->repository);
+    free(w->first_url);
+    free(w);
+}
+
+static walk *walk_new(int kind, const char *project, const char *repository, const char *first_url)
+{
+    walk *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->refs = 1;
+    w->kind = kind;
+    w->total = -1;
+    imgsync__map_init(&w->seen);
+    w->project = imgsync__strdup(project);
+    w->repository = imgsync__strdup(repository);
+    w->first_url = imgsync__strdup(first_url);
+    if ((project && !w->project) || (repository && !w->repository) || !w->first_url) {
+        walk_unref(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Submit one page of a walk (the job holds a reference). */
+static int submit_page(imgsync_run *run, walk *w, const char *url)
+{
+    imgsync_job *job = imgsync_job_new(run, "GET", url);
+    if (!job)
+        return IMGSYNC_ENOMEM;
+    imgsync_job_set_kind(job, w->kind);
+    w->refs++;
+    imgsync_job_set_data(job, w, walk_unref);
+    int rc = imgsync_job_add_header(job, "Accept: application/json");
+    if (!rc && w->repository && w->kind == K_ARTIFACTS)
+        rc = imgsync_job_set_repository(job, w->repository);
+    if (rc) {
+        imgsync_job_free(job);
+        return rc;
+    }
+    return imgsync_job_submit(job);
+}
+
+/* After a page: 1 when a next page or a repeat walk was submitted, 0 when the walk is done,
+ * negative on error (the walk's scope has already been failed for protocol errors). */
+static int walk_continue(imgsync_run *run, walk *w, const imgsync_response *resp)
+{
+    const char *total = imgsync_response_header(resp, "X-Total-Count");
+    long long t;
+    if (total && !imgsync__parse_i64(total, 0, INT64_MAX, &t))
+        w->total = t;
+    const char *next = NULL;
+    if (imgsync_response_next_url(resp, &next))
+        return IMGSYNC_EPROTOCOL;
+    if (next) {
+        int rc = submit_page(run, w, next);
+        return rc ? rc : 1;
+    }
+    /* The walk ended: if fewer distinct items than the server counts were seen, something was
+     * pushed while paging (offset pages shifted); walk again, the seen set skips duplicates. */
+    if (w->total >= 0 && (int64_t)w->seen.count < w->total && ++w->attempts < MAX_WALKS) {
+        int rc = submit_page(run, w, w->first_url);
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+/* Remember an item id; 1 when it is new. */
+static int walk_first_time(walk *w, const char *id)
+{
+    if (imgsync__map_get(&w->seen, id))
+        return 0;
+    return imgsync__map_put(&w->seen, id, (void *)1, NULL) == 0;
+}
+
+/* ---- URLs --------------------------------------------------------------------------------- */
+
+/* `name` without its project prefix, URL-encoded twice as Harbor's router requires (a/b ->
+ * a%252Fb); the project name is encoded once. */
+static char *artifacts_url(const char *project, const char *repository, long page_size)
+{
+    const char *rest = repository + strlen(project) + 1;
+    char *p = imgsync__url_escape(project, NULL);
+    char *once = imgsync__url_escape(rest, NULL);
+    char *twice = once ? imgsync__url_escape(once, NULL) : NULL;
+    char *url = p && twice ? imgsync__asprintf(API "/projects/%s/repositories/%s/artifacts?with_tag=true&page=1"
+                                                   "&page_size=%ld",
+                                               p, twice, page_size)
+                           : NULL;
+    free(p);
+    free(once);
+    free(twice);
+    return url;
+}
+
+static int start_artifacts(imgsync_run *run, const char *repository)
+{
+    const harbor_run *st = imgsync_run_data(run);
+    const char *slash = strchr(repository, '/');
+    if (!slash || slash == repository || !slash[1])
+        return imgsync_run_repository_fail(run, repository, IMGSYNC_EPROTOCOL,
+                                           "Harbor repository names are project/name");
+    char *project = imgsync__strndup(repository, (size_t)(slash - repository));
+    char *url = project ? artifacts_url(project, repository, st->page_size) : NULL;
+    walk *w = url ? walk_new(K_ARTIFACTS, project, repository, url) : NULL;
+    int rc = w ? imgsync_run_repository_begin(run, repository) : IMGSYNC_ENOMEM;
+    if (!rc)
+        rc = submit_page(run, w, url);
+    walk_unref(w);
+    free(url);
+    free(project);
+    return rc;
+}
+
+static int start_project(imgsync_run *run, const char *project)
+{
+    harbor_run *st = imgsync_run_data(run);
+    char *p = imgsync__url_escape(project, NULL);
+    char *url = p ? imgsync__asprintf(API "/projects/%s/repositories?page=1&page_size=%ld", p, st->page_size) : NULL;
+    walk *w = url ? walk_new(K_REPOS, project, NULL, url) : NULL;
+    int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
+    if (!rc)
+        st->project_walks++;
+    walk_unref(w);
+    free(url);
+    free(p);
+    return rc;
+}
+
+/* The repository list is complete once the project list and every project's walk ended. */
+static void maybe_catalog_complete(imgsync_run *run)
+{
+    harbor_run *st = imgsync_run_data(run);
+    if (st->projects_listed && st->project_walks == 0)
+        imgsync_run_catalog_complete(run);
+}
+
+/* ---- vtable: start ------------------------------------------------------------------------ */
+
+static int harbor_start(imgsync_run *run)
+{
+    harbor_run *st = calloc(1, sizeof(*st));
+    if (!st)
+        return IMGSYNC_ENOMEM;
+    st->page_size = 100;
+    long long n;
+    const char *v = imgsync_run_option(run, "page_size");
+    if (v && !imgsync__parse_i64(v, 1, 100, &n))
+        st->page_size = (long)n;
+    v = imgsync_run_option(run, "include_untagged");
+    if (v)
+        imgsync__parse_bool(v, &st->include_untagged);
+    imgsync_run_set_data(run, st, free);
+    imgsync_job *job = imgsync_job_new(run, "GET", "/api/version");
+    if (!job)
+        return IMGSYNC_ENOMEM;
+    imgsync_job_set_kind(job, K_VERSION);
+    return imgsync_job_submit(job);
+}
+
+/* ---- responses ---------------------------------------------------------------------------- */
+
+static yajl_val parse_body(const imgsync_response *resp)
+{
+    size_t len;
+    const char *body = imgsync_response_body(resp, &len);
+    char err[64];
+    return imgsync__json_parse(body, len, err, sizeof(err));
+}
+
+static int on_version(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    int status = imgsync_response_status(resp);
+    if (!imgsync_response_error(resp) && status == 404) {
+        imgsync_run_fail(run, IMGSYNC_EUNSUPPORTED,
+                         "Harbor 1.x is not supported (GET /api/version gave 404; API v2.0 is required)");
+        return 0;
+    }
+    if (imgsync_response_error(resp) || status != 200)
+        return imgsync_run_fail_response(run, job, resp);
+    imgsync_job *next = imgsync_job_new(run, "GET", API "/systeminfo");
+    if (!next)
+        return IMGSYNC_ENOMEM;
+    imgsync_job_set_kind(next, K_SYSINFO);
+    imgsync_job_add_header(next, "Accept: application/json");
+    return imgsync_job_submit(next);
+}
+
+static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
+        return imgsync_run_fail_response(run, job, resp);
+    yajl_val root = parse_body(resp);
+    if (!root || !YAJL_IS_OBJECT(root)) {
+        if (root)
+            yajl_tree_free(root);
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/systeminfo: not a JSON object (is this Harbor?)");
+        return 0;
+    }
+    /* Harbor fills harbor_version only for authenticated callers. */
+    int authenticated = imgsync__json_string(root, "harbor_version") != NULL;
+    yajl_tree_free(root);
+    if (imgsync_run_option(run, "username") && !authenticated) {
+        imgsync_run_fail(run, IMGSYNC_EAUTH,
+                         "Harbor did not accept the credentials (systeminfo answered as for an anonymous "
+                         "caller); check the username, password or robot secret");
+        return 0;
+    }
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+        return 0;
+    size_t n = imgsync_run_repository_count(run);
+    if (n) { /* specific repositories: fetched directly, no walk */
+        for (size_t i = 0; i < n; i++) {
+            int rc = start_artifacts(run, imgsync_run_repository(run, i));
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    harbor_run *st = imgsync_run_data(run);
+    size_t hints = imgsync_run_namespace_hint_count(run);
+    if (hints) { /* namespace filters name the projects: ask for those only */
+        for (size_t i = 0; i < hints; i++) {
+            char *name = imgsync__url_escape(imgsync_run_namespace_hint(run, i), NULL);
+            char *url = name ? imgsync__asprintf(API "/projects?name=%s&page=1&page_size=%ld&with_detail=false", name,
+                                                 st->page_size)
+                             : NULL;
+            walk *w = url ? walk_new(K_PROJECTS, NULL, NULL, url) : NULL;
+            int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
+            walk_unref(w);
+            free(url);
+            free(name);
+            if (rc)
+                return rc;
+            st->project_walks++; /* each hinted list counts as a walk that must end */
+        }
+        st->projects_listed = 1;
+        return 0;
+    }
+    char url[128];
+    snprintf(url, sizeof(url), API "/projects?page=1&page_size=%ld&with_detail=false", st->page_size);
+    walk *w = walk_new(K_PROJECTS, NULL, NULL, url);
+    int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
+    walk_unref(w);
+    return rc;
+}
+
+static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    harbor_run *st = imgsync_run_data(run);
+    int hinted = imgsync_run_namespace_hint_count(run) > 0;
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
+        return imgsync_run_fail_response(run, job, resp);
+    yajl_val root = parse_body(resp);
+    if (!root || !YAJL_IS_ARRAY(root)) {
+        if (root)
+            yajl_tree_free(root);
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: response is not a project list");
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < root->u.array.len && !rc; i++) {
+        const char *name = imgsync__json_string(root->u.array.values[i], "name");
+        if (!name || !*name || strchr(name, '/'))
+            continue;
+        if (!walk_first_time(w, name))
+            continue;
+        /* `name` is a fuzzy filter: keep exact matches of the hinted projects only */
+        int exact = !hinted;
+        for (size_t k = 0; !exact && k < imgsync_run_namespace_hint_count(run); k++)
+            exact = !strcmp(name, imgsync_run_namespace_hint(run, k));
+        if (!exact)
+            continue;
+        if (imgsync_run_wants_namespace(run, name))
+            rc = start_project(run, name);
+    }
+    yajl_tree_free(root);
+    if (rc)
+        return rc;
+    rc = walk_continue(run, w, resp);
+    if (rc == IMGSYNC_EPROTOCOL) {
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: malformed or cross-host Link header");
+        return 0;
+    }
+    if (rc == 0) {
+        if (hinted)
+            st->project_walks--;
+        else
+            st->projects_listed = 1;
+        maybe_catalog_complete(run);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static void fail_project(imgsync_run *run, const char *project, const imgsync_response *resp)
+{
+    char msg[400];
+    int status = imgsync_response_status(resp);
+    int code = imgsync_response_error(resp) ? imgsync_response_error(resp)
+                                            : (status == 401 || status == 403) ? IMGSYNC_EAUTH
+                                            : status == 404 ? IMGSYNC_ENOTFOUND : IMGSYNC_EHTTP;
+    if (imgsync_response_error(resp))
+        snprintf(msg, sizeof(msg), "project '%s': listing its repositories failed: %s", project,
+                 imgsync_strerror(code));
+    else
+        snprintf(msg, sizeof(msg), "project '%s': listing its repositories gave HTTP %d%s", project, status,
+                 code == IMGSYNC_EAUTH ? " (access denied)" : "");
+    imgsync_run_namespace_fail(run, project, code, msg);
+}
+
+static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    harbor_run *st = imgsync_run_data(run);
+    int rc = 0, done = 0;
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200) {
+        fail_project(run, w->project, resp);
+        done = 1;
+    } else {
+        yajl_val root = parse_body(resp);
+        if (!root || !YAJL_IS_ARRAY(root)) {
+            imgsync_run_namespace_fail(run, w->project, IMGSYNC_EPROTOCOL, "repository list is not a JSON array");
+            done = 1;
+        }
+        for (size_t i = 0; !done && i < root->u.array.len && !rc; i++) {
+            const char *name = imgsync__json_string(root->u.array.values[i], "name");
+            size_t plen = strlen(w->project);
+            /* Repository.name is the full path including the project */
+            if (!name || strncmp(name, w->project, plen) != 0 || name[plen] != '/' || !name[plen + 1])
+                continue;
+            if (!walk_first_time(w, name) || !imgsync_run_wants_repository(run, name))
+                continue;
+            rc = start_artifacts(run, name);
+        }
+        if (root)
+            yajl_tree_free(root);
+        if (!done && !rc) {
+            int c = walk_continue(run, w, resp);
+            if (c == IMGSYNC_EPROTOCOL)
+                imgsync_run_namespace_fail(run, w->project, c, "malformed or cross-host Link header");
+            else if (c < 0)
+                rc = c;
+            done = c != 1;
+        }
+    }
+    if (done) {
+        st->project_walks--;
+        maybe_catalog_complete(run);
+    }
+    return rc;
+}
+
+static int64_t time_ms(const char *s)
+{
+    int64_t ms = 0;
+    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
+}
+
+/* Emit one row per tag of an artifact (or one untagged row when asked). */
+static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int include_untagged)
+{
+    const char *digest = imgsync__json_string(a, "digest");
+    if (!digest)
+        return 0;
+    const char *type = imgsync__json_string(a, "type");
+    if (type && strcmp(type, "IMAGE") != 0 && !imgsync_run_include_non_images(run))
+        return 0;
+    const char *mt = imgsync__json_string(a, "manifest_media_type");
+    if (!mt || !*mt)
+        mt = imgsync__json_string(a, "media_type");
+    int64_t size = -1;
+    imgsync__json_int(a, "size", &size);
+    yajl_val refs = imgsync__json_array(a, "references");
+    int multi = (refs && refs->u.array.len > 0) ||
+                (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)));
+    int64_t artifact_push = time_ms(imgsync__json_string(a, "push_time"));
+    yajl_val tags = imgsync__json_array(a, "tags");
+    size_t ntags = tags ? tags->u.array.len : 0;
+    int rc = 0, emitted = 0;
+    for (size_t i = 0; i <= ntags && !rc; i++) {
+        const char *tag;
+        int64_t push;
+        if (i < ntags) {
+            yajl_val t = tags->u.array.values[i];
+            tag = imgsync__json_string(t, "name");
+            if (!tag || !*tag)
+                continue;
+            push = time_ms(imgsync__json_string(t, "push_time"));
+        } else {
+            if (emitted || !include_untagged)
+                break;
+            tag = "";
+            push = 0;
+        }
+        imgsync_record *r = imgsync_record_new(run, w->repository, tag);
+        if (!r)
+            return IMGSYNC_ENOMEM;
+        imgsync_record_set_namespace(r, w->project);
+        imgsync_record_set_digest(r, digest);
+        imgsync_record_set_media_type(r, mt ? mt : "");
+        imgsync_record_set_size(r, size);
+        imgsync_record_set_update_ms(r, push ? push : artifact_push);
+        imgsync_record_set_multi_arch(r, multi);
+        rc = imgsync_record_emit(run, r);
+        emitted++;
+    }
+    return rc;
+}
+
+static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    const harbor_run *st = imgsync_run_data(run);
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200) {
+        imgsync_run_fail_response(run, job, resp);
+        return 0;
+    }
+    yajl_val root = parse_body(resp);
+    if (!root || !YAJL_IS_ARRAY(root)) {
+        if (root)
+            yajl_tree_free(root);
+        imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL, "artifact list is not a JSON array");
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < root->u.array.len && !rc; i++) {
+        yajl_val a = root->u.array.values[i];
+        int64_t id = 0;
+        const char *digest = imgsync__json_string(a, "digest");
+        char key[96];
+        if (!imgsync__json_int(a, "id", &id))
+            snprintf(key, sizeof(key), "%lld", (long long)id);
+        else if (digest)
+            snprintf(key, sizeof(key), "%.90s", digest);
+        else
+            continue;
+        if (walk_first_time(w, key))
+            rc = emit_artifact(run, w, a, st->include_untagged);
+    }
+    yajl_tree_free(root);
+    if (rc)
+        return rc;
+    int c = walk_continue(run, w, resp);
+    if (c == IMGSYNC_EPROTOCOL) {
+        imgsync_run_repository_fail(run, w->repository, c, "malformed or cross-host Link header");
+        return 0;
+    }
+    if (c < 0)
+        return c;
+    if (c == 0)
+        return imgsync_run_repository_listed(run, w->repository);
+    return 0;
+}
+
+static int harbor_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
+{
+    switch (imgsync_job_kind(job)) {
+    case K_VERSION: return on_version(run, job, resp);
+    case K_SYSINFO: return on_sysinfo(run, job, resp);
+    case K_PROJECTS: return on_projects(run, job, resp);
+    case K_REPOS: return on_repos(run, job, resp);
+    case K_ARTIFACTS: return on_artifacts(run, job, resp);
+    default: return IMGSYNC_EINTERNAL;
+    }
+}
+
+const imgsync_provider_vtable imgsync__harbor_provider = {
+    .version = IMGSYNC_PROVIDER_VTABLE_VERSION,
+    .kind = "harbor",
+    .type = IMGSYNC_TYPE_HARBOR,
+    .check_option = harbor_check_option,
+    .start = harbor_start,
+    .on_response = harbor_on_response,
+    .prepare = NULL,
+};
