@@ -25,7 +25,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 DEPS_PC  := libcurl yajl
-OPTFLAGS ?= -O2 -g
+# DWARF 4: valgrind 3.19 cannot read the DWARF 5 that gcc 12 and clang 14 emit by default
+OPTFLAGS ?= -O2 -g -gdwarf-4
 WARNFLAGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 WERROR   ?= -Werror
 CFLAGS   ?=
@@ -110,7 +111,7 @@ demo: deps-check
 
 asan:
 	$(MAKE) clean
-	$(MAKE) SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" OPTFLAGS="-O1 -g" unit integration
+	$(MAKE) SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" OPTFLAGS="-O1 -g -gdwarf-4" unit integration
 
 valgrind: $(UNIT_BIN) $(INTEG_BIN)
 	@VALGRIND="valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q" \
@@ -131,7 +132,9 @@ install: lib build/imgsync
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so
 	install -m 644 build/libimgsync.a $(DESTDIR)$(LIBDIR)/libimgsync.a
-	install -m 644 build/libimgsync.pc $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' pkgconfig/libimgsync.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
 	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $(DESTDIR)$(BINDIR)/imgsync examples/imgsync.c \
 	  -Lbuild -limgsync -Wl,-rpath,$(LIBDIR) $(DEP_LIBS)
 

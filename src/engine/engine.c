@@ -27,6 +27,7 @@ typedef struct token {
 typedef struct host_count {
     long inflight;
 } host_count;
+/* (struct host_count is also named in job.h, where jobs keep a pointer to theirs) */
 
 struct imgsync__engine {
     CURLM *multi;
@@ -166,16 +167,6 @@ static char *host_key_of(const char *url)
     return k;
 }
 
-int imgsync__engine_submit(imgsync__engine *e, imgsync_job *job)
-{
-    if (!job->host_key && !(job->host_key = host_key_of(job->url))) {
-        imgsync__job_free(job);
-        return IMGSYNC_EINVAL;
-    }
-    queue_push(e, job, job->internal);
-    return 0;
-}
-
 static host_count *host_get(imgsync__engine *e, const char *key)
 {
     host_count *h = imgsync__map_get(&e->hosts, key);
@@ -184,6 +175,20 @@ static host_count *host_get(imgsync__engine *e, const char *key)
         h = NULL;
     }
     return h;
+}
+
+int imgsync__engine_submit(imgsync__engine *e, imgsync_job *job)
+{
+    if (!job->host_key && !(job->host_key = host_key_of(job->url))) {
+        imgsync__job_free(job);
+        return IMGSYNC_EINVAL;
+    }
+    if (!(job->host = host_get(e, job->host_key))) {
+        imgsync__job_free(job);
+        return IMGSYNC_ENOMEM;
+    }
+    queue_push(e, job, job->internal);
+    return 0;
 }
 
 /* ---- transfers ---------------------------------------------------------------------------- */
@@ -210,10 +215,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    imgsync__header *arr = realloc(r->headers, (r->nheaders + 1) * sizeof(*arr));
-    if (!arr)
-        return 0;
-    r->headers = arr;
+    if (r->nheaders == 0 || (r->nheaders >= 8 && (r->nheaders & (r->nheaders - 1)) == 0)) { /* 8, 16, 32 ... */
+        imgsync__header *arr = realloc(r->headers, (r->nheaders ? r->nheaders * 2 : 8) * sizeof(*arr));
+        if (!arr)
+            return 0;
+        r->headers = arr;
+    }
     char *name = imgsync__strndup(p, (size_t)(colon - p));
     char *value = imgsync__strndup(v, (size_t)(end - v));
     if (!name || !value) {
@@ -249,6 +256,7 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
         return IMGSYNC_ENOMEM;
     curl_easy_reset(h);
     imgsync__response_reset(&job->resp);
+    job->resp.request_url = job->url;
     curl_slist_free_all(job->sent_headers);
     job->sent_headers = NULL;
 
@@ -310,7 +318,10 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
     curl_easy_setopt(h, CURLOPT_HEADERDATA, job);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, job);
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    /* multiplexing can only be known on TLS (ALPN); waiting for it over plain http would queue
+     * every request behind the first one */
+    if (strncmp(job->url, "https:", 6) == 0)
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     if (strcmp(job->method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     const char *ca = imgsync__run_ca_file(run);
@@ -333,9 +344,7 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
         return IMGSYNC_ENOMEM;
     }
     job->easy = h;
-    host_count *hc = host_get(e, job->host_key);
-    if (hc)
-        hc->inflight++;
+    job->host->inflight++;
     job->next = e->active;
     e->active = job;
     e->nactive++;
@@ -353,8 +362,7 @@ static void start_ready(imgsync__engine *e)
     size_t scanned = 0;
     while (j && e->nactive < (size_t)e->o.max_connections && scanned++ < SCAN_LIMIT) {
         imgsync_job *next = j->next;
-        host_count *hc = host_get(e, j->host_key);
-        if (j->not_before > now || (hc && hc->inflight >= e->o.max_host_connections)) {
+        if (j->not_before > now || j->host->inflight >= e->o.max_host_connections) {
             prev = j;
             j = next;
             continue;
@@ -391,9 +399,8 @@ static void release_transfer(imgsync__engine *e, imgsync_job *job)
         e->nactive--;
     }
     job->next = NULL;
-    host_count *hc = imgsync__map_get(&e->hosts, job->host_key);
-    if (hc && hc->inflight > 0)
-        hc->inflight--;
+    if (job->host && job->host->inflight > 0)
+        job->host->inflight--;
     if (job->easy) {
         curl_multi_remove_handle(e->multi, job->easy);
         if (e->npool < EASY_POOL_MAX)
@@ -548,6 +555,9 @@ static int answer_challenge(imgsync__engine *e, imgsync_job *job)
 {
     if (job->resp.status != 401 || job->auth_tried || job->anonymous || job->internal)
         return 0;
+    /* a challenge from a host we were redirected to is not ours to answer with the credentials */
+    if (job->resp.url && !imgsync__url_same_origin(job->resp.url, job->url))
+        return 0;
     const char *www = imgsync_response_header(&job->resp, "WWW-Authenticate");
     imgsync__challenge c;
     if (!www || imgsync__challenge_parse(www, &c))
@@ -595,7 +605,8 @@ static int answer_challenge(imgsync__engine *e, imgsync_job *job)
         tj->internal = 1;
         tj->token_key = imgsync__strdup(key);
         tj->host_key = host_key_of(tj->url);
-        if (!tj->token_key || !tj->host_key || imgsync__map_put(&e->token_jobs, key, tj, NULL)) {
+        tj->host = tj->host_key ? host_get(e, tj->host_key) : NULL;
+        if (!tj->token_key || !tj->host || imgsync__map_put(&e->token_jobs, key, tj, NULL)) {
             imgsync__job_free(tj);
             goto out;
         }
@@ -669,15 +680,15 @@ static void complete(imgsync__engine *e, imgsync_job *job, CURLcode cc)
     deliver(e, job);
 }
 
+/* Time until the earliest delayed (backing-off) job is due, or -1 when none is. Jobs that are
+ * ready but held back by a connection limit need no timer: a finishing transfer wakes the poll. */
 static int64_t next_due_ms(const imgsync__engine *e, int64_t now)
 {
     int64_t best = -1;
     size_t scanned = 0;
-    for (const imgsync_job *j = e->queue; j && scanned++ < SCAN_LIMIT; j = j->next) {
-        int64_t d = j->not_before > now ? j->not_before - now : 0;
-        if (best < 0 || d < best)
-            best = d;
-    }
+    for (const imgsync_job *j = e->queue; j && scanned++ < SCAN_LIMIT; j = j->next)
+        if (j->not_before > now && (best < 0 || j->not_before - now < best))
+            best = j->not_before - now;
     return best;
 }
 
@@ -706,7 +717,7 @@ int imgsync__engine_perform(imgsync__engine *e, int timeout_ms)
             return 0;
         int64_t wait = deadline - now;
         int64_t due = next_due_ms(e, now);
-        if (due >= 0 && due < wait && (e->nactive < (size_t)e->o.max_connections))
+        if (due >= 0 && due < wait)
             wait = due;
         if (!e->nactive) {
             /* nothing in flight: only delayed jobs; sleep until one is due */
@@ -769,8 +780,6 @@ void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run)
         if (j->run != run)
             continue;
         release_transfer(e, j);
-        e->nactive++; /* drop_from_list below never sees it; keep the count right */
-        e->nactive--;
         if (j->waiters) {
             size_t w = 0;
             for (imgsync_job *x = j->waiters; x; x = x->next)

@@ -137,8 +137,27 @@ int imgsync_response_next_url(const imgsync_response *cr, const char **url)
         return IMGSYNC_EINVAL;
     imgsync_response *r = (imgsync_response *)cr; /* the cache is not part of the observable state */
     if (!r->next_done) {
-        const char *link = imgsync_response_header(r, "Link");
-        r->next_rc = link ? imgsync__link_next(link, imgsync_response_url(r), &r->next_url) : 0;
+        /* a server may send several Link lines: they form one comma-separated list */
+        imgsync__buf all;
+        imgsync__buf_init(&all);
+        for (size_t i = 0; i < r->nheaders; i++) {
+            if (!imgsync__strcaseeq(r->headers[i].name, "Link"))
+                continue;
+            if (all.len)
+                imgsync__buf_appends(&all, ", ");
+            imgsync__buf_appends(&all, r->headers[i].value);
+        }
+        if (all.oom)
+            r->next_rc = IMGSYNC_ENOMEM;
+        else
+            r->next_rc = all.len ? imgsync__link_next(imgsync__buf_str(&all), imgsync_response_url(r), &r->next_url) : 0;
+        /* resolved against the response's URL, but it must stay where the credentials were sent */
+        if (!r->next_rc && r->next_url && r->request_url && !imgsync__url_same_origin(r->next_url, r->request_url)) {
+            free(r->next_url);
+            r->next_url = NULL;
+            r->next_rc = IMGSYNC_EPROTOCOL;
+        }
+        imgsync__buf_free(&all);
         r->next_done = 1;
     }
     *url = r->next_rc ? NULL : r->next_url;

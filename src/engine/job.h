@@ -21,6 +21,7 @@ struct imgsync_response {
     imgsync__header *headers;
     size_t nheaders;
     imgsync__buf body;
+    const char *request_url; /* the URL as requested (borrowed from the job): links stay on its origin */
     char *next_url;       /* cache for imgsync_response_next_url */
     int next_rc;
     int next_done;
@@ -47,6 +48,7 @@ struct imgsync_job {
     int auth_tried;          /* a Bearer challenge was answered once already */
     char *bearer;            /* token to send */
     char *host_key;          /* scheme://host:port of url */
+    struct host_count *host; /* engine's in-flight counter for host_key (owned by the engine) */
     CURL *easy;
     struct curl_slist *sent_headers;
     imgsync_response resp;

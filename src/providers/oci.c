@@ -9,6 +9,7 @@
 #include "imgsync/sys/provider.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/map.h"
 #include "util/url.h"
 
 enum { K_PING = 1, K_CATALOG, K_TAGS, K_MANIFEST, K_CHILD };
@@ -25,6 +26,7 @@ enum { RESOLVE_NONE, RESOLVE_DIGEST, RESOLVE_FULL };
 typedef struct oci_run {
     int resolve;
     long page_size;
+    imgsync__map listed; /* repositories already taken from the catalog (pages may repeat one) */
 } oci_run;
 
 /* An index whose size waits for its children. Shared by the child jobs (reference counted). */
@@ -175,6 +177,13 @@ static void pending_unref(void *p)
 
 /* ---- vtable: start ------------------------------------------------------------------------ */
 
+static void oci_run_free(void *p)
+{
+    oci_run *st = p;
+    imgsync__map_clear(&st->listed);
+    free(st);
+}
+
 static int oci_start(imgsync_run *run)
 {
     oci_run *st = calloc(1, sizeof(*st));
@@ -189,7 +198,8 @@ static int oci_start(imgsync_run *run)
     v = imgsync_run_option(run, "page_size");
     if (v && !imgsync__parse_i64(v, 1, 10000, &n))
         st->page_size = (long)n;
-    imgsync_run_set_data(run, st, free);
+    imgsync__map_init(&st->listed);
+    imgsync_run_set_data(run, st, oci_run_free);
     return submit(run, "GET", "/v2/", K_PING, NULL, NULL, NULL, NULL);
 }
 
@@ -272,7 +282,12 @@ static int on_catalog(imgsync_run *run, const imgsync_job *job, const imgsync_re
                                         "the catalog lists an invalid repository name");
             continue;
         }
-        if (imgsync_run_wants_repository(run, name))
+        oci_run *st = imgsync_run_data(run);
+        if (imgsync__map_get(&st->listed, name))
+            continue; /* named again on a later page: already being listed */
+        if (imgsync__map_put(&st->listed, name, (void *)1, NULL))
+            rc = IMGSYNC_ENOMEM;
+        else if (imgsync_run_wants_repository(run, name))
             rc = submit_tags(run, name);
     }
     yajl_tree_free(root);
@@ -374,9 +389,13 @@ static void sha256_digest(const char *body, size_t len, char out[72])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)body, len, md);
+    static const char hex[] = "0123456789abcdef";
     memcpy(out, "sha256:", 7);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[7 + 2 * i] = hex[md[i] >> 4];
+        out[8 + 2 * i] = hex[md[i] & 15];
+    }
+    out[7 + 2 * SHA256_DIGEST_LENGTH] = '\0';
 }
 
 /* config.size + sum(layers[].size); -1 when the manifest has no such fields. */

@@ -57,17 +57,31 @@ void imgsync__store_close(imgsync__store *s)
     free(s);
 }
 
-int imgsync__image_same_key(const struct imgsync_image *a, const struct imgsync_image *b)
+/* Index rows by their key within a repository (tag, or "@digest" when untagged) so a commit is
+ * linear in the repository's size. 0 or ENOMEM. */
+static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 {
-    return strcmp(a->tag, b->tag) == 0 && (a->tag[0] || strcmp(a->digest, b->digest) == 0);
+    imgsync__map_init(idx);
+    for (size_t i = 0; i < n; i++) {
+        char *k = rows[i]->tag[0] ? imgsync__strdup(rows[i]->tag) : imgsync__asprintf("@%s", rows[i]->digest);
+        int rc = k ? imgsync__map_put(idx, k, rows[i], NULL) : IMGSYNC_ENOMEM;
+        free(k);
+        if (rc) {
+            imgsync__map_clear(idx);
+            return rc;
+        }
+    }
+    return 0;
 }
 
-static struct imgsync_image *find_row(struct imgsync_image **rows, size_t n, const struct imgsync_image *like)
+static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgsync_image *like)
 {
-    for (size_t i = 0; i < n; i++)
-        if (imgsync__image_same_key(rows[i], like))
-            return rows[i];
-    return NULL;
+    if (like->tag[0])
+        return imgsync__map_get(idx, like->tag);
+    char *k = imgsync__asprintf("@%s", like->digest);
+    struct imgsync_image *im = k ? imgsync__map_get(idx, k) : NULL;
+    free(k);
+    return im;
 }
 
 int imgsync__store_replace(imgsync__store *s, const char *provider, const char *repository,
@@ -90,23 +104,33 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
         free(key);
         return IMGSYNC_ENOMEM;
     }
+    imgsync__map idx_old, idx_new;
+    if (index_rows(&idx_new, rows, n) || index_rows(&idx_old, old ? old->rows : NULL, old_n)) {
+        imgsync__map_clear(&idx_new);
+        free(merged);
+        repo_rows_free(fresh);
+        free(key);
+        return IMGSYNC_ENOMEM;
+    }
     size_t m = 0;
     imgsync__store_counts delta = {0, 0, 0};
     for (size_t i = 0; i < old_n; i++) {
         struct imgsync_image *im = old->rows[i];
         if (!imgsync__request_selects_tag(sel, im->tag))
             merged[m++] = imgsync__image_ref(im);
-        else if (!find_row(rows, n, im))
+        else if (!find_row(&idx_new, im))
             delta.removed++;
     }
     for (size_t i = 0; i < n; i++) {
-        struct imgsync_image *prev = old ? find_row(old->rows, old->n, rows[i]) : NULL;
+        struct imgsync_image *prev = find_row(&idx_old, rows[i]);
         if (!prev)
             delta.added++;
         else if (imgsync__image_differs(prev, rows[i]))
             delta.updated++;
         merged[m++] = imgsync__image_ref(rows[i]);
     }
+    imgsync__map_clear(&idx_old);
+    imgsync__map_clear(&idx_new);
     fresh->rows = merged;
     fresh->n = m;
     int rc = 0;

@@ -30,8 +30,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
  * selects. */
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
                          const imgsync__map *failed_ns, const imgsync_request *sel, imgsync__store_counts *c);
-/* Rows are identified within a repository by tag, or by digest when untagged. */
-int imgsync__image_same_key(const struct imgsync_image *a, const struct imgsync_image *b);
+
 /* Remove every row of a provider (when it is deleted). */
 void imgsync__store_drop_provider(imgsync__store *s, const char *provider);
 /* All rows, sorted by registry, repository, tag, each with a reference the caller drops with

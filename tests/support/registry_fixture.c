@@ -325,11 +325,16 @@ int rf_rmtree(const char *path)
 
 /* ---- registry processes: tracking for atexit / fatal signals ---------------------------------- */
 
+/*
+ * Every registry directory made by this process, with the registry's pid while it runs. At exit
+ * (normal or by SIGINT/SIGTERM/SIGHUP) of the process that made them, the registries still
+ * running are stopped and the directories removed. Forked test children never act on them.
+ */
 #define MAX_TRACKED 16
 
 static struct tracked {
     int used;
-    pid_t pid;
+    pid_t pid; /* 0 when not running */
     char dir[PATH_MAX];
 } tracked[MAX_TRACKED];
 static pid_t tracking_owner;
@@ -337,36 +342,62 @@ static int tracking_installed;
 static struct sigaction old_actions[3];
 static const int fatal_signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
-static int pid_alive(pid_t pid)
+/* Does pid run `docker-registry serve DIR/config.yml`? Only open/read/close: async-signal-safe. */
+static int pid_is_registry_of(pid_t pid, const char *dir)
 {
-    char path[64], buf[512], *p;
-    FILE *f;
+    char path[64], buf[4096];
+    size_t dlen = strlen(dir), i;
+    ssize_t n;
+    int fd, k;
 
-    if (pid <= 0)
+    if (pid <= 0 || dlen == 0)
         return 0;
-    if (kill(pid, 0) != 0 && errno == ESRCH)
-        return 0;
-    /* a zombie waiting to be reaped by init counts as gone */
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return errno != ENOENT;
-    if (fgets(buf, sizeof buf, f) == NULL) {
-        fclose(f);
-        return 1;
+    /* "/proc/<pid>/cmdline" without snprintf */
+    {
+        char digits[24];
+        int nd = 0;
+        pid_t v = pid;
+        memcpy(path, "/proc/", 6);
+        while (v > 0 && nd < (int)sizeof digits) {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        for (k = 0; k < nd; k++)
+            path[6 + k] = digits[nd - 1 - k];
+        memcpy(path + 6 + nd, "/cmdline", 9);
     }
-    fclose(f);
-    p = strrchr(buf, ')');
-    return !(p && p[1] == ' ' && p[2] == 'Z');
+    if ((fd = open(path, O_RDONLY)) < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0; /* gone, or a zombie (empty command line) */
+    for (i = 0; i + dlen <= (size_t)n; i++)
+        if (memcmp(buf + i, dir, dlen) == 0 && (i + dlen == (size_t)n || buf[i + dlen] == '/'))
+            return 1;
+    return 0;
 }
 
 static void on_fatal_signal(int sig)
 {
     size_t i;
 
-    if (getpid() == tracking_owner)
+    if (getpid() == tracking_owner) {
         for (i = 0; i < MAX_TRACKED; i++)
-            if (tracked[i].used && tracked[i].pid > 0)
-                kill(tracked[i].pid, SIGKILL); /* async-signal-safe, pid of our own registry */
+            if (tracked[i].used && pid_is_registry_of(tracked[i].pid, tracked[i].dir))
+                kill(tracked[i].pid, SIGKILL);
+        for (i = 0; i < MAX_TRACKED; i++) {
+            pid_t c;
+            if (!tracked[i].used)
+                continue;
+            if ((c = fork()) == 0) { /* rm -rf DIR: fork, execve and waitpid are async-signal-safe */
+                execl("/bin/rm", "rm", "-rf", "--", tracked[i].dir, (char *)NULL);
+                _exit(127);
+            }
+            while (c > 0 && waitpid(c, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+    }
     for (i = 0; i < 3; i++) {
         if (fatal_signals[i] != sig)
             continue;
@@ -378,7 +409,7 @@ static void on_fatal_signal(int sig)
     raise(sig);
 }
 
-static void stop_tracked_at_exit(void)
+static void cleanup_tracked_at_exit(void)
 {
     size_t i;
     rf_registry r;
@@ -389,22 +420,23 @@ static void stop_tracked_at_exit(void)
         if (!tracked[i].used)
             continue;
         memset(&r, 0, sizeof r);
-        r.dir = tracked[i].dir;
+        if ((r.dir = fx_strdup(tracked[i].dir)) == NULL)
+            continue;
         r.pid = tracked[i].pid;
-        r.running = 1;
-        fx_error("stopping the registry in %s left running at exit", tracked[i].dir);
-        rf_registry_stop(&r); /* also untracks */
+        r.running = r.pid > 0;
+        fx_error("cleaning up %s, left behind at exit", r.dir);
+        rf_registry_destroy(&r); /* stops, removes, untracks */
     }
 }
 
-static void track(const rf_registry *r)
+static void track_dir(const char *dir)
 {
     size_t i;
 
     if (!tracking_installed) {
         struct sigaction sa;
         tracking_owner = getpid();
-        atexit(stop_tracked_at_exit);
+        atexit(cleanup_tracked_at_exit);
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_fatal_signal;
         sigemptyset(&sa.sa_mask);
@@ -414,22 +446,39 @@ static void track(const rf_registry *r)
     }
     for (i = 0; i < MAX_TRACKED; i++) {
         if (!tracked[i].used) {
+            snprintf(tracked[i].dir, sizeof tracked[i].dir, "%s", dir);
+            tracked[i].pid = 0;
             tracked[i].used = 1;
-            tracked[i].pid = r->pid;
-            snprintf(tracked[i].dir, sizeof tracked[i].dir, "%s", r->dir);
             return;
         }
     }
-    fx_error("more than %d registries: %s is not tracked for exit", MAX_TRACKED, r->dir);
+    fx_error("more than %d registries: %s is not tracked for exit", MAX_TRACKED, dir);
 }
 
-static void untrack(const rf_registry *r)
+static struct tracked *find_tracked(const char *dir)
 {
     size_t i;
 
-    for (i = 0; i < MAX_TRACKED; i++)
-        if (tracked[i].used && r->dir && strcmp(tracked[i].dir, r->dir) == 0)
-            memset(&tracked[i], 0, sizeof tracked[i]);
+    for (i = 0; dir != NULL && i < MAX_TRACKED; i++)
+        if (tracked[i].used && strcmp(tracked[i].dir, dir) == 0)
+            return &tracked[i];
+    return NULL;
+}
+
+static void track_pid(const char *dir, pid_t pid)
+{
+    struct tracked *t = find_tracked(dir);
+
+    if (t != NULL)
+        t->pid = pid;
+}
+
+static void untrack_dir(const char *dir)
+{
+    struct tracked *t = find_tracked(dir);
+
+    if (t != NULL)
+        memset(t, 0, sizeof *t);
 }
 
 /* ---- registry ---------------------------------------------------------------------------------- */
@@ -474,6 +523,7 @@ int rf_registry_start(rf_registry *r, const char *label, const char *user, const
     }
     if ((r->dir = rf_tempdir(label)) == NULL)
         return -1;
+    track_dir(r->dir);
 
     qscript = rf_shell_quote(script_path());
     qdir = rf_shell_quote(r->dir);
@@ -513,7 +563,7 @@ int rf_registry_start(rf_registry *r, const char *label, const char *user, const
     r->running = 1;
     snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d", port);
     snprintf(r->host, sizeof r->host, "127.0.0.1:%d", port);
-    track(r);
+    track_pid(r->dir, r->pid);
     if (r->pid <= 0)
         fx_error("warning: no pid in %s", rf_registry_path(r, "registry.pid"));
     st = 0;
@@ -589,8 +639,8 @@ int rf_registry_stop(rf_registry *r)
     if (r->dir == NULL)
         return 0;
     pid = r->pid > 0 ? r->pid : read_pid_file(r);
-    if (!r->running && !pid_alive(pid)) {
-        untrack(r);
+    if (!r->running && !pid_is_registry_of(pid, r->dir)) {
+        track_pid(r->dir, 0);
         return 0;
     }
     qscript = rf_shell_quote(script_path());
@@ -602,19 +652,20 @@ int rf_registry_stop(rf_registry *r)
     free(cmd);
     if (st != 0)
         fx_error("registry.py stop --dir %s failed (status %d)", r->dir, st);
-    /* registry.py waits for the process to go; double-check with our own pid */
-    for (i = 0; i < 100 && pid_alive(pid); i++) {
+    /* registry.py waits for the process to go; double-check with our own pid, and only ever
+     * signal it while its command line still names our directory (pids get reused) */
+    for (i = 0; i < 100 && pid_is_registry_of(pid, r->dir); i++) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         if (i == 60)
             kill(pid, SIGKILL);
         nanosleep(&ts, NULL);
     }
-    if (pid_alive(pid)) {
+    if (pid_is_registry_of(pid, r->dir)) {
         fx_error("registry pid %d in %s is still alive", pid, r->dir);
         return -1;
     }
     r->running = 0;
-    untrack(r);
+    track_pid(r->dir, 0);
     return st == 0 ? 0 : -1;
 }
 
@@ -623,6 +674,7 @@ void rf_registry_destroy(rf_registry *r)
     if (r->dir != NULL) {
         rf_registry_stop(r);
         rf_rmtree(r->dir);
+        untrack_dir(r->dir);
         free(r->dir);
     }
     memset(r, 0, sizeof *r);

@@ -9,8 +9,9 @@
  *    (--password-env) or, for `start --htpasswd`, only in its argument vector;
  *  - the harness script is tests/registry/registry.py relative to the current directory (the
  *    repository root when the tests run from `make`), or $IMGSYNC_REGISTRY_PY;
- *  - every registry started here is also stopped at exit (atexit) and on SIGINT/SIGTERM/SIGHUP
- *    of the process that started it, should a test forget or crash its way out of a teardown.
+ *  - should a test forget rf_registry_destroy() or die on SIGINT/SIGTERM/SIGHUP, the process
+ *    that started a registry stops it and removes its directory at exit (atexit / the signal);
+ *    SIGINT is ignored while system() runs, as POSIX wants.
  */
 #ifndef IMGSYNC_TESTS_REGISTRY_FIXTURE_H
 #define IMGSYNC_TESTS_REGISTRY_FIXTURE_H

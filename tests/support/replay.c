@@ -26,6 +26,7 @@ typedef struct replay_entry {
     size_t nheaders;
     char *body;
     size_t body_len;
+    char *effective_url; /* NULL: the request URL */
 } replay_entry;
 
 struct replay {
@@ -118,6 +119,7 @@ static void entry_clear(replay_entry *e)
     free(e->url);
     headers_free(e->headers, e->nheaders);
     free(e->body);
+    free(e->effective_url);
 }
 
 static void request_clear(replay_request *q)
@@ -239,6 +241,19 @@ static const replay_entry *lookup(const replay *r, const char *method, const cha
     return NULL;
 }
 
+int replay_set_effective_url(replay *r, const char *method, const char *url, const char *effective)
+{
+    replay_entry *e = (replay_entry *)lookup(r, method, url);
+    if (!e)
+        return IMGSYNC_ENOTFOUND;
+    char *copy = dup_s(effective);
+    if (!copy)
+        return IMGSYNC_ENOMEM;
+    free(e->effective_url);
+    e->effective_url = copy;
+    return 0;
+}
+
 /* ---- driving ------------------------------------------------------------------------------ */
 
 static imgsync__task *find_task(imgsync_ctx *ctx, uint64_t id)
@@ -320,8 +335,9 @@ static int answer(replay *r, imgsync_job *job)
         return rc;
     imgsync_response *resp = &job->resp;
     imgsync__response_reset(resp);
+    resp->request_url = job->url; /* as the engine does: links must stay on this origin */
     imgsync__run_count(job->run, IMGSYNC_COUNT_REQUESTS);
-    if (!(resp->url = dup_s(job->url)))
+    if (!(resp->url = dup_s(e && e->effective_url ? e->effective_url : job->url)))
         return IMGSYNC_ENOMEM;
     int is_head = !strcmp(job->method, "HEAD");
     if (!e) {

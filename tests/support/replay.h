@@ -61,6 +61,9 @@ int replay_respond_n(replay *r, const char *method, const char *url, int status,
                      const char *body, size_t len);
 /* A transport failure (status 0, imgsync_response_error() == `error`, e.g. IMGSYNC_ENETWORK). */
 int replay_respond_error(replay *r, const char *method, const char *url, int error);
+/* Make the latest canned response for (method, url) look redirected: imgsync_response_url()
+ * gives `effective` instead of the request URL. 0, IMGSYNC_ENOTFOUND (no such response), ENOMEM. */
+int replay_set_effective_url(replay *r, const char *method, const char *url, const char *effective);
 /* Forget every canned response. */
 void replay_clear_responses(replay *r);
 /* Forget the request log (also done at the start of every replay_sync). */

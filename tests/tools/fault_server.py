@@ -20,16 +20,24 @@ are never reset.  "Path" below means the request target without its query.
                                 {"repositories":["a"]}.  A 429 carries
                                 "Retry-After: 1" when the path contains
                                 "retry-after".
-  /bearer/[<id>/]...            401 + WWW-Authenticate: Bearer realm=".../token
-                                [/<id>]",service="test",scope="repository:x:pull"
+  /bearer/[<id>/]...            401 + WWW-Authenticate: Bearer realm="http://HOST
+                                /token[/<id>]",service="test",scope="repository:x:pull"
+                                (HOST: the Host header received; an <id>
+                                containing "insecure-realm" names
+                                http://example.invalid/token/<id> instead)
                                 unless "Authorization: Bearer good-token" is
                                 sent; then 200 {"repositories":["b"]} (or, when
                                 the path contains "redirect-other-host", a 302
                                 to http://localhost:PORT/echo-auth/...).
+  /redirect-to-bearer/...       302 to http://localhost:PORT/bearer/...
   /token[/<id>]                 200 {"token":"good-token","expires_in":300} for
                                 Basic credentials --user/--password (default
                                 "user"/"pass"), else 401.  Counted in
                                 "token_requests" (and per path in "counts").
+                                An <id> containing "flaky" answers 503 to its
+                                first request, "access" answers with
+                                "access_token" instead of "token", "slow"
+                                sleeps 1 s first.
   /link/<id>/p1                 Link: <p2?n=1&last=a>; rel="next"   (relative)
   /link/<id>/p2                 Link: <http://127.0.0.1:PORT/link/<id>/p3>;
                                 rel="next"                          (absolute)
@@ -37,6 +45,8 @@ are never reset.  "Path" below means the request target without its query.
                                 </link/<id>/p4>; rel="next"   (several entries)
   /link/<id>/p4                 no Link header (last page)
   /link/<id>/evil               Link: <http://evil.invalid/x>; rel="next"
+  /link/<id>/split              two Link fields: </link/<id>/p4>; rel="next"
+                                then </link/<id>/p1>; rel="prev"
   /big                          a body of --big-bytes (default 2 MiB) bytes with
                                 Content-Length
   /big/<n>                      a body of exactly <n> bytes with Content-Length
@@ -197,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:1] == ["bearer"]:
             self.bearer(path, parts, auth)
         elif parts[:1] == ["token"]:
-            self.token(auth)
+            self.token(parts, auth, n)
         elif parts[:1] == ["link"] and len(parts) == 3:
             self.link(parts[1], parts[2])
         elif parts[:1] == ["big"] and len(parts) <= 2:
@@ -211,6 +221,9 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:1] == ["redirect-other-host"]:
             rest = "/".join(parts[1:])
             self.send(302, "", None, [("Location", self.origin("localhost") + "/echo-auth/" + rest)])
+        elif parts[:1] == ["redirect-to-bearer"]:
+            rest = "/".join(parts[1:])
+            self.send(302, "", None, [("Location", self.origin("localhost") + "/bearer/" + rest)])
         elif parts[:1] == ["echo-auth"]:
             self.send_json(200, {"authorization": auth is not None, "host": self.headers.get("Host", "")})
         elif parts[:1] == ["concurrency"] and len(parts) >= 2:
@@ -246,20 +259,32 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send_json(200, {"repositories": ["b"]})
             return
-        realm = self.origin() + "/token"
+        # the realm is on the host the client asked for (so a redirect target names its own realm)
+        realm = "http://%s/token" % self.headers.get("Host", "127.0.0.1:%d" % self.state.port)
         if len(parts) >= 3:
             realm += "/" + parts[1]  # per-test token endpoint, so token requests can be counted per test
+            if "insecure-realm" in parts[1]:
+                realm = "http://example.invalid/token/" + parts[1]
         challenge = 'Bearer realm="%s",service="test",scope="repository:x:pull"' % realm
         self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
                        [("WWW-Authenticate", challenge)])
 
-    def token(self, auth):
+    def token(self, parts, auth, n):
         st = self.state
         with st.lock:
             st.token_requests += 1
+        ident = parts[1] if len(parts) > 1 else ""
+        if "slow" in ident:
+            time.sleep(1.0)
+        if "flaky" in ident and n == 1:
+            self.send_json(503, {"errors": [{"code": "UNAVAILABLE", "message": "try again"}]})
+            return
         want = "Basic " + base64.b64encode(("%s:%s" % (st.args.user, st.args.password)).encode()).decode()
         if auth == want:
-            self.send_json(200, {"token": "good-token", "expires_in": 300})
+            if "access" in ident:
+                self.send_json(200, {"access_token": "good-token", "expires_in": 300})
+            else:
+                self.send_json(200, {"token": "good-token", "expires_in": 300})
         else:
             self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
                            [("WWW-Authenticate", 'Basic realm="token"')])
@@ -272,11 +297,14 @@ class Handler(BaseHTTPRequestHandler):
             "p3": '<%s/p1>; rel="prev" , <%s/p4>; rel="next"' % (base, base),
             "p4": None,
             "evil": '<http://evil.invalid/x>; rel="next"',
+            # two Link fields (RFC 7230 3.2.2: the same as one comma-joined field), next first
+            "split": ['<%s/p4>; rel="next"' % base, '<%s/p1>; rel="prev"' % base],
         }
         if page not in links:
             self.send_json(404, {"errors": [{"code": "NOT_FOUND", "message": "no such page"}]})
             return
-        headers = [("Link", links[page])] if links[page] else []
+        value = links[page]
+        headers = [("Link", v) for v in (value if isinstance(value, list) else [value] if value else [])]
         self.send_json(200, {"repositories": [page]}, headers)
 
 

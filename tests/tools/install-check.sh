@@ -16,8 +16,17 @@ if [ "$soname" != "libimgsync.so.1" ]; then
 fi
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-make --no-print-directory -s install PREFIX=/usr DESTDIR="$dest" >/dev/null
-export PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig"
+# DESTDIR staging must honour PREFIX ...
+make --no-print-directory -s install PREFIX=/opt/imgsync DESTDIR="$dest/stage" >/dev/null
+if [ ! -f "$dest/stage/opt/imgsync/lib/libimgsync.so.1" ] ||
+   ! grep -q '^libdir=/opt/imgsync/lib$' "$dest/stage/opt/imgsync/lib/pkgconfig/libimgsync.pc"; then
+    echo "install-check: DESTDIR/PREFIX install is wrong" >&2
+    fail=1
+fi
+make --no-print-directory -s uninstall PREFIX=/opt/imgsync DESTDIR="$dest/stage" >/dev/null
+# ... and a real prefix must give a pkg-config file a program builds with.
+make --no-print-directory -s install PREFIX="$dest/usr" >/dev/null
+export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig"
 # shellcheck disable=SC2046
 ${CC:-cc} -std=c99 -Wall -Wextra -Werror -o "$dest/minimal" examples/minimal.c $(pkg-config --cflags --libs libimgsync)
 LD_LIBRARY_PATH="$dest/usr/lib" "$dest/minimal" 2>/dev/null >/dev/null && rc=0 || rc=$?
@@ -26,8 +35,8 @@ if [ "$rc" -ne 2 ]; then
     echo "install-check: installed example did not run (exit $rc)" >&2
     fail=1
 fi
-make --no-print-directory -s uninstall PREFIX=/usr DESTDIR="$dest" >/dev/null
-left=$(find "$dest/usr" -type f | grep -v '/minimal$' || true)
+make --no-print-directory -s uninstall PREFIX="$dest/usr" >/dev/null
+left=$(find "$dest/usr" "$dest/stage" -type f | grep -v '/minimal$' || true)
 if [ -n "$left" ]; then
     echo "install-check: uninstall left files: $left" >&2
     fail=1

@@ -1,0 +1,524 @@
+/* Unit tests of the in-memory inventory store (src/store/memory.c through src/store/store.h).
+ * Reference counts are checked explicitly; run under valgrind to prove nothing leaks. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/image.h"
+#include "core/request.h"
+#include "imgsync.h"
+#include "store/store.h"
+#include "util/map.h"
+
+Suite *store_suite(void);
+
+static imgsync__store *S;
+
+static void setup(void)
+{
+    S = NULL;
+    ck_assert_int_eq(imgsync__store_open(&S, NULL), 0);
+    ck_assert_ptr_nonnull(S);
+}
+
+static void teardown(void)
+{
+    imgsync__store_close(S);
+    S = NULL;
+}
+
+/* A row with refs = 1 (the caller's). */
+static struct imgsync_image *mk(const char *provider, const char *repo, const char *tag, const char *digest)
+{
+    struct imgsync_image *im = imgsync__image_new(provider, repo, tag);
+    ck_assert_ptr_nonnull(im);
+    char *ns = imgsync__namespace_of(repo);
+    ck_assert_ptr_nonnull(ns);
+    ck_assert_int_eq(imgsync__image_set(&im->namespace_, ns), 0);
+    free(ns);
+    ck_assert_int_eq(imgsync__image_set(&im->digest, digest), 0);
+    ck_assert_int_eq(imgsync__image_set(&im->media_type, "application/vnd.oci.image.manifest.v1+json"), 0);
+    ck_assert_int_eq(imgsync__image_set(&im->host, "reg.example.com"), 0);
+    im->size = 100;
+    return im;
+}
+
+static void unref_all(struct imgsync_image **rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        imgsync__image_unref(rows[i]);
+}
+
+/* Replace (provider, repo) with rows; the caller's references are dropped afterwards. */
+static imgsync__store_counts put(const char *provider, const char *repo, struct imgsync_image **rows, size_t n,
+                                 const imgsync_request *sel)
+{
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, provider, repo, rows, n, sel, &c), 0);
+    unref_all(rows, n);
+    return c;
+}
+
+/* Put tags "t1,t2,..." (digest "d-<tag>") into (provider, repo). */
+static imgsync__store_counts put_tags(const char *provider, const char *repo, const char *tags,
+                                      const imgsync_request *sel)
+{
+    struct imgsync_image *rows[32];
+    size_t n = 0;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", tags);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char digest[64];
+        snprintf(digest, sizeof(digest), "d-%s", t);
+        rows[n++] = mk(provider, repo, t, digest);
+    }
+    return put(provider, repo, rows, n, sel);
+}
+
+/* The store as "provider/repo:tag@digest" lines, in snapshot order; malloc'd. Also checks that
+ * the snapshot holds a reference on every row and that count agrees. */
+static char *dump(void)
+{
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    ck_assert_ptr_nonnull(rows);
+    ck_assert_uint_eq(n, imgsync__store_count(S));
+    size_t cap = 64 + n * 160, len = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_ge(rows[i]->refs, 2); /* the store's and the snapshot's */
+        len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n", rows[i]->registry, rows[i]->repository,
+                                rows[i]->tag, rows[i]->digest);
+    }
+    unref_all(rows, n);
+    free(rows);
+    return out;
+}
+
+static void expect_dump(const char *want)
+{
+    char *got = dump();
+    ck_assert_msg(!strcmp(got, want), "store:\n%s\nwant:\n%s", got, want);
+    free(got);
+}
+
+static void expect_counts(imgsync__store_counts c, uint64_t added, uint64_t updated, uint64_t removed)
+{
+    ck_assert_msg(c.added == added && c.updated == updated && c.removed == removed,
+                  "counts added %llu updated %llu removed %llu, want %llu %llu %llu", (unsigned long long)c.added,
+                  (unsigned long long)c.updated, (unsigned long long)c.removed, (unsigned long long)added,
+                  (unsigned long long)updated, (unsigned long long)removed);
+}
+
+static imgsync_request *tag_filter(const char *pattern, int mode)
+{
+    imgsync_request *r = NULL;
+    ck_assert_int_eq(imgsync_request_new(&r), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(r, IMGSYNC_FILTER_TAG, pattern, mode), 0);
+    return r;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+START_TEST(test_open)
+{
+    imgsync__store *s = NULL;
+    ck_assert_int_eq(imgsync__store_open(&s, "memory:"), 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(imgsync__store_count(s), 0);
+    imgsync__store_close(s);
+    s = NULL;
+    ck_assert_int_eq(imgsync__store_open(&s, "sqlite:/tmp/inventory.db"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(imgsync__store_open(&s, "memory"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_ptr_null(s);
+    imgsync__store_close(NULL);
+}
+END_TEST
+
+START_TEST(test_replace_counts)
+{
+    expect_counts(put_tags("p", "team/app", "v1,v2,latest", NULL), 3, 0, 0);
+    ck_assert_uint_eq(imgsync__store_count(S), 3);
+    /* identical content (new objects, another sync time) is not an update */
+    struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d-v1"), mk("p", "team/app", "v2", "d-v2"),
+                                    mk("p", "team/app", "latest", "d-latest")};
+    for (size_t i = 0; i < 3; i++)
+        same[i]->sync_ms = 123456789;
+    expect_counts(put("p", "team/app", same, 3, NULL), 0, 0, 0);
+    /* each content field counts as an update */
+    struct imgsync_image *changed[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v2", "d-v2"),
+                                       mk("p", "team/app", "latest", "d-latest")};
+    changed[1]->size = 101;
+    changed[2]->multi_arch = 1;
+    expect_counts(put("p", "team/app", changed, 3, NULL), 0, 3, 0);
+    struct imgsync_image *upd[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v2", "d-v2"),
+                                   mk("p", "team/app", "latest", "d-latest")};
+    upd[1]->size = 101;
+    upd[2]->multi_arch = 1;
+    upd[0]->update_ms = 1700000000000;
+    ck_assert_int_eq(imgsync__image_set(&upd[1]->media_type, "application/vnd.docker.distribution.manifest.v2+json"), 0);
+    expect_counts(put("p", "team/app", upd, 3, NULL), 0, 2, 0);
+    /* a tag gone, a tag new */
+    expect_counts(put_tags("p", "team/app", "v1,v3", NULL), 1, 1, 2);
+    expect_dump("p/team/app:v1@d-v1\np/team/app:v3@d-v3\n");
+    /* counts are added to what *c already holds */
+    imgsync__store_counts c = {10, 20, 30};
+    struct imgsync_image *one = mk("p", "b", "1", "d");
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "b", &one, 1, NULL, &c), 0);
+    imgsync__image_unref(one);
+    expect_counts(c, 11, 20, 30);
+    ck_assert_uint_eq(imgsync__store_count(S), 3);
+}
+END_TEST
+
+START_TEST(test_refcounts)
+{
+    struct imgsync_image *a = mk("p", "r", "a", "d1"), *b = mk("p", "r", "b", "d1");
+    struct imgsync_image *rows[] = {a, b};
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "r", rows, 2, NULL, &c), 0);
+    /* the store took its own reference */
+    ck_assert_int_eq(a->refs, 2);
+    ck_assert_int_eq(b->refs, 2);
+    /* a snapshot takes one more per row, given back by unref */
+    struct imgsync_image **snap = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &snap, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_eq(snap[0], a);
+    ck_assert_int_eq(a->refs, 3);
+    /* replacing the repository releases the store's references on the old rows... */
+    struct imgsync_image *a2 = mk("p", "r", "a", "d2");
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "r", &a2, 1, NULL, &c), 0);
+    imgsync__image_unref(a2);
+    ck_assert_int_eq(a->refs, 2);
+    ck_assert_int_eq(b->refs, 2);
+    /* ...while the snapshot still holds valid rows */
+    ck_assert_str_eq(snap[1]->tag, "b");
+    ck_assert_str_eq(snap[0]->digest, "d1");
+    unref_all(snap, n);
+    free(snap);
+    ck_assert_int_eq(a->refs, 1);
+    ck_assert_int_eq(b->refs, 1);
+    imgsync__image_unref(a);
+    imgsync__image_unref(b);
+    /* the replacement row lives on in the store alone */
+    expect_dump("p/r:a@d2\n");
+    /* closing the store with rows in it releases them (valgrind checks) */
+}
+END_TEST
+
+START_TEST(test_tag_filtered_replace)
+{
+    put_tags("p", "team/app", "v1,v2,latest,stable", NULL);
+    struct imgsync_image **before = NULL;
+    size_t nb = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &before, &nb), 0);
+    ck_assert_uint_eq(nb, 4);
+    ck_assert_str_eq(before[0]->tag, "latest");
+
+    imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    struct imgsync_image *rows[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v3", "d-v3")};
+    /* v1 updated, v2 removed, v3 added; latest and stable are not selected and stay */
+    expect_counts(put("p", "team/app", rows, 2, sel), 1, 1, 1);
+    expect_dump("p/team/app:latest@d-latest\np/team/app:stable@d-stable\np/team/app:v1@d-v1-new\n"
+                "p/team/app:v3@d-v3\n");
+    /* the kept rows are the very same objects */
+    struct imgsync_image **after = NULL;
+    size_t na = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &after, &na), 0);
+    ck_assert_ptr_eq(after[0], before[0]);
+    ck_assert_ptr_eq(after[1], before[1]);
+    unref_all(after, na);
+    free(after);
+    unref_all(before, nb);
+    free(before);
+
+    /* zero selected rows: only the selected tags go; the repository stays */
+    expect_counts(put("p", "team/app", NULL, 0, sel), 0, 0, 2);
+    expect_dump("p/team/app:latest@d-latest\np/team/app:stable@d-stable\n");
+    imgsync_request_free(sel);
+
+    /* an exclude filter selects everything else */
+    sel = tag_filter("latest", IMGSYNC_EXCLUDE);
+    expect_counts(put_tags("p", "team/app", "v9", sel), 1, 0, 1);
+    expect_dump("p/team/app:latest@d-latest\np/team/app:v9@d-v9\n");
+    imgsync_request_free(sel);
+}
+END_TEST
+
+START_TEST(test_replace_zero_rows_deletes)
+{
+    put_tags("p", "a", "1,2", NULL);
+    put_tags("p", "b", "1", NULL);
+    expect_counts(put("p", "a", NULL, 0, NULL), 0, 0, 2);
+    ck_assert_uint_eq(imgsync__store_count(S), 1);
+    expect_dump("p/b:1@d-1\n");
+    /* the repository is really gone: its next rows are all new */
+    expect_counts(put_tags("p", "a", "1", NULL), 1, 0, 0);
+    /* zero rows for an unknown repository is a no-op */
+    expect_counts(put("p", "nothing", NULL, 0, NULL), 0, 0, 0);
+    expect_counts(put("q", "a", NULL, 0, NULL), 0, 0, 0);
+    expect_dump("p/a:1@d-1\np/b:1@d-1\n");
+}
+END_TEST
+
+/* A map of seen repository names (values are unused but non-NULL). */
+static void seen_init(imgsync__map *m, const char *const *names, size_t n)
+{
+    imgsync__map_init(m);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(imgsync__map_put(m, names[i], (void *)names[i], NULL), 0);
+}
+
+START_TEST(test_prune)
+{
+    put_tags("p", "a", "1", NULL);
+    put_tags("p", "b", "1,2", NULL);
+    put_tags("p", "team/c", "1", NULL);
+    put_tags("q", "b", "1", NULL);
+    imgsync__map seen;
+    const char *names[] = {"a"};
+    seen_init(&seen, names, 1);
+
+    /* selected by a repository filter: only b goes */
+    imgsync_request *sel = NULL;
+    ck_assert_int_eq(imgsync_request_new(&sel), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_REPOSITORY, "b", IMGSYNC_INCLUDE), 0);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    expect_counts(c, 0, 0, 2);
+    expect_dump("p/a:1@d-1\np/team/c:1@d-1\nq/b:1@d-1\n");
+    imgsync_request_free(sel);
+
+    /* a namespace filter that does not select team: nothing goes */
+    ck_assert_int_eq(imgsync_request_new(&sel), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_NAMESPACE, "org", IMGSYNC_INCLUDE), 0);
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    expect_counts(c, 0, 0, 0);
+    imgsync_request_free(sel);
+
+    /* no selection: every unseen repository of p goes, q is untouched */
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, &c), 0);
+    expect_counts(c, 0, 0, 1);
+    expect_dump("p/a:1@d-1\nq/b:1@d-1\n");
+    imgsync__map_clear(&seen);
+
+    /* an unknown provider: nothing */
+    imgsync__map empty;
+    imgsync__map_init(&empty);
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "nobody", &empty, NULL, NULL, &c), 0);
+    expect_counts(c, 0, 0, 0);
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+}
+END_TEST
+
+START_TEST(test_prune_tag_filter_and_repository_list)
+{
+    put_tags("p", "a", "v1,latest", NULL);
+    put_tags("p", "b", "v1,latest", NULL);
+    put_tags("p", "c", "v1", NULL);
+    imgsync__map seen;
+    seen_init(&seen, NULL, 0);
+
+    /* a tag-filtered request removes only the selected tags of unseen repositories */
+    imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    ck_assert_int_eq(imgsync_request_add_repository(sel, "p", "a"), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(sel, "p", "c"), 0);
+    /* explicit repositories: b is not selectable */
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    expect_counts(c, 0, 0, 2);
+    expect_dump("p/a:latest@d-latest\np/b:latest@d-latest\np/b:v1@d-v1\n");
+    imgsync_request_free(sel);
+    imgsync__map_clear(&seen);
+}
+END_TEST
+
+START_TEST(test_prune_keeps_failed_namespaces)
+{
+    put_tags("p", "team/a", "1", NULL);
+    put_tags("p", "team/b", "1", NULL);
+    put_tags("p", "org/c", "1", NULL);
+    put_tags("p", "d", "1", NULL);
+    imgsync__map seen, failed;
+    seen_init(&seen, NULL, 0);
+    const char *bad[] = {"team", ""};
+    seen_init(&failed, bad, 1);
+    /* namespace team could not be listed: its repositories are kept */
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, &failed, NULL, &c), 0);
+    expect_counts(c, 0, 0, 2);
+    expect_dump("p/team/a:1@d-1\np/team/b:1@d-1\n");
+    imgsync__map_clear(&failed);
+    /* the namespace of a top-level repository is "" */
+    put_tags("p", "d", "1", NULL);
+    seen_init(&failed, bad + 1, 1);
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, &failed, NULL, &c), 0);
+    expect_counts(c, 0, 0, 2);
+    expect_dump("p/d:1@d-1\n");
+    imgsync__map_clear(&failed);
+    imgsync__map_clear(&seen);
+}
+END_TEST
+
+START_TEST(test_untagged_rows_keyed_by_digest)
+{
+    /* two untagged artifacts and a tag in one repository */
+    struct imgsync_image *rows[] = {mk("p", "r", "", "sha256:aa"), mk("p", "r", "", "sha256:bb"),
+                                    mk("p", "r", "v1", "sha256:cc")};
+    expect_counts(put("p", "r", rows, 3, NULL), 3, 0, 0);
+    ck_assert_uint_eq(imgsync__store_count(S), 3);
+    /* the same again: nothing changes (each untagged row matched by its digest) */
+    struct imgsync_image *again[] = {mk("p", "r", "", "sha256:bb"), mk("p", "r", "", "sha256:aa"),
+                                     mk("p", "r", "v1", "sha256:cc")};
+    expect_counts(put("p", "r", again, 3, NULL), 0, 0, 0);
+    /* one untagged artifact deleted, another pushed: not an update of a shared "" key */
+    struct imgsync_image *next[] = {mk("p", "r", "", "sha256:aa"), mk("p", "r", "", "sha256:dd"),
+                                    mk("p", "r", "v1", "sha256:cc")};
+    expect_counts(put("p", "r", next, 3, NULL), 1, 0, 1);
+    char *got = dump();
+    ck_assert_msg(strstr(got, "p/r:@sha256:aa\n") && strstr(got, "p/r:@sha256:dd\n") && !strstr(got, "sha256:bb"),
+                  "store:\n%s", got);
+    free(got);
+    /* a tag filter does not select untagged rows: they stay */
+    imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    expect_counts(put("p", "r", NULL, 0, sel), 0, 0, 1);
+    imgsync_request_free(sel);
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+}
+END_TEST
+
+START_TEST(test_prune_many)
+{
+    /* many repositories removed in one walk (the walk deletes while it iterates) */
+    char repo[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(repo, sizeof(repo), "ns%d/repo%d", i % 7, i);
+        put_tags("p", repo, "1,2", NULL);
+        if (i % 3 == 0)
+            put_tags("q", repo, "1", NULL);
+    }
+    ck_assert_uint_eq(imgsync__store_count(S), 700);
+    imgsync__map seen;
+    const char *keep[] = {"ns0/repo0", "ns1/repo1", "ns5/repo299"};
+    seen_init(&seen, keep, 3);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, &c), 0);
+    imgsync__map_clear(&seen);
+    expect_counts(c, 0, 0, 594);
+    ck_assert_uint_eq(imgsync__store_count(S), 106);
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    ck_assert_uint_eq(n, 106);
+    size_t from_p = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(rows[i]->registry, "p")) {
+            from_p++;
+            ck_assert_msg(!strcmp(rows[i]->repository, "ns0/repo0") || !strcmp(rows[i]->repository, "ns1/repo1") ||
+                              !strcmp(rows[i]->repository, "ns5/repo299"),
+                          "p/%s survived the prune", rows[i]->repository);
+        }
+    }
+    ck_assert_uint_eq(from_p, 6);
+    unref_all(rows, n);
+    free(rows);
+}
+END_TEST
+
+START_TEST(test_snapshot_order)
+{
+    put_tags("zeta", "a", "1", NULL);
+    put_tags("p", "team/app", "v2,v10,v1", NULL);
+    put_tags("p", "team-app", "x", NULL);
+    put_tags("p", "B", "1", NULL);
+    put_tags("p", "a", "latest,Latest", NULL);
+    put_tags("P", "a", "1", NULL);
+    /* registry, repository, tag, each in byte order */
+    expect_dump("P/a:1@d-1\n"
+                "p/B:1@d-1\n"
+                "p/a:Latest@d-Latest\n"
+                "p/a:latest@d-latest\n"
+                "p/team-app:x@d-x\n"
+                "p/team/app:v1@d-v1\n"
+                "p/team/app:v10@d-v10\n"
+                "p/team/app:v2@d-v2\n"
+                "zeta/a:1@d-1\n");
+    /* the empty store gives an empty snapshot */
+    imgsync__store *s = NULL;
+    ck_assert_int_eq(imgsync__store_open(&s, NULL), 0);
+    struct imgsync_image **rows = NULL;
+    size_t n = 99;
+    ck_assert_int_eq(imgsync__store_snapshot(s, &rows, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(rows);
+    imgsync__store_close(s);
+}
+END_TEST
+
+START_TEST(test_drop_provider)
+{
+    for (int i = 0; i < 40; i++) {
+        char repo[16];
+        snprintf(repo, sizeof(repo), "r%d", i);
+        put_tags("p", repo, "1,2", NULL);
+    }
+    put_tags("q", "r1", "1", NULL);
+    put_tags("pp", "r1", "1", NULL);
+    ck_assert_uint_eq(imgsync__store_count(S), 82);
+    imgsync__store_drop_provider(S, "p");
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+    expect_dump("pp/r1:1@d-1\nq/r1:1@d-1\n");
+    imgsync__store_drop_provider(S, "nobody");
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+    /* p can come back */
+    expect_counts(put_tags("p", "r1", "1", NULL), 1, 0, 0);
+    ck_assert_uint_eq(imgsync__store_count(S), 3);
+}
+END_TEST
+
+START_TEST(test_provider_and_repository_keys_distinct)
+{
+    /* provider/repository pairs that concatenate to the same text stay apart */
+    put_tags("p", "a/b", "1", NULL);
+    put_tags("p/a", "b", "2", NULL);
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+    expect_counts(put("p", "a/b", NULL, 0, NULL), 0, 0, 1);
+    expect_dump("p/a/b:2@d-2\n");
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("memory");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_open);
+    tcase_add_test(tc, test_replace_counts);
+    tcase_add_test(tc, test_refcounts);
+    tcase_add_test(tc, test_tag_filtered_replace);
+    tcase_add_test(tc, test_replace_zero_rows_deletes);
+    tcase_add_test(tc, test_prune);
+    tcase_add_test(tc, test_prune_tag_filter_and_repository_list);
+    tcase_add_test(tc, test_prune_keeps_failed_namespaces);
+    tcase_add_test(tc, test_untagged_rows_keyed_by_digest);
+    tcase_add_test(tc, test_prune_many);
+    tcase_add_test(tc, test_snapshot_order);
+    tcase_add_test(tc, test_drop_provider);
+    tcase_add_test(tc, test_provider_and_repository_keys_distinct);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+#include "check_main.h"
+IMGSYNC_TEST_MAIN(store_suite)
