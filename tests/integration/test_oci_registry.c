@@ -50,6 +50,7 @@ static reg_case rc_gone = {"gone", 0, {0}, {0}, NULL, 0};
 
 static void note_secret(const char *secret);
 static void forget_secret(const char *secret);
+static char *mask_all(const char *text, const char *secret);
 
 static void case_setup(reg_case *c)
 {
@@ -162,9 +163,15 @@ static void ctx_set(imgsync_ctx *ctx, const char *key, const char *value)
 static void prov_set(imgsync_ctx *ctx, imgsync_provider *p, const char *key, const char *value)
 {
     int rc = imgsync_provider_set(p, key, value);
+    char *detail;
 
-    /* the value is not printed: it may be a password */
-    ck_assert_msg(rc == 0, "imgsync_provider_set(%s) = %d: %s", key, rc, imgsync_ctx_errmsg(ctx));
+    if (rc == 0)
+        return;
+    /* the value is not printed, and neither is any secret in the detail: it may be a password */
+    detail = mask_all(imgsync_ctx_errmsg(ctx), value);
+    fprintf(stderr, "imgsync_provider_set(%s) = %d: %s\n", key, rc, detail ? detail : "");
+    free(detail);
+    ck_abort_msg("imgsync_provider_set(%s) failed with %d (detail on stderr)", key, rc);
 }
 
 /* An "oci" provider `name` at `endpoint`, with credentials when user is non-NULL. */
@@ -281,70 +288,110 @@ static imgsync_task *sync_wait(imgsync_ctx *ctx, const imgsync_request *req, uin
     return t;
 }
 
+/*
+ * Task checks. Each *_problem() function returns NULL when the task is as expected, else what is
+ * wrong (static text); the assert_* macros around them report the caller's line on failure.
+ */
+static char problem[512];
+
+#define PROBLEM(...) (snprintf(problem, sizeof problem, __VA_ARGS__), (const char *)problem)
+
 /* The task succeeded with one clean registry row named `provider`. */
-static void assert_succeeded(const imgsync_task *t, const char *provider)
+static const char *succeeded_problem(const imgsync_task *t, const char *provider)
 {
     if (imgsync_task_state_of(t) != IMGSYNC_TASK_SUCCEEDED)
-        dump_task(t, NULL);
-    ck_assert_str_eq(imgsync_task_state_name(imgsync_task_state_of(t)), "succeeded");
-    ck_assert_int_eq(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
-    ck_assert_int_eq(imgsync_task_trigger(t), IMGSYNC_TRIGGER_MANUAL);
-    ck_assert_uint_eq(imgsync_task_registry_count(t), 1);
-    ck_assert_str_eq(imgsync_task_registry_name(t, 0), provider);
-    ck_assert_str_eq(imgsync_task_registry_type(t, 0), "Oci");
-    ck_assert_int_eq(imgsync_task_registry_state(t, 0), IMGSYNC_REGISTRY_FINISHED);
-    ck_assert_int_eq(imgsync_task_registry_error(t, 0), 0);
-    ck_assert_str_eq(imgsync_task_registry_reason(t, 0), "");
-    ck_assert_uint_eq(imgsync_task_error_count(t), 0);
-    ck_assert_uint_eq(COUNTER(t, REPOSITORIES_FAILED), 0);
-    ck_assert_int_gt(imgsync_task_created_ms(t), 0);
-    ck_assert_int_ge(imgsync_task_started_ms(t), imgsync_task_created_ms(t));
-    ck_assert_int_ge(imgsync_task_finished_ms(t), imgsync_task_started_ms(t));
+        return PROBLEM("state is \"%s\", expected \"succeeded\"", imgsync_task_state_name(imgsync_task_state_of(t)));
+    if (strcmp(imgsync_task_state_name(imgsync_task_state_of(t)), "succeeded") != 0)
+        return PROBLEM("state name is \"%s\"", imgsync_task_state_name(imgsync_task_state_of(t)));
+    if (imgsync_task_trigger(t) != IMGSYNC_TRIGGER_MANUAL)
+        return PROBLEM("trigger %d, expected manual", imgsync_task_trigger(t));
+    if (imgsync_task_registry_count(t) != 1)
+        return PROBLEM("%zu registry rows, expected 1", imgsync_task_registry_count(t));
+    if (strcmp(imgsync_task_registry_name(t, 0), provider) != 0 || strcmp(imgsync_task_registry_type(t, 0), "Oci"))
+        return PROBLEM("registry row is %s (%s), expected %s (Oci)", imgsync_task_registry_name(t, 0),
+                       imgsync_task_registry_type(t, 0), provider);
+    if (imgsync_task_registry_state(t, 0) != IMGSYNC_REGISTRY_FINISHED)
+        return PROBLEM("registry row state %d, expected finished", imgsync_task_registry_state(t, 0));
+    if (imgsync_task_registry_error(t, 0) != 0 || imgsync_task_registry_reason(t, 0)[0] != '\0')
+        return PROBLEM("the finished registry row has error %d and a reason", imgsync_task_registry_error(t, 0));
+    if (imgsync_task_error_count(t) != 0 || COUNTER(t, REPOSITORIES_FAILED) != 0)
+        return PROBLEM("%zu errors, %" PRIu64 " failed repositories", imgsync_task_error_count(t),
+                       COUNTER(t, REPOSITORIES_FAILED));
+    if (imgsync_task_created_ms(t) <= 0 || imgsync_task_started_ms(t) < imgsync_task_created_ms(t) ||
+        imgsync_task_finished_ms(t) < imgsync_task_started_ms(t))
+        return PROBLEM("times created %" PRId64 " started %" PRId64 " finished %" PRId64 " are not ordered",
+                       imgsync_task_created_ms(t), imgsync_task_started_ms(t), imgsync_task_finished_ms(t));
+    return NULL;
 }
 
 /* The task failed as a whole: one FAILED registry row with error `code` and a reason. */
-static void assert_failed(const imgsync_task *t, const char *provider, int code, const char *secret)
+static const char *failed_problem(const imgsync_task *t, const char *provider, int code)
 {
-    if (imgsync_task_state_of(t) != IMGSYNC_TASK_FAILED || imgsync_task_registry_error(t, 0) != code)
-        dump_task(t, secret);
-    ck_assert_msg(imgsync_task_state_of(t) == IMGSYNC_TASK_FAILED, "task state %s, expected failed",
-                  imgsync_task_state_name(imgsync_task_state_of(t)));
-    ck_assert_uint_eq(imgsync_task_registry_count(t), 1);
-    ck_assert_str_eq(imgsync_task_registry_name(t, 0), provider);
-    ck_assert_int_eq(imgsync_task_registry_state(t, 0), IMGSYNC_REGISTRY_FAILED);
-    ck_assert_msg(imgsync_task_registry_error(t, 0) == code, "registry error %d (%s), expected %d (%s)",
-                  imgsync_task_registry_error(t, 0), imgsync_strerror(imgsync_task_registry_error(t, 0)), code,
-                  imgsync_strerror(code));
-    ck_assert_msg(imgsync_task_registry_reason(t, 0)[0] != '\0', "the failed registry row has no reason");
-    ck_assert_uint_ge(imgsync_task_error_count(t), 1);
-    ck_assert_int_gt(imgsync_task_finished_ms(t), 0);
-    ck_assert_uint_eq(COUNTER(t, IMAGES_ADDED), 0);
+    int err = imgsync_task_registry_count(t) ? imgsync_task_registry_error(t, 0) : 0;
+
+    if (imgsync_task_state_of(t) != IMGSYNC_TASK_FAILED)
+        return PROBLEM("state is \"%s\", expected \"failed\"", imgsync_task_state_name(imgsync_task_state_of(t)));
+    if (imgsync_task_registry_count(t) != 1 || strcmp(imgsync_task_registry_name(t, 0), provider) != 0)
+        return PROBLEM("%zu registry rows, expected one named %s", imgsync_task_registry_count(t), provider);
+    if (imgsync_task_registry_state(t, 0) != IMGSYNC_REGISTRY_FAILED)
+        return PROBLEM("registry row state %d, expected failed", imgsync_task_registry_state(t, 0));
+    if (err != code)
+        return PROBLEM("registry error %d (%s), expected %d (%s)", err, imgsync_strerror(err), code,
+                       imgsync_strerror(code));
+    if (imgsync_task_registry_reason(t, 0)[0] == '\0')
+        return PROBLEM("the failed registry row has no reason");
+    if (imgsync_task_error_count(t) < 1)
+        return PROBLEM("the failed task lists no error");
+    if (imgsync_task_finished_ms(t) <= 0)
+        return PROBLEM("no finish time");
+    if (COUNTER(t, IMAGES_ADDED) != 0)
+        return PROBLEM("%" PRIu64 " images added by a failed task", COUNTER(t, IMAGES_ADDED));
+    return NULL;
 }
 
 /* No status text of the task holds `secret`. */
-static void assert_no_secret_in_task(const imgsync_task *t, const char *secret)
+static const char *secret_problem(const imgsync_task *t, const char *secret)
 {
     size_t i;
 
     for (i = 0; i < imgsync_task_registry_count(t); i++)
-        ck_assert_msg(!contains(imgsync_task_registry_reason(t, i), secret),
-                      "registry row %zu's reason contains the password", i);
-    for (i = 0; i < imgsync_task_error_count(t); i++) {
-        ck_assert_msg(!contains(imgsync_task_error_message(t, i), secret), "task error %zu contains the password",
-                      i);
-        ck_assert_msg(!contains(imgsync_task_error_registry(t, i), secret) &&
-                          !contains(imgsync_task_error_repository(t, i), secret),
-                      "task error %zu names the password", i);
-    }
+        if (contains(imgsync_task_registry_reason(t, i), secret))
+            return PROBLEM("registry row %zu's reason contains the password", i);
+    for (i = 0; i < imgsync_task_error_count(t); i++)
+        if (contains(imgsync_task_error_message(t, i), secret) || contains(imgsync_task_error_registry(t, i), secret) ||
+            contains(imgsync_task_error_repository(t, i), secret))
+            return PROBLEM("task error %zu contains the password", i);
+    return NULL;
 }
 
-static void assert_inventory(imgsync_ctx *ctx, const char *host, const rf_rows *expected, unsigned fields)
-{
-    size_t diffs = rf_compare_inventory(ctx, PROVIDER, host, expected, fields);
+#define assert_succeeded(t, provider)                                    \
+    do {                                                                 \
+        const char *why_ = succeeded_problem((t), (provider));           \
+        if (why_ != NULL)                                                \
+            dump_task((t), NULL);                                        \
+        ck_assert_msg(why_ == NULL, "task did not succeed: %s", why_);   \
+    } while (0)
 
-    ck_assert_msg(diffs == 0, "the inventory differs from the expected one in %zu place(s) (diff on stderr)",
-                  diffs);
-}
+#define assert_failed(t, provider, code, secret)                         \
+    do {                                                                 \
+        const char *why_ = failed_problem((t), (provider), (code));      \
+        if (why_ != NULL)                                                \
+            dump_task((t), (secret));                                    \
+        ck_assert_msg(why_ == NULL, "task did not fail as expected: %s", why_); \
+    } while (0)
+
+#define assert_no_secret_in_task(t, secret)                              \
+    do {                                                                 \
+        const char *why_ = secret_problem((t), (secret));                \
+        ck_assert_msg(why_ == NULL, "%s", why_);                         \
+    } while (0)
+
+#define assert_inventory(ctx, host, expected, fields)                                             \
+    do {                                                                                          \
+        size_t diffs_ = rf_compare_inventory((ctx), PROVIDER, (host), (expected), (fields));     \
+        ck_assert_msg(diffs_ == 0, "the inventory differs from the expected one in %zu place(s) " \
+                                   "(diff on stderr)", diffs_);                                   \
+    } while (0)
 
 /* Expected rows narrowed by a predicate over the row. */
 static rf_rows subset(const rf_rows *all, int (*keep)(const rf_row *row, void *arg), void *arg)
@@ -860,7 +907,7 @@ static const char *write_cli_config(void)
 /* Run `imgsync ARGS --config CONFIG [TAIL]` with stdout and stderr captured; the exit status. */
 static int run_cli(const char *command, const char *config, const char *tail, char **out, char **err)
 {
-    char *qcli = rf_shell_quote(cli_path()), *qcfg = rf_shell_quote(config), *cmd;
+    char *qcli = rf_shell_quote(cli_path()), *qcfg = rf_shell_quote(config), *qout, *qerr, *cmd;
     char outp[4096], errp[4096];
     size_t n;
     int st;
@@ -868,14 +915,20 @@ static int run_cli(const char *command, const char *config, const char *tail, ch
     ck_assert_msg(access(cli_path(), X_OK) == 0, "%s is not built (make build/imgsync)", cli_path());
     snprintf(outp, sizeof outp, "%s", rf_registry_path(&rc_auth.reg, "cli.out"));
     snprintf(errp, sizeof errp, "%s", rf_registry_path(&rc_auth.reg, "cli.err"));
-    n = strlen(qcli) + strlen(qcfg) + strlen(command) + strlen(tail) + 2 * sizeof outp + 64;
+    qout = rf_shell_quote(outp);
+    qerr = rf_shell_quote(errp);
+    ck_assert(qcli != NULL && qcfg != NULL && qout != NULL && qerr != NULL);
+    n = strlen(qcli) + strlen(qcfg) + strlen(command) + strlen(tail) + strlen(qout) + strlen(qerr) + 64;
     cmd = malloc(n);
     ck_assert_ptr_nonnull(cmd);
-    snprintf(cmd, n, "%s %s --config %s %s >'%s' 2>'%s' </dev/null", qcli, command, qcfg, tail, outp, errp);
+    /* the password reaches imgsync through the environment only, never the command line */
+    snprintf(cmd, n, "%s %s --config %s %s >%s 2>%s </dev/null", qcli, command, qcfg, tail, qout, qerr);
     st = rf_run(cmd);
     free(cmd);
     free(qcli);
     free(qcfg);
+    free(qout);
+    free(qerr);
     *out = rf_read_file(outp, NULL);
     *err = rf_read_file(errp, NULL);
     ck_assert_ptr_nonnull(*out);
@@ -934,8 +987,11 @@ START_TEST(test_cli_sync_ndjson_and_check)
 
     st = run_cli("sync", config, "--format ndjson", &out, &err);
     ck_assert_msg(!contains(out, c->password) && !contains(err, c->password), "the CLI printed the password");
-    if (st != 0)
-        fprintf(stderr, "imgsync sync stderr:\n%s", err);
+    if (st != 0) {
+        char *masked = mask_all(err, NULL);
+        fprintf(stderr, "imgsync sync stderr:\n%s", masked ? masked : "");
+        free(masked);
+    }
     ck_assert_int_eq(st, 0);
     ck_assert_uint_eq(count_lines(out), INITIAL_ROWS);
     for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -976,8 +1032,11 @@ START_TEST(test_cli_sync_ndjson_and_check)
     free(err);
 
     st = run_cli("check", config, PROVIDER, &out, &err);
-    if (st != 0)
-        fprintf(stderr, "imgsync check stderr:\n%s", err);
+    if (st != 0) {
+        char *masked = mask_all(err, NULL);
+        fprintf(stderr, "imgsync check stderr:\n%s", masked ? masked : "");
+        free(masked);
+    }
     ck_assert_int_eq(st, 0);
     ck_assert_str_eq(out, "registry " PROVIDER ": OK\n");
     ck_assert_msg(!contains(out, c->password) && !contains(err, c->password), "the CLI printed the password");
@@ -1005,7 +1064,7 @@ START_TEST(test_cli_wrong_password)
 
     /* check: non-zero, exactly one line on stderr, nothing on stdout */
     st = run_cli("check", config, PROVIDER, &out, &err);
-    masked = rf_mask(err, wrong);
+    masked = mask_all(err, wrong);
     ck_assert_msg(!contains(err, wrong) && !contains(out, wrong), "imgsync check printed the password");
     ck_assert_msg(st != 0, "imgsync check with a wrong password exited 0");
     ck_assert_msg(count_lines(err) == 1 && strncmp(err, "imgsync: ", 9) == 0 && strlen(err) > 10,
@@ -1018,7 +1077,7 @@ START_TEST(test_cli_wrong_password)
 
     /* sync: non-zero, no inventory, one "imgsync: " reason line among the status lines */
     st = run_cli("sync", config, "--format ndjson", &out, &err);
-    masked = rf_mask(err, wrong);
+    masked = mask_all(err, wrong);
     ck_assert_msg(!contains(err, wrong) && !contains(out, wrong), "imgsync sync printed the password");
     ck_assert_msg(!contains(err, c->password) && !contains(out, c->password), "imgsync sync printed a password");
     ck_assert_msg(st != 0, "imgsync sync with a wrong password exited 0");
