@@ -6,62 +6,15 @@
 
 #include "imgsync.h"
 #include "util/buf.h"
-
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+#include "util/httpsyntax.h"
 
 static int is_alnum(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* RFC 7230 tchar. */
-static int is_tchar(unsigned char c) { return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
-
 /* RFC 7235 token68 characters (before the trailing '=' padding). */
 static int is_t68char(unsigned char c) { return is_alnum(c) || (c && strchr("-._~+/", c)); }
-
-static int is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-static void skip_ows(const char **p)
-{
-    while (**p == ' ' || **p == '\t')
-        (*p)++;
-}
-
-static int ncaseeq(const char *a, size_t n, const char *b)
-{
-    if (strlen(b) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower(a[i]) != b[i])
-            return 0;
-    return 1;
-}
-
-/* Read a quoted-string at *pp (pointing at '"') into b, unescaping quoted-pairs.
- * 0, IMGSYNC_EPROTOCOL (unterminated or control character), IMGSYNC_ENOMEM. */
-static int read_quoted(const char **pp, imgsync__buf *b)
-{
-    const char *p = *pp + 1;
-    for (;;) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '\0')
-            return IMGSYNC_EPROTOCOL;
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            c = (unsigned char)*++p;
-            if (c == '\0')
-                return IMGSYNC_EPROTOCOL;
-        }
-        if (is_ctl(c) && c != '\t')
-            return IMGSYNC_EPROTOCOL;
-        imgsync__buf_appendc(b, (char)c);
-        p++;
-    }
-    *pp = p + 1;
-    return b->oom ? IMGSYNC_ENOMEM : 0;
-}
 
 /* When a token68 (then OWS, then ',' or the end) starts at p, return the position after it. */
 static const char *token68_end(const char *p)
@@ -73,20 +26,20 @@ static const char *token68_end(const char *p)
         return NULL;
     while (*q == '=')
         q++;
-    skip_ows(&q);
+    imgsync__http_skip_ows(&q);
     return (*q == ',' || *q == '\0') ? q : NULL;
 }
 
 /* Slot for a parameter we keep, or NULL for the ones we ignore. */
 static char **param_slot(imgsync__challenge *c, const char *name, size_t n)
 {
-    if (ncaseeq(name, n, "realm"))
+    if (imgsync__http_ncaseeq(name, n, "realm"))
         return &c->realm;
-    if (ncaseeq(name, n, "service"))
+    if (imgsync__http_ncaseeq(name, n, "service"))
         return &c->service;
-    if (ncaseeq(name, n, "scope"))
+    if (imgsync__http_ncaseeq(name, n, "scope"))
         return &c->scope;
-    if (ncaseeq(name, n, "error"))
+    if (imgsync__http_ncaseeq(name, n, "error"))
         return &c->error;
     return NULL;
 }
@@ -101,7 +54,7 @@ static int parse_params(const char **pp, imgsync__challenge *c)
     int rc = 0;
     for (;;) {
         const char *name = p;
-        while (is_tchar((unsigned char)*p))
+        while (imgsync__http_is_tchar((unsigned char)*p))
             p++;
         size_t namen = (size_t)(p - name);
         if (namen == 0) {
@@ -109,7 +62,7 @@ static int parse_params(const char **pp, imgsync__challenge *c)
             break;
         }
         const char *q = p;
-        skip_ows(&q);
+        imgsync__http_skip_ows(&q);
         if (*q != '=') {
             if (first) {
                 rc = IMGSYNC_EPROTOCOL; /* `Bearer foo bar` */
@@ -119,10 +72,10 @@ static int parse_params(const char **pp, imgsync__challenge *c)
             break;
         }
         p = q + 1;
-        skip_ows(&p);
+        imgsync__http_skip_ows(&p);
         imgsync__buf_reset(&val);
         if (*p == '"') {
-            if ((rc = read_quoted(&p, &val)) != 0)
+            if ((rc = imgsync__http_read_quoted(&p, &val)) != 0)
                 break;
         } else {
             /* RFC says token; accept any visible run so an unquoted realm URL still works. */
@@ -145,7 +98,7 @@ static int parse_params(const char **pp, imgsync__challenge *c)
             break;
         }
         first = 0;
-        skip_ows(&p);
+        imgsync__http_skip_ows(&p);
         if (*p == '\0')
             break;
         if (*p != ',') {
@@ -171,14 +124,15 @@ static int parse_challenge(const char **pp, imgsync__challenge *c)
 {
     const char *p = *pp;
     const char *scheme = p;
-    while (is_tchar((unsigned char)*p))
+    while (imgsync__http_is_tchar((unsigned char)*p))
         p++;
     if (p == scheme)
         return IMGSYNC_EPROTOCOL;
     if (!(c->scheme = imgsync__strndup(scheme, (size_t)(p - scheme))))
         return IMGSYNC_ENOMEM;
     for (char *s = c->scheme; *s; s++)
-        *s = lower(*s);
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
 
     if (*p == '\0' || *p == ',') {
         *pp = p; /* scheme without parameters */
@@ -186,7 +140,7 @@ static int parse_challenge(const char **pp, imgsync__challenge *c)
     }
     if (*p != ' ' && *p != '\t')
         return IMGSYNC_EPROTOCOL; /* e.g. `Bearer"x"` or `Bearer=x` */
-    skip_ows(&p);
+    imgsync__http_skip_ows(&p);
     const char *t68 = token68_end(p);
     if (t68) {
         *pp = t68; /* tolerated; a token68 carries nothing we use */

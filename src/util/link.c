@@ -6,60 +6,8 @@
 
 #include "imgsync.h"
 #include "util/buf.h"
+#include "util/httpsyntax.h"
 #include "util/url.h"
-
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
-
-/* RFC 7230 tchar. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-static void skip_ows(const char **p)
-{
-    while (**p == ' ' || **p == '\t')
-        (*p)++;
-}
-
-static int ncaseeq(const char *a, size_t n, const char *b)
-{
-    if (strlen(b) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower(a[i]) != lower(b[i]))
-            return 0;
-    return 1;
-}
-
-/* Read a quoted-string at *pp (which points at '"') into b, unescaping quoted-pairs.
- * 0, IMGSYNC_EPROTOCOL (unterminated or control character), IMGSYNC_ENOMEM. */
-static int read_quoted(const char **pp, imgsync__buf *b)
-{
-    const char *p = *pp + 1;
-    for (;;) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '\0')
-            return IMGSYNC_EPROTOCOL;
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            c = (unsigned char)*++p;
-            if (c == '\0')
-                return IMGSYNC_EPROTOCOL;
-        }
-        if (is_ctl(c) && c != '\t')
-            return IMGSYNC_EPROTOCOL;
-        imgsync__buf_appendc(b, (char)c);
-        p++;
-    }
-    *pp = p + 1;
-    return b->oom ? IMGSYNC_ENOMEM : 0;
-}
 
 /* 1 when the space-separated relation list `v` holds `rel` (ASCII case-insensitive). */
 static int rel_list_has(const char *v, size_t n, const char *rel)
@@ -71,7 +19,7 @@ static int rel_list_has(const char *v, size_t n, const char *rel)
         size_t start = i;
         while (i < n && v[i] != ' ' && v[i] != '\t')
             i++;
-        if (i > start && ncaseeq(v + start, i - start, rel))
+        if (i > start && imgsync__http_ncaseeq(v + start, i - start, rel))
             return 1;
     }
     return 0;
@@ -91,27 +39,27 @@ static int parse_params(const char **pp, const char *rel, int *match)
     imgsync__buf_init(&val);
     *match = 0;
     for (;;) {
-        skip_ows(&p);
+        imgsync__http_skip_ows(&p);
         if (*p != ';')
             break;
         p++;
-        skip_ows(&p);
+        imgsync__http_skip_ows(&p);
         const char *name = p;
-        while (is_tchar((unsigned char)*p))
+        while (imgsync__http_is_tchar((unsigned char)*p))
             p++;
         size_t namen = (size_t)(p - name);
         if (namen == 0) {
             rc = IMGSYNC_EPROTOCOL;
             break;
         }
-        skip_ows(&p);
+        imgsync__http_skip_ows(&p);
         imgsync__buf_reset(&val);
         int has_value = 0;
         if (*p == '=') {
             p++;
-            skip_ows(&p);
+            imgsync__http_skip_ows(&p);
             if (*p == '"') {
-                if ((rc = read_quoted(&p, &val)) != 0)
+                if ((rc = imgsync__http_read_quoted(&p, &val)) != 0)
                     break;
             } else {
                 /* Unquoted: be lenient beyond tchar, but stop at delimiters. */
@@ -129,7 +77,7 @@ static int parse_params(const char **pp, const char *rel, int *match)
             }
             has_value = 1;
         }
-        if (!rel_seen && ncaseeq(name, namen, "rel")) {
+        if (!rel_seen && imgsync__http_ncaseeq(name, namen, "rel")) {
             rel_seen = 1;
             *match = has_value && rel_list_has(imgsync__buf_str(&val), val.len, rel);
         }
