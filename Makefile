@@ -103,6 +103,9 @@ unit: $(UNIT_BIN)
 
 integration: $(INTEG_BIN) build/imgsync build/minimal
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
+	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
+	  { cat build/harbor-emulator-test.log; echo "FAILED: Harbor emulator self-test" >&2; exit 1; }
+	@tail -n 3 build/harbor-emulator-test.log
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 

@@ -1,13 +1,16 @@
 #!/bin/sh
 # What `make demo` runs, from the repository root after the build: start a throw-away local
-# docker-registry, push deterministic test images into it, then let build/imgsync sync it and
-# print the inventory and the task status, and check the connection.
+# docker-registry, push deterministic test images into it, start the Harbor API emulator next to
+# it, then let build/imgsync sync both and print the inventory and the task status, and check
+# both connections.
 # Everything it creates lives in one temporary directory, removed on exit (also on error or
 # Ctrl-C), and the registry is stopped with it.
 set -eu
 
 IMGSYNC=${IMGSYNC:-build/imgsync}
 REGISTRY_PY=tests/registry/registry.py
+HARBOR_PY=tests/emulators/harbor_emulator.py
+HARBOR_PID=
 
 if [ ! -x "$IMGSYNC" ]; then
     echo "demo: $IMGSYNC is missing; run 'make' first (or 'make demo')" >&2
@@ -22,6 +25,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-demo.XXXXXX")
 cleanup() {
     # Stop first: the registry's storage is inside $TMP.
     python3 "$REGISTRY_PY" stop --dir "$TMP/reg" >/dev/null 2>&1 || true
+    if [ -n "$HARBOR_PID" ]; then
+        kill "$HARBOR_PID" 2>/dev/null || true
+        wait "$HARBOR_PID" 2>/dev/null || true
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -42,25 +49,48 @@ echo "== starting a local docker-registry on port $PORT"
 echo "== seeding it with the test images (stage 'initial')"
 python3 "$REGISTRY_PY" seed --url "$URL" --out "$TMP/expected.json" --stage initial
 
+# The Harbor REST API v2.0 emulator of the tests, with its sample dataset (projects, robots,
+# nested repositories, multi-arch indexes); it stops by itself after 10 minutes at the latest.
+python3 "$HARBOR_PY" --dataset tests/emulators/harbor_dataset.json --port-file "$TMP/harbor.port" \
+    --max-seconds 600 >/dev/null &
+HARBOR_PID=$!
+i=0
+while [ ! -s "$TMP/harbor.port" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+HARBOR_PORT=$(cat "$TMP/harbor.port" 2>/dev/null || true)
+case $HARBOR_PORT in
+    '' | *[!0-9]*)
+        echo "demo: the Harbor emulator did not report a port" >&2
+        exit 1
+        ;;
+esac
+echo "== started the Harbor API emulator on port $HARBOR_PORT (user admin)"
+
 # Plain http is accepted for loopback endpoints; any other host would need "allow_http": true.
+# Secrets never go in the file or on the command line: the password comes from the environment.
+HARBOR_PASSWORD=Harbor12345
+export HARBOR_PASSWORD
 CFG=$TMP/imgsync.json
 cat >"$CFG" <<EOF
 {
   "registries": [
-    {"name": "local", "type": "oci", "endpoint": "$URL"}
+    {"name": "local", "type": "oci", "endpoint": "$URL"},
+    {"name": "harbor", "type": "harbor", "endpoint": "http://127.0.0.1:$HARBOR_PORT",
+     "username": "admin", "password_env": "HARBOR_PASSWORD"}
   ]
 }
 EOF
-# Harbor: a Harbor API emulator will be started here later and added to "registries" above,
-# e.g. {"name": "harbor", "type": "harbor", "endpoint": "http://127.0.0.1:$HARBOR_PORT"}.
 
 echo "== syncing: $IMGSYNC sync --config $CFG --format table"
 sync_status=0
 "$IMGSYNC" sync --config "$CFG" --format table || sync_status=$?
 
-echo "== checking the connection: $IMGSYNC check --config $CFG local"
+echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor"
 check_status=0
 "$IMGSYNC" check --config "$CFG" local || check_status=$?
+"$IMGSYNC" check --config "$CFG" harbor || check_status=$?
 
 if [ "$sync_status" -ne 0 ]; then
     echo "demo: the sync failed (exit status $sync_status)" >&2
