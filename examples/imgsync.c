@@ -1449,6 +1449,7 @@ static int gen_image(yajl_gen g, const imgsync_image *im)
     failed |= gen_key_integer(g, "latest_update_time", imgsync_image_update_ms(im));
     failed |= gen_key_integer(g, "latest_sync_time", imgsync_image_sync_ms(im));
     failed |= gen_key_string(g, "media_type", imgsync_image_media_type(im));
+    failed |= gen_key_string(g, "artifact_type", imgsync_image_artifact_type(im));
     failed |= gen_string(g, "multi_arch");
     failed |= yajl_gen_bool(g, imgsync_image_multi_arch(im) != 0) != yajl_gen_status_ok;
     failed |= yajl_gen_map_close(g) != yajl_gen_status_ok;

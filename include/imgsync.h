@@ -342,6 +342,8 @@ IMGSYNC_EXTERN const char *imgsync_image_repository(const imgsync_image *im);
 IMGSYNC_EXTERN const char *imgsync_image_tag(const imgsync_image *im); /* "" for an untagged artifact */
 IMGSYNC_EXTERN const char *imgsync_image_digest(const imgsync_image *im);
 IMGSYNC_EXTERN const char *imgsync_image_media_type(const imgsync_image *im);
+/* Artifact kind where the registry types artifacts (Harbor: "IMAGE", "CHART", ...), else "". */
+IMGSYNC_EXTERN const char *imgsync_image_artifact_type(const imgsync_image *im);
 /* Size in bytes, -1 when not resolved. */
 IMGSYNC_EXTERN int64_t imgsync_image_size(const imgsync_image *im);
 /* Milliseconds since the epoch (UTC); 0 when the registry does not say. */

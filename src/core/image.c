@@ -23,7 +23,7 @@ struct imgsync_image *imgsync__image_new(const char *registry, const char *repos
     im->registry = imgsync__strdup(registry ? registry : "");
     im->repository = imgsync__strdup(repository ? repository : "");
     im->tag = imgsync__strdup(tag ? tag : "");
-    im->host = im->namespace_ = im->digest = im->media_type = empty;
+    im->host = im->namespace_ = im->digest = im->media_type = im->artifact_type = empty;
     im->registry_type = im->image_type = "";
     im->size = -1;
     if (!im->registry || !im->repository || !im->tag) {
@@ -61,12 +61,14 @@ void imgsync__image_unref(struct imgsync_image *im)
     free_str(im->namespace_);
     free_str(im->digest);
     free_str(im->media_type);
+    free_str(im->artifact_type);
     free(im);
 }
 
 int imgsync__image_differs(const struct imgsync_image *a, const struct imgsync_image *b)
 {
     return strcmp(a->digest, b->digest) || strcmp(a->media_type, b->media_type) ||
+           strcmp(a->artifact_type, b->artifact_type) ||
            strcmp(a->host, b->host) || strcmp(a->namespace_, b->namespace_) || a->size != b->size ||
            a->update_ms != b->update_ms || a->multi_arch != b->multi_arch;
 }
@@ -92,6 +94,7 @@ const char *imgsync_image_repository(const imgsync_image *im) { return im ? im->
 const char *imgsync_image_tag(const imgsync_image *im) { return im ? im->tag : ""; }
 const char *imgsync_image_digest(const imgsync_image *im) { return im ? im->digest : ""; }
 const char *imgsync_image_media_type(const imgsync_image *im) { return im ? im->media_type : ""; }
+const char *imgsync_image_artifact_type(const imgsync_image *im) { return im ? im->artifact_type : ""; }
 int64_t imgsync_image_size(const imgsync_image *im) { return im ? im->size : -1; }
 int64_t imgsync_image_update_ms(const imgsync_image *im) { return im ? im->update_ms : 0; }
 int64_t imgsync_image_sync_ms(const imgsync_image *im) { return im ? im->sync_ms : 0; }

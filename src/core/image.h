@@ -17,6 +17,7 @@ struct imgsync_image {
     char *tag;
     char *digest;
     char *media_type;
+    char *artifact_type; /* "IMAGE", "CHART" ... where the registry says */
     int64_t size;        /* -1 unknown */
     int64_t update_ms;
     int64_t sync_ms;

@@ -581,6 +581,7 @@ int imgsync_record_set_namespace(imgsync_record *r, const char *ns) { return img
 int imgsync_record_set_host(imgsync_record *r, const char *host) { return imgsync__image_set(&r->img->host, host); }
 int imgsync_record_set_digest(imgsync_record *r, const char *d) { return imgsync__image_set(&r->img->digest, d); }
 int imgsync_record_set_media_type(imgsync_record *r, const char *mt) { return imgsync__image_set(&r->img->media_type, mt); }
+int imgsync_record_set_artifact_type(imgsync_record *r, const char *t) { return imgsync__image_set(&r->img->artifact_type, t); }
 void imgsync_record_set_size(imgsync_record *r, int64_t size) { r->img->size = size < 0 ? -1 : size; }
 void imgsync_record_set_update_ms(imgsync_record *r, int64_t ms) { r->img->update_ms = ms < 0 ? 0 : ms; }
 void imgsync_record_set_multi_arch(imgsync_record *r, int m) { r->img->multi_arch = m ? 1 : 0; }

@@ -477,6 +477,7 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int includ
         imgsync_record_set_namespace(r, w->project);
         imgsync_record_set_digest(r, digest);
         imgsync_record_set_media_type(r, mt ? mt : "");
+        imgsync_record_set_artifact_type(r, type ? type : "");
         imgsync_record_set_size(r, size);
         imgsync_record_set_update_ms(r, push ? push : artifact_push);
         imgsync_record_set_multi_arch(r, multi);

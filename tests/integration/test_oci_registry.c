@@ -972,7 +972,7 @@ START_TEST(test_cli_sync_ndjson_and_check)
 {
     static const char *const keys[] = {"registry", "registry_type", "image_type", "host", "namespace",
                                        "repository", "tag", "digest", "size", "latest_update_time",
-                                       "latest_sync_time", "media_type", "multi_arch"};
+                                       "latest_sync_time", "media_type", "artifact_type", "multi_arch"};
     const size_t nkeys = sizeof keys / sizeof keys[0];
     reg_case *c = &rc_auth;
     const char *config;

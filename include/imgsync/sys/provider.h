@@ -129,6 +129,7 @@ IMGSYNC_EXTERN int imgsync_record_set_namespace(imgsync_record *r, const char *n
 IMGSYNC_EXTERN int imgsync_record_set_host(imgsync_record *r, const char *host);
 IMGSYNC_EXTERN int imgsync_record_set_digest(imgsync_record *r, const char *digest);
 IMGSYNC_EXTERN int imgsync_record_set_media_type(imgsync_record *r, const char *media_type);
+IMGSYNC_EXTERN int imgsync_record_set_artifact_type(imgsync_record *r, const char *artifact_type);
 IMGSYNC_EXTERN void imgsync_record_set_size(imgsync_record *r, int64_t size);
 IMGSYNC_EXTERN void imgsync_record_set_update_ms(imgsync_record *r, int64_t ms);
 IMGSYNC_EXTERN void imgsync_record_set_multi_arch(imgsync_record *r, int multi_arch);
