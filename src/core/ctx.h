@@ -44,10 +44,6 @@ struct imgsync_ctx {
 int imgsync__ctx_fail(imgsync_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void imgsync__ctx_ok(imgsync_ctx *ctx);
 imgsync_provider *imgsync__ctx_provider(const imgsync_ctx *ctx, const char *name);
-/* Option value of a provider, or NULL. */
-const char *imgsync__provider_option(const imgsync_provider *p, const char *key);
-/* Kind lookup in the process-wide registry. */
-const imgsync_provider_vtable *imgsync__kind_find(const char *kind);
 /* image_type string of an imgsync_type ("" when unknown). */
 const char *imgsync__type_image_name(int type);
 /* Register the built-in kinds once. */

@@ -50,7 +50,7 @@ int imgsync_provider_register(const imgsync_provider_vtable *vt)
     return rc == 1 ? 0 : rc;
 }
 
-const imgsync_provider_vtable *imgsync__kind_find(const char *kind)
+static const imgsync_provider_vtable *kind_find(const char *kind)
 {
     const imgsync_provider_vtable *vt = NULL;
     pthread_mutex_lock(&kinds_lock);
@@ -90,7 +90,7 @@ int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx, const char *k
     *out = NULL;
     if (!provider_name_ok(name))
         return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "provider name must be 1-64 of [A-Za-z0-9._-]");
-    const imgsync_provider_vtable *vt = imgsync__kind_find(kind);
+    const imgsync_provider_vtable *vt = kind_find(kind);
     if (!vt)
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "unknown provider kind '%.32s'", kind);
     if (imgsync__ctx_provider(ctx, name))
@@ -109,14 +109,6 @@ int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx, const char *k
     *out = p;
     imgsync__ctx_ok(ctx);
     return 0;
-}
-
-const char *imgsync__provider_option(const imgsync_provider *p, const char *key)
-{
-    for (size_t i = 0; i < p->nopts; i++)
-        if (strcmp(p->opts[i].key, key) == 0)
-            return p->opts[i].value;
-    return NULL;
 }
 
 /* Validate an option common to every kind. 1 = known and valid, 0 = not a common key,

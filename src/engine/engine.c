@@ -35,7 +35,7 @@ struct imgsync__engine {
     imgsync_job *queue;       /* FIFO of jobs to start (some delayed) */
     imgsync_job *queue_tail;
     imgsync_job *active;      /* in flight */
-    size_t nqueue, nactive, nwaiting;
+    size_t nqueue, nactive;
     imgsync__map hosts;       /* host key -> host_count */
     imgsync__map tokens;      /* run|realm|service|scope -> token */
     imgsync__map token_jobs;  /* same key -> internal job in flight */
@@ -137,8 +137,6 @@ void imgsync__engine_free(imgsync__engine *e)
     curl_multi_cleanup(e->multi);
     free(e);
 }
-
-size_t imgsync__engine_jobs(const imgsync__engine *e) { return e->nqueue + e->nactive + e->nwaiting; }
 
 /* ---- queue -------------------------------------------------------------------------------- */
 
@@ -501,7 +499,6 @@ static void requeue_waiters(imgsync__engine *e, imgsync_job *tj, const char *val
     tj->waiters = NULL;
     while (w) {
         imgsync_job *next = w->next;
-        e->nwaiting--;
         free(w->bearer);
         w->bearer = value ? imgsync__strdup(value) : NULL;
         queue_push(e, w, 1);
@@ -614,7 +611,6 @@ static int answer_challenge(imgsync__engine *e, imgsync_job *job)
     }
     job->next = tj->waiters;
     tj->waiters = job;
-    e->nwaiting++;
     taken = 1;
 out:
     free(key);
@@ -750,14 +746,8 @@ static imgsync_job *drop_from_list(imgsync__engine *e, imgsync_job *list, imgsyn
     while (list) {
         imgsync_job *next = list->next;
         if (list->run == run) {
-            if (list->waiters) {
-                size_t w = 0;
-                for (imgsync_job *x = list->waiters; x; x = x->next)
-                    w++;
-                e->nwaiting -= w;
-                free_job_list(list->waiters);
-                list->waiters = NULL;
-            }
+            free_job_list(list->waiters);
+            list->waiters = NULL;
             if (list->token_key)
                 imgsync__map_remove(&e->token_jobs, list->token_key);
             list->next = NULL;
@@ -780,14 +770,8 @@ void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run)
         if (j->run != run)
             continue;
         release_transfer(e, j);
-        if (j->waiters) {
-            size_t w = 0;
-            for (imgsync_job *x = j->waiters; x; x = x->next)
-                w++;
-            e->nwaiting -= w;
-            free_job_list(j->waiters);
-            j->waiters = NULL;
-        }
+        free_job_list(j->waiters);
+        j->waiters = NULL;
         if (j->token_key)
             imgsync__map_remove(&e->token_jobs, j->token_key);
         imgsync__job_free(j);

@@ -33,7 +33,5 @@ void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run);
 /* Take the first queued job out of the engine without sending it (replay tests feed providers
  * recorded responses this way); NULL when the queue is empty. */
 imgsync_job *imgsync__engine_take(imgsync__engine *e);
-/* Jobs queued, waiting or in flight. */
-size_t imgsync__engine_jobs(const imgsync__engine *e);
 
 #endif

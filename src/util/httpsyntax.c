@@ -14,7 +14,8 @@ int imgsync__http_is_tchar(unsigned char c)
     return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-int imgsync__http_is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+/* Control characters never belong in a header value. */
+static int is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 void imgsync__http_skip_ows(const char **p)
 {
@@ -46,7 +47,7 @@ int imgsync__http_read_quoted(const char **pp, imgsync__buf *b)
             if (c == '\0')
                 return IMGSYNC_EPROTOCOL;
         }
-        if (imgsync__http_is_ctl(c) && c != '\t')
+        if (is_ctl(c) && c != '\t')
             return IMGSYNC_EPROTOCOL;
         imgsync__buf_appendc(b, (char)c);
         p++;

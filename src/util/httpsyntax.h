@@ -8,8 +8,6 @@
 
 /* RFC 7230 tchar. */
 int imgsync__http_is_tchar(unsigned char c);
-/* Control characters (which never belong in a header value). */
-int imgsync__http_is_ctl(unsigned char c);
 /* Skip optional white space (spaces and tabs). */
 void imgsync__http_skip_ows(const char **p);
 /* ASCII case-insensitive: the n bytes at a equal the string b. */
