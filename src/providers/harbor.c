@@ -28,7 +28,7 @@ typedef struct harbor_run {
     int include_untagged;
     int project_walks; /* project repository walks still running */
     int projects_listed;
-    int failed_projects;
+    imgsync__map started; /* "p:NAME" projects and "r:NAME" repositories already walked */
 } harbor_run;
 
 /* One paged list being walked (projects, a project's repositories or a repository's
@@ -171,9 +171,26 @@ static char *artifacts_url(const char *project, const char *repository, long pag
     return url;
 }
 
+/* 1 the first time `name` of this kind ("p" or "r") is started in the run, 0 afterwards (two
+ * hinted project lists, or pages that repeat an item, can name it again), negative on ENOMEM. */
+static int first_start(harbor_run *st, char kind, const char *name)
+{
+    char *key = imgsync__asprintf("%c:%s", kind, name);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__map_get(&st->started, key))
+        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 1;
+    free(key);
+    return rc;
+}
+
 static int start_artifacts(imgsync_run *run, const char *repository)
 {
-    const harbor_run *st = imgsync_run_data(run);
+    harbor_run *st = imgsync_run_data(run);
+    int first = first_start(st, 'r', repository);
+    if (first <= 0)
+        return first;
     const char *slash = strchr(repository, '/');
     if (!slash || slash == repository || !slash[1])
         return imgsync_run_repository_fail(run, repository, IMGSYNC_EPROTOCOL,
@@ -193,6 +210,9 @@ static int start_artifacts(imgsync_run *run, const char *repository)
 static int start_project(imgsync_run *run, const char *project)
 {
     harbor_run *st = imgsync_run_data(run);
+    int first = first_start(st, 'p', project);
+    if (first <= 0)
+        return first;
     char *p = imgsync__url_escape(project, NULL);
     char *url = p ? imgsync__asprintf(API "/projects/%s/repositories?page=1&page_size=%ld", p, st->page_size) : NULL;
     walk *w = url ? walk_new(K_REPOS, project, NULL, url) : NULL;
@@ -215,11 +235,19 @@ static void maybe_catalog_complete(imgsync_run *run)
 
 /* ---- vtable: start ------------------------------------------------------------------------ */
 
+static void harbor_run_free(void *p)
+{
+    harbor_run *st = p;
+    imgsync__map_clear(&st->started);
+    free(st);
+}
+
 static int harbor_start(imgsync_run *run)
 {
     harbor_run *st = calloc(1, sizeof(*st));
     if (!st)
         return IMGSYNC_ENOMEM;
+    imgsync__map_init(&st->started);
     st->page_size = 100;
     long long n;
     const char *v = imgsync_run_option(run, "page_size");
@@ -228,7 +256,7 @@ static int harbor_start(imgsync_run *run)
     v = imgsync_run_option(run, "include_untagged");
     if (v)
         imgsync__parse_bool(v, &st->include_untagged);
-    imgsync_run_set_data(run, st, free);
+    imgsync_run_set_data(run, st, harbor_run_free);
     imgsync_job *job = imgsync_job_new(run, "GET", "/api/version");
     if (!job)
         return IMGSYNC_ENOMEM;
