@@ -1494,8 +1494,8 @@ class Store:
             if arts is None:
                 n = int(it.get("count", 1))
                 arts = []
-                for _ in range(n):
-                    seq = self.next_aid
+                for i in range(n):
+                    seq = self.next_aid + i  # the ids the artifacts will get, one tag each
                     tags = it.get("tags") if (n == 1 and "tags" in it) else ["%s%d" % (it.get("tag_prefix", "pushed-"), seq)]
                     arts.append({"tags": tags, "size": 4096 + seq % 1000,
                                  "extra_attrs": {"architecture": "amd64", "os": "linux"}})

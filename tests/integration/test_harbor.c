@@ -74,6 +74,15 @@ static const char credentials_overlay[] =
     "{\"kind\":\"project\",\"namespace\":\"team-08\",\"access\":[\"repository:list\",\"artifact:list\",\"artifact:read\",\"tag:list\"]}"
     "]}]}";
 
+/* OIDC authentication: users log in to the API with their CLI secret, on an allow-list of
+ * paths that has neither users/current nor the project artifact list (reference 2.1). */
+#define OIDC_USER "oidc-dev"
+#define OIDC_SECRET "Oidc-Cli-Secret-7"
+static const char oidc_overlay[] =
+    "{\"auth_mode\":\"oidc_auth\",\"users\":[{\"user_id\":10,\"username\":\"" OIDC_USER "\","
+    "\"cli_secret\":\"" OIDC_SECRET "\"}],"
+    "\"members\":[{\"project\":\"private-team\",\"username\":\"" OIDC_USER "\",\"role\":\"developer\"}]}";
+
 /* ---- fixtures: one emulator per TCase ---------------------------------------------------------------- */
 
 typedef struct emu_case {
@@ -88,6 +97,7 @@ typedef struct emu_case {
 static emu_case ec_sample = {"sample", SAMPLE_DATASET, NULL, NULL, {0, 0, {0}, {0}, NULL}, 0};
 static emu_case ec_creds = {"credentials", SAMPLE_DATASET, NULL, credentials_overlay, {0, 0, {0}, {0}, NULL}, 0};
 static emu_case ec_faults = {"faults", SAMPLE_DATASET, NULL, NULL, {0, 0, {0}, {0}, NULL}, 0};
+static emu_case ec_oidc = {"oidc", SAMPLE_DATASET, NULL, oidc_overlay, {0, 0, {0}, {0}, NULL}, 0};
 static emu_case ec_paging = {"paging", NULL, "projects=105,repos=1,artifacts=1", NULL, {0, 0, {0}, {0}, NULL}, 0};
 
 static void case_setup(emu_case *c)
@@ -109,6 +119,8 @@ static void creds_setup(void) { case_setup(&ec_creds); }
 static void creds_teardown(void) { case_teardown(&ec_creds); }
 static void faults_setup(void) { case_setup(&ec_faults); }
 static void faults_teardown(void) { case_teardown(&ec_faults); }
+static void oidc_setup(void) { case_setup(&ec_oidc); }
+static void oidc_teardown(void) { case_teardown(&ec_oidc); }
 static void paging_setup(void) { case_setup(&ec_paging); }
 static void paging_teardown(void) { case_teardown(&ec_paging); }
 
@@ -139,7 +151,7 @@ static int contains(const char *haystack, const char *needle)
 
 /* Every secret of the datasets plus the random ones of the running test. */
 static const char *secrets[16] = {HF_ADMIN_PASSWORD, ALICE_PW, CAROL_PW, CI_SECRET, LISTER_SECRET, SYNC_ALL_SECRET,
-                                  PARTIAL_SECRET, "bob-pass", "ml-reader-secret", "disabled-secret",
+                                  PARTIAL_SECRET, OIDC_SECRET, "bob-pass", "ml-reader-secret", "disabled-secret",
                                   "expired-secret", "gen-dev-pass", "gen-sync-secret", "not-the-secret",
                                   "nobody-pass"};
 
@@ -495,6 +507,7 @@ START_TEST(test_admin_full_sync_and_resync)
     ck_assert_msg(r != NULL && r->update_ms == INT64_C(1709632803000), "library/nginx:latest update time %" PRId64,
                   r ? r->update_ms : -1);
     ck_assert_int_eq(r->size, 67380123);
+    ck_assert_str_eq(r->artifact_type, "IMAGE");
     for (i = 0; i < got.n; i++) {
         ck_assert_msg(got.v[i].tag[0] != '\0', "an untagged row in %s", got.v[i].repository);
         ck_assert_msg(!contains(got.v[i].tag, ".sig"), "an accessory (signature) row %s:%s", got.v[i].repository,
@@ -582,6 +595,20 @@ START_TEST(test_filter_single_repository)
     ck_assert_uint_eq(want.n, 12);
     assert_inventory(ctx, PROVIDER, e, &want);
     ck_assert_uint_eq(COUNTER(t, REPOSITORIES_TOTAL), 1);
+
+    /* a repository Harbor does not have: 200 [] (reference 1.2), so nothing and no failure */
+    {
+        imgsync_request *req2 = new_request();
+        imgsync_task *t2;
+        ck_assert_int_eq(imgsync_request_add_repository(req2, PROVIDER, "library/does/not/exist"), 0);
+        t2 = sync_wait(ctx, req2);
+        assert_succeeded(t2);
+        ck_assert_uint_eq(COUNTER(t2, IMAGES_FOUND), 0);
+        ck_assert_uint_eq(COUNTER(t2, IMAGES_REMOVED), 0);
+        assert_inventory(ctx, PROVIDER, e, &want); /* the gateway's rows are left alone */
+        imgsync_task_free(t2);
+        imgsync_request_free(req2);
+    }
 
     hf_rows_free(&all);
     hf_rows_free(&want);
@@ -688,6 +715,98 @@ START_TEST(test_filter_tags)
 }
 END_TEST
 
+static int in_team_projects(const hf_row *row, void *arg) { return strncmp(row->namespace_, "team-0", 6) == 0; }
+
+START_TEST(test_filter_namespace_glob_and_fuzzy)
+{
+    hf_emulator *e = fresh(&ec_sample);
+    imgsync_ctx *ctx = new_ctx(), *ctx2 = new_ctx();
+    imgsync_request *req = new_request(), *req2 = new_request();
+    hf_rows all, want;
+    hf_stats st;
+    imgsync_task *t, *t2;
+
+    /* a glob: every project is listed, only the matching ones are walked */
+    add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "team-0*", IMGSYNC_INCLUDE), 0);
+    t = sync_wait(ctx, req);
+    assert_succeeded(t);
+    stats_of(e, &st);
+    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects"), 1);
+    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, "/repositories"), 8);
+    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/team-0", NULL, "/repositories"), 8);
+    hf_stats_free(&st);
+    expected_now(e, &all);
+    ck_assert_int_eq(hf_rows_filter(&want, &all, in_team_projects, NULL), 0);
+    ck_assert_uint_eq(want.n, 8);
+    assert_inventory(ctx, PROVIDER, e, &want);
+
+    /* a literal that is no project: Harbor's name= is fuzzy (team-01 ... private-team match), the
+     * provider keeps exact names only */
+    ck_assert_int_eq(hf_stats_reset(e), 0);
+    probe(e, "^/api/v2\\.0/projects\\?(.*&)?name=team(&|$)");
+    add_harbor(ctx2, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    ck_assert_int_eq(imgsync_request_add_filter(req2, IMGSYNC_FILTER_NAMESPACE, "team", IMGSYNC_INCLUDE), 0);
+    t2 = sync_wait(ctx2, req2);
+    assert_succeeded(t2);
+    ck_assert_int_eq(seen(e, "^/api/v2\\.0/projects\\?(.*&)?name=team(&|$)"), 1);
+    stats_of(e, &st);
+    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, NULL), 0);
+    hf_stats_free(&st);
+    ck_assert_uint_eq(imgsync_inventory_count(ctx2), 0);
+
+    hf_rows_free(&all);
+    hf_rows_free(&want);
+    imgsync_task_free(t);
+    imgsync_task_free(t2);
+    imgsync_request_free(req);
+    imgsync_request_free(req2);
+    imgsync_ctx_free(ctx);
+    imgsync_ctx_free(ctx2);
+}
+END_TEST
+
+START_TEST(test_non_images_and_untagged)
+{
+    hf_emulator *e = fresh(&ec_sample);
+    imgsync_ctx *ctx = new_ctx();
+    imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    imgsync_request *req = new_request();
+    hf_rows want, got;
+    imgsync_task *t;
+    const hf_row *r;
+    size_t i, untagged = 0;
+
+    ck_assert_int_eq(imgsync_provider_set(p, "include_untagged", "maybe"), IMGSYNC_EINVAL);
+    prov_set(ctx, p, "include_untagged", "true");
+    ck_assert_int_eq(imgsync_request_set_include_non_images(req, 1), 0);
+    t = sync_wait(ctx, req);
+    assert_succeeded(t);
+    ck_assert_msg(hf_expected_ex(e, &want, HF_NON_IMAGES | HF_UNTAGGED) == 0, "no expected inventory");
+    ck_assert_uint_eq(want.n, SAMPLE_ROWS + 6); /* chart, wasm, cnai, unknown; untagged nginx and sbom */
+    assert_inventory(ctx, PROVIDER, e, &want);
+
+    rows_of(ctx, PROVIDER, &got);
+    r = hf_rows_find(&got, "library/charts/redis", "18.1.0");
+    ck_assert_msg(r != NULL && strcmp(r->artifact_type, "CHART") == 0, "library/charts/redis:18.1.0 missing or not a CHART");
+    ck_assert_ptr_nonnull(hf_rows_find(&got, "ml-models/llm/tiny", "v1"));
+    r = hf_rows_find(&got, "library/nginx", "");
+    ck_assert_msg(r != NULL && strncmp(r->digest, "sha256:10dd854c", 15) == 0, "the untagged nginx artifact is missing");
+    for (i = 0; i < got.n; i++) {
+        ck_assert_msg(!contains(got.v[i].tag, ".sig"), "an accessory (signature) row %s:%s", got.v[i].repository,
+                      got.v[i].tag);
+        untagged += got.v[i].tag[0] == '\0';
+    }
+    ck_assert_uint_eq(untagged, 2); /* the index's untagged children stay hidden (reference 1.6) */
+
+    hf_rows_free(&want);
+    hf_rows_free(&got);
+    imgsync_task_free(t);
+    imgsync_request_free(req);
+    imgsync_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- 9) the imgsync command ------------------------------------------------------------------------------ */
 
 static const char *cli_path(void)
@@ -771,19 +890,19 @@ START_TEST(test_cli_check_and_sync_json)
 
     ck_assert_int_eq(setenv(CLI_PASSWORD_ENV, HF_ADMIN_PASSWORD, 1), 0);
     st = run_cli(check_args, &out, &err);
+    ck_assert_msg(!leaks_secret(out) && !leaks_secret(err), "imgsync check printed a password");
     m = masked(err);
     ck_assert_msg(st == 0, "imgsync check exited %d: %s", st, m);
     ck_assert_str_eq(out, "registry " PROVIDER ": OK\n");
-    ck_assert_msg(!leaks_secret(out) && !leaks_secret(err), "imgsync check printed a password");
     free(m);
     free(out);
     free(err);
 
     st = run_cli(sync_args, &out, &err);
+    ck_assert_msg(!leaks_secret(out) && !leaks_secret(err), "imgsync sync printed a password");
     m = masked(err);
     ck_assert_msg(st == 0, "imgsync sync exited %d: %s", st, m);
     free(m);
-    ck_assert_msg(!leaks_secret(out) && !leaks_secret(err), "imgsync sync printed a password");
     root = yajl_tree_parse(out, perr, sizeof perr);
     ck_assert_msg(root != NULL && YAJL_IS_ARRAY(root), "stdout is not a JSON array: %s", perr);
     expected_now(e, &want);
@@ -792,7 +911,8 @@ START_TEST(test_cli_check_and_sync_json)
         yajl_val o = root->u.array.values[i];
         yajl_val size = jmember(o, "size", yajl_t_number), upd = jmember(o, "latest_update_time", yajl_t_number);
         yajl_val multi = jmember(o, "multi_arch", yajl_t_any);
-        const char *keys[] = {"repository", "tag", "namespace", "digest", "media_type", "registry_type", "image_type"};
+        const char *keys[] = {"repository", "tag", "namespace", "digest", "media_type", "artifact_type",
+                              "registry_type", "image_type"};
         size_t k;
         for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
             ck_assert_msg(jmember(o, keys[k], yajl_t_string) != NULL, "element %zu has no string \"%s\"", i, keys[k]);
@@ -804,6 +924,7 @@ START_TEST(test_cli_check_and_sync_json)
                                      YAJL_GET_STRING(jmember(o, "namespace", yajl_t_string)),
                                      YAJL_GET_STRING(jmember(o, "digest", yajl_t_string)),
                                      YAJL_GET_STRING(jmember(o, "media_type", yajl_t_string)),
+                                     YAJL_GET_STRING(jmember(o, "artifact_type", yajl_t_string)),
                                      (int64_t)YAJL_GET_INTEGER(size), (int64_t)YAJL_GET_INTEGER(upd),
                                      YAJL_IS_TRUE(multi)),
                          0);
@@ -1177,6 +1298,50 @@ START_TEST(test_artifact_list_forbidden)
 }
 END_TEST
 
+/* ---- OIDC --------------------------------------------------------------------------------------------------- */
+
+START_TEST(test_oidc_cli_secret)
+{
+    hf_emulator *e = fresh(&ec_oidc);
+    imgsync_ctx *ctx = new_ctx(), *ctx2 = new_ctx();
+    imgsync_provider *p = add_harbor(ctx, PROVIDER, e, OIDC_USER, OIDC_SECRET);
+    hf_rows all, want;
+    imgsync_task *t, *t2;
+    long status = 0;
+    int rc;
+
+    /* the emulator: users/current gives a false 401 to a CLI secret */
+    ck_assert_int_eq(hf_http(e, "GET", "/api/v2.0/users/current", NULL, OIDC_USER, OIDC_SECRET, NULL, &status, NULL), 0);
+    ck_assert_int_eq(status, 401);
+    ck_assert_int_eq(hf_stats_reset(e), 0);
+
+    t = sync_wait(ctx, NULL);
+    assert_succeeded(t);
+    expected_now(e, &all);
+    ck_assert_int_eq(hf_rows_filter(&want, &all, hf_in_namespaces, (void *)ci_robot_projects), 0);
+    assert_inventory(ctx, PROVIDER, e, &want);
+    rc = imgsync_provider_check(p);
+    ck_assert_msg(rc == 0, "provider_check with an OIDC CLI secret = %d (%s)", rc, imgsync_strerror(rc));
+
+    /* the admin (user 1) still logs in with a password; a wrong CLI secret is rejected */
+    add_harbor(ctx2, "admin", e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    add_harbor(ctx2, "wrong", e, OIDC_USER, "not-the-secret");
+    t2 = sync_wait(ctx2, NULL);
+    ck_assert_int_eq(imgsync_task_state_of(t2), IMGSYNC_TASK_PARTIAL);
+    ck_assert_int_eq(imgsync_task_registry_state(t2, 0), IMGSYNC_REGISTRY_FINISHED);
+    ck_assert_int_eq(imgsync_task_registry_error(t2, 1), IMGSYNC_EAUTH);
+    assert_inventory(ctx2, "admin", e, &all);
+    assert_no_secret_in_task(t2);
+
+    hf_rows_free(&all);
+    hf_rows_free(&want);
+    imgsync_task_free(t);
+    imgsync_task_free(t2);
+    imgsync_ctx_free(ctx);
+    imgsync_ctx_free(ctx2);
+}
+END_TEST
+
 /* ---- 5) retries and server errors ------------------------------------------------------------------------- */
 
 #define NGINX_ARTIFACTS "/api/v2.0/projects/library/repositories/nginx/artifacts"
@@ -1294,6 +1459,72 @@ START_TEST(test_500_fails_one_repository)
 }
 END_TEST
 
+START_TEST(test_retries_exhausted_keep_rows)
+{
+    hf_emulator *e = fresh(&ec_faults);
+    imgsync_ctx *ctx = new_ctx();
+    hf_rows before;
+    hf_stats st;
+    imgsync_task *t0, *t;
+
+    add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    ctx_set(ctx, "retry_base_ms", "10");
+    ctx_set(ctx, "max_retries", "2");
+    t0 = sync_wait(ctx, NULL);
+    assert_succeeded(t0);
+    expected_now(e, &before);
+
+    faults(e, "{\"type\":\"504\",\"pattern\":\"^/api/v2\\\\.0/projects/library/repositories/alpine/artifacts\",\"count\":-1}");
+    ck_assert_int_eq(hf_stats_reset(e), 0);
+    t = sync_wait(ctx, NULL);
+    assert_partial(t, IMGSYNC_EHTTP, "library/alpine");
+    ck_assert_uint_eq(COUNTER(t, RETRIES), 2);
+    ck_assert_uint_eq(COUNTER(t, REPOSITORIES_FAILED), 1);
+    stats_of(e, &st);
+    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects/library/repositories/alpine/artifacts"), 3);
+    hf_stats_free(&st);
+    ck_assert_int_eq(hf_faults_clear(e), 0);
+    assert_inventory(ctx, PROVIDER, e, &before); /* alpine's rows are kept */
+
+    hf_rows_free(&before);
+    imgsync_task_free(t0);
+    imgsync_task_free(t);
+    imgsync_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_slow_answer_and_reset_connection)
+{
+    hf_emulator *e = fresh(&ec_faults);
+    imgsync_ctx *ctx = new_ctx();
+    hf_rows all;
+    imgsync_task *t;
+
+    /* nginx gives up on a slow Harbor after proxy_read_timeout (60 s, here 300 ms) with a 504;
+     * a connection closed without an answer is a network error: both are retried */
+    ck_assert_int_eq(hf_config(e, "{\"proxy_read_timeout_ms\": 300}"), 0);
+    faults(e, "[{\"type\":\"slow\",\"delay_ms\":400,\"pattern\":\"^/api/v2\\\\.0/projects/team-01/repositories\\\\?\",\"count\":1},"
+              "{\"type\":\"reset\",\"pattern\":\"^/api/v2\\\\.0/projects/team-02/repositories/service/artifacts\",\"count\":2}]");
+    add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    ctx_set(ctx, "retry_base_ms", "10");
+    t = sync_wait(ctx, NULL);
+    assert_succeeded(t);
+    ck_assert_int_eq(hf_rule_fired(e, "^/api/v2\\.0/projects/team-01/repositories\\?"), 1);
+    ck_assert_int_eq(hf_rule_fired(e, "^/api/v2\\.0/projects/team-02/repositories/service/artifacts"), 2);
+    /* the 504 is retried by the engine; curl itself may retry a request that died on a reused
+     * connection, so the resets give 0 to 2 engine retries */
+    ck_assert_uint_ge(COUNTER(t, RETRIES), 1);
+    ck_assert_uint_le(COUNTER(t, RETRIES), 3);
+    ck_assert_int_eq(hf_faults_clear(e), 0);
+    expected_now(e, &all);
+    assert_inventory(ctx, PROVIDER, e, &all);
+
+    hf_rows_free(&all);
+    imgsync_task_free(t);
+    imgsync_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- 6) pushes during the enumeration ------------------------------------------------------------------------ */
 
 /* Sync with page_size `page_size` while the push fault `rule` fires once; the result must be the
@@ -1369,6 +1600,57 @@ START_TEST(test_push_during_project_pages)
                      "{\"type\":\"push\",\"pattern\":\"^/api/v2\\\\.0/projects\\\\?\",\"after\":1,\"count\":1,"
                      "\"push\":{\"repository\":\"aaa-new/app\",\"public\":true,\"count\":1,\"tags\":[\"1.0\"]}}",
                      "^/api/v2\\.0/projects\\?", "aaa-new/app", "1.0");
+}
+END_TEST
+
+START_TEST(test_push_storm_invariants)
+{
+    /* a push after every artifact page (6 in all): the walk cannot be a snapshot, but no row may
+     * be duplicated, invented or lost, and the new rows seen must be right */
+    hf_emulator *e = fresh(&ec_faults);
+    imgsync_ctx *ctx = new_ctx();
+    imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
+    hf_rows before, after, got, pushed;
+    imgsync_task *t;
+    size_t i, diffs;
+
+    prov_set(ctx, p, "page_size", "5");
+    expected_now(e, &before);
+    faults(e, "{\"type\":\"push\",\"pattern\":\"services%252Fapi%252Fgateway/artifacts\",\"after\":1,\"every\":1,"
+              "\"count\":6,\"push\":{\"repository\":\"" GATEWAY "\",\"count\":1}}");
+    t = sync_wait(ctx, NULL);
+    assert_succeeded(t);
+    ck_assert_int_eq(hf_rule_fired(e, "services%252Fapi%252Fgateway/artifacts"), 6);
+    ck_assert_int_eq(hf_faults_clear(e), 0);
+    expected_now(e, &after);
+    ck_assert_uint_eq(after.n, before.n + 6);
+    rows_of(ctx, PROVIDER, &got);
+    /* every row is one of the emulator's (fields equal), each once: compare got with the
+     * expected rows that have the same keys */
+    pushed.v = NULL;
+    pushed.n = 0;
+    for (i = 0; i < got.n; i++) {
+        const hf_row *w = hf_rows_find(&after, got.v[i].repository, got.v[i].tag);
+        ck_assert_msg(w != NULL, "invented row %s:%s", got.v[i].repository, got.v[i].tag);
+        ck_assert_int_eq(hf_rows_add(&pushed, w->repository, w->tag, w->namespace_, w->digest, w->media_type,
+                                     w->artifact_type, w->size, w->update_ms, w->multi_arch),
+                         0);
+    }
+    diffs = hf_rows_diff(&pushed, &got, "rows after a push storm");
+    ck_assert_msg(diffs == 0, "%zu differences (see stderr)", diffs);
+    for (i = 0; i < before.n; i++)
+        ck_assert_msg(hf_rows_find(&got, before.v[i].repository, before.v[i].tag) != NULL, "%s:%s was lost",
+                      before.v[i].repository, before.v[i].tag);
+    if (getenv("IMGSYNC_IT_VERBOSE") != NULL)
+        fprintf(stderr, "push storm: %zu of 6 pushed rows seen, %" PRIu64 " requests\n", got.n - before.n,
+            COUNTER(t, REQUESTS));
+
+    hf_rows_free(&before);
+    hf_rows_free(&after);
+    hf_rows_free(&got);
+    hf_rows_free(&pushed);
+    imgsync_task_free(t);
+    imgsync_ctx_free(ctx);
 }
 END_TEST
 
@@ -1506,6 +1788,8 @@ Suite *harbor_suite(void)
     tcase_add_test(tc, test_filter_single_repository);
     tcase_add_test(tc, test_filter_namespace_library);
     tcase_add_test(tc, test_filter_tags);
+    tcase_add_test(tc, test_filter_namespace_glob_and_fuzzy);
+    tcase_add_test(tc, test_non_images_and_untagged);
     tcase_add_test(tc, test_cli_check_and_sync_json);
     tcase_add_test(tc, test_cli_wrong_password);
     suite_add_tcase(s, tc);
@@ -1523,14 +1807,21 @@ Suite *harbor_suite(void)
     tcase_add_test(tc, test_artifact_list_forbidden);
     suite_add_tcase(s, tc);
 
+    tc = emu_tcase("oidc", oidc_setup, oidc_teardown);
+    tcase_add_test(tc, test_oidc_cli_secret);
+    suite_add_tcase(s, tc);
+
     tc = emu_tcase("faults", faults_setup, faults_teardown);
     tcase_add_test(tc, test_retry_429_retry_after);
     tcase_add_test(tc, test_retry_503);
     tcase_add_test(tc, test_retry_504_repositories);
     tcase_add_test(tc, test_500_fails_one_repository);
+    tcase_add_test(tc, test_retries_exhausted_keep_rows);
+    tcase_add_test(tc, test_slow_answer_and_reset_connection);
     tcase_add_test(tc, test_push_during_artifact_pages);
     tcase_add_test(tc, test_push_during_repository_pages);
     tcase_add_test(tc, test_push_during_project_pages);
+    tcase_add_test(tc, test_push_storm_invariants);
     suite_add_tcase(s, tc);
 
     tc = emu_tcase("paging", paging_setup, paging_teardown);

@@ -898,10 +898,12 @@ static void row_clear(hf_row *r)
     free(r->namespace_);
     free(r->digest);
     free(r->media_type);
+    free(r->artifact_type);
 }
 
 int hf_rows_add(hf_rows *rows, const char *repository, const char *tag, const char *namespace_,
-                const char *digest, const char *media_type, int64_t size, int64_t update_ms, int multi_arch)
+                const char *digest, const char *media_type, const char *artifact_type, int64_t size,
+                int64_t update_ms, int multi_arch)
 {
     hf_row *v = realloc(rows->v, (rows->n + 1) * sizeof *v), *row;
 
@@ -914,10 +916,12 @@ int hf_rows_add(hf_rows *rows, const char *repository, const char *tag, const ch
     row->namespace_ = hf_strdup(namespace_ ? namespace_ : "");
     row->digest = hf_strdup(digest ? digest : "");
     row->media_type = hf_strdup(media_type ? media_type : "");
+    row->artifact_type = hf_strdup(artifact_type ? artifact_type : "");
     row->size = size;
     row->update_ms = update_ms;
     row->multi_arch = multi_arch ? 1 : 0;
-    if (!row->repository || !row->tag || !row->namespace_ || !row->digest || !row->media_type) {
+    if (!row->repository || !row->tag || !row->namespace_ || !row->digest || !row->media_type ||
+        !row->artifact_type) {
         row_clear(row);
         return -1;
     }
@@ -946,8 +950,8 @@ int hf_rows_append(hf_rows *dst, const hf_rows *src, int (*keep)(const hf_row *r
         const hf_row *r = &src->v[i];
         if (keep != NULL && !keep(r, arg))
             continue;
-        if (hf_rows_add(dst, r->repository, r->tag, r->namespace_, r->digest, r->media_type, r->size,
-                        r->update_ms, r->multi_arch) != 0) {
+        if (hf_rows_add(dst, r->repository, r->tag, r->namespace_, r->digest, r->media_type, r->artifact_type,
+                        r->size, r->update_ms, r->multi_arch) != 0) {
             hf_error("out of memory");
             return -1;
         }
@@ -1142,7 +1146,7 @@ int hf_expected_ex(const hf_emulator *e, hf_rows *out, unsigned flags)
         multi = strcmp(m, MT_OCI_INDEX) == 0 || strcmp(m, MT_DOCKER_LIST) == 0;
         if ((flags & HF_UNTAGGED) && tags->u.array.len == 0) {
             if (hf_parse_time_ms(str_of(pushed), &push_ms) != 0 ||
-                hf_rows_add(out, r, "", ns, str_of(digest), m,
+                hf_rows_add(out, r, "", ns, str_of(digest), m, str_of(type),
                             size && YAJL_IS_INTEGER(size) ? (int64_t)YAJL_GET_INTEGER(size) : 0, push_ms, multi) != 0) {
                 free(ns);
                 hf_error("GET /_emulator/inventory: bad push_time of %s@%s (or out of memory)", r, str_of(digest));
@@ -1153,7 +1157,7 @@ int hf_expected_ex(const hf_emulator *e, hf_rows *out, unsigned flags)
             yajl_val t = tags->u.array.values[j];
             if (!YAJL_IS_STRING(t) || *str_of(t) == '\0')
                 continue;
-            if (hf_rows_add(out, r, str_of(t), ns, str_of(digest), m,
+            if (hf_rows_add(out, r, str_of(t), ns, str_of(digest), m, str_of(type),
                             size && YAJL_IS_INTEGER(size) ? (int64_t)YAJL_GET_INTEGER(size) : 0, NO_TIME, multi) != 0) {
                 free(ns);
                 hf_error("out of memory");
@@ -1249,8 +1253,9 @@ static void diff_line(differ *d, const char *fmt, ...)
 
 static void describe(const hf_row *r, char *buf, size_t n)
 {
-    snprintf(buf, n, "namespace=%s digest=%.19s... size=%" PRId64 " media_type=%s multi_arch=%d update_ms=%" PRId64,
-             r->namespace_, r->digest, r->size, r->media_type, r->multi_arch, r->update_ms);
+    snprintf(buf, n,
+             "namespace=%s digest=%.19s... size=%" PRId64 " media_type=%s artifact_type=%s multi_arch=%d update_ms=%" PRId64,
+             r->namespace_, r->digest, r->size, r->media_type, r->artifact_type, r->multi_arch, r->update_ms);
 }
 
 static void compare_fields(differ *d, const hf_row *want, const hf_row *got)
@@ -1265,6 +1270,9 @@ static void compare_fields(differ *d, const hf_row *want, const hf_row *got)
         diff_line(d, "%s:%s size is %" PRId64 ", expected %" PRId64, k1, k2, got->size, want->size);
     if (strcmp(want->media_type, got->media_type) != 0)
         diff_line(d, "%s:%s media_type is \"%s\", expected \"%s\"", k1, k2, got->media_type, want->media_type);
+    if (strcmp(want->artifact_type, got->artifact_type) != 0)
+        diff_line(d, "%s:%s artifact_type is \"%s\", expected \"%s\"", k1, k2, got->artifact_type,
+                  want->artifact_type);
     if (want->multi_arch != got->multi_arch)
         diff_line(d, "%s:%s multi_arch is %d, expected %d", k1, k2, got->multi_arch, want->multi_arch);
     if (want->update_ms != got->update_ms)
@@ -1354,8 +1362,8 @@ int hf_rows_from_ctx(hf_rows *out, imgsync_ctx *ctx, const char *provider)
     }
     while ((im = imgsync_iter_next(it)) != NULL) {
         if (hf_rows_add(out, imgsync_image_repository(im), imgsync_image_tag(im), imgsync_image_namespace(im),
-                        imgsync_image_digest(im), imgsync_image_media_type(im), imgsync_image_size(im),
-                        imgsync_image_update_ms(im), imgsync_image_multi_arch(im)) != 0) {
+                        imgsync_image_digest(im), imgsync_image_media_type(im), imgsync_image_artifact_type(im),
+                        imgsync_image_size(im), imgsync_image_update_ms(im), imgsync_image_multi_arch(im)) != 0) {
             imgsync_iter_free(it);
             hf_rows_free(out);
             return -1;
@@ -1404,8 +1412,8 @@ size_t hf_compare_inventory(imgsync_ctx *ctx, const char *provider, const char *
         if (imgsync_image_sync_ms(im) <= 0)
             diff_line(&d, "%s:%s sync time is %" PRId64 ", expected > 0", repo, tag, imgsync_image_sync_ms(im));
         if (hf_rows_add(&actual, repo, tag, imgsync_image_namespace(im), imgsync_image_digest(im),
-                        imgsync_image_media_type(im), imgsync_image_size(im), imgsync_image_update_ms(im),
-                        imgsync_image_multi_arch(im)) != 0) {
+                        imgsync_image_media_type(im), imgsync_image_artifact_type(im), imgsync_image_size(im),
+                        imgsync_image_update_ms(im), imgsync_image_multi_arch(im)) != 0) {
             diff_line(&d, "out of memory");
             break;
         }

@@ -109,6 +109,7 @@ typedef struct hf_row {
     char *namespace_; /* the project */
     char *digest;
     char *media_type; /* the artifact's manifest media type */
+    char *artifact_type; /* Harbor's artifact type: "IMAGE", "CHART" ... */
     int64_t size;
     int64_t update_ms; /* the tag's push_time */
     int multi_arch;
@@ -136,7 +137,8 @@ enum { HF_NON_IMAGES = 1, HF_UNTAGGED = 2 };
 int hf_expected_ex(const hf_emulator *e, hf_rows *out, unsigned flags);
 
 int hf_rows_add(hf_rows *rows, const char *repository, const char *tag, const char *namespace_,
-                const char *digest, const char *media_type, int64_t size, int64_t update_ms, int multi_arch);
+                const char *digest, const char *media_type, const char *artifact_type, int64_t size,
+                int64_t update_ms, int multi_arch);
 /* Append (deep copies of) the rows of `src` that `keep` accepts (NULL: all) to *dst. 0, or -1. */
 int hf_rows_append(hf_rows *dst, const hf_rows *src, int (*keep)(const hf_row *row, void *arg), void *arg);
 /* *out = the rows of `in` that `keep` accepts. 0, or -1. */
