@@ -46,6 +46,9 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/%)
 TEST_HELPER_SRC := $(sort $(wildcard tests/support/*.c))
 TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=build/%.o)
 
+# keep intermediate objects (test support files): no trailing 'rm' after the test summary
+.SECONDARY:
+
 .PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind bench
 all: lib build/imgsync build/minimal
 
