@@ -98,8 +98,12 @@ deps:
 deps-check:
 	@sh tests/tools/deps.sh --if-missing $(DEB_PACKAGES)
 
+# Every batch adds its counts to build/test-summary; the last line is the total over all test
+# programs (each program is one Check suite with many checks).
 check: deps-check
-	@$(MAKE) --no-print-directory unit integration
+	@mkdir -p build && rm -f build/test-summary
+	@TEST_SUMMARY=$(CURDIR)/build/test-summary $(MAKE) --no-print-directory unit integration
+	@awk '{p += $$1; f += $$2} END {printf "all test programs: %d passed, %d failed\n", p, f; exit f > 0}' build/test-summary
 
 unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
@@ -109,6 +113,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
 	  { cat build/harbor-emulator-test.log; echo "FAILED: Harbor emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/harbor-emulator-test.log
+	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 

@@ -47,4 +47,5 @@ if [ "$fail" -eq 0 ]; then
 else
     echo "0 passed, 1 failed"
 fi
+[ -z "${TEST_SUMMARY:-}" ] || echo "$((1 - fail)) $fail" >>"$TEST_SUMMARY"
 exit "$fail"

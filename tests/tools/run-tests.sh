@@ -12,4 +12,6 @@ for t in "$@"; do
     fi
 done
 echo "$passed passed, $failed failed"
+# $TEST_SUMMARY, when set, collects the counts of every batch for the final total
+[ -z "${TEST_SUMMARY:-}" ] || echo "$passed $failed" >>"$TEST_SUMMARY"
 [ "$failed" -eq 0 ]
