@@ -216,7 +216,9 @@ IMGSYNC_EXTERN int imgsync_request_add_repository(imgsync_request *req, const ch
 IMGSYNC_EXTERN int imgsync_request_add_filter(imgsync_request *req, int field, const char *pattern,
                                               int mode);
 /* Also list artifacts that are not container images (Helm charts, CNAB, WASM ... on registries
- * that type their artifacts, such as Harbor). Off by default. EINVAL. */
+ * that type their artifacts, such as Harbor). Off by default: such rows are then neither listed
+ * nor replaced nor removed by the sync (rows kept from an earlier sync that included them stay,
+ * and the inventory iterator shows them). EINVAL. */
 IMGSYNC_EXTERN int imgsync_request_set_include_non_images(imgsync_request *req, int include);
 /* Keep only the newest `n` tags per repository (by update time, then tag name descending);
  * 0 = all. Applied when a sync commits; the inventory iterator does not apply it again. */

@@ -28,18 +28,20 @@ void imgsync__ctx_ok(imgsync_ctx *ctx)
 
 const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx) { return ctx ? ctx->errmsg : ""; }
 
+/* curl_global_init is not thread-safe before curl 7.84: run it once, whatever the threads. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri)
 {
     if (!out)
         return IMGSYNC_EINVAL;
     *out = NULL;
-    static int curl_ready;
-    if (!curl_ready) {
-        /* curl_global_init is not thread-safe before 7.84; do it once, first. */
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return IMGSYNC_ENETWORK;
-        curl_ready = 1;
-    }
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_result != CURLE_OK)
+        return IMGSYNC_ENETWORK;
     imgsync__builtin_kinds();
     imgsync_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)

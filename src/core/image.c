@@ -43,16 +43,17 @@ int imgsync__image_set(char **slot, const char *s)
     return 0;
 }
 
+/* Atomic: an iterator's snapshot may be freed on another thread than the one syncing. */
 struct imgsync_image *imgsync__image_ref(struct imgsync_image *im)
 {
     if (im)
-        im->refs++;
+        __atomic_add_fetch(&im->refs, 1, __ATOMIC_RELAXED);
     return im;
 }
 
 void imgsync__image_unref(struct imgsync_image *im)
 {
-    if (!im || --im->refs > 0)
+    if (!im || __atomic_sub_fetch(&im->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     free(im->registry);
     free(im->repository);

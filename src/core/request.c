@@ -267,6 +267,12 @@ int imgsync__request_selects_tag(const imgsync_request *r, const char *tag)
     return field_selects(r, IMGSYNC_FILTER_TAG, tag);
 }
 
+int imgsync__request_selects_row(const imgsync_request *r, const char *tag, const char *artifact_type)
+{
+    int image = !artifact_type || !artifact_type[0] || strcmp(artifact_type, "IMAGE") == 0;
+    return (image || (r && r->include_non_images)) && imgsync__request_selects_tag(r, tag);
+}
+
 char *imgsync__namespace_of(const char *repository)
 {
     const char *slash = strchr(repository, '/');

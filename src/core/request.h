@@ -40,6 +40,9 @@ int imgsync__request_selects_repository(const imgsync_request *r, const char *pr
                                         const char *ns, const char *repo);
 int imgsync__request_selects_namespace(const imgsync_request *r, const char *ns);
 int imgsync__request_selects_tag(const imgsync_request *r, const char *tag);
+/* A row of that tag and artifact type ("" or "IMAGE" for images): tag filters, and non-image
+ * artifacts only when the request includes them. */
+int imgsync__request_selects_row(const imgsync_request *r, const char *tag, const char *artifact_type);
 /* Number of explicit repositories for a provider, and the i-th of them. */
 size_t imgsync__request_repo_count(const imgsync_request *r, const char *provider);
 const char *imgsync__request_repo_at(const imgsync_request *r, const char *provider, size_t i);

@@ -94,10 +94,17 @@ int imgsync__run_new(imgsync_run **out, imgsync__task *t, imgsync_provider *p, i
     int oom = !(run->name = imgsync__strdup(p->name));
     run->opts = calloc(p->nopts + 1, sizeof(*run->opts));
     oom |= !run->opts;
-    for (size_t i = 0; !oom && i < p->nopts; i++, run->nopts++) {
-        run->opts[i].key = imgsync__strdup(p->opts[i].key);
-        run->opts[i].value = imgsync__strdup(p->opts[i].value);
-        oom = !run->opts[i].key || !run->opts[i].value;
+    for (size_t i = 0; !oom && i < p->nopts; i++) {
+        char *k = imgsync__strdup(p->opts[i].key), *v = imgsync__strdup(p->opts[i].value);
+        if (!k || !v) {
+            free(k);
+            free(v);
+            oom = 1;
+            break;
+        }
+        run->opts[i].key = k;
+        run->opts[i].value = v;
+        run->nopts++;
     }
     const char *ep = opt(p->opts, p->nopts, "endpoint");
     if (!oom && ep) {
@@ -108,11 +115,11 @@ int imgsync__run_new(imgsync_run **out, imgsync__task *t, imgsync_provider *p, i
         if (!oom)
             run->host = imgsync__url_hostport(run->endpoint);
     }
+    p->runs++; /* imgsync__run_free gives it back */
     if (oom) {
         imgsync__run_free(run);
         return IMGSYNC_ENOMEM;
     }
-    p->runs++;
     *out = run;
     return 0;
 }
@@ -211,6 +218,15 @@ static void scope_fail(imgsync_run *run, imgsync__scope *s, int code, const char
 
 static void scope_commit(imgsync_run *run, imgsync__scope *s)
 {
+    char *ns = imgsync__namespace_of(s->repository);
+    int selected = !ns || imgsync__request_selects_repository(run->task->req, run->name, ns, s->repository);
+    free(ns);
+    if (!selected) {
+        /* a provider listed a repository the request does not cover: its rows are not ours to
+         * replace (emit dropped its records already) */
+        s->committed = 1;
+        return;
+    }
     size_t n = s->records.count, m = 0, pos = 0;
     struct imgsync_image **rows = malloc((n + 1) * sizeof(*rows));
     if (!rows) {
@@ -226,8 +242,13 @@ static void scope_commit(imgsync_run *run, imgsync__scope *s)
     }
     unsigned int max = run->task->req->max_tags;
     if (max && m > max) {
+        /* newest N tags; untagged rows (kept only on request) are not tags and stay */
         qsort(rows, m, sizeof(*rows), newest_first);
-        m = max;
+        size_t kept = 0, tagged = 0;
+        for (size_t i = 0; i < m; i++)
+            if (!rows[i]->tag[0] || tagged++ < max)
+                rows[kept++] = rows[i];
+        m = kept;
     }
     imgsync__store_counts c = {0, 0, 0};
     int rc = imgsync__store_replace(run->ctx->store, run->name, s->repository, rows, m, run->task->req, &c);
@@ -398,7 +419,9 @@ const char *imgsync_run_repository(const imgsync_run *run, size_t i)
 int imgsync_run_wants_repository(const imgsync_run *run, const char *repository)
 {
     char *ns = imgsync__namespace_of(repository);
-    int r = ns && imgsync__request_selects_repository(run->task->req, run->name, ns, repository);
+    if (!ns)
+        return 1; /* out of memory: list it; the core filters the rows it gets anyway */
+    int r = imgsync__request_selects_repository(run->task->req, run->name, ns, repository);
     free(ns);
     return r;
 }
@@ -605,7 +628,7 @@ int imgsync_record_emit(imgsync_run *run, imgsync_record *r)
     } else if (!im->repository[0]) {
         rc = IMGSYNC_EINVAL;
     } else if (imgsync__request_selects_repository(run->task->req, run->name, im->namespace_, im->repository) &&
-               imgsync__request_selects_tag(run->task->req, im->tag)) {
+               imgsync__request_selects_row(run->task->req, im->tag, im->artifact_type)) {
         imgsync__scope *s = scope_get(run, im->repository, 1);
         if (!s) {
             rc = IMGSYNC_ENOMEM;
@@ -629,7 +652,14 @@ int imgsync_record_emit(imgsync_run *run, imgsync_record *r)
 
 int imgsync__run_prepare(imgsync_run *run, imgsync_job *job)
 {
-    return run->vt->prepare ? run->vt->prepare(run, job) : 0;
+    if (!run->vt->prepare)
+        return 0;
+    run->in_callback = 1;
+    int rc = run->vt->prepare(run, job);
+    run->in_callback = 0;
+    if (run->failed)
+        run_maybe_end(run); /* the hook failed the run: nothing of it is pending any more */
+    return rc;
 }
 
 const char *imgsync__run_username(const imgsync_run *run) { return opt(run->opts, run->nopts, "username"); }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/task.h"
 #include "engine/challenge.h"
@@ -15,8 +16,10 @@
 
 #define MAX_HEADERS 256      /* per response; more is hostile */
 #define MAX_HEADER_BYTES 65536
-#define SCAN_LIMIT 512       /* queue entries examined per scheduling pass */
+#define SCAN_LIMIT 512       /* jobs of one host examined per scheduling pass */
 #define EASY_POOL_MAX 64
+#define MAX_REDIRECTS 5
+#define MAX_TOKEN_LIFETIME_S 86400
 #define TOKEN_MARGIN_MS 10000
 
 typedef struct token {
@@ -24,19 +27,21 @@ typedef struct token {
     int64_t expires_mono;
 } token;
 
+/* One origin (scheme://host:port): its transfers in flight and its own FIFO of jobs to start, so
+ * that a busy host never holds back the jobs of another one. (Named in job.h: jobs point to it.) */
 typedef struct host_count {
     long inflight;
+    imgsync_job *head, *tail;
 } host_count;
-/* (struct host_count is also named in job.h, where jobs keep a pointer to theirs) */
 
 struct imgsync__engine {
     CURLM *multi;
     imgsync__engine_opts o;
-    imgsync_job *queue;       /* FIFO of jobs to start (some delayed) */
-    imgsync_job *queue_tail;
     imgsync_job *active;      /* in flight */
-    size_t nqueue, nactive;
+    size_t nqueue, nactive;   /* queued (over all hosts), in flight */
     imgsync__map hosts;       /* host key -> host_count */
+    host_count **order;       /* every host, in creation order, for round-robin scheduling */
+    size_t nhosts, rr;
     imgsync__map tokens;      /* run|realm|service|scope -> token */
     imgsync__map token_jobs;  /* same key -> internal job in flight */
     imgsync__map realms;      /* run|host key -> "realm|service" of its last Bearer challenge */
@@ -117,7 +122,9 @@ void imgsync__engine_free(imgsync__engine *e)
         j->easy = NULL;
     }
     free_job_list(e->active);
-    free_job_list(e->queue);
+    for (size_t i = 0; i < e->nhosts; i++)
+        free_job_list(e->order[i]->head);
+    free(e->order);
     for (size_t i = 0; i < e->npool; i++)
         curl_easy_cleanup(e->pool[i]);
     size_t pos = 0;
@@ -142,17 +149,32 @@ void imgsync__engine_free(imgsync__engine *e)
 
 static void queue_push(imgsync__engine *e, imgsync_job *j, int front)
 {
+    host_count *h = j->host;
     j->next = NULL;
-    if (!e->queue) {
-        e->queue = e->queue_tail = j;
+    if (!h->head) {
+        h->head = h->tail = j;
     } else if (front) {
-        j->next = e->queue;
-        e->queue = j;
+        j->next = h->head;
+        h->head = j;
     } else {
-        e->queue_tail->next = j;
-        e->queue_tail = j;
+        h->tail->next = j;
+        h->tail = j;
     }
     e->nqueue++;
+}
+
+/* Unlink j (whose predecessor in its host's queue is prev, or NULL) from that queue. */
+static void queue_unlink(imgsync__engine *e, imgsync_job *prev, imgsync_job *j)
+{
+    host_count *h = j->host;
+    if (prev)
+        prev->next = j->next;
+    else
+        h->head = j->next;
+    if (h->tail == j)
+        h->tail = prev;
+    j->next = NULL;
+    e->nqueue--;
 }
 
 static char *host_key_of(const char *url)
@@ -168,10 +190,17 @@ static char *host_key_of(const char *url)
 static host_count *host_get(imgsync__engine *e, const char *key)
 {
     host_count *h = imgsync__map_get(&e->hosts, key);
-    if (!h && (h = calloc(1, sizeof(*h))) && imgsync__map_put(&e->hosts, key, h, NULL)) {
+    if (h)
+        return h;
+    host_count **order = realloc(e->order, (e->nhosts + 1) * sizeof(*order));
+    if (!order)
+        return NULL;
+    e->order = order;
+    if (!(h = calloc(1, sizeof(*h))) || imgsync__map_put(&e->hosts, key, h, NULL)) {
         free(h);
-        h = NULL;
+        return NULL;
     }
+    e->order[e->nhosts++] = h;
     return h;
 }
 
@@ -206,7 +235,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         return len;
     }
     const char *colon = memchr(p, ':', len);
-    if (!colon || r->nheaders >= MAX_HEADERS || len > MAX_HEADER_BYTES)
+    if (r->nheaders >= MAX_HEADERS || len > MAX_HEADER_BYTES) {
+        /* dropping headers silently could lose a Link and end a listing early: refuse instead */
+        r->error = IMGSYNC_EPROTOCOL;
+        r->error_detail = "too many or too long response headers";
+        return 0;
+    }
+    if (!colon)
         return len;
     const char *v = colon + 1, *end = p + len;
     while (v < end && (*v == ' ' || *v == '\t'))
@@ -280,12 +315,14 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
         if (n)
             hdrs = n;
     }
-    if (!oom && !job->internal) {
+    if (!oom && !job->internal && !job->anonymous) {
         struct curl_slist *orig = job->headers;
         job->headers = hdrs;
         int rc = imgsync__run_prepare(run, job);
         hdrs = job->headers;
         job->headers = orig;
+        if (!rc && run->failed)
+            rc = IMGSYNC_ECANCELED; /* prepare failed the run: its other jobs are gone already */
         if (rc) {
             curl_slist_free_all(hdrs);
             curl_easy_cleanup(h);
@@ -300,7 +337,7 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
     job->sent_headers = hdrs;
 
     const imgsync__engine_opts *o = &e->o;
-    curl_easy_setopt(h, CURLOPT_URL, job->url);
+    curl_easy_setopt(h, CURLOPT_URL, job->target ? job->target : job->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, job);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent);
@@ -308,9 +345,8 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    /* redirects are followed by complete(), which decides what may go to the new location */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, job);
@@ -353,37 +389,46 @@ static int start_transfer(imgsync__engine *e, imgsync_job *job)
 /* Deliver a job that cannot even start, as a transport failure. */
 static void deliver(imgsync__engine *e, imgsync_job *job);
 
+/* First job of a host's queue that is due (not backing off), unlinked; NULL when none is. */
+static imgsync_job *take_due(imgsync__engine *e, host_count *h, int64_t now)
+{
+    imgsync_job *prev = NULL;
+    size_t scanned = 0;
+    for (imgsync_job *j = h->head; j && scanned++ < SCAN_LIMIT; prev = j, j = j->next) {
+        if (j->not_before <= now) {
+            queue_unlink(e, prev, j);
+            return j;
+        }
+    }
+    return NULL;
+}
+
+/* Start due jobs, one host at a time in turn, within the global and per-host limits. */
 static void start_ready(imgsync__engine *e)
 {
     int64_t now = imgsync__mono_ms();
-    imgsync_job *prev = NULL, *j = e->queue;
-    size_t scanned = 0;
-    while (j && e->nactive < (size_t)e->o.max_connections && scanned++ < SCAN_LIMIT) {
-        imgsync_job *next = j->next;
-        if (j->not_before > now || j->host->inflight >= e->o.max_host_connections) {
-            prev = j;
-            j = next;
-            continue;
+    int progress = 1;
+    while (progress && e->nqueue && e->nactive < (size_t)e->o.max_connections) {
+        progress = 0;
+        for (size_t k = 0; k < e->nhosts && e->nactive < (size_t)e->o.max_connections; k++) {
+            host_count *h = e->order[(e->rr + k) % e->nhosts];
+            if (!h->head || h->inflight >= e->o.max_host_connections)
+                continue;
+            imgsync_job *j = take_due(e, h, now);
+            if (!j)
+                continue;
+            progress = 1;
+            int rc = start_transfer(e, j);
+            if (rc == IMGSYNC_ECANCELED) {
+                imgsync__job_free(j); /* its run failed while the job was being prepared */
+            } else if (rc) {
+                j->resp.error = rc;
+                deliver(e, j);
+            }
+            /* a callback may have changed the queues: take the next host afresh */
+            e->rr = (e->rr + k + 1) % e->nhosts;
+            break;
         }
-        /* unlink */
-        if (prev)
-            prev->next = next;
-        else
-            e->queue = next;
-        if (e->queue_tail == j)
-            e->queue_tail = prev;
-        e->nqueue--;
-        j->next = NULL;
-        int rc = start_transfer(e, j);
-        if (rc) {
-            j->resp.error = rc;
-            deliver(e, j);
-            /* the callback may have changed the queue: restart the scan */
-            prev = NULL;
-            j = e->queue;
-            continue;
-        }
-        j = next;
     }
 }
 
@@ -517,10 +562,16 @@ static void token_job_done(imgsync__engine *e, imgsync_job *tj)
         const char *t = imgsync__json_string(root, "token");
         if (!t || !*t)
             t = imgsync__json_string(root, "access_token");
-        if (t && *t)
+        /* it goes into a header line: visible ASCII only, or it could inject headers */
+        int printable = t && *t;
+        for (const char *c = t; printable && *c; c++)
+            printable = *c > 0x20 && *c < 0x7f;
+        if (printable)
             value = imgsync__strdup(t);
         if (imgsync__json_int(root, "expires_in", &expires_in) || expires_in < 1)
             expires_in = 60;
+        if (expires_in > MAX_TOKEN_LIFETIME_S)
+            expires_in = MAX_TOKEN_LIFETIME_S;
         if (root)
             yajl_tree_free(root);
     }
@@ -591,8 +642,11 @@ static int answer_challenge(imgsync__engine *e, imgsync_job *job)
             free(s);
         }
         char *u = imgsync__buf_steal(&url);
-        if (!u || imgsync__run_url_allowed(job->run, u)) {
-            free(u); /* a realm on plain http elsewhere would expose the credentials */
+        /* a realm on plain http would expose the credentials: only where the endpoint itself is
+         * plain http (loopback or allow_http), never below an https endpoint */
+        if (!u || imgsync__run_url_allowed(job->run, u) ||
+            (strncmp(u, "http:", 5) == 0 && strncmp(imgsync_run_endpoint(job->run), "http:", 5) != 0)) {
+            free(u);
             goto out;
         }
         tj = imgsync_job_new(job->run, "GET", u);
@@ -616,6 +670,71 @@ out:
     free(key);
     imgsync__challenge_clear(&c);
     return taken;
+}
+
+/* ---- redirects ---------------------------------------------------------------------------- */
+
+/* Only Accept headers are not secret: keep those for another origin. */
+static void keep_only_accept_headers(imgsync_job *job)
+{
+    struct curl_slist *kept = NULL;
+    for (struct curl_slist *l = job->headers; l; l = l->next) {
+        if (strncasecmp(l->data, "Accept:", 7) != 0)
+            continue;
+        struct curl_slist *n = curl_slist_append(kept, l->data);
+        if (n)
+            kept = n;
+    }
+    curl_slist_free_all(job->headers);
+    job->headers = kept;
+}
+
+/* Follow a 3xx with a Location. 1 when the job was requeued for the new URL, 0 to deliver the
+ * response as it is (or as the EINSECURE failure set here). Same origin: the request goes on
+ * unchanged. Another origin: it goes on anonymous, without the provider's headers or hook. */
+static int follow_redirect(imgsync__engine *e, imgsync_job *job)
+{
+    int st = job->resp.status;
+    if (job->resp.error || (st != 301 && st != 302 && st != 303 && st != 307 && st != 308))
+        return 0;
+    const char *loc = imgsync_response_header(&job->resp, "Location");
+    if (!loc || job->redirects >= MAX_REDIRECTS)
+        return 0;
+    const char *current = job->target ? job->target : job->url;
+    char *target = imgsync__url_resolve(current, loc);
+    if (!target)
+        return 0;
+    if (imgsync__run_url_allowed(job->run, target)) {
+        free(target);
+        job->resp.status = 0;
+        job->resp.error = IMGSYNC_EINSECURE;
+        job->resp.error_detail = "redirected to plain http";
+        return 0;
+    }
+    char *key = host_key_of(target);
+    host_count *h = key ? host_get(e, key) : NULL;
+    if (!h) {
+        free(target);
+        free(key);
+        return 0;
+    }
+    if (!imgsync__url_same_origin(target, current)) {
+        job->anonymous = 1;
+        keep_only_accept_headers(job);
+        if (job->bearer) {
+            memset(job->bearer, 0, strlen(job->bearer));
+            free(job->bearer);
+            job->bearer = NULL;
+        }
+    }
+    free(job->target);
+    job->target = target;
+    free(job->host_key);
+    job->host_key = key;
+    job->host = h;
+    job->redirects++;
+    queue_push(e, job, 1);
+    return 1;
 }
 
 /* ---- completion --------------------------------------------------------------------------- */
@@ -649,14 +768,14 @@ static void complete(imgsync__engine *e, imgsync_job *job, CURLcode cc)
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         job->resp.status = (int)status;
         job->resp.error = 0;
-    } else if (job->resp.error != IMGSYNC_ETOOBIG) {
+    } else if (job->resp.error != IMGSYNC_ETOOBIG && job->resp.error != IMGSYNC_EPROTOCOL) {
         job->resp.error = map_curl_error(cc, &retryable);
         job->resp.error_detail = curl_easy_strerror(cc); /* static, names no URL or secret */
         job->resp.status = 0;
     }
     release_transfer(e, job);
 
-    if (answer_challenge(e, job))
+    if (follow_redirect(e, job) || answer_challenge(e, job))
         return;
     int status = job->resp.status;
     int transport = retryable ? job->resp.error : 0;
@@ -681,10 +800,12 @@ static void complete(imgsync__engine *e, imgsync_job *job, CURLcode cc)
 static int64_t next_due_ms(const imgsync__engine *e, int64_t now)
 {
     int64_t best = -1;
-    size_t scanned = 0;
-    for (const imgsync_job *j = e->queue; j && scanned++ < SCAN_LIMIT; j = j->next)
-        if (j->not_before > now && (best < 0 || j->not_before - now < best))
-            best = j->not_before - now;
+    for (size_t k = 0; k < e->nhosts; k++) {
+        size_t scanned = 0;
+        for (const imgsync_job *j = e->order[k]->head; j && scanned++ < SCAN_LIMIT; j = j->next)
+            if (j->not_before > now && (best < 0 || j->not_before - now < best))
+                best = j->not_before - now;
+    }
     return best;
 }
 
@@ -727,15 +848,14 @@ int imgsync__engine_perform(imgsync__engine *e, int timeout_ms)
 
 imgsync_job *imgsync__engine_take(imgsync__engine *e)
 {
-    imgsync_job *j = e->queue;
-    if (!j)
-        return NULL;
-    e->queue = j->next;
-    if (!e->queue)
-        e->queue_tail = NULL;
-    e->nqueue--;
-    j->next = NULL;
-    return j;
+    for (size_t k = 0; k < e->nhosts; k++) {
+        imgsync_job *j = e->order[k]->head;
+        if (j) {
+            queue_unlink(e, NULL, j);
+            return j;
+        }
+    }
+    return NULL;
 }
 
 /* ---- dropping a run's jobs ---------------------------------------------------------------- */
@@ -776,10 +896,13 @@ void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run)
             imgsync__map_remove(&e->token_jobs, j->token_key);
         imgsync__job_free(j);
     }
-    e->queue = drop_from_list(e, e->queue, run, &e->nqueue);
-    e->queue_tail = e->queue;
-    while (e->queue_tail && e->queue_tail->next)
-        e->queue_tail = e->queue_tail->next;
+    for (size_t k = 0; k < e->nhosts; k++) {
+        host_count *h = e->order[k];
+        h->head = drop_from_list(e, h->head, run, &e->nqueue);
+        h->tail = h->head;
+        while (h->tail && h->tail->next)
+            h->tail = h->tail->next;
+    }
     /* tokens obtained for this run are not kept beyond it */
     char prefix[32];
     snprintf(prefix, sizeof(prefix), "%p|", (void *)run);

@@ -61,6 +61,7 @@ void imgsync__job_free(imgsync_job *job)
     curl_slist_free_all(job->sent_headers);
     free(job->method);
     free(job->url);
+    free(job->target);
     free(job->repository);
     if (job->bearer) {
         memset(job->bearer, 0, strlen(job->bearer));

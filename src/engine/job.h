@@ -46,6 +46,8 @@ struct imgsync_job {
     int attempt;             /* retries done so far */
     int64_t not_before;      /* monotonic ms */
     int auth_tried;          /* a Bearer challenge was answered once already */
+    int redirects;           /* redirects followed so far */
+    char *target;            /* where a redirect sent the job (NULL: url itself) */
     char *bearer;            /* token to send */
     char *host_key;          /* scheme://host:port of url */
     struct host_count *host; /* engine's in-flight counter for host_key (owned by the engine) */

@@ -40,6 +40,7 @@ typedef struct walk {
     char *repository;  /* K_ARTIFACTS: full name "project/path" */
     char *first_url;   /* page 1, to walk again */
     imgsync__map seen; /* ids already handled */
+    imgsync__map pages; /* page URLs fetched in this pass (a Link that loops is refused) */
     int64_t total;     /* last X-Total-Count, -1 unknown */
     int attempts;
 } walk;
@@ -75,6 +76,7 @@ static void walk_unref(void *p)
     if (!w || --w->refs > 0)
         return;
     imgsync__map_clear(&w->seen);
+    imgsync__map_clear(&w->pages);
     free(w->project);
     free(w->repository);
     free(w->first_url);
@@ -90,6 +92,7 @@ static walk *walk_new(int kind, const char *project, const char *repository, con
     w->kind = kind;
     w->total = -1;
     imgsync__map_init(&w->seen);
+    imgsync__map_init(&w->pages);
     w->project = imgsync__strdup(project);
     w->repository = imgsync__strdup(repository);
     w->first_url = imgsync__strdup(first_url);
@@ -131,24 +134,31 @@ static int walk_continue(imgsync_run *run, walk *w, const imgsync_response *resp
     if (imgsync_response_next_url(resp, &next))
         return IMGSYNC_EPROTOCOL;
     if (next) {
+        if (imgsync__map_get(&w->pages, next))
+            return IMGSYNC_EPROTOCOL; /* the server's Link points back to a page already read */
+        if (imgsync__map_put(&w->pages, next, (void *)1, NULL))
+            return IMGSYNC_ENOMEM;
         int rc = submit_page(run, w, next);
         return rc ? rc : 1;
     }
     /* The walk ended: if fewer distinct items than the server counts were seen, something was
      * pushed while paging (offset pages shifted); walk again, the seen set skips duplicates. */
     if (w->total >= 0 && (int64_t)w->seen.count < w->total && ++w->attempts < MAX_WALKS) {
+        imgsync__map_clear(&w->pages); /* a new pass reads the pages again */
         int rc = submit_page(run, w, w->first_url);
         return rc ? rc : 1;
     }
     return 0;
 }
 
-/* Remember an item id; 1 when it is new. */
+/* Remember an item id; 1 when it is new (also when it cannot be remembered for want of memory:
+ * handling an item twice is harmless, the core keeps one row per tag; skipping it is not). */
 static int walk_first_time(walk *w, const char *id)
 {
     if (imgsync__map_get(&w->seen, id))
         return 0;
-    return imgsync__map_put(&w->seen, id, (void *)1, NULL) == 0;
+    imgsync__map_put(&w->seen, id, (void *)1, NULL);
+    return 1;
 }
 
 /* ---- URLs --------------------------------------------------------------------------------- */
@@ -386,7 +396,7 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
         return rc;
     rc = walk_continue(run, w, resp);
     if (rc == IMGSYNC_EPROTOCOL) {
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: malformed or cross-host Link header");
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: malformed, looping or cross-host Link header");
         return 0;
     }
     if (rc == 0) {
@@ -444,7 +454,7 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         if (!done && !rc) {
             int c = walk_continue(run, w, resp);
             if (c == IMGSYNC_EPROTOCOL)
-                imgsync_run_namespace_fail(run, w->project, c, "malformed or cross-host Link header");
+                imgsync_run_namespace_fail(run, w->project, c, "malformed, looping or cross-host Link header");
             else if (c < 0)
                 rc = c;
             done = c != 1;
@@ -550,7 +560,7 @@ static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_
         return rc;
     int c = walk_continue(run, w, resp);
     if (c == IMGSYNC_EPROTOCOL) {
-        imgsync_run_repository_fail(run, w->repository, c, "malformed or cross-host Link header");
+        imgsync_run_repository_fail(run, w->repository, c, "malformed, looping or cross-host Link header");
         return 0;
     }
     if (c < 0)

@@ -27,6 +27,7 @@ typedef struct oci_run {
     int resolve;
     long page_size;
     imgsync__map listed; /* repositories already taken from the catalog (pages may repeat one) */
+    imgsync__map pages;  /* next-page URLs already followed (a Link that loops is refused) */
 } oci_run;
 
 /* An index whose size waits for its children. Shared by the child jobs (reference counted). */
@@ -66,8 +67,8 @@ static int oci_check_option(const char *key, const char *value, char *err, size_
     }
     if (!strcmp(key, "page_size")) {
         long long n;
-        if (imgsync__parse_i64(value, 1, 10000, &n)) {
-            snprintf(err, errlen, "must be an integer from 1 to 10000");
+        if (imgsync__parse_i64(value, 1, 1000, &n)) { /* registry 2.8 refuses n above 1000 */
+            snprintf(err, errlen, "must be an integer from 1 to 1000");
             return IMGSYNC_EINVAL;
         }
         return 0;
@@ -181,6 +182,7 @@ static void oci_run_free(void *p)
 {
     oci_run *st = p;
     imgsync__map_clear(&st->listed);
+    imgsync__map_clear(&st->pages);
     free(st);
 }
 
@@ -196,9 +198,10 @@ static int oci_start(imgsync_run *run)
         parse_resolve(v, &st->resolve);
     long long n;
     v = imgsync_run_option(run, "page_size");
-    if (v && !imgsync__parse_i64(v, 1, 10000, &n))
+    if (v && !imgsync__parse_i64(v, 1, 1000, &n))
         st->page_size = (long)n;
     imgsync__map_init(&st->listed);
+    imgsync__map_init(&st->pages);
     imgsync_run_set_data(run, st, oci_run_free);
     return submit(run, "GET", "/v2/", K_PING, NULL, NULL, NULL, NULL);
 }
@@ -253,6 +256,17 @@ static int follow_next(imgsync_run *run, const imgsync_response *resp, int kind,
     }
     if (!next)
         return 0;
+    oci_run *st = imgsync_run_data(run);
+    if (imgsync__map_get(&st->pages, next)) {
+        const char *msg = "the registry's Link pagination loops back to a page already read";
+        if (repository)
+            imgsync_run_repository_fail(run, repository, IMGSYNC_EPROTOCOL, msg);
+        else
+            imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+        return IMGSYNC_EPROTOCOL;
+    }
+    if (imgsync__map_put(&st->pages, next, (void *)1, NULL))
+        return IMGSYNC_ENOMEM;
     *followed = 1;
     return submit(run, "GET", next, kind, repository, "Accept: application/json", NULL, NULL);
 }
@@ -428,7 +442,9 @@ static void pending_finish(imgsync_run *run, pending_index *pi)
     imgsync_record_set_size(pi->rec, pi->unknown ? -1 : pi->size);
     imgsync_record *rec = pi->rec;
     pi->rec = NULL;
-    imgsync_record_emit(run, rec);
+    int rc = imgsync_record_emit(run, rec);
+    if (rc) /* a lost row must not pass for a complete listing */
+        imgsync_run_repository_fail(run, pi->repository, rc, "could not record an index's row");
 }
 
 /* An index: its size is the sum of its children's image sizes, fetched by digest. */

@@ -116,7 +116,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     imgsync__store_counts delta = {0, 0, 0};
     for (size_t i = 0; i < old_n; i++) {
         struct imgsync_image *im = old->rows[i];
-        if (!imgsync__request_selects_tag(sel, im->tag))
+        if (!imgsync__request_selects_row(sel, im->tag, im->artifact_type))
             merged[m++] = imgsync__image_ref(im);
         else if (!find_row(&idx_new, im))
             delta.removed++;

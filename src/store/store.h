@@ -18,7 +18,8 @@ typedef struct imgsync__store_counts {
 int imgsync__store_open(imgsync__store **out, const char *uri);
 void imgsync__store_close(imgsync__store *s);
 /*
- * Commit one repository scope: the rows of (provider, repository) whose tag `sel` selects are
+ * Commit one repository scope: the rows of (provider, repository) that `sel` selects (tag
+ * filters, non-image artifacts only when included) are
  * replaced by rows[0..n) (the store takes a reference on each). Rows of that repository that the
  * request does not select stay. Counts are added to *c.
  */

@@ -4,10 +4,38 @@
 #include <stdio.h>
 #include <string.h>
 
+/* yajl has no nesting limit and frees its tree recursively: refuse deep documents before
+ * parsing, so that a hostile body cannot exhaust the stack. */
+static int nesting_ok(const char *s, size_t len)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > IMGSYNC__JSON_MAX_DEPTH)
+                return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
 yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen)
 {
     if (!body || strlen(body) != len) {
         snprintf(err, errlen, "body is not JSON text (embedded NUL)");
+        return NULL;
+    }
+    if (!nesting_ok(body, len)) {
+        snprintf(err, errlen, "JSON nested deeper than %d levels", IMGSYNC__JSON_MAX_DEPTH);
         return NULL;
     }
     char yerr[128];

@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
-/* Parse a whole body. NULL on malformed JSON or an embedded NUL; err gets a short reason
+/* Deepest nesting accepted: registry documents are a few levels deep. */
+#define IMGSYNC__JSON_MAX_DEPTH 64
+
+/* Parse a whole body. NULL on malformed JSON, an embedded NUL or nesting deeper than
+ * IMGSYNC__JSON_MAX_DEPTH; err gets a short reason
  * (never the body itself, which could hold secrets). Free with yajl_tree_free. */
 yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen);
 /* Member `key` of an object, or NULL (also when obj is not an object). */
