@@ -235,14 +235,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         return len;
     }
     const char *colon = memchr(p, ':', len);
+    if (!colon)
+        return len; /* the blank line that ends the headers, or junk */
     if (r->nheaders >= MAX_HEADERS || len > MAX_HEADER_BYTES) {
         /* dropping headers silently could lose a Link and end a listing early: refuse instead */
         r->error = IMGSYNC_EPROTOCOL;
         r->error_detail = "too many or too long response headers";
         return 0;
     }
-    if (!colon)
-        return len;
     const char *v = colon + 1, *end = p + len;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;

@@ -107,6 +107,7 @@ void imgsync_job_set_anonymous(imgsync_job *job, int anonymous) { job->anonymous
 int imgsync_job_kind(const imgsync_job *job) { return job->kind; }
 void *imgsync_job_data(const imgsync_job *job) { return job->data; }
 const char *imgsync_job_url(const imgsync_job *job) { return job->url; }
+const char *imgsync_job_target_url(const imgsync_job *job) { return job->target ? job->target : job->url; }
 const char *imgsync_job_method(const imgsync_job *job) { return job->method; }
 const char *imgsync_job_repository(const imgsync_job *job) { return job->repository; }
 

@@ -96,7 +96,8 @@ static walk *walk_new(int kind, const char *project, const char *repository, con
     w->project = imgsync__strdup(project);
     w->repository = imgsync__strdup(repository);
     w->first_url = imgsync__strdup(first_url);
-    if ((project && !w->project) || (repository && !w->repository) || !w->first_url) {
+    if ((project && !w->project) || (repository && !w->repository) || !w->first_url ||
+        imgsync__map_put(&w->pages, first_url, (void *)1, NULL)) {
         walk_unref(w);
         return NULL;
     }
@@ -145,6 +146,8 @@ static int walk_continue(imgsync_run *run, walk *w, const imgsync_response *resp
      * pushed while paging (offset pages shifted); walk again, the seen set skips duplicates. */
     if (w->total >= 0 && (int64_t)w->seen.count < w->total && ++w->attempts < MAX_WALKS) {
         imgsync__map_clear(&w->pages); /* a new pass reads the pages again */
+        if (imgsync__map_put(&w->pages, w->first_url, (void *)1, NULL))
+            return IMGSYNC_ENOMEM;
         int rc = submit_page(run, w, w->first_url);
         return rc ? rc : 1;
     }

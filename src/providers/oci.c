@@ -241,11 +241,16 @@ static int on_ping(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     return submit(run, "GET", path, K_CATALOG, NULL, "Accept: application/json", NULL, NULL);
 }
 
-static int follow_next(imgsync_run *run, const imgsync_response *resp, int kind, const char *repository,
-                       int *followed)
+static int follow_next(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp, int kind,
+                       const char *repository, int *followed)
 {
     const char *next = NULL;
     *followed = 0;
+    oci_run *st = imgsync_run_data(run);
+    /* the page just read counts as visited, so a link back to it is caught at once */
+    if (!imgsync__map_get(&st->pages, imgsync_job_url(job)) &&
+        imgsync__map_put(&st->pages, imgsync_job_url(job), (void *)1, NULL))
+        return IMGSYNC_ENOMEM;
     if (imgsync_response_next_url(resp, &next)) {
         const char *msg = "the registry sent a malformed or cross-host Link header";
         if (repository)
@@ -256,7 +261,6 @@ static int follow_next(imgsync_run *run, const imgsync_response *resp, int kind,
     }
     if (!next)
         return 0;
-    oci_run *st = imgsync_run_data(run);
     if (imgsync__map_get(&st->pages, next)) {
         const char *msg = "the registry's Link pagination loops back to a page already read";
         if (repository)
@@ -308,7 +312,7 @@ static int on_catalog(imgsync_run *run, const imgsync_job *job, const imgsync_re
     if (rc)
         return rc;
     int followed;
-    rc = follow_next(run, resp, K_CATALOG, NULL, &followed);
+    rc = follow_next(run, job, resp, K_CATALOG, NULL, &followed);
     if (!rc && !followed)
         imgsync_run_catalog_complete(run);
     return rc == IMGSYNC_EPROTOCOL ? 0 : rc;
@@ -377,7 +381,7 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     if (rc)
         return rc;
     int followed;
-    rc = follow_next(run, resp, K_TAGS, repo, &followed);
+    rc = follow_next(run, job, resp, K_TAGS, repo, &followed);
     if (!rc && !followed)
         rc = imgsync_run_repository_listed(run, repo);
     return rc == IMGSYNC_EPROTOCOL ? 0 : rc;

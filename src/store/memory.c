@@ -116,7 +116,8 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     imgsync__store_counts delta = {0, 0, 0};
     for (size_t i = 0; i < old_n; i++) {
         struct imgsync_image *im = old->rows[i];
-        if (!imgsync__request_selects_row(sel, im->tag, im->artifact_type))
+        int replaced = find_row(&idx_new, im) != NULL; /* e.g. a tag that moved from a chart to an image */
+        if (!imgsync__request_selects_row(sel, im->tag, im->artifact_type) && !replaced)
             merged[m++] = imgsync__image_ref(im);
         else if (!find_row(&idx_new, im))
             delta.removed++;

@@ -13,7 +13,17 @@
  *              imgsync_run_fail_response()
  *   try_cross  "true": after a /link/ response, also try to submit a credentialed job to
  *              https://evil.invalid/x and record the return code
+ *   anon_paths comma-separated paths submitted by start() as anonymous jobs
+ *              (imgsync_job_set_anonymous)
+ *   headers    "true": every job carries "Accept: application/json" and
+ *              "X-Auth-Token: secret" (imgsync_job_add_header)
  * Responses of /link/ paths follow imgsync_response_next_url() (at most 10 pages).
+ *
+ * The kind "enginetest-prep" is the same provider with a prepare hook, which records the URL of
+ * every job it is called for (g_prep) and knows two more options:
+ *   prepare_fail   "N": on its N-th call (over the run) the hook fails the run with
+ *                  imgsync_run_fail(IMGSYNC_EAUTH, PREP_FAIL_MSG) and returns 0
+ *   prepare_header "true": the hook adds "X-Prepared: yes" to the job
  *
  * Run from the repository root (the server script is found at tests/tools/fault_server.py, or
  * at $FAULT_SERVER).
@@ -72,30 +82,46 @@ static int opt_true(const imgsync_run *run, const char *key)
 
 static int tp_check_option(const char *key, const char *value, char *err, size_t errlen)
 {
-    if (!strcmp(key, "paths") || !strcmp(key, "then") || !strcmp(key, "fail") || !strcmp(key, "try_cross"))
+    if (!strcmp(key, "paths") || !strcmp(key, "then") || !strcmp(key, "fail") || !strcmp(key, "try_cross") ||
+        !strcmp(key, "anon_paths") || !strcmp(key, "headers") || !strcmp(key, "prepare_fail") ||
+        !strcmp(key, "prepare_header"))
         return 0;
     return IMGSYNC_ENOTFOUND;
 }
 
-static int submit_url(imgsync_run *run, const char *url)
+static int submit_job(imgsync_run *run, const char *url, int anonymous)
 {
     imgsync_job *job = imgsync_job_new(run, "GET", url);
     if (!job)
         return IMGSYNC_EINVAL;
+    imgsync_job_set_anonymous(job, anonymous);
+    if (opt_true(run, "headers")) {
+        int rc = imgsync_job_add_header(job, "Accept: application/json");
+        if (!rc)
+            rc = imgsync_job_add_header(job, "X-Auth-Token: secret");
+        if (rc) {
+            imgsync_job_free(job);
+            return rc;
+        }
+    }
     return imgsync_job_submit(job);
 }
 
-static int submit_paths(imgsync_run *run, const char *csv)
+static int submit_url(imgsync_run *run, const char *url) { return submit_job(run, url, 0); }
+
+static int submit_csv(imgsync_run *run, const char *csv, int anonymous)
 {
     char *copy = strdup(csv), *save = NULL;
     if (!copy)
         return IMGSYNC_ENOMEM;
     int rc = 0;
     for (char *p = strtok_r(copy, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save))
-        rc = submit_url(run, p);
+        rc = submit_job(run, p, anonymous);
     free(copy);
     return rc;
 }
+
+static int submit_paths(imgsync_run *run, const char *csv) { return submit_csv(run, csv, 0); }
 
 static int tp_start(imgsync_run *run)
 {
@@ -108,7 +134,11 @@ static int tp_start(imgsync_run *run)
         imgsync_run_fail(run, IMGSYNC_EINVAL, "option 'paths' is required");
         return IMGSYNC_EINVAL;
     }
-    return submit_paths(run, paths);
+    int rc = submit_paths(run, paths);
+    const char *anon = imgsync_run_option(run, "anon_paths");
+    if (!rc && anon)
+        rc = submit_csv(run, anon, 1);
+    return rc;
 }
 
 static int tp_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
@@ -157,6 +187,35 @@ static int tp_on_response(imgsync_run *run, imgsync_job *job, const imgsync_resp
 static const imgsync_provider_vtable tp_vtable = {
     IMGSYNC_PROVIDER_VTABLE_VERSION, "enginetest", IMGSYNC_TYPE_OCI, tp_check_option, tp_start, tp_on_response,
     NULL,
+};
+
+/* ---- the same provider with a prepare hook ("enginetest-prep") ---------------------------- */
+
+#define PREP_FAIL_MSG "the prepare hook refused the second job"
+
+static char g_prep[MAX_RESULTS][256]; /* job URLs (relative to the endpoint) prepare was called for */
+static size_t g_nprep;                /* calls, also beyond MAX_RESULTS */
+
+static int tp_prepare(imgsync_run *run, imgsync_job *job)
+{
+    const char *url = imgsync_job_url(job), *ep = imgsync_run_endpoint(run);
+    size_t eplen = strlen(ep);
+    if (g_nprep < MAX_RESULTS)
+        snprintf(g_prep[g_nprep], sizeof(g_prep[0]), "%s", strncmp(url, ep, eplen) == 0 ? url + eplen : url);
+    g_nprep++;
+    const char *fail_at = imgsync_run_option(run, "prepare_fail");
+    if (fail_at && (size_t)atoi(fail_at) == g_nprep) {
+        imgsync_run_fail(run, IMGSYNC_EAUTH, PREP_FAIL_MSG);
+        return 0; /* the run is failed, but the hook itself says "fine" */
+    }
+    if (opt_true(run, "prepare_header"))
+        return imgsync_job_add_header(job, "X-Prepared: yes");
+    return 0;
+}
+
+static const imgsync_provider_vtable tp_prep_vtable = {
+    IMGSYNC_PROVIDER_VTABLE_VERSION, "enginetest-prep", IMGSYNC_TYPE_OCI, tp_check_option, tp_start, tp_on_response,
+    tp_prepare,
 };
 
 static const tp_result *result_for(const char *path)
@@ -250,6 +309,17 @@ static const char *stat_host(yajl_val s, const char *path, size_t i)
     return h ? h : "";
 }
 
+/* Value of header `name` (lower case) in the i-th request of path, NULL when it was not sent. */
+static const char *stat_header(yajl_val s, const char *path, size_t i, const char *name)
+{
+    yajl_val h = stat_list(s, "headers", path, i);
+    ck_assert_msg(YAJL_IS_OBJECT(h), "/_stats headers[%s][%zu] is not an object", path, i);
+    for (size_t k = 0; k < h->u.object.len; k++)
+        if (strcmp(h->u.object.keys[k], name) == 0)
+            return YAJL_GET_STRING(h->u.object.values[k]);
+    return NULL;
+}
+
 static long stat_max_inflight(yajl_val s, const char *id)
 {
     const char *p[] = {"max_inflight", id, NULL};
@@ -293,8 +363,11 @@ static void server_stop(void)
 static void per_test_setup(void)
 {
     ck_assert_int_eq(imgsync_provider_register(&tp_vtable), 0);
+    ck_assert_int_eq(imgsync_provider_register(&tp_prep_vtable), 0);
     memset(g_res, 0, sizeof(g_res));
     g_nres = 0;
+    memset(g_prep, 0, sizeof(g_prep));
+    g_nprep = 0;
     ck_assert_msg(g_port > 0, "the fault server is not running (python3 tests/tools/fault_server.py)");
 }
 
@@ -312,12 +385,11 @@ typedef struct outcome {
 } outcome;
 
 /*
- * Create a context with the engine options ctx_opts (key, value, ..., NULL), one "enginetest"
- * provider "t" on the fault server with the options prov_opts (its "endpoint" may be
- * overridden there), sync, wait for the end and free everything. g_res holds what the provider
- * saw.
+ * Create a context with the engine options ctx_opts (key, value, ..., NULL), one provider "t" of
+ * `kind` on the fault server with the options prov_opts (its "endpoint" may be overridden
+ * there), sync, wait for the end and free everything. g_res holds what the provider saw.
  */
-static outcome sync_once(const char *const *ctx_opts, const char *const *prov_opts)
+static outcome sync_kind(const char *kind, const char *const *ctx_opts, const char *const *prov_opts)
 {
     outcome o;
     memset(&o, 0, sizeof(o));
@@ -327,7 +399,7 @@ static outcome sync_once(const char *const *ctx_opts, const char *const *prov_op
         ck_assert_msg(imgsync_ctx_set(ctx, kv[0], kv[1]) == 0, "ctx option %s=%s: %s", kv[0], kv[1],
                       imgsync_ctx_errmsg(ctx));
     imgsync_provider *p = NULL;
-    ck_assert_int_eq(imgsync_provider_new(&p, ctx, "enginetest", "t"), 0);
+    ck_assert_int_eq(imgsync_provider_new(&p, ctx, kind, "t"), 0);
     ck_assert_int_eq(imgsync_provider_set(p, "endpoint", g_origin), 0);
     for (const char *const *kv = prov_opts; kv && kv[0]; kv += 2)
         ck_assert_msg(imgsync_provider_set(p, kv[0], kv[1]) == 0, "provider option %s: %s", kv[0],
@@ -355,6 +427,12 @@ static outcome sync_once(const char *const *ctx_opts, const char *const *prov_op
     imgsync_task_free(t);
     imgsync_ctx_free(ctx);
     return o;
+}
+
+/* The same with the plain "enginetest" kind. */
+static outcome sync_once(const char *const *ctx_opts, const char *const *prov_opts)
+{
+    return sync_kind("enginetest", ctx_opts, prov_opts);
 }
 
 /* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
@@ -974,6 +1052,297 @@ START_TEST(test_task_timeout)
 }
 END_TEST
 
+/* ---- review fixes ------------------------------------------------------------------------ */
+
+/* A prepare hook that fails the run on the 2nd of 6 queued jobs (and returns 0): the other jobs
+ * are gone with the run (no crash, no use of freed jobs: run this under ASan or valgrind), the
+ * job being prepared is not sent, nothing of the run reaches the server afterwards, and the task
+ * ends FAILED with the hook's reason. */
+START_TEST(test_prepare_fails_run)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths",
+                                 "/flaky/0/200/prep-fail/1,/flaky/0/200/prep-fail/2,/flaky/0/200/prep-fail/3,"
+                                 "/flaky/0/200/prep-fail/4,/flaky/0/200/prep-fail/5,/flaky/0/200/prep-fail/6",
+                                 "prepare_fail", "2", NULL};
+    outcome o = sync_kind("enginetest-prep", copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_state, IMGSYNC_REGISTRY_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_EAUTH);
+    ck_assert_str_eq(o.reason, PREP_FAIL_MSG);
+    ck_assert_uint_ge(o.nerrors, 1);
+    ck_assert_int_eq(o.error0, IMGSYNC_EAUTH);
+    ck_assert_str_eq(o.message0, PREP_FAIL_MSG);
+    /* the hook saw the first two jobs only; no response was delivered to the failed run */
+    ck_assert_uint_eq(g_nprep, 2);
+    ck_assert_str_eq(g_prep[0], "/flaky/0/200/prep-fail/1");
+    ck_assert_str_eq(g_prep[1], "/flaky/0/200/prep-fail/2");
+    ck_assert_uint_eq(g_nres, 0);
+    /* a moment for anything still sent to arrive */
+    usleep(200 * 1000);
+    yajl_val s = stats();
+    long first = stat_count(s, "/flaky/0/200/prep-fail/1");
+    long later[5];
+    for (int i = 2; i <= 6; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/flaky/0/200/prep-fail/%d", i);
+        later[i - 2] = stat_count(s, path);
+    }
+    yajl_tree_free(s);
+    ck_assert_msg(first <= 1, "the first job reached the server %ld times", first);
+    for (int i = 2; i <= 6; i++)
+        ck_assert_msg(later[i - 2] == 0, "job %d of the failed run reached the server %ld time(s)", i, later[i - 2]);
+}
+END_TEST
+
+/* prepare adds credentials or signatures: it is not called for anonymous jobs. */
+START_TEST(test_prepare_skips_anonymous_jobs)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/flaky/0/200/prep-named", "anon_paths", "/flaky/0/200/prep-anon",
+                                 "prepare_header", "true", NULL};
+    outcome o = sync_kind("enginetest-prep", copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 2);
+    ck_assert_int_eq(result_for("/flaky/0/200/prep-named")->status, 200);
+    ck_assert_int_eq(result_for("/flaky/0/200/prep-anon")->status, 200);
+    ck_assert_msg(g_nprep == 1, "prepare was called %zu times (second: %s)", g_nprep, g_prep[1]);
+    ck_assert_str_eq(g_prep[0], "/flaky/0/200/prep-named");
+    yajl_val s = stats();
+    const char *named = stat_header(s, "/flaky/0/200/prep-named", 0, "x-prepared");
+    const char *anon = stat_header(s, "/flaky/0/200/prep-anon", 0, "x-prepared");
+    int named_ok = named && !strcmp(named, "yes"), anon_ok = anon == NULL;
+    yajl_tree_free(s);
+    ck_assert_msg(named_ok, "the named job lacks the prepare hook's header");
+    ck_assert_msg(anon_ok, "the anonymous job carries the prepare hook's header");
+}
+END_TEST
+
+/* A 302 to another origin (127.0.0.1 -> localhost) goes there without the provider's headers
+ * (imgsync_job_add_header, prepare) and without credentials, but keeps Accept; a same-origin
+ * redirect keeps them all. The provider sees the final response and its own job URL. */
+START_TEST(test_redirect_provider_headers)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/redirect-other-host/hdr1,/redirect-same-host/hdr2", "headers", "true",
+                                 "prepare_header", "true", "username", "user", "password", "pass", NULL};
+    outcome o = sync_kind("enginetest-prep", copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 2);
+    /* imgsync_job_url() is still what the provider asked for (result_for looks it up by that) */
+    const tp_result *r = result_for("/redirect-other-host/hdr1");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_ptr_nonnull(strstr(r->resp_url, "://localhost:"));
+    ck_assert_ptr_nonnull(strstr(r->resp_url, "/echo-auth/hdr1"));
+    ck_assert_ptr_nonnull(strstr(r->body, "\"authorization\":false"));
+    r = result_for("/redirect-same-host/hdr2");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    char want[128];
+    snprintf(want, sizeof(want), "%s/echo-auth/hdr2", g_origin);
+    ck_assert_str_eq(r->resp_url, want);
+
+    yajl_val s = stats();
+    /* the endpoint got everything */
+    const char *tok0 = stat_header(s, "/redirect-other-host/hdr1", 0, "x-auth-token");
+    const char *prep0 = stat_header(s, "/redirect-other-host/hdr1", 0, "x-prepared");
+    int ep_ok = tok0 && !strcmp(tok0, "secret") && prep0 && !strcmp(prep0, "yes");
+    /* the other origin: Accept only */
+    long n_other = stat_count(s, "/echo-auth/hdr1");
+    const char *host = n_other ? stat_host(s, "/echo-auth/hdr1", 0) : "";
+    int other_localhost = strncmp(host, "localhost:", 10) == 0;
+    const char *tok1 = n_other ? stat_header(s, "/echo-auth/hdr1", 0, "x-auth-token") : NULL;
+    const char *prep1 = n_other ? stat_header(s, "/echo-auth/hdr1", 0, "x-prepared") : NULL;
+    const char *acc1 = n_other ? stat_header(s, "/echo-auth/hdr1", 0, "accept") : NULL;
+    int auth1 = n_other ? stat_auth(s, "/echo-auth/hdr1", 0) : 0;
+    char tok1c[64], prep1c[64], acc1c[128];
+    snprintf(tok1c, sizeof(tok1c), "%s", tok1 ? tok1 : "(none)");
+    snprintf(prep1c, sizeof(prep1c), "%s", prep1 ? prep1 : "(none)");
+    snprintf(acc1c, sizeof(acc1c), "%s", acc1 ? acc1 : "(none)");
+    /* the same origin: everything */
+    long n_same = stat_count(s, "/echo-auth/hdr2");
+    const char *tok2 = n_same ? stat_header(s, "/echo-auth/hdr2", 0, "x-auth-token") : NULL;
+    const char *prep2 = n_same ? stat_header(s, "/echo-auth/hdr2", 0, "x-prepared") : NULL;
+    const char *acc2 = n_same ? stat_header(s, "/echo-auth/hdr2", 0, "accept") : NULL;
+    int same_ok = tok2 && !strcmp(tok2, "secret") && prep2 && !strcmp(prep2, "yes") && acc2 &&
+                  !strcmp(acc2, "application/json") && stat_auth(s, "/echo-auth/hdr2", 0);
+    yajl_tree_free(s);
+
+    ck_assert_msg(ep_ok, "the endpoint did not get the provider's headers");
+    ck_assert_int_eq(n_other, 1);
+    ck_assert_msg(other_localhost, "the redirect target was reached as '%s'", host);
+    ck_assert_msg(!strcmp(tok1c, "(none)"), "X-Auth-Token: %s was sent to another origin", tok1c);
+    ck_assert_msg(!strcmp(prep1c, "(none)"), "the prepare hook's X-Prepared: %s was sent to another origin", prep1c);
+    ck_assert_msg(auth1 == 0, "credentials were sent to another origin");
+    ck_assert_msg(!strcmp(acc1c, "application/json"), "Accept at the other origin: %s", acc1c);
+    ck_assert_int_eq(n_same, 1);
+    ck_assert_msg(same_ok, "a same-origin redirect lost the provider's headers or credentials");
+}
+END_TEST
+
+/* A redirect to plain http on a non-loopback host is not followed (no DNS, no connection): the
+ * job ends with IMGSYNC_EINSECURE, not retried. */
+START_TEST(test_redirect_to_insecure_http_refused)
+{
+    const char *const copts[] = {FAST_RETRY, "max_retries", "2", NULL};
+    const char *const popts[] = {"paths", "/redirect-insecure/ri1", "headers", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for("/redirect-insecure/ri1");
+    ck_assert_msg(r->error == IMGSYNC_EINSECURE, "redirect to http://example.invalid: status %d, error %s", r->status,
+                  imgsync_strerror(r->error));
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_uint_eq(o.requests, 1);
+    ck_assert_uint_eq(o.retries, 0);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/redirect-insecure/ri1"), 1);
+    ck_assert_int_eq(stat_count(s, "/echo-auth/ri1"), 0);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Five redirects are followed; a sixth 3xx is delivered as it is. */
+START_TEST(test_redirect_limit)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/redirect-chain/5/rc5,/redirect-chain/6/rc6", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 2);
+    char want[128];
+    const tp_result *r = result_for("/redirect-chain/5/rc5");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    snprintf(want, sizeof(want), "%s/redirect-chain/0/rc5", g_origin);
+    ck_assert_str_eq(r->resp_url, want);
+    r = result_for("/redirect-chain/6/rc6");
+    ck_assert_msg(r->status == 302 && r->error == 0, "six redirects: status %d, error %s (want the 302)", r->status,
+                  imgsync_strerror(r->error));
+    snprintf(want, sizeof(want), "%s/redirect-chain/1/rc6", g_origin);
+    ck_assert_str_eq(r->resp_url, want);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/redirect-chain/1/rc6"), 1);
+    ck_assert_int_eq(stat_count(s, "/redirect-chain/0/rc6"), 0);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* A token holding CR LF is not used: it would inject header lines into the registry request. */
+START_TEST(test_bearer_token_header_injection)
+{
+    const char *path = "/bearer/inject-tok/a";
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", path, "username", "user", "password", "pass", NULL};
+    sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_int_eq(r->status, 401);
+    yajl_val s = stats();
+    long tokens = stat_count(s, "/token/inject-tok"), n = stat_count(s, path), injected = 0, bad_bearer = 0;
+    for (long i = 0; i < n; i++) {
+        injected += stat_header(s, path, (size_t)i, "x-injected") != NULL;
+        const char *a = stat_header(s, path, (size_t)i, "authorization");
+        bad_bearer += a && !strncmp(a, "Bearer good", 11);
+    }
+    yajl_tree_free(s);
+    ck_assert_int_eq(tokens, 1);
+    ck_assert_int_ge(n, 1);
+    ck_assert_msg(injected == 0, "the token's CR LF injected a header into %ld request(s)", injected);
+    ck_assert_msg(bad_bearer == 0, "the malformed token was sent %ld time(s)", bad_bearer);
+}
+END_TEST
+
+/* "expires_in": INT64_MAX neither overflows (UBSan) nor makes the token unusable: a later job
+ * reuses it instead of asking again. */
+START_TEST(test_bearer_token_huge_lifetime)
+{
+    const char *const copts[] = {FAST_RETRY, NULL};
+    const char *const popts[] = {"paths", "/bearer/forever-tok/a", "then", "/bearer/forever-tok/b", "username", "user",
+                                 "password", "pass", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(g_nres, 2);
+    ck_assert_int_eq(result_for("/bearer/forever-tok/a")->status, 200);
+    ck_assert_int_eq(result_for("/bearer/forever-tok/b")->status, 200);
+    yajl_val s = stats();
+    long tokens = stat_count(s, "/token/forever-tok");
+    yajl_tree_free(s);
+    ck_assert_msg(tokens == 1, "%ld token requests: the cached token was taken for expired", tokens);
+}
+END_TEST
+
+/* More response headers than the engine keeps (256) fail the transfer with EPROTOCOL instead of
+ * silently dropping the last ones (here the Link); 200 are fine. */
+START_TEST(test_too_many_response_headers)
+{
+    const char *const copts[] = {FAST_RETRY, "max_retries", "2", NULL};
+    const char *const popts[] = {"paths", "/many-headers/300/mh1,/many-headers/200/mh2", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 2);
+    const tp_result *r = result_for("/many-headers/300/mh1");
+    ck_assert_msg(r->error == IMGSYNC_EPROTOCOL, "300 headers: status %d, error %s", r->status,
+                  imgsync_strerror(r->error));
+    ck_assert_int_eq(r->status, 0);
+    r = result_for("/many-headers/200/mh2");
+    ck_assert_int_eq(r->status, 200);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_uint_eq(o.retries, 0);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/many-headers/300/mh1"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* Head-of-line blocking across hosts and providers: 600 slow jobs queued for host A (2 at a time,
+ * 200 ms each: a minute of work) must not hold back the one job another provider has for host B. */
+START_TEST(test_busy_host_does_not_block_other_host)
+{
+    enum { NJOBS = 600 };
+    size_t cap = NJOBS * 32, len = 0;
+    char *paths = malloc(cap);
+    ck_assert_ptr_nonnull(paths);
+    paths[0] = '\0';
+    for (int i = 0; i < NJOBS; i++)
+        len += (size_t)snprintf(paths + len, cap - len, "%s/concurrency/hol-a/%d", i ? "," : "", i);
+    imgsync_ctx *ctx = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "retry_base_ms", "5"), 0);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "max_host_connections", "2"), 0);
+    imgsync_provider *a = NULL, *b = NULL;
+    ck_assert_int_eq(imgsync_provider_new(&a, ctx, "enginetest", "a"), 0);
+    ck_assert_int_eq(imgsync_provider_set(a, "endpoint", g_origin), 0);
+    ck_assert_int_eq(imgsync_provider_set(a, "paths", paths), 0);
+    free(paths);
+    char other[64];
+    snprintf(other, sizeof(other), "http://localhost:%d", g_port);
+    ck_assert_int_eq(imgsync_provider_new(&b, ctx, "enginetest", "b"), 0);
+    ck_assert_int_eq(imgsync_provider_set(b, "endpoint", other), 0);
+    ck_assert_int_eq(imgsync_provider_set(b, "paths", "/v2/"), 0);
+    uint64_t id = 0;
+    int64_t t0 = mono_ms(), b_ms = -1;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    size_t a_done = 0;
+    while (b_ms < 0 && mono_ms() - t0 < 3000) {
+        ck_assert_int_ge(imgsync_ctx_perform(ctx, 20), 0);
+        for (size_t i = 0; i < g_nres && i < MAX_RESULTS; i++)
+            if (!strcmp(g_res[i].path, "/v2/")) {
+                b_ms = mono_ms() - t0;
+                ck_assert_int_eq(g_res[i].status, 200);
+                ck_assert_ptr_nonnull(strstr(g_res[i].resp_url, "://localhost:"));
+                a_done = g_nres - 1;
+            }
+    }
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);
+    ck_assert_int_eq(imgsync_task_wait(ctx, id, 5000), 0);
+    imgsync_ctx_free(ctx);
+    ck_assert_msg(b_ms >= 0, "host B's only job did not complete within 3 s behind %d jobs for host A", NJOBS);
+    ck_assert_msg(b_ms < 1000, "host B's only job took %lld ms", (long long)b_ms);
+    ck_assert_msg(a_done < 20, "host A had already done %zu jobs", a_done);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1008,6 +1377,15 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_connection_refused);
     tcase_add_test(tc, test_cancel_in_flight);
     tcase_add_test(tc, test_task_timeout);
+    tcase_add_test(tc, test_prepare_fails_run);
+    tcase_add_test(tc, test_prepare_skips_anonymous_jobs);
+    tcase_add_test(tc, test_redirect_provider_headers);
+    tcase_add_test(tc, test_redirect_to_insecure_http_refused);
+    tcase_add_test(tc, test_redirect_limit);
+    tcase_add_test(tc, test_bearer_token_header_injection);
+    tcase_add_test(tc, test_bearer_token_huge_lifetime);
+    tcase_add_test(tc, test_too_many_response_headers);
+    tcase_add_test(tc, test_busy_host_does_not_block_other_host);
     suite_add_tcase(s, tc);
     return s;
 }

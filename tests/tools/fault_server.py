@@ -58,6 +58,19 @@ are never reset.  "Path" below means the request target without its query.
   /concurrency/<id>/...         sleeps 200 ms; the largest number of requests
                                 of /concurrency/<id> in flight at once is kept
                                 in "max_inflight"[<id>]
+  /redirect-same-host[/...]     302 to http://127.0.0.1:PORT/echo-auth/...
+                                (same origin)
+  /redirect-insecure[/...]      302 to http://example.invalid/echo-auth/...
+                                (plain http, not loopback)
+  /redirect-chain/<n>/...       <n> > 0: 302 to /redirect-chain/<n-1>/... (relative);
+                                <n> = 0: 200 {"repositories":["chain"]}
+  /many-headers/<n>/...         200 whose header section holds exactly <n> fields
+                                (<n> >= 5; Server, Date, Content-Type and
+                                Content-Length included), a Link rel="next" among
+                                the last of them
+  /token/<id> with "inject"     the token "good<CR><LF>X-Injected: yes" (a header
+                                injection attempt), Basic credentials as above
+  /token/<id> with "forever"    "expires_in": 9223372036854775807 (INT64_MAX)
   GET /_stats                   JSON (never counted itself):
                                 {"pid", "port", "token_requests",
                                  "counts": {path: n},
@@ -65,6 +78,8 @@ are never reset.  "Path" below means the request target without its query.
                                  "auth": {path: [true/false per request:
                                           an Authorization header arrived]},
                                  "hosts": {path: [Host header per request]},
+                                 "headers": {path: [{lower-case name: value}
+                                             per request]},
                                  "max_inflight": {id: n}}
   anything else                 404
 """
@@ -91,11 +106,12 @@ class State:
         self.times = {}
         self.auth = {}
         self.hosts = {}
+        self.headers = {}
         self.token_requests = 0
         self.inflight = {}
         self.max_inflight = {}
 
-    def record(self, path, has_auth, host):
+    def record(self, path, has_auth, host, headers=None):
         """Count one request of `path`; return its 1-based number."""
         now = time.monotonic() * 1000.0
         with self.lock:
@@ -104,6 +120,7 @@ class State:
             self.times.setdefault(path, []).append(round(now, 3))
             self.auth.setdefault(path, []).append(has_auth)
             self.hosts.setdefault(path, []).append(host)
+            self.headers.setdefault(path, []).append(headers or {})
             return n
 
     def enter(self, key):
@@ -127,6 +144,7 @@ class State:
                 "times": {k: list(v) for k, v in self.times.items()},
                 "auth": {k: list(v) for k, v in self.auth.items()},
                 "hosts": {k: list(v) for k, v in self.hosts.items()},
+                "headers": {k: list(v) for k, v in self.headers.items()},
                 "max_inflight": dict(self.max_inflight),
             }
 
@@ -197,7 +215,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, st.snapshot())
             return
         auth = self.headers.get("Authorization")
-        n = st.record(path, auth is not None, self.headers.get("Host", ""))
+        received = {k.lower(): v for k, v in self.headers.items()}
+        n = st.record(path, auth is not None, self.headers.get("Host", ""), received)
         parts = [p for p in path.split("/") if p]
 
         if path in ("/v2", "/v2/"):
@@ -221,6 +240,21 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:1] == ["redirect-other-host"]:
             rest = "/".join(parts[1:])
             self.send(302, "", None, [("Location", self.origin("localhost") + "/echo-auth/" + rest)])
+        elif parts[:1] == ["redirect-same-host"]:
+            rest = "/".join(parts[1:])
+            self.send(302, "", None, [("Location", self.origin() + "/echo-auth/" + rest)])
+        elif parts[:1] == ["redirect-insecure"]:
+            rest = "/".join(parts[1:])
+            self.send(302, "", None, [("Location", "http://example.invalid/echo-auth/" + rest)])
+        elif parts[:1] == ["redirect-chain"] and len(parts) >= 2 and parts[1].isdigit():
+            left = int(parts[1])
+            if left > 0:
+                rest = "/".join(parts[2:])
+                self.send(302, "", None, [("Location", "/redirect-chain/%d/%s" % (left - 1, rest))])
+            else:
+                self.send_json(200, {"repositories": ["chain"]})
+        elif parts[:1] == ["many-headers"] and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= 5:
+            self.many_headers(int(parts[1]))
         elif parts[:1] == ["redirect-to-bearer"]:
             rest = "/".join(parts[1:])
             self.send(302, "", None, [("Location", self.origin("localhost") + "/bearer/" + rest)])
@@ -281,13 +315,26 @@ class Handler(BaseHTTPRequestHandler):
             return
         want = "Basic " + base64.b64encode(("%s:%s" % (st.args.user, st.args.password)).encode()).decode()
         if auth == want:
-            if "access" in ident:
+            if "inject" in ident:
+                self.send_json(200, {"token": "good\r\nX-Injected: yes", "expires_in": 300})
+            elif "forever" in ident:
+                self.send_json(200, {"token": "good-token", "expires_in": 9223372036854775807})
+            elif "access" in ident:
                 self.send_json(200, {"access_token": "good-token", "expires_in": 300})
             else:
                 self.send_json(200, {"token": "good-token", "expires_in": 300})
         else:
             self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
                            [("WWW-Authenticate", 'Basic realm="token"')])
+
+    def many_headers(self, total):
+        # send_response adds Server and Date, send() Content-Type and Content-Length: total - 4
+        # fields of our own, the Link third from the end
+        body = json.dumps({"repositories": ["many"]}, separators=(",", ":"))
+        own = total - 4
+        headers = [("X-Filler-%d" % i, "v%d" % i) for i in range(own - 1)]
+        headers.insert(max(0, own - 3), ("Link", '</many-headers/%d/next>; rel="next"' % total))
+        self.send(200, body, JSON, headers)
 
     def link(self, ident, page):
         base = "/link/" + ident

@@ -1591,6 +1591,113 @@ START_TEST(test_projects_second_page_failure_removes_nothing)
 }
 END_TEST
 
+/* ---- review fixes --------------------------------------------------------------------------------- */
+
+START_TEST(test_max_tags_keeps_untagged_rows)
+{
+    /* max_tags counts tags: the newest tag of library/nginx stays, and so do its two untagged
+     * rows (kept on request), although they are older than the dropped tag 1.27 */
+    ck_assert_int_eq(imgsync_provider_set(P, "include_untagged", "true"), 0);
+    add_base(100);
+    imgsync_request *req = new_request();
+    ck_assert_int_eq(imgsync_request_set_max_tags(req, 1), 0);
+    imgsync_task *t = run_sync(req);
+    imgsync_request_free(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), 6);
+    ck_assert_uint_eq(rows_for("library/nginx", "latest"), 1);
+    ck_assert_uint_eq(rows_for("library/nginx", "1.27"), 0);
+    ck_assert_msg(rows_for("library/nginx", "") == 2, "%zu untagged rows of library/nginx, want 2",
+                  rows_for("library/nginx", ""));
+    ck_assert_uint_eq(rows_for("library/redis", "7.2"), 1);
+    ck_assert_uint_eq(rows_for("p/a/b", "v1"), 1);
+    ck_assert_uint_eq(rows_for("p/app", "2.0"), 1);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 6);
+    /* the untagged rows are the two old images */
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    int old1 = 0, old2 = 0;
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL) {
+        if (imgsync_image_tag(im)[0])
+            continue;
+        old1 += !strcmp(imgsync_image_digest(im), D_OLD1);
+        old2 += !strcmp(imgsync_image_digest(im), D_OLD2);
+    }
+    imgsync_iter_free(it);
+    ck_assert_int_eq(old1, 1);
+    ck_assert_int_eq(old2, 1);
+}
+END_TEST
+
+START_TEST(test_image_sync_keeps_non_image_rows)
+{
+    /* a sync that included non-images stored the chart p/app:0.1.0 */
+    add_base(100);
+    imgsync_request *with = new_request();
+    ck_assert_int_eq(imgsync_request_set_include_non_images(with, 1), 0);
+    imgsync_task *t = run_sync(with);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    expect_row want[NBASE + 1];
+    memcpy(want, BASE_ROWS, sizeof(BASE_ROWS));
+    want[NBASE] = want[NBASE - 1];
+    want[NBASE - 1] = (expect_row){"p/app", "p", "0.1.0", D_CHART, MT_OCI, 4321, MS_CHART, 0};
+    expect_inventory(want, NBASE + 1);
+
+    /* an image-only sync neither lists the chart nor removes its row */
+    t = run_sync(NULL);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    ck_assert_msg(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED) == 0, "%llu rows counted removed",
+                  (unsigned long long)imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED));
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_ADDED), 0);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), NBASE);
+    expect_inventory(want, NBASE + 1);
+
+    /* a sync that includes non-images again replaces the chart rows: the chart was deleted */
+    const char *app[] = {A_APP};
+    add_artifacts("p", "app", app, 1, 100);
+    t = run_sync(with);
+    imgsync_request_free(with);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 1);
+    expect_inventory(BASE_ROWS, NBASE);
+}
+END_TEST
+
+START_TEST(test_artifacts_link_loop)
+{
+    /* page 2 of p/a/b's artifacts links back to page 1: that repository fails (its rows are
+     * kept) after a bounded number of requests; the others sync */
+    prefill();
+    const char *base = EP "/api/v2.0/projects/p/repositories/a%252Fb/artifacts";
+    const char *to_p2 = "</api/v2.0/projects/p/repositories/a%252Fb/artifacts?page=2&page_size=100&with_tag=true>; "
+                        "rel=\"next\"";
+    const char *to_p1 = "</api/v2.0/projects/p/repositories/a%252Fb/artifacts?page=1&page_size=100&with_tag=true>; "
+                        "rel=\"next\"";
+    add_json(u_artifacts("p", "a%252Fb", 100), 200, 1, to_p2, kprintf("[%s]", A_AB));
+    add_json(kprintf("%s?page=2&page_size=100&with_tag=true", base), 200, 1, to_p1, "[]");
+    add_json(kprintf("%s?page=1&page_size=100&with_tag=true", base), 200, 1, to_p2, kprintf("[%s]", A_AB));
+    imgsync_task *t = run_sync(NULL);
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    expect_no_unexpected();
+    long e = error_for(t, "p/a/b");
+    ck_assert_msg(e >= 0, "no error for p/a/b");
+    ck_assert_int_eq(imgsync_task_error_code(t, (size_t)e), IMGSYNC_EPROTOCOL);
+    ck_assert_msg(strstr(imgsync_task_error_message(t, (size_t)e), "looping") != NULL, "message '%s'",
+                  imgsync_task_error_message(t, (size_t)e));
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED), 1);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE), 3);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+    size_t pages = replay_count_containing(R, "GET", "/repositories/a%252Fb/artifacts");
+    ck_assert_msg(pages >= 2 && pages <= 3, "%zu artifact list requests for p/a/b", pages);
+    expect_inventory(BASE_ROWS, NBASE);
+}
+END_TEST
+
 Suite *harbor_provider_suite(void)
 {
     Suite *s = suite_create("harbor_provider");
@@ -1635,6 +1742,9 @@ Suite *harbor_provider_suite(void)
     tcase_add_test(tc, test_repository_disappeared_removed);
     tcase_add_test(tc, test_projects_failure_removes_nothing);
     tcase_add_test(tc, test_projects_second_page_failure_removes_nothing);
+    tcase_add_test(tc, test_max_tags_keeps_untagged_rows);
+    tcase_add_test(tc, test_image_sync_keeps_non_image_rows);
+    tcase_add_test(tc, test_artifacts_link_loop);
     suite_add_tcase(s, tc);
 
     /* tests whose registry changes while it is walked (the "harbor_seq" kind) */

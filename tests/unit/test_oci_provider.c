@@ -1371,6 +1371,96 @@ START_TEST(test_bad_option_values)
 }
 END_TEST
 
+/* ---- hostile pagination and bodies -------------------------------------------------------------- */
+
+START_TEST(test_catalog_link_loop)
+{
+    /* page 2 links back to page 1: refused as a protocol error after a bounded number of
+     * requests, not walked forever; the incomplete catalog removes nothing */
+    prefill();
+    ck_assert_int_eq(imgsync_provider_set(P, "page_size", "2"), 0);
+    add_json(R, EP "/v2/_catalog?n=2", 200, "Link: </v2/_catalog?last=org%2Fteam%2Fapp&n=2>; rel=\"next\"\n",
+             "{\"repositories\":[\"a\",\"org/team/app\"]}\n");
+    add_json(R, EP "/v2/_catalog?last=org%2Fteam%2Fapp&n=2", 200, "Link: </v2/_catalog?n=2>; rel=\"next\"\n",
+             "{\"repositories\":[\"team/app\"]}\n");
+    imgsync_task *t = run_sync(NULL);
+    ck_assert_int_eq(imgsync_task_registry_state(t, 0), IMGSYNC_REGISTRY_FAILED);
+    ck_assert_msg(imgsync_task_registry_error(t, 0) == IMGSYNC_EPROTOCOL, "registry error %s, reason '%s'",
+                  imgsync_strerror(imgsync_task_registry_error(t, 0)), imgsync_task_registry_reason(t, 0));
+    ck_assert_msg(strstr(imgsync_task_registry_reason(t, 0), "loop") != NULL, "reason '%s'",
+                  imgsync_task_registry_reason(t, 0));
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+    imgsync_task_free(t);
+    expect_no_unexpected();
+    size_t pages = replay_count_containing(R, "GET", "/v2/_catalog");
+    ck_assert_msg(pages >= 2 && pages <= 3, "%zu catalog requests", pages);
+    ck_assert_uint_le(replay_nrequests(R), 20);
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+}
+END_TEST
+
+START_TEST(test_tags_link_loop)
+{
+    /* a tag list whose second page links back to the first: that repository fails (its rows
+     * are kept), the others sync */
+    prefill();
+    add_json(R, EP "/v2/team/app/tags/list", 200, "Link: </v2/team/app/tags/list?last=v1&n=1>; rel=\"next\"\n",
+             "{\"name\":\"team/app\",\"tags\":[\"v1\"]}\n");
+    add_json(R, EP "/v2/team/app/tags/list?last=v1&n=1", 200, "Link: </v2/team/app/tags/list>; rel=\"next\"\n",
+             "{\"name\":\"team/app\",\"tags\":[\"v2\"]}\n");
+    imgsync_task *t = run_sync(NULL);
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    long e = error_for(t, "team/app");
+    ck_assert_msg(e >= 0, "no error for team/app");
+    ck_assert_int_eq(imgsync_task_error_code(t, (size_t)e), IMGSYNC_EPROTOCOL);
+    ck_assert_msg(strstr(imgsync_task_error_message(t, (size_t)e), "loop") != NULL, "message '%s'",
+                  imgsync_task_error_message(t, (size_t)e));
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED), 1);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE), 2);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+    imgsync_task_free(t);
+    expect_no_unexpected();
+    size_t pages = replay_count_containing(R, "GET", "/v2/team/app/tags/list");
+    ck_assert_msg(pages >= 2 && pages <= 3, "%zu tag list requests for team/app", pages);
+    ck_assert_uint_le(replay_nrequests(R), 30);
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+}
+END_TEST
+
+START_TEST(test_catalog_deeply_nested)
+{
+    /* 100000 nested arrays: refused as malformed (no stack exhaustion parsing or freeing it) */
+    enum { DEPTH = 100000 };
+    char *body = malloc(2 * DEPTH + 1);
+    ck_assert_ptr_nonnull(body);
+    memset(body, '[', DEPTH);
+    memset(body + DEPTH, ']', DEPTH);
+    body[2 * DEPTH] = '\0';
+    prefill();
+    add_json(R, EP "/v2/_catalog?n=100", 200, NULL, body);
+    /* and inside an otherwise valid catalog */
+    char *wrapped = malloc(2 * DEPTH + 64);
+    ck_assert_ptr_nonnull(wrapped);
+    snprintf(wrapped, 2 * DEPTH + 64, "{\"repositories\":[\"a\"],\"x\":%s}", body);
+    free(body);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            add_json(R, EP "/v2/_catalog?n=100", 200, NULL, wrapped);
+        imgsync_task *t = run_sync(NULL);
+        ck_assert_msg(imgsync_task_state_of(t) == IMGSYNC_TASK_FAILED &&
+                          imgsync_task_registry_error(t, 0) == IMGSYNC_EPROTOCOL,
+                      "%s body: task %s, registry error %s", round ? "wrapped" : "bare",
+                      imgsync_task_state_name(imgsync_task_state_of(t)),
+                      imgsync_strerror(imgsync_task_registry_error(t, 0)));
+        ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+        imgsync_task_free(t);
+        ck_assert_uint_eq(replay_count_containing(R, NULL, "/tags/list"), 0);
+        expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+    }
+    free(wrapped);
+}
+END_TEST
+
 Suite *oci_provider_suite(void)
 {
     Suite *s = suite_create("oci_provider");
@@ -1418,6 +1508,9 @@ Suite *oci_provider_suite(void)
     tcase_add_test(tc, test_manifest_list_child_denied);
     tcase_add_test(tc, test_max_tags);
     tcase_add_test(tc, test_bad_option_values);
+    tcase_add_test(tc, test_catalog_link_loop);
+    tcase_add_test(tc, test_tags_link_loop);
+    tcase_add_test(tc, test_catalog_deeply_nested);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -498,6 +498,80 @@ START_TEST(test_provider_and_repository_keys_distinct)
 }
 END_TEST
 
+/* A row of the given artifact type ("IMAGE", "CHART", "" for unknown). */
+static struct imgsync_image *mk_typed(const char *repo, const char *tag, const char *digest, const char *type)
+{
+    struct imgsync_image *im = mk("p", repo, tag, digest);
+    ck_assert_int_eq(imgsync__image_set(&im->artifact_type, type), 0);
+    return im;
+}
+
+static imgsync_request *non_images(int include)
+{
+    imgsync_request *r = NULL;
+    ck_assert_int_eq(imgsync_request_new(&r), 0);
+    ck_assert_int_eq(imgsync_request_set_include_non_images(r, include), 0);
+    return r;
+}
+
+START_TEST(test_non_image_rows_replaced_only_when_included)
+{
+    imgsync_request *with = non_images(1), *without = non_images(0);
+    /* a sync that included non-images: an image, a chart, a row of unknown type (an image) */
+    struct imgsync_image *first[] = {mk_typed("r", "1.0", "d-img", "IMAGE"), mk_typed("r", "0.1.0", "d-chart", "CHART"),
+                                     mk_typed("r", "2.0", "d-old", "")};
+    expect_counts(put("p", "r", first, 3, with), 3, 0, 0);
+    /* an image-only sync replaces the image rows (2.0 is gone) and keeps the chart, uncounted */
+    struct imgsync_image *images[] = {mk_typed("r", "1.0", "d-img", "IMAGE")};
+    expect_counts(put("p", "r", images, 1, without), 0, 0, 1);
+    expect_dump("p/r:0.1.0@d-chart\np/r:1.0@d-img\n");
+    /* even with no image row at all the repository stays, with its chart */
+    expect_counts(put("p", "r", NULL, 0, without), 0, 0, 1);
+    expect_dump("p/r:0.1.0@d-chart\n");
+    ck_assert_uint_eq(imgsync__store_count(S), 1);
+    /* a sync that includes non-images replaces the chart like any row */
+    struct imgsync_image *again[] = {mk_typed("r", "1.0", "d-img", "IMAGE"), mk_typed("r", "0.2.0", "d-chart2", "CHART")};
+    expect_counts(put("p", "r", again, 2, with), 2, 0, 1);
+    expect_dump("p/r:0.2.0@d-chart2\np/r:1.0@d-img\n");
+    expect_counts(put("p", "r", NULL, 0, with), 0, 0, 2);
+    ck_assert_uint_eq(imgsync__store_count(S), 0);
+
+    /* prune (a repository that disappeared) follows the same rule */
+    struct imgsync_image *charts[] = {mk_typed("charts", "1", "d-1", "CHART"), mk_typed("charts", "img", "d-2", "IMAGE")};
+    expect_counts(put("p", "charts", charts, 2, with), 2, 0, 0);
+    imgsync__map seen;
+    seen_init(&seen, NULL, 0);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, without, &c), 0);
+    expect_counts(c, 0, 0, 1);
+    expect_dump("p/charts:1@d-1\n");
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, with, &c), 0);
+    expect_counts(c, 0, 0, 1);
+    ck_assert_uint_eq(imgsync__store_count(S), 0);
+    imgsync__map_clear(&seen);
+    imgsync_request_free(with);
+    imgsync_request_free(without);
+}
+END_TEST
+
+START_TEST(test_kept_non_image_row_yields_to_same_tag)
+{
+    /* The chart p/r:0.1.0 was stored by a sync that included non-images; the tag now names an
+     * image. The image-only sync's row for that tag must take its place: a repository holds one
+     * row per tag, never two rows p/r:0.1.0. */
+    imgsync_request *with = non_images(1), *without = non_images(0);
+    struct imgsync_image *first[] = {mk_typed("r", "0.1.0", "d-chart", "CHART"), mk_typed("r", "1.0", "d-img", "IMAGE")};
+    expect_counts(put("p", "r", first, 2, with), 2, 0, 0);
+    struct imgsync_image *images[] = {mk_typed("r", "0.1.0", "d-moved", "IMAGE"), mk_typed("r", "1.0", "d-img", "IMAGE")};
+    put("p", "r", images, 2, without);
+    expect_dump("p/r:0.1.0@d-moved\np/r:1.0@d-img\n");
+    ck_assert_uint_eq(imgsync__store_count(S), 2);
+    imgsync_request_free(with);
+    imgsync_request_free(without);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -516,6 +590,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_snapshot_order);
     tcase_add_test(tc, test_drop_provider);
     tcase_add_test(tc, test_provider_and_repository_keys_distinct);
+    tcase_add_test(tc, test_non_image_rows_replaced_only_when_included);
+    tcase_add_test(tc, test_kept_non_image_row_yields_to_same_tag);
     suite_add_tcase(s, tc);
     return s;
 }

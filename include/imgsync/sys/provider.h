@@ -156,7 +156,11 @@ IMGSYNC_EXTERN void imgsync_job_free(imgsync_job *job);
 
 IMGSYNC_EXTERN int imgsync_job_kind(const imgsync_job *job);
 IMGSYNC_EXTERN void *imgsync_job_data(const imgsync_job *job);
+/* The URL the provider asked for (unchanged by redirects). */
 IMGSYNC_EXTERN const char *imgsync_job_url(const imgsync_job *job);
+/* The URL this attempt is sent to: differs from imgsync_job_url after a redirect (a prepare hook
+ * that signs requests signs this one). */
+IMGSYNC_EXTERN const char *imgsync_job_target_url(const imgsync_job *job);
 IMGSYNC_EXTERN const char *imgsync_job_method(const imgsync_job *job);
 IMGSYNC_EXTERN const char *imgsync_job_repository(const imgsync_job *job); /* NULL if none */
 
