@@ -23,6 +23,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include "util/buf.h" /* the library's own string helpers (tests link it statically) */
+
 #define DEFAULT_SCRIPT "tests/emulators/harbor_emulator.py"
 #define MAX_DIFF_LINES 80
 #define START_TIMEOUT_MS 30000
@@ -46,41 +48,6 @@ static void hf_error(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
-}
-
-static char *hf_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *hf_asprintf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static char *hf_asprintf(const char *fmt, ...)
-{
-    va_list ap, ap2;
-    char *buf;
-    int n;
-
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (buf = malloc((size_t)n + 1)) == NULL) {
-        va_end(ap2);
-        return NULL;
-    }
-    vsnprintf(buf, (size_t)n + 1, fmt, ap2);
-    va_end(ap2);
-    return buf;
 }
 
 static const char *script_path(void)
@@ -150,7 +117,7 @@ char *hf_temp_file(const char *label, const char *text)
 
     if (tmp == NULL || *tmp == '\0')
         tmp = "/tmp";
-    if ((path = hf_asprintf("%s/imgsync-hf-%s-XXXXXX", tmp, label ? label : "x")) == NULL)
+    if ((path = imgsync__asprintf("%s/imgsync-hf-%s-XXXXXX", tmp, label ? label : "x")) == NULL)
         return NULL;
     if ((fd = mkstemp(path)) < 0) {
         hf_error("mkstemp(%s): %s", path, strerror(errno));
@@ -186,9 +153,9 @@ char *hf_mask(const char *text, const char *secret)
     char *out, *o;
 
     if (text == NULL)
-        return hf_strdup("(null)");
+        return imgsync__strdup("(null)");
     if (slen == 0)
-        return hf_strdup(text);
+        return imgsync__strdup(text);
     for (p = text; (p = strstr(p, secret)) != NULL; p += slen)
         n++;
     if ((out = malloc(strlen(text) + n * 3 + 1)) == NULL)
@@ -620,7 +587,7 @@ int hf_http(const hf_emulator *e, const char *method, const char *target, const 
         hf_error("%s %s: the emulator is not running", method, target);
         return -1;
     }
-    if ((url = hf_asprintf("%s%s", e->url, target)) == NULL || (c = curl_easy_init()) == NULL) {
+    if ((url = imgsync__asprintf("%s%s", e->url, target)) == NULL || (c = curl_easy_init()) == NULL) {
         free(url);
         hf_error("out of memory");
         return -1;
@@ -660,7 +627,7 @@ int hf_http(const hf_emulator *e, const char *method, const char *target, const 
     curl_slist_free_all(headers);
     free(url);
     if (rc == 0 && body != NULL) {
-        *body = b.data ? b.data : hf_strdup("");
+        *body = b.data ? b.data : imgsync__strdup("");
         b.data = NULL;
         if (*body == NULL)
             rc = -1;
@@ -733,7 +700,7 @@ int hf_probe(const hf_emulator *e, const char *pattern)
 
     if (q == NULL)
         return -1;
-    rule = hf_asprintf("{\"type\":\"slow\",\"delay_ms\":0,\"count\":-1,\"pattern\":%s}", q);
+    rule = imgsync__asprintf("{\"type\":\"slow\",\"delay_ms\":0,\"count\":-1,\"pattern\":%s}", q);
     free(q);
     if (rule == NULL)
         return -1;
@@ -836,7 +803,7 @@ int hf_stats_get(const hf_emulator *e, hf_stats *out)
         goto oom;
     for (i = 0; i < paths->u.object.len; i++) {
         yajl_val v = paths->u.object.values[i];
-        if ((out->paths[i] = hf_strdup(paths->u.object.keys[i])) == NULL)
+        if ((out->paths[i] = imgsync__strdup(paths->u.object.keys[i])) == NULL)
             goto oom;
         out->counts[i] = YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
         out->n++;
@@ -911,12 +878,12 @@ int hf_rows_add(hf_rows *rows, const char *repository, const char *tag, const ch
         return -1;
     rows->v = v;
     row = &v[rows->n];
-    row->repository = hf_strdup(repository ? repository : "");
-    row->tag = hf_strdup(tag ? tag : "");
-    row->namespace_ = hf_strdup(namespace_ ? namespace_ : "");
-    row->digest = hf_strdup(digest ? digest : "");
-    row->media_type = hf_strdup(media_type ? media_type : "");
-    row->artifact_type = hf_strdup(artifact_type ? artifact_type : "");
+    row->repository = imgsync__strdup(repository ? repository : "");
+    row->tag = imgsync__strdup(tag ? tag : "");
+    row->namespace_ = imgsync__strdup(namespace_ ? namespace_ : "");
+    row->digest = imgsync__strdup(digest ? digest : "");
+    row->media_type = imgsync__strdup(media_type ? media_type : "");
+    row->artifact_type = imgsync__strdup(artifact_type ? artifact_type : "");
     row->size = size;
     row->update_ms = update_ms;
     row->multi_arch = multi_arch ? 1 : 0;
@@ -1044,7 +1011,7 @@ static int fill_tag_times(const hf_emulator *e, const char *project, hf_rows *ro
         goto out;
     }
     for (page = 1; page < 10000; page++) {
-        char *target = hf_asprintf("/api/v2.0/projects/%s/artifacts?page=%d&page_size=%d&with_tag=true", esc, page,
+        char *target = imgsync__asprintf("/api/v2.0/projects/%s/artifacts?page=%d&page_size=%d&with_tag=true", esc, page,
                                    TAG_PAGE);
         char *text = NULL;
         long status = 0;

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/buf.h" /* the library's own string helpers (tests link it statically) */
+
 #define DEFAULT_SCRIPT "tests/registry/registry.py"
 #define MAX_DIFF_LINES 60
 
@@ -41,42 +43,6 @@ static void fx_error(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
-}
-
-static char *fx_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
-/* printf into a new buffer; NULL when out of memory. */
-static char *fx_asprintf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static char *fx_asprintf(const char *fmt, ...)
-{
-    va_list ap, ap2;
-    char *buf;
-    int n;
-
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (buf = malloc((size_t)n + 1)) == NULL) {
-        va_end(ap2);
-        return NULL;
-    }
-    vsnprintf(buf, (size_t)n + 1, fmt, ap2);
-    va_end(ap2);
-    return buf;
 }
 
 static const char *script_path(void)
@@ -193,9 +159,9 @@ char *rf_mask(const char *text, const char *secret)
     char *out, *o;
 
     if (text == NULL)
-        return fx_strdup("(null)");
+        return imgsync__strdup("(null)");
     if (slen == 0)
-        return fx_strdup(text);
+        return imgsync__strdup(text);
     for (p = text; (p = strstr(p, secret)) != NULL; p += slen)
         n++;
     if ((out = malloc(strlen(text) + n * 3 + 1)) == NULL)
@@ -266,7 +232,7 @@ char *rf_tempdir(const char *label)
 
     if (tmp == NULL || *tmp == '\0')
         tmp = "/tmp";
-    path = fx_asprintf("%s/imgsync-it-%s-XXXXXX", tmp, label ? label : "x");
+    path = imgsync__asprintf("%s/imgsync-it-%s-XXXXXX", tmp, label ? label : "x");
     if (path == NULL)
         return NULL;
     if (mkdtemp(path) == NULL) {
@@ -294,7 +260,7 @@ static int rmtree_at(const char *path)
         char *child;
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if ((child = fx_asprintf("%s/%s", path, e->d_name)) == NULL) {
+        if ((child = imgsync__asprintf("%s/%s", path, e->d_name)) == NULL) {
             rc = -1;
             break;
         }
@@ -420,7 +386,7 @@ static void cleanup_tracked_at_exit(void)
         if (!tracked[i].used)
             continue;
         memset(&r, 0, sizeof r);
-        if ((r.dir = fx_strdup(tracked[i].dir)) == NULL)
+        if ((r.dir = imgsync__strdup(tracked[i].dir)) == NULL)
             continue;
         r.pid = tracked[i].pid;
         r.running = r.pid > 0;
@@ -528,7 +494,7 @@ int rf_registry_start(rf_registry *r, const char *label, const char *user, const
     qscript = rf_shell_quote(script_path());
     qdir = rf_shell_quote(r->dir);
     if (user != NULL) {
-        char *spec = fx_asprintf("%s:%s", user, password);
+        char *spec = imgsync__asprintf("%s:%s", user, password);
         qauth = spec ? rf_shell_quote(spec) : NULL;
         if (spec != NULL) {
             memset(spec, 0, strlen(spec));
@@ -537,7 +503,7 @@ int rf_registry_start(rf_registry *r, const char *label, const char *user, const
     }
     if (qscript == NULL || qdir == NULL || (user != NULL && qauth == NULL))
         goto oom;
-    cmd = fx_asprintf("exec python3 %s start --dir %s%s%s", qscript, qdir, qauth ? " --htpasswd " : "",
+    cmd = imgsync__asprintf("exec python3 %s start --dir %s%s%s", qscript, qdir, qauth ? " --htpasswd " : "",
                       qauth ? qauth : "");
     if (cmd == NULL)
         goto oom;
@@ -604,10 +570,10 @@ int rf_registry_seed(rf_registry *r, const char *stage, const char *out_path)
     if (!qscript || !qout || !quser || !qenv || !qstage || !qlog)
         goto out;
     if (r->user[0])
-        cmd = fx_asprintf("python3 %s seed --url %s --user %s --password-env %s --out %s --stage %s 2>%s",
+        cmd = imgsync__asprintf("python3 %s seed --url %s --user %s --password-env %s --out %s --stage %s 2>%s",
                           qscript, r->url, quser, qenv, qout, qstage, qlog);
     else
-        cmd = fx_asprintf("python3 %s seed --url %s --out %s --stage %s 2>%s", qscript, r->url, qout,
+        cmd = imgsync__asprintf("python3 %s seed --url %s --out %s --stage %s 2>%s", qscript, r->url, qout,
                           qstage, qlog);
     if (cmd == NULL)
         goto out;
@@ -645,7 +611,7 @@ int rf_registry_stop(rf_registry *r)
     }
     qscript = rf_shell_quote(script_path());
     qdir = rf_shell_quote(r->dir);
-    cmd = qscript && qdir ? fx_asprintf("python3 %s stop --dir %s", qscript, qdir) : NULL;
+    cmd = qscript && qdir ? imgsync__asprintf("python3 %s stop --dir %s", qscript, qdir) : NULL;
     st = cmd ? rf_run(cmd) : -1;
     free(qscript);
     free(qdir);
@@ -691,10 +657,10 @@ int rf_rows_add(rf_rows *rows, const char *repository, const char *tag, const ch
         return -1;
     rows->v = v;
     row = &v[rows->n];
-    row->repository = fx_strdup(repository ? repository : "");
-    row->tag = fx_strdup(tag ? tag : "");
-    row->digest = fx_strdup(digest ? digest : "");
-    row->media_type = fx_strdup(media_type ? media_type : "");
+    row->repository = imgsync__strdup(repository ? repository : "");
+    row->tag = imgsync__strdup(tag ? tag : "");
+    row->digest = imgsync__strdup(digest ? digest : "");
+    row->media_type = imgsync__strdup(media_type ? media_type : "");
     row->size = size;
     row->multi_arch = multi_arch ? 1 : 0;
     if (!row->repository || !row->tag || !row->digest || !row->media_type) {
