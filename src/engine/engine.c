@@ -741,7 +741,6 @@ static int follow_redirect(imgsync__engine *e, imgsync_job *job)
 
 static void deliver(imgsync__engine *e, imgsync_job *job)
 {
-    (void)e;
     if (job->internal) {
         token_job_done(e, job);
         return;

@@ -178,13 +178,13 @@ static void forget_secret(const char *s)
 /* Copy of text with every known secret replaced by "***" (malloc'd). */
 static char *masked(const char *text)
 {
-    char *out = hf_mask(text, NULL), *next;
+    char *out = ts_mask(text, NULL), *next;
     size_t i;
 
     for (i = 0; out != NULL && i < sizeof secrets / sizeof secrets[0]; i++) {
         if (secrets[i] == NULL)
             continue;
-        next = hf_mask(out, secrets[i]);
+        next = ts_mask(out, secrets[i]);
         free(out);
         out = next;
     }
@@ -946,7 +946,7 @@ END_TEST
 START_TEST(test_cli_wrong_password)
 {
     hf_emulator *e = fresh(&ec_sample);
-    char *config = write_cli_config(e, HF_ADMIN_USER), *out, *err, *wrong = hf_random_secret("Hb-Wrong-"), *m;
+    char *config = write_cli_config(e, HF_ADMIN_USER), *out, *err, *wrong = ts_random_secret("Hb-Wrong-"), *m;
     const char *check_args[] = {"check", "--config", config, PROVIDER, NULL};
     const char *sync_args[] = {"sync", "--config", config, "--format", "json", NULL};
     int st;
@@ -1070,7 +1070,7 @@ START_TEST(test_wrong_password_keeps_inventory)
     hf_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
-    char *wrong = hf_random_secret("Hb-Wrong-");
+    char *wrong = ts_random_secret("Hb-Wrong-");
     hf_rows all;
     imgsync_task *t0, *t;
     int rc;

@@ -58,7 +58,7 @@ static void case_setup(reg_case *c)
 
     c->ok = 0;
     if (c->auth) {
-        if ((c->password = rf_random_secret("It-Pw-")) == NULL ||
+        if ((c->password = ts_random_secret("It-Pw-")) == NULL ||
             setenv(PASSWORD_ENV, c->password, 1) != 0) {
             fprintf(stderr, "%s: cannot make a password\n", c->label);
             return;
@@ -225,13 +225,13 @@ static void forget_secret(const char *secret)
 /* Copy of text with `secret` and every noted secret replaced by "***" (malloc'd). */
 static char *mask_all(const char *text, const char *secret)
 {
-    char *out = rf_mask(text, secret), *next;
+    char *out = ts_mask(text, secret), *next;
     size_t i;
 
     for (i = 0; out != NULL && i < sizeof known_secrets / sizeof known_secrets[0]; i++) {
         if (known_secrets[i] == NULL)
             continue;
-        next = rf_mask(out, known_secrets[i]);
+        next = ts_mask(out, known_secrets[i]);
         free(out);
         out = next;
     }
@@ -807,7 +807,7 @@ START_TEST(test_auth_wrong_password)
     int rc;
 
     REQUIRE(*c);
-    wrong = rf_random_secret("It-Wrong-");
+    wrong = ts_random_secret("It-Wrong-");
     ck_assert_ptr_nonnull(wrong);
     note_secret(wrong);
     ctx = new_ctx();
@@ -1057,7 +1057,7 @@ START_TEST(test_cli_wrong_password)
 
     REQUIRE(*c);
     config = write_cli_config();
-    wrong = rf_random_secret("It-Wrong-");
+    wrong = ts_random_secret("It-Wrong-");
     ck_assert_ptr_nonnull(wrong);
     note_secret(wrong);
     ck_assert_int_eq(setenv(CLI_PASSWORD_ENV, wrong, 1), 0);

@@ -19,6 +19,7 @@
 #ifndef IMGSYNC_TESTS_HARBOR_FIXTURE_H
 #define IMGSYNC_TESTS_HARBOR_FIXTURE_H
 
+#include "secrets.h" /* ts_random_secret, ts_mask */
 #include <imgsync.h>
 
 #include <stddef.h>
@@ -180,10 +181,6 @@ size_t hf_compare_inventory(imgsync_ctx *ctx, const char *provider, const char *
 
 /* "2024-03-05T10:00:03.000Z" (RFC 3339, UTC or offset) -> ms since the epoch. 0, or -1. */
 int hf_parse_time_ms(const char *s, int64_t *ms);
-/* A random printable secret "<prefix><32 hex digits>", malloc'd, or NULL. */
-char *hf_random_secret(const char *prefix);
-/* Copy of text with every occurrence of secret replaced by "***" (malloc'd): safe to print. */
-char *hf_mask(const char *text, const char *secret);
 /* mkstemp() of "$TMPDIR/imgsync-hf-<label>-XXXXXX" holding `text`; malloc'd path, or NULL. */
 char *hf_temp_file(const char *label, const char *text);
 /* Whole file as a NUL-terminated malloc'd string, or NULL. */

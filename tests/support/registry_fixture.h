@@ -16,6 +16,7 @@
 #ifndef IMGSYNC_TESTS_REGISTRY_FIXTURE_H
 #define IMGSYNC_TESTS_REGISTRY_FIXTURE_H
 
+#include "secrets.h" /* ts_random_secret, ts_mask */
 #include <imgsync.h>
 
 #include <stddef.h>
@@ -121,8 +122,6 @@ int rf_rows_from_ctx(rf_rows *out, imgsync_ctx *ctx, const char *provider);
 
 /* ---- small utilities ---------------------------------------------------------------------------- */
 
-/* A random printable secret "<prefix><32 hex digits>" (from /dev/urandom), malloc'd, or NULL. */
-char *rf_random_secret(const char *prefix);
 /* Free port on 127.0.0.1 with nothing listening on it (bound then closed), or -1. */
 int rf_closed_port(void);
 /* Whole file as a NUL-terminated malloc'd string (NULL on error); *len may be NULL. */
@@ -133,7 +132,5 @@ int rf_write_file(const char *path, const char *text);
 int rf_run(const char *command);
 /* Shell single-quoted copy of s (malloc'd), or NULL. */
 char *rf_shell_quote(const char *s);
-/* Copy of text with every occurrence of secret replaced by "***" (malloc'd): safe to print. */
-char *rf_mask(const char *text, const char *secret);
 
 #endif
