@@ -31,13 +31,15 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wn
 WERROR   ?= -Werror
 CFLAGS   ?=
 SANITIZE ?=
-ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPTFLAGS) $(WARNFLAGS) $(WERROR) \
+ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIMGSYNC_BUILDING_LIBRARY $(OPTFLAGS) $(WARNFLAGS) $(WERROR) \
              $(SANITIZE) -fPIC -fvisibility=hidden -Iinclude -Isrc \
              $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null) $(CFLAGS)
 DEP_LIBS  = $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcrypto -lpthread
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/core/*.c src/engine/*.c src/store/*.c src/providers/*.c))
+PUBLIC_HEADERS := $(sort $(wildcard include/imgsync/*.h))
+SYS_HEADERS := $(sort $(wildcard include/imgsync/sys/*.h))
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/engine/*.c src/inventory/*.c src/core/*.c src/providers/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
@@ -59,6 +61,9 @@ build/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LIB_OBJ:.o=.d) $(TEST_HELPER_OBJ:.o=.d)
+
+# test support files include each other as "support/x.h"
+$(TEST_HELPER_OBJ): ALL_CFLAGS += -Itests
 
 build/$(SHLIB): $(LIB_OBJ) src/libimgsync.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libimgsync.map -Wl,--no-undefined \
@@ -91,7 +96,7 @@ build/tests/%: tests/integration/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
-                pkg-config docker-registry python3 apache2-utils
+                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -136,10 +141,14 @@ build/bench_sync: bench/bench_sync.c build/libimgsync.a
 bench: build/bench_sync
 	@sh bench/run.sh
 
+# libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
+-include tests/fuzz/fuzz.mk
+
 install: lib build/imgsync
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
 	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h
-	install -m 644 include/imgsync/sys/provider.h $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/provider.h
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/
+	install -m 644 $(SYS_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/
 	install -m 755 build/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so
@@ -153,7 +162,8 @@ install: lib build/imgsync
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so \
 	      $(DESTDIR)$(LIBDIR)/libimgsync.a $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/provider.h \
+	      $(DESTDIR)$(INCLUDEDIR)/imgsync.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/imgsync/,$(notdir $(PUBLIC_HEADERS))) \
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/,$(notdir $(SYS_HEADERS))) \
 	      $(DESTDIR)$(BINDIR)/imgsync
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(INCLUDEDIR)/imgsync 2>/dev/null
 

@@ -1,4 +1,4 @@
-/* The context: construction, engine settings, error detail and the perform loop. */
+/* The context: construction, engine settings and error detail. */
 #include "ctx.h"
 
 #include <stdarg.h>
@@ -6,27 +6,78 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/task.h"
+#include <curl/curl.h>
+
+#include "core/kinds.h"
 #include "util/buf.h"
+#include "util/clock.h"
+
+/*
+ * Error details are kept per thread (as libgit2 does): imgsync_task_get() may run on any thread
+ * beside the one driving the context, and each thread must read the detail of its own last call.
+ * A thread keeps the details of its last few contexts; contexts are told apart by a serial
+ * number, never by an address that a new context could reuse.
+ */
+#define ERR_SLOTS 4
+
+typedef struct err_slot {
+    uint64_t serial;
+    uint64_t used; /* for least-recently-used replacement */
+    char msg[512];
+} err_slot;
+
+static __thread err_slot err_slots[ERR_SLOTS];
+static __thread uint64_t err_clock;
+static uint64_t next_serial = 1;
+static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static err_slot *thread_slot(const imgsync_ctx *ctx, int create)
+{
+    err_slot *lru = &err_slots[0];
+    for (size_t i = 0; i < ERR_SLOTS; i++) {
+        if (err_slots[i].serial == ctx->serial) {
+            err_slots[i].used = ++err_clock;
+            return &err_slots[i];
+        }
+        if (err_slots[i].used < lru->used)
+            lru = &err_slots[i];
+    }
+    if (!create)
+        return NULL;
+    lru->serial = ctx->serial;
+    lru->used = ++err_clock;
+    lru->msg[0] = '\0';
+    return lru;
+}
 
 int imgsync__ctx_fail(imgsync_ctx *ctx, int code, const char *fmt, ...)
 {
     if (ctx) {
+        err_slot *slot = thread_slot(ctx, 1);
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+        vsnprintf(slot->msg, sizeof(slot->msg), fmt, ap);
         va_end(ap);
     }
     return code;
 }
 
-void imgsync__ctx_ok(imgsync_ctx *ctx)
+int imgsync__ctx_ok(imgsync_ctx *ctx)
 {
-    if (ctx)
-        ctx->errmsg[0] = '\0';
+    err_slot *slot = ctx ? thread_slot(ctx, 0) : NULL;
+    if (slot)
+        slot->msg[0] = '\0';
+    return 0;
 }
 
-const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx) { return ctx ? ctx->errmsg : ""; }
+const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx)
+{
+    err_slot *slot = ctx ? thread_slot(ctx, 0) : NULL;
+    return slot ? slot->msg : "";
+}
+
+int64_t imgsync__env_now(const imgsync__env *env) { return imgsync__clock_now(env->clock); }
+int64_t imgsync__env_mono(const imgsync__env *env) { return imgsync__clock_mono(env->clock); }
 
 /* curl_global_init is not thread-safe before curl 7.84: run it once, whatever the threads. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -47,15 +98,26 @@ int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri)
     if (!ctx)
         return IMGSYNC_ENOMEM;
     pthread_mutex_init(&ctx->status_lock, NULL);
+    pthread_mutex_lock(&serial_lock);
+    ctx->serial = next_serial++;
+    pthread_mutex_unlock(&serial_lock);
+    imgsync__map_init(&ctx->provider_names);
     ctx->next_task_id = 1;
+    ctx->clock = imgsync__system_clock;
     imgsync__engine_default_opts(&ctx->eopts);
     int rc = imgsync__store_open(&ctx->store, store_uri);
     if (!rc)
-        rc = imgsync__engine_new(&ctx->engine, &ctx->eopts);
+        rc = imgsync__engine_new(&ctx->engine, &ctx->eopts, &ctx->clock, NULL);
     if (rc) {
         imgsync_ctx_free(ctx);
         return rc;
     }
+    ctx->env.store = ctx->store;
+    ctx->env.engine = ctx->engine;
+    ctx->env.clock = &ctx->clock;
+    ctx->env.status_lock = &ctx->status_lock;
+    ctx->env.check_timeout_ms = 20000;
+    ctx->env.max_pending = 4096;
     *out = ctx;
     return 0;
 }
@@ -66,29 +128,39 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
         return;
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "context freed");
-    imgsync__engine_free(ctx->engine);
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_free(ctx->tasks[i]);
     free(ctx->tasks);
-    while (ctx->nproviders) {
-        ctx->providers[ctx->nproviders - 1]->runs = 0;
-        imgsync_provider_free(ctx->providers[ctx->nproviders - 1]);
-    }
-    free(ctx->providers);
+    imgsync__engine_free(ctx->engine);
     imgsync__store_close(ctx->store);
+    for (size_t i = 0; i < ctx->nproviders; i++)
+        imgsync__provider_destroy(ctx->providers[i]);
+    free(ctx->providers);
+    imgsync__map_clear(&ctx->provider_names);
     pthread_mutex_destroy(&ctx->status_lock);
     free(ctx);
 }
 
 imgsync_provider *imgsync__ctx_provider(const imgsync_ctx *ctx, const char *name)
 {
-    for (size_t i = 0; i < ctx->nproviders; i++)
-        if (strcmp(ctx->providers[i]->name, name) == 0)
-            return ctx->providers[i];
-    return NULL;
+    return name ? imgsync__map_get(&ctx->provider_names, name) : NULL;
 }
 
-static int ctx_busy(const imgsync_ctx *ctx)
+imgsync__task *imgsync__ctx_task(const imgsync_ctx *ctx, uint64_t id)
+{
+    /* ids are given in increasing order and tasks are only appended */
+    size_t lo = 0, hi = ctx ? ctx->ntasks : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ctx->tasks[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ctx && lo < ctx->ntasks && ctx->tasks[lo]->id == id ? ctx->tasks[lo] : NULL;
+}
+
+int imgsync__ctx_busy(const imgsync_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->ntasks; i++)
         if (imgsync__task_active(ctx->tasks[i]))
@@ -96,74 +168,100 @@ static int ctx_busy(const imgsync_ctx *ctx)
     return 0;
 }
 
-int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value)
+int imgsync__ctx_add_task(imgsync_ctx *ctx, imgsync__task *t)
 {
-    if (!ctx || !key || !value)
-        return IMGSYNC_EINVAL;
-    if (ctx_busy(ctx))
-        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "context settings cannot change while a task runs");
-    imgsync__engine_opts o = ctx->eopts;
-    long long v = 0;
-    int rc = 0;
-    if (!strcmp(key, "user_agent")) {
-        if (strlen(value) >= sizeof(o.user_agent) || strpbrk(value, "\r\n"))
-            rc = IMGSYNC_EINVAL;
-        else
-            snprintf(o.user_agent, sizeof(o.user_agent), "%s", value);
-    } else if (!strcmp(key, "max_connections")) {
-        if (!(rc = imgsync__parse_i64(value, 1, 1024, &v)))
-            o.max_connections = (long)v;
-    } else if (!strcmp(key, "max_host_connections")) {
-        if (!(rc = imgsync__parse_i64(value, 1, 1024, &v)))
-            o.max_host_connections = (long)v;
-    } else if (!strcmp(key, "request_timeout_ms")) {
-        if (!(rc = imgsync__parse_i64(value, 100, 86400000, &v)))
-            o.request_timeout_ms = (long)v;
-    } else if (!strcmp(key, "connect_timeout_ms")) {
-        if (!(rc = imgsync__parse_i64(value, 100, 3600000, &v)))
-            o.connect_timeout_ms = (long)v;
-    } else if (!strcmp(key, "task_timeout_ms")) {
-        if (!(rc = imgsync__parse_i64(value, 0, 7LL * 86400000, &v)))
-            ctx->task_timeout_ms = v;
-    } else if (!strcmp(key, "max_retries")) {
-        if (!(rc = imgsync__parse_i64(value, 0, 20, &v)))
-            o.retry.max_retries = (int)v;
-    } else if (!strcmp(key, "retry_base_ms")) {
-        if (!(rc = imgsync__parse_i64(value, 0, 600000, &v)))
-            o.retry.base_ms = v;
-    } else if (!strcmp(key, "retry_max_ms")) {
-        if (!(rc = imgsync__parse_i64(value, 0, 3600000, &v)))
-            o.retry.max_ms = v;
-    } else if (!strcmp(key, "max_response_bytes")) {
-        if (!(rc = imgsync__parse_i64(value, 1024, 1LL << 32, &v)))
-            o.max_response_bytes = (size_t)v;
-    } else {
-        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "unknown context option '%.64s'", key);
+    /* the task list is read by imgsync_task_get from other threads: grow it under the lock */
+    pthread_mutex_lock(&ctx->status_lock);
+    imgsync__task **arr = realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
+    if (arr) {
+        ctx->tasks = arr;
+        t->id = ctx->next_task_id++;
+        ctx->tasks[ctx->ntasks++] = t;
     }
-    if (rc)
-        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "bad value for context option '%s'", key);
-    ctx->eopts = o;
-    imgsync__engine_set_opts(ctx->engine, &o);
-    imgsync__ctx_ok(ctx);
+    pthread_mutex_unlock(&ctx->status_lock);
+    if (!arr) {
+        imgsync__task_free(t);
+        return IMGSYNC_ENOMEM;
+    }
     return 0;
 }
 
-int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
+int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t)
+{
+    if (imgsync__ctx_busy(ctx))
+        return IMGSYNC_EBUSY;
+    imgsync__engine *e;
+    int rc = imgsync__engine_new(&e, &ctx->eopts, &ctx->clock, t);
+    if (rc)
+        return rc;
+    imgsync__engine_free(ctx->engine);
+    ctx->engine = ctx->env.engine = e;
+    return 0;
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+typedef struct ctx_option {
+    const char *key;
+    long long min, max;
+} ctx_option;
+
+static const ctx_option ctx_options[] = {
+    {"max_connections", 1, 1024},       {"max_host_connections", 1, 1024},
+    {"request_timeout_ms", 100, 86400000}, {"connect_timeout_ms", 100, 3600000},
+    {"low_speed_bytes", 0, 1LL << 30},  {"low_speed_time_ms", 1000, 3600000},
+    {"task_timeout_ms", 0, 7LL * 86400000}, {"check_timeout_ms", 100, 3600000},
+    {"max_retries", 0, 20},             {"retry_base_ms", 0, 600000},
+    {"retry_max_ms", 0, 3600000},       {"retry_total_ms", 0, 86400000},
+    {"max_response_bytes", 1024, 1LL << 32}, {"max_pending_jobs", 16, 1000000},
+};
+
+/* Store a parsed value in its place. */
+static void apply(imgsync_ctx *ctx, imgsync__engine_opts *o, const char *key, long long v)
+{
+    if (!strcmp(key, "max_connections")) o->max_connections = (long)v;
+    else if (!strcmp(key, "max_host_connections")) o->max_host_connections = (long)v;
+    else if (!strcmp(key, "request_timeout_ms")) o->request_timeout_ms = (long)v;
+    else if (!strcmp(key, "connect_timeout_ms")) o->connect_timeout_ms = (long)v;
+    else if (!strcmp(key, "low_speed_bytes")) o->low_speed_bytes = (long)v;
+    else if (!strcmp(key, "low_speed_time_ms")) o->low_speed_time_ms = (long)v;
+    else if (!strcmp(key, "task_timeout_ms")) ctx->env.task_timeout_ms = v;
+    else if (!strcmp(key, "check_timeout_ms")) ctx->env.check_timeout_ms = v;
+    else if (!strcmp(key, "max_retries")) o->retry.max_retries = (int)v;
+    else if (!strcmp(key, "retry_base_ms")) o->retry.base_ms = v;
+    else if (!strcmp(key, "retry_max_ms")) o->retry.max_ms = v;
+    else if (!strcmp(key, "retry_total_ms")) o->retry.total_ms = v;
+    else if (!strcmp(key, "max_response_bytes")) o->max_response_bytes = (size_t)v;
+    else if (!strcmp(key, "max_pending_jobs")) ctx->env.max_pending = (size_t)v;
+}
+
+int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (ctx->in_perform)
-        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
-    ctx->in_perform = 1;
-    int active = 0;
-    for (size_t i = 0; i < ctx->ntasks; i++)
-        active += imgsync__task_step(ctx->tasks[i]);
-    if (active) {
-        imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
-        active = 0;
-        for (size_t i = 0; i < ctx->ntasks; i++)
-            active += imgsync__task_step(ctx->tasks[i]);
+    if (!key || !value)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "context option key and value are required");
+    if (imgsync__ctx_busy(ctx))
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "context settings cannot change while a task runs");
+    imgsync__engine_opts o = ctx->eopts;
+    if (!strcmp(key, "user_agent")) {
+        if (strlen(value) >= sizeof(o.user_agent) || strpbrk(value, "\r\n"))
+            return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "bad value for context option 'user_agent'");
+        snprintf(o.user_agent, sizeof(o.user_agent), "%s", value);
+    } else {
+        const ctx_option *opt = NULL;
+        for (size_t i = 0; i < sizeof(ctx_options) / sizeof(ctx_options[0]) && !opt; i++)
+            if (!strcmp(ctx_options[i].key, key))
+                opt = &ctx_options[i];
+        if (!opt)
+            return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "unknown context option '%.64s'", key);
+        long long v;
+        if (imgsync__parse_i64(value, opt->min, opt->max, &v))
+            return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "context option '%s' must be an integer from %lld to %lld",
+                                     key, opt->min, opt->max);
+        apply(ctx, &o, key, v);
     }
-    ctx->in_perform = 0;
-    return active;
+    ctx->eopts = o;
+    imgsync__engine_set_opts(ctx->engine, &o);
+    return imgsync__ctx_ok(ctx);
 }

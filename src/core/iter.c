@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "core/ctx.h"
-#include "core/image.h"
 #include "core/request.h"
+#include "inventory/image.h"
 
 struct imgsync_iter {
     struct imgsync_image **rows;
@@ -11,41 +11,45 @@ struct imgsync_iter {
     size_t pos;
 };
 
+static int keep(const imgsync_request *req, const struct imgsync_image *im)
+{
+    const char *registry = im->v[IMGSYNC__F_registry].s;
+    return imgsync__request_selects_provider(req, registry, &im->type, 1) &&
+           imgsync__request_selects_repository(req, registry, im->v[IMGSYNC__F_namespace].s,
+                                               im->v[IMGSYNC__F_repository].s) &&
+           imgsync__request_selects_tag(req, im->v[IMGSYNC__F_tag].s);
+}
+
 int imgsync_iter_new(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req)
 {
-    if (!out || !ctx)
+    if (!ctx)
         return IMGSYNC_EINVAL;
+    if (!out)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_iter_new: out is required");
     *out = NULL;
     for (size_t i = 0; req && i < req->nproviders; i++)
         if (!imgsync__ctx_provider(ctx, req->providers[i]))
             return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
     imgsync_iter *it = calloc(1, sizeof(*it));
     if (!it)
-        return IMGSYNC_ENOMEM;
+        return imgsync__ctx_fail(ctx, IMGSYNC_ENOMEM, "out of memory");
     int rc = imgsync__store_snapshot(ctx->store, &it->rows, &it->n);
     if (rc) {
         free(it);
-        return rc;
+        return imgsync__ctx_fail(ctx, rc, "cannot read the inventory: %s", imgsync_strerror(rc));
     }
-    if (req) {
-        /* keep only what the request selects, in place */
+    if (req) { /* keep only what the request selects, in place */
         size_t m = 0;
         for (size_t i = 0; i < it->n; i++) {
-            struct imgsync_image *im = it->rows[i];
-            imgsync_provider *p = imgsync__ctx_provider(ctx, im->registry);
-            int keep = p && imgsync__request_selects_provider(req, im->registry, p->vt->type) &&
-                       imgsync__request_selects_repository(req, im->registry, im->namespace_, im->repository) &&
-                       imgsync__request_selects_tag(req, im->tag);
-            if (keep)
-                it->rows[m++] = im;
+            if (keep(req, it->rows[i]))
+                it->rows[m++] = it->rows[i];
             else
-                imgsync__image_unref(im);
+                imgsync__image_unref(it->rows[i]);
         }
         it->n = m;
     }
     *out = it;
-    imgsync__ctx_ok(ctx);
-    return 0;
+    return imgsync__ctx_ok(ctx);
 }
 
 const imgsync_image *imgsync_iter_next(imgsync_iter *it)
@@ -65,4 +69,10 @@ void imgsync_iter_free(imgsync_iter *it)
     free(it);
 }
 
-size_t imgsync_inventory_count(imgsync_ctx *ctx) { return ctx ? imgsync__store_count(ctx->store) : 0; }
+size_t imgsync_inventory_count(imgsync_ctx *ctx)
+{
+    if (!ctx)
+        return 0;
+    imgsync__ctx_ok(ctx);
+    return imgsync__store_count(ctx->store);
+}

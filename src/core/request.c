@@ -159,13 +159,23 @@ int imgsync__request_clone(imgsync_request **out, const imgsync_request *src)
     return 0;
 }
 
-int imgsync__request_selects_provider(const imgsync_request *r, const char *name, int type)
+int imgsync__request_selects_type(const imgsync_request *r, int type)
+{
+    if (!r || r->ntypes == 0)
+        return 1;
+    for (size_t i = 0; i < r->ntypes; i++)
+        if (r->types[i] == type)
+            return 1;
+    return 0;
+}
+
+int imgsync__request_selects_provider(const imgsync_request *r, const char *name, const int *types, size_t n)
 {
     if (!r)
         return 1;
     int ok = r->ntypes == 0;
-    for (size_t i = 0; !ok && i < r->ntypes; i++)
-        ok = r->types[i] == type;
+    for (size_t i = 0; !ok && i < n; i++)
+        ok = imgsync__request_selects_type(r, types[i]);
     if (!ok)
         return 0;
     if (r->nproviders == 0)
@@ -267,10 +277,11 @@ int imgsync__request_selects_tag(const imgsync_request *r, const char *tag)
     return field_selects(r, IMGSYNC_FILTER_TAG, tag);
 }
 
-int imgsync__request_selects_row(const imgsync_request *r, const char *tag, const char *artifact_type)
+int imgsync__request_selects_row(const imgsync_request *r, int type, const char *tag, const char *artifact_type)
 {
     int image = !artifact_type || !artifact_type[0] || strcmp(artifact_type, "IMAGE") == 0;
-    return (image || (r && r->include_non_images)) && imgsync__request_selects_tag(r, tag);
+    return (image || (r && r->include_non_images)) && imgsync__request_selects_type(r, type) &&
+           imgsync__request_selects_tag(r, tag);
 }
 
 char *imgsync__namespace_of(const char *repository)

@@ -32,17 +32,19 @@ struct imgsync_request {
 
 /* Deep copy (NULL src gives an empty request). */
 int imgsync__request_clone(imgsync_request **out, const imgsync_request *src);
-/* Does the request select a provider with this name and type? */
-int imgsync__request_selects_provider(const imgsync_request *r, const char *name, int type);
+/* Does the request select a provider with this name whose rows may have these types (types[0..n))? */
+int imgsync__request_selects_provider(const imgsync_request *r, const char *name, const int *types, size_t n);
+/* Does it select rows of this imgsync_type (no type restriction selects all)? */
+int imgsync__request_selects_type(const imgsync_request *r, int type);
 /* Can the request select repository `repo` of `provider` (namespace, repository filters and the
  * explicit repository list)? */
 int imgsync__request_selects_repository(const imgsync_request *r, const char *provider,
                                         const char *ns, const char *repo);
 int imgsync__request_selects_namespace(const imgsync_request *r, const char *ns);
 int imgsync__request_selects_tag(const imgsync_request *r, const char *tag);
-/* A row of that tag and artifact type ("" or "IMAGE" for images): tag filters, and non-image
- * artifacts only when the request includes them. */
-int imgsync__request_selects_row(const imgsync_request *r, const char *tag, const char *artifact_type);
+/* A row of that type, tag and artifact type ("" or "IMAGE" for images): type restriction, tag
+ * filters, and non-image artifacts only when the request includes them. */
+int imgsync__request_selects_row(const imgsync_request *r, int type, const char *tag, const char *artifact_type);
 /* Number of explicit repositories for a provider, and the i-th of them. */
 size_t imgsync__request_repo_count(const imgsync_request *r, const char *provider);
 const char *imgsync__request_repo_at(const imgsync_request *r, const char *provider, size_t i);

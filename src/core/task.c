@@ -4,42 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ctx.h"
+#include "core/run.h"
 #include "util/buf.h"
-#include "util/timeutil.h"
-
-/* Implemented in run.c. */
-int imgsync__run_new(imgsync_run **out, imgsync__task *t, imgsync_provider *p, int mode);
-void imgsync__run_start(imgsync_run *run);
-void imgsync__run_abort(imgsync_run *run, int code, const char *why);
-void imgsync__run_free(imgsync_run *run);
 
 int imgsync__task_active(const imgsync__task *t)
 {
     return t->state == IMGSYNC_TASK_QUEUED || t->state == IMGSYNC_TASK_RUNNING;
 }
 
-int imgsync__task_new(imgsync__task **out, imgsync_ctx *ctx, const imgsync_request *req, int mode,
-                      imgsync_provider *only)
+int imgsync__task_new(imgsync__task **out, const imgsync__env *env, const imgsync_request *req, int mode,
+                      imgsync_provider *const *providers, size_t n)
 {
     imgsync__task *t = calloc(1, sizeof(*t));
     if (!t)
         return IMGSYNC_ENOMEM;
-    t->ctx = ctx;
+    t->env = env;
+    t->mode = mode;
     t->state = IMGSYNC_TASK_QUEUED;
     t->trigger = IMGSYNC_TRIGGER_MANUAL;
-    t->created_ms = imgsync__now_ms();
+    t->created_ms = imgsync__env_now(env);
     int rc = imgsync__request_clone(&t->req, req);
-    for (size_t i = 0; !rc && i < ctx->nproviders; i++) {
-        imgsync_provider *p = ctx->providers[i];
-        if (only ? p != only : !imgsync__request_selects_provider(t->req, p->name, p->vt->type))
-            continue;
-        imgsync_run **arr = realloc(t->runs, (t->nruns + 1) * sizeof(*arr));
-        if (!arr) {
-            rc = IMGSYNC_ENOMEM;
-            break;
-        }
-        t->runs = arr;
-        rc = imgsync__run_new(&t->runs[t->nruns], t, p, mode);
+    if (!rc && !(t->runs = calloc(n + 1, sizeof(*t->runs))))
+        rc = IMGSYNC_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = imgsync__run_new(&t->runs[t->nruns], t, providers[i], mode);
         if (!rc)
             t->nruns++;
     }
@@ -47,7 +36,7 @@ int imgsync__task_new(imgsync__task **out, imgsync_ctx *ctx, const imgsync_reque
         imgsync__task_free(t);
         return rc;
     }
-    t->counters[IMGSYNC_COUNT_REPOSITORIES_TOTAL] = 0;
+    t->runs_left = t->nruns;
     *out = t;
     return 0;
 }
@@ -68,6 +57,53 @@ void imgsync__task_free(imgsync__task *t)
     free(t);
 }
 
+void imgsync__task_count(imgsync__task *t, int counter, uint64_t n)
+{
+    pthread_mutex_lock(t->env->status_lock);
+    t->counters[counter] += n;
+    pthread_mutex_unlock(t->env->status_lock);
+}
+
+void imgsync__task_add_error(imgsync__task *t, const char *registry, const char *repository, int code,
+                             const char *message)
+{
+    pthread_mutex_lock(t->env->status_lock);
+    if (t->nerrors < IMGSYNC__MAX_ERRORS) {
+        imgsync__task_error *e = &t->errors[t->nerrors];
+        e->registry = imgsync__strdup(registry);
+        e->repository = imgsync__strdup(repository ? repository : "");
+        e->message = imgsync__strdup(message ? message : imgsync_strerror(code));
+        e->code = code;
+        if (e->registry && e->repository && e->message) {
+            t->nerrors++;
+        } else {
+            free(e->registry);
+            free(e->repository);
+            free(e->message);
+        }
+    }
+    pthread_mutex_unlock(t->env->status_lock);
+}
+
+void imgsync__task_run_ended(imgsync__task *t)
+{
+    if (t->runs_left)
+        t->runs_left--;
+}
+
+int imgsync__task_uses(const imgsync__task *t, const char *provider)
+{
+    for (size_t i = 0; imgsync__task_active(t) && i < t->nruns; i++)
+        if (!t->runs[i]->ended && !strcmp(t->runs[i]->name, provider))
+            return 1;
+    return 0;
+}
+
+int imgsync__task_expired(const imgsync__task *t)
+{
+    return t->deadline_mono && imgsync__env_mono(t->env) >= t->deadline_mono;
+}
+
 /* Final state from the registry rows. */
 static int final_state(const imgsync__task *t)
 {
@@ -81,32 +117,35 @@ static int final_state(const imgsync__task *t)
     return IMGSYNC_TASK_FAILED;
 }
 
+static void begin(imgsync__task *t)
+{
+    const imgsync__env *env = t->env;
+    pthread_mutex_lock(env->status_lock);
+    t->state = IMGSYNC_TASK_RUNNING;
+    t->started_ms = imgsync__env_now(env);
+    pthread_mutex_unlock(env->status_lock);
+    int64_t limit = t->mode == IMGSYNC_RUN_CHECK ? env->check_timeout_ms : env->task_timeout_ms;
+    if (limit > 0)
+        t->deadline_mono = imgsync__env_mono(env) + limit;
+    for (size_t i = 0; i < t->nruns; i++)
+        imgsync__run_start(t->runs[i]);
+}
+
 int imgsync__task_step(imgsync__task *t)
 {
     if (!imgsync__task_active(t))
         return 0;
-    imgsync_ctx *ctx = t->ctx;
-    if (t->state == IMGSYNC_TASK_QUEUED) {
-        pthread_mutex_lock(&ctx->status_lock);
-        t->state = IMGSYNC_TASK_RUNNING;
-        t->started_ms = imgsync__now_ms();
-        pthread_mutex_unlock(&ctx->status_lock);
-        if (ctx->task_timeout_ms > 0)
-            t->deadline_mono = imgsync__mono_ms() + ctx->task_timeout_ms;
-        for (size_t i = 0; i < t->nruns; i++)
-            imgsync__run_start(t->runs[i]);
-    }
-    if (t->deadline_mono && imgsync__mono_ms() >= t->deadline_mono) {
+    if (t->state == IMGSYNC_TASK_QUEUED)
+        begin(t);
+    if (imgsync__task_expired(t))
         for (size_t i = 0; i < t->nruns; i++)
             imgsync__run_abort(t->runs[i], IMGSYNC_ETIMEOUT, "task timeout reached");
-    }
-    for (size_t i = 0; i < t->nruns; i++)
-        if (!t->runs[i]->ended)
-            return 1;
-    pthread_mutex_lock(&ctx->status_lock);
+    if (t->runs_left)
+        return 1;
+    pthread_mutex_lock(t->env->status_lock);
     t->state = final_state(t);
-    t->finished_ms = imgsync__now_ms();
-    pthread_mutex_unlock(&ctx->status_lock);
+    t->finished_ms = imgsync__env_now(t->env);
+    pthread_mutex_unlock(t->env->status_lock);
     return 0;
 }
 
@@ -116,81 +155,12 @@ void imgsync__task_cancel(imgsync__task *t, int code, const char *why)
         return;
     for (size_t i = 0; i < t->nruns; i++)
         imgsync__run_abort(t->runs[i], code, why);
-    pthread_mutex_lock(&t->ctx->status_lock);
+    pthread_mutex_lock(t->env->status_lock);
     if (!t->started_ms)
-        t->started_ms = imgsync__now_ms();
+        t->started_ms = imgsync__env_now(t->env);
     t->state = IMGSYNC_TASK_CANCELED;
-    t->finished_ms = imgsync__now_ms();
-    pthread_mutex_unlock(&t->ctx->status_lock);
-}
-
-static imgsync__task *find_task(imgsync_ctx *ctx, uint64_t id)
-{
-    for (size_t i = 0; ctx && i < ctx->ntasks; i++)
-        if (ctx->tasks[i]->id == id)
-            return ctx->tasks[i];
-    return NULL;
-}
-
-int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id)
-{
-    if (!ctx || !task_id)
-        return IMGSYNC_EINVAL;
-    for (size_t i = 0; req && i < req->nproviders; i++)
-        if (!imgsync__ctx_provider(ctx, req->providers[i]))
-            return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
-    imgsync__task *t;
-    int rc = imgsync__task_new(&t, ctx, req, IMGSYNC_RUN_SYNC, NULL);
-    if (rc)
-        return imgsync__ctx_fail(ctx, rc, "cannot create the task: %s", imgsync_strerror(rc));
-    /* the task list is read by imgsync_task_get from other threads: grow it under the lock */
-    pthread_mutex_lock(&ctx->status_lock);
-    imgsync__task **arr = realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
-    if (arr) {
-        ctx->tasks = arr;
-        t->id = ctx->next_task_id++;
-        ctx->tasks[ctx->ntasks++] = t;
-    }
-    pthread_mutex_unlock(&ctx->status_lock);
-    if (!arr) {
-        imgsync__task_free(t);
-        return IMGSYNC_ENOMEM;
-    }
-    *task_id = t->id;
-    imgsync__ctx_ok(ctx);
-    return 0;
-}
-
-int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
-{
-    imgsync__task *t = find_task(ctx, task_id);
-    if (!t)
-        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
-    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__mono_ms() + timeout_ms;
-    while (imgsync__task_active(t)) {
-        int slice = 100;
-        if (deadline) {
-            int64_t left = deadline - imgsync__mono_ms();
-            if (left <= 0)
-                return imgsync__ctx_fail(ctx, IMGSYNC_ETIMEOUT, "task %llu still running", (unsigned long long)task_id);
-            if (left < slice)
-                slice = (int)left;
-        }
-        int rc = imgsync_ctx_perform(ctx, slice);
-        if (rc < 0)
-            return rc;
-    }
-    imgsync__ctx_ok(ctx);
-    return 0;
-}
-
-int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id)
-{
-    imgsync__task *t = find_task(ctx, task_id);
-    if (!t)
-        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
-    imgsync__task_cancel(t, IMGSYNC_ECANCELED, "canceled by the caller");
-    return 0;
+    t->finished_ms = imgsync__env_now(t->env);
+    pthread_mutex_unlock(t->env->status_lock);
 }
 
 /* ---- snapshots -------------------------------------------------------------------------- */
@@ -232,7 +202,7 @@ void imgsync_task_free(imgsync_task *s)
     free(s);
 }
 
-static int snapshot(imgsync_task **out, imgsync__task *t)
+int imgsync__task_snapshot(imgsync_task **out, const imgsync__task *t)
 {
     imgsync_task *s = calloc(1, sizeof(*s));
     if (!s)
@@ -274,25 +244,33 @@ static int snapshot(imgsync_task **out, imgsync__task *t)
 
 int imgsync_task_get(imgsync_task **out, imgsync_ctx *ctx, uint64_t task_id)
 {
-    if (!out || !ctx)
+    if (!ctx)
         return IMGSYNC_EINVAL;
+    if (!out)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_task_get: out is required");
     *out = NULL;
     pthread_mutex_lock(&ctx->status_lock);
-    imgsync__task *t = find_task(ctx, task_id);
-    int rc = t ? snapshot(out, t) : IMGSYNC_ENOTFOUND;
+    imgsync__task *t = imgsync__ctx_task(ctx, task_id);
+    int rc = t ? imgsync__task_snapshot(out, t) : IMGSYNC_ENOTFOUND;
     pthread_mutex_unlock(&ctx->status_lock);
-    return rc;
+    if (rc == IMGSYNC_ENOTFOUND)
+        return imgsync__ctx_fail(ctx, rc, "no task %llu", (unsigned long long)task_id);
+    return rc ? imgsync__ctx_fail(ctx, rc, "out of memory") : imgsync__ctx_ok(ctx);
 }
 
 int imgsync_task_get_latest(imgsync_task **out, imgsync_ctx *ctx)
 {
-    if (!out || !ctx)
+    if (!ctx)
         return IMGSYNC_EINVAL;
+    if (!out)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_task_get_latest: out is required");
     *out = NULL;
     pthread_mutex_lock(&ctx->status_lock);
-    int rc = ctx->ntasks ? snapshot(out, ctx->tasks[ctx->ntasks - 1]) : IMGSYNC_ENOTFOUND;
+    int rc = ctx->ntasks ? imgsync__task_snapshot(out, ctx->tasks[ctx->ntasks - 1]) : IMGSYNC_ENOTFOUND;
     pthread_mutex_unlock(&ctx->status_lock);
-    return rc;
+    if (rc == IMGSYNC_ENOTFOUND)
+        return imgsync__ctx_fail(ctx, rc, "no task yet");
+    return rc ? imgsync__ctx_fail(ctx, rc, "out of memory") : imgsync__ctx_ok(ctx);
 }
 
 uint64_t imgsync_task_id(const imgsync_task *s) { return s ? s->id : 0; }

@@ -1,13 +1,13 @@
-/* Tasks and runs (a provider's part of a task) (internal). */
+/* Tasks: one sync (or check) of some providers, with the status other threads read (internal). */
 #ifndef IMGSYNC_CORE_TASK_H
 #define IMGSYNC_CORE_TASK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "core/ctx.h"
-#include "core/image.h"
+#include "core/env.h"
+#include "core/provider.h"
 #include "core/request.h"
-#include "util/map.h"
 
 #define IMGSYNC__COUNTERS 9
 #define IMGSYNC__MAX_ERRORS 32
@@ -20,76 +20,44 @@ typedef struct imgsync__task_error {
 } imgsync__task_error;
 
 typedef struct imgsync__task {
-    imgsync_ctx *ctx;
+    const imgsync__env *env;
     uint64_t id;
     int state;
     int trigger;
+    int mode; /* imgsync_run_mode */
     int64_t created_ms, started_ms, finished_ms;
     int64_t deadline_mono; /* 0 = none */
     uint64_t counters[IMGSYNC__COUNTERS];
     imgsync_request *req;
     imgsync_run **runs;
     size_t nruns;
+    size_t runs_left; /* runs not ended yet */
     imgsync__task_error errors[IMGSYNC__MAX_ERRORS];
     size_t nerrors;
     int committed_any;
 } imgsync__task;
 
-/* One repository scope of a run. */
-typedef struct imgsync__scope {
-    char *repository;
-    int listed, failed, committed;
-    size_t pending;
-    imgsync__map records; /* tag ("@digest" when untagged) -> struct imgsync_image */
-} imgsync__scope;
-
-struct imgsync_run {
-    imgsync_ctx *ctx;
-    imgsync__task *task;
-    imgsync_provider *provider;
-    const imgsync_provider_vtable *vt;
-    char *name;
-    int mode;
-    imgsync__option *opts; /* copy taken at run start */
-    size_t nopts;
-    char *endpoint;        /* normalised, no trailing '/' */
-    char *host;            /* host[:port] */
-    void *data;
-    void (*data_free)(void *);
-    imgsync__map scopes;   /* repository -> imgsync__scope */
-    imgsync__map failed_ns; /* namespaces that could not be listed -> (void *)1 */
-    const char **ns_hints; /* literal namespace include filters */
-    size_t nns_hints;
-    size_t pending;        /* jobs submitted and not finished */
-    int started, ended, failed, catalog_complete, in_callback;
-    int row_state;         /* imgsync_registry_state */
-    int error;             /* first error code */
-    char *reason;          /* row reason */
-    uint64_t scopes_failed;
-};
-
-/* Create a task for `req` with one run per selected provider. */
-int imgsync__task_new(imgsync__task **out, imgsync_ctx *ctx, const imgsync_request *req, int mode,
-                      imgsync_provider *only);
+/* A task for `req` with one run per provider of providers[0..n) (the caller selected them);
+ * each run copies what it needs of its provider. */
+int imgsync__task_new(imgsync__task **out, const imgsync__env *env, const imgsync_request *req, int mode,
+                      imgsync_provider *const *providers, size_t n);
 void imgsync__task_free(imgsync__task *t);
 /* Advance a task: start it when queued, enforce its deadline, finish it when its runs ended.
  * Returns 1 while it is still active. */
 int imgsync__task_step(imgsync__task *t);
 void imgsync__task_cancel(imgsync__task *t, int code, const char *why);
 int imgsync__task_active(const imgsync__task *t);
-
-/* Called by the engine with a finished job (the run takes the job and frees it). */
-void imgsync__run_job_finished(imgsync_run *run, imgsync_job *job);
-/* Credentials and transport settings of a run (option values). */
-const char *imgsync__run_username(const imgsync_run *run);
-const char *imgsync__run_password(const imgsync_run *run);
-const char *imgsync__run_ca_file(const imgsync_run *run);
-int imgsync__run_insecure(const imgsync_run *run);
-int imgsync__run_allow_http(const imgsync_run *run);
-/* Call the provider's prepare hook. */
-int imgsync__run_prepare(imgsync_run *run, imgsync_job *job);
-void imgsync__run_count(imgsync_run *run, int counter);
-/* Is this URL acceptable for this run (http only for loopback or allow_http)? 0 or EINSECURE. */
-int imgsync__run_url_allowed(const imgsync_run *run, const char *url);
+/* 1 when a run of the task that has not ended works for the provider with this name. */
+int imgsync__task_uses(const imgsync__task *t, const char *provider);
+/* 1 when the task's deadline has passed. */
+int imgsync__task_expired(const imgsync__task *t);
+/* Counters and errors, under the status lock. */
+void imgsync__task_count(imgsync__task *t, int counter, uint64_t n);
+void imgsync__task_add_error(imgsync__task *t, const char *registry, const char *repository, int code,
+                             const char *message);
+/* An immutable public snapshot (under the status lock). */
+int imgsync__task_snapshot(imgsync_task **out, const imgsync__task *t);
+/* A run ended (called by the run). */
+void imgsync__task_run_ended(imgsync__task *t);
 
 #endif

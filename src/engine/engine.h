@@ -1,37 +1,160 @@
-/* The HTTP engine: one curl multi handle, a job queue with limits, retries and auth (internal). */
+/*
+ * The HTTP engine (internal): requests in, responses out through hooks. It knows no provider,
+ * run, task or store: the core hands it requests (method, URL, headers, body, the kind of
+ * credentials, a group) and a policy per group (credentials, allowed origins, TLS, plain-http
+ * permission), and it answers through the group's hooks: `sign` before every attempt that
+ * carries credentials, `done` exactly once per request, `event` for the counters.
+ *
+ * Requests have named states (engine/request.c) moved by one transition function. Queues are
+ * per origin and served round-robin within a global and a per-origin limit. Redirects,
+ * Bearer challenges (tokens cached per group, realm, service and scope) and retries with
+ * backoff are the engine's. I/O goes through a transport (engine/transport.h): libcurl's
+ * multi interface in production, a scripted one in tests.
+ */
 #ifndef IMGSYNC_ENGINE_ENGINE_H
 #define IMGSYNC_ENGINE_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "engine/job.h"
 #include "engine/retry.h"
+#include "imgsync/sys/clock.h"
 
 typedef struct imgsync__engine imgsync__engine;
+typedef struct imgsync__group imgsync__group;
+typedef struct imgsync__wire imgsync__wire;   /* one attempt as it goes out */
+typedef struct imgsync__eresp imgsync__eresp; /* the final response of a request */
+typedef struct imgsync__transport imgsync__transport; /* engine/transport.h */
 
 typedef struct imgsync__engine_opts {
     long max_connections;
     long max_host_connections;
     long request_timeout_ms;
     long connect_timeout_ms;
+    long low_speed_bytes;   /* 0 = no low-speed check */
+    long low_speed_time_ms;
     imgsync__retry_policy retry;
     size_t max_response_bytes;
     char user_agent[96];
 } imgsync__engine_opts;
 
 void imgsync__engine_default_opts(imgsync__engine_opts *o);
-int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o);
-/* Frees every job still queued or in flight without calling back. */
+/* A new engine on transport t (taken over; NULL = libcurl) reading time from clock (copied;
+ * NULL = system). 0, ENOMEM, ENETWORK (the transport could not start). */
+int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o, const imgsync_clock *clock,
+                        imgsync__transport *t);
+/* Free the engine. Groups must have been freed before; requests still left are freed without
+ * any hook being called. */
 void imgsync__engine_free(imgsync__engine *e);
 void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o);
-/* Queue a job (ownership passes to the engine). 0, EINVAL, ENOMEM. */
-int imgsync__engine_submit(imgsync__engine *e, imgsync_job *job);
-/* Run transfers for up to timeout_ms; finished jobs are handed to imgsync__run_job_finished(). */
-int imgsync__engine_perform(imgsync__engine *e, int timeout_ms);
-/* Drop (free, no callback) every job of a run. */
-void imgsync__engine_drop_run(imgsync__engine *e, imgsync_run *run);
-/* Take the first queued job out of the engine without sending it (replay tests feed providers
- * recorded responses this way); NULL when the queue is empty. */
-imgsync_job *imgsync__engine_take(imgsync__engine *e);
+void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock);
+/* Run transfers for up to timeout_ms: returns as soon as at least one request was delivered
+ * (its done hook called), or when the time is up or nothing is left. Returns the number of
+ * requests delivered. */
+size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms);
+/* Requests queued, waiting, in flight (all groups). */
+size_t imgsync__engine_pending(const imgsync__engine *e);
+
+/* ---- groups ---------------------------------------------------------------------------------- */
+
+/* The kinds of credentials a request carries. */
+enum {
+    IMGSYNC__CRED_NONE = 0,     /* none: may go to any origin the http policy allows */
+    IMGSYNC__CRED_BASIC = 1,    /* Basic from the group's username/password */
+    IMGSYNC__CRED_REGISTRY = 2, /* Basic when a username is set, Bearer challenges answered */
+    IMGSYNC__CRED_PROVIDER = 3  /* the caller's own (headers, sign hook): nothing added */
+};
+
+typedef struct imgsync__policy {
+    const char *username; /* NULL: no Basic credentials */
+    const char *password;
+    const char *ca_file;  /* NULL: the system bundle */
+    int insecure;         /* no TLS verification */
+    int allow_http;       /* plain http to hosts that are not loopback */
+} imgsync__policy;
+
+enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };
+
+typedef struct imgsync__hooks {
+    /* Before an attempt of a credentialed request that stays on its origin: may add headers to w.
+     * A non-zero return fails the request with that code. May be NULL. */
+    int (*sign)(void *req_ud, imgsync__wire *w);
+    /* Exactly once per submitted request: its final response or failure. resp is borrowed for the
+     * call. The hook may submit requests, cancel or free groups (also this request's). */
+    void (*done)(void *req_ud, const imgsync__eresp *resp);
+    /* Counters: IMGSYNC__EV_SENT per attempt (token requests included), IMGSYNC__EV_RETRY per
+     * retry scheduled. May be NULL. */
+    void (*event)(void *group_ud, int event);
+} imgsync__hooks;
+
+/* A group of requests sharing a policy, hooks and a token cache (one run). Strings copied.
+ * 0, ENOMEM. */
+int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__policy *p,
+                       const imgsync__hooks *h, void *group_ud);
+/* Cancel every request of the group (done with ECANCELED), forget its tokens, wipe its
+ * secrets and free it. Accepts NULL. */
+void imgsync__group_free(imgsync__group *g);
+/* Deliver every request of the group now with error `code` (done hooks called); the group stays
+ * usable. */
+void imgsync__group_cancel(imgsync__group *g, int code);
+/* Add the origin of url to those credentialed requests may go to. EINVAL, EINSECURE, ENOMEM. */
+int imgsync__group_allow_origin(imgsync__group *g, const char *url);
+/* May a request (credentialed or not) go to url? 0; EINVAL (not an absolute http(s) URL, or a
+ * credentialed request to an origin not allowed); EINSECURE (plain http not allowed). */
+int imgsync__group_check_url(const imgsync__group *g, const char *url, int credentialed);
+/* Requests of the group not yet delivered. */
+size_t imgsync__group_pending(const imgsync__group *g);
+/* Replace, in place, every token the group holds that occurs in text with "***". */
+void imgsync__group_redact(const imgsync__group *g, char *text);
+
+typedef struct imgsync__ereq_spec {
+    const char *method;             /* GET, HEAD, POST, PUT, DELETE */
+    const char *url;                /* absolute */
+    const char *const *headers;     /* "Name: value" lines */
+    size_t nheaders;
+    const void *body;               /* copied; NULL = none */
+    size_t body_len;
+    const char *content_type;       /* with a body */
+    int cred;                       /* IMGSYNC__CRED_* */
+    int idempotent;                 /* retried on transient failures */
+    void *ud;                       /* given to the hooks */
+} imgsync__ereq_spec;
+
+/* Queue a request (everything copied). 0, or EINVAL / EINSECURE (see check_url), ENOMEM: then
+ * no hook is called. */
+int imgsync__group_submit(imgsync__group *g, const imgsync__ereq_spec *spec);
+
+/* ---- attempts (inside the sign hook) ------------------------------------------------------- */
+const char *imgsync__wire_method(const imgsync__wire *w);
+const char *imgsync__wire_url(const imgsync__wire *w);
+int imgsync__wire_attempt(const imgsync__wire *w);
+size_t imgsync__wire_header_count(const imgsync__wire *w);
+const char *imgsync__wire_header_name(const imgsync__wire *w, size_t i);
+const char *imgsync__wire_header_value(const imgsync__wire *w, size_t i);
+/* Last value of a header (case-insensitive), or NULL. */
+const char *imgsync__wire_header(const imgsync__wire *w, const char *name);
+const void *imgsync__wire_body(const imgsync__wire *w, size_t *len);
+/* Add a header (copied). EINVAL (CR, LF or NUL, empty or malformed name, Host or
+ * Content-Length), ENOMEM. */
+int imgsync__wire_add_header(imgsync__wire *w, const char *name, const char *value);
+
+/* ---- responses ------------------------------------------------------------------------------- */
+int imgsync__eresp_status(const imgsync__eresp *r);
+/* Transport error (ENETWORK, ETIMEOUT, ETOOBIG, EPROTOCOL, EINSECURE, ECANCELED, ...), 0 when a
+ * response arrived. */
+int imgsync__eresp_error(const imgsync__eresp *r);
+/* Short reason of a transport error ("" when none); sanitized, never a secret. */
+const char *imgsync__eresp_detail(const imgsync__eresp *r);
+size_t imgsync__eresp_header_count(const imgsync__eresp *r);
+const char *imgsync__eresp_header_name(const imgsync__eresp *r, size_t i);
+const char *imgsync__eresp_header_value(const imgsync__eresp *r, size_t i);
+/* Last value of a header (case-insensitive), or NULL. */
+const char *imgsync__eresp_header(const imgsync__eresp *r, const char *name);
+/* Body, NUL-terminated ("" for none). */
+const char *imgsync__eresp_body(const imgsync__eresp *r, size_t *len);
+/* Where the response came from (after redirects); the request URL when none arrived. */
+const char *imgsync__eresp_url(const imgsync__eresp *r);
+/* The URL the request was submitted with. */
+const char *imgsync__eresp_request_url(const imgsync__eresp *r);
 
 #endif

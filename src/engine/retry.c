@@ -5,24 +5,17 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "imgsync.h"
+#include "imgsync/errors.h"
 #include "util/timeutil.h"
 
-int imgsync__retry_should(int status, int transport_error)
+int imgsync__retry_should(int status, int transport_class, int idempotent)
 {
-    switch (transport_error) {
-    case IMGSYNC_ENETWORK:
-    case IMGSYNC_ETIMEOUT:
+    if (status == 0)
+        return transport_class == IMGSYNC__RETRY_SAFE || (transport_class == IMGSYNC__RETRY_IDEMPOTENT && idempotent);
+    if (status == 429 || status == 503)
         return 1;
-    case 0:
-    case IMGSYNC_EHTTP:
-        /* A response arrived (possibly reported as "unexpected status"): the status decides. */
-        break;
-    default:
-        /* ECANCELED, ETOOBIG, EAUTH, EPROTOCOL, ENOMEM, ...: retrying cannot help. */
-        return 0;
-    }
-    return status == 429 || status == 502 || status == 503 || status == 504;
+    /* 500 too: Harbor answers it for database timeouts that pass */
+    return idempotent && (status == 500 || status == 502 || status == 504);
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
@@ -93,7 +86,7 @@ int64_t imgsync__retry_delay_ms(const imgsync__retry_policy *p, int attempt, con
 
     int64_t ra;
     if (retry_after_ms(retry_after, now_ms, &ra))
-        return ra < cap ? ra : cap;
+        return ra <= cap ? ra : -2;
 
     int64_t d = p->base_ms > 0 ? p->base_ms : 0;
     if (d > cap)

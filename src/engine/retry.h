@@ -7,19 +7,28 @@
 typedef struct imgsync__retry_policy {
     int max_retries;  /* retries after the first attempt */
     int64_t base_ms;  /* delay before the first retry, doubled each time */
-    int64_t max_ms;   /* cap of any single delay, Retry-After included */
+    int64_t max_ms;   /* cap of any single delay; a longer Retry-After is not waited for */
+    int64_t total_ms; /* no retry starts later than this after the first attempt (0 = no cap) */
 } imgsync__retry_policy;
 
-/* 1 when an outcome may be retried: transport errors IMGSYNC_ENETWORK or IMGSYNC_ETIMEOUT
- * (status 0), or HTTP 429, 502, 503, 504. Never other 4xx/5xx, never IMGSYNC_ETOOBIG or
- * IMGSYNC_ECANCELED. */
-int imgsync__retry_should(int status, int transport_error);
+/* How a transport failure may be retried. */
+enum {
+    IMGSYNC__RETRY_NEVER = 0,     /* DNS, TLS, too big, protocol: retrying cannot help */
+    IMGSYNC__RETRY_IDEMPOTENT = 1, /* the request may have reached the server (reset, timeout) */
+    IMGSYNC__RETRY_SAFE = 2        /* nothing was sent (connection refused) */
+};
+
+/* 1 when an outcome may be retried. A transport failure (status 0) by its class; HTTP 429, 500,
+ * 502, 503 and 504 for idempotent requests, only 429 and 503 (the server did not take it) for
+ * others. Never other statuses. */
+int imgsync__retry_should(int status, int transport_class, int idempotent);
 /*
- * Delay before retry number `attempt` (1 = first retry) in ms, or -1 when attempt exceeds
- * p->max_retries. When `retry_after` (the header value, may be NULL) is delta-seconds or an
- * HTTP-date in the future of now_ms, that delay is used, capped at max_ms. Otherwise exponential
- * backoff with equal jitter: d = min(max_ms, base_ms * 2^(attempt-1)); result = d/2 + rnd*d/2,
- * rnd in [0,1) supplied by the caller (so tests can fix it). Overflow-safe for any attempt.
+ * Delay before retry number `attempt` (1 = first retry) in ms; -1 when attempt exceeds
+ * p->max_retries; -2 when `retry_after` (the header value, may be NULL) asks for longer than
+ * max_ms (the server will not be ready in time: give up now). When retry_after is delta-seconds
+ * or an HTTP-date relative to now_ms, that delay is used. Otherwise exponential backoff with
+ * equal jitter: d = min(max_ms, base_ms * 2^(attempt-1)); result = d/2 + rnd*d/2, rnd in [0,1)
+ * supplied by the caller (so tests can fix it). Overflow-safe for any attempt.
  */
 int64_t imgsync__retry_delay_ms(const imgsync__retry_policy *p, int attempt, const char *retry_after,
                                 int64_t now_ms, double rnd);

@@ -4,15 +4,18 @@
  * credentials were rejected: Harbor answers bad credentials as anonymous) -> projects ->
  * repositories -> artifacts?with_tag=true, every list paged with page/page_size, following Link
  * and cross-checked against X-Total-Count (offset paging shifts when someone pushes during the
- * walk: items are deduplicated and a short walk is repeated). One row per tag. */
+ * walk: items are deduplicated and a short walk is repeated; a walk still short after that fails
+ * its scope, so that a listing known to be incomplete never allows pruning). One row per tag. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "imgsync/sys/provider.h"
+#include "providers/common.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
+#include "util/names.h"
 #include "util/timeutil.h"
 #include "util/url.h"
 
@@ -40,7 +43,7 @@ typedef struct walk {
     char *repository;  /* K_ARTIFACTS: full name "project/path" */
     char *first_url;   /* page 1, to walk again */
     imgsync__map seen; /* ids already handled */
-    imgsync__map pages; /* page URLs fetched in this pass (a Link that loops is refused) */
+    imgsync__pager pager; /* pages of this pass (a Link that loops is refused) and the limits */
     int64_t total;     /* last X-Total-Count, -1 unknown */
     int attempts;
 } walk;
@@ -76,14 +79,15 @@ static void walk_unref(void *p)
     if (!w || --w->refs > 0)
         return;
     imgsync__map_clear(&w->seen);
-    imgsync__map_clear(&w->pages);
+    imgsync__pager_clear(&w->pager);
     free(w->project);
     free(w->repository);
     free(w->first_url);
     free(w);
 }
 
-static walk *walk_new(int kind, const char *project, const char *repository, const char *first_url)
+static walk *walk_new(const imgsync_run *run, int kind, const char *project, const char *repository,
+                      const char *first_url)
 {
     walk *w = calloc(1, sizeof(*w));
     if (!w)
@@ -92,12 +96,11 @@ static walk *walk_new(int kind, const char *project, const char *repository, con
     w->kind = kind;
     w->total = -1;
     imgsync__map_init(&w->seen);
-    imgsync__map_init(&w->pages);
+    imgsync__pager_init(&w->pager, run);
     w->project = imgsync__strdup(project);
     w->repository = imgsync__strdup(repository);
     w->first_url = imgsync__strdup(first_url);
-    if ((project && !w->project) || (repository && !w->repository) || !w->first_url ||
-        imgsync__map_put(&w->pages, first_url, (void *)1, NULL)) {
+    if ((project && !w->project) || (repository && !w->repository) || !w->first_url) {
         walk_unref(w);
         return NULL;
     }
@@ -114,6 +117,8 @@ static int submit_page(imgsync_run *run, walk *w, const char *url)
     w->refs++;
     imgsync_job_set_data(job, w, walk_unref);
     int rc = imgsync_job_add_header(job, "Accept: application/json");
+    if (!rc)
+        rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_BASIC);
     if (!rc && w->repository && w->kind == K_ARTIFACTS)
         rc = imgsync_job_set_repository(job, w->repository);
     if (rc) {
@@ -123,35 +128,37 @@ static int submit_page(imgsync_run *run, walk *w, const char *url)
     return imgsync_job_submit(job);
 }
 
-/* After a page: 1 when a next page or a repeat walk was submitted, 0 when the walk is done,
- * negative on error (the walk's scope has already been failed for protocol errors). */
-static int walk_continue(imgsync_run *run, walk *w, const imgsync_response *resp)
+/* After a page of n items: 1 when a next page or a repeat walk was submitted, 0 when the walk
+ * is done, negative on error with the reason in why (the caller fails the walk's scope). */
+static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, const imgsync_response *resp, size_t n,
+                         char *why, size_t whylen)
 {
     const char *total = imgsync_response_header(resp, "X-Total-Count");
     long long t;
     if (total && !imgsync__parse_i64(total, 0, INT64_MAX, &t))
         w->total = t;
     const char *next = NULL;
-    if (imgsync_response_next_url(resp, &next))
-        return IMGSYNC_EPROTOCOL;
+    int rc = imgsync__pager_read(&w->pager, imgsync_job_url(job), n, why, whylen);
+    if (!rc)
+        rc = imgsync__pager_next(&w->pager, resp, &next, why, whylen);
+    if (rc)
+        return rc;
     if (next) {
-        if (imgsync__map_get(&w->pages, next))
-            return IMGSYNC_EPROTOCOL; /* the server's Link points back to a page already read */
-        if (imgsync__map_put(&w->pages, next, (void *)1, NULL))
-            return IMGSYNC_ENOMEM;
-        int rc = submit_page(run, w, next);
+        rc = submit_page(run, w, next);
         return rc ? rc : 1;
     }
     /* The walk ended: if fewer distinct items than the server counts were seen, something was
      * pushed while paging (offset pages shifted); walk again, the seen set skips duplicates. */
-    if (w->total >= 0 && (int64_t)w->seen.count < w->total && ++w->attempts < MAX_WALKS) {
-        imgsync__map_clear(&w->pages); /* a new pass reads the pages again */
-        if (imgsync__map_put(&w->pages, w->first_url, (void *)1, NULL))
-            return IMGSYNC_ENOMEM;
-        int rc = submit_page(run, w, w->first_url);
+    if (w->total < 0 || (int64_t)w->seen.count >= w->total)
+        return 0;
+    if (++w->attempts < MAX_WALKS) {
+        imgsync__pager_restart(&w->pager); /* a new pass reads the pages again */
+        rc = submit_page(run, w, w->first_url);
         return rc ? rc : 1;
     }
-    return 0;
+    snprintf(why, whylen, "the listing stayed short: %zu items seen of the %lld Harbor counts, after %d passes",
+             w->seen.count, (long long)w->total, MAX_WALKS);
+    return IMGSYNC_EPROTOCOL;
 }
 
 /* Remember an item id; 1 when it is new (also when it cannot be remembered for want of memory:
@@ -171,7 +178,7 @@ static int walk_first_time(walk *w, const char *id)
 static char *artifacts_url(const char *project, const char *repository, long page_size)
 {
     const char *rest = repository + strlen(project) + 1;
-    char *p = imgsync__url_escape(project, NULL);
+    char *p = imgsync__url_escape_segment(project);
     char *once = imgsync__url_escape(rest, NULL);
     char *twice = once ? imgsync__url_escape(once, NULL) : NULL;
     char *url = p && twice ? imgsync__asprintf(API "/projects/%s/repositories/%s/artifacts?with_tag=true&page=1"
@@ -205,12 +212,12 @@ static int start_artifacts(imgsync_run *run, const char *repository)
     if (first <= 0)
         return first;
     const char *slash = strchr(repository, '/');
-    if (!slash || slash == repository || !slash[1])
+    if (!slash || slash == repository || !slash[1] || !imgsync__name_repository_ok(repository))
         return imgsync_run_repository_fail(run, repository, IMGSYNC_EPROTOCOL,
-                                           "Harbor repository names are project/name");
+                                           "not a valid Harbor repository name (project/name)");
     char *project = imgsync__strndup(repository, (size_t)(slash - repository));
     char *url = project ? artifacts_url(project, repository, st->page_size) : NULL;
-    walk *w = url ? walk_new(K_ARTIFACTS, project, repository, url) : NULL;
+    walk *w = url ? walk_new(run, K_ARTIFACTS, project, repository, url) : NULL;
     int rc = w ? imgsync_run_repository_begin(run, repository) : IMGSYNC_ENOMEM;
     if (!rc)
         rc = submit_page(run, w, url);
@@ -226,9 +233,9 @@ static int start_project(imgsync_run *run, const char *project)
     int first = first_start(st, 'p', project);
     if (first <= 0)
         return first;
-    char *p = imgsync__url_escape(project, NULL);
+    char *p = imgsync__url_escape_segment(project);
     char *url = p ? imgsync__asprintf(API "/projects/%s/repositories?page=1&page_size=%ld", p, st->page_size) : NULL;
-    walk *w = url ? walk_new(K_REPOS, project, NULL, url) : NULL;
+    walk *w = url ? walk_new(run, K_REPOS, project, NULL, url) : NULL;
     int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
     if (!rc)
         st->project_walks++;
@@ -270,11 +277,8 @@ static int harbor_start(imgsync_run *run)
     if (v)
         imgsync__parse_bool(v, &st->include_untagged);
     imgsync_run_set_data(run, st, harbor_run_free);
-    imgsync_job *job = imgsync_job_new(run, "GET", "/api/version");
-    if (!job)
-        return IMGSYNC_ENOMEM;
-    imgsync_job_set_kind(job, K_VERSION);
-    return imgsync_job_submit(job);
+    imgsync__pv_job version = {"GET", "/api/version", K_VERSION, NULL, NULL, NULL, IMGSYNC_AUTH_BASIC, NULL, NULL};
+    return imgsync__pv_submit(run, &version);
 }
 
 /* ---- responses ---------------------------------------------------------------------------- */
@@ -297,12 +301,9 @@ static int on_version(imgsync_run *run, const imgsync_job *job, const imgsync_re
     }
     if (imgsync_response_error(resp) || status != 200)
         return imgsync_run_fail_response(run, job, resp);
-    imgsync_job *next = imgsync_job_new(run, "GET", API "/systeminfo");
-    if (!next)
-        return IMGSYNC_ENOMEM;
-    imgsync_job_set_kind(next, K_SYSINFO);
-    imgsync_job_add_header(next, "Accept: application/json");
-    return imgsync_job_submit(next);
+    imgsync__pv_job sysinfo = {"GET", API "/systeminfo", K_SYSINFO, NULL, NULL, "Accept: application/json",
+                               IMGSYNC_AUTH_BASIC, NULL, NULL};
+    return imgsync__pv_submit(run, &sysinfo);
 }
 
 static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
@@ -311,14 +312,13 @@ static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_re
         return imgsync_run_fail_response(run, job, resp);
     yajl_val root = parse_body(resp);
     if (!root || !YAJL_IS_OBJECT(root)) {
-        if (root)
-            yajl_tree_free(root);
+        imgsync__json_free(root);
         imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/systeminfo: not a JSON object (is this Harbor?)");
         return 0;
     }
     /* Harbor fills harbor_version only for authenticated callers. */
     int authenticated = imgsync__json_string(root, "harbor_version") != NULL;
-    yajl_tree_free(root);
+    imgsync__json_free(root);
     if (imgsync_run_option(run, "username") && !authenticated) {
         imgsync_run_fail(run, IMGSYNC_EAUTH,
                          "Harbor did not accept the credentials (systeminfo answered as for an anonymous "
@@ -344,7 +344,7 @@ static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_re
             char *url = name ? imgsync__asprintf(API "/projects?name=%s&page=1&page_size=%ld&with_detail=false", name,
                                                  st->page_size)
                              : NULL;
-            walk *w = url ? walk_new(K_PROJECTS, NULL, NULL, url) : NULL;
+            walk *w = url ? walk_new(run, K_PROJECTS, NULL, NULL, url) : NULL;
             int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
             walk_unref(w);
             free(url);
@@ -358,7 +358,7 @@ static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_re
     }
     char url[128];
     snprintf(url, sizeof(url), API "/projects?page=1&page_size=%ld&with_detail=false", st->page_size);
-    walk *w = walk_new(K_PROJECTS, NULL, NULL, url);
+    walk *w = walk_new(run, K_PROJECTS, NULL, NULL, url);
     int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
     walk_unref(w);
     return rc;
@@ -373,18 +373,19 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
         return imgsync_run_fail_response(run, job, resp);
     yajl_val root = parse_body(resp);
     if (!root || !YAJL_IS_ARRAY(root)) {
-        if (root)
-            yajl_tree_free(root);
+        imgsync__json_free(root);
         imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: response is not a project list");
         return 0;
     }
     int rc = 0;
     for (size_t i = 0; i < root->u.array.len && !rc; i++) {
         const char *name = imgsync__json_string(root->u.array.values[i], "name");
-        if (!name || !*name || strchr(name, '/'))
+        if (!name || !walk_first_time(w, name))
             continue;
-        if (!walk_first_time(w, name))
+        if (!imgsync__name_component_ok(name)) { /* "..", "a/b", controls: never in a URL */
+            imgsync_run_namespace_fail(run, name, IMGSYNC_EPROTOCOL, "Harbor listed a project with an invalid name");
             continue;
+        }
         /* `name` is a fuzzy filter: keep exact matches of the hinted projects only */
         int exact = !hinted;
         for (size_t k = 0; !exact && k < imgsync_run_namespace_hint_count(run); k++)
@@ -394,12 +395,16 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
         if (imgsync_run_wants_namespace(run, name))
             rc = start_project(run, name);
     }
-    yajl_tree_free(root);
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
     if (rc)
         return rc;
-    rc = walk_continue(run, w, resp);
-    if (rc == IMGSYNC_EPROTOCOL) {
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: malformed, looping or cross-host Link header");
+    char why[300];
+    rc = walk_continue(run, w, job, resp, n, why, sizeof(why));
+    if (rc < 0 && rc != IMGSYNC_ENOMEM) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "GET " API "/projects: %s", why);
+        imgsync_run_fail(run, rc, msg);
         return 0;
     }
     if (rc == 0) {
@@ -452,12 +457,13 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
                 continue;
             rc = start_artifacts(run, name);
         }
-        if (root)
-            yajl_tree_free(root);
+        size_t n = root ? root->u.array.len : 0;
+        imgsync__json_free(root);
         if (!done && !rc) {
-            int c = walk_continue(run, w, resp);
-            if (c == IMGSYNC_EPROTOCOL)
-                imgsync_run_namespace_fail(run, w->project, c, "malformed, looping or cross-host Link header");
+            char why[300];
+            int c = walk_continue(run, w, job, resp, n, why, sizeof(why));
+            if (c < 0 && c != IMGSYNC_ENOMEM)
+                imgsync_run_namespace_fail(run, w->project, c, why);
             else if (c < 0)
                 rc = c;
             done = c != 1;
@@ -538,8 +544,7 @@ static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_
     }
     yajl_val root = parse_body(resp);
     if (!root || !YAJL_IS_ARRAY(root)) {
-        if (root)
-            yajl_tree_free(root);
+        imgsync__json_free(root);
         imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL, "artifact list is not a JSON array");
         return 0;
     }
@@ -558,12 +563,14 @@ static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_
         if (walk_first_time(w, key))
             rc = emit_artifact(run, w, a, st->include_untagged);
     }
-    yajl_tree_free(root);
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
     if (rc)
         return rc;
-    int c = walk_continue(run, w, resp);
-    if (c == IMGSYNC_EPROTOCOL) {
-        imgsync_run_repository_fail(run, w->repository, c, "malformed, looping or cross-host Link header");
+    char why[300];
+    int c = walk_continue(run, w, job, resp, n, why, sizeof(why));
+    if (c < 0 && c != IMGSYNC_ENOMEM) {
+        imgsync_run_repository_fail(run, w->repository, c, why);
         return 0;
     }
     if (c < 0)
@@ -592,5 +599,4 @@ const imgsync_provider_vtable imgsync__harbor_provider = {
     .check_option = harbor_check_option,
     .start = harbor_start,
     .on_response = harbor_on_response,
-    .prepare = NULL,
 };

@@ -18,7 +18,7 @@ static int64_t timespec_ms(const struct timespec *ts)
     return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
 }
 
-int64_t imgsync__now_ms(void)
+int64_t imgsync__system_now_ms(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
@@ -26,7 +26,7 @@ int64_t imgsync__now_ms(void)
     return timespec_ms(&ts);
 }
 
-int64_t imgsync__mono_ms(void)
+int64_t imgsync__system_mono_ms(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)

@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-/* Wall clock, ms since the epoch (UTC). */
-int64_t imgsync__now_ms(void);
-/* Monotonic clock in ms (for timeouts and backoff). */
-int64_t imgsync__mono_ms(void);
+/* The system's wall clock (ms since the epoch, UTC) and monotonic clock (ms). Only the system
+ * clock object (util/clock.c) calls these: everything else reads time through a clock. */
+int64_t imgsync__system_now_ms(void);
+int64_t imgsync__system_mono_ms(void);
 /*
  * RFC 3339 / ISO 8601 date-time to ms since the epoch: "2020-06-11T15:08:50.890Z",
  * "2017-09-11T03:00:02.542841141Z" (any number of fraction digits, truncated to ms),

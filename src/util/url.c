@@ -456,3 +456,10 @@ char *imgsync__url_escape(const char *s, const char *keep)
     }
     return imgsync__buf_steal(&b);
 }
+
+char *imgsync__url_escape_segment(const char *s)
+{
+    if (s && (!strcmp(s, ".") || !strcmp(s, "..")))
+        return imgsync__strdup(s[1] ? "%2E%2E" : "%2E");
+    return imgsync__url_escape(s, NULL);
+}

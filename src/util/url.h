@@ -31,5 +31,8 @@ int imgsync__url_is_loopback_host(const char *host);
 /* Percent-encode every byte except ALPHA / DIGIT / "-._~" and the bytes in `keep` (may be NULL),
  * with upper-case hex. malloc'd, NULL on ENOMEM. */
 char *imgsync__url_escape(const char *s, const char *keep);
+/* imgsync__url_escape for one path segment: also "." and ".." become "%2E" and "%2E%2E", so that
+ * no dot-segment removal (RFC 3986 5.2.4, done by libcurl) can move the request elsewhere. */
+char *imgsync__url_escape_segment(const char *s);
 
 #endif

@@ -1,13 +1,12 @@
 /*
  * Replay harness: drive a provider with recorded HTTP responses and no network.
  *
- * A replay owns a real context (in-memory store). A sync is started with imgsync_sync_start(),
- * then stepped by hand: the task is started with imgsync__task_step() (which calls the
- * providers' start), every job the providers queue is taken out of the engine with
- * imgsync__engine_take() before it could be sent, answered from the table of canned responses,
- * recorded, and handed back with imgsync__run_job_finished(); a last imgsync__task_step()
- * finishes the task. Jobs are answered in queue (FIFO) order, as an engine with one connection
- * would.
+ * A replay owns a real context (in-memory store) whose engine runs on the scripted transport of
+ * fake_transport.h and a fake clock: every request goes through the real engine (queues, headers,
+ * credentials, redirects, Bearer challenges, the sign hook) but is answered from a table of
+ * canned responses, and recorded exactly as it went on the wire. Retries are off (a canned 503
+ * or transport error reaches the provider as it is) and one request is in flight at a time, so
+ * requests are answered in the engine's queue order.
  *
  * Canned responses are keyed by (method, absolute URL), compared exactly; when the same key is
  * added twice the later one wins, so a test can override one response of a base fixture. A
@@ -21,38 +20,30 @@
 #include <stdint.h>
 
 #include "imgsync.h"
+#include "support/fake_transport.h"
 
-typedef struct replay_header {
-    char *name;
-    char *value;
-} replay_header;
-
-/* One request the providers made, in the order they were taken from the engine. */
-typedef struct replay_request {
-    char *method;
-    char *url;
-    char *repository;       /* the job's repository scope, NULL for the registry scope */
-    replay_header *headers; /* the provider's headers (and its prepare hook's), in order */
-    size_t nheaders;
-    int unexpected;         /* no canned response matched: it was answered 404 */
-} replay_request;
+/* One request as it went out: method, url, headers (every one sent), body, unexpected; its job's
+ * repository scope with replay_request_repository(). */
+typedef fake_request replay_request;
 
 typedef struct replay replay;
 
-/* New replay with its own context (in-memory store). NULL on failure. */
+/* New replay with its own context (in-memory store, fake transport and clock). NULL on failure. */
 replay *replay_new(void);
 /* Free the replay and its context (accepts NULL). */
 void replay_free(replay *r);
 imgsync_ctx *replay_ctx(replay *r);
+fake_transport *replay_transport(replay *r);
+fake_clock *replay_clock(replay *r);
 
 /* Create a provider of `kind` named `name` with option endpoint = `endpoint`. NULL on failure
  * (the context's error message explains). */
 imgsync_provider *replay_add_provider(replay *r, const char *kind, const char *name, const char *endpoint);
 
 /*
- * Add a canned response. `method` is "GET" or "HEAD"; `url` absolute. `headers` is NULL or
- * "Name: value" lines separated by '\n' (a trailing '\r' on a line is ignored); `body` is NULL
- * (empty) or a NUL-terminated string. Everything is copied. 0 or IMGSYNC_ENOMEM.
+ * Add a canned response. `method` is "GET", "HEAD", "POST" ...; `url` absolute. `headers` is
+ * NULL or "Name: value" lines separated by '\n'; `body` is NULL (empty) or a NUL-terminated
+ * string. Everything is copied. 0 or IMGSYNC_ENOMEM.
  */
 int replay_respond(replay *r, const char *method, const char *url, int status, const char *headers,
                    const char *body);
@@ -72,14 +63,16 @@ void replay_clear_log(replay *r);
 /*
  * Start a sync of `req` (NULL = everything) and drive it to its end on canned responses.
  * *task_id (may be NULL) receives the task id. Returns 0 when the task ended; the error of
- * imgsync_sync_start; or IMGSYNC_EINTERNAL when the task did not end once no job was left, or
- * when more than 100000 jobs were taken (the task is then canceled).
+ * imgsync_sync_start; or IMGSYNC_EINTERNAL when the task did not end once nothing was left to
+ * answer, or after 100000 requests (the task is then canceled).
  */
 int replay_sync(replay *r, const imgsync_request *req, uint64_t *task_id);
 
 /* ---- the request log ------------------------------------------------------------------------ */
 size_t replay_nrequests(const replay *r);
 const replay_request *replay_request_at(const replay *r, size_t i);
+/* The repository scope of the request's job, NULL for the registry scope. */
+const char *replay_request_repository(const replay_request *q);
 /* Number of requests that had no canned response. */
 size_t replay_unexpected(const replay *r);
 /* Number of requests with this method (NULL: any) and exactly this URL. */

@@ -689,12 +689,12 @@ START_TEST(test_full_sync)
         const char *acc = replay_request_header(q, "Accept");
         ck_assert_msg(acc && strstr(acc, "application/json"), "%s: Accept '%s'", q->url, acc ? acc : "(none)");
         if (strstr(q->url, "/artifacts?"))
-            ck_assert_msg(q->repository != NULL, "%s has no repository scope", q->url);
+            ck_assert_msg(replay_request_repository(q) != NULL, "%s has no repository scope", q->url);
         else
-            ck_assert_msg(q->repository == NULL, "%s has scope %s", q->url, q->repository);
+            ck_assert_msg(replay_request_repository(q) == NULL, "%s has scope %s", q->url, replay_request_repository(q));
     }
-    ck_assert_str_eq(replay_find(R, "GET", u_artifacts("p", "a%252Fb", 100))->repository, "p/a/b");
-    ck_assert_str_eq(replay_find(R, "GET", u_artifacts("library", "nginx", 100))->repository, "library/nginx");
+    ck_assert_str_eq(replay_request_repository(replay_find(R, "GET", u_artifacts("p", "a%252Fb", 100))), "p/a/b");
+    ck_assert_str_eq(replay_request_repository(replay_find(R, "GET", u_artifacts("library", "nginx", 100))), "library/nginx");
 }
 END_TEST
 
@@ -875,7 +875,7 @@ START_TEST(test_pagination_everywhere)
     ck_assert_uint_eq(replay_count(R, "GET", n3), 1);
     ck_assert_uint_lt(replay_index_of(R, "GET", n2), replay_index_of(R, "GET", n3));
     ck_assert_uint_eq(replay_count_containing(R, NULL, "page=1&page_size=1&with_tag=true"), 0);
-    ck_assert_str_eq(replay_find(R, "GET", n3)->repository, "library/nginx");
+    ck_assert_str_eq(replay_request_repository(replay_find(R, "GET", n3)), "library/nginx");
     /* the double-encoded name survives the relative Link */
     ck_assert_uint_eq(
         replay_count(R, "GET", EP "/api/v2.0/projects/p/repositories/app/artifacts?page=2&page_size=1&with_tag=true"), 1);
@@ -1014,8 +1014,9 @@ START_TEST(test_repeated_repository_walked_once)
 }
 END_TEST
 
-/* An artifact repeated across two pages (offset shift) gives its rows once, and when the
- * registry keeps answering a count the pages never reach, the re-walks stop. */
+/* An artifact repeated across two pages (offset shift) is walked again, but when the registry
+ * keeps answering a count the pages never reach, the re-walks stop and the listing, known to be
+ * short, fails its scope: nothing of it is committed (issue 6, hostile battery item 3). */
 START_TEST(test_repeated_artifact_rows_once)
 {
     ck_assert_int_eq(imgsync_provider_set(P, "page_size", "2"), 0);
@@ -1040,11 +1041,15 @@ START_TEST(test_repeated_artifact_rows_once)
     /* walked again from page 1, but not forever */
     ck_assert_uint_ge(replay_count(R, "GET", first), 2);
     ck_assert_uint_le(replay_count(R, "GET", first), 5);
-    for (int i = 0; i < 4; i++) {
-        ck_assert_uint_eq(rows_for("p/a/b", tags[i]), 1);
-        ck_assert_uint_eq(rows_for("p/a/b", kprintf("%s-alias", tags[i])), 1);
-    }
-    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NBASE - 1 + 8);
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    long e = error_for(t, "p/a/b");
+    ck_assert_msg(e >= 0, "no error for p/a/b");
+    ck_assert_int_eq(imgsync_task_error_code(t, (size_t)e), IMGSYNC_EPROTOCOL);
+    ck_assert_msg(strstr(imgsync_task_error_message(t, (size_t)e), "stayed short") != NULL, "message '%s'",
+                  imgsync_task_error_message(t, (size_t)e));
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(rows_for("p/a/b", tags[i]), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NBASE - 1);
 }
 END_TEST
 

@@ -491,7 +491,7 @@ START_TEST(test_full_sync)
         const char *types[] = {MT_S2, MT_LIST, MT_OCI, MT_OCI_INDEX};
         for (size_t k = 0; k < 4; k++)
             ck_assert_msg(strstr(acc, types[k]) != NULL, "%s: Accept '%s' lacks %s", q->url, acc, types[k]);
-        ck_assert_ptr_nonnull(q->repository);
+        ck_assert_ptr_nonnull(replay_request_repository(q));
     }
     /* no credentials were configured: none are sent */
     for (size_t i = 0; i < replay_nrequests(R); i++)
@@ -637,7 +637,7 @@ START_TEST(test_tags_pagination)
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/v2/team/app/tags/list"), 3);
     const replay_request *q = replay_find(R, "GET", EP "/v2/team/app/tags/list?last=v2&n=1");
     ck_assert_ptr_nonnull(q);
-    ck_assert_str_eq(q->repository, "team/app");
+    ck_assert_str_eq(replay_request_repository(q), "team/app");
     /* tags of every page, none lost by an early commit */
     expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
 }
@@ -1065,7 +1065,7 @@ START_TEST(test_resolve_digest_head_without_header)
     ck_assert_uint_ne(get, (size_t)-1);
     ck_assert_uint_lt(head, get);
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/manifests/"), 1);
-    ck_assert_str_eq(replay_request_at(R, get)->repository, "team/app");
+    ck_assert_str_eq(replay_request_repository(replay_request_at(R, get)), "team/app");
     expect_row want[NBASE];
     memcpy(want, BASE_ROWS, sizeof(BASE_ROWS));
     for (size_t i = 0; i < NBASE; i++)

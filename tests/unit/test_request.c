@@ -6,6 +6,17 @@
 #include "core/request.h"
 #include "imgsync.h"
 
+/* The selection of a provider whose kind has one type, and of a row of the OCI type. */
+static int selects_provider1(const imgsync_request *r, const char *name, int type)
+{
+    return imgsync__request_selects_provider(r, name, &type, 1);
+}
+
+__attribute__((unused)) static int selects_row1(const imgsync_request *r, const char *tag, const char *artifact_type)
+{
+    return imgsync__request_selects_row(r, IMGSYNC_TYPE_OCI, tag, artifact_type);
+}
+
 Suite *request_suite(void);
 
 static imgsync_request *new_req(void)
@@ -27,7 +38,7 @@ START_TEST(test_new_and_empty)
     ck_assert_uint_eq(r->max_tags, 0);
     ck_assert_int_eq(r->include_non_images, 0);
     /* an empty request selects everything */
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "any", IMGSYNC_TYPE_HARBOR), 1);
+    ck_assert_int_eq(selects_provider1(r, "any", IMGSYNC_TYPE_HARBOR), 1);
     ck_assert_int_eq(imgsync__request_selects_repository(r, "any", "team", "team/app"), 1);
     ck_assert_int_eq(imgsync__request_selects_namespace(r, ""), 1);
     ck_assert_int_eq(imgsync__request_selects_tag(r, "latest"), 1);
@@ -36,7 +47,7 @@ START_TEST(test_new_and_empty)
     imgsync_request_free(r);
     imgsync_request_free(NULL);
     /* so does no request at all */
-    ck_assert_int_eq(imgsync__request_selects_provider(NULL, "any", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(NULL, "any", IMGSYNC_TYPE_OCI), 1);
     ck_assert_int_eq(imgsync__request_selects_repository(NULL, "any", "", "a"), 1);
     ck_assert_int_eq(imgsync__request_selects_tag(NULL, "v1"), 1);
     ck_assert_int_eq(imgsync__request_selects_namespace(NULL, "x"), 1);
@@ -47,15 +58,15 @@ START_TEST(test_types_union)
 {
     imgsync_request *r = new_req();
     ck_assert_int_eq(imgsync_request_add_type(r, IMGSYNC_TYPE_OCI), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_HARBOR), 0);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_HARBOR), 0);
     ck_assert_int_eq(imgsync_request_add_type(r, IMGSYNC_TYPE_HARBOR), 0);
     ck_assert_int_eq(imgsync_request_add_type(r, IMGSYNC_TYPE_OCI), 0); /* repeat: no duplicate */
     ck_assert_uint_eq(r->ntypes, 2);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_HARBOR), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_JFROG), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p", IMGSYNC_TYPE_SWR_PRIVATE), 0);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_HARBOR), 1);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_JFROG), 0);
+    ck_assert_int_eq(selects_provider1(r, "p", IMGSYNC_TYPE_SWR_PRIVATE), 0);
     /* unknown types are refused and change nothing */
     ck_assert_int_eq(imgsync_request_add_type(r, 0), IMGSYNC_EINVAL);
     ck_assert_int_eq(imgsync_request_add_type(r, 7), IMGSYNC_EINVAL);
@@ -70,24 +81,24 @@ START_TEST(test_providers_union)
 {
     imgsync_request *r = new_req();
     ck_assert_int_eq(imgsync_request_add_provider(r, "p1"), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p1", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p2", IMGSYNC_TYPE_OCI), 0);
+    ck_assert_int_eq(selects_provider1(r, "p1", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "p2", IMGSYNC_TYPE_OCI), 0);
     ck_assert_int_eq(imgsync_request_add_provider(r, "p2"), 0);
     ck_assert_int_eq(imgsync_request_add_provider(r, "p1"), 0);
     ck_assert_uint_eq(r->nproviders, 2);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p1", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p2", IMGSYNC_TYPE_HARBOR), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p3", IMGSYNC_TYPE_OCI), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "P1", IMGSYNC_TYPE_OCI), 0); /* names are exact */
+    ck_assert_int_eq(selects_provider1(r, "p1", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "p2", IMGSYNC_TYPE_HARBOR), 1);
+    ck_assert_int_eq(selects_provider1(r, "p3", IMGSYNC_TYPE_OCI), 0);
+    ck_assert_int_eq(selects_provider1(r, "P1", IMGSYNC_TYPE_OCI), 0); /* names are exact */
     ck_assert_int_eq(imgsync_request_add_provider(r, ""), IMGSYNC_EINVAL);
     ck_assert_int_eq(imgsync_request_add_provider(r, NULL), IMGSYNC_EINVAL);
     ck_assert_int_eq(imgsync_request_add_provider(NULL, "p"), IMGSYNC_EINVAL);
     ck_assert_uint_eq(r->nproviders, 2);
     /* both restrictions apply: a named provider must also be of a listed type */
     ck_assert_int_eq(imgsync_request_add_type(r, IMGSYNC_TYPE_OCI), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p1", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p2", IMGSYNC_TYPE_HARBOR), 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "p3", IMGSYNC_TYPE_OCI), 0);
+    ck_assert_int_eq(selects_provider1(r, "p1", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "p2", IMGSYNC_TYPE_HARBOR), 0);
+    ck_assert_int_eq(selects_provider1(r, "p3", IMGSYNC_TYPE_OCI), 0);
     imgsync_request_free(r);
 }
 END_TEST
@@ -99,8 +110,8 @@ START_TEST(test_add_repository)
     /* implies add_provider("reg") */
     ck_assert_uint_eq(r->nproviders, 1);
     ck_assert_str_eq(r->providers[0], "reg");
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "reg", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "other", IMGSYNC_TYPE_OCI), 0);
+    ck_assert_int_eq(selects_provider1(r, "reg", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "other", IMGSYNC_TYPE_OCI), 0);
     ck_assert_int_eq(imgsync_request_add_repository(r, "reg", "org/team/app"), 0);
     ck_assert_int_eq(imgsync_request_add_repository(r, "reg", "team/app"), 0); /* repeat */
     ck_assert_int_eq(imgsync_request_add_repository(r, "reg2", "a"), 0);
@@ -143,7 +154,7 @@ START_TEST(test_add_repository_invalid)
     /* a refused repository does not restrict the request to its provider either */
     ck_assert_uint_eq(r->nrepos, 0);
     ck_assert_uint_eq(r->nproviders, 0);
-    ck_assert_int_eq(imgsync__request_selects_provider(r, "other", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(r, "other", IMGSYNC_TYPE_OCI), 1);
     imgsync_request_free(r);
 }
 END_TEST
@@ -299,8 +310,8 @@ START_TEST(test_clone)
     ck_assert_int_eq(imgsync__request_clone(&c, r), 0);
     assert_same_request(r, c);
     /* same selections */
-    ck_assert_int_eq(imgsync__request_selects_provider(c, "reg", IMGSYNC_TYPE_OCI), 1);
-    ck_assert_int_eq(imgsync__request_selects_provider(c, "zeta", IMGSYNC_TYPE_JFROG), 0);
+    ck_assert_int_eq(selects_provider1(c, "reg", IMGSYNC_TYPE_OCI), 1);
+    ck_assert_int_eq(selects_provider1(c, "zeta", IMGSYNC_TYPE_JFROG), 0);
     ck_assert_int_eq(imgsync__request_selects_tag(c, "v1"), 1);
     ck_assert_int_eq(imgsync__request_selects_tag(c, "latest"), 0);
     /* independent of the original */

@@ -1,14 +1,14 @@
-/* Unit tests of the in-memory inventory store (src/store/memory.c through src/store/store.h).
+/* Unit tests of the in-memory inventory store (src/inventory/memory.c through src/inventory/store.h).
  * Reference counts are checked explicitly; run under valgrind to prove nothing leaks. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/image.h"
 #include "core/request.h"
 #include "imgsync.h"
-#include "store/store.h"
+#include "inventory/image.h"
+#include "inventory/store.h"
 #include "util/map.h"
 
 Suite *store_suite(void);
@@ -31,16 +31,16 @@ static void teardown(void)
 /* A row with refs = 1 (the caller's). */
 static struct imgsync_image *mk(const char *provider, const char *repo, const char *tag, const char *digest)
 {
-    struct imgsync_image *im = imgsync__image_new(provider, repo, tag);
+    struct imgsync_image *im = imgsync__image_new(provider, repo, tag, IMGSYNC_TYPE_OCI);
     ck_assert_ptr_nonnull(im);
     char *ns = imgsync__namespace_of(repo);
     ck_assert_ptr_nonnull(ns);
-    ck_assert_int_eq(imgsync__image_set(&im->namespace_, ns), 0);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_namespace, ns), 0);
     free(ns);
-    ck_assert_int_eq(imgsync__image_set(&im->digest, digest), 0);
-    ck_assert_int_eq(imgsync__image_set(&im->media_type, "application/vnd.oci.image.manifest.v1+json"), 0);
-    ck_assert_int_eq(imgsync__image_set(&im->host, "reg.example.com"), 0);
-    im->size = 100;
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_digest, digest), 0);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_media_type, "application/vnd.oci.image.manifest.v1+json"), 0);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_host, "reg.example.com"), 0);
+    imgsync__image_set_int(im, IMGSYNC__F_size, 100);
     return im;
 }
 
@@ -55,7 +55,7 @@ static imgsync__store_counts put(const char *provider, const char *repo, struct 
                                  const imgsync_request *sel)
 {
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_replace(S, provider, repo, rows, n, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, provider, "", repo, rows, n, sel, &c), 0);
     unref_all(rows, n);
     return c;
 }
@@ -91,8 +91,8 @@ static char *dump(void)
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_ge(rows[i]->refs, 2); /* the store's and the snapshot's */
-        len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n", rows[i]->registry, rows[i]->repository,
-                                rows[i]->tag, rows[i]->digest);
+        len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n", imgsync__image_str(rows[i], IMGSYNC__F_registry), imgsync__image_str(rows[i], IMGSYNC__F_repository),
+                                imgsync__image_str(rows[i], IMGSYNC__F_tag), imgsync__image_str(rows[i], IMGSYNC__F_digest));
     }
     unref_all(rows, n);
     free(rows);
@@ -148,20 +148,20 @@ START_TEST(test_replace_counts)
     struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d-v1"), mk("p", "team/app", "v2", "d-v2"),
                                     mk("p", "team/app", "latest", "d-latest")};
     for (size_t i = 0; i < 3; i++)
-        same[i]->sync_ms = 123456789;
+        imgsync__image_set_int(same[i], IMGSYNC__F_sync_ms, 123456789);
     expect_counts(put("p", "team/app", same, 3, NULL), 0, 0, 0);
     /* each content field counts as an update */
     struct imgsync_image *changed[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v2", "d-v2"),
                                        mk("p", "team/app", "latest", "d-latest")};
-    changed[1]->size = 101;
-    changed[2]->multi_arch = 1;
+    imgsync__image_set_int(changed[1], IMGSYNC__F_size, 101);
+    imgsync__image_set_int(changed[2], IMGSYNC__F_multi_arch, 1);
     expect_counts(put("p", "team/app", changed, 3, NULL), 0, 3, 0);
     struct imgsync_image *upd[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v2", "d-v2"),
                                    mk("p", "team/app", "latest", "d-latest")};
-    upd[1]->size = 101;
-    upd[2]->multi_arch = 1;
-    upd[0]->update_ms = 1700000000000;
-    ck_assert_int_eq(imgsync__image_set(&upd[1]->media_type, "application/vnd.docker.distribution.manifest.v2+json"), 0);
+    imgsync__image_set_int(upd[1], IMGSYNC__F_size, 101);
+    imgsync__image_set_int(upd[2], IMGSYNC__F_multi_arch, 1);
+    imgsync__image_set_int(upd[0], IMGSYNC__F_update_ms, 1700000000000);
+    ck_assert_int_eq(imgsync__image_set_str(upd[1], IMGSYNC__F_media_type, "application/vnd.docker.distribution.manifest.v2+json"), 0);
     expect_counts(put("p", "team/app", upd, 3, NULL), 0, 2, 0);
     /* a tag gone, a tag new */
     expect_counts(put_tags("p", "team/app", "v1,v3", NULL), 1, 1, 2);
@@ -169,7 +169,7 @@ START_TEST(test_replace_counts)
     /* counts are added to what *c already holds */
     imgsync__store_counts c = {10, 20, 30};
     struct imgsync_image *one = mk("p", "b", "1", "d");
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "b", &one, 1, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "b", &one, 1, NULL, &c), 0);
     imgsync__image_unref(one);
     expect_counts(c, 11, 20, 30);
     ck_assert_uint_eq(imgsync__store_count(S), 3);
@@ -181,7 +181,7 @@ START_TEST(test_refcounts)
     struct imgsync_image *a = mk("p", "r", "a", "d1"), *b = mk("p", "r", "b", "d1");
     struct imgsync_image *rows[] = {a, b};
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "r", rows, 2, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", rows, 2, NULL, &c), 0);
     /* the store took its own reference */
     ck_assert_int_eq(a->refs, 2);
     ck_assert_int_eq(b->refs, 2);
@@ -194,13 +194,13 @@ START_TEST(test_refcounts)
     ck_assert_int_eq(a->refs, 3);
     /* replacing the repository releases the store's references on the old rows... */
     struct imgsync_image *a2 = mk("p", "r", "a", "d2");
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "r", &a2, 1, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &a2, 1, NULL, &c), 0);
     imgsync__image_unref(a2);
     ck_assert_int_eq(a->refs, 2);
     ck_assert_int_eq(b->refs, 2);
     /* ...while the snapshot still holds valid rows */
-    ck_assert_str_eq(snap[1]->tag, "b");
-    ck_assert_str_eq(snap[0]->digest, "d1");
+    ck_assert_str_eq(imgsync__image_str(snap[1], IMGSYNC__F_tag), "b");
+    ck_assert_str_eq(imgsync__image_str(snap[0], IMGSYNC__F_digest), "d1");
     unref_all(snap, n);
     free(snap);
     ck_assert_int_eq(a->refs, 1);
@@ -220,7 +220,7 @@ START_TEST(test_tag_filtered_replace)
     size_t nb = 0;
     ck_assert_int_eq(imgsync__store_snapshot(S, &before, &nb), 0);
     ck_assert_uint_eq(nb, 4);
-    ck_assert_str_eq(before[0]->tag, "latest");
+    ck_assert_str_eq(imgsync__image_str(before[0], IMGSYNC__F_tag), "latest");
 
     imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
     struct imgsync_image *rows[] = {mk("p", "team/app", "v1", "d-v1-new"), mk("p", "team/app", "v3", "d-v3")};
@@ -273,7 +273,12 @@ static void seen_init(imgsync__map *m, const char *const *names, size_t n)
 {
     imgsync__map_init(m);
     for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(imgsync__map_put(m, names[i], (void *)names[i], NULL), 0);
+    {
+        char *key = imgsync__scope_key("", names[i]); /* partition "" */
+        ck_assert_ptr_nonnull(key);
+        ck_assert_int_eq(imgsync__map_put(m, key, (void *)names[i], NULL), 0);
+        free(key);
+    }
 }
 
 START_TEST(test_prune)
@@ -291,7 +296,7 @@ START_TEST(test_prune)
     ck_assert_int_eq(imgsync_request_new(&sel), 0);
     ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_REPOSITORY, "b", IMGSYNC_INCLUDE), 0);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/a:1@d-1\np/team/c:1@d-1\nq/b:1@d-1\n");
     imgsync_request_free(sel);
@@ -300,13 +305,13 @@ START_TEST(test_prune)
     ck_assert_int_eq(imgsync_request_new(&sel), 0);
     ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_NAMESPACE, "org", IMGSYNC_INCLUDE), 0);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
     expect_counts(c, 0, 0, 0);
     imgsync_request_free(sel);
 
     /* no selection: every unseen repository of p goes, q is untouched */
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, NULL, &c), 0);
     expect_counts(c, 0, 0, 1);
     expect_dump("p/a:1@d-1\nq/b:1@d-1\n");
     imgsync__map_clear(&seen);
@@ -315,7 +320,7 @@ START_TEST(test_prune)
     imgsync__map empty;
     imgsync__map_init(&empty);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "nobody", &empty, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "nobody", &empty, NULL, NULL, NULL, &c), 0);
     expect_counts(c, 0, 0, 0);
     ck_assert_uint_eq(imgsync__store_count(S), 2);
 }
@@ -335,7 +340,7 @@ START_TEST(test_prune_tag_filter_and_repository_list)
     ck_assert_int_eq(imgsync_request_add_repository(sel, "p", "c"), 0);
     /* explicit repositories: b is not selectable */
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/a:latest@d-latest\np/b:latest@d-latest\np/b:v1@d-v1\n");
     imgsync_request_free(sel);
@@ -355,7 +360,7 @@ START_TEST(test_prune_keeps_failed_namespaces)
     seen_init(&failed, bad, 1);
     /* namespace team could not be listed: its repositories are kept */
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, &failed, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, NULL, &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/team/a:1@d-1\np/team/b:1@d-1\n");
     imgsync__map_clear(&failed);
@@ -363,7 +368,7 @@ START_TEST(test_prune_keeps_failed_namespaces)
     put_tags("p", "d", "1", NULL);
     seen_init(&failed, bad + 1, 1);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, &failed, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, NULL, &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/d:1@d-1\n");
     imgsync__map_clear(&failed);
@@ -413,7 +418,7 @@ START_TEST(test_prune_many)
     const char *keep[] = {"ns0/repo0", "ns1/repo1", "ns5/repo299"};
     seen_init(&seen, keep, 3);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, NULL, &c), 0);
     imgsync__map_clear(&seen);
     expect_counts(c, 0, 0, 594);
     ck_assert_uint_eq(imgsync__store_count(S), 106);
@@ -423,11 +428,11 @@ START_TEST(test_prune_many)
     ck_assert_uint_eq(n, 106);
     size_t from_p = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!strcmp(rows[i]->registry, "p")) {
+        if (!strcmp(imgsync__image_str(rows[i], IMGSYNC__F_registry), "p")) {
             from_p++;
-            ck_assert_msg(!strcmp(rows[i]->repository, "ns0/repo0") || !strcmp(rows[i]->repository, "ns1/repo1") ||
-                              !strcmp(rows[i]->repository, "ns5/repo299"),
-                          "p/%s survived the prune", rows[i]->repository);
+            ck_assert_msg(!strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), "ns0/repo0") || !strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), "ns1/repo1") ||
+                              !strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), "ns5/repo299"),
+                          "p/%s survived the prune", imgsync__image_str(rows[i], IMGSYNC__F_repository));
         }
     }
     ck_assert_uint_eq(from_p, 6);
@@ -502,7 +507,7 @@ END_TEST
 static struct imgsync_image *mk_typed(const char *repo, const char *tag, const char *digest, const char *type)
 {
     struct imgsync_image *im = mk("p", repo, tag, digest);
-    ck_assert_int_eq(imgsync__image_set(&im->artifact_type, type), 0);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_artifact_type, type), 0);
     return im;
 }
 
@@ -542,11 +547,11 @@ START_TEST(test_non_image_rows_replaced_only_when_included)
     imgsync__map seen;
     seen_init(&seen, NULL, 0);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, without, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, without, &c), 0);
     expect_counts(c, 0, 0, 1);
     expect_dump("p/charts:1@d-1\n");
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, with, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, with, &c), 0);
     expect_counts(c, 0, 0, 1);
     ck_assert_uint_eq(imgsync__store_count(S), 0);
     imgsync__map_clear(&seen);

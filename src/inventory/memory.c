@@ -1,26 +1,32 @@
-/* In-memory inventory store: provider+repository -> rows of that repository. */
+/* In-memory inventory store: (provider, partition, repository) -> rows of that scope. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "inventory/store.h"
 #include "util/buf.h"
 
-/* Rows of one repository of one provider. */
+/* Rows of one scope of one provider. */
 typedef struct repo_rows {
     char *provider;
+    char *partition;
     char *repository;
     struct imgsync_image **rows;
     size_t n;
 } repo_rows;
 
 struct imgsync__store {
-    imgsync__map repos; /* "provider\x1frepository" -> repo_rows */
+    imgsync__map repos; /* "provider\x1fpartition\x1frepository" -> repo_rows */
     size_t count;
 };
 
-static char *repo_key(const char *provider, const char *repository)
+char *imgsync__scope_key(const char *partition, const char *repository)
 {
-    return imgsync__asprintf("%s\x1f%s", provider, repository);
+    return imgsync__asprintf("%s\x1f%s", partition ? partition : "", repository);
+}
+
+static char *repo_key(const char *provider, const char *partition, const char *repository)
+{
+    return imgsync__asprintf("%s\x1f%s\x1f%s", provider, partition, repository);
 }
 
 static void repo_rows_free(repo_rows *r)
@@ -29,6 +35,7 @@ static void repo_rows_free(repo_rows *r)
         imgsync__image_unref(r->rows[i]);
     free(r->rows);
     free(r->provider);
+    free(r->partition);
     free(r->repository);
     free(r);
 }
@@ -63,7 +70,7 @@ static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 {
     imgsync__map_init(idx);
     for (size_t i = 0; i < n; i++) {
-        char *k = rows[i]->tag[0] ? imgsync__strdup(rows[i]->tag) : imgsync__asprintf("@%s", rows[i]->digest);
+        char *k = imgsync__image_key(rows[i]);
         int rc = k ? imgsync__map_put(idx, k, rows[i], NULL) : IMGSYNC_ENOMEM;
         free(k);
         if (rc) {
@@ -76,19 +83,22 @@ static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 
 static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgsync_image *like)
 {
-    if (like->tag[0])
-        return imgsync__map_get(idx, like->tag);
-    char *k = imgsync__asprintf("@%s", like->digest);
+    char *k = imgsync__image_key(like);
     struct imgsync_image *im = k ? imgsync__map_get(idx, k) : NULL;
     free(k);
     return im;
 }
 
-int imgsync__store_replace(imgsync__store *s, const char *provider, const char *repository,
+static int selected_row(const imgsync_request *sel, const struct imgsync_image *im)
+{
+    return imgsync__request_selects_row(sel, im->type, im->v[IMGSYNC__F_tag].s, im->v[IMGSYNC__F_artifact_type].s);
+}
+
+int imgsync__store_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,
                            struct imgsync_image **rows, size_t n, const imgsync_request *sel,
                            imgsync__store_counts *c)
 {
-    char *key = repo_key(provider, repository);
+    char *key = repo_key(provider, partition, repository);
     if (!key)
         return IMGSYNC_ENOMEM;
     repo_rows *old = imgsync__map_get(&s->repos, key);
@@ -97,7 +107,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     struct imgsync_image **merged = malloc((old_n + n + 1) * sizeof(*merged));
     repo_rows *fresh = calloc(1, sizeof(*fresh));
     if (!merged || !fresh || !(fresh->provider = imgsync__strdup(provider)) ||
-        !(fresh->repository = imgsync__strdup(repository))) {
+        !(fresh->partition = imgsync__strdup(partition)) || !(fresh->repository = imgsync__strdup(repository))) {
         free(merged);
         if (fresh)
             repo_rows_free(fresh);
@@ -117,7 +127,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     for (size_t i = 0; i < old_n; i++) {
         struct imgsync_image *im = old->rows[i];
         int replaced = find_row(&idx_new, im) != NULL; /* e.g. a tag that moved from a chart to an image */
-        if (!imgsync__request_selects_row(sel, im->tag, im->artifact_type) && !replaced)
+        if (!selected_row(sel, im) && !replaced)
             merged[m++] = imgsync__image_ref(im);
         else if (!find_row(&idx_new, im))
             delta.removed++;
@@ -155,24 +165,39 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     return 0;
 }
 
+/* Is a stored scope one that a complete catalog of this run says has gone? */
+static int vanished(const repo_rows *r, const imgsync__map *seen, const imgsync__map *failed_parts,
+                    const imgsync__map *failed_ns, const imgsync_request *sel, int *oom)
+{
+    const char *ns = r->n ? r->rows[0]->v[IMGSYNC__F_namespace].s : "";
+    char *sk = imgsync__scope_key(r->partition, r->repository);
+    char *nk = imgsync__scope_key(r->partition, ns);
+    int gone = 0;
+    *oom = !sk || !nk;
+    if (!*oom)
+        gone = !imgsync__map_get(seen, sk) && !(failed_parts && imgsync__map_get(failed_parts, r->partition)) &&
+               !(failed_ns && imgsync__map_get(failed_ns, nk)) &&
+               imgsync__request_selects_repository(sel, r->provider, ns, r->repository);
+    free(sk);
+    free(nk);
+    return gone;
+}
+
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
-                         const imgsync__map *failed_ns, const imgsync_request *sel, imgsync__store_counts *c)
+                         const imgsync__map *failed_parts, const imgsync__map *failed_ns,
+                         const imgsync_request *sel, imgsync__store_counts *c)
 {
     size_t pos = 0;
     imgsync__map_entry *e;
-    int rc = 0;
+    int rc = 0, oom = 0;
     while (!rc && (e = imgsync__map_next(&s->repos, &pos))) {
         repo_rows *r = e->value;
-        if (strcmp(r->provider, provider) != 0 || imgsync__map_get(seen, r->repository))
+        if (strcmp(r->provider, provider) != 0)
             continue;
-        char *ns = imgsync__namespace_of(r->repository);
-        if (!ns)
-            return IMGSYNC_ENOMEM;
-        int selected = imgsync__request_selects_repository(sel, provider, ns, r->repository) &&
-                       !(failed_ns && imgsync__map_get(failed_ns, ns));
-        free(ns);
-        if (selected)
-            rc = imgsync__store_replace(s, provider, r->repository, NULL, 0, sel, c);
+        if (vanished(r, seen, failed_parts, failed_ns, sel, &oom))
+            rc = imgsync__store_replace(s, provider, r->partition, r->repository, NULL, 0, sel, c);
+        else if (oom)
+            rc = IMGSYNC_ENOMEM;
     }
     return rc;
 }

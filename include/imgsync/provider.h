@@ -1,0 +1,68 @@
+/* libimgsync: providers (one configured registry each). */
+#ifndef IMGSYNC_PROVIDER_H
+#define IMGSYNC_PROVIDER_H
+
+#include "ctx.h"
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct imgsync_provider imgsync_provider;
+
+/*
+ * Create a provider of `kind` named `name` (unique in ctx; [A-Za-z0-9._-], 1..64 chars). Built-in
+ * kinds: "oci" (any OCI distribution registry) and "harbor" (Harbor 2.x REST API); others can be
+ * added with imgsync_provider_register() (imgsync/sys/provider.h). The provider belongs to ctx and
+ * is freed with it or with imgsync_provider_free(). `*out` is borrowed from ctx.
+ * Errors: EINVAL (bad name), ENOTFOUND (unknown kind), EEXISTS (name taken), ENOMEM.
+ */
+IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx, const char *kind,
+                                        const char *name);
+/*
+ * Set a string option (UTF-8). Options common to every kind:
+ *   "endpoint"    registry base URL (https://host[:port][/path], no query, no credentials);
+ *                 required by "oci" and "harbor"
+ *   "username", "password"  credentials; how they are used is the kind's business (Basic and
+ *                 Bearer tokens for "oci" and "harbor")
+ *   "ca_file"     PEM file of CA certificates that REPLACES the system bundle for this provider
+ *                 (pinning a private CA); checked when set: EINVAL naming the path when it is
+ *                 missing, unreadable or holds no PEM certificate
+ *   "insecure"    "true" turns TLS verification off (must be explicit); "false" (default)
+ *   "allow_http"  "true" accepts http:// for non-loopback hosts; "false" (default)
+ *   "max_list_pages"  pages one listing may take before its scope fails (default "10000")
+ *   "max_list_items"  items one listing may hold before its scope fails (default "1000000")
+ *   (booleans also accept 1/0, yes/no, on/off)
+ * Kind "oci": "resolve" = "full" (default: digest and size from each manifest) | "digest" (HEAD
+ * only, no size) | "none" (tags only); "page_size" (catalog page, 1..1000, default "100").
+ * Kind "harbor": "page_size" (1..100, default "100"); "include_untagged" (untagged artifacts as
+ * rows with an empty tag, default "false").
+ * A NULL value resets the option. Values are copied. Secrets are never echoed anywhere. A task
+ * works on a copy of the options taken when it was started: setting an option while a task runs
+ * affects later tasks only.
+ * Errors: EINVAL (unknown key or bad value, detail in errmsg), ENOMEM.
+ */
+IMGSYNC_EXTERN int imgsync_provider_set(imgsync_provider *p, const char *key, const char *value);
+/* Name and kind (borrowed for the provider's lifetime; "" for NULL). */
+IMGSYNC_EXTERN const char *imgsync_provider_name(const imgsync_provider *p);
+IMGSYNC_EXTERN const char *imgsync_provider_kind(const imgsync_provider *p);
+/* The kind's default imgsync_type (what imgsync_request_add_type selects on; a kind may also
+ * emit rows of other types, see imgsync_image_type()). 0 for NULL. */
+IMGSYNC_EXTERN int imgsync_provider_type(const imgsync_provider *p);
+/*
+ * Test the connection and the authorization of the credentials, blocking at most the context's
+ * "check_timeout_ms" (drives the context's engine internally; do not call while another thread
+ * performs). Returns 0 when the registry answered and accepted the credentials; EAUTH when it did
+ * not authorize access; ENETWORK / ETIMEOUT / EPROTOCOL / EHTTP / EINSECURE otherwise (detail in
+ * imgsync_ctx_errmsg()).
+ */
+IMGSYNC_EXTERN int imgsync_provider_check(imgsync_provider *p);
+/* Remove a provider and its inventory rows from its context. EBUSY while a running task uses it.
+ * Accepts NULL (returns 0). */
+IMGSYNC_EXTERN int imgsync_provider_free(imgsync_provider *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IMGSYNC_PROVIDER_H */

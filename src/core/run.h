@@ -1,0 +1,119 @@
+/* Runs (one provider's part of a task), their scopes, jobs and deferred calls (internal). The
+ * SPI of imgsync/sys/provider.h is implemented over these by run.c, scope.c, record.c, job.c,
+ * dispatch.c, response.c and attempt.c. */
+#ifndef IMGSYNC_CORE_RUN_H
+#define IMGSYNC_CORE_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/env.h"
+#include "core/options.h"
+#include "core/task.h"
+#include "engine/engine.h"
+#include "imgsync/sys/provider.h"
+#include "inventory/image.h"
+#include "util/map.h"
+
+/* One scope: a repository of a partition. */
+typedef struct imgsync__scope {
+    char *partition;
+    char *repository;
+    int listed, failed, committed;
+    size_t pending;        /* jobs and deferred calls not finished */
+    imgsync__map records;  /* row key (tag, "@digest") -> struct imgsync_image */
+} imgsync__scope;
+
+/* A deferred provider call (imgsync_run_defer). */
+typedef struct imgsync__deferral {
+    struct imgsync__deferral *next;
+    imgsync__scope *scope; /* NULL: the registry scope */
+    int (*fn)(imgsync_run *run, void *data);
+    void *data;
+    void (*free_fn)(void *);
+} imgsync__deferral;
+
+struct imgsync_run {
+    imgsync__task *task;
+    const imgsync__env *env;
+    const imgsync_provider_vtable *vt;
+    char *name;
+    int mode;
+    imgsync__options opts; /* copy taken when the task was created; wiped when the run ends */
+    char *endpoint;        /* normalised, no trailing '/'; NULL until known */
+    char *host;            /* host[:port] of the endpoint */
+    imgsync__group *group; /* the engine's side of the run */
+    void *data;
+    void (*data_free)(void *);
+    imgsync__map scopes;       /* scope key -> imgsync__scope */
+    imgsync__map failed_parts; /* partitions that could not be listed */
+    imgsync__map failed_ns;    /* scope keys (partition, namespace) that could not be listed */
+    const char **ns_hints;
+    size_t nns_hints;
+    size_t pending;            /* jobs submitted and not finished */
+    imgsync__deferral *deferred, *deferred_tail;
+    int started, ended, failed, catalog_complete, in_callback;
+    int row_state;             /* imgsync_registry_state */
+    int error;                 /* first error code */
+    char *reason;              /* row reason */
+    char *notes;               /* deliberate skips, shown in the row */
+    uint64_t scopes_failed, ns_failed, parts_failed;
+    char **secrets;            /* values to redact from every text */
+    size_t nsecrets;
+};
+
+struct imgsync_job {
+    imgsync_run *run;
+    char *method, *url;
+    char **headers;
+    size_t nheaders;
+    void *body;
+    size_t body_len;
+    char *content_type;
+    int auth, idempotent;
+    imgsync__scope *scope;      /* set at submit from partition/repository */
+    char *partition, *repository;
+    int kind;
+    void *data;
+    void (*data_free)(void *);
+    imgsync__wire *attempt;     /* during prepare/sign: the attempt being built */
+};
+
+/* ---- run.c ---- */
+int imgsync__run_new(imgsync_run **out, imgsync__task *t, const imgsync_provider *p, int mode);
+void imgsync__run_start(imgsync_run *run);
+void imgsync__run_abort(imgsync_run *run, int code, const char *why);
+void imgsync__run_free(imgsync_run *run);
+/* End the run when nothing of it is pending (commits, prune, row, release). */
+void imgsync__run_maybe_end(imgsync_run *run);
+/* The deadline passed inside a callback: fail the run. Returns ETIMEOUT. */
+int imgsync__run_deadline(imgsync_run *run);
+int imgsync__run_allowed_url(const imgsync_run *run, const char *url);
+
+/* ---- report.c: errors and the registry row, sanitized and with secrets redacted ---- */
+void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, const char *message);
+void imgsync__run_set_row(imgsync_run *run, int state, const char *reason);
+void imgsync__run_note(imgsync_run *run, const char *note);
+/* The row's reason once the run ended with failed scopes. */
+void imgsync__run_summarize(imgsync_run *run);
+
+/* ---- scope.c ---- */
+imgsync__scope *imgsync__scope_get(imgsync_run *run, const char *partition, const char *repository, int create);
+void imgsync__scope_fail(imgsync_run *run, imgsync__scope *s, int code, const char *message);
+void imgsync__scope_maybe_commit(imgsync_run *run, imgsync__scope *s);
+void imgsync__scopes_free(imgsync_run *run);
+/* At the end of a run that did not fail: commit what is listed, fail what is not, prune. */
+void imgsync__scopes_finish(imgsync_run *run);
+
+/* ---- job.c ---- */
+void imgsync__job_free(imgsync_job *job);
+
+/* ---- dispatch.c: provider jobs to engine requests ---- */
+int imgsync__dispatch_open(imgsync_run *run);
+void imgsync__dispatch_close(imgsync_run *run);
+int imgsync__dispatch_submit(imgsync_run *run, imgsync_job *job);
+/* Run deferred calls while the run has room. */
+void imgsync__dispatch_resume(imgsync_run *run);
+void imgsync__deferrals_free(imgsync_run *run);
+
+#endif

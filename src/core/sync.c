@@ -1,0 +1,109 @@
+/* Syncs: start, wait, cancel, and the connection check (a task in check mode). */
+#include <stdlib.h>
+
+#include "core/ctx.h"
+#include "core/kinds.h"
+#include "core/run.h"
+
+#define MAX_KIND_TYPES 16
+
+/* Providers the request selects, in registration order (malloc'd array, may be empty). */
+static int select_providers(imgsync_ctx *ctx, const imgsync_request *req, imgsync_provider ***out, size_t *n)
+{
+    *out = malloc((ctx->nproviders + 1) * sizeof(**out));
+    *n = 0;
+    if (!*out)
+        return IMGSYNC_ENOMEM;
+    for (size_t i = 0; i < ctx->nproviders; i++) {
+        imgsync_provider *p = ctx->providers[i];
+        int types[MAX_KIND_TYPES];
+        size_t nt = imgsync__kind_types(p->vt, types, MAX_KIND_TYPES);
+        if (imgsync__request_selects_provider(req, p->name, types, nt < MAX_KIND_TYPES ? nt : MAX_KIND_TYPES))
+            (*out)[(*n)++] = p;
+    }
+    return 0;
+}
+
+int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id)
+{
+    if (!ctx)
+        return IMGSYNC_EINVAL;
+    if (!task_id)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_sync_start: task_id is required");
+    for (size_t i = 0; req && i < req->nproviders; i++)
+        if (!imgsync__ctx_provider(ctx, req->providers[i]))
+            return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
+    imgsync_provider **selected;
+    size_t n;
+    imgsync__task *t = NULL;
+    int rc = select_providers(ctx, req, &selected, &n);
+    if (!rc)
+        rc = imgsync__task_new(&t, &ctx->env, req, IMGSYNC_RUN_SYNC, selected, n);
+    free(selected);
+    if (!rc)
+        rc = imgsync__ctx_add_task(ctx, t);
+    if (rc)
+        return imgsync__ctx_fail(ctx, rc, "cannot create the task: %s", imgsync_strerror(rc));
+    *task_id = t->id;
+    return imgsync__ctx_ok(ctx);
+}
+
+int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
+{
+    if (!ctx)
+        return IMGSYNC_EINVAL;
+    imgsync__task *t = imgsync__ctx_task(ctx, task_id);
+    if (!t)
+        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
+    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__env_mono(&ctx->env) + timeout_ms;
+    while (imgsync__task_active(t)) {
+        int slice = 100;
+        if (deadline) {
+            int64_t left = deadline - imgsync__env_mono(&ctx->env);
+            if (left <= 0)
+                return imgsync__ctx_fail(ctx, IMGSYNC_ETIMEOUT, "task %llu still running", (unsigned long long)task_id);
+            if (left < slice)
+                slice = (int)left;
+        }
+        int rc = imgsync_ctx_perform(ctx, slice);
+        if (rc < 0)
+            return rc;
+    }
+    return imgsync__ctx_ok(ctx);
+}
+
+int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id)
+{
+    if (!ctx)
+        return IMGSYNC_EINVAL;
+    imgsync__task *t = imgsync__ctx_task(ctx, task_id);
+    if (!t)
+        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
+    imgsync__task_cancel(t, IMGSYNC_ECANCELED, "canceled by the caller");
+    return imgsync__ctx_ok(ctx);
+}
+
+int imgsync_provider_check(imgsync_provider *p)
+{
+    if (!p)
+        return IMGSYNC_EINVAL;
+    imgsync_ctx *ctx = p->ctx;
+    if (ctx->in_perform)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_provider_check called from a callback");
+    imgsync__task *t;
+    int rc = imgsync__task_new(&t, &ctx->env, NULL, IMGSYNC_RUN_CHECK, &p, 1);
+    if (rc)
+        return imgsync__ctx_fail(ctx, rc, "cannot create the check: %s", imgsync_strerror(rc));
+    ctx->in_perform = 1;
+    while (imgsync__task_step(t))
+        imgsync__engine_perform(ctx->engine, 100);
+    ctx->in_perform = 0;
+    imgsync_run *run = t->runs[0];
+    rc = run->error;
+    if (rc)
+        imgsync__ctx_fail(ctx, rc, "%s", run->reason ? run->reason : imgsync_strerror(rc));
+    else
+        imgsync__ctx_ok(ctx);
+    imgsync__task_free(t);
+    return rc;
+}

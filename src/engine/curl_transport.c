@@ -1,0 +1,282 @@
+/* The libcurl transport: one multi handle, a pool of easy handles, and each attempt sent exactly
+ * as the engine built it (the listed headers, no redirects of curl's own). */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/internal.h"
+#include "engine/retry.h"
+#include "imgsync/errors.h"
+#include "util/buf.h"
+
+#define EASY_POOL_MAX 64
+
+typedef struct curl_transport {
+    imgsync__transport base;
+    CURLM *multi;
+    CURL *pool[EASY_POOL_MAX];
+    size_t npool;
+} curl_transport;
+
+/* Per transfer. */
+typedef struct easy_state {
+    CURL *easy;
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE];
+} easy_state;
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    imgsync__xfer *x = ud;
+    size_t len = size * n;
+    return imgsync__eresp_header_line(x->resp, p, len) ? 0 : len;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    imgsync__xfer *x = ud;
+    size_t len = size * n;
+    return imgsync__eresp_append(x->resp, p, len) ? 0 : len;
+}
+
+/* The wire's headers for curl. Content-Length comes from the body size and Accept-Encoding
+ * from CURLOPT_ACCEPT_ENCODING (which also decodes), both with the same values as listed. */
+static int build_headers(const imgsync__wire *w, easy_state *st, const char **encoding)
+{
+    *encoding = NULL;
+    for (size_t i = 0; i < w->n; i++) {
+        const imgsync__hdr *h = &w->h[i];
+        if (!strcasecmp(h->name, "Content-Length"))
+            continue;
+        if (!strcasecmp(h->name, "Accept-Encoding")) {
+            *encoding = h->value;
+            continue;
+        }
+        char *line = imgsync__asprintf("%s: %s", h->name, h->value);
+        struct curl_slist *l = line ? curl_slist_append(st->headers, line) : NULL;
+        if (line) {
+            memset(line, 0, strlen(line));
+            free(line);
+        }
+        if (!l)
+            return IMGSYNC_ENOMEM;
+        st->headers = l;
+    }
+    /* no "Expect: 100-continue" round trip for bodies, and no form Content-Type of curl's own:
+     * nothing goes out that the list did not show */
+    struct curl_slist *l = curl_slist_append(st->headers, "Expect:");
+    if (l && !imgsync__wire_header(w, "Content-Type") && strcmp(w->method, "GET") && strcmp(w->method, "HEAD"))
+        l = curl_slist_append(l, "Content-Type:");
+    if (!l)
+        return IMGSYNC_ENOMEM;
+    st->headers = l;
+    return 0;
+}
+
+static void set_method(CURL *h, const imgsync__wire *w)
+{
+    if (!strcmp(w->method, "HEAD")) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (strcmp(w->method, "GET") != 0 || w->body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(w->body ? w->body_len : 0));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, w->body ? (const char *)w->body : "");
+    }
+    if (strcmp(w->method, "GET") != 0 && strcmp(w->method, "POST") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
+}
+
+static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *encoding)
+{
+    const imgsync__wire *w = x->wire;
+    curl_easy_setopt(h, CURLOPT_URL, w->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, st->headers);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, st->errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, w->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, w->connect_timeout_ms);
+    if (w->low_speed_bytes > 0) {
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, w->low_speed_bytes);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (w->low_speed_time_ms + 999) / 1000);
+    }
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* the engine decides where a redirect may go */
+    if (encoding)
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, encoding);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    /* multiplexing is known only on TLS (ALPN); waiting for it over plain http would queue every
+     * request behind the first one */
+    if (!strncmp(w->url, "https:", 6))
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    set_method(h, w);
+    if (w->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
+    if (w->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
+static void state_free(curl_transport *ct, easy_state *st)
+{
+    if (!st)
+        return;
+    curl_slist_free_all(st->headers);
+    if (st->easy) {
+        if (ct->npool < EASY_POOL_MAX)
+            ct->pool[ct->npool++] = st->easy;
+        else
+            curl_easy_cleanup(st->easy);
+    }
+    free(st);
+}
+
+static int ct_start(imgsync__transport *t, imgsync__xfer *x)
+{
+    curl_transport *ct = (curl_transport *)t;
+    easy_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return IMGSYNC_ENOMEM;
+    st->easy = ct->npool ? ct->pool[--ct->npool] : curl_easy_init();
+    const char *encoding;
+    if (!st->easy || build_headers(x->wire, st, &encoding)) {
+        state_free(ct, st);
+        return IMGSYNC_ENOMEM;
+    }
+    curl_easy_reset(st->easy);
+    set_options(st->easy, x, st, encoding);
+    if (curl_multi_add_handle(ct->multi, st->easy) != CURLM_OK) {
+        state_free(ct, st);
+        return IMGSYNC_ENOMEM;
+    }
+    x->tp = st;
+    return 0;
+}
+
+static void ct_abort(imgsync__transport *t, imgsync__xfer *x)
+{
+    curl_transport *ct = (curl_transport *)t;
+    easy_state *st = x->tp;
+    if (!st)
+        return;
+    curl_multi_remove_handle(ct->multi, st->easy);
+    state_free(ct, st);
+    x->tp = NULL;
+}
+
+/* libcurl's failure as an engine error and retry class. */
+static void map_error(CURLcode c, const char *errbuf, imgsync__eresp *r)
+{
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(c);
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+        imgsync__eresp_fail(r, IMGSYNC_ENETWORK, IMGSYNC__RETRY_SAFE, detail);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        imgsync__eresp_fail(r, IMGSYNC_ETIMEOUT, IMGSYNC__RETRY_IDEMPOTENT, detail);
+        break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        imgsync__eresp_fail(r, IMGSYNC_ENETWORK, IMGSYNC__RETRY_IDEMPOTENT, detail);
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        /* curl reports a header over its own 100 KB limit as out of memory */
+        if (strstr(errbuf, "header"))
+            imgsync__eresp_fail(r, IMGSYNC_ETOOBIG, 0, "response header too large");
+        else
+            imgsync__eresp_fail(r, IMGSYNC_ENOMEM, 0, detail);
+        break;
+    default:
+        /* DNS (not retried: the name will not appear in a second), TLS verification and the like */
+        imgsync__eresp_fail(r, IMGSYNC_ENETWORK, 0, detail);
+        break;
+    }
+}
+
+static void finish(curl_transport *ct, CURL *easy, CURLcode cc)
+{
+    imgsync__xfer *x = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    if (!x)
+        return;
+    easy_state *st = x->tp;
+    if (cc == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        imgsync__eresp_set_status(x->resp, (int)status);
+    } else {
+        map_error(cc, st->errbuf, x->resp);
+    }
+    char *eff = NULL;
+    curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff);
+    imgsync__eresp_set_url(x->resp, eff ? eff : x->wire->url);
+    curl_multi_remove_handle(ct->multi, easy);
+    state_free(ct, st);
+    x->tp = NULL;
+    ct->base.done(ct->base.owner, x);
+}
+
+static int collect(curl_transport *ct)
+{
+    int running = 0, left = 0, n = 0;
+    curl_multi_perform(ct->multi, &running);
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(ct->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        finish(ct, m->easy_handle, m->data.result);
+        n++;
+    }
+    return n;
+}
+
+static void ct_wait(imgsync__transport *t, int timeout_ms)
+{
+    curl_transport *ct = (curl_transport *)t;
+    if (collect(ct))
+        return;
+    curl_multi_poll(ct->multi, NULL, 0, timeout_ms, NULL);
+    collect(ct);
+}
+
+static void ct_set_limits(imgsync__transport *t, long total, long per_host)
+{
+    curl_transport *ct = (curl_transport *)t;
+    /* connections stay open for reuse; curl's own caps follow the engine's */
+    curl_multi_setopt(ct->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, total);
+    curl_multi_setopt(ct->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+}
+
+static void ct_free(imgsync__transport *t)
+{
+    curl_transport *ct = (curl_transport *)t;
+    for (size_t i = 0; i < ct->npool; i++)
+        curl_easy_cleanup(ct->pool[i]);
+    curl_multi_cleanup(ct->multi);
+    free(ct);
+}
+
+static const imgsync__transport_ops curl_ops = {ct_start, ct_abort, ct_wait, ct_set_limits, ct_free};
+
+imgsync__transport *imgsync__curl_transport_new(void)
+{
+    curl_transport *ct = calloc(1, sizeof(*ct));
+    if (!ct)
+        return NULL;
+    if (!(ct->multi = curl_multi_init())) {
+        free(ct);
+        return NULL;
+    }
+    ct->base.ops = &curl_ops;
+    return &ct->base;
+}

@@ -1,0 +1,170 @@
+/* Structures shared by the engine's files (internal to src/engine). */
+#ifndef IMGSYNC_ENGINE_INTERNAL_H
+#define IMGSYNC_ENGINE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/transport.h"
+#include "util/map.h"
+
+#define IMGSYNC__MAX_REDIRECTS 5
+
+/*
+ * Request states. Each state but SIGNING and DONE has one container the request is linked in;
+ * imgsync__req_set_state() is the only place that moves a request between them.
+ *   QUEUED      ready, in its origin's FIFO, waiting for a connection slot
+ *   BACKOFF     waiting for a retry time, in the engine's heap
+ *   TOKEN_WAIT  waiting for the Bearer token request it asked for (its waiter list)
+ *   SIGNING     its attempt is being built and signed (the hook may cancel the group)
+ *   SENDING     an attempt is in the transport, in the engine's active list
+ *   FINISHED    the transport is done with it, in the engine's finished list
+ *   DONE        delivered (or dropped): in no container
+ */
+enum {
+    IMGSYNC__RS_NEW = 0,
+    IMGSYNC__RS_QUEUED,
+    IMGSYNC__RS_BACKOFF,
+    IMGSYNC__RS_TOKEN_WAIT,
+    IMGSYNC__RS_SIGNING,
+    IMGSYNC__RS_SENDING,
+    IMGSYNC__RS_FINISHED,
+    IMGSYNC__RS_DONE
+};
+
+typedef struct imgsync__host imgsync__host;
+typedef struct imgsync__ereq imgsync__ereq;
+
+struct imgsync__ereq {
+    int state;
+    imgsync__engine *e;
+    imgsync__group *g;
+    /* what was asked */
+    char *method, *url;
+    char **lines; /* provider header lines */
+    size_t nlines;
+    void *body;
+    size_t body_len;
+    char *content_type;
+    int cred, idempotent;
+    int internal; /* a token request of the engine's own */
+    void *ud;
+    /* progress */
+    char *target;    /* current URL (redirects), NULL = url */
+    int attempts;    /* attempts sent */
+    int retries, redirects, auth_tried;
+    int anonymous;   /* redirected to another origin: no credentials, no provider headers */
+    int front;       /* requeue at the head of its origin's queue */
+    int cancel_code; /* set while SIGNING: deliver with this code once the hook returns */
+    int xfer_open;   /* the transport holds the attempt */
+    int64_t first_ms, not_before;
+    char *bearer;
+    imgsync__host *host;
+    /* containers */
+    imgsync__ereq *prev, *next;   /* origin queue, active list, finished list or waiter list */
+    imgsync__ereq *gprev, *gnext; /* the group's list */
+    size_t heap_pos;
+    imgsync__ereq *token_req;     /* TOKEN_WAIT: the token request waited for */
+    imgsync__ereq *waiters;       /* a token request: the requests waiting for it */
+    char *token_key;              /* a token request: its cache key */
+    /* the current attempt */
+    imgsync__wire wire;
+    imgsync__xfer xfer;
+    imgsync__eresp resp;
+};
+
+/* One origin (scheme://host:port): its transfers in flight and its FIFO of ready requests. */
+struct imgsync__host {
+    char *origin;
+    long inflight;
+    imgsync__ereq *head, *tail;
+};
+
+typedef struct imgsync__token {
+    char *value;
+    int64_t expires_mono;
+} imgsync__token;
+
+struct imgsync__group {
+    imgsync__engine *e;
+    char *username, *password, *ca_file;
+    int insecure, allow_http;
+    char **origins;
+    size_t norigins;
+    imgsync__hooks hooks;
+    void *ud;
+    imgsync__ereq *head; /* every request of the group not yet delivered */
+    size_t nreqs;
+    imgsync__map tokens;     /* realm|service|scope -> imgsync__token */
+    imgsync__map token_reqs; /* same key -> token request in progress */
+    imgsync__map realms;     /* origin -> "realm|service" of its last Bearer challenge */
+    imgsync__group *prev, *next;
+};
+
+struct imgsync__engine {
+    imgsync__engine_opts o;
+    imgsync_clock clock;
+    imgsync__transport *t;
+    imgsync__map hosts; /* origin -> imgsync__host */
+    imgsync__host **order; /* every origin in creation order, for round-robin */
+    size_t nhosts, rr;
+    size_t nqueue, nactive;
+    imgsync__ereq *active;
+    imgsync__ereq *finished, *finished_tail;
+    imgsync__ereq **heap; /* BACKOFF, by not_before */
+    size_t nheap, heapcap;
+    imgsync__group *groups;
+    size_t delivered;
+    uint64_t rng;
+};
+
+/* request.c */
+imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spec);
+void imgsync__req_free(imgsync__ereq *r);
+/* The transition function: unlink r from its state's container, link it into the new one. */
+void imgsync__req_set_state(imgsync__ereq *r, int state);
+/* Deliver: DONE, out of the group, done hook (not for token requests), freed. */
+void imgsync__req_deliver(imgsync__ereq *r);
+/* Forget r without any hook (out of every container and of its group). */
+void imgsync__req_drop(imgsync__ereq *r);
+/* Deliver with a transport failure. */
+void imgsync__req_fail(imgsync__ereq *r, int code, const char *detail);
+const char *imgsync__req_current_url(const imgsync__ereq *r);
+int64_t imgsync__engine_mono(const imgsync__engine *e);
+int64_t imgsync__engine_now(const imgsync__engine *e);
+
+/* queue.c */
+imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url);
+void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r);
+void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r);
+void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r);
+void imgsync__heap_remove(imgsync__engine *e, imgsync__ereq *r);
+/* Move due BACKOFF requests to their queues; ms until the next one is due, or -1. */
+int64_t imgsync__heap_promote(imgsync__engine *e);
+/* Start queued requests round-robin over origins within the limits. */
+void imgsync__queue_start_ready(imgsync__engine *e);
+
+/* transfer.c */
+/* Build, sign and hand the attempt to the transport. 0 (SENDING), or the request was already
+ * delivered (failure or cancellation): returns 1. */
+int imgsync__attempt_start(imgsync__engine *e, imgsync__ereq *r);
+/* Origin "scheme://host:port" of a URL (malloc'd), NULL when it does not parse. */
+char *imgsync__origin_of(const char *url);
+
+/* redirect.c: 1 when r was requeued for its Location. */
+int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r);
+
+/* bearer.c */
+void imgsync__bearer_attach_cached(imgsync__ereq *r);
+/* 1 when r was taken over to answer its Bearer challenge. */
+int imgsync__bearer_answer(imgsync__engine *e, imgsync__ereq *r);
+/* A token request finished: cache its token and release its waiters. Frees tr. */
+void imgsync__bearer_token_done(imgsync__engine *e, imgsync__group *g, imgsync__ereq *tr);
+void imgsync__bearer_forget(imgsync__group *g);
+
+/* wire.c / response.c */
+void imgsync__wire_reset(imgsync__wire *w);
+void imgsync__eresp_reset(imgsync__eresp *r);
+
+#endif

@@ -1,0 +1,161 @@
+/* Queues: one FIFO per origin served round-robin within the global and per-origin limits, and a
+ * heap of requests backing off until their retry time. */
+#include <stdlib.h>
+
+#include "engine/internal.h"
+#include "imgsync/errors.h"
+#include "util/buf.h"
+
+imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url)
+{
+    char *origin = imgsync__origin_of(url);
+    if (!origin)
+        return NULL;
+    imgsync__host *h = imgsync__map_get(&e->hosts, origin);
+    if (h) {
+        free(origin);
+        return h;
+    }
+    imgsync__host **order = realloc(e->order, (e->nhosts + 1) * sizeof(*order));
+    if (order)
+        e->order = order;
+    if (!order || !(h = calloc(1, sizeof(*h))) || imgsync__map_put(&e->hosts, origin, h, NULL)) {
+        free(h);
+        free(origin);
+        return NULL;
+    }
+    h->origin = origin;
+    e->order[e->nhosts++] = h;
+    return h;
+}
+
+/* ---- origin FIFOs ------------------------------------------------------------------------- */
+
+void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r)
+{
+    imgsync__host *h = r->host;
+    r->prev = r->next = NULL;
+    if (!h->head) {
+        h->head = h->tail = r;
+    } else if (r->front) {
+        r->next = h->head;
+        h->head->prev = r;
+        h->head = r;
+    } else {
+        r->prev = h->tail;
+        h->tail->next = r;
+        h->tail = r;
+    }
+    r->front = 0;
+    e->nqueue++;
+}
+
+void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r)
+{
+    imgsync__host *h = r->host;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        h->head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        h->tail = r->prev;
+    r->prev = r->next = NULL;
+    e->nqueue--;
+}
+
+/* Start ready requests, one origin at a time in turn. A started request may be delivered at
+ * once (a failure), whose hook may queue or cancel others: every pass looks at the queues
+ * afresh. */
+void imgsync__queue_start_ready(imgsync__engine *e)
+{
+    int progress = 1;
+    while (progress && e->nqueue && e->nactive < (size_t)e->o.max_connections) {
+        progress = 0;
+        for (size_t k = 0; k < e->nhosts && e->nactive < (size_t)e->o.max_connections; k++) {
+            imgsync__host *h = e->order[(e->rr + k) % e->nhosts];
+            if (!h->head || h->inflight >= e->o.max_host_connections)
+                continue;
+            e->rr = (e->rr + k + 1) % e->nhosts;
+            imgsync__attempt_start(e, h->head);
+            progress = 1;
+            break;
+        }
+    }
+}
+
+/* ---- backoff heap ------------------------------------------------------------------------- */
+
+static void heap_set(imgsync__engine *e, size_t i, imgsync__ereq *r)
+{
+    e->heap[i] = r;
+    r->heap_pos = i;
+}
+
+static void heap_up(imgsync__engine *e, size_t i)
+{
+    imgsync__ereq *r = e->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (e->heap[parent]->not_before <= r->not_before)
+            break;
+        heap_set(e, i, e->heap[parent]);
+        i = parent;
+    }
+    heap_set(e, i, r);
+}
+
+static void heap_down(imgsync__engine *e, size_t i)
+{
+    imgsync__ereq *r = e->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= e->nheap)
+            break;
+        if (c + 1 < e->nheap && e->heap[c + 1]->not_before < e->heap[c]->not_before)
+            c++;
+        if (e->heap[c]->not_before >= r->not_before)
+            break;
+        heap_set(e, i, e->heap[c]);
+        i = c;
+    }
+    heap_set(e, i, r);
+}
+
+void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r)
+{
+    if (e->nheap == e->heapcap) {
+        size_t cap = e->heapcap ? e->heapcap * 2 : 64;
+        imgsync__ereq **heap = realloc(e->heap, cap * sizeof(*heap));
+        if (!heap) {
+            /* cannot wait without memory: retry at once rather than lose the request */
+            r->state = IMGSYNC__RS_QUEUED;
+            imgsync__queue_push(e, r);
+            return;
+        }
+        e->heap = heap;
+        e->heapcap = cap;
+    }
+    heap_set(e, e->nheap++, r);
+    heap_up(e, e->nheap - 1);
+}
+
+void imgsync__heap_remove(imgsync__engine *e, imgsync__ereq *r)
+{
+    size_t i = r->heap_pos;
+    imgsync__ereq *last = e->heap[--e->nheap];
+    if (i == e->nheap)
+        return;
+    heap_set(e, i, last);
+    heap_up(e, i);
+    heap_down(e, last->heap_pos);
+}
+
+int64_t imgsync__heap_promote(imgsync__engine *e)
+{
+    int64_t now = imgsync__engine_mono(e);
+    while (e->nheap && e->heap[0]->not_before <= now)
+        imgsync__req_set_state(e->heap[0], IMGSYNC__RS_QUEUED);
+    return e->nheap ? e->heap[0]->not_before - now : -1;
+}

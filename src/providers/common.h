@@ -1,0 +1,61 @@
+/* Helpers every provider needs (internal to src/providers): submitting jobs, failing the right
+ * scope, paging with loop and size limits, and expanding long lists lazily. */
+#ifndef IMGSYNC_PROVIDERS_COMMON_H
+#define IMGSYNC_PROVIDERS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imgsync/sys/provider.h"
+#include "util/json.h"
+#include "util/map.h"
+
+/* One job: method, URL (absolute or endpoint path), provider kind, scope (repository NULL =
+ * registry scope), an Accept header (NULL = none), the auth mode, data (freed with free_fn, also
+ * on failure). The return of imgsync_job_submit. */
+typedef struct imgsync__pv_job {
+    const char *method;
+    const char *url;
+    int kind;
+    const char *partition;
+    const char *repository;
+    const char *accept;
+    int auth;
+    void *data;
+    void (*free_fn)(void *);
+} imgsync__pv_job;
+int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j);
+
+/* Fail the scope (partition, repository) - or the run when repository is NULL. Returns code. */
+int imgsync__pv_fail(imgsync_run *run, const char *partition, const char *repository, int code, const char *message);
+
+/* A paged listing: pages already read (a Link that loops back is refused) and the run's limits
+ * on pages and items. */
+typedef struct imgsync__pager {
+    imgsync__map seen;
+    uint64_t pages, items, max_pages, max_items;
+} imgsync__pager;
+
+void imgsync__pager_init(imgsync__pager *p, const imgsync_run *run);
+void imgsync__pager_clear(imgsync__pager *p);
+/* Forget the pages read (a new pass over the same listing), keep the counts. */
+void imgsync__pager_restart(imgsync__pager *p);
+/* A page at url with n items was read. 0, ETOOBIG (over a limit: message in why), ENOMEM. */
+int imgsync__pager_read(imgsync__pager *p, const char *url, size_t n, char *why, size_t whylen);
+/* The page's rel="next" (borrowed from resp) in *next, NULL at the end. 0; EPROTOCOL (malformed,
+ * cross-origin or looping Link: message in why); ENOMEM. */
+int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const char **next, char *why,
+                        size_t whylen);
+
+/* Call fn(run, ctx, item) for each item of a list, only while the run has room for more jobs;
+ * the rest is deferred (imgsync_run_defer) on the scope (partition, repository). Takes the list.
+ * ctx is released with ctx_free (may be NULL) once every item was handled or on failure. Returns
+ * 0 or the first error of fn (the rest is then dropped). */
+typedef int (*imgsync__pv_item_fn)(imgsync_run *run, void *ctx, const char *item);
+int imgsync__pv_foreach(imgsync_run *run, const char *partition, const char *repository, imgsync__strlist *items,
+                        imgsync__pv_item_fn fn, void *ctx, void (*ctx_free)(void *));
+
+/* "sha256:<hex>" of a body, into out (72 bytes). */
+void imgsync__pv_sha256(const void *body, size_t len, char out[72]);
+
+#endif

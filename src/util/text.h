@@ -1,0 +1,19 @@
+/* Text from servers, made safe for messages and terminals; secrets taken out (internal). */
+#ifndef IMGSYNC_UTIL_TEXT_H
+#define IMGSYNC_UTIL_TEXT_H
+
+#include <stddef.h>
+
+/* Replace, in place, every C0 control character, DEL, C1 control (U+0080..U+009F, which
+ * terminals obey as CSI and the like) and byte of invalid UTF-8 with '?'. The string can only
+ * get shorter. Returns s. */
+char *imgsync__text_sanitize(char *s);
+/* 1 when s is valid UTF-8 without C0, DEL or C1 controls. */
+int imgsync__text_is_clean(const char *s);
+/* Copy at most n-1 bytes of src into out, sanitized and never cutting a UTF-8 sequence. */
+void imgsync__text_copy(char *out, size_t n, const char *src);
+/* Replace, in place, every occurrence of `secret` in s with "***". Secrets shorter than 4 bytes
+ * are not searched for (they would match ordinary text everywhere). Returns s. */
+char *imgsync__text_redact(char *s, const char *secret);
+
+#endif
