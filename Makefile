@@ -51,7 +51,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=build/%.o)
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind bench
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind valgrind-unit bench
 all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
@@ -112,6 +112,7 @@ check: deps-check
 
 unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
+	@sh tests/tools/layers-check.sh
 
 integration: $(INTEG_BIN) build/imgsync build/minimal
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
@@ -130,9 +131,14 @@ asan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" OPTFLAGS="-O1 -g -gdwarf-4" unit integration
 
-valgrind: $(UNIT_BIN) $(INTEG_BIN)
-	@VALGRIND="valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q" \
-	  sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+VALGRIND_CMD := valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q
+
+valgrind: $(UNIT_BIN) $(INTEG_BIN) build/imgsync build/minimal
+	@CK_FORK=no VALGRIND="$(VALGRIND_CMD)" sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+
+# the unit suites alone under valgrind (what CI runs: the integration suites run under ASan there)
+valgrind-unit: $(UNIT_BIN)
+	@CK_FORK=no VALGRIND="$(VALGRIND_CMD)" sh tests/tools/run-tests.sh $(UNIT_BIN)
 
 build/bench_sync: bench/bench_sync.c build/libimgsync.a
 	@mkdir -p build

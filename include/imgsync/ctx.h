@@ -23,8 +23,8 @@ IMGSYNC_EXTERN void imgsync_ctx_free(imgsync_ctx *ctx);
 /*
  * Detail of the calling thread's last call on this context or on one of its handles
  * (providers): the reason of a failure (e.g. "provider 'x': option 'endpoint' is not an http(s)
- * URL"), or "" when that call succeeded. Every call that takes a context or provider sets it,
- * successful or not. Kept per thread (a thread keeps it for its last 4 contexts), so that
+ * URL"), or "" when that call succeeded. Every call returning an error code that takes a context
+ * or provider sets it, successful or not. Kept per thread (a thread keeps it for its last 4 contexts), so that
  * imgsync_task_get() on another thread does not overwrite it. Borrowed until the thread's next
  * call on ctx. Never NULL, never a secret.
  */

@@ -74,11 +74,13 @@ struct imgsync__ereq {
     imgsync__eresp resp;
 };
 
-/* One origin (scheme://host:port): its transfers in flight and its FIFO of ready requests. */
+/* One origin (scheme://host:port): its transfers in flight and its FIFO of ready requests. An
+ * origin with queued requests is in the engine's ring of ready origins, served round-robin. */
 struct imgsync__host {
     char *origin;
     long inflight;
     imgsync__ereq *head, *tail;
+    imgsync__host *ring_prev, *ring_next; /* in the ready ring while head != NULL */
 };
 
 typedef struct imgsync__token {
@@ -107,8 +109,9 @@ struct imgsync__engine {
     imgsync_clock clock;
     imgsync__transport *t;
     imgsync__map hosts; /* origin -> imgsync__host */
-    imgsync__host **order; /* every origin in creation order, for round-robin */
-    size_t nhosts, rr;
+    imgsync__host **order; /* every origin, in creation order */
+    size_t nhosts;
+    imgsync__host *ring;   /* next origin with queued requests to serve */
     size_t nqueue, nactive;
     imgsync__ereq *active;
     imgsync__ereq *finished, *finished_tail;

@@ -29,12 +29,43 @@ imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url)
     return h;
 }
 
+/* ---- the ring of origins with queued requests ------------------------------------------- */
+
+static void ring_add(imgsync__engine *e, imgsync__host *h)
+{
+    if (!e->ring) {
+        h->ring_prev = h->ring_next = h;
+        e->ring = h;
+        return;
+    }
+    /* just before the cursor: served last in this round */
+    h->ring_next = e->ring;
+    h->ring_prev = e->ring->ring_prev;
+    h->ring_prev->ring_next = h;
+    e->ring->ring_prev = h;
+}
+
+static void ring_remove(imgsync__engine *e, imgsync__host *h)
+{
+    if (h->ring_next == h) {
+        e->ring = NULL;
+    } else {
+        h->ring_prev->ring_next = h->ring_next;
+        h->ring_next->ring_prev = h->ring_prev;
+        if (e->ring == h)
+            e->ring = h->ring_next;
+    }
+    h->ring_prev = h->ring_next = NULL;
+}
+
 /* ---- origin FIFOs ------------------------------------------------------------------------- */
 
 void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r)
 {
     imgsync__host *h = r->host;
     r->prev = r->next = NULL;
+    if (!h->head)
+        ring_add(e, h);
     if (!h->head) {
         h->head = h->tail = r;
     } else if (r->front) {
@@ -63,25 +94,24 @@ void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r)
         h->tail = r->prev;
     r->prev = r->next = NULL;
     e->nqueue--;
+    if (!h->head)
+        ring_remove(e, h);
 }
 
-/* Start ready requests, one origin at a time in turn. A started request may be delivered at
- * once (a failure), whose hook may queue or cancel others: every pass looks at the queues
- * afresh. */
+/* Start ready requests, one origin at a time in turn, over the ring of origins with queued
+ * requests (so idle origins cost nothing). A started request may be delivered at once (a
+ * failure), whose hook may queue or cancel others: each start looks at the ring afresh. */
 void imgsync__queue_start_ready(imgsync__engine *e)
 {
-    int progress = 1;
-    while (progress && e->nqueue && e->nactive < (size_t)e->o.max_connections) {
-        progress = 0;
-        for (size_t k = 0; k < e->nhosts && e->nactive < (size_t)e->o.max_connections; k++) {
-            imgsync__host *h = e->order[(e->rr + k) % e->nhosts];
-            if (!h->head || h->inflight >= e->o.max_host_connections)
-                continue;
-            e->rr = (e->rr + k + 1) % e->nhosts;
-            imgsync__attempt_start(e, h->head);
-            progress = 1;
-            break;
+    while (e->ring && e->nactive < (size_t)e->o.max_connections) {
+        imgsync__host *h = e->ring, *first = h;
+        while (h->inflight >= e->o.max_host_connections) { /* at most max_connections origins are full */
+            h = h->ring_next;
+            if (h == first)
+                return;
         }
+        e->ring = h->ring_next; /* the next start serves the next origin */
+        imgsync__attempt_start(e, h->head);
     }
 }
 

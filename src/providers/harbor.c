@@ -291,6 +291,12 @@ static yajl_val parse_body(const imgsync_response *resp)
     return imgsync__json_parse(body, len, err, sizeof(err));
 }
 
+/* A page longer than the page size asked for is not Harbor's: refuse it before walking it. */
+static int page_ok(const harbor_run *st, yajl_val root)
+{
+    return root && YAJL_IS_ARRAY(root) && root->u.array.len <= (size_t)st->page_size;
+}
+
 static int on_version(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
     int status = imgsync_response_status(resp);
@@ -372,9 +378,10 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
     if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
         return imgsync_run_fail_response(run, job, resp);
     yajl_val root = parse_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root)) {
+    if (!page_ok(st, root)) {
         imgsync__json_free(root);
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "GET " API "/projects: response is not a project list");
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL,
+                         "GET " API "/projects: response is not a project list of at most page_size items");
         return 0;
     }
     int rc = 0;
@@ -443,8 +450,9 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         done = 1;
     } else {
         yajl_val root = parse_body(resp);
-        if (!root || !YAJL_IS_ARRAY(root)) {
-            imgsync_run_namespace_fail(run, w->project, IMGSYNC_EPROTOCOL, "repository list is not a JSON array");
+        if (!page_ok(st, root)) {
+            imgsync_run_namespace_fail(run, w->project, IMGSYNC_EPROTOCOL,
+                                       "repository list is not a JSON array of at most page_size items");
             done = 1;
         }
         for (size_t i = 0; !done && i < root->u.array.len && !rc; i++) {
@@ -543,9 +551,10 @@ static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_
         return 0;
     }
     yajl_val root = parse_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root)) {
+    if (!page_ok(st, root)) {
         imgsync__json_free(root);
-        imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL, "artifact list is not a JSON array");
+        imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
+                                    "artifact list is not a JSON array of at most page_size items");
         return 0;
     }
     int rc = 0;
