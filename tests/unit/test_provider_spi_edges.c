@@ -376,6 +376,157 @@ START_TEST(provider_check_uses_check_mode)
 }
 END_TEST
 
+
+/* ---- redirects of bodies and to plain http ----------------------------------------------------- */
+
+enum { RB_CROSS = 1, RB_SAME307, RB_SAME302, RB_DOWNGRADE };
+
+static int rbody_start(imgsync_run *run)
+{
+    static const struct {
+        int kind;
+        const char *path;
+    } jobs[] = {{RB_CROSS, "/post-cross"}, {RB_SAME307, "/post-307"}, {RB_SAME302, "/post-302"}, {RB_DOWNGRADE, "/get-http"}};
+    for (size_t i = 0; i < 4; i++) {
+        imgsync_job *job = imgsync_job_new(run, jobs[i].kind == RB_DOWNGRADE ? "GET" : "POST", jobs[i].path);
+        ck_assert_ptr_nonnull(job);
+        if (jobs[i].kind != RB_DOWNGRADE)
+            ck_assert_int_eq(imgsync_job_set_body(job, "application/json", "{\"pw\":1}", 8), 0);
+        ck_assert_int_eq(imgsync_job_set_auth(job, IMGSYNC_AUTH_BASIC), 0);
+        imgsync_job_set_kind(job, jobs[i].kind);
+        ck_assert_int_eq(imgsync_job_submit(job), 0);
+    }
+    return 0;
+}
+
+static int rbody_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
+{
+    (void)run;
+    int k = imgsync_job_kind(job);
+    spi_state.statuses[k] = imgsync_response_status(resp);
+    spi_state.errors[k] = imgsync_response_error(resp);
+    spi_state.responses++;
+    return 0;
+}
+
+START_TEST(bodies_and_downgrades_are_not_redirected)
+{
+    static const spi_hooks h = {rbody_start, rbody_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_provider *p = replay_add_provider(R, SPI2_KIND, "rb", EP);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(imgsync_provider_set(p, "username", "alice"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "password", "pw-1"), 0);
+    ck_assert_int_eq(replay_respond(R, "POST", EP "/post-cross", 307, "Location: https://other.example.com/x", NULL), 0);
+    ck_assert_int_eq(replay_respond(R, "POST", EP "/post-307", 307, "Location: /post-new", NULL), 0);
+    ck_assert_int_eq(replay_respond(R, "POST", EP "/post-new", 200, NULL, "{}"), 0);
+    ck_assert_int_eq(replay_respond(R, "POST", EP "/post-302", 302, "Location: /post-new", NULL), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/get-http", 302, "Location: http://api.example.com/get-http", NULL), 0);
+    ck_assert_int_eq(replay_sync(R, NULL, NULL), 0);
+    char *log = replay_log_text(R);
+    ck_assert_msg(replay_unexpected(R) == 0 && replay_nrequests(R) == 5, "%s", log);
+    free(log);
+    ck_assert_int_eq(spi_state.responses, 4);
+    ck_assert_int_eq(spi_state.statuses[RB_CROSS], 307); /* the body does not go to another origin */
+    ck_assert_int_eq(spi_state.statuses[RB_SAME307], 200);
+    ck_assert_int_eq(spi_state.statuses[RB_SAME302], 302); /* 302 would turn a POST into a GET */
+    ck_assert_int_eq(spi_state.statuses[RB_DOWNGRADE], 0);
+    ck_assert_int_eq(spi_state.errors[RB_DOWNGRADE], IMGSYNC_EINSECURE);
+    ck_assert_uint_eq(replay_count(R, NULL, "http://api.example.com/get-http"), 0);
+    const replay_request *q = replay_find(R, "POST", EP "/post-new");
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(q->body_len, 8);
+    ck_assert_int_eq(memcmp(q->body, "{\"pw\":1}", 8), 0);
+    ck_assert_pstr_eq(replay_request_header(q, "Authorization"), "Basic YWxpY2U6cHctMQ==");
+}
+END_TEST
+
+/* ---- tokens are per run ------------------------------------------------------------------------- */
+
+static int token_start(imgsync_run *run)
+{
+    imgsync_job *job = imgsync_job_new(run, "GET", "/v2/");
+    ck_assert_ptr_nonnull(job);
+    ck_assert_int_eq(imgsync_job_set_auth(job, IMGSYNC_AUTH_REGISTRY), 0);
+    return imgsync_job_submit(job);
+}
+
+START_TEST(bearer_tokens_are_not_shared_between_runs)
+{
+    static const spi_hooks h = {token_start, count_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_ctx *ctx = replay_ctx(R);
+    const char *names[] = {"alice", "bob"};
+    imgsync_provider *p[2];
+    for (int i = 0; i < 2; i++) {
+        p[i] = replay_add_provider(R, SPI2_KIND, names[i], EP);
+        ck_assert_ptr_nonnull(p[i]);
+        ck_assert_int_eq(imgsync_provider_set(p[i], "username", names[i]), 0);
+        ck_assert_int_eq(imgsync_provider_set(p[i], "password", "pw"), 0);
+    }
+    fake_transport *ft = replay_transport(R);
+    ck_assert_int_eq(fake_add_simple(ft, "GET", EP "/v2/", 401,
+                                     "WWW-Authenticate: Bearer realm=\"" EP "/token\",service=\"reg\"", NULL),
+                     0);
+    ck_assert_int_eq(fake_add_simple(ft, "GET", EP "/v2/", 200, NULL, "{}"), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/token?service=reg", 200, NULL, "{\"token\":\"tok-x\",\"expires_in\":3600}"),
+                     0);
+    /* one provider per task, one after the other (a new run may reuse the old one's memory) */
+    for (int i = 0; i < 2; i++) {
+        imgsync_request *req;
+        ck_assert_int_eq(imgsync_request_new(&req), 0);
+        ck_assert_int_eq(imgsync_request_add_provider(req, names[i]), 0);
+        ck_assert_int_eq(replay_sync(R, req, NULL), 0);
+        imgsync_request_free(req);
+        /* each run asks for its own token with its own credentials */
+        const replay_request *tq = replay_find(R, "GET", EP "/token?service=reg");
+        ck_assert_msg(tq != NULL, "run %d reused a token", i);
+        ck_assert_pstr_eq(replay_request_header(tq, "Authorization"),
+                          i ? "Basic Ym9iOnB3" /* bob:pw */ : "Basic YWxpY2U6cHc=" /* alice:pw */);
+        fake_clear_scripts(ft);
+        ck_assert_int_eq(fake_add_simple(ft, "GET", EP "/v2/", 401,
+                                         "WWW-Authenticate: Bearer realm=\"" EP "/token\",service=\"reg\"", NULL),
+                         0);
+        ck_assert_int_eq(fake_add_simple(ft, "GET", EP "/v2/", 200, NULL, "{}"), 0);
+        ck_assert_int_eq(
+            replay_respond(R, "GET", EP "/token?service=reg", 200, NULL, "{\"token\":\"tok-y\",\"expires_in\":3600}"), 0);
+    }
+    ck_assert_int_eq(spi_state.responses, 2);
+    (void)ctx;
+}
+END_TEST
+
+/* ---- a deferred call of the registry scope that fails ----------------------------------------- */
+
+static int failing_step(imgsync_run *run, void *data)
+{
+    (void)run;
+    (void)data;
+    return IMGSYNC_EPROTOCOL;
+}
+
+static int regdefer_start(imgsync_run *run)
+{
+    int *x = malloc(sizeof(*x));
+    ck_assert_int_eq(imgsync_run_defer(run, NULL, NULL, failing_step, x, counted_free), 0);
+    return 0;
+}
+
+START_TEST(failed_registry_deferral_fails_the_run)
+{
+    static const spi_hooks h = {regdefer_start, count_response, NULL, NULL};
+    spi_hooks_set(&h);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "rd", EP));
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(t.registry_error, IMGSYNC_EPROTOCOL);
+    spi_task_clear(&t);
+    ck_assert_int_eq(spi_state.ints[0], 1);
+}
+END_TEST
+
 Suite *provider_spi_edges_suite(void)
 {
     Suite *s = suite_create("provider_spi_edges");
@@ -388,6 +539,9 @@ Suite *provider_spi_edges_suite(void)
     tcase_add_test(tc, deadline_checked_inside_callbacks);
     tcase_add_test(tc, untagged_rows_limits_and_empty_bodies);
     tcase_add_test(tc, provider_check_uses_check_mode);
+    tcase_add_test(tc, bodies_and_downgrades_are_not_redirected);
+    tcase_add_test(tc, bearer_tokens_are_not_shared_between_runs);
+    tcase_add_test(tc, failed_registry_deferral_fails_the_run);
     suite_add_tcase(s, tc);
     return s;
 }
