@@ -129,16 +129,16 @@ END_TEST
 
 /* ---- a version-1 provider ------------------------------------------------------------------- */
 
-enum { V1_BASIC = 1, V1_BEARER, V1_ANON };
+enum { V1_BASIC = 1, V1_BEARER, V1_ANON, V1_REDIRECT };
 
 static int v1_start(imgsync_run *run)
 {
     static const struct {
         int kind;
         const char *path;
-    } jobs[] = {{V1_BASIC, "/v2/basic"}, {V1_BEARER, "/v2/bearer"}, {V1_ANON, "/v2/anon"}};
+    } jobs[] = {{V1_BASIC, "/v2/basic"}, {V1_BEARER, "/v2/bearer"}, {V1_ANON, "/v2/anon"}, {V1_REDIRECT, "/v2/redir"}};
     ck_assert_int_eq(imgsync_run_repository_begin(run, "team/app"), 0);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         imgsync_job *job = imgsync_job_new(run, "GET", jobs[i].path);
         ck_assert_ptr_nonnull(job);
         ck_assert_int_eq(imgsync_job_auth(job), IMGSYNC_AUTH_REGISTRY); /* version 1 default */
@@ -160,13 +160,13 @@ static int v1_prepare(imgsync_run *run, imgsync_job *job)
 
 static int v1_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
-    static const char *tags[] = {"", "basic", "bearer", "anon"};
+    static const char *tags[] = {"", "basic", "bearer", "anon", "redir"};
     ck_assert_int_eq(imgsync_response_status(resp), 200);
     ck_assert_str_eq(imgsync_job_partition(job), "");
     imgsync_record *r = imgsync_record_new(run, "team/app", tags[imgsync_job_kind(job)]);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(imgsync_record_emit(run, r), 0);
-    if (++spi_state.responses == 3) {
+    if (++spi_state.responses == 4) {
         ck_assert_int_eq(imgsync_run_repository_listed(run, "team/app"), 0);
         ck_assert_int_eq(imgsync_run_catalog_complete(run), 0);
     }
@@ -193,12 +193,14 @@ START_TEST(version1_provider_still_works)
                                     "{\"token\":\"tok-v1\",\"expires_in\":300}"),
                      0);
     ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/anon", 200, NULL, "{}"), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/redir", 302, "Location: " CDN "/blob", NULL), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", CDN "/blob", 200, NULL, "{}"), 0);
 
     uint64_t id;
     ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
     char *log = replay_log_text(R);
     ck_assert_msg(replay_unexpected(R) == 0, "%s", log);
-    ck_assert_msg(replay_nrequests(R) == 5, "%s", log);
+    ck_assert_msg(replay_nrequests(R) == 7, "%s", log);
     free(log);
 
     const replay_request *q = replay_find(R, "GET", EP "/v2/basic");
@@ -226,12 +228,19 @@ START_TEST(version1_provider_still_works)
     ck_assert_ptr_nonnull(q);
     ck_assert_ptr_null(replay_request_header(q, "Authorization"));
     ck_assert_ptr_null(replay_request_header(q, "X-Prepared"));
-    ck_assert_int_eq(spi_state.prepare_calls, 3); /* basic, bearer twice; never the anonymous job */
+    /* a redirect to another origin: no credentials, no prepare */
+    q = replay_find(R, "GET", CDN "/blob");
+    ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_null(replay_request_header(q, "Authorization"));
+    ck_assert_ptr_null(replay_request_header(q, "X-Prepared"));
+    ck_assert_pstr_eq(replay_request_header(replay_find(R, "GET", EP "/v2/redir"), "X-Prepared"), "yes");
+    /* basic, bearer twice, the redirected job's first attempt; never the anonymous job */
+    ck_assert_int_eq(spi_state.prepare_calls, 4);
 
     spi_task t = spi_task_get(R, id);
     ck_assert_int_eq(t.state, IMGSYNC_TASK_SUCCEEDED);
     spi_task_clear(&t);
-    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 3);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 4);
     imgsync_iter *it = NULL;
     const imgsync_image *im = spi_find_row(&it, replay_ctx(R), "", "team/app", "bearer");
     ck_assert_ptr_nonnull(im);
@@ -940,6 +949,32 @@ START_TEST(errmsg_follows_every_call)
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
     ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
     ck_assert_int_eq(imgsync_task_wait(ctx, id, 10000), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    /* each of these succeeds right after a failure */
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "nobody"), 0);
+    ck_assert_int_eq(imgsync_iter_new(&it, ctx, req), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    imgsync_request_free(req);
+    ck_assert_int_eq(imgsync_iter_new(&it, ctx, NULL), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+    imgsync_iter_free(it);
+
+    ck_assert_int_eq(imgsync_provider_new(&q, ctx, "no-such-kind", "n"), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_provider_new(&q, ctx, SPI2_KIND, "n"), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_provider_set(q, "endpoint", "ftp://x"), IMGSYNC_EINVAL);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_provider_free(q), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_task_get(&t, ctx, 12345), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_ge(imgsync_ctx_perform(ctx, 0), 0);
     ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
 }
 END_TEST

@@ -494,6 +494,23 @@ static int validation_start(imgsync_run *run)
         ck_assert_int_eq(emit(run, "in st/", "fine/repo", "1", D1, 0), IMGSYNC_EPROTOCOL);
     }
     part_scope(run, "", "fine/one", "1.0");
+    /* free text is kept, without terminal controls (C0, DEL, C1) */
+    imgsync_record *r = imgsync_record_new(run, "fine/two", "1.0");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(imgsync_record_set_digest(r, D1), 0);
+    ck_assert_int_eq(imgsync_record_set_instance_name(r, "prod\x1b[2Jee"), 0);
+    ck_assert_int_eq(imgsync_record_set_owner(r, "dom\xc2\x9b" "31main"), 0);
+    ck_assert_int_eq(imgsync_record_set_media_type(r, "application/x\x7f\ty"), 0);
+    ck_assert_int_eq(imgsync_record_emit(run, r), 0);
+    ck_assert_int_eq(imgsync_run_scope_listed(run, "", "fine/two"), 0);
+    if (spi_state.phase == 1) { /* a namespace the provider set itself is validated too */
+        r = imgsync_record_new(run, "fine/three", "1.0");
+        ck_assert_ptr_nonnull(r);
+        ck_assert_int_eq(imgsync_record_set_namespace(r, "bad ns\n"), 0);
+        ck_assert_int_eq(imgsync_record_emit(run, r), IMGSYNC_EPROTOCOL);
+        ck_assert_int_eq(imgsync_run_scope_fail(run, "", "fine/four", IMGSYNC_EHTTP, "server said \xc2\x9b" "2J\x1b[31mhi"),
+                         0);
+    }
     return imgsync_run_catalog_complete(run);
 }
 
@@ -505,33 +522,42 @@ START_TEST(invalid_names_tags_digests_fail_their_scope)
     ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "v", EP));
     uint64_t id = sync_ok(NULL);
     size_t good_rows = imgsync_inventory_count(ctx);
-    ck_assert_uint_eq(good_rows, 8); /* ok/a..ok/g:good and fine/one:1.0 */
+    ck_assert_uint_eq(good_rows, 9); /* ok/a..ok/g:good, fine/one:1.0, fine/two:1.0 */
+    imgsync_iter *it;
+    const imgsync_image *im = spi_find_row(&it, ctx, "", "fine/two", "1.0");
+    ck_assert_ptr_nonnull(im);
+    ck_assert_ptr_null(strpbrk(imgsync_image_instance_name(im), "\x1b"));
+    ck_assert_ptr_nonnull(strstr(imgsync_image_instance_name(im), "prod"));
+    ck_assert_ptr_null(strstr(imgsync_image_owner(im), "\xc2\x9b"));
+    ck_assert_ptr_nonnull(strstr(imgsync_image_owner(im), "dom"));
+    ck_assert_ptr_null(strchr(imgsync_image_media_type(im), 0x7f));
+    imgsync_iter_free(it);
 
     spi_state.phase = 1;
     id = sync_ok(NULL);
     spi_task t = spi_task_get(R, id);
     ck_assert_int_eq(t.state, IMGSYNC_TASK_PARTIAL);
-    ck_assert_uint_eq(t.repos_failed, NBAD + 1);
-    ck_assert_uint_eq(t.nerrors, NBAD + 1);
+    ck_assert_uint_eq(t.repos_failed, NBAD + 3);
+    ck_assert_uint_eq(t.nerrors, NBAD + 3);
     for (size_t i = 0; i < t.nerrors; i++)
-        ck_assert_msg(t.error_code[i] == IMGSYNC_EPROTOCOL, "error %zu: %d %s", i, t.error_code[i], t.error_message[i]);
+        ck_assert_msg(t.error_code[i] == (strcmp(t.error_repository[i], "fine/four") ? IMGSYNC_EPROTOCOL : IMGSYNC_EHTTP),
+                      "error %zu: %d %s", i, t.error_code[i], t.error_message[i]);
     /* no terminal control reached the status */
     for (size_t i = 0; i < t.nerrors; i++) {
         ck_assert_ptr_null(strpbrk(t.error_message[i], "\r\n\x1b"));
         ck_assert_ptr_null(strpbrk(t.error_repository[i], "\r\n\x1b"));
+        ck_assert_ptr_null(strstr(t.error_message[i], "\xc2\x9b"));
     }
     spi_task_clear(&t);
 
     /* the previous good rows are kept, nothing stored under another name */
     ck_assert_uint_eq(imgsync_inventory_count(ctx), good_rows);
-    imgsync_iter *it;
     ck_assert_int_eq(imgsync_iter_new(&it, ctx, NULL), 0);
-    const imgsync_image *im;
     while ((im = imgsync_iter_next(it))) {
         const char *tag = imgsync_image_tag(im);
         ck_assert_msg(!strcmp(tag, "good") || !strcmp(tag, "1.0"), "row %s:%s", imgsync_image_repository(im), tag);
         ck_assert_str_eq(imgsync_image_digest(im), D1);
-        ck_assert_int_eq(strncmp(imgsync_image_repository(im), "ok/", 3) && strcmp(imgsync_image_repository(im), "fine/one"), 0);
+        ck_assert_int_eq(strncmp(imgsync_image_repository(im), "ok/", 3) && strncmp(imgsync_image_repository(im), "fine/", 5), 0);
     }
     imgsync_iter_free(it);
 }
