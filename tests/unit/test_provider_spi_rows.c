@@ -842,6 +842,49 @@ START_TEST(deferred_listing_stays_within_max_pending)
 }
 END_TEST
 
+
+/* A complete catalog of a type-restricted sync removes only rows of that type. */
+static int typed_prune_start(imgsync_run *run)
+{
+    if (spi_state.phase == 0) {
+        ck_assert_int_eq(emit(run, NULL, "team/private", "1", D1, IMGSYNC_TYPE_SWR_PRIVATE), 0);
+        ck_assert_int_eq(imgsync_run_scope_listed(run, "", "team/private"), 0);
+        ck_assert_int_eq(emit(run, NULL, "team/mixed", "p", D1, IMGSYNC_TYPE_SWR_PRIVATE), 0);
+        ck_assert_int_eq(emit(run, NULL, "team/mixed", "s", D1, IMGSYNC_TYPE_SWR_SHARED), 0);
+        ck_assert_int_eq(imgsync_run_scope_listed(run, "", "team/mixed"), 0);
+        ck_assert_int_eq(emit(run, "owner-1", "team/shared", "1", D1, IMGSYNC_TYPE_SWR_SHARED), 0);
+        ck_assert_int_eq(imgsync_run_scope_listed(run, "owner-1", "team/shared"), 0);
+    }
+    /* phase 1 (shared only): nothing listed at all, the catalog is complete */
+    return imgsync_run_catalog_complete(run);
+}
+
+START_TEST(prune_respects_the_request_types)
+{
+    static const spi_hooks h = {typed_prune_start, ignore_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "swr", EP));
+    (void)sync_ok(NULL);
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 4);
+    imgsync_request *req;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_type(req, IMGSYNC_TYPE_SWR_SHARED), 0);
+    spi_state.phase = 1;
+    uint64_t id = sync_ok(req);
+    imgsync_request_free(req);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(t.removed, 2);
+    spi_task_clear(&t);
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 2);
+    ck_assert(has_row("", "team/private", "1"));
+    ck_assert(has_row("", "team/mixed", "p"));
+    ck_assert(!has_row("", "team/mixed", "s"));
+    ck_assert(!has_row("owner-1", "team/shared", "1"));
+}
+END_TEST
+
 Suite *provider_spi_rows_suite(void)
 {
     Suite *s = suite_create("provider_spi_rows");
@@ -850,6 +893,7 @@ Suite *provider_spi_rows_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, rows_carry_their_own_type);
     tcase_add_test(tc, partitions_are_scopes_of_their_own);
+    tcase_add_test(tc, prune_respects_the_request_types);
     tcase_add_test(tc, new_fields_through_getters_and_field_api);
     tcase_add_test(tc, invalid_names_tags_digests_fail_their_scope);
     tcase_add_test(tc, secrets_never_reach_the_status);
