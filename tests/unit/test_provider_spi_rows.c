@@ -654,6 +654,7 @@ START_TEST(secrets_never_reach_the_status)
     ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 1); /* started, still running */
     ck_assert_int_eq(imgsync_provider_set(p, "api_key", "ak-NEWER"), 0);
     ck_assert_int_eq(imgsync_provider_free(p), IMGSYNC_EBUSY);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "max_retries", "1"), IMGSYNC_EBUSY); /* context options do wait */
     ck_assert_int_eq(imgsync_task_wait(ctx, id, 60000), 0);
     ck_assert_pstr_eq(replay_request_header(replay_find(R, "GET", EP "/v2/team/app/tags/list"), "X-Api-Key"), AK);
     ck_assert_int_eq(spi_state.responses, 2);
@@ -885,6 +886,52 @@ START_TEST(prune_respects_the_request_types)
 }
 END_TEST
 
+
+/* A request naming repositories: the provider is told, and rows of other repositories are
+ * neither stored nor removed. */
+static int named_start(imgsync_run *run)
+{
+    if (spi_state.phase == 1) {
+        ck_assert_uint_eq(imgsync_run_repository_count(run), 1);
+        ck_assert_str_eq(imgsync_run_repository(run, 0), "team/app");
+        ck_assert_int_eq(imgsync_run_wants_repository(run, "team/app"), 1);
+        ck_assert_int_eq(imgsync_run_wants_repository(run, "team/other"), 0);
+    } else {
+        ck_assert_uint_eq(imgsync_run_repository_count(run), 0);
+    }
+    const char *tag = spi_state.phase ? "2" : "1";
+    part_scope(run, "", "team/app", tag);
+    part_scope(run, "", "team/other", tag);
+    return imgsync_run_catalog_complete(run);
+}
+
+START_TEST(named_repositories_limit_what_is_replaced)
+{
+    static const spi_hooks h = {named_start, ignore_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "n", EP));
+    (void)sync_ok(NULL);
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 2);
+    imgsync_request *req;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, "n", "team/app"), 0);
+    spi_state.phase = 1;
+    uint64_t id = sync_ok(req);
+    imgsync_request_free(req);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(t.added, 1);
+    ck_assert_uint_eq(t.removed, 1);
+    spi_task_clear(&t);
+    ck_assert(has_row("", "team/app", "2"));
+    ck_assert(!has_row("", "team/app", "1"));
+    ck_assert(has_row("", "team/other", "1"));
+    ck_assert(!has_row("", "team/other", "2"));
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 2);
+}
+END_TEST
+
 Suite *provider_spi_rows_suite(void)
 {
     Suite *s = suite_create("provider_spi_rows");
@@ -894,6 +941,7 @@ Suite *provider_spi_rows_suite(void)
     tcase_add_test(tc, rows_carry_their_own_type);
     tcase_add_test(tc, partitions_are_scopes_of_their_own);
     tcase_add_test(tc, prune_respects_the_request_types);
+    tcase_add_test(tc, named_repositories_limit_what_is_replaced);
     tcase_add_test(tc, new_fields_through_getters_and_field_api);
     tcase_add_test(tc, invalid_names_tags_digests_fail_their_scope);
     tcase_add_test(tc, secrets_never_reach_the_status);
