@@ -1,7 +1,8 @@
 /* Provider SPI v2, third part: edges of the interface a provider can reach - failing the run from
  * inside sign, canceling a task with deferred calls pending, the hard bound on submitted jobs,
  * the task deadline inside a callback, untagged rows, submits to a committed scope, listing
- * limits, bodiless POSTs. Test kinds in tests/support/spi_provider.c, driven by the replay harness. */
+ * limits, bodiless POSTs, imgsync_ctx_errmsg after each call. Test kinds in
+ * tests/support/spi_provider.c, driven by the replay harness. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,98 @@ START_TEST(failed_registry_deferral_fails_the_run)
 }
 END_TEST
 
+/* ---- errmsg ------------------------------------------------------------------------------------- */
+
+static int empty_start(imgsync_run *run)
+{
+    (void)run;
+    return 0;
+}
+
+START_TEST(errmsg_follows_every_call)
+{
+    static const spi_hooks h = {empty_start, count_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_ctx *ctx = replay_ctx(R);
+    imgsync_provider *p = replay_add_provider(R, SPI2_KIND, "e", EP);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, ctx, 999), IMGSYNC_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(imgsync_ctx_errmsg(ctx), "999"));
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, NULL, &id), 0); /* imgsync_sync_start succeeded */
+    ck_assert_int_eq(imgsync_task_get(&t, ctx, id), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+    imgsync_task_free(t);
+
+    ck_assert_int_eq(imgsync_task_cancel(ctx, 999), IMGSYNC_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(imgsync_ctx_errmsg(ctx), "999"));
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0); /* already ended: fine */
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_task_wait(ctx, 998, 0), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_task_wait(ctx, id, 0), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_provider_set(p, "no_such_option", "1"), IMGSYNC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(imgsync_ctx_errmsg(ctx), "no_such_option"));
+    ck_assert_int_eq(imgsync_provider_set(p, "region", "r2"), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    imgsync_provider *q = NULL;
+    ck_assert_int_eq(imgsync_provider_new(&q, ctx, SPI2_KIND, "e"), IMGSYNC_EEXISTS);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_task_get_latest(&t, ctx), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+    imgsync_task_free(t);
+
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "max_retries", "x"), IMGSYNC_EINVAL);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "max_retries", "1"), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "nobody"), 0);
+    ck_assert_int_eq(imgsync_sync_start(ctx, req, &id), IMGSYNC_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(imgsync_ctx_errmsg(ctx), "nobody"));
+    imgsync_request_free(req);
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_task_wait(ctx, id, 10000), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    /* each of these succeeds right after a failure */
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "nobody"), 0);
+    ck_assert_int_eq(imgsync_iter_new(&it, ctx, req), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    imgsync_request_free(req);
+    ck_assert_int_eq(imgsync_iter_new(&it, ctx, NULL), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+    imgsync_iter_free(it);
+
+    ck_assert_int_eq(imgsync_provider_new(&q, ctx, "no-such-kind", "n"), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_provider_new(&q, ctx, SPI2_KIND, "n"), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_provider_set(q, "endpoint", "ftp://x"), IMGSYNC_EINVAL);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_eq(imgsync_provider_free(q), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+
+    ck_assert_int_eq(imgsync_task_get(&t, ctx, 12345), IMGSYNC_ENOTFOUND);
+    ck_assert_str_ne(imgsync_ctx_errmsg(ctx), "");
+    ck_assert_int_ge(imgsync_ctx_perform(ctx, 0), 0);
+    ck_assert_str_eq(imgsync_ctx_errmsg(ctx), "");
+}
+END_TEST
+
 Suite *provider_spi_edges_suite(void)
 {
     Suite *s = suite_create("provider_spi_edges");
@@ -542,6 +635,7 @@ Suite *provider_spi_edges_suite(void)
     tcase_add_test(tc, bodies_and_downgrades_are_not_redirected);
     tcase_add_test(tc, bearer_tokens_are_not_shared_between_runs);
     tcase_add_test(tc, failed_registry_deferral_fails_the_run);
+    tcase_add_test(tc, errmsg_follows_every_call);
     suite_add_tcase(s, tc);
     return s;
 }
