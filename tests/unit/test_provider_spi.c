@@ -345,6 +345,11 @@ static int retry_start(imgsync_run *run)
         imgsync_job_set_kind(job, (int)i);
         ck_assert_int_eq(imgsync_job_submit(job), 0);
     }
+    imgsync_job *put = imgsync_job_new(run, "PUT", "/put-502"); /* idempotent by default */
+    ck_assert_ptr_nonnull(put);
+    ck_assert_int_eq(imgsync_job_set_body(put, "application/json", "{}", 2), 0);
+    imgsync_job_set_kind(put, 4);
+    ck_assert_int_eq(imgsync_job_submit(put), 0);
     return 0;
 }
 
@@ -372,9 +377,13 @@ START_TEST(post_retried_only_when_idempotent)
         ck_assert_int_eq(fake_add_simple(ft, "POST", paths[i], i < 2 ? 502 : 500, NULL, "busy"), 0);
         ck_assert_int_eq(fake_add_simple(ft, "POST", paths[i], 200, NULL, "{}"), 0);
     }
+    ck_assert_int_eq(fake_add_simple(ft, "PUT", EP "/put-502", 502, NULL, "busy"), 0);
+    ck_assert_int_eq(fake_add_simple(ft, "PUT", EP "/put-502", 200, NULL, "{}"), 0);
     uint64_t id;
     ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
-    ck_assert_int_eq(spi_state.responses, 4);
+    ck_assert_int_eq(spi_state.responses, 5);
+    ck_assert_uint_eq(replay_count(R, "PUT", EP "/put-502"), 2);
+    ck_assert_int_eq(spi_state.statuses[4], 200);
     ck_assert_uint_eq(replay_count(R, "POST", EP "/once-502"), 1);
     ck_assert_int_eq(spi_state.statuses[0], 502);
     ck_assert_uint_eq(replay_count(R, "POST", EP "/idem-502"), 2);
@@ -393,7 +402,7 @@ START_TEST(post_retried_only_when_idempotent)
     ck_assert_uint_eq(last->body_len, 2);
     ck_assert_int_eq(memcmp(last->body, "{}", 2), 0);
     spi_task t = spi_task_get(R, id);
-    ck_assert_uint_eq(t.retries, 2);
+    ck_assert_uint_eq(t.retries, 3);
     spi_task_clear(&t);
 }
 END_TEST

@@ -163,6 +163,7 @@ static int flood_start(imgsync_run *run)
     for (int i = 0; i < 100000 && !rc; i++) {
         imgsync_job *job = imgsync_job_new(run, "GET", "/flood");
         ck_assert_ptr_nonnull(job);
+        imgsync_job_set_data(job, malloc(4), counted_free);
         rc = imgsync_job_submit(job);
         if (!rc)
             spi_state.submitted++;
@@ -187,6 +188,7 @@ START_TEST(submits_beyond_the_hard_bound_fail)
     ck_assert_int_le(spi_state.submitted, 16 * 1024);
     ck_assert_int_eq(spi_state.responses, spi_state.submitted);
     ck_assert_uint_eq(replay_nrequests(R), (size_t)spi_state.submitted);
+    ck_assert_int_eq(spi_state.ints[0], spi_state.submitted + 1); /* the refused job's data too */
 }
 END_TEST
 
