@@ -88,6 +88,7 @@ int imgsync__run_new(imgsync_run **out, imgsync__task *t, const imgsync_provider
     imgsync__map_init(&run->scopes);
     imgsync__map_init(&run->failed_parts);
     imgsync__map_init(&run->failed_ns);
+    imgsync__map_init(&run->failed_items);
     run->nns_hints = imgsync__request_namespace_literals(t->req, &run->ns_hints);
     const char *ep = imgsync__options_get(&p->opts, "endpoint");
     int rc = (run->name = imgsync__strdup(p->name)) ? 0 : IMGSYNC_ENOMEM;
@@ -140,6 +141,7 @@ void imgsync__run_free(imgsync_run *run)
     release(run);
     imgsync__map_clear(&run->failed_parts);
     imgsync__map_clear(&run->failed_ns);
+    imgsync__map_clear(&run->failed_items);
     free(run->ns_hints);
     free(run->name);
     free(run->endpoint);

@@ -48,6 +48,7 @@ struct imgsync_run {
     imgsync__map scopes;       /* scope key -> imgsync__scope */
     imgsync__map failed_parts; /* partitions that could not be listed */
     imgsync__map failed_ns;    /* scope keys (partition, namespace) that could not be listed */
+    imgsync__map failed_items; /* scope keys of failed items whose names cannot be scopes */
     const char **ns_hints;
     size_t nns_hints;
     size_t pending;            /* jobs submitted and not finished */

@@ -210,12 +210,22 @@ int imgsync_run_scope_listed(imgsync_run *run, const char *partition, const char
     return 0;
 }
 
-/* A failure of an item whose name cannot be a scope: counted and recorded, nothing stored. */
-static void fail_unnamed(imgsync_run *run, const char *name, int code, const char *message)
+/* A failure of an item whose name cannot be a scope: counted once (among the repositories, so
+ * that no more fail than there are) and recorded, nothing stored. */
+static int fail_unnamed(imgsync_run *run, const char *partition, const char *name, int code, const char *message)
 {
+    char *key = imgsync__scope_key(partition ? partition : "", name);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    int rc = imgsync__map_get(&run->failed_items, key) ? 1 : imgsync__map_put(&run->failed_items, key, (void *)1, NULL);
+    free(key);
+    if (rc)
+        return rc == 1 ? 0 : rc;
     run->scopes_failed++;
+    imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1);
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);
     imgsync__run_error(run, name && *name ? name : "(invalid)", code, message);
+    return 0;
 }
 
 int imgsync_run_scope_fail(imgsync_run *run, const char *partition, const char *repository, int code,
@@ -225,10 +235,8 @@ int imgsync_run_scope_fail(imgsync_run *run, const char *partition, const char *
         return IMGSYNC_EINVAL;
     if (!code)
         code = IMGSYNC_EINTERNAL;
-    if (!scope_names_ok(partition, repository)) {
-        fail_unnamed(run, repository, code, message);
-        return 0;
-    }
+    if (!scope_names_ok(partition, repository))
+        return fail_unnamed(run, partition, repository, code, message);
     imgsync__scope *s = imgsync__scope_get(run, partition, repository, 1);
     if (!s)
         return IMGSYNC_ENOMEM;
