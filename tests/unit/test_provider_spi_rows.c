@@ -486,6 +486,8 @@ static int validation_start(imgsync_run *run)
         } else if (spi_state.phase == 1) {
             ck_assert_int_eq(imgsync_run_scope_begin(run, "", repo), IMGSYNC_EINVAL);
             ck_assert_int_eq(emit(run, NULL, repo, BAD_ROWS[i].tag, BAD_ROWS[i].digest, 0), IMGSYNC_EPROTOCOL);
+            /* a second row of the same invalid repository is the same failed item */
+            ck_assert_int_eq(emit(run, NULL, repo, "2", D2, 0), IMGSYNC_EPROTOCOL);
         }
     }
     /* a bad partition name */
@@ -539,6 +541,10 @@ START_TEST(invalid_names_tags_digests_fail_their_scope)
     ck_assert_int_eq(t.state, IMGSYNC_TASK_PARTIAL);
     ck_assert_uint_eq(t.repos_failed, NBAD + 3);
     ck_assert_uint_eq(t.nerrors, NBAD + 3);
+    /* 11 scopes (ok/a..g, fine/one..four) and 5 items whose names cannot be scopes: the
+     * failures are counted among the repositories, never more failed than there are */
+    ck_assert_uint_eq(t.repos_total, 16);
+    ck_assert_msg(!strncmp(t.registry_reason, "14 of 16 repositories failed", 28), "reason '%s'", t.registry_reason);
     for (size_t i = 0; i < t.nerrors; i++)
         ck_assert_msg(t.error_code[i] == (strcmp(t.error_repository[i], "fine/four") ? IMGSYNC_EPROTOCOL : IMGSYNC_EHTTP),
                       "error %zu: %d %s", i, t.error_code[i], t.error_message[i]);
