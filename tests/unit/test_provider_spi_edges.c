@@ -530,6 +530,42 @@ START_TEST(failed_registry_deferral_fails_the_run)
 }
 END_TEST
 
+/* ---- calls after the run failed ----------------------------------------------------------------- */
+
+static int afterfail_start(imgsync_run *run)
+{
+    ck_assert_int_eq(imgsync_run_fail(run, IMGSYNC_EAUTH, "not authorized"), 0);
+    imgsync_job *job = imgsync_job_new(run, "GET", "/after");
+    ck_assert_ptr_nonnull(job);
+    imgsync_job_set_data(job, malloc(4), counted_free);
+    ck_assert_int_eq(imgsync_job_submit(job), IMGSYNC_ECANCELED);
+    ck_assert_int_eq(spi_state.ints[0], 1);
+    ck_assert_int_eq(imgsync_run_defer(run, "", "team/app", failing_step, malloc(4), counted_free), IMGSYNC_ECANCELED);
+    ck_assert_int_eq(spi_state.ints[0], 2);
+    imgsync_record *r = imgsync_record_new(run, "team/app", "1");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(imgsync_record_emit(run, r), 0); /* dropped */
+    return IMGSYNC_EAUTH;
+}
+
+START_TEST(calls_after_the_run_failed)
+{
+    static const spi_hooks h = {afterfail_start, count_response, NULL, NULL};
+    spi_hooks_set(&h);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "af", EP));
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    ck_assert_uint_eq(replay_nrequests(R), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 0);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(t.registry_error, IMGSYNC_EAUTH);
+    ck_assert_uint_eq(t.nerrors, 1); /* the provider's own reason, not "could not start" on top */
+    ck_assert_str_eq(t.error_message[0], "not authorized");
+    spi_task_clear(&t);
+}
+END_TEST
+
 /* ---- errmsg ------------------------------------------------------------------------------------- */
 
 static int empty_start(imgsync_run *run)
@@ -637,6 +673,7 @@ Suite *provider_spi_edges_suite(void)
     tcase_add_test(tc, bodies_and_downgrades_are_not_redirected);
     tcase_add_test(tc, bearer_tokens_are_not_shared_between_runs);
     tcase_add_test(tc, failed_registry_deferral_fails_the_run);
+    tcase_add_test(tc, calls_after_the_run_failed);
     tcase_add_test(tc, errmsg_follows_every_call);
     suite_add_tcase(s, tc);
     return s;
