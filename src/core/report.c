@@ -89,8 +89,8 @@ void imgsync__run_summarize(imgsync_run *run)
     imgsync__buf b;
     imgsync__buf_init(&b);
     if (run->scopes_failed)
-        imgsync__buf_printf(&b, "%llu of %zu repositories failed", (unsigned long long)run->scopes_failed,
-                            run->scopes.count);
+        imgsync__buf_printf(&b, "%llu of %llu repositories failed", (unsigned long long)run->scopes_failed,
+                            (unsigned long long)(run->scopes.count + run->unnamed_failed));
     count_phrase(&b, run->ns_failed, "namespace could not be listed", "namespaces could not be listed");
     count_phrase(&b, run->parts_failed, "partition could not be listed", "partitions could not be listed");
     pthread_mutex_lock(run->env->status_lock);

@@ -58,6 +58,7 @@ struct imgsync_run {
     char *reason;              /* row reason */
     char *notes;               /* deliberate skips, shown in the row */
     uint64_t scopes_failed, ns_failed, parts_failed;
+    uint64_t unnamed_failed;   /* of scopes_failed: items whose name could not be a scope */
     char **secrets;            /* values to redact from every text */
     size_t nsecrets;
 };

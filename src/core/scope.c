@@ -214,6 +214,9 @@ int imgsync_run_scope_listed(imgsync_run *run, const char *partition, const char
 static void fail_unnamed(imgsync_run *run, const char *name, int code, const char *message)
 {
     run->scopes_failed++;
+    run->unnamed_failed++;
+    /* counted as listed too, so that the failed never outnumber the total */
+    imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1);
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);
     imgsync__run_error(run, name && *name ? name : "(invalid)", code, message);
 }
@@ -249,6 +252,7 @@ int imgsync_run_scope_namespace_fail(imgsync_run *run, const char *partition, co
     if (rc)
         return rc == 1 ? 0 : rc;
     run->ns_failed++;
+    imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1); /* failed <= total */
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);
     imgsync__run_error(run, ns, code ? code : IMGSYNC_EINTERNAL, message);
     return 0;
