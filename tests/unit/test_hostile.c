@@ -698,6 +698,51 @@ START_TEST(test_secrets_redacted)
 }
 END_TEST
 
+/* Some 8 bytes of secret (any window) in text. */
+static int holds_part_of(const char *text, const char *secret)
+{
+    size_t n = strlen(secret);
+    for (size_t i = 0; i + 8 <= n; i++) {
+        char window[9];
+        memcpy(window, secret + i, 8);
+        window[8] = '\0';
+        if (strstr(text, window))
+            return 1;
+    }
+    return 0;
+}
+
+/* Item 7 (cut secrets): a registry message is cut to its first 127 bytes; a password that
+ * straddles the cut must not leave its first half in the status. */
+START_TEST(test_secret_cut_by_truncation)
+{
+    add_json(OEP "/v2/", 200, NULL, "{}");
+    add_json(OEP "/v2/_catalog?n=100", 200, NULL, "{\"repositories\":[\"a\",\"b\"]}");
+    char pad[128];
+    memset(pad, 'x', sizeof(pad));
+    /* a: the password starts 20 bytes before the cut; b: the Basic form does */
+    pad[107] = '\0';
+    add_json(OEP "/v2/a/tags/list", 403, NULL,
+             fmt("{\"errors\":[{\"code\":\"DENIED\",\"message\":\"%s %s\"}]}", pad, SECRET_PASS));
+    char cred[128];
+    snprintf(cred, sizeof(cred), "%s:%s", USER, SECRET_PASS);
+    char *basic = imgsync__base64(cred, strlen(cred));
+    ck_assert_ptr_nonnull(basic);
+    add_json(OEP "/v2/b/tags/list", 400, NULL,
+             fmt("{\"errors\":[{\"code\":\"BAD\",\"message\":\"%s %s\"}]}", pad, basic));
+    imgsync_task *t = run_sync(NULL);
+    char *all = all_texts(t);
+    ck_assert_msg(error_for(t, "a", IMGSYNC_EAUTH) >= 0, "a did not fail EAUTH");
+    ck_assert_msg(error_for(t, "b", IMGSYNC_EHTTP) >= 0, "b did not fail EHTTP");
+    imgsync_task_free(t);
+    ck_assert_msg(strstr(all, "xxxxxxxx") != NULL, "the message was dropped");
+    ck_assert_msg(!holds_part_of(all, SECRET_PASS), "part of the password is in the status");
+    ck_assert_msg(!holds_part_of(all, basic), "part of the Basic credentials is in the status");
+    free(all);
+    free(basic);
+}
+END_TEST
+
 /* Item 7 (Bearer): a registry that echoes the token it was given. */
 static void echo_token(void *ud, const fake_request *q, fake_reply *out)
 {
@@ -906,6 +951,7 @@ Suite *hostile_suite(void)
     tcase_add_checked_fixture(tc, secrets_setup, secrets_teardown);
     tcase_add_test(tc, test_secrets_redacted);
     tcase_add_test(tc, test_bearer_token_redacted);
+    tcase_add_test(tc, test_secret_cut_by_truncation);
     suite_add_tcase(s, tc);
     tc = tcase_create("harbor");
     tcase_add_checked_fixture(tc, setup_harbor, teardown);
