@@ -856,6 +856,7 @@ START_TEST(test_harbor_rows_validated)
         {"lib/t1", "t1", D_A, "v1\\r\\n"},
         {"lib/t2", "t2", D_A, "\\u001b[31mred"},
         {"lib/t3", "t3", D_A, "a\\nb"},
+        {"lib/t4", "t4", D_A, "x\\u009b31m"}, /* item 6: a C1 control (CSI) in a tag */
     };
     size_t nbad = sizeof(bad) / sizeof(bad[0]);
     harbor_base();
@@ -870,6 +871,8 @@ START_TEST(test_harbor_rows_validated)
     strcat(repos, h_repo(20, "lib/a\\nb"));
     strcat(repos, ",");
     strcat(repos, h_repo(21, "lib/../x"));
+    strcat(repos, ",");
+    strcat(repos, h_repo(23, "lib/c1\\u009b2Jx")); /* item 6: CSI in a repository name */
     strcat(repos, ",");
     strcat(repos, h_repo(22, "lib/ok"));
     strcat(repos, "]");
@@ -886,6 +889,7 @@ START_TEST(test_harbor_rows_validated)
     ck_assert_msg(clean_text(all), "raw controls in the status");
     free(all);
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/repositories/a"), 0);
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "/repositories/c1"), 0);
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/x/"), 0);
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/x?"), 0);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
