@@ -51,7 +51,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=build/%.o)
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind valgrind-unit bench
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind valgrind-unit bench bench-registries
 all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
@@ -146,6 +146,16 @@ build/bench_sync: bench/bench_sync.c build/libimgsync.a
 
 bench: build/bench_sync
 	@sh bench/run.sh
+
+# CPU of one sync against many registries on the scripted transport (no network): the cost per
+# registry must stay flat from 1,000 to 10,000 registries
+build/bench_registries: bench/bench_registries.c build/libimgsync.a build/tests/support/fake_transport.o build/tests/support/fake_clock.o
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< build/tests/support/fake_transport.o build/tests/support/fake_clock.o \
+	    build/libimgsync.a $(DEP_LIBS)
+
+bench-registries: build/bench_registries
+	@build/bench_registries 1000 10000
 
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk

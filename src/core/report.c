@@ -9,7 +9,7 @@
 #include "util/text.h"
 
 /* A clean copy of a message, or NULL on ENOMEM. */
-static char *clean(const imgsync_run *run, const char *message)
+char *imgsync__run_clean(const imgsync_run *run, const char *message)
 {
     char *s = imgsync__strdup(message);
     if (!s)
@@ -23,8 +23,8 @@ static char *clean(const imgsync_run *run, const char *message)
 
 void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, const char *message)
 {
-    char *msg = clean(run, message ? message : imgsync_strerror(code));
-    char *where = scope_name ? clean(run, scope_name) : NULL;
+    char *msg = imgsync__run_clean(run, message ? message : imgsync_strerror(code));
+    char *where = scope_name ? imgsync__run_clean(run, scope_name) : NULL;
     imgsync__task_add_error(run->task, run->name, where, code, msg ? msg : imgsync_strerror(code));
     free(msg);
     free(where);
@@ -36,7 +36,7 @@ void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, cons
 
 void imgsync__run_set_row(imgsync_run *run, int state, const char *reason)
 {
-    char *copy = reason ? clean(run, reason) : NULL;
+    char *copy = reason ? imgsync__run_clean(run, reason) : NULL;
     pthread_mutex_lock(run->env->status_lock);
     run->row_state = state;
     if (copy) {
@@ -48,7 +48,7 @@ void imgsync__run_set_row(imgsync_run *run, int state, const char *reason)
 
 void imgsync__run_note(imgsync_run *run, const char *note)
 {
-    char *n = clean(run, note);
+    char *n = imgsync__run_clean(run, note);
     if (!n)
         return;
     char *joined = run->notes ? imgsync__asprintf("%s; %s", run->notes, n) : n;

@@ -104,8 +104,9 @@ static void url_path_for_message(const char *url, char *out, size_t n)
 }
 
 /* A short error text from a registry's JSON error body (OCI "errors", Huawei "error_code"/
- * "error_msg", Harbor "errors", generic "code"/"message"). */
-static void registry_error_text(const imgsync_response *resp, char *out, size_t n)
+ * "error_msg", Harbor "errors", generic "code"/"message"). The secrets are taken out before the
+ * texts are cut short: a secret cut in two would escape the redaction. */
+static void registry_error_text(const imgsync_run *run, const imgsync_response *resp, char *out, size_t n)
 {
     out[0] = '\0';
     size_t len = 0;
@@ -128,8 +129,12 @@ static void registry_error_text(const imgsync_response *resp, char *out, size_t 
         message = imgsync__json_string(root, "message");
     }
     char c[48], m[128];
-    imgsync__text_copy(c, sizeof(c), code ? code : "");
-    imgsync__text_copy(m, sizeof(m), message ? message : "");
+    char *code_clean = imgsync__run_clean(run, code ? code : "");
+    char *message_clean = imgsync__run_clean(run, message ? message : "");
+    imgsync__text_copy(c, sizeof(c), code_clean ? code_clean : "");
+    imgsync__text_copy(m, sizeof(m), message_clean ? message_clean : "");
+    free(code_clean);
+    free(message_clean);
     if (c[0] || m[0])
         snprintf(out, n, "%s%s%s", c, c[0] && m[0] ? " " : "", m);
     imgsync__json_free(root);
@@ -148,7 +153,7 @@ int imgsync_run_fail_response(imgsync_run *run, const imgsync_job *job, const im
                  why, why[0] ? ")" : "");
     } else {
         code = (status == 401 || status == 403) ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
-        registry_error_text(resp, detail, sizeof(detail));
+        registry_error_text(run, resp, detail, sizeof(detail));
         snprintf(msg, sizeof(msg), "%s %s gave HTTP %d%s%s%s%s%s", job->method, path, status,
                  code == IMGSYNC_EAUTH ? " (credentials rejected or access denied)" : "", detail[0] ? ": " : "",
                  detail, why[0] ? "; " : "", why);

@@ -92,6 +92,9 @@ int imgsync__run_deadline(imgsync_run *run);
 int imgsync__run_allowed_url(const imgsync_run *run, const char *url);
 
 /* ---- report.c: errors and the registry row, sanitized and with secrets redacted ---- */
+/* A malloc'd copy of server text, sanitized and with the run's secrets and tokens redacted
+ * (NULL on ENOMEM); redact before cutting a text short. */
+char *imgsync__run_clean(const imgsync_run *run, const char *message);
 void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, const char *message);
 void imgsync__run_set_row(imgsync_run *run, int state, const char *reason);
 void imgsync__run_note(imgsync_run *run, const char *note);

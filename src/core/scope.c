@@ -257,6 +257,7 @@ int imgsync_run_scope_namespace_fail(imgsync_run *run, const char *partition, co
     if (rc)
         return rc == 1 ? 0 : rc;
     run->ns_failed++;
+    imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1); /* failed <= total */
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);
     imgsync__run_error(run, ns, code ? code : IMGSYNC_EINTERNAL, message);
     return 0;

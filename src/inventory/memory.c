@@ -16,8 +16,35 @@ typedef struct repo_rows {
 
 struct imgsync__store {
     imgsync__map repos; /* "provider\x1fpartition\x1frepository" -> repo_rows */
+    imgsync__map by_provider; /* provider -> imgsync__map of the same keys -> repo_rows (borrowed):
+                               * a prune walks its own provider's scopes only, not every registry's */
     size_t count;
 };
+
+/* The scopes of one provider (created when `create`), or NULL. */
+static imgsync__map *provider_scopes(imgsync__store *s, const char *provider, int create)
+{
+    imgsync__map *m = imgsync__map_get(&s->by_provider, provider);
+    if (m || !create)
+        return m;
+    if (!(m = malloc(sizeof(*m))))
+        return NULL;
+    imgsync__map_init(m);
+    if (imgsync__map_put(&s->by_provider, provider, m, NULL)) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void provider_scopes_drop(imgsync__store *s, const char *provider)
+{
+    imgsync__map *m = imgsync__map_remove(&s->by_provider, provider);
+    if (m) {
+        imgsync__map_clear(m);
+        free(m);
+    }
+}
 
 char *imgsync__scope_key(const char *partition, const char *repository)
 {
@@ -48,6 +75,7 @@ int imgsync__store_open(imgsync__store **out, const char *uri)
     if (!s)
         return IMGSYNC_ENOMEM;
     imgsync__map_init(&s->repos);
+    imgsync__map_init(&s->by_provider);
     *out = s;
     return 0;
 }
@@ -61,6 +89,12 @@ void imgsync__store_close(imgsync__store *s)
     while ((e = imgsync__map_next(&s->repos, &pos)))
         repo_rows_free(e->value);
     imgsync__map_clear(&s->repos);
+    pos = 0;
+    while ((e = imgsync__map_next(&s->by_provider, &pos))) {
+        imgsync__map_clear(e->value);
+        free(e->value);
+    }
+    imgsync__map_clear(&s->by_provider);
     free(s);
 }
 
@@ -145,15 +179,23 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
     fresh->rows = merged;
     fresh->n = m;
     int rc = 0;
+    imgsync__map *mine = provider_scopes(s, provider, m > 0);
     if (m == 0) {
         repo_rows_free(fresh);
         repo_rows *gone = imgsync__map_remove(&s->repos, key);
         if (gone)
             repo_rows_free(gone);
-    } else if ((rc = imgsync__map_put(&s->repos, key, fresh, NULL)) != 0) {
+        if (mine)
+            imgsync__map_remove(mine, key);
+    } else if (!mine || (rc = imgsync__map_put(mine, key, fresh, NULL)) != 0 ||
+               (rc = imgsync__map_put(&s->repos, key, fresh, NULL)) != 0) {
+        if (mine && old) /* both maps keep pointing at the old rows */
+            imgsync__map_put(mine, key, old, NULL); /* the key exists: replacing it cannot fail */
+        else if (mine)
+            imgsync__map_remove(mine, key);
         repo_rows_free(fresh);
         free(key);
-        return rc;
+        return rc ? rc : IMGSYNC_ENOMEM;
     } else if (old) {
         repo_rows_free(old);
     }
@@ -190,10 +232,9 @@ int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync_
     size_t pos = 0;
     imgsync__map_entry *e;
     int rc = 0, oom = 0;
-    while (!rc && (e = imgsync__map_next(&s->repos, &pos))) {
+    imgsync__map *mine = provider_scopes(s, provider, 0);
+    while (!rc && mine && (e = imgsync__map_next(mine, &pos))) {
         repo_rows *r = e->value;
-        if (strcmp(r->provider, provider) != 0)
-            continue;
         if (vanished(r, seen, failed_parts, failed_ns, sel, &oom))
             rc = imgsync__store_replace(s, provider, r->partition, r->repository, NULL, 0, sel, c);
         else if (oom)
@@ -206,14 +247,14 @@ void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
 {
     size_t pos = 0;
     imgsync__map_entry *e;
-    while ((e = imgsync__map_next(&s->repos, &pos))) {
+    imgsync__map *mine = provider_scopes(s, provider, 0);
+    while (mine && (e = imgsync__map_next(mine, &pos))) {
         repo_rows *r = e->value;
-        if (strcmp(r->provider, provider) != 0)
-            continue;
         s->count -= r->n;
         imgsync__map_remove(&s->repos, e->key);
         repo_rows_free(r);
     }
+    provider_scopes_drop(s, provider);
 }
 
 int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n)

@@ -291,6 +291,13 @@ static yajl_val parse_body(const imgsync_response *resp)
     return imgsync__json_parse(body, len, err, sizeof(err));
 }
 
+/* A string member holding an escaped NUL (the JSON layer types it neither string nor null). */
+static int holds_nul(yajl_val obj, const char *key)
+{
+    yajl_val v = imgsync__json_member(obj, key);
+    return v && v->type == yajl_t_any;
+}
+
 /* A page longer than the page size asked for is not Harbor's: refuse it before walking it. */
 static int page_ok(const harbor_run *st, yajl_val root)
 {
@@ -387,6 +394,10 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
     int rc = 0;
     for (size_t i = 0; i < root->u.array.len && !rc; i++) {
         const char *name = imgsync__json_string(root->u.array.values[i], "name");
+        if (holds_nul(root->u.array.values[i], "name")) { /* never another name */
+            imgsync_run_repository_fail(run, "", IMGSYNC_EPROTOCOL, "Harbor listed a project name with a NUL");
+            continue;
+        }
         if (!name || !walk_first_time(w, name))
             continue;
         if (!imgsync__name_component_ok(name)) { /* "..", "a/b", controls: never in a URL */
@@ -458,6 +469,10 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         for (size_t i = 0; !done && i < root->u.array.len && !rc; i++) {
             const char *name = imgsync__json_string(root->u.array.values[i], "name");
             size_t plen = strlen(w->project);
+            if (holds_nul(root->u.array.values[i], "name")) { /* never another name */
+                imgsync_run_repository_fail(run, "", IMGSYNC_EPROTOCOL, "Harbor listed a repository name with a NUL");
+                continue;
+            }
             /* Repository.name is the full path including the project */
             if (!name || strncmp(name, w->project, plen) != 0 || name[plen] != '/' || !name[plen + 1])
                 continue;
@@ -494,8 +509,12 @@ static int64_t time_ms(const char *s)
 static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int include_untagged)
 {
     const char *digest = imgsync__json_string(a, "digest");
-    if (!digest)
-        return 0;
+    if (!digest && !holds_nul(a, "digest"))
+        return 0; /* not an artifact */
+    if (!imgsync__name_digest_ok(digest)) /* "", md5:, uppercase, a NUL ...: never stored */
+        return imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
+                                           "Harbor listed an artifact without a valid digest"),
+               IMGSYNC_EPROTOCOL;
     const char *type = imgsync__json_string(a, "type");
     if (type && strcmp(type, "IMAGE") != 0 && !imgsync_run_include_non_images(run))
         return 0;
@@ -517,6 +536,10 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int includ
         if (i < ntags) {
             yajl_val t = tags->u.array.values[i];
             tag = imgsync__json_string(t, "name");
+            if (holds_nul(t, "name")) /* never stored as another tag */
+                return imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
+                                                   "Harbor listed a tag name with a NUL"),
+                       IMGSYNC_EPROTOCOL;
             if (!tag || !*tag)
                 continue;
             push = time_ms(imgsync__json_string(t, "push_time"));
