@@ -490,6 +490,61 @@ START_TEST(test_token_not_sent_to_other_origin)
 }
 END_TEST
 
+START_TEST(test_token_cached_per_service)
+{
+    /* the same realm and scope for two services: two tokens */
+    eh h;
+    start(&h, &k_alice);
+    ck_assert_int_eq(imgsync__group_allow_origin(h.g, MIRROR), 0);
+    const char *mirror_tags = MIRROR "/v2/app/tags/list";
+    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
+    script_challenged(&h, mirror_tags,
+                      "WWW-Authenticate: Bearer realm=\"https://auth.example/token\",service=\"mirror.example\","
+                      "scope=\"" APP_SCOPE "\"");
+    script_token(&h, APP_TOKEN_URL, "tok-reg", 300);
+    script_token(&h, "https://auth.example/token?service=mirror.example&scope=repository%3Aapp%3Apull", "tok-mirror",
+                 300);
+    eh_req r1 = EH_REQ_INIT, r2 = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r1, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(eh_get(&h, &r2, mirror_tags, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r1.status, 200);
+    ck_assert_int_eq(r2.status, 200);
+    ck_assert_uint_eq(fake_nrequests(h.ft), 6);
+    ck_assert_str_eq(auth_of(&h, 2), "Bearer tok-reg");
+    ck_assert_str_eq(auth_of(&h, 3), BASIC);
+    ck_assert_str_eq(auth_of(&h, 5), "Bearer tok-mirror");
+    ck_assert_uint_eq(fake_unexpected(h.ft), 0);
+    eh_req_clear(&r1);
+    eh_req_clear(&r2);
+    eh_free(&h);
+}
+END_TEST
+
+START_TEST(test_token_request_retried)
+{
+    /* a token endpoint that is briefly unavailable: its request is retried like any GET; the
+     * events count every attempt sent, but retries only of the group's own requests */
+    eh h;
+    start(&h, &k_alice);
+    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
+    fake_add_simple(h.ft, "GET", APP_TOKEN_URL, 503, NULL, "busy");
+    script_token(&h, APP_TOKEN_URL, "tok", 300);
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.done_calls, 1);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(fake_count(h.ft, "GET", APP_TOKEN_URL), 2);
+    ck_assert_str_eq(auth_of(&h, 3), "Bearer tok");
+    ck_assert_int_eq(h.ev_sent, 4);
+    ck_assert_int_eq(h.ev_retry, 0);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_cred_none_never_authorized)
 {
     /* CRED_NONE: no Authorization even though the group has a username, any https origin, and
@@ -645,6 +700,8 @@ Suite *engine_auth_suite(void)
     tcase_add_test(tc, test_token_too_large);
     tcase_add_test(tc, test_plain_http_realm_refused);
     tcase_add_test(tc, test_token_not_sent_to_other_origin);
+    tcase_add_test(tc, test_token_cached_per_service);
+    tcase_add_test(tc, test_token_request_retried);
     suite_add_tcase(s, tc);
     TCase *tc2 = tcase_create("credentials");
     tcase_add_test(tc2, test_cred_none_never_authorized);
