@@ -208,6 +208,42 @@ START_TEST(test_downgrade_to_http_refused)
 }
 END_TEST
 
+START_TEST(test_downgrade_to_loopback_http_refused)
+{
+    /* plain http to loopback is allowed for requests made there on purpose (a local registry),
+     * but a remote https server must not be able to send the client down to a local plain-http
+     * service */
+    static const char *const targets[] = {"http://127.0.0.1:5000/v2/", "http://localhost/admin"};
+    for (size_t i = 0; i < 2; i++) {
+        eh h;
+        start(&h, NULL);
+        char loc[128];
+        snprintf(loc, sizeof(loc), "Location: %s", targets[i]);
+        fake_set_simple(h.ft, "GET", REG "/v2/", 302, loc, "");
+        fake_set_simple(h.ft, "GET", targets[i], 200, NULL, "local secrets");
+        eh_req r = EH_REQ_INIT;
+        submit_get(&h, &r, REG "/v2/", IMGSYNC__CRED_NONE);
+        eh_run(&h);
+        ck_assert_int_eq(r.done_calls, 1);
+        ck_assert_msg(r.error == IMGSYNC_EINSECURE, "%s: error %d status %d", targets[i], r.error, r.status);
+        ck_assert_uint_eq(fake_nrequests(h.ft), 1);
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
+    /* a loopback registry on plain http redirecting within itself is fine */
+    eh h;
+    start(&h, NULL);
+    fake_set_simple(h.ft, "GET", "http://127.0.0.1:5000/v2/a", 307, "Location: /v2/b", "");
+    fake_set_simple(h.ft, "GET", "http://127.0.0.1:5000/v2/b", 200, NULL, "{}");
+    eh_req r = EH_REQ_INIT;
+    submit_get(&h, &r, "http://127.0.0.1:5000/v2/a", IMGSYNC__CRED_NONE);
+    eh_run(&h);
+    ck_assert_int_eq(r.status, 200);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_redirect_to_other_scheme_refused)
 {
     /* not http(s) at all: not followed, and not reported as plain http */
@@ -371,6 +407,7 @@ Suite *engine_redirect_suite(void)
     tcase_add_test(tc, test_cross_origin_redirect_even_to_allowed_origin);
     tcase_add_test(tc, test_bearer_does_not_cross);
     tcase_add_test(tc, test_downgrade_to_http_refused);
+    tcase_add_test(tc, test_downgrade_to_loopback_http_refused);
     tcase_add_test(tc, test_redirect_to_other_scheme_refused);
     tcase_add_test(tc, test_redirect_limit);
     tcase_add_test(tc, test_relative_locations);
