@@ -352,6 +352,37 @@ START_TEST(test_provider_header_injection_refused)
 }
 END_TEST
 
+START_TEST(test_provider_reserved_headers_refused)
+{
+    /* Host and Content-Length are the engine's: a provider line naming them is refused as the
+     * sign hook's would be, rather than sent twice (the Host another than the URL's) */
+    static const char *const bad[] = {"Host: evil.example", "content-length: 1"};
+    for (size_t i = 0; i < 2; i++) {
+        eh h;
+        start(&h, NULL, NULL);
+        fake_set_simple(h.ft, "POST", REG "/api/x", 200, NULL, "{}");
+        imgsync__ereq_spec spec;
+        memset(&spec, 0, sizeof(spec));
+        spec.method = "POST";
+        spec.url = REG "/api/x";
+        spec.headers = &bad[i];
+        spec.nheaders = 1;
+        spec.body = "{}";
+        spec.body_len = 2;
+        spec.content_type = "application/json";
+        spec.cred = IMGSYNC__CRED_NONE;
+        eh_req r = EH_REQ_INIT;
+        ck_assert_int_eq(eh_submit(&h, &r, &spec), 0);
+        eh_run(&h);
+        ck_assert_int_eq(r.done_calls, 1);
+        ck_assert_msg(r.error == IMGSYNC_EINVAL, "%s: error %d", bad[i], r.error);
+        ck_assert_uint_eq(fake_nrequests(h.ft), 0);
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
+}
+END_TEST
+
 Suite *engine_sign_suite(void)
 {
     Suite *s = suite_create("engine_sign");
@@ -365,6 +396,7 @@ Suite *engine_sign_suite(void)
     tcase_add_test(tc, test_sign_failure_on_retry);
     tcase_add_test(tc, test_sign_hook_header_rules);
     tcase_add_test(tc, test_provider_header_injection_refused);
+    tcase_add_test(tc, test_provider_reserved_headers_refused);
     suite_add_tcase(s, tc);
     return s;
 }
