@@ -23,13 +23,19 @@ typedef struct curl_transport {
 typedef struct easy_state {
     CURL *easy;
     struct curl_slist *headers;
+    int header_phase; /* 0 before the status line, 1 in the response headers, 2 after them */
     char errbuf[CURL_ERROR_SIZE];
 } easy_state;
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     imgsync__xfer *x = ud;
+    easy_state *st = x->tp;
     size_t len = size * n;
+    if (st && len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+        st->header_phase = 1; /* also a new response after 100 Continue */
+    else if (st && (len == 0 || p[0] == '\r' || p[0] == '\n'))
+        st->header_phase = 2;
     return imgsync__eresp_header_line(x->resp, p, len) ? 0 : len;
 }
 
@@ -171,9 +177,23 @@ static void ct_abort(imgsync__transport *t, imgsync__xfer *x)
 }
 
 /* libcurl's failure as an engine error and retry class. */
-static void map_error(CURLcode c, const char *errbuf, imgsync__eresp *r)
+void imgsync__curl_map_error(int code, const char *errbuf, int in_headers, imgsync__eresp *r)
 {
+    CURLcode c = (CURLcode)code;
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(c);
+    /* response headers over libcurl's own limits: a line over 100 KB ends as "out of memory"
+     * (libcurl 7.x leaves the error buffer empty), all headers over 300 KB as a receive error
+     * ("Too large response headers"), newer versions say CURLE_TOO_LARGE; none is worth a retry
+     * and none is a lack of memory (issue 6 item 12) */
+    if ((c == CURLE_OUT_OF_MEMORY && (in_headers || strstr(errbuf, "header"))) ||
+        (c == CURLE_RECV_ERROR && strstr(errbuf, "Too large response header"))
+#if LIBCURL_VERSION_NUM >= 0x080600
+        || c == CURLE_TOO_LARGE
+#endif
+    ) {
+        imgsync__eresp_fail(r, IMGSYNC_ETOOBIG, IMGSYNC__RETRY_NEVER, "response header too large");
+        return;
+    }
     switch (c) {
     case CURLE_COULDNT_CONNECT:
         imgsync__eresp_fail(r, IMGSYNC_ENETWORK, IMGSYNC__RETRY_SAFE, detail);
@@ -190,11 +210,7 @@ static void map_error(CURLcode c, const char *errbuf, imgsync__eresp *r)
         imgsync__eresp_fail(r, IMGSYNC_ENETWORK, IMGSYNC__RETRY_IDEMPOTENT, detail);
         break;
     case CURLE_OUT_OF_MEMORY:
-        /* curl reports a header over its own 100 KB limit as out of memory */
-        if (strstr(errbuf, "header"))
-            imgsync__eresp_fail(r, IMGSYNC_ETOOBIG, 0, "response header too large");
-        else
-            imgsync__eresp_fail(r, IMGSYNC_ENOMEM, 0, detail);
+        imgsync__eresp_fail(r, IMGSYNC_ENOMEM, 0, detail);
         break;
     default:
         /* DNS (not retried: the name will not appear in a second), TLS verification and the like */
@@ -215,7 +231,7 @@ static void finish(curl_transport *ct, CURL *easy, CURLcode cc)
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         imgsync__eresp_set_status(x->resp, (int)status);
     } else {
-        map_error(cc, st->errbuf, x->resp);
+        imgsync__curl_map_error(cc, st->errbuf, st->header_phase == 1, x->resp);
     }
     char *eff = NULL;
     curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff);

@@ -1,7 +1,7 @@
 /* Redirects, followed by the engine itself so that it decides what goes to the new location:
  * on the same origin the request goes on unchanged; to another origin it goes on without
  * credentials and without the provider's headers (Accept excepted), and never to plain http
- * unless the group allows it. A request with a body follows only 307/308 on its own origin. */
+ * unless the group allows it (not even to loopback from https). A request with a body follows only 307/308 on its own origin. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +36,10 @@ int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r)
         free(target); /* a body (credentials, a query) is not sent anywhere it was not meant for */
         return 0;
     }
-    if (imgsync__group_check_url(r->g, target, 0)) {
+    /* loopback plain http is allowed where asked for on purpose, never as a downgrade from
+     * https (a remote server sending the client to a local service) unless http is allowed */
+    int downgrade = !strncmp(current, "https:", 6) && !strncmp(target, "http:", 5) && !r->g->allow_http;
+    if (downgrade || imgsync__group_check_url(r->g, target, 0)) {
         free(target);
         imgsync__eresp_fail(&r->resp, IMGSYNC_EINSECURE, 0, "redirected to plain http");
         return 0;

@@ -66,13 +66,51 @@ static void trim(const char **b, const char **e)
         (*e)--;
 }
 
-/* Two Content-Length headers that disagree make the body length ambiguous: refuse them. */
+/* The one value a Content-Length field stands for: a list ("5, 5", RFC 9110 8.6) is accepted
+ * when all its members are the same. 0 with [*v, *v + *n) that value; 1 when members differ. */
+static int content_length_value(const char *field, const char **v, size_t *n)
+{
+    const char *first = NULL;
+    size_t first_len = 0;
+    for (const char *p = field;; p++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *b = p;
+        while (*p && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (!first) {
+            first = b;
+            first_len = (size_t)(e - b);
+        } else if ((size_t)(e - b) != first_len || memcmp(b, first, first_len) != 0) {
+            return 1;
+        }
+        if (!*p)
+            break;
+    }
+    *v = first;
+    *n = first_len;
+    return 0;
+}
+
+/* Content-Length values that disagree (in two headers, or in one list) make the body length
+ * ambiguous (libcurl takes the first number of a list, the last of several headers): refuse. */
 static int content_length_conflict(const imgsync__eresp *r, const char *name, const char *value)
 {
     if (!imgsync__strcaseeq(name, "Content-Length"))
         return 0;
+    const char *v, *pv;
+    size_t n, pn;
+    if (content_length_value(value, &v, &n))
+        return 1;
     const char *prev = imgsync__eresp_header(r, "Content-Length");
-    return prev && strcmp(prev, value) != 0;
+    if (!prev)
+        return 0;
+    if (content_length_value(prev, &pv, &pn))
+        return 1;
+    return n != pn || memcmp(v, pv, n) != 0;
 }
 
 static int push_header(imgsync__eresp *r, char *name, char *value)

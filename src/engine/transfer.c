@@ -26,7 +26,8 @@ char *imgsync__origin_of(const char *url)
     return o;
 }
 
-/* Split "Name: value" and append it. */
+/* Split a provider's "Name: value" and append it; Host and Content-Length are the engine's
+ * (refused as for the sign hook). */
 static int put_line(imgsync__wire *w, const char *line)
 {
     const char *colon = strchr(line, ':');
@@ -36,7 +37,7 @@ static int put_line(imgsync__wire *w, const char *line)
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    int rc = name ? imgsync__wire_put(w, name, v) : IMGSYNC_ENOMEM;
+    int rc = name ? imgsync__wire_add_header(w, name, v) : IMGSYNC_ENOMEM;
     free(name);
     return rc;
 }

@@ -83,6 +83,10 @@ struct imgsync__transport {
 
 /* libcurl's multi interface. NULL on failure. */
 imgsync__transport *imgsync__curl_transport_new(void);
+/* Record libcurl's failure `code` (a CURLcode) in r as an engine error and retry class; errbuf
+ * is the transfer's CURLOPT_ERRORBUFFER ("" when libcurl said nothing), in_headers 1 when it
+ * happened after the status line and before the end of the response headers. */
+void imgsync__curl_map_error(int code, const char *errbuf, int in_headers, imgsync__eresp *r);
 
 /* ---- response builders for transports --------------------------------------------------------- */
 /* A new response begins (a redirect or 100 Continue was followed by the transport): forget the
