@@ -12,10 +12,10 @@ int imgsync__retry_should(int status, int transport_class, int idempotent)
 {
     if (status == 0)
         return transport_class == IMGSYNC__RETRY_SAFE || (transport_class == IMGSYNC__RETRY_IDEMPOTENT && idempotent);
-    if (status == 429 || status == 503)
-        return 1;
-    /* 500 too: Harbor answers it for database timeouts that pass */
-    return idempotent && (status == 500 || status == 502 || status == 504);
+    /* a request that is not idempotent (a login, a create) is never sent twice on an answer: even
+     * a 503 may come after the server acted on it. 500 too: Harbor answers it for database
+     * timeouts that pass. */
+    return idempotent && (status == 429 || status == 500 || status == 502 || status == 503 || status == 504);
 }
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }

@@ -19,8 +19,8 @@ enum {
 };
 
 /* 1 when an outcome may be retried. A transport failure (status 0) by its class; HTTP 429, 500,
- * 502, 503 and 504 for idempotent requests, only 429 and 503 (the server did not take it) for
- * others. Never other statuses. */
+ * 502, 503 and 504 for idempotent requests only (DESIGN.md; provider.h: a POST only when marked
+ * idempotent). Never other statuses. */
 int imgsync__retry_should(int status, int transport_class, int idempotent);
 /*
  * Delay before retry number `attempt` (1 = first retry) in ms; -1 when attempt exceeds

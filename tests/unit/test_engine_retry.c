@@ -179,10 +179,10 @@ START_TEST(test_post_retried_only_when_idempotent)
 }
 END_TEST
 
-START_TEST(test_post_429_503_retried)
+START_TEST(test_post_429_503_not_retried)
 {
-    /* documented in engine/retry.h: 429 and 503 say the server did not take the request, so
-     * even a request that is not idempotent is sent again */
+    /* engine/retry.h: a request that is not idempotent is never sent twice on an answer, not
+     * even 429 or 503; an idempotent POST is */
     imgsync__engine_opts o;
     opts(&o, 2, 100, 1000, 0);
     static const int statuses[] = {429, 503};
@@ -191,8 +191,16 @@ START_TEST(test_post_429_503_retried)
         start(&h, &o);
         fake_set_simple(h.ft, "POST", URL, statuses[i], NULL, "x");
         eh_req r = EH_REQ_INIT;
-        ck_assert_uint_eq(run_one(&h, &r, "POST", 0), 3);
+        ck_assert_uint_eq(run_one(&h, &r, "POST", 0), 1);
+        ck_assert_int_eq(r.status, statuses[i]);
+        ck_assert_int_eq(h.ev_retry, 0);
         eh_req_clear(&r);
+        eh_free(&h);
+        start(&h, &o);
+        fake_set_simple(h.ft, "POST", URL, statuses[i], NULL, "x");
+        eh_req r2 = EH_REQ_INIT;
+        ck_assert_uint_eq(run_one(&h, &r2, "POST", 1), 3);
+        eh_req_clear(&r2);
         eh_free(&h);
     }
 }
@@ -485,7 +493,7 @@ Suite *engine_retry_suite(void)
     tcase_add_test(tc, test_transient_then_success);
     tcase_add_test(tc, test_other_statuses_not_retried);
     tcase_add_test(tc, test_post_retried_only_when_idempotent);
-    tcase_add_test(tc, test_post_429_503_retried);
+    tcase_add_test(tc, test_post_429_503_not_retried);
     tcase_add_test(tc, test_transport_failures);
     tcase_add_test(tc, test_dns_failure_not_retried);
     tcase_add_test(tc, test_backoff_exponential_with_jitter);

@@ -361,9 +361,8 @@ static int retry_on_response(imgsync_run *run, imgsync_job *job, const imgsync_r
     return 0;
 }
 
-/* 502 and 500 only: the engine retries 429 and 503 for every method, POST included ("the server
- * did not take it", tests/unit/test_retry.c), although provider.h says a POST is retried only
- * when it is marked idempotent. Reported; not asserted either way here. */
+/* A POST is retried only when marked idempotent (502 and 500 here; 429 and 503 likewise in
+ * tests/unit/test_engine_retry.c); PUT is idempotent by default. */
 START_TEST(post_retried_only_when_idempotent)
 {
     static const spi_hooks h = {retry_start, retry_on_response, NULL, NULL};

@@ -40,9 +40,9 @@ START_TEST(test_should_statuses)
         ck_assert_msg(imgsync__retry_should(never[i], 0, 1) == 0, "status %d", never[i]);
         ck_assert_msg(imgsync__retry_should(never[i], 0, 0) == 0, "status %d (POST)", never[i]);
     }
-    /* a request that is not idempotent: only when the server says it did not take it */
-    ck_assert_int_eq(imgsync__retry_should(429, 0, 0), 1);
-    ck_assert_int_eq(imgsync__retry_should(503, 0, 0), 1);
+    /* a request that is not idempotent: never on an answer, even 429 and 503 */
+    ck_assert_int_eq(imgsync__retry_should(429, 0, 0), 0);
+    ck_assert_int_eq(imgsync__retry_should(503, 0, 0), 0);
     ck_assert_int_eq(imgsync__retry_should(500, 0, 0), 0);
     ck_assert_int_eq(imgsync__retry_should(502, 0, 0), 0);
     ck_assert_int_eq(imgsync__retry_should(504, 0, 0), 0);

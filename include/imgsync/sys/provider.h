@@ -284,7 +284,8 @@ IMGSYNC_EXTERN int imgsync_job_kind(const imgsync_job *job);
 IMGSYNC_EXTERN void *imgsync_job_data(const imgsync_job *job);
 /* The URL the provider asked for (unchanged by redirects). */
 IMGSYNC_EXTERN const char *imgsync_job_url(const imgsync_job *job);
-/* The URL the current attempt goes to (differs from imgsync_job_url after a redirect). */
+/* Inside sign/prepare: the URL the current attempt goes to (differs from imgsync_job_url after a
+ * redirect). Elsewhere the job URL; in on_response the final URL is imgsync_response_url. */
 IMGSYNC_EXTERN const char *imgsync_job_target_url(const imgsync_job *job);
 IMGSYNC_EXTERN const char *imgsync_job_method(const imgsync_job *job);
 IMGSYNC_EXTERN const char *imgsync_job_repository(const imgsync_job *job); /* NULL if none */
