@@ -57,12 +57,14 @@ static void hook_done(void *ud, const imgsync__eresp *er)
         imgsync_response resp;
         imgsync__response_init(&resp, er);
         run->in_callback = 1;
+        run->refused = NULL;
         int rc = run->vt->on_response(run, job, &resp);
         run->in_callback = 0;
         imgsync__response_clear(&resp);
         if (rc && !run->failed) {
             char msg[160];
-            snprintf(msg, sizeof(msg), "provider error: %s", imgsync_strerror(rc));
+            snprintf(msg, sizeof(msg), "provider error: %s%s%s", imgsync_strerror(rc), run->refused ? ": " : "",
+                     run->refused ? run->refused : "");
             if (s)
                 imgsync__scope_fail(run, s, rc, msg);
             else
@@ -133,6 +135,11 @@ int imgsync__dispatch_submit(imgsync_run *run, imgsync_job *job)
                                    job->body, job->body_len, job->content_type, cred_of(job->auth),
                                    job->idempotent, job};
         rc = imgsync__group_submit(run->group, &spec);
+        if (rc == IMGSYNC_EINVAL)
+            run->refused = job->auth != IMGSYNC_AUTH_NONE ? "a credentialed job to an origin the run does not allow"
+                                                         : "a job with a URL the engine cannot send";
+        else if (rc == IMGSYNC_EINSECURE)
+            run->refused = "a job to a plain http URL (set allow_http=true to allow it)";
     }
     if (rc) {
         imgsync__job_free(job);

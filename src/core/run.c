@@ -196,7 +196,7 @@ void imgsync__run_start(imgsync_run *run)
         rc = run->vt->start(run);
         run->in_callback = 0;
         if (rc && !run->failed)
-            imgsync_run_fail(run, rc, "the provider could not start");
+            imgsync_run_fail(run, rc, run->refused ? run->refused : "the provider could not start");
         imgsync__dispatch_resume(run);
     }
     imgsync__run_maybe_end(run);

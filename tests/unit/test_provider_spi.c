@@ -610,6 +610,8 @@ START_TEST(refused_origin_is_reported)
     ck_assert_int_eq(t.registry_error, IMGSYNC_EINVAL);
     ck_assert_uint_ge(t.nerrors, 1);
     ck_assert_int_eq(t.error_code[0], IMGSYNC_EINVAL);
+    /* the reason says what was refused, not only that the provider could not start */
+    ck_assert_msg(spi_task_mentions(&t, "origin the run does not allow"), "%s", t.registry_reason);
     spi_task_clear(&t);
 }
 END_TEST
