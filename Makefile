@@ -128,6 +128,8 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	  { cat build/harbor-emulator-test.log; echo "FAILED: Harbor emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/harbor-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@sh tests/tools/cli-check.sh
+	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 
