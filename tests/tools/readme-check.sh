@@ -1,7 +1,7 @@
 #!/bin/sh
 # The C program of README.md ("Using the library") compiles warning-free as C99 against build/
 # and syncs a real docker-registry on loopback (with a password): it must exit 0 and print the
-# pushed images. Run from the repository root after `make`; the registry is stopped on any exit.
+# pushed images. $README names another file to check, $SANITIZE adds compiler flags. Run from the repository root after `make`; the registry is stopped on any exit.
 set -u
 REGISTRY_PY=tests/registry/registry.py
 README=${README:-README.md}
@@ -43,7 +43,9 @@ python3 "$REGISTRY_PY" seed --url "$URL" --user readme --password-env REGISTRY_P
     --out "$TMP/expected.json" --stage initial >"$TMP/seed.log" 2>&1 ||
     { cat "$TMP/seed.log" >&2; fail "cannot seed the registry"; }
 
-REGISTRY_URL=$URL REGISTRY_USER=readme "$TMP/readme" >"$TMP/out" 2>"$TMP/err"
+# $VALGRIND, when set, prefixes the run (as in tests/tools/run-tests.sh)
+# shellcheck disable=SC2086
+REGISTRY_URL=$URL REGISTRY_USER=readme ${VALGRIND:-} "$TMP/readme" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$TMP/out" "$TMP/err" >&2; fail "the README program exited $rc"; }
 grep -q '^sync succeeded$' "$TMP/out" || fail "no 'sync succeeded' line"
