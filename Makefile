@@ -47,6 +47,10 @@ INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/%)
 TEST_HELPER_SRC := $(sort $(wildcard tests/support/*.c))
 TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=build/%.o)
+# the imgsync program (src/cli): not part of the library, linked to it like any other program
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=build/%.o)
+CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_CFLAGS))
 
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
@@ -60,7 +64,11 @@ build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(LIB_OBJ:.o=.d) $(TEST_HELPER_OBJ:.o=.d)
+$(CLI_OBJ): build/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LIB_OBJ:.o=.d) $(TEST_HELPER_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # test support files include each other as "support/x.h"
 $(TEST_HELPER_OBJ): ALL_CFLAGS += -Itests
@@ -80,8 +88,8 @@ build/libimgsync.pc: pkgconfig/libimgsync.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-build/imgsync: examples/imgsync.c build/$(SHLIB)
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN' $(DEP_LIBS)
+build/imgsync: $(CLI_OBJ) build/$(SHLIB)
+	$(CC) $(CLI_CFLAGS) -o $@ $(CLI_OBJ) -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN' $(DEP_LIBS)
 
 build/minimal: examples/minimal.c build/$(SHLIB)
 	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN'
@@ -120,6 +128,8 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	  { cat build/harbor-emulator-test.log; echo "FAILED: Harbor emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/harbor-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@sh tests/tools/cli-check.sh
+	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 
@@ -160,7 +170,7 @@ bench-registries: build/bench_registries
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk
 
-install: lib build/imgsync
+install: lib build/imgsync $(CLI_OBJ)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
 	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/
@@ -172,7 +182,7 @@ install: lib build/imgsync
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' pkgconfig/libimgsync.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $(DESTDIR)$(BINDIR)/imgsync examples/imgsync.c \
+	$(CC) $(CLI_CFLAGS) -o $(DESTDIR)$(BINDIR)/imgsync $(CLI_OBJ) \
 	  -Lbuild -limgsync -Wl,-rpath,$(LIBDIR) $(DEP_LIBS)
 
 uninstall:

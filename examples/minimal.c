@@ -4,7 +4,8 @@
  *   minimal NAME ENDPOINT [USERNAME]      e.g.  minimal local http://127.0.0.1:5000
  *
  * The password, if any, comes from $IMGSYNC_PASSWORD (never from argv, which `ps` shows).
- * imgsync_task_wait() drives the engine in this thread; see imgsync.c for a custom loop.
+ * imgsync_task_wait() drives the engine in this thread; the README's program and
+ * src/cli/commands.c drive it from their own loop.
  */
 #include <imgsync.h>
 

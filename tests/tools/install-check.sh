@@ -35,6 +35,11 @@ if [ "$rc" -ne 2 ]; then
     echo "install-check: installed example did not run (exit $rc)" >&2
     fail=1
 fi
+# the installed imgsync program (built from src/cli) finds the installed library by its rpath
+if ! "$dest/usr/bin/imgsync" --version 2>/dev/null | grep -q '^imgsync '; then
+    echo "install-check: the installed imgsync does not run" >&2
+    fail=1
+fi
 make --no-print-directory -s uninstall PREFIX="$dest/usr" >/dev/null
 left=$(find "$dest/usr" "$dest/stage" -type f | grep -v '/minimal$' || true)
 if [ -n "$left" ]; then

@@ -20,12 +20,14 @@ bad=$(includes src/providers/*.c src/providers/*.h | grep -E '"(core|engine|inve
 [ -z "$bad" ] || violation "src/providers reaches into the library: $bad"
 bad=$(includes src/util/*.c src/util/*.h | grep -E '"(core|engine|inventory|providers|cli)/' || true)
 [ -z "$bad" ] || violation "src/util depends on a layer above it: $bad"
+bad=$(includes src/cli/*.c src/cli/*.h | grep -vE '"cli/[a-z_]+\.h"' || true)
+[ -z "$bad" ] || violation "src/cli (the imgsync program) uses more than the public API: $bad"
 # every read of time goes through a clock: only util/clock.c calls the system clocks
 bad=$(grep -n 'imgsync__system_\(now\|mono\)_ms\|clock_gettime' src/engine/*.c src/core/*.c src/inventory/*.c src/providers/*.c 2>/dev/null || true)
 [ -z "$bad" ] || violation "time read around the context's clock: $bad"
 
 if [ "$fail" -eq 0 ]; then
-    echo "layers-check: engine, core, providers and util keep their layers"
+    echo "layers-check: engine, core, providers, util and cli keep their layers"
     echo "1 passed, 0 failed"
 else
     echo "0 passed, 1 failed"

@@ -1,0 +1,79 @@
+/*
+ * imgsync - the command-line program of libimgsync: what its files share (internal).
+ *
+ *   main.c         arguments, help, dispatch          commands.c  sync, check, driving the task
+ *   config.c       loading + validating the JSON      registries.c  settings and providers
+ *   credentials.c  password_env / password_file        request.c   the selection options
+ *   output.c       inventory table / json / ndjson    status.c    task status and failure
+ *   messages.c     every line for stderr, sanitized   util.c      lists, files, clocks
+ *
+ * It links only the public API (<imgsync.h>) and yajl.
+ */
+#ifndef IMGSYNC_CLI_H
+#define IMGSYNC_CLI_H
+
+#include <imgsync.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
+
+/* ---- util.c ---- */
+
+typedef struct strlist {
+    const char **items; /* borrowed strings (argv or the config tree) */
+    size_t len, cap;
+} strlist;
+
+int strlist_add(strlist *l, const char *s);
+int strlist_has(const strlist *l, const char *s);
+void strlist_free(strlist *l);
+
+/* Overwrite memory that held a secret (stores not optimized away). */
+void wipe(char *s, size_t n);
+/* Decimal number without sign, <= max: 0, or -1. */
+int parse_number(const char *s, unsigned long max, unsigned long *out);
+/* Read a whole file (NUL-terminated), wiping growing copies: 0, or -1 with errno (EFBIG). */
+int read_file(const char *path, size_t max, char **out, size_t *out_len);
+int64_t monotonic_ms(void);
+int64_t wall_ms(void);
+/* printf into a new buffer; NULL when out of memory. */
+char *vformat(const char *fmt, va_list ap);
+char *format(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* ---- messages.c ---- */
+
+/*
+ * Make text safe for a terminal, in place: C0 controls, DEL, C1 controls (U+0080..U+009F,
+ * which terminals obey like ESC sequences) and each byte of invalid UTF-8 become '?'.
+ * keep_c0 leaves C0 and DEL alone (for JSON, where yajl escapes them). The string can only
+ * get shorter. Returns s.
+ */
+char *sanitize_text(char *s, int keep_c0);
+/* 1 when sanitize_text(s, keep_c0) would change nothing. */
+int text_is_clean(const char *s, int keep_c0);
+
+/* Lines for stderr (or stdout): sanitized, starting on a clean line after a progress line. */
+void emit(FILE *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void errorf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+void warnf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* errorf + "Try 'imgsync --help'." */
+void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* "imgsync: WHAT: <strerror(rc)>: <ctx errmsg>" */
+void lib_error(const imgsync_ctx *ctx, int rc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* The \r-updated progress line on stderr (only drawn when it changed); clear_progress ends it. */
+void show_progress_line(const char *line);
+void clear_progress(void);
+
+#endif

@@ -1,0 +1,92 @@
+/* imgsync: creating the context's providers and settings from the configuration. */
+#include "cli/registries.h"
+#include "cli/credentials.h"
+
+#include <string.h>
+
+int config_status(int rc)
+{
+    return rc == IMGSYNC_EINVAL || rc == IMGSYNC_ENOTFOUND || rc == IMGSYNC_EEXISTS ||
+                   rc == IMGSYNC_EUNSUPPORTED || rc == IMGSYNC_EINSECURE
+               ? EXIT_USAGE
+               : EXIT_FAIL;
+}
+
+int apply_settings(imgsync_ctx *ctx, const config *cfg)
+{
+    size_t i;
+    int rc;
+
+    if (cfg->settings == NULL)
+        return 0;
+    for (i = 0; i < cfg->settings->u.object.len; i++) {
+        const char *key = cfg->settings->u.object.keys[i], *value = NULL;
+        if (is_comment_key(key))
+            continue;
+        scalar_text(cfg->settings->u.object.values[i], &value); /* validated */
+        if (value == NULL)
+            continue; /* null: keep the default */
+        if ((rc = imgsync_ctx_set(ctx, key, value)) != 0) {
+            lib_error(ctx, rc, "config %s: settings \"%s\"", cfg->path, key);
+            return config_status(rc);
+        }
+    }
+    return 0;
+}
+
+/* One registry option: a password source, or a provider option as written. */
+static int set_option(imgsync_ctx *ctx, const config *cfg, imgsync_provider *p, const char *name,
+                      const char *key, yajl_val v)
+{
+    const char *value = NULL;
+    int rc;
+
+    if (is_comment_key(key) || strcmp(key, "name") == 0 || strcmp(key, "type") == 0)
+        return 0;
+    if (strcmp(key, "password_env") == 0 || strcmp(key, "password_file") == 0)
+        return set_password_from(ctx, cfg, p, name, key, YAJL_GET_STRING(v));
+    /* Everything else, "password" included, is a provider option as written. */
+    scalar_text(v, &value); /* validated */
+    if (value == NULL)
+        return 0; /* null: keep the default */
+    if ((rc = imgsync_provider_set(p, key, value)) != 0) {
+        lib_error(ctx, rc, "config %s: registry '%s': option \"%s\"", cfg->path, name, key);
+        return config_status(rc);
+    }
+    return 0;
+}
+
+int build_provider(imgsync_ctx *ctx, const config *cfg, yajl_val reg, imgsync_provider **out)
+{
+    const char *name = member_string(reg, "name"), *kind = member_string(reg, "type");
+    imgsync_provider *p = NULL;
+    size_t i;
+    int rc, status;
+
+    if ((rc = imgsync_provider_new(&p, ctx, kind, name)) != 0) {
+        lib_error(ctx, rc, "config %s: registry '%s' of type '%s'", cfg->path, name, kind);
+        return config_status(rc);
+    }
+    for (i = 0; i < reg->u.object.len; i++)
+        if ((status = set_option(ctx, cfg, p, name, reg->u.object.keys[i],
+                                 reg->u.object.values[i])) != 0)
+            return status;
+    if (out != NULL)
+        *out = p;
+    return 0;
+}
+
+int build_providers(imgsync_ctx *ctx, const config *cfg, const strlist *wanted)
+{
+    size_t i;
+    int status;
+
+    for (i = 0; i < cfg->registries->u.array.len; i++) {
+        yajl_val reg = cfg->registries->u.array.values[i];
+        if (wanted->len > 0 && !strlist_has(wanted, config_registry_name(cfg, i)))
+            continue;
+        if ((status = build_provider(ctx, cfg, reg, NULL)) != 0)
+            return status;
+    }
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* imgsync: the task status (stderr). */
+#include "cli/output.h"
+
+#include <inttypes.h>
+
+int task_ended(int state)
+{
+    return state == IMGSYNC_TASK_SUCCEEDED || state == IMGSYNC_TASK_PARTIAL ||
+           state == IMGSYNC_TASK_FAILED || state == IMGSYNC_TASK_CANCELED;
+}
+
+void show_progress(const imgsync_task *t)
+{
+    char line[256];
+
+    snprintf(line, sizeof line,
+             "syncing: repositories %" PRIu64 "/%" PRIu64 ", images %" PRIu64 " found, %" PRIu64
+             " requests",
+             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND),
+             imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS));
+    show_progress_line(line);
+}
+
+static const char *registry_state_name(int state)
+{
+    switch (state) {
+    case IMGSYNC_REGISTRY_RUNNING:
+        return "running";
+    case IMGSYNC_REGISTRY_FINISHED:
+        return "finished";
+    case IMGSYNC_REGISTRY_FAILED:
+        return "failed";
+    default:
+        return "unknown";
+    }
+}
+
+static const char *state_name(int state)
+{
+    const char *s = imgsync_task_state_name(state);
+
+    return s ? s : "unknown";
+}
+
+static void print_summary(const imgsync_task *t)
+{
+    int64_t started = imgsync_task_started_ms(t), finished = imgsync_task_finished_ms(t);
+    int64_t elapsed = 0;
+
+    if (started > 0)
+        elapsed = (finished >= started ? finished : wall_ms()) - started;
+    emit(stderr,
+         "task %" PRIu64 " %s in %" PRId64 " ms: repositories %" PRIu64 "/%" PRIu64 " (%" PRIu64
+         " failed), images %" PRIu64 " found, %" PRIu64 " added, %" PRIu64 " updated, %" PRIu64
+         " removed, %" PRIu64 " requests, %" PRIu64 " retries",
+         imgsync_task_id(t), state_name(imgsync_task_state_of(t)), elapsed,
+         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
+         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED),
+         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND),
+         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_ADDED),
+         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_UPDATED),
+         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED),
+         imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS),
+         imgsync_task_counter(t, IMGSYNC_COUNT_RETRIES));
+}
+
+void print_status(const imgsync_task *t)
+{
+    size_t i, n;
+
+    print_summary(t);
+    n = imgsync_task_registry_count(t);
+    for (i = 0; i < n; i++) {
+        const char *reason = imgsync_task_registry_reason(t, i);
+        emit(stderr, "  registry %s (%s): %s%s%s", imgsync_task_registry_name(t, i),
+             imgsync_task_registry_type(t, i),
+             registry_state_name(imgsync_task_registry_state(t, i)), *reason ? ": " : "", reason);
+    }
+    n = imgsync_task_error_count(t);
+    for (i = 0; i < n; i++) {
+        const char *repository = imgsync_task_error_repository(t, i);
+        const char *message = imgsync_task_error_message(t, i);
+        emit(stderr, "  error %s%s%s: %s", imgsync_task_error_registry(t, i),
+             *repository ? " " : "", repository,
+             *message ? message : imgsync_strerror(imgsync_task_error_code(t, i)));
+    }
+}
+
+/* The first registry or repository error of an ended task; 0 when there is none. */
+static int print_first_error(const imgsync_task *t, const char *state)
+{
+    const char *repository, *message;
+    size_t i, n = imgsync_task_registry_count(t);
+
+    for (i = 0; i < n; i++) {
+        const char *reason = imgsync_task_registry_reason(t, i);
+        int code = imgsync_task_registry_error(t, i);
+        if (*reason || code != 0) {
+            errorf("sync %s: registry '%s': %s", state, imgsync_task_registry_name(t, i),
+                   *reason ? reason : imgsync_strerror(code));
+            return 1;
+        }
+    }
+    if (imgsync_task_error_count(t) == 0)
+        return 0;
+    repository = imgsync_task_error_repository(t, 0);
+    message = imgsync_task_error_message(t, 0);
+    errorf("sync %s: registry '%s'%s%s%s: %s", state, imgsync_task_error_registry(t, 0),
+           *repository ? " repository '" : "", repository, *repository ? "'" : "",
+           *message ? message : imgsync_strerror(imgsync_task_error_code(t, 0)));
+    return 1;
+}
+
+void print_failure(const imgsync_task *t, enum stop_reason why, unsigned long timeout_ms)
+{
+    const char *state;
+
+    if (t == NULL) {
+        errorf("sync failed: the task status is not available");
+        return;
+    }
+    state = state_name(imgsync_task_state_of(t));
+    if (!task_ended(imgsync_task_state_of(t)))
+        errorf("sync did not finish (state %s)", state);
+    else if (why == STOP_TIMEOUT)
+        errorf("sync %s: timed out after %lu ms (--timeout-ms)", state, timeout_ms);
+    else if (why == STOP_SIGNAL)
+        errorf("sync %s: interrupted", state);
+    else if (!print_first_error(t, state))
+        errorf("sync %s", state);
+}
