@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "providers/common.h"
+#include "providers/platform.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
@@ -412,24 +413,6 @@ static int is_index(const char *media_type, yajl_val manifest)
            (imgsync__json_array(manifest, "manifests") && !imgsync__json_member(manifest, "layers"));
 }
 
-/* "os/arch[/variant]" of each child, comma-separated; "" when none says. */
-static char *platforms_of(yajl_val children)
-{
-    imgsync__buf b;
-    imgsync__buf_init(&b);
-    imgsync__buf_appends(&b, "");
-    for (size_t i = 0; children && i < children->u.array.len; i++) {
-        yajl_val p = imgsync__json_member(children->u.array.values[i], "platform");
-        const char *os = imgsync__json_string(p, "os"), *arch = imgsync__json_string(p, "architecture");
-        const char *variant = imgsync__json_string(p, "variant");
-        if (!os || !arch || !*os || !*arch || strpbrk(os, ",/") || strpbrk(arch, ",/") || (variant && strpbrk(variant, ",/")))
-            continue;
-        imgsync__buf_printf(&b, "%s%s/%s%s%s", b.len ? "," : "", os, arch, variant && *variant ? "/" : "",
-                            variant ? variant : "");
-    }
-    return imgsync__buf_steal(&b);
-}
-
 static void pending_finish(imgsync_run *run, tags_walk *tw, pending_index *pi)
 {
     if (--pi->remaining > 0)
@@ -447,7 +430,7 @@ static int start_index(imgsync_run *run, tags_walk *tw, imgsync_record *rec, yaj
 {
     yajl_val children = imgsync__json_array(manifest, "manifests");
     size_t n = children ? children->u.array.len : 0;
-    char *platforms = platforms_of(children);
+    char *platforms = imgsync__pv_platforms(children);
     if (platforms)
         imgsync_record_set_platforms(rec, platforms);
     free(platforms);

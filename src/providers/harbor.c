@@ -12,6 +12,7 @@
 
 #include "imgsync/sys/provider.h"
 #include "providers/common.h"
+#include "providers/platform.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
@@ -505,7 +506,54 @@ static int64_t time_ms(const char *s)
     return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
 }
 
-/* Emit one row per tag of an artifact (or one untagged row when asked). */
+/* What every row of one artifact shares. */
+typedef struct artifact_info {
+    const char *digest, *media_type, *type;
+    int64_t size, push_ms, created_ms;
+    int multi;
+    char *platforms;
+} artifact_info;
+
+static int emit_row(imgsync_run *run, const walk *w, const artifact_info *ai, const char *tag, int64_t push)
+{
+    imgsync_record *r = imgsync_record_new(run, w->repository, tag);
+    if (!r)
+        return IMGSYNC_ENOMEM;
+    imgsync_record_set_namespace(r, w->project);
+    imgsync_record_set_digest(r, ai->digest);
+    imgsync_record_set_media_type(r, ai->media_type);
+    imgsync_record_set_artifact_type(r, ai->type);
+    imgsync_record_set_size(r, ai->size);
+    imgsync_record_set_update_ms(r, push ? push : ai->push_ms);
+    imgsync_record_set_multi_arch(r, ai->multi);
+    imgsync_record_set_platforms(r, ai->platforms);
+    imgsync_record_set_created_ms(r, ai->created_ms);
+    return imgsync_record_emit(run, r);
+}
+
+/* One row per tag (or one untagged row when asked and there is no tag). */
+static int emit_tags(imgsync_run *run, const walk *w, const artifact_info *ai, yajl_val tags, int include_untagged)
+{
+    size_t ntags = tags ? tags->u.array.len : 0;
+    int rc = 0, emitted = 0;
+    for (size_t i = 0; i < ntags && !rc; i++) {
+        yajl_val t = tags->u.array.values[i];
+        const char *tag = imgsync__json_string(t, "name");
+        if (holds_nul(t, "name")) /* never stored as another tag */
+            return imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
+                                               "Harbor listed a tag name with a NUL"),
+                   IMGSYNC_EPROTOCOL;
+        if (!tag || !*tag)
+            continue;
+        rc = emit_row(run, w, ai, tag, time_ms(imgsync__json_string(t, "push_time")));
+        emitted++;
+    }
+    if (!rc && !emitted && include_untagged)
+        rc = emit_row(run, w, ai, "", 0);
+    return rc;
+}
+
+/* Emit the rows of one artifact. */
 static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int include_untagged)
 {
     const char *digest = imgsync__json_string(a, "digest");
@@ -521,47 +569,17 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int includ
     const char *mt = imgsync__json_string(a, "manifest_media_type");
     if (!mt || !*mt)
         mt = imgsync__json_string(a, "media_type");
-    int64_t size = -1;
-    imgsync__json_int(a, "size", &size);
     yajl_val refs = imgsync__json_array(a, "references");
-    int multi = (refs && refs->u.array.len > 0) ||
-                (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)));
-    int64_t artifact_push = time_ms(imgsync__json_string(a, "push_time"));
-    yajl_val tags = imgsync__json_array(a, "tags");
-    size_t ntags = tags ? tags->u.array.len : 0;
-    int rc = 0, emitted = 0;
-    for (size_t i = 0; i <= ntags && !rc; i++) {
-        const char *tag;
-        int64_t push;
-        if (i < ntags) {
-            yajl_val t = tags->u.array.values[i];
-            tag = imgsync__json_string(t, "name");
-            if (holds_nul(t, "name")) /* never stored as another tag */
-                return imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
-                                                   "Harbor listed a tag name with a NUL"),
-                       IMGSYNC_EPROTOCOL;
-            if (!tag || !*tag)
-                continue;
-            push = time_ms(imgsync__json_string(t, "push_time"));
-        } else {
-            if (emitted || !include_untagged)
-                break;
-            tag = "";
-            push = 0;
-        }
-        imgsync_record *r = imgsync_record_new(run, w->repository, tag);
-        if (!r)
-            return IMGSYNC_ENOMEM;
-        imgsync_record_set_namespace(r, w->project);
-        imgsync_record_set_digest(r, digest);
-        imgsync_record_set_media_type(r, mt ? mt : "");
-        imgsync_record_set_artifact_type(r, type ? type : "");
-        imgsync_record_set_size(r, size);
-        imgsync_record_set_update_ms(r, push ? push : artifact_push);
-        imgsync_record_set_multi_arch(r, multi);
-        rc = imgsync_record_emit(run, r);
-        emitted++;
-    }
+    artifact_info ai = {digest, mt ? mt : "", type ? type : "", -1, 0, 0, 0, NULL};
+    imgsync__json_int(a, "size", &ai.size);
+    ai.multi = (refs && refs->u.array.len > 0) || (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)));
+    ai.push_ms = time_ms(imgsync__json_string(a, "push_time"));
+    /* an image's config creation time (processor/image); an index's children name platforms */
+    ai.created_ms = time_ms(imgsync__json_string(imgsync__json_member(a, "extra_attrs"), "created"));
+    if (!(ai.platforms = imgsync__pv_platforms(refs)))
+        return IMGSYNC_ENOMEM;
+    int rc = emit_tags(run, w, &ai, imgsync__json_array(a, "tags"), include_untagged);
+    free(ai.platforms);
     return rc;
 }
 

@@ -1157,7 +1157,10 @@ START_TEST(test_row_details)
         artifact_json(403, 2, 22, "IMAGE", d_idx, "application/vnd.docker.distribution.manifest.list.v2+json",
                       "application/vnd.docker.distribution.manifest.list.v2+json", 900, T_CHART, tags_no_time,
                       "[{\"child_digest\":\"" D_AMD64 "\",\"child_id\":102,\"parent_id\":403,"
-                      "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]"),
+                      "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+                      "{\"child_digest\":\"" D_AMD64 "\",\"child_id\":103,\"parent_id\":403,"
+                      "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+                      "{\"child_digest\":\"" D_AMD64 "\",\"child_id\":104,\"parent_id\":403}]"),
         A_APP,
     };
     add_artifacts("p", "app", app, 2, 100);
@@ -1169,6 +1172,21 @@ START_TEST(test_row_details)
     want[NBASE] = (expect_row){"p/app", "p", "edge", d_idx, "application/vnd.docker.distribution.manifest.list.v2+json",
                                900, MS_CHART, 1};
     expect_inventory(want, NBASE + 1);
+    /* platforms from the references (a child without one is left out), created from extra_attrs */
+    imgsync_iter *it;
+    const imgsync_image *im;
+    int seen = 0;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    while ((im = imgsync_iter_next(it))) {
+        if (strcmp(imgsync_image_repository(im), "p/app") != 0)
+            continue;
+        int is_index = !strcmp(imgsync_image_tag(im), "edge");
+        ck_assert_str_eq(imgsync_image_platforms(im), is_index ? "linux/amd64,linux/arm64/v8" : "");
+        ck_assert_int_eq(imgsync_image_created_ms(im), 1704067200000LL); /* 2024-01-01T00:00:00Z */
+        seen += is_index;
+    }
+    imgsync_iter_free(it);
+    ck_assert_int_eq(seen, 1);
 }
 END_TEST
 
