@@ -14,10 +14,11 @@ char *imgsync__run_clean(const imgsync_run *run, const char *message)
     char *s = imgsync__strdup(message);
     if (!s)
         return NULL;
-    imgsync__text_sanitize(s);
+    /* secrets first: sanitizing could alter one (a TAB, a control) so that it no longer matches */
     for (size_t i = 0; i < run->nsecrets; i++)
         imgsync__text_redact(s, run->secrets[i]);
     imgsync__group_redact(run->group, s);
+    imgsync__text_sanitize(s);
     return s;
 }
 

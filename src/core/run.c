@@ -42,6 +42,9 @@ static int set_endpoint(imgsync_run *run, const char *url)
 
 static int add_secret(imgsync_run *run, const char *value)
 {
+    for (size_t i = 0; i < run->nsecrets; i++)
+        if (!strcmp(run->secrets[i], value))
+            return 0;
     char **arr = realloc(run->secrets, (run->nsecrets + 1) * sizeof(*arr));
     if (!arr)
         return IMGSYNC_ENOMEM;
@@ -50,6 +53,13 @@ static int add_secret(imgsync_run *run, const char *value)
         return IMGSYNC_ENOMEM;
     run->nsecrets++;
     return 0;
+}
+
+int imgsync_run_add_secret(imgsync_run *run, const char *value)
+{
+    if (!run || !value || !*value)
+        return IMGSYNC_EINVAL;
+    return add_secret(run, value);
 }
 
 /* The secret option values, and the Basic form of username:password as a server may echo it. */

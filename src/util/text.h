@@ -12,8 +12,8 @@ char *imgsync__text_sanitize(char *s);
 int imgsync__text_is_clean(const char *s);
 /* Copy at most n-1 bytes of src into out, sanitized and never cutting a UTF-8 sequence. */
 void imgsync__text_copy(char *out, size_t n, const char *src);
-/* Replace, in place, every occurrence of `secret` in s with "***". Secrets shorter than 4 bytes
- * are not searched for (they would match ordinary text everywhere). Returns s. */
+/* Replace, in place, every occurrence of `secret` (any non-empty one: a short secret garbles a
+ * message rather than leak) in s with "***". Returns s. */
 char *imgsync__text_redact(char *s, const char *secret);
 
 #endif

@@ -743,6 +743,43 @@ START_TEST(test_secret_cut_by_truncation)
 }
 END_TEST
 
+/* Sync an OCI registry whose /v2/ answers 403 echoing `json_message`, with this password; every
+ * error message and the row reason, joined (malloc'd). */
+static char *texts_after_echo(const char *password, const char *json_message)
+{
+    replay *r = replay_new();
+    ck_assert_ptr_nonnull(r);
+    imgsync_provider *p = replay_add_provider(r, "oci", "reg", OEP);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(imgsync_provider_set(p, "username", USER), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "password", password), 0);
+    ck_assert_int_eq(replay_respond(r, "GET", OEP "/v2/", 403, JSON_HEADERS,
+                                    fmt("{\"errors\":[{\"code\":\"DENIED\",\"message\":\"%s\"}]}", json_message)),
+                     0);
+    uint64_t id = 0;
+    ck_assert_int_eq(replay_sync(r, NULL, &id), 0);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(r), id), 0);
+    char *all = all_texts(t);
+    imgsync_task_free(t);
+    replay_free(r);
+    return all;
+}
+
+/* Item 7 (gaps found in review): a short password was never searched for, and a password
+ * holding a TAB was sanitized ('?') before the redaction looked for it. */
+START_TEST(test_short_and_odd_secrets_redacted)
+{
+    char *all = texts_after_echo("Zq7", "bad password Zq7 for admin");
+    ck_assert_msg(strstr(all, "Zq7") == NULL && strstr(all, "DENIED"), "short password in '%s'", all);
+    free(all);
+    /* the registry echoes it JSON-escaped: the message then holds a real TAB */
+    all = texts_after_echo("Secret\tPassword42", "bad password Secret\\tPassword42");
+    ck_assert_msg(strstr(all, "Password42") == NULL && strstr(all, "bad password ***"), "TAB password in '%s'", all);
+    free(all);
+}
+END_TEST
+
 /* Item 7 (Bearer): a registry that echoes the token it was given. */
 static void echo_token(void *ud, const fake_request *q, fake_reply *out)
 {
@@ -956,6 +993,7 @@ Suite *hostile_suite(void)
     tcase_add_test(tc, test_secrets_redacted);
     tcase_add_test(tc, test_bearer_token_redacted);
     tcase_add_test(tc, test_secret_cut_by_truncation);
+    tcase_add_test(tc, test_short_and_odd_secrets_redacted);
     suite_add_tcase(s, tc);
     tc = tcase_create("harbor");
     tcase_add_checked_fixture(tc, setup_harbor, teardown);

@@ -695,6 +695,43 @@ START_TEST(secrets_never_reach_the_status)
 }
 END_TEST
 
+/* A token the provider obtained itself (an IAM login, say) and sends as X-Auth-Token. */
+#define IAM_TOKEN "MIIT-iam-token-SECRET-5"
+
+static int own_secret_start(imgsync_run *run)
+{
+    ck_assert_int_eq(imgsync_run_add_secret(run, NULL), IMGSYNC_EINVAL);
+    ck_assert_int_eq(imgsync_run_add_secret(run, ""), IMGSYNC_EINVAL);
+    ck_assert_int_eq(imgsync_run_add_secret(run, IAM_TOKEN), 0);
+    ck_assert_int_eq(imgsync_run_add_secret(run, IAM_TOKEN), 0); /* twice is fine */
+    ck_assert_int_eq(imgsync_run_scope_begin(run, "", "team/app"), 0);
+    imgsync_job *job = imgsync_job_new(run, "GET", "/v2/team/app/tags/list");
+    ck_assert_ptr_nonnull(job);
+    ck_assert_int_eq(imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER), 0);
+    ck_assert_int_eq(imgsync_job_set_scope(job, "", "team/app"), 0);
+    ck_assert_int_eq(imgsync_job_add_header(job, "X-Auth-Token: " IAM_TOKEN), 0);
+    return imgsync_job_submit(job);
+}
+
+START_TEST(provider_obtained_secret_redacted)
+{
+    static const spi_hooks h = {own_secret_start, secrets_on_response, NULL, NULL};
+    spi_hooks_set(&h);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "own", EP));
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/team/app/tags/list", 403, "Content-Type: application/json",
+                                    "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"token " IAM_TOKEN " expired\"}]}"),
+                     0);
+    uint64_t id = sync_ok(NULL);
+    ck_assert_pstr_eq(replay_request_header(replay_find(R, "GET", EP "/v2/team/app/tags/list"), "X-Auth-Token"),
+                      IAM_TOKEN);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_uint_eq(t.nerrors, 1);
+    ck_assert_msg(strstr(t.error_message[0], "token *** expired") != NULL, "%s", t.error_message[0]);
+    ck_assert_msg(!strstr(t.error_message[0], "iam-token"), "%s", t.error_message[0]);
+    spi_task_clear(&t);
+}
+END_TEST
+
 /* ---- bounded pending jobs ------------------------------------------------------------------------ */
 
 #define NTAGS 3000
@@ -951,6 +988,7 @@ Suite *provider_spi_rows_suite(void)
     tcase_add_test(tc, new_fields_through_getters_and_field_api);
     tcase_add_test(tc, invalid_names_tags_digests_fail_their_scope);
     tcase_add_test(tc, secrets_never_reach_the_status);
+    tcase_add_test(tc, provider_obtained_secret_redacted);
     tcase_add_test(tc, deferred_listing_stays_within_max_pending);
     suite_add_tcase(s, tc);
     return s;

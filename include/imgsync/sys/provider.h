@@ -125,6 +125,10 @@ IMGSYNC_EXTERN int imgsync_run_allow_origin(imgsync_run *run, const char *url);
 /* Wall-clock time of the context's clock, ms since the epoch (UTC): for signing dates and token
  * lifetimes, so that tests with a fake clock see the same time. */
 IMGSYNC_EXTERN int64_t imgsync_run_now_ms(const imgsync_run *run);
+/* A secret the provider obtained itself (an IAM token it sends as X-Auth-Token, say): taken out
+ * of every error and status text of the run, like secret options, and wiped when the run ends.
+ * Copied. EINVAL (NULL or ""), ENOMEM. */
+IMGSYNC_EXTERN int imgsync_run_add_secret(imgsync_run *run, const char *value);
 /* Provider's private per-run data, freed with free_fn when the run ends. */
 IMGSYNC_EXTERN void imgsync_run_set_data(imgsync_run *run, void *data, void (*free_fn)(void *));
 IMGSYNC_EXTERN void *imgsync_run_data(const imgsync_run *run);
