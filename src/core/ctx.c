@@ -199,6 +199,8 @@ int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t)
     return 0;
 }
 
+size_t imgsync__ctx_pending_requests(const imgsync_ctx *ctx) { return imgsync__engine_pending(ctx->engine); }
+
 /* ---- options ------------------------------------------------------------------------------ */
 
 typedef struct ctx_option {

@@ -41,5 +41,7 @@ int imgsync__ctx_busy(const imgsync_ctx *ctx);
 int imgsync__ctx_add_task(imgsync_ctx *ctx, imgsync__task *t);
 /* Replace the engine's transport (tests). 0, EBUSY, ENOMEM. */
 int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t);
+/* HTTP requests queued, waiting or in flight (tests: is anything left to answer?). */
+size_t imgsync__ctx_pending_requests(const imgsync_ctx *ctx);
 
 #endif

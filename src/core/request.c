@@ -284,6 +284,22 @@ int imgsync__request_selects_row(const imgsync_request *r, int type, const char 
            imgsync__request_selects_tag(r, tag);
 }
 
+static int selector_row(const void *ud, const struct imgsync_image *im)
+{
+    return imgsync__request_selects_row(ud, im->type, im->v[IMGSYNC__F_tag].s, im->v[IMGSYNC__F_artifact_type].s);
+}
+
+static int selector_repository(const void *ud, const char *provider, const char *ns, const char *repo)
+{
+    return imgsync__request_selects_repository(ud, provider, ns, repo);
+}
+
+imgsync__selector imgsync__request_selector(const imgsync_request *r)
+{
+    imgsync__selector s = {selector_row, selector_repository, r};
+    return s;
+}
+
 char *imgsync__namespace_of(const char *repository)
 {
     const char *slash = strchr(repository, '/');

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "imgsync.h"
+#include "inventory/store.h"
 
 typedef struct imgsync__filter {
     int field;
@@ -45,6 +46,8 @@ int imgsync__request_selects_tag(const imgsync_request *r, const char *tag);
 /* A row of that type, tag and artifact type ("" or "IMAGE" for images): type restriction, tag
  * filters, and non-image artifacts only when the request includes them. */
 int imgsync__request_selects_row(const imgsync_request *r, int type, const char *tag, const char *artifact_type);
+/* The store's view of what the request selects (r borrowed; NULL selects every image row). */
+imgsync__selector imgsync__request_selector(const imgsync_request *r);
 /* Number of explicit repositories for a provider, and the i-th of them. */
 size_t imgsync__request_repo_count(const imgsync_request *r, const char *provider);
 const char *imgsync__request_repo_at(const imgsync_request *r, const char *provider, size_t i);

@@ -138,8 +138,8 @@ static void scope_commit(imgsync_run *run, imgsync__scope *s)
     }
     m = keep_newest(rows, m, run->task->req->max_tags);
     imgsync__store_counts c = {0, 0, 0};
-    int rc = imgsync__store_replace(run->env->store, run->name, s->partition, s->repository, rows, m,
-                                    run->task->req, &c);
+    imgsync__selector sel = imgsync__request_selector(run->task->req);
+    int rc = imgsync__store_replace(run->env->store, run->name, s->partition, s->repository, rows, m, &sel, &c);
     free(rows);
     if (rc) {
         imgsync__scope_fail(run, s, IMGSYNC_ESTORE, "the inventory store refused the commit");
@@ -163,8 +163,9 @@ void imgsync__scope_maybe_commit(imgsync_run *run, imgsync__scope *s)
 static void prune(imgsync_run *run)
 {
     imgsync__store_counts c = {0, 0, 0};
-    if (imgsync__store_prune(run->env->store, run->name, &run->scopes, &run->failed_parts, &run->failed_ns,
-                             run->task->req, &c) == 0)
+    imgsync__selector sel = imgsync__request_selector(run->task->req);
+    if (imgsync__store_prune(run->env->store, run->name, &run->scopes, &run->failed_parts, &run->failed_ns, &sel,
+                             &c) == 0)
         imgsync__task_count(run->task, IMGSYNC_COUNT_IMAGES_REMOVED, c.removed);
 }
 

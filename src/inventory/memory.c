@@ -123,13 +123,18 @@ static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgs
     return im;
 }
 
-static int selected_row(const imgsync_request *sel, const struct imgsync_image *im)
+static int selected_row(const imgsync__selector *sel, const struct imgsync_image *im)
 {
-    return imgsync__request_selects_row(sel, im->type, im->v[IMGSYNC__F_tag].s, im->v[IMGSYNC__F_artifact_type].s);
+    return !sel || !sel->row || sel->row(sel->ud, im);
+}
+
+static int selected_repository(const imgsync__selector *sel, const char *provider, const char *ns, const char *repo)
+{
+    return !sel || !sel->repository || sel->repository(sel->ud, provider, ns, repo);
 }
 
 int imgsync__store_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,
-                           struct imgsync_image **rows, size_t n, const imgsync_request *sel,
+                           struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
                            imgsync__store_counts *c)
 {
     char *key = repo_key(provider, partition, repository);
@@ -209,7 +214,7 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
 
 /* Is a stored scope one that a complete catalog of this run says has gone? */
 static int vanished(const repo_rows *r, const imgsync__map *seen, const imgsync__map *failed_parts,
-                    const imgsync__map *failed_ns, const imgsync_request *sel, int *oom)
+                    const imgsync__map *failed_ns, const imgsync__selector *sel, int *oom)
 {
     const char *ns = r->n ? r->rows[0]->v[IMGSYNC__F_namespace].s : "";
     char *sk = imgsync__scope_key(r->partition, r->repository);
@@ -219,7 +224,7 @@ static int vanished(const repo_rows *r, const imgsync__map *seen, const imgsync_
     if (!*oom)
         gone = !imgsync__map_get(seen, sk) && !(failed_parts && imgsync__map_get(failed_parts, r->partition)) &&
                !(failed_ns && imgsync__map_get(failed_ns, nk)) &&
-               imgsync__request_selects_repository(sel, r->provider, ns, r->repository);
+               selected_repository(sel, r->provider, ns, r->repository);
     free(sk);
     free(nk);
     return gone;
@@ -227,7 +232,7 @@ static int vanished(const repo_rows *r, const imgsync__map *seen, const imgsync_
 
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
                          const imgsync__map *failed_parts, const imgsync__map *failed_ns,
-                         const imgsync_request *sel, imgsync__store_counts *c)
+                         const imgsync__selector *sel, imgsync__store_counts *c)
 {
     size_t pos = 0;
     imgsync__map_entry *e;

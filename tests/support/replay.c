@@ -123,7 +123,7 @@ int replay_sync(replay *r, const imgsync_request *req, uint64_t *task_id)
             imgsync_task_cancel(r->ctx, id);
             return IMGSYNC_EINTERNAL;
         }
-        if (!imgsync__engine_pending(r->ctx->engine) && imgsync_ctx_perform(r->ctx, 0) > 0) {
+        if (!imgsync__ctx_pending_requests(r->ctx) && imgsync_ctx_perform(r->ctx, 0) > 0) {
             imgsync_task_cancel(r->ctx, id); /* nothing left to answer, yet not ended */
             return IMGSYNC_EINTERNAL;
         }

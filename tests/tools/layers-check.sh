@@ -18,6 +18,8 @@ bad=$(includes src/providers/*.c src/providers/*.h | grep -vE '"(imgsync/sys/pro
 [ -z "$bad" ] || violation "src/providers includes more than the SPI, util and providers: $bad"
 bad=$(includes src/providers/*.c src/providers/*.h | grep -E '"(core|engine|inventory)/' || true)
 [ -z "$bad" ] || violation "src/providers reaches into the library: $bad"
+bad=$(includes src/inventory/*.c src/inventory/*.h | grep -E '"(core|engine|providers|cli)/' || true)
+[ -z "$bad" ] || violation "src/inventory depends on a layer above it (the store evaluates no request): $bad"
 bad=$(includes src/util/*.c src/util/*.h | grep -E '"(core|engine|inventory|providers|cli)/' || true)
 [ -z "$bad" ] || violation "src/util depends on a layer above it: $bad"
 bad=$(includes src/cli/*.c src/cli/*.h | grep -vE '"cli/[a-z_]+\.h"' || true)

@@ -11,6 +11,16 @@
 #include "inventory/store.h"
 #include "util/map.h"
 
+/* The core's selector for a request (NULL: every image row), as the store receives it. */
+static const imgsync__selector *SEL(const imgsync_request *r)
+{
+    static imgsync__selector ring[4];
+    static unsigned next;
+    imgsync__selector *s = &ring[next++ % 4];
+    *s = imgsync__request_selector(r);
+    return s;
+}
+
 Suite *store_suite(void);
 
 static imgsync__store *S;
@@ -55,7 +65,7 @@ static imgsync__store_counts put(const char *provider, const char *repo, struct 
                                  const imgsync_request *sel)
 {
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_replace(S, provider, "", repo, rows, n, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, provider, "", repo, rows, n, SEL(sel), &c), 0);
     unref_all(rows, n);
     return c;
 }
@@ -169,7 +179,7 @@ START_TEST(test_replace_counts)
     /* counts are added to what *c already holds */
     imgsync__store_counts c = {10, 20, 30};
     struct imgsync_image *one = mk("p", "b", "1", "d");
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "b", &one, 1, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "b", &one, 1, SEL(NULL), &c), 0);
     imgsync__image_unref(one);
     expect_counts(c, 11, 20, 30);
     ck_assert_uint_eq(imgsync__store_count(S), 3);
@@ -181,7 +191,7 @@ START_TEST(test_refcounts)
     struct imgsync_image *a = mk("p", "r", "a", "d1"), *b = mk("p", "r", "b", "d1");
     struct imgsync_image *rows[] = {a, b};
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", rows, 2, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", rows, 2, SEL(NULL), &c), 0);
     /* the store took its own reference */
     ck_assert_int_eq(a->refs, 2);
     ck_assert_int_eq(b->refs, 2);
@@ -194,7 +204,7 @@ START_TEST(test_refcounts)
     ck_assert_int_eq(a->refs, 3);
     /* replacing the repository releases the store's references on the old rows... */
     struct imgsync_image *a2 = mk("p", "r", "a", "d2");
-    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &a2, 1, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &a2, 1, SEL(NULL), &c), 0);
     imgsync__image_unref(a2);
     ck_assert_int_eq(a->refs, 2);
     ck_assert_int_eq(b->refs, 2);
@@ -296,7 +306,7 @@ START_TEST(test_prune)
     ck_assert_int_eq(imgsync_request_new(&sel), 0);
     ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_REPOSITORY, "b", IMGSYNC_INCLUDE), 0);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(sel), &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/a:1@d-1\np/team/c:1@d-1\nq/b:1@d-1\n");
     imgsync_request_free(sel);
@@ -305,13 +315,13 @@ START_TEST(test_prune)
     ck_assert_int_eq(imgsync_request_new(&sel), 0);
     ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_NAMESPACE, "org", IMGSYNC_INCLUDE), 0);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(sel), &c), 0);
     expect_counts(c, 0, 0, 0);
     imgsync_request_free(sel);
 
     /* no selection: every unseen repository of p goes, q is untouched */
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
     expect_counts(c, 0, 0, 1);
     expect_dump("p/a:1@d-1\nq/b:1@d-1\n");
     imgsync__map_clear(&seen);
@@ -320,7 +330,7 @@ START_TEST(test_prune)
     imgsync__map empty;
     imgsync__map_init(&empty);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "nobody", &empty, NULL, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "nobody", &empty, NULL, NULL, SEL(NULL), &c), 0);
     expect_counts(c, 0, 0, 0);
     ck_assert_uint_eq(imgsync__store_count(S), 2);
 }
@@ -340,7 +350,7 @@ START_TEST(test_prune_tag_filter_and_repository_list)
     ck_assert_int_eq(imgsync_request_add_repository(sel, "p", "c"), 0);
     /* explicit repositories: b is not selectable */
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, sel, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(sel), &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/a:latest@d-latest\np/b:latest@d-latest\np/b:v1@d-v1\n");
     imgsync_request_free(sel);
@@ -360,7 +370,7 @@ START_TEST(test_prune_keeps_failed_namespaces)
     seen_init(&failed, bad, 1);
     /* namespace team could not be listed: its repositories are kept */
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, SEL(NULL), &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/team/a:1@d-1\np/team/b:1@d-1\n");
     imgsync__map_clear(&failed);
@@ -368,7 +378,7 @@ START_TEST(test_prune_keeps_failed_namespaces)
     put_tags("p", "d", "1", NULL);
     seen_init(&failed, bad + 1, 1);
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, SEL(NULL), &c), 0);
     expect_counts(c, 0, 0, 2);
     expect_dump("p/d:1@d-1\n");
     imgsync__map_clear(&failed);
@@ -418,7 +428,7 @@ START_TEST(test_prune_many)
     const char *keep[] = {"ns0/repo0", "ns1/repo1", "ns5/repo299"};
     seen_init(&seen, keep, 3);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, NULL, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
     imgsync__map_clear(&seen);
     expect_counts(c, 0, 0, 594);
     ck_assert_uint_eq(imgsync__store_count(S), 106);
@@ -547,11 +557,11 @@ START_TEST(test_non_image_rows_replaced_only_when_included)
     imgsync__map seen;
     seen_init(&seen, NULL, 0);
     imgsync__store_counts c = {0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, without, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(without), &c), 0);
     expect_counts(c, 0, 0, 1);
     expect_dump("p/charts:1@d-1\n");
     c = (imgsync__store_counts){0, 0, 0};
-    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, with, &c), 0);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(with), &c), 0);
     expect_counts(c, 0, 0, 1);
     ck_assert_uint_eq(imgsync__store_count(S), 0);
     imgsync__map_clear(&seen);
