@@ -247,7 +247,10 @@ typedef enum imgsync_auth {
     IMGSYNC_AUTH_BASIC = 1,    /* Basic from the "username"/"password" options */
     IMGSYNC_AUTH_REGISTRY = 2, /* the registry flow: Basic when a username is set, and Bearer
                                 * challenges answered with a token from the realm (cached per
-                                * run, realm, service and scope) */
+                                * run, realm, service and scope). The token request carries the
+                                * Basic credentials to the realm the registry names, on any
+                                * https origin (Docker Hub's token service is on another host);
+                                * plain http realms only where the endpoint's rules allow http */
     IMGSYNC_AUTH_PROVIDER = 3  /* the provider carries its own credentials (a header such as
                                 * X-Auth-Token, a signature from `sign`, a body): the engine adds
                                 * none, but the job is credentialed */
