@@ -30,7 +30,9 @@ static int route(const char *method, const char *url)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const options[] = {"username", "fuzz", "password", "secret", NULL};
+    /* small listing limits keep every input fast (see fuzz_oci.c) */
+    static const char *const options[] = {"username",       "fuzz", "password",       "secret",
+                                          "max_list_pages", "20",   "max_list_items", "16", NULL};
     fz_run_provider("harbor", options, data, size, route, -1);
     return 0;
 }
