@@ -80,6 +80,13 @@ int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const c
     }
     if (!url)
         return 0;
+    /* a relative Link can make every next URL longer than the last ("<x/y>" on .../x/y gives
+     * .../x/x/y): each page would be new, and remembering and sending them all costs the sum of
+     * their lengths up to max_list_pages */
+    if (strlen(url) > IMGSYNC__PAGER_MAX_URL) {
+        snprintf(why, whylen, "the registry sent a Link to a URL longer than %d bytes", IMGSYNC__PAGER_MAX_URL);
+        return IMGSYNC_EPROTOCOL;
+    }
     if (imgsync__map_get(&p->seen, url)) {
         snprintf(why, whylen, "looping Link pagination: the next page is one already read");
         return IMGSYNC_EPROTOCOL;

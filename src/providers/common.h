@@ -42,8 +42,10 @@ void imgsync__pager_clear(imgsync__pager *p);
 void imgsync__pager_restart(imgsync__pager *p);
 /* A page at url with n items was read. 0, ETOOBIG (over a limit: message in why), ENOMEM. */
 int imgsync__pager_read(imgsync__pager *p, const char *url, size_t n, char *why, size_t whylen);
+/* Longest next-page URL accepted (servers refuse far shorter request lines). */
+#define IMGSYNC__PAGER_MAX_URL 16384
 /* The page's rel="next" (borrowed from resp) in *next, NULL at the end. 0; EPROTOCOL (malformed,
- * cross-origin or looping Link: message in why); ENOMEM. */
+ * cross-origin, looping or over-long Link: message in why); ENOMEM. */
 int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const char **next, char *why,
                         size_t whylen);
 

@@ -1373,6 +1373,44 @@ END_TEST
 
 /* ---- hostile pagination and bodies -------------------------------------------------------------- */
 
+/* Every catalog page, whatever its URL: a relative Link that makes each next URL longer. */
+#define GROWING_SEGMENT "segment-of-a-link-that-grows-the-path-on-every-page-0123456789"
+static void growing_catalog(void *ud, const fake_request *q, fake_reply *out)
+{
+    (void)ud;
+    (void)q;
+    out->status = 200;
+    out->headers = API_HEADERS "Link: <" GROWING_SEGMENT "/_catalog?n=2>; rel=\"next\"\n";
+    out->body = "{\"repositories\":[\"a\",\"org/team/app\"]}\n";
+}
+
+START_TEST(test_catalog_link_grows)
+{
+    /* found by fuzzing (tests/fuzz/fuzz_oci.c): "<seg/_catalog?n=2>" resolved against
+     * /v2/seg/_catalog?n=2 gives /v2/seg/seg/_catalog?n=2, and so on: every page is new, so the
+     * walk ran to max_list_pages while remembering and sending URLs of up to 64 bytes x pages
+     * (10000 pages by default: 1.5 GB of URLs). A next URL longer than any registry accepts
+     * fails the scope at once. */
+    prefill();
+    ck_assert_int_eq(imgsync_provider_set(P, "page_size", "2"), 0);
+    ck_assert_int_eq(imgsync_provider_set(P, "max_list_pages", "1000"), 0);
+    add_json(R, EP "/v2/_catalog?n=2", 200, "Link: <" GROWING_SEGMENT "/_catalog?n=2>; rel=\"next\"\n",
+             "{\"repositories\":[\"a\",\"org/team/app\"]}\n");
+    fake_set_fallback(replay_transport(R), growing_catalog, NULL);
+    imgsync_task *t = run_sync(NULL);
+    ck_assert_int_eq(imgsync_task_registry_state(t, 0), IMGSYNC_REGISTRY_FAILED);
+    ck_assert_msg(imgsync_task_registry_error(t, 0) == IMGSYNC_EPROTOCOL, "registry error %s, reason '%s'",
+                  imgsync_strerror(imgsync_task_registry_error(t, 0)), imgsync_task_registry_reason(t, 0));
+    ck_assert_msg(strstr(imgsync_task_registry_reason(t, 0), "longer than") != NULL, "reason '%s'",
+                  imgsync_task_registry_reason(t, 0));
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+    imgsync_task_free(t);
+    size_t pages = replay_count_containing(R, "GET", "/_catalog");
+    ck_assert_msg(pages < 300, "%zu catalog requests", pages);
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+}
+END_TEST
+
 START_TEST(test_catalog_link_loop)
 {
     /* page 2 links back to page 1: refused as a protocol error after a bounded number of
@@ -1509,6 +1547,7 @@ Suite *oci_provider_suite(void)
     tcase_add_test(tc, test_max_tags);
     tcase_add_test(tc, test_bad_option_values);
     tcase_add_test(tc, test_catalog_link_loop);
+    tcase_add_test(tc, test_catalog_link_grows);
     tcase_add_test(tc, test_tags_link_loop);
     tcase_add_test(tc, test_catalog_deeply_nested);
     suite_add_tcase(s, tc);
