@@ -27,6 +27,7 @@ Suite *harbor_backpressure_suite(void);
 #define API EP "/api/v2.0"
 #define NPROJ 30
 #define NREPO 40 /* 1,200 repositories: above the hard bound 64 x 16 = 1,024 */
+#define FEW_REPOS 10 /* 300 repositories: still far above max_pending_jobs, and quicker under valgrind */
 #define MAX_PENDING 16
 #define H_JSON "Content-Type: application/json\n"
 
@@ -84,19 +85,20 @@ static void script_artifacts(int i, int k)
     respond_list(url, 1, body);
 }
 
-/* Project i with NREPO repositories "p<i>/r<k>", each with its artifacts. */
-static void script_project(int i)
+/* Project i with nrepo repositories "p<i>/r<k>", each with its artifacts. */
+static void script_project(int i, int nrepo)
 {
     static char repos[NREPO * 32 + 8];
     char url[256];
+    ck_assert_int_le(nrepo, NREPO);
     strcpy(repos, "[");
-    for (int k = 0; k < NREPO; k++) {
+    for (int k = 0; k < nrepo; k++) {
         snprintf(repos + strlen(repos), 32, "%s{\"name\":\"p%d/r%d\"}", k ? "," : "", i, k);
         script_artifacts(i, k);
     }
     strcat(repos, "]");
     snprintf(url, sizeof(url), API "/projects/p%d/repositories?page=1&page_size=100", i);
-    respond_list(url, NREPO, repos);
+    respond_list(url, nrepo, repos);
 }
 
 /* The projects p0 .. p<nproj - 1>, one page. */
@@ -137,7 +139,7 @@ static void expect_bounded(void)
 START_TEST(test_many_repositories_small_pending_bound)
 {
     for (int i = 0; i < NPROJ; i++)
-        script_project(i);
+        script_project(i, NREPO);
     script_projects(NPROJ);
     imgsync_task *t = sync_task(NULL);
     expect_state(t, IMGSYNC_TASK_SUCCEEDED);
@@ -156,7 +158,7 @@ END_TEST
 START_TEST(test_deferred_projects_prune_and_keep)
 {
     for (int i = 0; i < NPROJ; i++)
-        script_project(i);
+        script_project(i, FEW_REPOS);
     script_projects(NPROJ);
     imgsync_task *t = sync_task(NULL);
     expect_state(t, IMGSYNC_TASK_SUCCEEDED);
@@ -173,8 +175,8 @@ START_TEST(test_deferred_projects_prune_and_keep)
     max_pending_seen = 0;
     t = sync_task(NULL);
     expect_state(t, IMGSYNC_TASK_PARTIAL);
-    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), NREPO); /* p29 only */
-    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE), (NPROJ - 3) * NREPO);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), FEW_REPOS); /* p29 only */
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE), (NPROJ - 3) * FEW_REPOS);
     imgsync_task_free(t);
     ck_assert_uint_eq(replay_unexpected(R), 0);
     expect_bounded();
@@ -191,9 +193,9 @@ START_TEST(test_deferred_projects_prune_and_keep)
         p29 += !strncmp(repo, "p29/", 4);
     }
     imgsync_iter_free(it);
-    ck_assert_uint_eq(rows, (NPROJ - 1) * NREPO);
-    ck_assert_uint_eq(p0, NREPO);
-    ck_assert_uint_eq(p28, NREPO);
+    ck_assert_uint_eq(rows, (NPROJ - 1) * FEW_REPOS);
+    ck_assert_uint_eq(p0, FEW_REPOS);
+    ck_assert_uint_eq(p28, FEW_REPOS);
     ck_assert_uint_eq(p29, 0);
 }
 END_TEST
@@ -204,7 +206,7 @@ START_TEST(test_many_named_repositories)
     imgsync_request *req = NULL;
     ck_assert_int_eq(imgsync_request_new(&req), 0);
     for (int i = 0; i < NPROJ; i++)
-        for (int k = 0; k < NREPO; k++) {
+        for (int k = 0; k < FEW_REPOS; k++) {
             char name[32];
             snprintf(name, sizeof(name), "p%d/r%d", i, k);
             ck_assert_int_eq(imgsync_request_add_repository(req, "hb", name), 0);
@@ -213,7 +215,7 @@ START_TEST(test_many_named_repositories)
     imgsync_task *t = sync_task(req);
     imgsync_request_free(req);
     expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), NPROJ * NREPO);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), NPROJ * FEW_REPOS);
     imgsync_task_free(t);
     ck_assert_uint_eq(replay_unexpected(R), 0);
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/repositories?"), 0); /* no walk */
