@@ -5,7 +5,8 @@
  * repositories -> artifacts?with_tag=true, every list paged with page/page_size, following Link
  * and cross-checked against X-Total-Count (offset paging shifts when someone pushes during the
  * walk: items are deduplicated and a short walk is repeated; a walk still short after that fails
- * its scope, so that a listing known to be incomplete never allows pruning). One row per tag. */
+ * its scope, so that a listing known to be incomplete never allows pruning). One row per tag.
+ * Project and repository walks start as the run has room for more jobs (see "lazy expansion"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
