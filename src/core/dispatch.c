@@ -13,6 +13,8 @@
 #include "util/buf.h"
 
 #define HARD_PENDING_FACTOR 64 /* submits fail beyond this many times the soft bound */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ---- hooks ---------------------------------------------------------------------------------- */
 
@@ -43,6 +45,14 @@ static void hook_event(void *ud, int event)
     imgsync__task_count(run->task, event == IMGSYNC__EV_SENT ? IMGSYNC_COUNT_REQUESTS : IMGSYNC_COUNT_RETRIES, 1);
 }
 
+/* The failure text of a provider call that returned rc: what was refused when a job was
+ * (run->refused, e.g. ETOOBIG from the hard bound on pending jobs, whose generic text
+ * "response too large" would mislead), else the code's own text. */
+static void provider_error(char *msg, size_t len, const imgsync_run *run, const char *where, int rc)
+{
+    snprintf(msg, len, "%s: %s", where, run->refused ? run->refused : imgsync_strerror(rc));
+}
+
 /* A job's final answer: to the provider unless its run or scope is over. */
 static void hook_done(void *ud, const imgsync__eresp *er)
 {
@@ -62,9 +72,8 @@ static void hook_done(void *ud, const imgsync__eresp *er)
         run->in_callback = 0;
         imgsync__response_clear(&resp);
         if (rc && !run->failed) {
-            char msg[160];
-            snprintf(msg, sizeof(msg), "provider error: %s%s%s", imgsync_strerror(rc), run->refused ? ": " : "",
-                     run->refused ? run->refused : "");
+            char msg[200];
+            provider_error(msg, sizeof(msg), run, "provider error", rc);
             if (s)
                 imgsync__scope_fail(run, s, rc, msg);
             else
@@ -116,8 +125,11 @@ static int refusal(imgsync_run *run, imgsync_job *job)
         return IMGSYNC_ECANCELED;
     if (imgsync__task_expired(run->task))
         return imgsync__run_deadline(run);
-    if (run->pending >= run->env->max_pending * HARD_PENDING_FACTOR)
+    if (run->pending >= run->env->max_pending * HARD_PENDING_FACTOR) {
+        run->refused = "too many jobs pending (" STR(HARD_PENDING_FACTOR) " x max_pending_jobs): "
+                       "the provider did not wait for room (imgsync_run_has_room)";
         return IMGSYNC_ETOOBIG;
+    }
     if (job->repository) {
         if (!(job->scope = imgsync__scope_get(run, job->partition, job->repository, 1)))
             return IMGSYNC_ENOMEM;
@@ -217,6 +229,7 @@ void imgsync__dispatch_resume(imgsync_run *run)
         imgsync__scope *s = d->scope;
         size_t before = run->pending;
         run->in_callback = 1;
+        run->refused = NULL;
         int rc = s && (s->failed || s->committed) ? 0 : d->fn(run, d->data);
         run->in_callback = 0;
         if (rc == 1 && imgsync_run_has_room(run) && run->pending == before)
@@ -231,10 +244,12 @@ void imgsync__dispatch_resume(imgsync_run *run)
             s->pending--;
         deferral_free(d);
         if (rc < 0 && !run->failed) {
+            char msg[200];
+            provider_error(msg, sizeof(msg), run, "provider error in a deferred listing step", rc);
             if (s)
-                imgsync__scope_fail(run, s, rc, "provider error in a deferred listing step");
+                imgsync__scope_fail(run, s, rc, msg);
             else
-                imgsync_run_fail(run, rc, "provider error in a deferred listing step");
+                imgsync_run_fail(run, rc, msg);
         }
         imgsync__scope_maybe_commit(run, s);
     }

@@ -5,7 +5,8 @@
  * repositories -> artifacts?with_tag=true, every list paged with page/page_size, following Link
  * and cross-checked against X-Total-Count (offset paging shifts when someone pushes during the
  * walk: items are deduplicated and a short walk is repeated; a walk still short after that fails
- * its scope, so that a listing known to be incomplete never allows pruning). One row per tag. */
+ * its scope, so that a listing known to be incomplete never allows pruning). One row per tag.
+ * Project and repository walks start as the run has room for more jobs (see "lazy expansion"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,22 +229,72 @@ static int start_artifacts(imgsync_run *run, const char *repository)
     return rc;
 }
 
+/* Walk the repositories of a project that queue_project counted. */
 static int start_project(imgsync_run *run, const char *project)
 {
     harbor_run *st = imgsync_run_data(run);
-    int first = first_start(st, 'p', project);
-    if (first <= 0)
-        return first;
     char *p = imgsync__url_escape_segment(project);
     char *url = p ? imgsync__asprintf(API "/projects/%s/repositories?page=1&page_size=%ld", p, st->page_size) : NULL;
     walk *w = url ? walk_new(run, K_REPOS, project, NULL, url) : NULL;
     int rc = w ? submit_page(run, w, url) : IMGSYNC_ENOMEM;
-    if (!rc)
-        st->project_walks++;
     walk_unref(w);
     free(url);
     free(p);
     return rc;
+}
+
+/* ---- lazy expansion ------------------------------------------------------------------------
+ * Every project of a projects page and every repository of a repositories page (or of the
+ * request) starts a walk, i.e. a job. Submitted all at once, a large Harbor took the run past
+ * the hard bound on pending jobs (imgsync_job_submit: ETOOBIG, the registry failed) and held
+ * every job in memory. The names are collected instead and expanded by imgsync__pv_foreach,
+ * which starts walks while the run has room (max_pending_jobs) and defers the rest. */
+
+static int project_item(imgsync_run *run, void *ctx, const char *project)
+{
+    (void)ctx;
+    return start_project(run, project);
+}
+
+static int repository_item(imgsync_run *run, void *ctx, const char *repository)
+{
+    (void)ctx;
+    return start_artifacts(run, repository);
+}
+
+/* Add a project to walk (once per run: two hinted lists can name it). It counts as a running
+ * walk from now on, so that the catalog is not complete while it waits for room. */
+static int queue_project(imgsync_run *run, imgsync__strlist *todo, const char *name)
+{
+    harbor_run *st = imgsync_run_data(run);
+    int first = first_start(st, 'p', name);
+    if (first <= 0)
+        return first;
+    int rc = imgsync__strlist_add(todo, name, strlen(name));
+    if (!rc)
+        st->project_walks++;
+    return rc;
+}
+
+/* Start the walks of todo now or as the run has room (takes the list). Jobs that fail to
+ * start fail the run, as they did when submitted at once. */
+static int expand(imgsync_run *run, imgsync__strlist *todo, imgsync__pv_item_fn fn)
+{
+    return imgsync__pv_foreach(run, NULL, NULL, todo, fn, NULL, NULL);
+}
+
+/* The repositories the request names, each fetched directly. */
+static int start_named_repositories(imgsync_run *run)
+{
+    imgsync__strlist todo = {0};
+    for (size_t i = 0; i < imgsync_run_repository_count(run); i++) {
+        const char *name = imgsync_run_repository(run, i);
+        if (imgsync__strlist_add(&todo, name, strlen(name))) {
+            imgsync__strlist_free(&todo);
+            return IMGSYNC_ENOMEM;
+        }
+    }
+    return expand(run, &todo, repository_item);
 }
 
 /* The repository list is complete once the project list and every project's walk ended. */
@@ -341,15 +392,8 @@ static int on_sysinfo(imgsync_run *run, const imgsync_job *job, const imgsync_re
     }
     if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
         return 0;
-    size_t n = imgsync_run_repository_count(run);
-    if (n) { /* specific repositories: fetched directly, no walk */
-        for (size_t i = 0; i < n; i++) {
-            int rc = start_artifacts(run, imgsync_run_repository(run, i));
-            if (rc)
-                return rc;
-        }
-        return 0;
-    }
+    if (imgsync_run_repository_count(run)) /* specific repositories: fetched directly, no walk */
+        return start_named_repositories(run);
     harbor_run *st = imgsync_run_data(run);
     size_t hints = imgsync_run_namespace_hint_count(run);
     if (hints) { /* namespace filters name the projects: ask for those only */
@@ -393,6 +437,7 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
         return 0;
     }
     int rc = 0;
+    imgsync__strlist todo = {0};
     for (size_t i = 0; i < root->u.array.len && !rc; i++) {
         const char *name = imgsync__json_string(root->u.array.values[i], "name");
         if (holds_nul(root->u.array.values[i], "name")) { /* never another name */
@@ -412,10 +457,14 @@ static int on_projects(imgsync_run *run, const imgsync_job *job, const imgsync_r
         if (!exact)
             continue;
         if (imgsync_run_wants_namespace(run, name))
-            rc = start_project(run, name);
+            rc = queue_project(run, &todo, name);
     }
     size_t n = root->u.array.len;
     imgsync__json_free(root);
+    if (rc)
+        imgsync__strlist_free(&todo);
+    else
+        rc = expand(run, &todo, project_item);
     if (rc)
         return rc;
     char why[300];
@@ -457,6 +506,7 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     walk *w = imgsync_job_data(job);
     harbor_run *st = imgsync_run_data(run);
     int rc = 0, done = 0;
+    imgsync__strlist todo = {0};
     if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200) {
         fail_project(run, w->project, resp);
         done = 1;
@@ -479,10 +529,13 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
                 continue;
             if (!walk_first_time(w, name) || !imgsync_run_wants_repository(run, name))
                 continue;
-            rc = start_artifacts(run, name);
+            rc = imgsync__strlist_add(&todo, name, strlen(name));
         }
         size_t n = root ? root->u.array.len : 0;
         imgsync__json_free(root);
+        if (!done && !rc)
+            rc = expand(run, &todo, repository_item);
+        imgsync__strlist_free(&todo); /* left when not expanded */
         if (!done && !rc) {
             char why[300];
             int c = walk_continue(run, w, job, resp, n, why, sizeof(why));

@@ -292,7 +292,6 @@ typedef struct scanner {
     int rc;
     const char *why;
     imgsync__strlist *out;
-    size_t len, cap, ncap;
 } scanner;
 
 static int sa_fail(scanner *s, int rc, const char *why)
@@ -308,32 +307,10 @@ static int sa_item(scanner *s, const char *p, size_t n, int bad)
     imgsync__strlist *l = s->out;
     if (l->n >= s->max_items)
         return sa_fail(s, IMGSYNC_ETOOBIG, "too many items");
-    if (bad) {
+    if (bad)
         l->invalid++;
-        n = 0;
-    }
-    if (l->n == s->ncap) {
-        size_t ncap = s->ncap ? s->ncap * 2 : 64;
-        size_t *off = realloc(l->off, ncap * sizeof(*off));
-        if (!off)
-            return sa_fail(s, IMGSYNC_ENOMEM, "out of memory");
-        l->off = off;
-        s->ncap = ncap;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 1024;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *buf = realloc(l->buf, cap);
-        if (!buf)
-            return sa_fail(s, IMGSYNC_ENOMEM, "out of memory");
-        l->buf = buf;
-        s->cap = cap;
-    }
-    memcpy(l->buf + s->len, p, n);
-    l->buf[s->len + n] = '\0';
-    l->off[l->n++] = s->len;
-    s->len += n + 1;
+    if (imgsync__strlist_add(l, p, bad ? 0 : n))
+        return sa_fail(s, IMGSYNC_ENOMEM, "out of memory");
     return 1;
 }
 
@@ -435,6 +412,34 @@ int imgsync__json_string_array(const char *body, size_t len, const char *key, si
 }
 
 const char *imgsync__strlist_at(const imgsync__strlist *l, size_t i) { return i < l->n ? l->buf + l->off[i] : NULL; }
+
+int imgsync__strlist_add(imgsync__strlist *l, const char *p, size_t n)
+{
+    if (l->n == l->ncap) {
+        size_t ncap = l->ncap ? l->ncap * 2 : 64;
+        size_t *off = realloc(l->off, ncap * sizeof(*off));
+        if (!off)
+            return IMGSYNC_ENOMEM;
+        l->off = off;
+        l->ncap = ncap;
+    }
+    if (l->len + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 1024;
+        while (cap < l->len + n + 1)
+            cap *= 2;
+        char *buf = realloc(l->buf, cap);
+        if (!buf)
+            return IMGSYNC_ENOMEM;
+        l->buf = buf;
+        l->cap = cap;
+    }
+    if (n)
+        memcpy(l->buf + l->len, p, n);
+    l->buf[l->len + n] = '\0';
+    l->off[l->n++] = l->len;
+    l->len += n + 1;
+    return 0;
+}
 
 void imgsync__strlist_free(imgsync__strlist *l)
 {

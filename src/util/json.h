@@ -28,16 +28,19 @@ int imgsync__json_int(yajl_val obj, const char *key, int64_t *out);
 /* Array member, or NULL when absent or not an array (JSON null counts as absent). */
 yajl_val imgsync__json_array(yajl_val obj, const char *key);
 
-/* A compact list of strings: one buffer, one offset per item. */
+/* A compact list of strings: one buffer, one offset per item. All zeros is an empty list. */
 typedef struct imgsync__strlist {
     char *buf;
     size_t *off;
     size_t n;
     size_t invalid; /* items that were not strings or held a NUL: stored as "" */
+    size_t len, cap, ncap; /* bytes of buf used and allocated, offsets allocated */
 } imgsync__strlist;
 
 /* Item i of the list (borrowed). */
 const char *imgsync__strlist_at(const imgsync__strlist *l, size_t i);
+/* Append the n bytes at p as one item (copied). 0 or IMGSYNC_ENOMEM. */
+int imgsync__strlist_add(imgsync__strlist *l, const char *p, size_t n);
 void imgsync__strlist_free(imgsync__strlist *l);
 
 /*

@@ -1,5 +1,6 @@
 /* Provider SPI v2, third part: edges of the interface a provider can reach - failing the run from
- * inside sign, canceling a task with deferred calls pending, the hard bound on submitted jobs,
+ * inside sign, canceling a task with deferred calls pending, the hard bound on submitted jobs
+ * (and the reason a provider failing on it gets),
  * the task deadline inside a callback, untagged rows, submits to a committed scope, listing
  * limits, bodiless POSTs, imgsync_ctx_errmsg after each call. Test kinds in
  * tests/support/spi_provider.c, driven by the replay harness. */
@@ -189,6 +190,65 @@ START_TEST(submits_beyond_the_hard_bound_fail)
     ck_assert_int_eq(spi_state.responses, spi_state.submitted);
     ck_assert_uint_eq(replay_nrequests(R), (size_t)spi_state.submitted);
     ck_assert_int_eq(spi_state.ints[0], spi_state.submitted + 1); /* the refused job's data too */
+}
+END_TEST
+
+/* A provider that returns the ETOOBIG of the hard bound fails with a reason naming the bound,
+ * not ETOOBIG's generic text "response too large": the Harbor provider, before it deferred its
+ * walks, failed large registries with "provider error: response too large". From on_response,
+ * as Harbor did, and from start. */
+static int flood(imgsync_run *run)
+{
+    int rc = 0;
+    for (int i = 0; i < 100000 && !rc; i++) {
+        imgsync_job *job = imgsync_job_new(run, "GET", "/flood");
+        ck_assert_ptr_nonnull(job);
+        rc = imgsync_job_submit(job);
+    }
+    return rc;
+}
+
+static int one_job_start(imgsync_run *run)
+{
+    imgsync_job *job = imgsync_job_new(run, "GET", "/first");
+    ck_assert_ptr_nonnull(job);
+    return imgsync_job_submit(job);
+}
+
+static int flood_on_first_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
+{
+    (void)job;
+    (void)resp;
+    return ++spi_state.responses == 1 ? flood(run) : 0;
+}
+
+static void expect_too_many_pending(const spi_hooks *h)
+{
+    spi_hooks_set(h);
+    ck_assert_int_eq(imgsync_ctx_set(replay_ctx(R), "max_pending_jobs", "16"), 0);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "fl", EP));
+    fake_set_fallback(replay_transport(R), answer_200, NULL);
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(t.registry_error, IMGSYNC_ETOOBIG);
+    ck_assert_msg(spi_task_mentions(&t, "too many jobs pending (64 x max_pending_jobs)"), "%s", t.registry_reason);
+    ck_assert_msg(!spi_task_mentions(&t, "response too large"), "%s", t.registry_reason);
+    spi_task_clear(&t);
+}
+
+START_TEST(hard_bound_failure_names_the_bound)
+{
+    static const spi_hooks from_response = {one_job_start, flood_on_first_response, NULL, NULL};
+    expect_too_many_pending(&from_response);
+}
+END_TEST
+
+START_TEST(hard_bound_failure_at_start_names_the_bound)
+{
+    static const spi_hooks from_start = {flood, count_response, NULL, NULL};
+    expect_too_many_pending(&from_start);
 }
 END_TEST
 
@@ -667,6 +727,8 @@ Suite *provider_spi_edges_suite(void)
     tcase_add_test(tc, run_failed_inside_sign);
     tcase_add_test(tc, cancel_frees_deferred_data_and_jobs);
     tcase_add_test(tc, submits_beyond_the_hard_bound_fail);
+    tcase_add_test(tc, hard_bound_failure_names_the_bound);
+    tcase_add_test(tc, hard_bound_failure_at_start_names_the_bound);
     tcase_add_test(tc, deadline_checked_inside_callbacks);
     tcase_add_test(tc, untagged_rows_limits_and_empty_bodies);
     tcase_add_test(tc, provider_check_uses_check_mode);
