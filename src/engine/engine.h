@@ -92,10 +92,14 @@ typedef struct imgsync__hooks {
 int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__policy *p,
                        const imgsync__hooks *h, void *group_ud);
 /* Cancel every request of the group (done with ECANCELED), forget its tokens, wipe its
- * secrets and free it. Accepts NULL. */
+ * secrets and free it. Accepts NULL. From a hook (also while the group is being canceled or
+ * freed): the group refuses submissions at once and is freed when the cancel or signer running
+ * that hook is done with it; freeing it again meanwhile does nothing. A request being signed is
+ * delivered (ECANCELED) once its sign hook returns. */
 void imgsync__group_free(imgsync__group *g);
 /* Deliver every request of the group now with error `code` (done hooks called); the group stays
- * usable. */
+ * usable: what a done hook submits meanwhile is kept and served. A request being signed is
+ * delivered with `code` once its sign hook returns. */
 void imgsync__group_cancel(imgsync__group *g, int code);
 /* Add the origin of url to those credentialed requests may go to. EINVAL, EINSECURE, ENOMEM. */
 int imgsync__group_allow_origin(imgsync__group *g, const char *url);
@@ -120,8 +124,8 @@ typedef struct imgsync__ereq_spec {
     void *ud;                       /* given to the hooks */
 } imgsync__ereq_spec;
 
-/* Queue a request (everything copied). 0, or EINVAL / EINSECURE (see check_url), ENOMEM: then
- * no hook is called. */
+/* Queue a request (everything copied). 0, or EINVAL / EINSECURE (see check_url), ENOMEM,
+ * ECANCELED (the group is being freed): then no hook is called. */
 int imgsync__group_submit(imgsync__group *g, const imgsync__ereq_spec *spec);
 
 /* ---- attempts (inside the sign hook) ------------------------------------------------------- */

@@ -20,7 +20,7 @@
  *   SIGNING     its attempt is being built and signed (the hook may cancel the group)
  *   SENDING     an attempt is in the transport, in the engine's active list
  *   FINISHED    the transport is done with it, in the engine's finished list
- *   DONE        delivered (or dropped): in no container
+ *   DONE        delivered (or dropped): in no container, out of its group
  */
 enum {
     IMGSYNC__RS_NEW = 0,
@@ -98,6 +98,8 @@ struct imgsync__group {
     void *ud;
     imgsync__ereq *head; /* every request of the group not yet delivered */
     size_t nreqs;
+    int busy;   /* cancels and signers running hooks for the group: it stays allocated */
+    int doomed; /* group_free was called: no submissions; freed when busy drops to 0 */
     imgsync__map tokens;     /* realm|service|scope -> imgsync__token */
     imgsync__map token_reqs; /* same key -> token request in progress */
     imgsync__map realms;     /* origin -> "realm|service" of its last Bearer challenge */
@@ -121,6 +123,11 @@ struct imgsync__engine {
     size_t delivered;
     uint64_t rng;
 };
+
+/* group.c: keep g allocated across hooks that may free it (group_free then only dooms it). */
+void imgsync__group_hold(imgsync__group *g);
+/* Let go; frees g when it was doomed meanwhile and nothing else holds it. */
+void imgsync__group_release(imgsync__group *g);
 
 /* request.c */
 imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spec);

@@ -157,6 +157,22 @@ static void leave(imgsync__ereq *r)
     }
 }
 
+static void group_unlink(imgsync__ereq *r)
+{
+    imgsync__group *g = r->g;
+    if (!g)
+        return;
+    if (r->gprev)
+        r->gprev->gnext = r->gnext;
+    else if (g->head == r)
+        g->head = r->gnext;
+    if (r->gnext)
+        r->gnext->gprev = r->gprev;
+    r->gprev = r->gnext = NULL;
+    g->nreqs--;
+    r->g = NULL;
+}
+
 static void enter(imgsync__ereq *r, int state)
 {
     imgsync__engine *e = r->e;
@@ -178,6 +194,9 @@ static void enter(imgsync__ereq *r, int state)
     case IMGSYNC__RS_FINISHED:
         finished_append(e, r);
         break;
+    case IMGSYNC__RS_DONE:
+        group_unlink(r); /* delivered or dropped: no longer the group's */
+        break;
     default:
         break;
     }
@@ -190,27 +209,10 @@ void imgsync__req_set_state(imgsync__ereq *r, int state)
     enter(r, state);
 }
 
-static void group_unlink(imgsync__ereq *r)
-{
-    imgsync__group *g = r->g;
-    if (!g)
-        return;
-    if (r->gprev)
-        r->gprev->gnext = r->gnext;
-    else if (g->head == r)
-        g->head = r->gnext;
-    if (r->gnext)
-        r->gnext->gprev = r->gprev;
-    r->gprev = r->gnext = NULL;
-    g->nreqs--;
-    r->g = NULL;
-}
-
 void imgsync__req_deliver(imgsync__ereq *r)
 {
     imgsync__group *g = r->g;
     imgsync__req_set_state(r, IMGSYNC__RS_DONE);
-    group_unlink(r);
     r->e->delivered++;
     if (r->internal)
         imgsync__bearer_token_done(r->e, g, r); /* frees r */
@@ -227,7 +229,6 @@ void imgsync__req_deliver(imgsync__ereq *r)
 void imgsync__req_drop(imgsync__ereq *r)
 {
     imgsync__req_set_state(r, IMGSYNC__RS_DONE);
-    group_unlink(r);
     imgsync__req_free(r);
 }
 

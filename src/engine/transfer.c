@@ -141,13 +141,14 @@ static int sign(imgsync__ereq *r)
     if (r->anonymous || r->internal || r->cred == IMGSYNC__CRED_NONE || !g->hooks.sign)
         return 0;
     imgsync__req_set_state(r, IMGSYNC__RS_SIGNING);
+    imgsync__group_hold(g); /* the hook may free the group: it stays until r is delivered */
     int rc = g->hooks.sign(r->ud, &r->wire);
-    if (r->cancel_code) /* the hook canceled the group (failed its run) */
+    if (r->cancel_code) /* the hook canceled or freed the group (failed its run) */
         rc = r->cancel_code;
-    if (!rc)
-        return 0;
-    imgsync__req_fail(r, rc, rc == IMGSYNC_ECANCELED ? "canceled" : "the request could not be signed");
-    return 1;
+    if (rc)
+        imgsync__req_fail(r, rc, rc == IMGSYNC_ECANCELED ? "canceled" : "the request could not be signed");
+    imgsync__group_release(g);
+    return rc ? 1 : 0;
 }
 
 int imgsync__attempt_start(imgsync__engine *e, imgsync__ereq *r)
