@@ -80,17 +80,23 @@ static int build_headers(const imgsync__wire *w, easy_state *st, const char **en
     return 0;
 }
 
+/* The method, and a body exactly where the wire lists a Content-Length (the engine lists one
+ * for a body and for POST/PUT without one): curl sends a Content-Length for POSTFIELDS, even an
+ * empty one, so a DELETE without a body must get none or it would carry a header that was never
+ * signed. */
 static void set_method(CURL *h, const imgsync__wire *w)
 {
     if (!strcmp(w->method, "HEAD")) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (strcmp(w->method, "GET") != 0 || w->body) {
+    int sends = imgsync__wire_header(w, "Content-Length") != NULL;
+    if (sends) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(w->body ? w->body_len : 0));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, w->body ? (const char *)w->body : "");
     }
-    if (strcmp(w->method, "GET") != 0 && strcmp(w->method, "POST") != 0)
+    /* POSTFIELDS alone means POST: any other method sending a body is named explicitly */
+    if (strcmp(w->method, "POST") != 0 && (sends || strcmp(w->method, "GET") != 0))
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
 }
 

@@ -68,6 +68,7 @@ static int put_headers(imgsync__engine *e, imgsync__ereq *r, imgsync__wire *w)
         rc = imgsync__wire_put(w, "Accept-Encoding", "gzip, deflate");
     if (!rc && r->body && r->content_type)
         rc = imgsync__wire_put(w, "Content-Type", r->content_type);
+    /* the transport sends a body, and curl its Content-Length, exactly where one is listed */
     int sends_body = r->body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT");
     if (!rc && sends_body) {
         char len[32];
