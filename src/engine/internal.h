@@ -132,7 +132,9 @@ void imgsync__group_release(imgsync__group *g);
 /* request.c */
 imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spec);
 void imgsync__req_free(imgsync__ereq *r);
-/* The transition function: unlink r from its state's container, link it into the new one. */
+/* The transition function, the only place a request's state changes: unlink r from its state's
+ * container, link it into the new one. BACKOFF without memory for the heap becomes QUEUED (retry
+ * at once rather than lose the request). */
 void imgsync__req_set_state(imgsync__ereq *r, int state);
 /* Deliver: DONE, out of the group, done hook (not for token requests), freed. */
 void imgsync__req_deliver(imgsync__ereq *r);
@@ -148,6 +150,9 @@ int64_t imgsync__engine_now(const imgsync__engine *e);
 imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url);
 void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r);
 void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r);
+/* Room for one more request in the backoff heap: 0 or ENOMEM. */
+int imgsync__heap_reserve(imgsync__engine *e);
+/* Into the heap (room reserved). */
 void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r);
 void imgsync__heap_remove(imgsync__engine *e, imgsync__ereq *r);
 /* Move due BACKOFF requests to their queues; ms until the next one is due, or -1. */

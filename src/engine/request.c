@@ -70,8 +70,7 @@ imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spe
     r->g = g;
     r->cred = spec->cred;
     r->idempotent = spec->idempotent;
-    r->ud = spec->ud;
-    r->state = IMGSYNC__RS_NEW;
+    r->ud = spec->ud; /* state IMGSYNC__RS_NEW (0), in no container */
     if (copy_spec(r, spec) || !(r->host = imgsync__host_get(g->e, r->url))) {
         imgsync__req_free(r);
         return NULL;
@@ -204,6 +203,8 @@ static void enter(imgsync__ereq *r, int state)
 
 void imgsync__req_set_state(imgsync__ereq *r, int state)
 {
+    if (state == IMGSYNC__RS_BACKOFF && imgsync__heap_reserve(r->e))
+        state = IMGSYNC__RS_QUEUED; /* cannot wait without memory: retry at once */
     leave(r);
     r->state = state;
     enter(r, state);
