@@ -141,7 +141,7 @@ int imgsync__group_allow_origin(imgsync__group *g, const char *url)
     int rc = scheme_allowed(g, url);
     if (rc)
         return rc;
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     char **arr = origin ? realloc(g->origins, (g->norigins + 1) * sizeof(*arr)) : NULL;
     if (!arr) {
         free(origin);
@@ -157,7 +157,7 @@ int imgsync__group_check_url(const imgsync__group *g, const char *url, int crede
     int rc = scheme_allowed(g, url);
     if (rc || !credentialed)
         return rc;
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     int allowed = 0;
     for (size_t i = 0; origin && i < g->norigins && !allowed; i++)
         allowed = !strcmp(g->origins[i], origin);

@@ -164,8 +164,10 @@ void imgsync__queue_start_ready(imgsync__engine *e);
 /* Build, sign and hand the attempt to the transport. 0 (SENDING), or the request was already
  * delivered (failure or cancellation): returns 1. */
 int imgsync__attempt_start(imgsync__engine *e, imgsync__ereq *r);
-/* Origin "scheme://host:port" of a URL (malloc'd), NULL when it does not parse. */
-char *imgsync__origin_of(const char *url);
+
+/* retry.c: 1 when r was put in backoff for another attempt (its outcome may be retried, within
+ * the retry count and the total time cap). */
+int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r);
 
 /* redirect.c: 1 when r was requeued for its Location. */
 int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r);

@@ -5,10 +5,11 @@
 #include "engine/internal.h"
 #include "imgsync/errors.h"
 #include "util/buf.h"
+#include "util/url.h"
 
 imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url)
 {
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     if (!origin)
         return NULL;
     imgsync__host *h = imgsync__map_get(&e->hosts, origin);

@@ -14,18 +14,6 @@
 
 int imgsync__wire_put(imgsync__wire *w, const char *name, const char *value);
 
-char *imgsync__origin_of(const char *url)
-{
-    imgsync__url u;
-    if (imgsync__url_parse(&u, url))
-        return NULL;
-    int v6 = strchr(u.host, ':') != NULL;
-    char *o = imgsync__asprintf("%s://%s%s%s:%d", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "",
-                                imgsync__url_effective_port(&u));
-    imgsync__url_clear(&u);
-    return o;
-}
-
 /* Split a provider's "Name: value" and append it; Host and Content-Length are the engine's
  * (refused as for the sign hook). */
 static int put_line(imgsync__wire *w, const char *line)
