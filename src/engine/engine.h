@@ -2,7 +2,7 @@
  * The HTTP engine (internal): requests in, responses out through hooks. It knows no provider,
  * run, task or store: the core hands it requests (method, URL, headers, body, the kind of
  * credentials, a group) and a policy per group (credentials, allowed origins, TLS, plain-http
- * permission), and it answers through the group's hooks: `sign` before every attempt that
+ * permission, response body cap), and it answers through the group's hooks: `sign` before every attempt that
  * carries credentials, `done` exactly once per request, `event` for the counters.
  *
  * Requests have named states (engine/request.c) moved by one transition function. Queues are
@@ -71,6 +71,7 @@ typedef struct imgsync__policy {
     const char *ca_file;  /* NULL: the system bundle */
     int insecure;         /* no TLS verification */
     int allow_http;       /* plain http to hosts that are not loopback */
+    size_t max_response_bytes; /* body cap of the group's responses; 0 = the engine's option */
 } imgsync__policy;
 
 enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };

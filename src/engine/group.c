@@ -28,6 +28,7 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     g->ud = group_ud;
     g->insecure = p->insecure;
     g->allow_http = p->allow_http;
+    g->max_response_bytes = p->max_response_bytes;
     imgsync__map_init(&g->tokens);
     imgsync__map_init(&g->token_reqs);
     imgsync__map_init(&g->realms);

@@ -92,6 +92,7 @@ struct imgsync__group {
     imgsync__engine *e;
     char *username, *password, *ca_file;
     int insecure, allow_http;
+    size_t max_response_bytes; /* 0 = the engine's option */
     char **origins;
     size_t norigins;
     imgsync__hooks hooks;

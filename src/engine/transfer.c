@@ -116,11 +116,13 @@ static void prepare_wire(imgsync__engine *e, imgsync__ereq *r)
     w->connect_timeout_ms = e->o.connect_timeout_ms;
     w->low_speed_bytes = e->o.low_speed_bytes;
     w->low_speed_time_ms = e->o.low_speed_time_ms;
-    w->max_body = e->o.max_response_bytes;
+    /* the group's cap, else the engine's; token bodies are small whatever the cap */
+    size_t cap = r->g->max_response_bytes ? r->g->max_response_bytes : e->o.max_response_bytes;
+    w->max_body = r->internal ? (1u << 20) : cap;
     w->ud = r->ud;
     imgsync__eresp_reset(&r->resp);
     r->resp.request_url = r->url;
-    r->resp.max_body = r->internal ? (1u << 20) : e->o.max_response_bytes; /* token bodies are small */
+    r->resp.max_body = w->max_body;
 }
 
 /* Let the group sign the attempt. 0, or the request was delivered (1). */

@@ -27,7 +27,7 @@ Suite *engine_auth_suite(void);
 #define APP_TOKEN_URL TOKEN_URL("repository%3Aapp%3Apull")
 #define OTHER_TOKEN_URL TOKEN_URL("repository%3Aother%3Apull")
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0};
 
 /* An engine with one group (policy p) allowed to send credentials to REG. */
 static void start(eh *h, const imgsync__policy *p)
