@@ -61,10 +61,7 @@ static int build_headers(const imgsync__wire *w, easy_state *st, const char **en
         }
         char *line = imgsync__asprintf("%s: %s", h->name, h->value);
         struct curl_slist *l = line ? curl_slist_append(st->headers, line) : NULL;
-        if (line) {
-            memset(line, 0, strlen(line));
-            free(line);
-        }
+        imgsync__wipe_free(line);
         if (!l)
             return IMGSYNC_ENOMEM;
         st->headers = l;
@@ -139,6 +136,9 @@ static void state_free(curl_transport *ct, easy_state *st)
 {
     if (!st)
         return;
+    /* curl_slist_append copied each line (an Authorization among them): wipe the copies */
+    for (struct curl_slist *l = st->headers; l; l = l->next)
+        imgsync__wipe(l->data, strlen(l->data));
     curl_slist_free_all(st->headers);
     if (st->easy) {
         if (ct->npool < EASY_POOL_MAX)

@@ -9,14 +9,6 @@
 #include "util/text.h"
 #include "util/url.h"
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__policy *p,
                        const imgsync__hooks *h, void *group_ud)
 {
@@ -36,8 +28,8 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
               (p->password && !(g->password = imgsync__strdup(p->password))) ||
               (p->ca_file && !(g->ca_file = imgsync__strdup(p->ca_file)));
     if (oom) {
-        wipe_free(g->username);
-        wipe_free(g->password);
+        imgsync__wipe_free(g->username);
+        imgsync__wipe_free(g->password);
         free(g->ca_file);
         free(g);
         return IMGSYNC_ENOMEM;
@@ -65,8 +57,8 @@ static void group_destroy(imgsync__group *g)
     for (size_t i = 0; i < g->norigins; i++)
         free(g->origins[i]);
     free(g->origins);
-    wipe_free(g->username);
-    wipe_free(g->password);
+    imgsync__wipe_free(g->username);
+    imgsync__wipe_free(g->password);
     free(g->ca_file);
     free(g);
 }

@@ -10,14 +10,6 @@
 int64_t imgsync__engine_mono(const imgsync__engine *e) { return imgsync__clock_mono(&e->clock); }
 int64_t imgsync__engine_now(const imgsync__engine *e) { return imgsync__clock_now(&e->clock); }
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 void imgsync__req_free(imgsync__ereq *r)
 {
     if (!r)
@@ -26,14 +18,14 @@ void imgsync__req_free(imgsync__ereq *r)
     free(r->url);
     free(r->target);
     for (size_t i = 0; i < r->nlines; i++)
-        wipe_free(r->lines[i]); /* provider headers may hold tokens */
+        imgsync__wipe_free(r->lines[i]); /* provider headers may hold tokens */
     free(r->lines);
     if (r->body) {
-        memset(r->body, 0, r->body_len); /* an IAM login body holds a password */
+        imgsync__wipe(r->body, r->body_len); /* an IAM login body holds a password */
         free(r->body);
     }
     free(r->content_type);
-    wipe_free(r->bearer);
+    imgsync__wipe_free(r->bearer);
     free(r->token_key);
     imgsync__wire_reset(&r->wire);
     imgsync__eresp_reset(&r->resp);

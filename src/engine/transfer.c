@@ -72,11 +72,9 @@ static int put_basic(imgsync__wire *w, const imgsync__group *g)
     char *b64 = pair ? imgsync__base64(pair, strlen(pair)) : NULL;
     char *value = b64 ? imgsync__asprintf("Basic %s", b64) : NULL;
     int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
-    for (char *s[] = {pair, b64, value}, **p = s; p < s + 3; p++)
-        if (*p) {
-            memset(*p, 0, strlen(*p));
-            free(*p);
-        }
+    imgsync__wipe_free(pair);
+    imgsync__wipe_free(b64);
+    imgsync__wipe_free(value);
     return rc;
 }
 
@@ -91,10 +89,7 @@ static int put_credentials(imgsync__ereq *r, imgsync__wire *w)
         if (r->bearer) {
             char *value = imgsync__asprintf("Bearer %s", r->bearer);
             int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
-            if (value) {
-                memset(value, 0, strlen(value));
-                free(value);
-            }
+            imgsync__wipe_free(value);
             return rc;
         }
     }
@@ -123,6 +118,7 @@ static void prepare_wire(imgsync__engine *e, imgsync__ereq *r)
     imgsync__eresp_reset(&r->resp);
     r->resp.request_url = r->url;
     r->resp.max_body = w->max_body;
+    r->resp.body.secret = r->internal; /* a token: wiped when the response is freed */
 }
 
 /* Let the group sign the attempt. 0, or the request was delivered (1). */
