@@ -44,7 +44,7 @@ void imgsync__engine_default_opts(imgsync__engine_opts *o);
 int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o, const imgsync_clock *clock,
                         imgsync__transport *t);
 /* Free the engine. Groups must have been freed before; requests still left are freed without
- * any hook being called. */
+ * any hook being called. Not from a hook. */
 void imgsync__engine_free(imgsync__engine *e);
 void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o);
 void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock);
