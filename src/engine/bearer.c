@@ -23,8 +23,7 @@ static void token_free(imgsync__token *t)
 {
     if (!t)
         return;
-    memset(t->value, 0, strlen(t->value));
-    free(t->value);
+    imgsync__wipe_free(t->value);
     free(t);
 }
 
@@ -230,6 +229,13 @@ static void parse_token(const imgsync__eresp *resp, token_result *out)
         out->expires_in = 60;
     if (out->expires_in > MAX_TOKEN_LIFETIME_S)
         out->expires_in = MAX_TOKEN_LIFETIME_S;
+    /* the parsed tree holds copies of the token: wipe them before it is freed */
+    static const char *const keys[] = {"token", "access_token"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *s = imgsync__json_string(root, keys[i]);
+        if (s)
+            imgsync__wipe((char *)s, strlen(s));
+    }
     imgsync__json_free(root);
 }
 
@@ -291,9 +297,6 @@ void imgsync__bearer_token_done(imgsync__engine *e, imgsync__group *g, imgsync__
             cache_token(g, tr->token_key, &res);
     }
     release_waiters(tr, &res);
-    if (res.value) {
-        memset(res.value, 0, strlen(res.value));
-        free(res.value);
-    }
+    imgsync__wipe_free(res.value);
     imgsync__req_free(tr);
 }

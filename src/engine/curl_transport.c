@@ -61,10 +61,7 @@ static int build_headers(const imgsync__wire *w, easy_state *st, const char **en
         }
         char *line = imgsync__asprintf("%s: %s", h->name, h->value);
         struct curl_slist *l = line ? curl_slist_append(st->headers, line) : NULL;
-        if (line) {
-            memset(line, 0, strlen(line));
-            free(line);
-        }
+        imgsync__wipe_free(line);
         if (!l)
             return IMGSYNC_ENOMEM;
         st->headers = l;
@@ -80,17 +77,23 @@ static int build_headers(const imgsync__wire *w, easy_state *st, const char **en
     return 0;
 }
 
+/* The method, and a body exactly where the wire lists a Content-Length (the engine lists one
+ * for a body and for POST/PUT without one): curl sends a Content-Length for POSTFIELDS, even an
+ * empty one, so a DELETE without a body must get none or it would carry a header that was never
+ * signed. */
 static void set_method(CURL *h, const imgsync__wire *w)
 {
     if (!strcmp(w->method, "HEAD")) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (strcmp(w->method, "GET") != 0 || w->body) {
+    int sends = imgsync__wire_header(w, "Content-Length") != NULL;
+    if (sends) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(w->body ? w->body_len : 0));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, w->body ? (const char *)w->body : "");
     }
-    if (strcmp(w->method, "GET") != 0 && strcmp(w->method, "POST") != 0)
+    /* POSTFIELDS alone means POST: any other method sending a body is named explicitly */
+    if (strcmp(w->method, "POST") != 0 && (sends || strcmp(w->method, "GET") != 0))
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
 }
 
@@ -133,6 +136,9 @@ static void state_free(curl_transport *ct, easy_state *st)
 {
     if (!st)
         return;
+    /* curl_slist_append copied each line (an Authorization among them): wipe the copies */
+    for (struct curl_slist *l = st->headers; l; l = l->next)
+        imgsync__wipe(l->data, strlen(l->data));
     curl_slist_free_all(st->headers);
     if (st->easy) {
         if (ct->npool < EASY_POOL_MAX)

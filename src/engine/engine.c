@@ -1,5 +1,5 @@
 /* The engine: construction, the perform loop, and what happens when an attempt ends (redirect,
- * Bearer challenge, retry or delivery). */
+ * Bearer challenge, retry or delivery: each decided in its own file). */
 #include "engine.h"
 
 #include <stdio.h>
@@ -109,44 +109,11 @@ size_t imgsync__engine_pending(const imgsync__engine *e)
 
 /* ---- completion --------------------------------------------------------------------------- */
 
-static uint64_t next_rand(imgsync__engine *e)
-{
-    e->rng ^= e->rng << 13;
-    e->rng ^= e->rng >> 7;
-    e->rng ^= e->rng << 17;
-    return e->rng;
-}
-
-/* 1 when r was put in backoff for another attempt. */
-static int retry_schedule(imgsync__engine *e, imgsync__ereq *r)
-{
-    const imgsync__retry_policy *p = &e->o.retry;
-    if (!imgsync__retry_should(r->resp.status, r->resp.error ? r->resp.retry_class : 0, r->idempotent))
-        return 0;
-    double rnd = (double)(next_rand(e) >> 11) / 9007199254740992.0;
-    int64_t delay = imgsync__retry_delay_ms(p, r->retries + 1, imgsync__eresp_header(&r->resp, "Retry-After"),
-                                            imgsync__engine_now(e), rnd);
-    if (delay == -2 && !r->resp.error) {
-        snprintf(r->resp.detail, sizeof(r->resp.detail), "the server asked to retry after more than %lld ms",
-                 (long long)p->max_ms);
-        return 0;
-    }
-    int64_t now = imgsync__engine_mono(e);
-    if (delay < 0 || (p->total_ms > 0 && now + delay - r->first_ms > p->total_ms))
-        return 0;
-    r->retries++;
-    r->not_before = now + delay;
-    if (!r->internal && r->g->hooks.event)
-        r->g->hooks.event(r->g->ud, IMGSYNC__EV_RETRY);
-    imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);
-    return 1;
-}
-
 static void complete(imgsync__engine *e, imgsync__ereq *r)
 {
     if (!r->resp.url)
         imgsync__eresp_set_url(&r->resp, imgsync__req_current_url(r));
-    if (imgsync__redirect_follow(e, r) || imgsync__bearer_answer(e, r) || retry_schedule(e, r))
+    if (imgsync__redirect_follow(e, r) || imgsync__bearer_answer(e, r) || imgsync__retry_schedule(e, r))
         return;
     imgsync__req_deliver(r);
 }

@@ -2,7 +2,7 @@
  * The HTTP engine (internal): requests in, responses out through hooks. It knows no provider,
  * run, task or store: the core hands it requests (method, URL, headers, body, the kind of
  * credentials, a group) and a policy per group (credentials, allowed origins, TLS, plain-http
- * permission), and it answers through the group's hooks: `sign` before every attempt that
+ * permission, response body cap), and it answers through the group's hooks: `sign` before every attempt that
  * carries credentials, `done` exactly once per request, `event` for the counters.
  *
  * Requests have named states (engine/request.c) moved by one transition function. Queues are
@@ -44,7 +44,7 @@ void imgsync__engine_default_opts(imgsync__engine_opts *o);
 int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o, const imgsync_clock *clock,
                         imgsync__transport *t);
 /* Free the engine. Groups must have been freed before; requests still left are freed without
- * any hook being called. */
+ * any hook being called. Not from a hook. */
 void imgsync__engine_free(imgsync__engine *e);
 void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o);
 void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock);
@@ -71,6 +71,7 @@ typedef struct imgsync__policy {
     const char *ca_file;  /* NULL: the system bundle */
     int insecure;         /* no TLS verification */
     int allow_http;       /* plain http to hosts that are not loopback */
+    size_t max_response_bytes; /* body cap of the group's responses; 0 = the engine's option */
 } imgsync__policy;
 
 enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };
@@ -92,10 +93,14 @@ typedef struct imgsync__hooks {
 int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__policy *p,
                        const imgsync__hooks *h, void *group_ud);
 /* Cancel every request of the group (done with ECANCELED), forget its tokens, wipe its
- * secrets and free it. Accepts NULL. */
+ * secrets and free it. Accepts NULL. From a hook (also while the group is being canceled or
+ * freed): the group refuses submissions at once and is freed when the cancel or signer running
+ * that hook is done with it; freeing it again meanwhile does nothing. A request being signed is
+ * delivered (ECANCELED) once its sign hook returns. */
 void imgsync__group_free(imgsync__group *g);
 /* Deliver every request of the group now with error `code` (done hooks called); the group stays
- * usable. */
+ * usable: what a done hook submits meanwhile is kept and served. A request being signed is
+ * delivered with `code` once its sign hook returns. */
 void imgsync__group_cancel(imgsync__group *g, int code);
 /* Add the origin of url to those credentialed requests may go to. EINVAL, EINSECURE, ENOMEM. */
 int imgsync__group_allow_origin(imgsync__group *g, const char *url);
@@ -120,8 +125,8 @@ typedef struct imgsync__ereq_spec {
     void *ud;                       /* given to the hooks */
 } imgsync__ereq_spec;
 
-/* Queue a request (everything copied). 0, or EINVAL / EINSECURE (see check_url), ENOMEM: then
- * no hook is called. */
+/* Queue a request (everything copied). 0, or EINVAL / EINSECURE (see check_url), ENOMEM,
+ * ECANCELED (the group is being freed): then no hook is called. */
 int imgsync__group_submit(imgsync__group *g, const imgsync__ereq_spec *spec);
 
 /* ---- attempts (inside the sign hook) ------------------------------------------------------- */

@@ -9,14 +9,6 @@
 #include "util/text.h"
 #include "util/url.h"
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__policy *p,
                        const imgsync__hooks *h, void *group_ud)
 {
@@ -28,6 +20,7 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     g->ud = group_ud;
     g->insecure = p->insecure;
     g->allow_http = p->allow_http;
+    g->max_response_bytes = p->max_response_bytes;
     imgsync__map_init(&g->tokens);
     imgsync__map_init(&g->token_reqs);
     imgsync__map_init(&g->realms);
@@ -35,8 +28,8 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
               (p->password && !(g->password = imgsync__strdup(p->password))) ||
               (p->ca_file && !(g->ca_file = imgsync__strdup(p->ca_file)));
     if (oom) {
-        wipe_free(g->username);
-        wipe_free(g->password);
+        imgsync__wipe_free(g->username);
+        imgsync__wipe_free(g->password);
         free(g->ca_file);
         free(g);
         return IMGSYNC_ENOMEM;
@@ -49,56 +42,10 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     return 0;
 }
 
-/* Take every request out of its container first, then deliver them: a hook called for one of
- * them may cancel again or submit, and finds consistent lists. A request being signed is
- * delivered by the signer once the hook returns. */
-void imgsync__group_cancel(imgsync__group *g, int code)
+/* A group stays allocated while a cancel or a signer runs hooks for it (g->busy): a hook that
+ * frees it then only marks it doomed, and the last of those frames frees it. */
+static void group_destroy(imgsync__group *g)
 {
-    if (!g)
-        return;
-    imgsync__ereq *list = g->head, *keep = NULL;
-    g->head = NULL;
-    for (imgsync__ereq *r = list; r; r = r->gnext)
-        if (r->state != IMGSYNC__RS_SIGNING)
-            imgsync__req_set_state(r, IMGSYNC__RS_NEW); /* out of its container, still in no list */
-    while (list) {
-        imgsync__ereq *r = list;
-        list = r->gnext;
-        r->gprev = r->gnext = NULL;
-        if (r->state == IMGSYNC__RS_SIGNING) {
-            r->cancel_code = code;
-            r->gnext = keep;
-            keep = r;
-            continue;
-        }
-        g->nreqs--;
-        r->g = NULL;
-        if (r->internal) {
-            imgsync__map_remove(&g->token_reqs, r->token_key);
-            imgsync__req_free(r);
-            continue;
-        }
-        imgsync__eresp_fail(&r->resp, code, 0, "canceled");
-        r->e->delivered++;
-        if (g->hooks.done)
-            g->hooks.done(r->ud, &r->resp);
-        imgsync__req_free(r);
-    }
-    while (keep) { /* back into the group: the signer delivers them */
-        imgsync__ereq *r = keep;
-        keep = r->gnext;
-        r->gnext = g->head;
-        if (g->head)
-            g->head->gprev = r;
-        g->head = r;
-    }
-}
-
-void imgsync__group_free(imgsync__group *g)
-{
-    if (!g)
-        return;
-    imgsync__group_cancel(g, IMGSYNC_ECANCELED);
     imgsync__engine *e = g->e;
     if (g->prev)
         g->prev->next = g->next;
@@ -110,10 +57,65 @@ void imgsync__group_free(imgsync__group *g)
     for (size_t i = 0; i < g->norigins; i++)
         free(g->origins[i]);
     free(g->origins);
-    wipe_free(g->username);
-    wipe_free(g->password);
+    imgsync__wipe_free(g->username);
+    imgsync__wipe_free(g->password);
     free(g->ca_file);
     free(g);
+}
+
+void imgsync__group_hold(imgsync__group *g) { g->busy++; }
+
+void imgsync__group_release(imgsync__group *g)
+{
+    if (--g->busy == 0 && g->doomed)
+        group_destroy(g);
+}
+
+/* Take every request out of the group and out of its container first, then call the hooks:
+ * a hook called for one of them may cancel again, submit or free the group, and finds
+ * consistent lists; the loop uses nothing of the group once the hooks run but the hold that
+ * keeps it allocated. A request being signed stays in the group: the signer delivers it with
+ * this code once the sign hook returns. */
+void imgsync__group_cancel(imgsync__group *g, int code)
+{
+    if (!g)
+        return;
+    imgsync__group_hold(g);
+    imgsync__ereq *list = NULL, *next;
+    for (imgsync__ereq *r = g->head; r; r = next) {
+        next = r->gnext;
+        if (r->state == IMGSYNC__RS_SIGNING) {
+            r->cancel_code = code;
+            continue;
+        }
+        if (r->internal)
+            imgsync__map_remove(&g->token_reqs, r->token_key);
+        imgsync__req_set_state(r, IMGSYNC__RS_DONE); /* out of its container and of the group */
+        r->gnext = list;
+        list = r;
+    }
+    void (*done)(void *, const imgsync__eresp *) = g->hooks.done;
+    while (list) {
+        imgsync__ereq *r = list;
+        list = r->gnext;
+        r->gnext = NULL;
+        if (!r->internal) {
+            imgsync__eresp_fail(&r->resp, code, 0, "canceled");
+            r->e->delivered++;
+            if (done)
+                done(r->ud, &r->resp);
+        }
+        imgsync__req_free(r);
+    }
+    imgsync__group_release(g);
+}
+
+void imgsync__group_free(imgsync__group *g)
+{
+    if (!g || g->doomed)
+        return; /* already being freed (a hook called during that): nothing more to do */
+    g->doomed = 1; /* no more submissions */
+    imgsync__group_cancel(g, IMGSYNC_ECANCELED); /* frees g unless a signer still holds it */
 }
 
 /* 0 when url is an absolute http(s) URL the group's plain-http rule allows; EINVAL, EINSECURE. */
@@ -132,7 +134,7 @@ int imgsync__group_allow_origin(imgsync__group *g, const char *url)
     int rc = scheme_allowed(g, url);
     if (rc)
         return rc;
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     char **arr = origin ? realloc(g->origins, (g->norigins + 1) * sizeof(*arr)) : NULL;
     if (!arr) {
         free(origin);
@@ -148,7 +150,7 @@ int imgsync__group_check_url(const imgsync__group *g, const char *url, int crede
     int rc = scheme_allowed(g, url);
     if (rc || !credentialed)
         return rc;
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     int allowed = 0;
     for (size_t i = 0; origin && i < g->norigins && !allowed; i++)
         allowed = !strcmp(g->origins[i], origin);
@@ -160,6 +162,8 @@ int imgsync__group_submit(imgsync__group *g, const imgsync__ereq_spec *spec)
 {
     if (!g || !spec || !spec->method || !spec->url)
         return IMGSYNC_EINVAL;
+    if (g->doomed)
+        return IMGSYNC_ECANCELED;
     int rc = imgsync__group_check_url(g, spec->url, spec->cred != IMGSYNC__CRED_NONE);
     if (rc)
         return rc;

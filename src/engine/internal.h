@@ -20,7 +20,7 @@
  *   SIGNING     its attempt is being built and signed (the hook may cancel the group)
  *   SENDING     an attempt is in the transport, in the engine's active list
  *   FINISHED    the transport is done with it, in the engine's finished list
- *   DONE        delivered (or dropped): in no container
+ *   DONE        delivered (or dropped): in no container, out of its group
  */
 enum {
     IMGSYNC__RS_NEW = 0,
@@ -92,12 +92,15 @@ struct imgsync__group {
     imgsync__engine *e;
     char *username, *password, *ca_file;
     int insecure, allow_http;
+    size_t max_response_bytes; /* 0 = the engine's option */
     char **origins;
     size_t norigins;
     imgsync__hooks hooks;
     void *ud;
     imgsync__ereq *head; /* every request of the group not yet delivered */
     size_t nreqs;
+    int busy;   /* cancels and signers running hooks for the group: it stays allocated */
+    int doomed; /* group_free was called: no submissions; freed when busy drops to 0 */
     imgsync__map tokens;     /* realm|service|scope -> imgsync__token */
     imgsync__map token_reqs; /* same key -> token request in progress */
     imgsync__map realms;     /* origin -> "realm|service" of its last Bearer challenge */
@@ -122,10 +125,17 @@ struct imgsync__engine {
     uint64_t rng;
 };
 
+/* group.c: keep g allocated across hooks that may free it (group_free then only dooms it). */
+void imgsync__group_hold(imgsync__group *g);
+/* Let go; frees g when it was doomed meanwhile and nothing else holds it. */
+void imgsync__group_release(imgsync__group *g);
+
 /* request.c */
 imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spec);
 void imgsync__req_free(imgsync__ereq *r);
-/* The transition function: unlink r from its state's container, link it into the new one. */
+/* The transition function, the only place a request's state changes: unlink r from its state's
+ * container, link it into the new one. BACKOFF without memory for the heap becomes QUEUED (retry
+ * at once rather than lose the request). */
 void imgsync__req_set_state(imgsync__ereq *r, int state);
 /* Deliver: DONE, out of the group, done hook (not for token requests), freed. */
 void imgsync__req_deliver(imgsync__ereq *r);
@@ -141,6 +151,9 @@ int64_t imgsync__engine_now(const imgsync__engine *e);
 imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url);
 void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r);
 void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r);
+/* Room for one more request in the backoff heap: 0 or ENOMEM. */
+int imgsync__heap_reserve(imgsync__engine *e);
+/* Into the heap (room reserved). */
 void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r);
 void imgsync__heap_remove(imgsync__engine *e, imgsync__ereq *r);
 /* Move due BACKOFF requests to their queues; ms until the next one is due, or -1. */
@@ -152,8 +165,10 @@ void imgsync__queue_start_ready(imgsync__engine *e);
 /* Build, sign and hand the attempt to the transport. 0 (SENDING), or the request was already
  * delivered (failure or cancellation): returns 1. */
 int imgsync__attempt_start(imgsync__engine *e, imgsync__ereq *r);
-/* Origin "scheme://host:port" of a URL (malloc'd), NULL when it does not parse. */
-char *imgsync__origin_of(const char *url);
+
+/* retry.c: 1 when r was put in backoff for another attempt (its outcome may be retried, within
+ * the retry count and the total time cap). */
+int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r);
 
 /* redirect.c: 1 when r was requeued for its Location. */
 int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r);

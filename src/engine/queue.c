@@ -5,10 +5,11 @@
 #include "engine/internal.h"
 #include "imgsync/errors.h"
 #include "util/buf.h"
+#include "util/url.h"
 
 imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url)
 {
-    char *origin = imgsync__origin_of(url);
+    char *origin = imgsync__url_origin(url);
     if (!origin)
         return NULL;
     imgsync__host *h = imgsync__map_get(&e->hosts, origin);
@@ -153,20 +154,21 @@ static void heap_down(imgsync__engine *e, size_t i)
     heap_set(e, i, r);
 }
 
+int imgsync__heap_reserve(imgsync__engine *e)
+{
+    if (e->nheap < e->heapcap)
+        return 0;
+    size_t cap = e->heapcap ? e->heapcap * 2 : 64;
+    imgsync__ereq **heap = realloc(e->heap, cap * sizeof(*heap));
+    if (!heap)
+        return IMGSYNC_ENOMEM;
+    e->heap = heap;
+    e->heapcap = cap;
+    return 0;
+}
+
 void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r)
 {
-    if (e->nheap == e->heapcap) {
-        size_t cap = e->heapcap ? e->heapcap * 2 : 64;
-        imgsync__ereq **heap = realloc(e->heap, cap * sizeof(*heap));
-        if (!heap) {
-            /* cannot wait without memory: retry at once rather than lose the request */
-            r->state = IMGSYNC__RS_QUEUED;
-            imgsync__queue_push(e, r);
-            return;
-        }
-        e->heap = heap;
-        e->heapcap = cap;
-    }
     heap_set(e, e->nheap++, r);
     heap_up(e, e->nheap - 1);
 }

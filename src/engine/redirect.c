@@ -14,11 +14,8 @@ static int is_redirect(int st) { return st == 301 || st == 302 || st == 303 || s
 
 static void drop_bearer(imgsync__ereq *r)
 {
-    if (r->bearer) {
-        memset(r->bearer, 0, strlen(r->bearer));
-        free(r->bearer);
-        r->bearer = NULL;
-    }
+    imgsync__wipe_free(r->bearer);
+    r->bearer = NULL;
 }
 
 int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r)

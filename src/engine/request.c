@@ -10,14 +10,6 @@
 int64_t imgsync__engine_mono(const imgsync__engine *e) { return imgsync__clock_mono(&e->clock); }
 int64_t imgsync__engine_now(const imgsync__engine *e) { return imgsync__clock_now(&e->clock); }
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 void imgsync__req_free(imgsync__ereq *r)
 {
     if (!r)
@@ -26,14 +18,14 @@ void imgsync__req_free(imgsync__ereq *r)
     free(r->url);
     free(r->target);
     for (size_t i = 0; i < r->nlines; i++)
-        wipe_free(r->lines[i]); /* provider headers may hold tokens */
+        imgsync__wipe_free(r->lines[i]); /* provider headers may hold tokens */
     free(r->lines);
     if (r->body) {
-        memset(r->body, 0, r->body_len); /* an IAM login body holds a password */
+        imgsync__wipe(r->body, r->body_len); /* an IAM login body holds a password */
         free(r->body);
     }
     free(r->content_type);
-    wipe_free(r->bearer);
+    imgsync__wipe_free(r->bearer);
     free(r->token_key);
     imgsync__wire_reset(&r->wire);
     imgsync__eresp_reset(&r->resp);
@@ -70,8 +62,7 @@ imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spe
     r->g = g;
     r->cred = spec->cred;
     r->idempotent = spec->idempotent;
-    r->ud = spec->ud;
-    r->state = IMGSYNC__RS_NEW;
+    r->ud = spec->ud; /* state IMGSYNC__RS_NEW (0), in no container */
     if (copy_spec(r, spec) || !(r->host = imgsync__host_get(g->e, r->url))) {
         imgsync__req_free(r);
         return NULL;
@@ -157,6 +148,22 @@ static void leave(imgsync__ereq *r)
     }
 }
 
+static void group_unlink(imgsync__ereq *r)
+{
+    imgsync__group *g = r->g;
+    if (!g)
+        return;
+    if (r->gprev)
+        r->gprev->gnext = r->gnext;
+    else if (g->head == r)
+        g->head = r->gnext;
+    if (r->gnext)
+        r->gnext->gprev = r->gprev;
+    r->gprev = r->gnext = NULL;
+    g->nreqs--;
+    r->g = NULL;
+}
+
 static void enter(imgsync__ereq *r, int state)
 {
     imgsync__engine *e = r->e;
@@ -178,6 +185,9 @@ static void enter(imgsync__ereq *r, int state)
     case IMGSYNC__RS_FINISHED:
         finished_append(e, r);
         break;
+    case IMGSYNC__RS_DONE:
+        group_unlink(r); /* delivered or dropped: no longer the group's */
+        break;
     default:
         break;
     }
@@ -185,32 +195,17 @@ static void enter(imgsync__ereq *r, int state)
 
 void imgsync__req_set_state(imgsync__ereq *r, int state)
 {
+    if (state == IMGSYNC__RS_BACKOFF && imgsync__heap_reserve(r->e))
+        state = IMGSYNC__RS_QUEUED; /* cannot wait without memory: retry at once */
     leave(r);
     r->state = state;
     enter(r, state);
-}
-
-static void group_unlink(imgsync__ereq *r)
-{
-    imgsync__group *g = r->g;
-    if (!g)
-        return;
-    if (r->gprev)
-        r->gprev->gnext = r->gnext;
-    else if (g->head == r)
-        g->head = r->gnext;
-    if (r->gnext)
-        r->gnext->gprev = r->gprev;
-    r->gprev = r->gnext = NULL;
-    g->nreqs--;
-    r->g = NULL;
 }
 
 void imgsync__req_deliver(imgsync__ereq *r)
 {
     imgsync__group *g = r->g;
     imgsync__req_set_state(r, IMGSYNC__RS_DONE);
-    group_unlink(r);
     r->e->delivered++;
     if (r->internal)
         imgsync__bearer_token_done(r->e, g, r); /* frees r */
@@ -227,7 +222,6 @@ void imgsync__req_deliver(imgsync__ereq *r)
 void imgsync__req_drop(imgsync__ereq *r)
 {
     imgsync__req_set_state(r, IMGSYNC__RS_DONE);
-    group_unlink(r);
     imgsync__req_free(r);
 }
 

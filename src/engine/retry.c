@@ -1,10 +1,14 @@
-/* Retry policy: pure functions, no clock or randomness of their own (callers pass both in). */
+/* Retries: the policy (pure functions, no clock or randomness of their own: callers pass both
+ * in), and the engine's scheduling of a retry (jitter from the engine's generator, the total
+ * time cap, the retry event). */
 #include "retry.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "engine/internal.h"
 #include "imgsync/errors.h"
 #include "util/timeutil.h"
 
@@ -107,4 +111,38 @@ int64_t imgsync__retry_delay_ms(const imgsync__retry_policy *p, int attempt, con
     if (jitter > d - half) /* double rounding for d near 2^63 */
         jitter = d - half;
     return half + jitter;
+}
+
+/* ---- scheduling a request's retry ------------------------------------------------------- */
+
+static uint64_t next_rand(imgsync__engine *e)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return e->rng;
+}
+
+int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
+{
+    const imgsync__retry_policy *p = &e->o.retry;
+    if (!imgsync__retry_should(r->resp.status, r->resp.error ? r->resp.retry_class : 0, r->idempotent))
+        return 0;
+    double rnd = (double)(next_rand(e) >> 11) / 9007199254740992.0;
+    int64_t delay = imgsync__retry_delay_ms(p, r->retries + 1, imgsync__eresp_header(&r->resp, "Retry-After"),
+                                            imgsync__engine_now(e), rnd);
+    if (delay == -2 && !r->resp.error) {
+        snprintf(r->resp.detail, sizeof(r->resp.detail), "the server asked to retry after more than %lld ms",
+                 (long long)p->max_ms);
+        return 0;
+    }
+    int64_t now = imgsync__engine_mono(e);
+    if (delay < 0 || (p->total_ms > 0 && now + delay - r->first_ms > p->total_ms))
+        return 0;
+    r->retries++;
+    r->not_before = now + delay;
+    if (!r->internal && r->g->hooks.event)
+        r->g->hooks.event(r->g->ud, IMGSYNC__EV_RETRY);
+    imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);
+    return 1;
 }

@@ -1,4 +1,5 @@
-/* Retry policy: which outcomes are retried and how long to wait (internal, pure functions). */
+/* Retry policy: which outcomes are retried and how long to wait (internal, pure functions; the
+ * engine schedules a request's retry with them in retry.c, imgsync__retry_schedule). */
 #ifndef IMGSYNC_ENGINE_RETRY_H
 #define IMGSYNC_ENGINE_RETRY_H
 

@@ -14,18 +14,6 @@
 
 int imgsync__wire_put(imgsync__wire *w, const char *name, const char *value);
 
-char *imgsync__origin_of(const char *url)
-{
-    imgsync__url u;
-    if (imgsync__url_parse(&u, url))
-        return NULL;
-    int v6 = strchr(u.host, ':') != NULL;
-    char *o = imgsync__asprintf("%s://%s%s%s:%d", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "",
-                                imgsync__url_effective_port(&u));
-    imgsync__url_clear(&u);
-    return o;
-}
-
 /* Split a provider's "Name: value" and append it; Host and Content-Length are the engine's
  * (refused as for the sign hook). */
 static int put_line(imgsync__wire *w, const char *line)
@@ -68,6 +56,7 @@ static int put_headers(imgsync__engine *e, imgsync__ereq *r, imgsync__wire *w)
         rc = imgsync__wire_put(w, "Accept-Encoding", "gzip, deflate");
     if (!rc && r->body && r->content_type)
         rc = imgsync__wire_put(w, "Content-Type", r->content_type);
+    /* the transport sends a body, and curl its Content-Length, exactly where one is listed */
     int sends_body = r->body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT");
     if (!rc && sends_body) {
         char len[32];
@@ -83,11 +72,9 @@ static int put_basic(imgsync__wire *w, const imgsync__group *g)
     char *b64 = pair ? imgsync__base64(pair, strlen(pair)) : NULL;
     char *value = b64 ? imgsync__asprintf("Basic %s", b64) : NULL;
     int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
-    for (char *s[] = {pair, b64, value}, **p = s; p < s + 3; p++)
-        if (*p) {
-            memset(*p, 0, strlen(*p));
-            free(*p);
-        }
+    imgsync__wipe_free(pair);
+    imgsync__wipe_free(b64);
+    imgsync__wipe_free(value);
     return rc;
 }
 
@@ -102,10 +89,7 @@ static int put_credentials(imgsync__ereq *r, imgsync__wire *w)
         if (r->bearer) {
             char *value = imgsync__asprintf("Bearer %s", r->bearer);
             int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
-            if (value) {
-                memset(value, 0, strlen(value));
-                free(value);
-            }
+            imgsync__wipe_free(value);
             return rc;
         }
     }
@@ -127,11 +111,14 @@ static void prepare_wire(imgsync__engine *e, imgsync__ereq *r)
     w->connect_timeout_ms = e->o.connect_timeout_ms;
     w->low_speed_bytes = e->o.low_speed_bytes;
     w->low_speed_time_ms = e->o.low_speed_time_ms;
-    w->max_body = e->o.max_response_bytes;
+    /* the group's cap, else the engine's; token bodies are small whatever the cap */
+    size_t cap = r->g->max_response_bytes ? r->g->max_response_bytes : e->o.max_response_bytes;
+    w->max_body = r->internal ? (1u << 20) : cap;
     w->ud = r->ud;
     imgsync__eresp_reset(&r->resp);
     r->resp.request_url = r->url;
-    r->resp.max_body = r->internal ? (1u << 20) : e->o.max_response_bytes; /* token bodies are small */
+    r->resp.max_body = w->max_body;
+    r->resp.body.secret = r->internal; /* a token: wiped when the response is freed */
 }
 
 /* Let the group sign the attempt. 0, or the request was delivered (1). */
@@ -141,13 +128,14 @@ static int sign(imgsync__ereq *r)
     if (r->anonymous || r->internal || r->cred == IMGSYNC__CRED_NONE || !g->hooks.sign)
         return 0;
     imgsync__req_set_state(r, IMGSYNC__RS_SIGNING);
+    imgsync__group_hold(g); /* the hook may free the group: it stays until r is delivered */
     int rc = g->hooks.sign(r->ud, &r->wire);
-    if (r->cancel_code) /* the hook canceled the group (failed its run) */
+    if (r->cancel_code) /* the hook canceled or freed the group (failed its run) */
         rc = r->cancel_code;
-    if (!rc)
-        return 0;
-    imgsync__req_fail(r, rc, rc == IMGSYNC_ECANCELED ? "canceled" : "the request could not be signed");
-    return 1;
+    if (rc)
+        imgsync__req_fail(r, rc, rc == IMGSYNC_ECANCELED ? "canceled" : "the request could not be signed");
+    imgsync__group_release(g);
+    return rc ? 1 : 0;
 }
 
 int imgsync__attempt_start(imgsync__engine *e, imgsync__ereq *r)

@@ -11,9 +11,8 @@ void imgsync__wire_reset(imgsync__wire *w)
 {
     for (size_t i = 0; i < w->n; i++) {
         /* an Authorization value is a secret: do not leave it in freed memory */
-        memset(w->h[i].value, 0, strlen(w->h[i].value));
         free(w->h[i].name);
-        free(w->h[i].value);
+        imgsync__wipe_free(w->h[i].value);
     }
     free(w->h);
     memset(w, 0, sizeof(*w));

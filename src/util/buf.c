@@ -8,19 +8,52 @@
 
 #include "imgsync.h"
 
+/* Called through a volatile pointer: the compiler cannot know it is memset, nor drop the call. */
+static void *(*const volatile wipe_fn)(void *, int, size_t) = memset;
+
+void imgsync__wipe(void *p, size_t n)
+{
+    if (p && n)
+        wipe_fn(p, 0, n);
+}
+
+void imgsync__wipe_free(char *s)
+{
+    if (s) {
+        imgsync__wipe(s, strlen(s));
+        free(s);
+    }
+}
+
 void imgsync__buf_init(imgsync__buf *b) { memset(b, 0, sizeof(*b)); }
 
 void imgsync__buf_free(imgsync__buf *b)
 {
+    if (b->secret)
+        imgsync__wipe(b->data, b->cap);
     free(b->data);
     imgsync__buf_init(b);
 }
 
 void imgsync__buf_reset(imgsync__buf *b)
 {
+    if (b->secret)
+        imgsync__wipe(b->data, b->len);
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
+}
+
+/* Growth of a secret buffer: a new block, the old one wiped (realloc would leave it as is). */
+static char *secret_grow(imgsync__buf *b, size_t cap)
+{
+    char *p = malloc(cap);
+    if (p && b->data) {
+        memcpy(p, b->data, b->len + 1);
+        imgsync__wipe(b->data, b->cap);
+        free(b->data);
+    }
+    return p;
 }
 
 static int buf_reserve(imgsync__buf *b, size_t extra)
@@ -37,7 +70,7 @@ static int buf_reserve(imgsync__buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
+    char *p = b->secret ? secret_grow(b, cap) : realloc(b->data, cap);
     if (!p) {
         b->oom = 1;
         return IMGSYNC_ENOMEM;
@@ -73,7 +106,10 @@ int imgsync__buf_printf(imgsync__buf *b, const char *fmt, ...)
         return IMGSYNC_ENOMEM;
     }
     int rc = imgsync__buf_appends(b, s);
-    free(s);
+    if (b->secret)
+        imgsync__wipe_free(s);
+    else
+        free(s);
     return rc;
 }
 
@@ -83,7 +119,7 @@ char *imgsync__buf_steal(imgsync__buf *b)
     if (!b->oom)
         out = b->data ? b->data : imgsync__strdup("");
     else
-        free(b->data);
+        imgsync__buf_free(b);
     imgsync__buf_init(b);
     return out;
 }

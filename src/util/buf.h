@@ -12,6 +12,7 @@ typedef struct imgsync__buf {
     size_t len;
     size_t cap;
     int oom;
+    int secret;  /* the content is a secret: memory given back (growth, reset, free) is wiped */
 } imgsync__buf;
 
 void imgsync__buf_init(imgsync__buf *b);
@@ -27,6 +28,12 @@ int imgsync__buf_printf(imgsync__buf *b, const char *fmt, ...) __attribute__((fo
 char *imgsync__buf_steal(imgsync__buf *b);
 /* Content as a string ("" when empty); borrowed. */
 const char *imgsync__buf_str(const imgsync__buf *b);
+
+/* Overwrite n bytes of p with zeros (NULL-safe), in a way the compiler cannot drop as a dead
+ * store when p is freed right after (a plain memset before free may be optimized away). */
+void imgsync__wipe(void *p, size_t n);
+/* Wipe a string and free it (NULL-safe). */
+void imgsync__wipe_free(char *s);
 
 /* NULL-safe strdup. */
 char *imgsync__strdup(const char *s);

@@ -377,6 +377,18 @@ int imgsync__url_same_origin(const char *a, const char *b)
     return same;
 }
 
+char *imgsync__url_origin(const char *url)
+{
+    imgsync__url u;
+    if (imgsync__url_parse(&u, url))
+        return NULL;
+    int v6 = strchr(u.host, ':') != NULL;
+    char *o = imgsync__asprintf("%s://%s%s%s:%d", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "",
+                                imgsync__url_effective_port(&u));
+    imgsync__url_clear(&u);
+    return o;
+}
+
 char *imgsync__url_hostport(const char *url)
 {
     imgsync__url u;

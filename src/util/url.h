@@ -23,6 +23,10 @@ char *imgsync__url_resolve(const char *base, const char *ref);
 /* 1 when both absolute URLs have the same scheme, host and effective port; 0 otherwise
  * (also when either does not parse). */
 int imgsync__url_same_origin(const char *a, const char *b);
+/* The origin "scheme://host:port" of an absolute URL, the port always written ("[::1]" for
+ * IPv6), so that two URLs have the same origin when their origins are equal strings; malloc'd;
+ * NULL when the URL does not parse. */
+char *imgsync__url_origin(const char *url);
 /* "host" or "host:port" when a port is written in the URL ("[::1]:5000" for IPv6); malloc'd;
  * NULL when the URL does not parse. */
 char *imgsync__url_hostport(const char *url);

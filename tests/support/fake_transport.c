@@ -49,9 +49,13 @@ struct fake_transport {
 
 /* ---- copies ------------------------------------------------------------------------------- */
 
+/* Replies are wiped before they are freed (a token body is a secret): a test looking for a
+ * secret in what is freed (test_engine_auth) then finds only what the library left. */
 static void reply_clear(reply_copy *r)
 {
     free(r->headers);
+    if (r->body)
+        imgsync__wipe(r->body, r->body_len);
     free(r->body);
     free(r->detail);
     free(r->effective_url);

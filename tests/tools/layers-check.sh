@@ -27,6 +27,9 @@ bad=$(includes src/cli/*.c src/cli/*.h | grep -vE '"cli/[a-z_]+\.h"' || true)
 # every read of time goes through a clock: only util/clock.c calls the system clocks
 bad=$(grep -n 'imgsync__system_\(now\|mono\)_ms\|clock_gettime' src/engine/*.c src/core/*.c src/inventory/*.c src/providers/*.c 2>/dev/null || true)
 [ -z "$bad" ] || violation "time read around the context's clock: $bad"
+# a request's state changes only in the engine's transition function (request.c)
+bad=$(grep -n -- '->state *=[^=]' src/engine/*.c 2>/dev/null | grep -v '^src/engine/request\.c:[0-9]*: *r->state = state;$' || true)
+[ -z "$bad" ] || violation "a request state set outside imgsync__req_set_state: $bad"
 
 if [ "$fail" -eq 0 ]; then
     echo "layers-check: engine, core, providers, util and cli keep their layers"

@@ -4,6 +4,15 @@
  * to the realm, replay, tokens cached per group, realm, service and scope, expiry, limits).
  */
 #include <check.h>
+#include <malloc.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +36,7 @@ Suite *engine_auth_suite(void);
 #define APP_TOKEN_URL TOKEN_URL("repository%3Aapp%3Apull")
 #define OTHER_TOKEN_URL TOKEN_URL("repository%3Aother%3Apull")
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0};
 
 /* An engine with one group (policy p) allowed to send credentials to REG. */
 static void start(eh *h, const imgsync__policy *p)
@@ -56,6 +65,28 @@ static const char *auth_of(const eh *h, size_t i)
     const fake_request *q = fake_request_at(h->ft, i);
     ck_assert_ptr_nonnull(q);
     return fake_request_header(q, "Authorization");
+}
+
+/* free is wrapped for this program (Makefile: -Wl,--wrap=free): while `watched` is set, every
+ * block the library (or the test support code) frees is searched for it before it goes. libcurl's
+ * and yajl's own frees are not seen (shared libraries). */
+void __real_free(void *p);
+void __wrap_free(void *p);
+static const char *watched;
+static int watched_hits;
+
+void __wrap_free(void *p)
+{
+    if (p && watched) {
+        size_t n = malloc_usable_size(p), w = strlen(watched);
+        VALGRIND_MAKE_MEM_DEFINED(p, n); /* the unwritten rest of a block is read too */
+        for (size_t i = 0; i + w <= n; i++)
+            if (!memcmp((const char *)p + i, watched, w)) {
+                watched_hits++;
+                break;
+            }
+    }
+    __real_free(p);
 }
 
 static const char *url_of(const eh *h, size_t i)
@@ -94,6 +125,32 @@ START_TEST(test_bearer_flow)
     ck_assert_int_eq(h.ev_retry, 0);
     eh_req_clear(&r);
     eh_free(&h);
+}
+END_TEST
+
+/* The token is a secret: the token response's body, the request's Bearer copy and the header
+ * lines it went out in are wiped before the engine frees them (the token cache when the group
+ * goes). Searched in every block freed while the flow runs and while the group is freed. */
+START_TEST(test_token_wiped_before_free)
+{
+    static const char tok[] = "tok-5ecret-5ecret-5ecret-5ecret-5ecret";
+    eh h;
+    start(&h, &k_alice);
+    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
+    script_token(&h, APP_TOKEN_URL, tok, 300);
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    watched_hits = 0;
+    watched = tok;
+    eh_run(&h);
+    imgsync__group_free(h.g);
+    h.g = NULL;
+    watched = NULL;
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(auth_of(&h, 2), "Bearer tok-5ecret-5ecret-5ecret-5ecret-5ecret");
+    ck_assert_msg(watched_hits == 0, "%d freed blocks held the token", watched_hits);
+    eh_req_clear(&r);
+    eh_free(&h); /* the fake transport's log holds it too: test code, not watched */
 }
 END_TEST
 
@@ -687,6 +744,7 @@ Suite *engine_auth_suite(void)
     Suite *s = suite_create("engine_auth");
     TCase *tc = tcase_create("bearer");
     tcase_add_test(tc, test_bearer_flow);
+    tcase_add_test(tc, test_token_wiped_before_free);
     tcase_add_test(tc, test_bearer_anonymous);
     tcase_add_test(tc, test_token_cached_per_scope);
     tcase_add_test(tc, test_token_reused_after_challenge);

@@ -3,7 +3,8 @@
  * every path - success, failure, group_cancel and group_free in each request state (queued,
  * backing off, waiting for a token, in flight, being signed), cancellation from inside a hook -
  * and canceled requests report ECANCELED (or the code given). Engine teardown with requests left
- * calls no hook.
+ * calls no hook. Hooks that free their group (or another one), cancel again or submit while a
+ * group is canceled or freed find nothing of a freed group used afterwards.
  */
 #include <check.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ Suite *engine_cancel_suite(void);
 #define B "https://b.example"
 #define C "https://c.example"
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0};
 
 static void start(eh *h)
 {
@@ -287,6 +288,214 @@ START_TEST(test_cancel_from_sign_hook)
 }
 END_TEST
 
+/* A done hook that frees its group while group_cancel delivers: the remaining requests are still
+ * delivered once each, nothing of the freed group is touched afterwards (ASan, valgrind). */
+static void free_group_once(eh_req *r)
+{
+    if (r->h->g)
+        free_group(r);
+}
+
+static void submit_three(eh *h, eh_req *r, const char *const *paths)
+{
+    fake_reply slow = {200, NULL, "{}", 0, 0, 0, NULL, 1000, NULL};
+    for (int i = 0; i < 3; i++) {
+        char url[128];
+        snprintf(url, sizeof(url), A "%s", paths[i]);
+        fake_set(h->ft, "GET", url, &slow);
+        ck_assert_int_eq(eh_get(h, &r[i], url, IMGSYNC__CRED_NONE), 0);
+    }
+}
+
+START_TEST(test_done_hook_frees_group_during_cancel)
+{
+    static const char *const paths[] = {"/v2/a/tags/list", "/v2/b/tags/list", "/v2/c/tags/list"};
+    eh h;
+    start(&h);
+    eh_req r[3] = {EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT};
+    for (int i = 0; i < 3; i++)
+        r[i].on_done = free_group_once; /* whichever is delivered first frees the group */
+    submit_three(&h, r, paths);
+    imgsync__group_cancel(h.g, IMGSYNC_ECANCELED);
+    ck_assert_ptr_null(h.g);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(r[i].done_calls, 1);
+        ck_assert_int_eq(r[i].error, IMGSYNC_ECANCELED);
+        eh_req_clear(&r[i]);
+    }
+    ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+    ck_assert_uint_eq(fake_inflight(h.ft), 0);
+    eh_free(&h);
+}
+END_TEST
+
+/* group_free whose done hooks free the same group again (the owner tearing down from done):
+ * the second free is a no-op, nothing is freed twice */
+START_TEST(test_done_hook_frees_group_during_free)
+{
+    static const char *const paths[] = {"/1", "/2", "/3"};
+    eh h;
+    start(&h);
+    eh_req r[3] = {EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT};
+    for (int i = 0; i < 3; i++)
+        r[i].on_done = free_group_once;
+    submit_three(&h, r, paths);
+    ck_assert_uint_eq(imgsync__engine_perform(h.e, 10), 0);
+    imgsync__group_free(h.g); /* h.g still set: the first done hook frees it again */
+    ck_assert_ptr_null(h.g);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(r[i].done_calls, 1);
+        ck_assert_int_eq(r[i].error, IMGSYNC_ECANCELED);
+        eh_req_clear(&r[i]);
+    }
+    ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+    eh_free(&h);
+}
+END_TEST
+
+/* While one group is canceled, a done hook frees another group (with requests of its own, whose
+ * hooks run nested) and cancels the first one again. */
+typedef struct two_groups {
+    imgsync__group *other;
+    int acted;
+} two_groups;
+
+static void free_other_and_recancel(eh_req *r)
+{
+    two_groups *tg = r->extra;
+    if (tg->acted++)
+        return;
+    imgsync__group *other = tg->other;
+    tg->other = NULL;
+    imgsync__group_free(other);
+    imgsync__group_cancel(r->h->g, IMGSYNC_ETIMEOUT);
+}
+
+START_TEST(test_done_hook_frees_other_group_during_cancel)
+{
+    static const char *const paths[] = {"/x", "/y", "/z"};
+    eh h;
+    start(&h);
+    imgsync__group *g1 = h.g;
+    ck_assert_int_eq(eh_group(&h, NULL), 0);
+    two_groups tg = {h.g, 0};
+    eh_req o[3] = {EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT};
+    submit_three(&h, o, paths); /* into the other group */
+    h.g = g1;
+    static const char *const mine[] = {"/1", "/2", "/3"};
+    eh_req r[3] = {EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT};
+    for (int i = 0; i < 3; i++) {
+        r[i].on_done = free_other_and_recancel;
+        r[i].extra = &tg;
+    }
+    submit_three(&h, r, mine);
+    ck_assert_uint_eq(imgsync__engine_perform(h.e, 10), 0);
+    imgsync__group_cancel(g1, IMGSYNC_ECANCELED);
+    ck_assert_int_eq(tg.acted, 3);
+    ck_assert_ptr_null(tg.other);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(r[i].done_calls, 1);
+        ck_assert_int_eq(r[i].error, IMGSYNC_ECANCELED);
+        ck_assert_int_eq(o[i].done_calls, 1);
+        ck_assert_int_eq(o[i].error, IMGSYNC_ECANCELED);
+        eh_req_clear(&r[i]);
+        eh_req_clear(&o[i]);
+    }
+    ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+    ck_assert_uint_eq(fake_inflight(h.ft), 0);
+    eh_free(&h);
+}
+END_TEST
+
+/* A done hook that submits while its group is canceled: the new request is the group's and is
+ * served (the group stays usable); while the group is being freed, the submission is refused
+ * (ECANCELED, no hook) instead of outliving the group. */
+typedef struct follow {
+    eh_req *next;
+    int rc;
+} follow;
+
+static void submit_during(eh_req *r)
+{
+    follow *f = r->extra;
+    if (f->next->h)
+        return;
+    f->rc = eh_get(r->h, f->next, A "/follow-up", IMGSYNC__CRED_NONE);
+}
+
+START_TEST(test_submit_from_done_hook_during_cancel)
+{
+    for (int freeing = 0; freeing < 2; freeing++) {
+        eh h;
+        start(&h);
+        fake_set_simple(h.ft, "GET", A "/follow-up", 200, NULL, "{\"n\":2}");
+        fake_reply slow = {200, NULL, "{}", 0, 0, 0, NULL, 1000, NULL};
+        fake_set(h.ft, "GET", A "/first", &slow);
+        eh_req first = EH_REQ_INIT, next = EH_REQ_INIT;
+        follow f = {&next, -1};
+        first.on_done = submit_during;
+        first.extra = &f;
+        ck_assert_int_eq(eh_get(&h, &first, A "/first", IMGSYNC__CRED_NONE), 0);
+        ck_assert_uint_eq(imgsync__engine_perform(h.e, 10), 0);
+        if (freeing) {
+            imgsync__group_free(h.g);
+            h.g = NULL;
+            ck_assert_int_eq(f.rc, IMGSYNC_ECANCELED);
+            ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+            ck_assert_int_eq(next.done_calls, 0);
+        } else {
+            imgsync__group_cancel(h.g, IMGSYNC_ECANCELED);
+            ck_assert_int_eq(f.rc, 0);
+            ck_assert_uint_eq(imgsync__group_pending(h.g), 1);
+            eh_run(&h);
+            ck_assert_int_eq(next.done_calls, 1);
+            ck_assert_int_eq(next.status, 200);
+        }
+        ck_assert_int_eq(first.done_calls, 1);
+        ck_assert_int_eq(first.error, IMGSYNC_ECANCELED);
+        eh_req_clear(&first);
+        eh_req_clear(&next);
+        eh_free(&h);
+    }
+}
+END_TEST
+
+/* A sign hook that frees its own group: every request is delivered once with ECANCELED (the one
+ * being signed after its hook returned), the request never goes out, the group is freed once. */
+static void free_in_sign(eh_req *r)
+{
+    imgsync__group *g = r->h->g;
+    r->h->g = NULL;
+    imgsync__group_free(g);
+    imgsync__group_free(g); /* a second free while the signer holds it: still a no-op */
+}
+
+START_TEST(test_free_from_sign_hook)
+{
+    eh h;
+    start(&h);
+    fake_set_simple(h.ft, "GET", C "/api/x", 200, NULL, "{}");
+    fake_reply slow = {200, NULL, "{}", 0, 0, 0, NULL, 1000, NULL};
+    fake_set(h.ft, "GET", A "/slow", &slow);
+    eh_req signing = EH_REQ_INIT, other = EH_REQ_INIT;
+    signing.on_sign = free_in_sign;
+    ck_assert_int_eq(eh_get(&h, &other, A "/slow", IMGSYNC__CRED_NONE), 0);
+    ck_assert_int_eq(eh_get(&h, &signing, C "/api/x", IMGSYNC__CRED_PROVIDER), 0);
+    for (int i = 0; i < 10 && imgsync__engine_pending(h.e); i++)
+        imgsync__engine_perform(h.e, 1000);
+    ck_assert_int_eq(signing.sign_calls, 1);
+    ck_assert_int_eq(signing.done_calls, 1);
+    ck_assert_int_eq(signing.error, IMGSYNC_ECANCELED);
+    ck_assert_int_eq(other.done_calls, 1);
+    ck_assert_int_eq(other.error, IMGSYNC_ECANCELED);
+    ck_assert_uint_eq(fake_count(h.ft, "GET", C "/api/x"), 0);
+    ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+    eh_req_clear(&signing);
+    eh_req_clear(&other);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_engine_free_with_requests_left)
 {
     /* the core's groups are gone (a leak of its own): requests are freed, no hook is called */
@@ -330,6 +539,11 @@ Suite *engine_cancel_suite(void)
     tcase_add_test(tc, test_cancel_from_done_hook);
     tcase_add_test(tc, test_submit_from_done_hook);
     tcase_add_test(tc, test_cancel_from_sign_hook);
+    tcase_add_test(tc, test_done_hook_frees_group_during_cancel);
+    tcase_add_test(tc, test_done_hook_frees_group_during_free);
+    tcase_add_test(tc, test_done_hook_frees_other_group_during_cancel);
+    tcase_add_test(tc, test_submit_from_done_hook_during_cancel);
+    tcase_add_test(tc, test_free_from_sign_hook);
     tcase_add_test(tc, test_engine_free_with_requests_left);
     tcase_add_test(tc, test_cancel_empty_and_null);
     suite_add_tcase(s, tc);

@@ -1,6 +1,6 @@
 /*
- * Engine limits on the fake transport: response body cap, header line and header count limits,
- * conflicting Content-Length, connection limits (global and per origin) with round-robin between
+ * Engine limits on the fake transport: response body cap (the engine's, and each group's own),
+ * header line and header count limits, conflicting Content-Length, connection limits (global and per origin) with round-robin between
  * origins, and the time settings each attempt carries. The response limits live in the response
  * builders (engine/response.c) that every transport, the fake one included, fills responses
  * through.
@@ -437,6 +437,85 @@ START_TEST(test_attempt_carries_time_limits)
 }
 END_TEST
 
+typedef struct caps {
+    size_t cap[8];
+    char host[8]; /* first letter of the host */
+    size_t n;
+} caps;
+
+static void record_cap(void *ctx, fake_request *q, const imgsync__wire *w)
+{
+    caps *c = ctx;
+    if (c->n < 8) {
+        c->cap[c->n] = w->max_body;
+        c->host[c->n++] = q->url[8];
+    }
+}
+
+/* The body cap is the group's policy: each group's responses are held to its own cap (0: the
+ * engine's), above or below the engine's, and the cap each attempt carries says so. */
+START_TEST(test_body_cap_per_group)
+{
+    imgsync__engine_opts o;
+    imgsync__engine_default_opts(&o);
+    o.max_response_bytes = 1000;
+    eh h;
+    eh_init(&h, &o);
+    caps c;
+    memset(&c, 0, sizeof(c));
+    fake_set_observer(h.ft, record_cap, &c);
+    imgsync__policy small, large, deflt;
+    memset(&small, 0, sizeof(small));
+    memset(&large, 0, sizeof(large));
+    memset(&deflt, 0, sizeof(deflt));
+    small.max_response_bytes = 100;
+    large.max_response_bytes = 2000;
+    imgsync__group *gs, *gl, *gd;
+    ck_assert_int_eq(eh_group(&h, &small), 0);
+    gs = h.g;
+    ck_assert_int_eq(eh_group(&h, &large), 0);
+    gl = h.g;
+    ck_assert_int_eq(eh_group(&h, &deflt), 0);
+    gd = h.g;
+    char body[1501];
+    memset(body, 'x', 1500);
+    body[1500] = '\0';
+    fake_set_simple(h.ft, "GET", "https://s.example/b", 200, NULL, body);
+    fake_set_simple(h.ft, "GET", "https://l.example/b", 200, NULL, body);
+    fake_set_simple(h.ft, "GET", "https://d.example/b", 200, NULL, body);
+    fake_set_simple(h.ft, "GET", "https://s.example/small", 200, NULL, "0123456789");
+    eh_req rs = EH_REQ_INIT, rl = EH_REQ_INIT, rd = EH_REQ_INIT, rok = EH_REQ_INIT;
+    h.g = gs;
+    ck_assert_int_eq(eh_get(&h, &rs, "https://s.example/b", IMGSYNC__CRED_NONE), 0);
+    ck_assert_int_eq(eh_get(&h, &rok, "https://s.example/small", IMGSYNC__CRED_NONE), 0);
+    h.g = gl;
+    ck_assert_int_eq(eh_get(&h, &rl, "https://l.example/b", IMGSYNC__CRED_NONE), 0);
+    h.g = gd;
+    ck_assert_int_eq(eh_get(&h, &rd, "https://d.example/b", IMGSYNC__CRED_NONE), 0);
+    eh_run(&h);
+    ck_assert_int_eq(rs.error, IMGSYNC_ETOOBIG);
+    ck_assert_str_eq(rs.detail, "response body larger than 100 bytes");
+    ck_assert_int_eq(rok.status, 200);
+    ck_assert_uint_eq(rok.body_len, 10);
+    ck_assert_int_eq(rl.error, 0);
+    ck_assert_int_eq(rl.status, 200);
+    ck_assert_uint_eq(rl.body_len, 1500);
+    ck_assert_int_eq(rd.error, IMGSYNC_ETOOBIG);
+    ck_assert_str_eq(rd.detail, "response body larger than 1000 bytes");
+    ck_assert_uint_eq(c.n, 4);
+    for (size_t i = 0; i < c.n; i++) /* each attempt carries its group's cap */
+        ck_assert_uint_eq(c.cap[i], c.host[i] == 's' ? 100 : c.host[i] == 'l' ? 2000 : 1000);
+    eh_req_clear(&rs);
+    eh_req_clear(&rl);
+    eh_req_clear(&rd);
+    eh_req_clear(&rok);
+    imgsync__group_free(gs);
+    imgsync__group_free(gl);
+    h.g = gd;
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_perform_returns_at_its_deadline)
 {
     /* a slow answer: perform gives up at its timeout (on the fake clock) with nothing delivered */
@@ -476,6 +555,7 @@ Suite *engine_limits_suite(void)
     tcase_add_test(tc2, test_round_robin_between_origins);
     tcase_add_test(tc2, test_slow_origin_does_not_starve_another);
     tcase_add_test(tc2, test_attempt_carries_time_limits);
+    tcase_add_test(tc2, test_body_cap_per_group);
     tcase_add_test(tc2, test_perform_returns_at_its_deadline);
     suite_add_tcase(s, tc2);
     return s;

@@ -18,6 +18,22 @@ Suite *engine_retry_suite(void);
 
 #define URL "https://reg.example/v2/app/tags/list"
 
+/* realloc is wrapped for this program (Makefile: -Wl,--wrap=realloc): while fail_heap is set,
+ * the first allocation of a new backoff heap (64 request pointers) fails. */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int fail_heap, heap_failures;
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    if (fail_heap && !p && n == 64 * sizeof(void *)) {
+        fail_heap = 0;
+        heap_failures++;
+        return NULL;
+    }
+    return __real_realloc(p, n);
+}
+
 /* Engine options: retries and backoff as given, no total cap unless set. */
 static void opts(imgsync__engine_opts *o, int max_retries, int64_t base_ms, int64_t max_ms, int64_t total_ms)
 {
@@ -485,6 +501,38 @@ START_TEST(test_no_retries_configured)
 }
 END_TEST
 
+/* Without memory for the backoff heap, the retry goes out at once (through the one transition
+ * function, QUEUED instead of BACKOFF) rather than being lost; the next retry waits as usual. */
+START_TEST(test_backoff_without_memory_retries_at_once)
+{
+    imgsync__engine_opts o;
+    opts(&o, 4, 1000, 30000, 0);
+    eh h;
+    start(&h, &o);
+    times t = {&h, {0}, 0};
+    fake_set_observer(h.ft, record_time, &t);
+    fake_add_simple(h.ft, "GET", URL, 503, NULL, "busy");
+    fake_add_simple(h.ft, "GET", URL, 503, NULL, "busy");
+    fake_add_simple(h.ft, "GET", URL, 200, NULL, "{}");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, URL, IMGSYNC__CRED_NONE), 0);
+    fail_heap = 1;
+    heap_failures = 0;
+    eh_run(&h);
+    fail_heap = 0;
+    ck_assert_int_eq(heap_failures, 1);
+    ck_assert_int_eq(r.done_calls, 1);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(t.n, 3);
+    ck_assert_int_eq(h.ev_retry, 2);
+    ck_assert(t.at[1] == t.at[0]);     /* no heap: no wait */
+    ck_assert(t.at[2] - t.at[1] >= 1000); /* second retry: heap allocated, backoff 1000..2000 ms */
+    ck_assert_uint_eq(imgsync__engine_pending(h.e), 0);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
 Suite *engine_retry_suite(void)
 {
     Suite *s = suite_create("engine_retry");
@@ -503,6 +551,7 @@ Suite *engine_retry_suite(void)
     tcase_add_test(tc, test_retry_after_over_cap_delivered_at_once);
     tcase_add_test(tc, test_total_retry_time_cap);
     tcase_add_test(tc, test_no_retries_configured);
+    tcase_add_test(tc, test_backoff_without_memory_retries_at_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,7 +20,7 @@ Suite *engine_sign_suite(void);
 #define IAM REG "/v3/auth/tokens"
 #define BODY "{\"auth\":{\"identity\":{\"password\":\"pw\"}}}"
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0};
 
 static void start(eh *h, const imgsync__engine_opts *o, const imgsync__policy *p)
 {
@@ -136,6 +136,54 @@ START_TEST(test_bodyless_requests)
     eh_req_clear(&r1);
     eh_req_clear(&r2);
     eh_free(&h);
+}
+END_TEST
+
+/* What put_headers lists for each method, with and without a body: a Content-Length exactly where
+ * a body goes out (POST and PUT always, 0 without a body; any method with a body), none for
+ * GET, HEAD and a DELETE without a body. The libcurl transport sends a body (and with it a
+ * Content-Length) exactly where one is listed (tests/integration/test_engine_wire.c). */
+START_TEST(test_content_length_listed)
+{
+    static const struct {
+        const char *method, *body, *length;
+    } cases[] = {{"GET", NULL, NULL},   {"HEAD", NULL, NULL}, {"DELETE", NULL, NULL}, {"POST", NULL, "0"},
+                 {"PUT", NULL, "0"},    {"POST", "ab", "2"},  {"PUT", "abc", "3"},    {"DELETE", "x", "1"},
+                 {"POST", "", "0"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        eh h;
+        start(&h, NULL, NULL);
+        fake_set_simple(h.ft, cases[i].method, REG "/api/x", 204, NULL, NULL);
+        imgsync__ereq_spec spec;
+        memset(&spec, 0, sizeof(spec));
+        spec.method = cases[i].method;
+        spec.url = REG "/api/x";
+        spec.cred = IMGSYNC__CRED_PROVIDER;
+        if (cases[i].body) {
+            spec.body = cases[i].body;
+            spec.body_len = strlen(cases[i].body);
+            spec.content_type = "text/plain";
+        }
+        eh_req r = EH_REQ_INIT;
+        ck_assert_int_eq(eh_submit(&h, &r, &spec), 0);
+        eh_run(&h);
+        ck_assert_int_eq(r.status, 204);
+        ck_assert_uint_eq(h.nsigns, 1);
+        const char *signed_len = eh_dump_value(h.signs[0].headers, "Content-Length");
+        const fake_request *q = fake_request_at(h.ft, 0);
+        const char *sent_len = fake_request_header(q, "Content-Length");
+        if (cases[i].length) {
+            ck_assert_msg(signed_len && !strcmp(signed_len, cases[i].length), "%s: signed Content-Length %s",
+                          cases[i].method, signed_len ? signed_len : "(none)");
+            ck_assert_str_eq(sent_len, cases[i].length);
+        } else {
+            ck_assert_msg(!signed_len, "%s without a body lists Content-Length: %s", cases[i].method, signed_len);
+            ck_assert_ptr_null(sent_len);
+        }
+        ck_assert_int_eq(eh_dump_has(h.signs[0].headers, "Content-Type"), cases[i].body != NULL);
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
 }
 END_TEST
 
@@ -389,6 +437,7 @@ Suite *engine_sign_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_post_body_on_the_wire);
     tcase_add_test(tc, test_bodyless_requests);
+    tcase_add_test(tc, test_content_length_listed);
     tcase_add_test(tc, test_signed_on_every_retry);
     tcase_add_test(tc, test_signed_after_token_replay);
     tcase_add_test(tc, test_signed_after_same_origin_redirect);

@@ -317,6 +317,25 @@ static void check_hostport(const char *url, const char *want)
     free(got);
 }
 
+START_TEST(test_origin)
+{
+    static const char *const cases[][2] = {
+        {"https://reg.example/v2/x?y", "https://reg.example:443"},
+        {"HTTP://Reg.Example/", "http://reg.example:80"},
+        {"http://127.0.0.1:5000/a", "http://127.0.0.1:5000"},
+        {"https://[::1]:8443/v2/", "https://[::1]:8443"},
+        {"https://[::1]/", "https://[::1]:443"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *o = imgsync__url_origin(cases[i][0]);
+        ck_assert_msg(o && !strcmp(o, cases[i][1]), "%s: %s", cases[i][0], o ? o : "(null)");
+        free(o);
+    }
+    ck_assert_ptr_null(imgsync__url_origin("not a url"));
+    ck_assert_ptr_null(imgsync__url_origin("/relative"));
+}
+END_TEST
+
 START_TEST(test_hostport)
 {
     check_hostport("http://Registry.Example/v2/", "registry.example");
@@ -397,6 +416,7 @@ Suite *url_suite(void)
     tcase_add_test(tc, test_resolve_rejects);
     tcase_add_test(tc, test_resolve_long);
     tcase_add_test(tc, test_same_origin);
+    tcase_add_test(tc, test_origin);
     tcase_add_test(tc, test_hostport);
     tcase_add_test(tc, test_loopback);
     tcase_add_test(tc, test_escape);
