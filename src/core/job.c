@@ -38,14 +38,6 @@ imgsync_job *imgsync_job_new(imgsync_run *run, const char *method, const char *u
     return job;
 }
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 void imgsync__job_free(imgsync_job *job)
 {
     if (!job)
@@ -53,12 +45,10 @@ void imgsync__job_free(imgsync_job *job)
     if (job->data_free && job->data)
         job->data_free(job->data);
     for (size_t i = 0; i < job->nheaders; i++)
-        wipe_free(job->headers[i]); /* X-Auth-Token and the like */
+        imgsync__wipe_free(job->headers[i]); /* X-Auth-Token and the like */
     free(job->headers);
-    if (job->body) {
-        memset(job->body, 0, job->body_len);
-        free(job->body);
-    }
+    imgsync__wipe(job->body, job->body_len); /* an IAM login body holds a password */
+    free(job->body);
     free(job->content_type);
     free(job->method);
     free(job->url);

@@ -7,14 +7,6 @@
 #include "imgsync/errors.h"
 #include "util/buf.h"
 
-static void wipe(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 const char *imgsync__options_get(const imgsync__options *o, const char *key)
 {
     for (size_t i = 0; o && key && i < o->n; i++)
@@ -37,14 +29,14 @@ int imgsync__options_set(imgsync__options *o, const char *key, const char *value
             continue;
         if (!value) {
             free(o->v[i].key);
-            wipe(o->v[i].value);
+            imgsync__wipe_free(o->v[i].value);
             o->v[i] = o->v[--o->n];
             return 0;
         }
         char *copy = imgsync__strdup(value);
         if (!copy)
             return IMGSYNC_ENOMEM;
-        wipe(o->v[i].value);
+        imgsync__wipe_free(o->v[i].value);
         o->v[i].value = copy;
         return 0;
     }
@@ -57,7 +49,7 @@ int imgsync__options_set(imgsync__options *o, const char *key, const char *value
     char *k = imgsync__strdup(key), *v = imgsync__strdup(value);
     if (!k || !v) {
         free(k);
-        wipe(v);
+        imgsync__wipe_free(v);
         return IMGSYNC_ENOMEM;
     }
     o->v[o->n].key = k;
@@ -83,7 +75,7 @@ void imgsync__options_wipe(imgsync__options *o)
 {
     for (size_t i = 0; i < o->n; i++) {
         free(o->v[i].key);
-        wipe(o->v[i].value);
+        imgsync__wipe_free(o->v[i].value);
     }
     free(o->v);
     o->v = NULL;

@@ -75,12 +75,8 @@ static int collect_secrets(imgsync_run *run)
         char *pair = imgsync__asprintf("%s:%s", user, pass);
         char *b64 = pair ? imgsync__base64(pair, strlen(pair)) : NULL;
         rc = b64 ? add_secret(run, b64) : IMGSYNC_ENOMEM;
-        if (pair)
-            memset(pair, 0, strlen(pair));
-        free(pair);
-        if (b64)
-            memset(b64, 0, strlen(b64));
-        free(b64);
+        imgsync__wipe_free(pair);
+        imgsync__wipe_free(b64);
     }
     return rc;
 }
@@ -135,10 +131,8 @@ static void release(imgsync_run *run)
     release_provider_data(run);
     imgsync__scopes_free(run);
     imgsync__options_wipe(&run->opts);
-    for (size_t i = 0; i < run->nsecrets; i++) {
-        memset(run->secrets[i], 0, strlen(run->secrets[i]));
-        free(run->secrets[i]);
-    }
+    for (size_t i = 0; i < run->nsecrets; i++)
+        imgsync__wipe_free(run->secrets[i]);
     free(run->secrets);
     run->secrets = NULL;
     run->nsecrets = 0;

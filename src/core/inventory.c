@@ -1,4 +1,5 @@
-/* Inventory iterator: a snapshot of the store filtered by a request. */
+/* The inventory as users read it: iterators over a snapshot of the store filtered by a request,
+ * and the row count. */
 #include <stdlib.h>
 
 #include "core/ctx.h"
