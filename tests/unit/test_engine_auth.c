@@ -154,6 +154,38 @@ START_TEST(test_token_wiped_before_free)
 }
 END_TEST
 
+/* review2 reproducer: a request that carried a cached token and is challenged again waits for a
+ * new token; release_waiters (and answer) then free its old Bearer copy with a plain free(),
+ * leaving the token in freed memory (every other copy is wiped: imgsync__wipe_free). */
+START_TEST(test_replaced_bearer_wiped_before_free)
+{
+    static const char tok1[] = "tok-0ld-0ld-0ld-0ld-0ld-0ld-0ld-0ld";
+    eh h;
+    start(&h, &k_alice);
+    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
+    script_token(&h, APP_TOKEN_URL, tok1, 300);
+    eh_req r1 = EH_REQ_INIT, r2 = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r1, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r1.status, 200);
+    /* same scope: tok1 goes with the first attempt from the cache, the registry refuses it
+     * (revoked) and asks again; a new token is fetched and the request replayed with it */
+    script_challenged(&h, MANIFEST, CHALLENGE(APP_SCOPE));
+    script_token(&h, APP_TOKEN_URL, "tok-new-new-new-new-new-new-new-new", 300);
+    ck_assert_int_eq(eh_get(&h, &r2, MANIFEST, IMGSYNC__CRED_REGISTRY), 0);
+    watched_hits = 0;
+    watched = tok1;
+    eh_run(&h);
+    watched = NULL;
+    ck_assert_int_eq(r2.status, 200);
+    ck_assert_str_eq(auth_of(&h, 3), "Bearer tok-0ld-0ld-0ld-0ld-0ld-0ld-0ld-0ld");
+    ck_assert_msg(watched_hits == 0, "%d freed blocks held the replaced token", watched_hits);
+    eh_req_clear(&r1);
+    eh_req_clear(&r2);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_bearer_anonymous)
 {
     /* no username: neither the request nor the token request carries Authorization */
@@ -745,6 +777,7 @@ Suite *engine_auth_suite(void)
     TCase *tc = tcase_create("bearer");
     tcase_add_test(tc, test_bearer_flow);
     tcase_add_test(tc, test_token_wiped_before_free);
+    tcase_add_test(tc, test_replaced_bearer_wiped_before_free);
     tcase_add_test(tc, test_bearer_anonymous);
     tcase_add_test(tc, test_token_cached_per_scope);
     tcase_add_test(tc, test_token_reused_after_challenge);
