@@ -456,6 +456,28 @@ START_TEST(test_nul_in_harbor_names)
 }
 END_TEST
 
+/* review2 reproducer: distinct invalid items are merged into one failure. Harbor reports a
+ * project and a repository whose names hold a NUL (and any other unnamed item) with the same
+ * scope name "", and fail_unnamed (src/core/scope.c) counts and records a key only once: the
+ * second item's failure is neither counted nor recorded. */
+START_TEST(test_nul_items_each_counted)
+{
+    harbor_base();
+    harbor_json(u_projects(100), -1, NULL, fmt("[%s,%s]", h_project(1, NUL_NAME), h_project(2, "lib")));
+    harbor_json(u_repos("lib", 100), -1, NULL,
+                fmt("[%s,%s]", h_repo(2, "lib/ap" "\\u0000" "p"), h_repo(4, "lib/ok")));
+    harbor_json(u_artifacts("lib", "ok", 100), 1, NULL, fmt("[%s]", h_artifact(3, D_B, "1")));
+    imgsync_task *t = run_sync(NULL);
+    char *all = all_texts(t);
+    uint64_t failed = imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED);
+    imgsync_task_free(t);
+    ck_assert_msg(strstr(all, "project name with a NUL") != NULL, "the NUL project's failure is not recorded");
+    ck_assert_msg(strstr(all, "repository name with a NUL") != NULL, "the NUL repository's failure is not recorded");
+    ck_assert_uint_eq(failed, 2); /* two items failed */
+    free(all);
+}
+END_TEST
+
 /* ==== item 3: Harbor listing known to be short ================================================= */
 
 /* Item 3: full pages, X-Total-Count 1000000, no Link: the old walk gave up after 3 passes and
@@ -999,6 +1021,7 @@ Suite *hostile_suite(void)
     tcase_add_checked_fixture(tc, setup_harbor, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_nul_in_harbor_names);
+    tcase_add_test(tc, test_nul_items_each_counted);
     tcase_add_test(tc, test_harbor_short_listing_fails);
     tcase_add_test(tc, test_endless_harbor_projects);
     tcase_add_test(tc, test_harbor_rows_validated);
