@@ -91,7 +91,7 @@ void imgsync__run_summarize(imgsync_run *run)
     imgsync__buf_init(&b);
     if (run->scopes_failed)
         imgsync__buf_printf(&b, "%llu of %zu repositories failed", (unsigned long long)run->scopes_failed,
-                            run->scopes.count + run->failed_items.count);
+                            run->scopes.count + run->failed_items.count + (size_t)run->nameless_failed);
     count_phrase(&b, run->ns_failed, "namespace could not be listed", "namespaces could not be listed");
     count_phrase(&b, run->parts_failed, "partition could not be listed", "partitions could not be listed");
     pthread_mutex_lock(run->env->status_lock);

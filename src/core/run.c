@@ -49,8 +49,15 @@ static int add_secret(imgsync_run *run, const char *value)
     if (!arr)
         return IMGSYNC_ENOMEM;
     run->secrets = arr;
-    if (!(arr[run->nsecrets] = imgsync__strdup(value)))
+    char *copy = imgsync__strdup(value);
+    if (!copy)
         return IMGSYNC_ENOMEM;
+    /* longest first: a secret holding another is taken out whole before the shorter one */
+    size_t at = 0, len = strlen(copy);
+    while (at < run->nsecrets && strlen(arr[at]) >= len)
+        at++;
+    memmove(arr + at + 1, arr + at, (run->nsecrets - at) * sizeof(*arr));
+    arr[at] = copy;
     run->nsecrets++;
     return 0;
 }

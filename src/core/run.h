@@ -58,6 +58,7 @@ struct imgsync_run {
     int error;                 /* first error code */
     char *reason;              /* row reason */
     char *notes;               /* deliberate skips, shown in the row */
+    uint64_t nameless_failed;  /* items failed with no name (not in failed_items) */
     const char *refused;       /* why the engine refused the last job (static text), or NULL */
     uint64_t scopes_failed, ns_failed, parts_failed;
     char **secrets;            /* values to redact from every text */

@@ -211,17 +211,22 @@ int imgsync_run_scope_listed(imgsync_run *run, const char *partition, const char
     return 0;
 }
 
-/* A failure of an item whose name cannot be a scope: counted once (among the repositories, so
- * that no more fail than there are) and recorded, nothing stored. */
+/* A failure of an item whose name cannot be a scope: counted once per name (among the
+ * repositories, so that no more fail than there are) and recorded, nothing stored. Items with no
+ * name at all (a name holding a NUL comes as "") cannot be told apart: each counts. */
 static int fail_unnamed(imgsync_run *run, const char *partition, const char *name, int code, const char *message)
 {
-    char *key = imgsync__scope_key(partition ? partition : "", name);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    int rc = imgsync__map_get(&run->failed_items, key) ? 1 : imgsync__map_put(&run->failed_items, key, (void *)1, NULL);
-    free(key);
-    if (rc)
-        return rc == 1 ? 0 : rc;
+    if (name && *name) {
+        char *key = imgsync__scope_key(partition ? partition : "", name);
+        if (!key)
+            return IMGSYNC_ENOMEM;
+        int rc = imgsync__map_get(&run->failed_items, key) ? 1 : imgsync__map_put(&run->failed_items, key, (void *)1, NULL);
+        free(key);
+        if (rc)
+            return rc == 1 ? 0 : rc;
+    } else {
+        run->nameless_failed++;
+    }
     run->scopes_failed++;
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1);
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_FAILED, 1);

@@ -162,7 +162,7 @@ static int answer(imgsync__ereq *r, const imgsync__challenge *c)
     const imgsync__token *t = live_token(g, key);
     int taken = 0;
     if (t && (!r->bearer || strcmp(r->bearer, t->value))) {
-        free(r->bearer);
+        imgsync__wipe_free(r->bearer);
         r->bearer = imgsync__strdup(t->value);
         r->front = 1;
         imgsync__req_set_state(r, IMGSYNC__RS_QUEUED);
@@ -278,7 +278,7 @@ static void release_waiters(imgsync__ereq *tr, const token_result *res)
             imgsync__req_fail(w, res->code, res->why);
             continue;
         }
-        free(w->bearer);
+        imgsync__wipe_free(w->bearer);
         w->bearer = res->value ? imgsync__strdup(res->value) : NULL;
         w->front = 1;
         imgsync__req_set_state(w, IMGSYNC__RS_QUEUED);

@@ -84,7 +84,8 @@ typedef struct imgsync__hooks {
      * call. The hook may submit requests, cancel or free groups (also this request's). */
     void (*done)(void *req_ud, const imgsync__eresp *resp);
     /* Counters: IMGSYNC__EV_SENT per attempt (token requests included), IMGSYNC__EV_RETRY per
-     * retry scheduled. May be NULL. */
+     * retry scheduled. It may only count: unlike done and sign it is called in the middle of a
+     * transition and must not submit, cancel or free groups. May be NULL. */
     void (*event)(void *group_ud, int event);
 } imgsync__hooks;
 

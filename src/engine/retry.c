@@ -141,8 +141,8 @@ int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
         return 0;
     r->retries++;
     r->not_before = now + delay;
-    if (!r->internal && r->g->hooks.event)
-        r->g->hooks.event(r->g->ud, IMGSYNC__EV_RETRY);
     imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);
+    if (!r->internal && r->g->hooks.event) /* last: r is in its place whatever the hook counts */
+        r->g->hooks.event(r->g->ud, IMGSYNC__EV_RETRY);
     return 1;
 }

@@ -52,9 +52,10 @@ static int put_headers(imgsync__engine *e, imgsync__ereq *r, imgsync__wire *w)
             rc = put_line(w, r->lines[i]);
     if (!rc && !has_line(r, "Accept"))
         rc = imgsync__wire_put(w, "Accept", "*/*");
-    if (!rc)
+    /* a header the provider set is not listed twice (a signature would cover both) */
+    if (!rc && !imgsync__wire_header(w, "Accept-Encoding"))
         rc = imgsync__wire_put(w, "Accept-Encoding", "gzip, deflate");
-    if (!rc && r->body && r->content_type)
+    if (!rc && r->body && r->content_type && !imgsync__wire_header(w, "Content-Type"))
         rc = imgsync__wire_put(w, "Content-Type", r->content_type);
     /* the transport sends a body, and curl its Content-Length, exactly where one is listed */
     int sends_body = r->body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT");

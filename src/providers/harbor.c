@@ -612,13 +612,13 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int includ
     const char *digest = imgsync__json_string(a, "digest");
     if (!digest && !holds_nul(a, "digest"))
         return 0; /* not an artifact */
+    const char *type = imgsync__json_string(a, "type");
+    if (type && strcmp(type, "IMAGE") != 0 && !imgsync_run_include_non_images(run))
+        return 0; /* not wanted: its digest does not matter */
     if (!imgsync__name_digest_ok(digest)) /* "", md5:, uppercase, a NUL ...: never stored */
         return imgsync_run_repository_fail(run, w->repository, IMGSYNC_EPROTOCOL,
                                            "Harbor listed an artifact without a valid digest"),
                IMGSYNC_EPROTOCOL;
-    const char *type = imgsync__json_string(a, "type");
-    if (type && strcmp(type, "IMAGE") != 0 && !imgsync_run_include_non_images(run))
-        return 0;
     const char *mt = imgsync__json_string(a, "manifest_media_type");
     if (!mt || !*mt)
         mt = imgsync__json_string(a, "media_type");

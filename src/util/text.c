@@ -96,18 +96,31 @@ void imgsync__text_copy(char *out, size_t n, const char *src)
     imgsync__text_sanitize(out);
 }
 
+static int is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* A short secret is only taken out where it stands alone: inside a word ("401" for the secret
+ * "1") it reveals nothing, and masking it there would make every message unreadable. */
+static int stands_alone(const char *s, const char *hit, size_t k)
+{
+    return (hit == s || !is_alnum(hit[-1])) && !is_alnum(hit[k]);
+}
+
 char *imgsync__text_redact(char *s, const char *secret)
 {
-    /* even a short secret: a garbled message is better than a leaked one */
     size_t k = secret ? strlen(secret) : 0;
     if (!s || !k)
         return s;
+    size_t mask = k < 3 ? k : 3; /* the text never grows: it is redacted in place */
     char *hit;
     char *from = s;
     while ((hit = strstr(from, secret))) {
-        memcpy(hit, "***", 3);
-        memmove(hit + 3, hit + k, strlen(hit + k) + 1);
-        from = hit + 3;
+        if (k >= IMGSYNC__SECRET_WORD_LEN || stands_alone(s, hit, k)) {
+            memset(hit, '*', mask);
+            memmove(hit + mask, hit + k, strlen(hit + k) + 1);
+            from = hit + mask;
+        } else {
+            from = hit + 1;
+        }
     }
     return s;
 }

@@ -12,8 +12,11 @@ char *imgsync__text_sanitize(char *s);
 int imgsync__text_is_clean(const char *s);
 /* Copy at most n-1 bytes of src into out, sanitized and never cutting a UTF-8 sequence. */
 void imgsync__text_copy(char *out, size_t n, const char *src);
-/* Replace, in place, every occurrence of `secret` (any non-empty one: a short secret garbles a
- * message rather than leak) in s with "***". Returns s. */
+/* Secrets shorter than this are only redacted where they stand alone (not inside a word). */
+#define IMGSYNC__SECRET_WORD_LEN 4
+/* Replace, in place, every occurrence of `secret` in s with "***" (as many '*' as the secret has
+ * bytes when it has fewer than 3: the text never grows); a secret shorter than
+ * IMGSYNC__SECRET_WORD_LEN only where no letter or digit touches it. Returns s. */
 char *imgsync__text_redact(char *s, const char *secret);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/engine.h"
 #include "imgsync/errors.h"
@@ -102,6 +103,44 @@ START_TEST(test_post_body_on_the_wire)
         eh_req_clear(&r);
         eh_free(&h);
     }
+}
+END_TEST
+
+/* Headers the caller set itself are not listed a second time by the engine: a signature covers
+ * every listed line, and a duplicate would not go out as signed. */
+START_TEST(test_caller_headers_not_doubled)
+{
+    static const char *const lines[] = {"Accept-Encoding: identity", "Content-Type: text/plain"};
+    eh h;
+    start(&h, NULL, &k_alice);
+    fake_set_simple(h.ft, "POST", IAM, 200, NULL, "{}");
+    eh_req r = EH_REQ_INIT;
+    imgsync__ereq_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.method = "POST";
+    spec.url = IAM;
+    spec.headers = lines;
+    spec.nheaders = 2;
+    spec.body = "items.find()";
+    spec.body_len = 12;
+    spec.content_type = "application/json";
+    spec.cred = IMGSYNC__CRED_PROVIDER;
+    ck_assert_int_eq(eh_submit(&h, &r, &spec), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(h.nsigns, 1);
+    const char *dump = h.signs[0].headers;
+    ck_assert_str_eq(eh_dump_value(dump, "Accept-Encoding"), "identity");
+    ck_assert_str_eq(eh_dump_value(dump, "Content-Type"), "text/plain");
+    ck_assert_ptr_eq(strstr(strstr(dump, "Accept-Encoding:") + 1, "Accept-Encoding:"), NULL);
+    ck_assert_ptr_eq(strstr(strstr(dump, "Content-Type:") + 1, "Content-Type:"), NULL);
+    const fake_request *q = fake_request_at(h.ft, 0);
+    size_t n = 0;
+    for (size_t i = 0; i < q->nheaders; i++)
+        n += !strcasecmp(q->headers[i].name, "Content-Type") + !strcasecmp(q->headers[i].name, "Accept-Encoding");
+    ck_assert_uint_eq(n, 2);
+    eh_req_clear(&r);
+    eh_free(&h);
 }
 END_TEST
 
@@ -436,6 +475,7 @@ Suite *engine_sign_suite(void)
     Suite *s = suite_create("engine_sign");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_post_body_on_the_wire);
+    tcase_add_test(tc, test_caller_headers_not_doubled);
     tcase_add_test(tc, test_bodyless_requests);
     tcase_add_test(tc, test_content_length_listed);
     tcase_add_test(tc, test_signed_on_every_retry);

@@ -456,10 +456,9 @@ START_TEST(test_nul_in_harbor_names)
 }
 END_TEST
 
-/* review2 reproducer: distinct invalid items are merged into one failure. Harbor reports a
- * project and a repository whose names hold a NUL (and any other unnamed item) with the same
- * scope name "", and fail_unnamed (src/core/scope.c) counts and records a key only once: the
- * second item's failure is neither counted nor recorded. */
+/* Item 2 (found in review): Harbor reports a project and a repository whose names hold a NUL
+ * with the same scope name ""; counted once per name, the second item's failure was neither
+ * counted nor recorded. */
 START_TEST(test_nul_items_each_counted)
 {
     harbor_base();
