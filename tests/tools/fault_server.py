@@ -71,6 +71,21 @@ are never reset.  "Path" below means the request target without its query.
   /token/<id> with "inject"     the token "good<CR><LF>X-Injected: yes" (a header
                                 injection attempt), Basic credentials as above
   /token/<id> with "forever"    "expires_in": 9223372036854775807 (INT64_MAX)
+  /trickle/<id>/...             200 with "Content-Length: 104857600" and then one
+                                body byte every 0.5 s (a trickling body, slowloris
+                                style) until the client goes away or the server's
+                                --max-seconds are up; then the connection is closed
+  /silent/<id>/...              reads the request and never answers: the
+                                connection is held until the client closes it or
+                                the server's --max-seconds are up
+  /stall-headers/<id>[/...]     sends "HTTP/1.1 2" (part of a status line) and
+                                then nothing, held like /silent/
+  /retry-after/<id>/<value>     503 {"errors":[...]} with "Retry-After: <value>",
+                                <value> percent-decoded (so an HTTP-date such as
+                                "Thu,%2001%20Jan%202099%2000:00:00%20GMT" can be
+                                given); every request of the path alike
+                                (These four are counted per path like the others,
+                                when the request arrives.)
   GET /_stats                   JSON (never counted itself):
                                 {"pid", "port", "token_requests",
                                  "counts": {path: n},
@@ -88,6 +103,7 @@ import argparse
 import base64
 import json
 import os
+import select
 import sys
 import threading
 import time
@@ -108,6 +124,7 @@ class State:
         self.hosts = {}
         self.headers = {}
         self.token_requests = 0
+        self.started = time.monotonic()
         self.inflight = {}
         self.max_inflight = {}
 
@@ -122,6 +139,10 @@ class State:
             self.hosts.setdefault(path, []).append(host)
             self.headers.setdefault(path, []).append(headers or {})
             return n
+
+    def seconds_left(self):
+        """Seconds until --max-seconds are up (never negative)."""
+        return max(0.0, self.started + self.args.max_seconds - time.monotonic())
 
     def enter(self, key):
         with self.lock:
@@ -260,6 +281,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send(302, "", None, [("Location", self.origin("localhost") + "/bearer/" + rest)])
         elif parts[:1] == ["echo-auth"]:
             self.send_json(200, {"authorization": auth is not None, "host": self.headers.get("Host", "")})
+        elif parts[:1] == ["trickle"] and len(parts) >= 2:
+            self.trickle()
+        elif parts[:1] == ["silent"] and len(parts) >= 2:
+            self.hold()
+        elif parts[:1] == ["stall-headers"] and len(parts) >= 2:
+            self.wfile.write(b"HTTP/1.1 2")
+            self.wfile.flush()
+            self.hold()
+        elif parts[:1] == ["retry-after"] and len(parts) == 3:
+            value = urllib.parse.unquote(parts[2])
+            self.send_json(503, {"errors": [{"code": "UNAVAILABLE", "message": "try again later"}]},
+                           [("Retry-After", value)])
         elif parts[:1] == ["concurrency"] and len(parts) >= 2:
             key = parts[1]
             st.enter(key)
@@ -326,6 +359,44 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
                            [("WWW-Authenticate", 'Basic realm="token"')])
+
+    def client_gone(self, wait):
+        """Wait up to `wait` seconds for the client to close the connection; True when it did."""
+        sock = self.connection
+        try:
+            ready, _, _ = select.select([sock], [], [], wait)
+            if not ready:
+                return False
+            data = sock.recv(4096)  # anything the client sends more is read and dropped
+        except (OSError, ValueError):
+            return True
+        if not data:
+            return True
+        time.sleep(wait)  # the client wrote more than its request: do not spin on it
+        return False
+
+    def hold(self):
+        """Answer nothing: keep the connection until the client closes it or time is up."""
+        self.close_connection = True
+        while self.state.seconds_left() > 0:
+            if self.client_gone(min(0.5, self.state.seconds_left())):
+                return
+
+    def trickle(self):
+        """A 200 announcing 100 MiB, then one byte every 0.5 s, bounded by --max-seconds."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(100 * 1024 * 1024))
+        self.end_headers()
+        self.wfile.flush()
+        if self.command == "HEAD":
+            return
+        while self.state.seconds_left() > 0:
+            if self.client_gone(min(0.5, self.state.seconds_left())):
+                return
+            self.wfile.write(b"x")  # BrokenPipe / ConnectionReset end it in handle_one_request
+            self.wfile.flush()
 
     def many_headers(self, total):
         # send_response adds Server and Date, send() Content-Type and Content-Length: total - 4
