@@ -59,6 +59,7 @@ typedef struct tp_result {
     char resp_url[512]; /* imgsync_response_url */
     int status;
     int error;
+    char detail[256];   /* imgsync_response_error_detail */
     size_t body_len;
     char body[256];     /* first bytes of the body */
     int next_rc;        /* imgsync_response_next_url (for /link/ paths) */
@@ -155,6 +156,7 @@ static int tp_on_response(imgsync_run *run, imgsync_job *job, const imgsync_resp
     snprintf(r->resp_url, sizeof(r->resp_url), "%s", imgsync_response_url(resp));
     r->status = imgsync_response_status(resp);
     r->error = imgsync_response_error(resp);
+    snprintf(r->detail, sizeof(r->detail), "%s", imgsync_response_error_detail(resp));
     const char *body = imgsync_response_body(resp, &r->body_len);
     snprintf(r->body, sizeof(r->body), "%s", body);
 
@@ -1054,6 +1056,166 @@ START_TEST(test_task_timeout)
 }
 END_TEST
 
+/* ---- overall bounds against a misbehaving server (issue 6, reliability item 5) -------------
+ * Each of these would take a minute or more (or hang until the fault server's --max-seconds)
+ * without the limit it tests; the bounds are generous on purpose (valgrind, a busy CI box). */
+
+/* A body trickling in at 2 bytes/s is abandoned by the low-speed limit after about
+ * low_speed_time_ms, although request_timeout_ms (30 s by default) is far away; the timeout is
+ * retried like any other (max_retries 1: two attempts), then delivered as ETIMEOUT. */
+START_TEST(test_low_speed_trickle)
+{
+    const char *path = "/trickle/lowspeed/x";
+    const char *const copts[] = {FAST_RETRY, "low_speed_bytes", "1024", "low_speed_time_ms", "1000",
+                                 "max_retries", "1", NULL};
+    const char *const popts[] = {"paths", path, "fail", "true", NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->error, IMGSYNC_ETIMEOUT);
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_msg(strstr(r->detail, "too slow") != NULL, "detail of the low-speed abort: \"%s\"", r->detail);
+    ck_assert_uint_eq(o.retries, 1);
+    ck_assert_uint_eq(o.requests, 2);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_ETIMEOUT);
+    ck_assert_msg(strstr(o.reason, "too slow") != NULL, "row reason: \"%s\"", o.reason);
+    /* two attempts of about 1 s each; without the limit one attempt alone takes 30 s */
+    ck_assert_msg(o.elapsed_ms >= 1500 && o.elapsed_ms < 8000, "took %lld ms", (long long)o.elapsed_ms);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 2);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* A server that never answers (or stops in the middle of its status line), request_timeout_ms
+ * 1 s, max_retries 20: retry_total_ms 2500 stops the retries after about 3 attempts (the third
+ * ends after ~3 s, later than the cap), where max_retries alone would allow 21 (> 20 s). */
+START_TEST(test_retry_total_cap_silent)
+{
+    const char *silent = "/silent/total/x", *stall = "/stall-headers/total";
+    const char *const copts[] = {FAST_RETRY, "request_timeout_ms", "1000", "retry_total_ms", "2500",
+                                 "max_retries", "20", NULL};
+    char paths[128];
+    snprintf(paths, sizeof(paths), "%s,%s", silent, stall);
+    const char *const popts[] = {"paths", paths, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_uint_eq(g_nres, 2);
+    const char *const both[] = {silent, stall};
+    yajl_val s = stats();
+    for (size_t i = 0; i < 2; i++) {
+        const tp_result *r = result_for(both[i]);
+        ck_assert_int_eq(r->error, IMGSYNC_ETIMEOUT);
+        ck_assert_int_eq(r->status, 0);
+        long n = stat_count(s, both[i]);
+        ck_assert_msg(n >= 2 && n <= 4, "%s was sent %ld times, want 3 (2..4) within retry_total_ms", both[i], n);
+    }
+    ck_assert_uint_eq(o.requests, (uint64_t)(stat_count(s, silent) + stat_count(s, stall)));
+    ck_assert_uint_eq(o.retries, o.requests - 2);
+    yajl_tree_free(s);
+    ck_assert_msg(o.elapsed_ms >= 2500 && o.elapsed_ms < 6000, "took %lld ms", (long long)o.elapsed_ms);
+}
+END_TEST
+
+/* 503 + Retry-After an hour away (delta-seconds, or an HTTP-date in 2099) with the default
+ * retry policy: delivered at once, not retried, the detail says why; the run's failure (row
+ * reason) carries it. Waiting would take an hour. */
+START_TEST(test_retry_after_far_future)
+{
+    /* %2C: the comma would split the "paths" option */
+    static const char *const paths[] = {"/retry-after/far-secs/3600",
+                                        "/retry-after/far-date/Thu%2C%2001%20Jan%202099%2000:00:00%20GMT"};
+    const char *path = paths[_i];
+    const char *const popts[] = {"paths", path, "fail", "true", NULL};
+    outcome o = sync_once(NULL, popts); /* the defaults: retry_max_ms 30000 */
+    ck_assert_uint_eq(g_nres, 1);
+    const tp_result *r = result_for(path);
+    ck_assert_int_eq(r->status, 503);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_msg(strstr(r->detail, "asked to retry after more than 30000 ms") != NULL, "detail: \"%s\"",
+                  r->detail);
+    ck_assert_uint_eq(o.retries, 0);
+    ck_assert_uint_eq(o.requests, 1);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_EHTTP);
+    ck_assert_msg(strstr(o.reason, "HTTP 503") && strstr(o.reason, "asked to retry after more than"),
+                  "row reason: \"%s\"", o.reason);
+    ck_assert_msg(o.elapsed_ms < 2000, "took %lld ms", (long long)o.elapsed_ms);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* imgsync_provider_check() of a provider of `kind` whose endpoint is `endpoint` (NULL: the fault
+ * server) and whose options are popts, with check_timeout_ms 1500 and every other option at its
+ * default. Returns the code; *elapsed_ms and errmsg are filled. */
+static int check_silent(const char *kind, const char *endpoint, const char *const *popts, int64_t *elapsed_ms,
+                        char *errmsg, size_t errlen)
+{
+    imgsync_ctx *ctx = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "check_timeout_ms", "1500"), 0);
+    imgsync_provider *p = NULL;
+    ck_assert_int_eq(imgsync_provider_new(&p, ctx, kind, "t"), 0);
+    ck_assert_msg(imgsync_provider_set(p, "endpoint", endpoint ? endpoint : g_origin) == 0, "endpoint: %s",
+                  imgsync_ctx_errmsg(ctx));
+    for (const char *const *kv = popts; kv && kv[0]; kv += 2)
+        ck_assert_int_eq(imgsync_provider_set(p, kv[0], kv[1]), 0);
+    int64_t t0 = mono_ms();
+    int rc = imgsync_provider_check(p);
+    *elapsed_ms = mono_ms() - t0;
+    snprintf(errmsg, errlen, "%s", imgsync_ctx_errmsg(ctx));
+    imgsync_ctx_free(ctx);
+    return rc;
+}
+
+/* imgsync_provider_check() against a server that never answers ends after check_timeout_ms
+ * with ETIMEOUT, for the test kind and for the built-in "oci" kind (whose check is GET /v2/
+ * below the endpoint). Without the deadline: 30 s per attempt (20 s low-speed), 5 attempts. */
+START_TEST(test_check_timeout_silent)
+{
+    int64_t ms = 0;
+    char msg[512];
+    const char *const popts[] = {"paths", "/silent/check/x", NULL};
+    int rc = check_silent("enginetest", NULL, popts, &ms, msg, sizeof(msg));
+    ck_assert_msg(rc == IMGSYNC_ETIMEOUT, "check gave %s (%s)", imgsync_strerror(rc), msg);
+    ck_assert_msg(strstr(msg, "timeout") != NULL, "errmsg: \"%s\"", msg);
+    ck_assert_msg(ms >= 1400 && ms < 3500, "check took %lld ms", (long long)ms);
+
+    char ep[128];
+    snprintf(ep, sizeof(ep), "%s/silent/oci-check", g_origin);
+    rc = check_silent("oci", ep, NULL, &ms, msg, sizeof(msg));
+    ck_assert_msg(rc == IMGSYNC_ETIMEOUT, "oci check gave %s (%s)", imgsync_strerror(rc), msg);
+    ck_assert_msg(ms >= 1400 && ms < 3500, "oci check took %lld ms", (long long)ms);
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, "/silent/check/x"), 1);
+    ck_assert_int_eq(stat_count(s, "/silent/oci-check/v2/"), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
+/* task_timeout_ms 1500 against a server that never answers, every other option at its default
+ * (request_timeout_ms 30 s, low speed 20 s): the task ends FAILED with ETIMEOUT close to the
+ * deadline, the one request abandoned. Without it: 20 s or more per attempt, 5 attempts. */
+START_TEST(test_task_timeout_silent)
+{
+    const char *path = "/silent/task/x";
+    const char *const copts[] = {"task_timeout_ms", "1500", NULL};
+    const char *const popts[] = {"paths", path, NULL};
+    outcome o = sync_once(copts, popts);
+    ck_assert_int_eq(o.state, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(o.row_state, IMGSYNC_REGISTRY_FAILED);
+    ck_assert_int_eq(o.row_error, IMGSYNC_ETIMEOUT);
+    ck_assert_msg(strstr(o.reason, "task timeout") != NULL, "row reason: \"%s\"", o.reason);
+    ck_assert_msg(o.elapsed_ms >= 1400 && o.elapsed_ms < 3000, "took %lld ms", (long long)o.elapsed_ms);
+    ck_assert_uint_eq(g_nres, 0); /* aborted with the run: never delivered */
+    yajl_val s = stats();
+    ck_assert_int_eq(stat_count(s, path), 1);
+    yajl_tree_free(s);
+}
+END_TEST
+
 /* ---- review fixes ------------------------------------------------------------------------ */
 
 /* A prepare hook that fails the run on the 2nd of 6 queued jobs (and returns 0): the other jobs
@@ -1389,6 +1551,11 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_bearer_token_huge_lifetime);
     tcase_add_test(tc, test_too_many_response_headers);
     tcase_add_test(tc, test_busy_host_does_not_block_other_host);
+    tcase_add_test(tc, test_low_speed_trickle);
+    tcase_add_test(tc, test_retry_total_cap_silent);
+    tcase_add_loop_test(tc, test_retry_after_far_future, 0, 2);
+    tcase_add_test(tc, test_check_timeout_silent);
+    tcase_add_test(tc, test_task_timeout_silent);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -82,7 +82,7 @@ are never reset.  "Path" below means the request target without its query.
                                 then nothing, held like /silent/
   /retry-after/<id>/<value>     503 {"errors":[...]} with "Retry-After: <value>",
                                 <value> percent-decoded (so an HTTP-date such as
-                                "Thu,%2001%20Jan%202099%2000:00:00%20GMT" can be
+                                "Thu%2C%2001%20Jan%202099%2000:00:00%20GMT" can be
                                 given); every request of the path alike
                                 (These four are counted per path like the others,
                                 when the request arrives.)
