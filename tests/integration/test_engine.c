@@ -1113,7 +1113,7 @@ START_TEST(test_retry_total_cap_silent)
     ck_assert_uint_eq(o.requests, (uint64_t)(stat_count(s, silent) + stat_count(s, stall)));
     ck_assert_uint_eq(o.retries, o.requests - 2);
     yajl_tree_free(s);
-    ck_assert_msg(o.elapsed_ms >= 2500 && o.elapsed_ms < 6000, "took %lld ms", (long long)o.elapsed_ms);
+    ck_assert_msg(o.elapsed_ms >= 2000 && o.elapsed_ms < 6000, "took %lld ms", (long long)o.elapsed_ms);
 }
 END_TEST
 
