@@ -60,11 +60,21 @@ all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
 
-build/%.o: %.c
+# The compiler and flags the objects in build/ were made with: when they change (a sanitized
+# `make asan`, then a plain `make bench`), every object is made again instead of being mixed.
+FLAGS_STAMP := build/.flags
+FLAGS_NOW = $(CC) $(ALL_CFLAGS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p build
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' >$@
+.PHONY: FORCE
+FORCE:
+
+build/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(CLI_OBJ): build/src/cli/%.o: src/cli/%.c
+$(CLI_OBJ): build/src/cli/%.o: src/cli/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
 
