@@ -38,7 +38,8 @@ IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
  *   "connect_timeout_ms"   (default "10000")
  *   "low_speed_bytes"      an attempt slower than this many bytes/s ...
  *   "low_speed_time_ms"    ... for this long is aborted as a timeout (defaults "1024", "20000";
- *                          "0" bytes turns the check off)
+ *                          "0" bytes turns the check off; the time is counted in whole
+ *                          seconds, rounded up)
  *   "task_timeout_ms"      whole sync task, 0 = none (default "0"; the imgsync CLI sets one)
  *   "check_timeout_ms"     imgsync_provider_check() as a whole (default "20000")
  *   "max_retries"          retries after the first attempt (default "4", 0..20)

@@ -137,8 +137,15 @@ int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
         return 0;
     }
     int64_t now = imgsync__engine_mono(e);
-    if (delay < 0 || (p->total_ms > 0 && now + delay - r->first_ms > p->total_ms))
+    if (delay < 0)
         return 0;
+    if (p->total_ms > 0 && now + delay - r->first_ms > p->total_ms) {
+        if (!r->resp.error) /* an answer, delivered as it is: say why it was not retried */
+            snprintf(r->resp.detail, sizeof(r->resp.detail),
+                     "not retried: the next attempt would start more than %lld ms after the first",
+                     (long long)p->total_ms);
+        return 0;
+    }
     r->retries++;
     r->not_before = now + delay;
     imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);

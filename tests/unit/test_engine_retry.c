@@ -481,6 +481,7 @@ START_TEST(test_total_retry_time_cap)
     ck_assert_uint_eq(run_one(&h, &r2, "GET", 1), 1);
     ck_assert_int_eq(r2.status, 503);
     ck_assert_int_eq(eh_elapsed(&h), 0);
+    ck_assert_msg(strstr(r2.detail, "more than 5000 ms after the first") != NULL, "detail '%s'", r2.detail);
     eh_req_clear(&r2);
     eh_free(&h);
 }
