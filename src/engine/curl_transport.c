@@ -59,7 +59,7 @@ static int build_headers(const imgsync__wire *w, easy_state *st, const char **en
             *encoding = h->value;
             continue;
         }
-        char *line = imgsync__asprintf("%s: %s", h->name, h->value);
+        char *line = imgsync__strjoin(h->name, ": ", h->value, (char *)NULL);
         struct curl_slist *l = line ? curl_slist_append(st->headers, line) : NULL;
         imgsync__wipe_free(line);
         if (!l)

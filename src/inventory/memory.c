@@ -48,7 +48,7 @@ static void provider_scopes_drop(imgsync__store *s, const char *provider)
 
 char *imgsync__scope_key(const char *partition, const char *repository)
 {
-    return imgsync__asprintf("%s\x1f%s", partition ? partition : "", repository);
+    return imgsync__strjoin(partition ? partition : "", "\x1f", repository, (char *)NULL);
 }
 
 static char *repo_key(const char *provider, const char *partition, const char *repository)

@@ -167,6 +167,28 @@ char *imgsync__asprintf(const char *fmt, ...)
     return p;
 }
 
+char *imgsync__strjoin(const char *first, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *))
+        len += strlen(s);
+    va_end(ap);
+    char *out = malloc(len + 1), *w = out;
+    if (!out)
+        return NULL;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        memcpy(w, s, n);
+        w += n;
+    }
+    va_end(ap);
+    *w = '\0';
+    return out;
+}
+
 int imgsync__strcaseeq(const char *a, const char *b)
 {
     for (;; a++, b++) {

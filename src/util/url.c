@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,8 +384,9 @@ char *imgsync__url_origin(const char *url)
     if (imgsync__url_parse(&u, url))
         return NULL;
     int v6 = strchr(u.host, ':') != NULL;
-    char *o = imgsync__asprintf("%s://%s%s%s:%d", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "",
-                                imgsync__url_effective_port(&u));
+    char port[16];
+    snprintf(port, sizeof(port), "%d", imgsync__url_effective_port(&u));
+    char *o = imgsync__strjoin(u.scheme, "://", v6 ? "[" : "", u.host, v6 ? "]:" : ":", port, (char *)NULL);
     imgsync__url_clear(&u);
     return o;
 }
