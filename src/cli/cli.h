@@ -19,9 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Exit statuses (documented in --help and the README); a sync stopped by signal N exits 128 + N,
+ * as a shell reports a process killed by it. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_PARTIAL 3
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -20,11 +20,11 @@
 
 /* ---- interrupts ---- */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal that asked to stop, 0 = none */
 
 static void on_interrupt(int sig)
 {
-    interrupted = 1;
+    interrupted = sig;
 }
 
 /* First Ctrl-C cancels the sync (and still prints what we have); a second one kills. */
@@ -162,6 +162,16 @@ out:
     return status;
 }
 
+/* The exit status of a sync that did not fully succeed. */
+static int sync_status(const imgsync_task *task, enum stop_reason why)
+{
+    if (why == STOP_SIGNAL && interrupted > 0)
+        return 128 + interrupted;
+    if (task != NULL && imgsync_task_state_of(task) == IMGSYNC_TASK_PARTIAL)
+        return EXIT_PARTIAL;
+    return EXIT_FAIL;
+}
+
 int cmd_sync(const options *o)
 {
     config cfg;
@@ -182,7 +192,7 @@ int cmd_sync(const options *o)
         print_status(task);
     if (task == NULL || imgsync_task_state_of(task) != IMGSYNC_TASK_SUCCEEDED) {
         print_failure(task, why, o->timeout_ms);
-        status = EXIT_FAIL;
+        status = sync_status(task, why);
     }
 out:
     imgsync_task_free(task);

@@ -5,7 +5,8 @@
  *   imgsync check --config FILE [--timeout-ms N] NAME
  *   imgsync --version | --help
  *
- * Exit status: 0 success, 1 the sync or check did not succeed, 2 usage or configuration error.
+ * Exit status: 0 success, 1 the sync or check did not succeed, 2 usage or configuration error,
+ * 3 the sync partially succeeded, 128+N the sync was stopped by signal N.
  * Secrets: passwords come from the environment or a file named in the configuration; this
  * program never prints one, not even in an error message.
  */
@@ -66,8 +67,10 @@ static void print_help(FILE *f)
           "\"settings\": {\"max_connections\": \"16\", ...}}. Other registry keys are passed to\n"
           "the provider as options; keys starting with '_' are comments.\n"
           "\n"
-          "Exit status: 0 success, 1 sync or check failed (or partial, canceled),\n"
-          "2 usage or configuration error.\n",
+          "Exit status: 0 success, 1 sync or check failed (or canceled at its deadline),\n"
+          "2 usage or configuration error, 3 sync partially succeeded (some repositories or\n"
+          "registries failed; the others were synced), 128+N sync stopped by signal N\n"
+          "(130 Ctrl-C, 143 SIGTERM).\n",
           f);
 }
 

@@ -3,7 +3,8 @@
 #   #13 a deeply nested configuration is refused before a tree is built (no stack overflow);
 #   #6  C1 controls and invalid UTF-8 never reach the terminal;
 #   #5  check has --timeout-ms and sync a documented default deadline;
-#   and the JSON keys are the library's row fields (new fields appear without CLI changes).
+#   and the JSON keys are the library's row fields (new fields appear without CLI changes);
+#   exit statuses 3 (partial) and 128+N (stopped by signal N).
 # Every server it starts is stopped on exit, also on failure. Run from the repository root.
 set -u
 IMGSYNC=${IMGSYNC:-build/imgsync}
@@ -124,6 +125,21 @@ if grep -q 'default 3600000' "$TMP/out" && grep -q 'default 30000' "$TMP/out"; t
     bad "#5 --help does not document the default deadlines"
 fi
 
+# ---- exit statuses: a sync stopped by a signal exits 128 + N ------------------------------
+for sig in TERM INT; do
+    "$IMGSYNC" sync --config "$TMP/silent.json" --timeout-ms 60000 >"$TMP/out" 2>"$TMP/err" &
+    pid=$!
+    sleep 1
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    status=$?
+    want=143
+    [ "$sig" = INT ] && want=130
+    if [ "$status" -eq "$want" ] && grep -q 'interrupted' "$TMP/err"; then ok; else
+        bad "SIG$sig during sync: exit $status ($want expected): $(head -c 300 "$TMP/err")"
+    fi
+done
+
 # ---- JSON keys from the library's row field table (Harbor emulator) ---------------------
 python3 "$HARBOR_PY" --dataset tests/emulators/harbor_dataset.json --port-file "$TMP/harbor.port" \
     --max-seconds 120 >/dev/null 2>&1 &
@@ -149,7 +165,23 @@ for r in rows:
     assert all(isinstance(r[k], str) for k in ("partition", "owner", "platforms"))
 PY
 
-echo "cli-check: deep config, control characters, deadlines, JSON keys ($passed checks)"
+# ---- exit status 3: one project cannot be listed, the others sync --------------------------
+python3 - "$HARBOR" <<'PY'
+import json, sys, urllib.request
+rule = {"type": "500", "pattern": "/api/v2.0/projects/library/repositories", "count": -1}
+req = urllib.request.Request("http://127.0.0.1:%s/_emulator/faults" % sys.argv[1], method="POST",
+                             data=json.dumps(rule).encode(), headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req).read()
+PY
+printf '{"registries":[{"name":"h","type":"harbor","endpoint":"http://127.0.0.1:%s",
+  "username":"admin","password_env":"HARBOR_PASSWORD"}], "settings": {"max_retries": "0"}}' \
+    "$HARBOR" >"$TMP/harbor-partial.json"
+run sync --config "$TMP/harbor-partial.json" --format ndjson
+if [ "$status" -eq 3 ] && [ -s "$TMP/out" ] && grep -q 'library' "$TMP/err"; then ok; else
+    bad "partial sync: exit $status (3 expected), $(wc -l <"$TMP/out") rows: $(head -c 300 "$TMP/err")"
+fi
+
+echo "cli-check: deep config, control characters, deadlines, exit statuses, JSON keys ($passed checks)"
 echo "$(( failed == 0 )) passed, $(( failed > 0 )) failed"
 [ -z "${TEST_SUMMARY:-}" ] || echo "$(( failed == 0 )) $(( failed > 0 ))" >>"$TEST_SUMMARY"
 [ "$failed" -eq 0 ]
