@@ -119,7 +119,7 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
-                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind
+                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind tzdata
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
