@@ -770,8 +770,30 @@ START_TEST(test_sqlite_unwritable_path)
 }
 END_TEST
 
+START_TEST(test_sqlite_busy_is_estore)
+{
+    put_tags("p", "r", "a", NULL);
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    /* another writer holds the lock past the busy timeout: a clean failure, nothing changed */
+    struct imgsync_image *b = mk("p", "r", "b", "d-b");
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &b, 1, SEL(NULL), &c), IMGSYNC_ESTORE);
+    ck_assert_msg(strstr(imgsync__store_errmsg(S), "locked") != NULL, "message: %s", imgsync__store_errmsg(S));
+    expect_counts(c, 0, 0, 0);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
+    expect_dump("p/r:a@d-a\n");
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &b, 1, SEL(NULL), &c), 0);
+    imgsync__image_unref(b);
+    expect_counts(c, 1, 0, 1);
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
+    tcase_add_test(tc, test_sqlite_busy_is_estore);
     tcase_add_test(tc, test_sqlite_reopen_keeps_rows);
     tcase_add_test(tc, test_sqlite_rows_are_copies);
     tcase_add_test(tc, test_sqlite_newer_schema_refused);
@@ -810,6 +832,7 @@ Suite *store_suite(void)
     tcase_add_checked_fixture(sql, setup_sqlite, teardown);
     add_common(sql);
     add_sqlite_only(sql);
+    tcase_set_timeout(sql, 30); /* the busy test waits out the store's 5 s busy timeout */
     suite_add_tcase(s, sql);
     return s;
 }
