@@ -341,7 +341,24 @@ static void free_scopes(scope_ref *v, size_t n)
     free(v);
 }
 
-/* The provider's scopes that have vanished, read before any is changed. */
+/* Append a copy of (partition, repository) to v[0..*n). 0 or ENOMEM (v unchanged). */
+static int push_scope(scope_ref **v, size_t *n, const char *partition, const char *repository)
+{
+    scope_ref *grown = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!grown)
+        return IMGSYNC_ENOMEM;
+    *v = grown;
+    scope_ref r = {imgsync__strdup(partition), imgsync__strdup(repository)};
+    if (!r.partition || !r.repository) {
+        free(r.partition);
+        free(r.repository);
+        return IMGSYNC_ENOMEM;
+    }
+    grown[(*n)++] = r;
+    return 0;
+}
+
+/* The provider's scopes that have vanished, all read before any is changed. */
 static int vanished_scopes(sqlite_store *s, const char *provider, const imgsync__map *seen,
                            const imgsync__map *failed_parts, const imgsync__map *failed_ns,
                            const imgsync__selector *sel, scope_ref **out, size_t *n)
@@ -349,20 +366,16 @@ static int vanished_scopes(sqlite_store *s, const char *provider, const imgsync_
     sqlite3_stmt *st = s->q[Q_SCOPES];
     scope_ref *v = NULL;
     size_t m = 0;
-    int rc, oom = 0;
+    int rc = SQLITE_OK, oom = 0;
     sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
     while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *part = (const char *)sqlite3_column_text(st, 0);
         const char *repo = (const char *)sqlite3_column_text(st, 1);
         const char *ns = (const char *)sqlite3_column_text(st, 2);
         if (!part || !repo || !ns)
-            oom = 1;
-        else if (imgsync__scope_vanished(provider, part, repo, ns, seen, failed_parts, failed_ns, sel, &oom)) {
-            scope_ref *grown = realloc(v, (m + 1) * sizeof(*v));
-            if (!grown || (v = grown, v[m].partition = imgsync__strdup(part), v[m].repository = imgsync__strdup(repo),
-                           m++, !v[m - 1].partition || !v[m - 1].repository))
-                oom = 1;
-        }
+            oom = 1; /* the columns are NOT NULL: only a failed conversion gives NULL */
+        else if (imgsync__scope_vanished(provider, part, repo, ns, seen, failed_parts, failed_ns, sel, &oom))
+            oom = push_scope(&v, &m, part, repo) != 0;
     }
     sqlite3_reset(st);
     if (oom || rc != SQLITE_DONE) {
