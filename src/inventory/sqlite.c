@@ -442,7 +442,6 @@ static int sqlite_setup(sqlite_store *s, const char *path)
     int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
         return sql_fail(s, rc, "cannot open the database");
-    sqlite3_extended_result_codes(s->db, 0);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     if (sqlite3_db_readonly(s->db, "main") == 1)
         return fail(s, IMGSYNC_ESTORE, "the database is not writable");
