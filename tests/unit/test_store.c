@@ -791,8 +791,26 @@ START_TEST(test_sqlite_busy_is_estore)
 }
 END_TEST
 
+/* The public entry: imgsync_ctx_new on a store URI. */
+START_TEST(test_sqlite_ctx_new)
+{
+    put_tags("p", "r", "a,b", NULL);
+    imgsync_ctx *ctx = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, URI), 0); /* a second connection beside S */
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 2);
+    imgsync_ctx_free(ctx);
+    char uri[400];
+    snprintf(uri, sizeof(uri), "sqlite:%s/missing-dir/inventory.db", DIR_);
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, uri), IMGSYNC_ESTORE);
+    ck_assert_ptr_null(ctx);
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, "mysql://db"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_ptr_null(ctx);
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
+    tcase_add_test(tc, test_sqlite_ctx_new);
     tcase_add_test(tc, test_sqlite_busy_is_estore);
     tcase_add_test(tc, test_sqlite_reopen_keeps_rows);
     tcase_add_test(tc, test_sqlite_rows_are_copies);
