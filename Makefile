@@ -24,7 +24,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS_PC  := libcurl yajl
+DEPS_PC  := libcurl yajl sqlite3
 # DWARF 4: valgrind 3.19 cannot read the DWARF 5 that gcc 12 and clang 14 emit by default
 OPTFLAGS ?= -O2 -g -gdwarf-4
 WARNFLAGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

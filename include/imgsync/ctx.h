@@ -11,11 +11,17 @@ extern "C" {
 typedef struct imgsync_ctx imgsync_ctx;
 
 /*
- * Create a context. `store_uri` is NULL (in-memory inventory) or a store URI; this version
- * supports NULL and "memory:" (EUNSUPPORTED for others, e.g. "sqlite:PATH" before the
- * persistent store lands). The context owns an HTTP engine (one curl multi handle); it starts
- * no thread. Errors: EINVAL, ENOMEM, EUNSUPPORTED, ENETWORK (curl initialisation failed).
- * There is no context to hold a message yet: a failure gives only the code.
+ * Create a context. `store_uri` is NULL or "memory:" (in-memory inventory, lost with the
+ * context) or "sqlite:PATH": the inventory lives in the SQLite file PATH (created when missing;
+ * WAL journal, so PATH-wal and PATH-shm appear beside it), and a new context on the same file
+ * finds it again. Only the inventory is stored there: providers, tasks and schedules are not.
+ * Another process writing the same file makes a commit wait up to 5 s, then fail with ESTORE.
+ * imgsync_provider_free() removes the provider's rows from the file too. The context owns an
+ * HTTP engine (one curl multi handle); it starts no thread. Errors: EINVAL, ENOMEM,
+ * EUNSUPPORTED (another scheme, or a file written by a newer libimgsync, left untouched),
+ * ESTORE (PATH cannot be opened, created or written, or is not a database), ENETWORK (curl
+ * initialisation failed). There is no context to hold a message yet: a failure gives only the
+ * code.
  */
 IMGSYNC_EXTERN int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri);
 /* Cancel running tasks, free every provider, task and image of the context. Accepts NULL. */

@@ -142,7 +142,11 @@ static void scope_commit(imgsync_run *run, imgsync__scope *s)
     int rc = imgsync__store_replace(run->env->store, run->name, s->partition, s->repository, rows, m, &sel, &c);
     free(rows);
     if (rc) {
-        imgsync__scope_fail(run, s, IMGSYNC_ESTORE, "the inventory store refused the commit");
+        const char *why = imgsync__store_errmsg(run->env->store);
+        char *msg =
+            why[0] ? imgsync__strjoin("the inventory store refused the commit (", why, ")", (char *)NULL) : NULL;
+        imgsync__scope_fail(run, s, IMGSYNC_ESTORE, msg ? msg : "the inventory store refused the commit");
+        free(msg);
         return;
     }
     s->committed = 1;

@@ -1,4 +1,5 @@
-/* In-memory inventory store: (provider, partition, repository) -> rows of that scope. */
+/* In-memory inventory store: (provider, partition, repository) -> rows of that scope. The
+ * reference backend: the others count and select like it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,15 +15,16 @@ typedef struct repo_rows {
     size_t n;
 } repo_rows;
 
-struct imgsync__store {
-    imgsync__map repos; /* "provider\x1fpartition\x1frepository" -> repo_rows */
+typedef struct memory_store {
+    imgsync__store base; /* first: the interface's header */
+    imgsync__map repos;       /* "provider\x1fpartition\x1frepository" -> repo_rows */
     imgsync__map by_provider; /* provider -> imgsync__map of the same keys -> repo_rows (borrowed):
                                * a prune walks its own provider's scopes only, not every registry's */
     size_t count;
-};
+} memory_store;
 
 /* The scopes of one provider (created when `create`), or NULL. */
-static imgsync__map *provider_scopes(imgsync__store *s, const char *provider, int create)
+static imgsync__map *provider_scopes(memory_store *s, const char *provider, int create)
 {
     imgsync__map *m = imgsync__map_get(&s->by_provider, provider);
     if (m || !create)
@@ -37,18 +39,13 @@ static imgsync__map *provider_scopes(imgsync__store *s, const char *provider, in
     return m;
 }
 
-static void provider_scopes_drop(imgsync__store *s, const char *provider)
+static void provider_scopes_drop(memory_store *s, const char *provider)
 {
     imgsync__map *m = imgsync__map_remove(&s->by_provider, provider);
     if (m) {
         imgsync__map_clear(m);
         free(m);
     }
-}
-
-char *imgsync__scope_key(const char *partition, const char *repository)
-{
-    return imgsync__strjoin(partition ? partition : "", "\x1f", repository, (char *)NULL);
 }
 
 static char *repo_key(const char *provider, const char *partition, const char *repository)
@@ -67,23 +64,9 @@ static void repo_rows_free(repo_rows *r)
     free(r);
 }
 
-int imgsync__store_open(imgsync__store **out, const char *uri)
+static void memory_close(imgsync__store *base)
 {
-    if (uri && strcmp(uri, "memory:") != 0)
-        return IMGSYNC_EUNSUPPORTED;
-    imgsync__store *s = calloc(1, sizeof(*s));
-    if (!s)
-        return IMGSYNC_ENOMEM;
-    imgsync__map_init(&s->repos);
-    imgsync__map_init(&s->by_provider);
-    *out = s;
-    return 0;
-}
-
-void imgsync__store_close(imgsync__store *s)
-{
-    if (!s)
-        return;
+    memory_store *s = (memory_store *)base;
     size_t pos = 0;
     imgsync__map_entry *e;
     while ((e = imgsync__map_next(&s->repos, &pos)))
@@ -98,94 +81,24 @@ void imgsync__store_close(imgsync__store *s)
     free(s);
 }
 
-/* Index rows by their key within a repository (tag, or "@digest" when untagged) so a commit is
- * linear in the repository's size. 0 or ENOMEM. */
-static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
+/* A new repo_rows for the scope, rows not yet set. NULL on ENOMEM. */
+static repo_rows *repo_rows_new(const char *provider, const char *partition, const char *repository)
 {
-    imgsync__map_init(idx);
-    for (size_t i = 0; i < n; i++) {
-        char *k = imgsync__image_key(rows[i]);
-        int rc = k ? imgsync__map_put(idx, k, rows[i], NULL) : IMGSYNC_ENOMEM;
-        free(k);
-        if (rc) {
-            imgsync__map_clear(idx);
-            return rc;
-        }
+    repo_rows *r = calloc(1, sizeof(*r));
+    if (r && (!(r->provider = imgsync__strdup(provider)) || !(r->partition = imgsync__strdup(partition)) ||
+              !(r->repository = imgsync__strdup(repository)))) {
+        repo_rows_free(r);
+        return NULL;
     }
-    return 0;
+    return r;
 }
 
-static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgsync_image *like)
+/* Put the scope's new content in both maps (or remove the scope when it is empty). */
+static int memory_install(memory_store *s, const char *provider, const char *key, repo_rows *old, repo_rows *fresh)
 {
-    char *k = imgsync__image_key(like);
-    struct imgsync_image *im = k ? imgsync__map_get(idx, k) : NULL;
-    free(k);
-    return im;
-}
-
-static int selected_row(const imgsync__selector *sel, const struct imgsync_image *im)
-{
-    return !sel || !sel->row || sel->row(sel->ud, im);
-}
-
-static int selected_repository(const imgsync__selector *sel, const char *provider, const char *ns, const char *repo)
-{
-    return !sel || !sel->repository || sel->repository(sel->ud, provider, ns, repo);
-}
-
-int imgsync__store_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,
-                           struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
-                           imgsync__store_counts *c)
-{
-    char *key = repo_key(provider, partition, repository);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    repo_rows *old = imgsync__map_get(&s->repos, key);
-    size_t old_n = old ? old->n : 0;
-    /* New content: the unselected old rows plus the new rows. */
-    struct imgsync_image **merged = malloc((old_n + n + 1) * sizeof(*merged));
-    repo_rows *fresh = calloc(1, sizeof(*fresh));
-    if (!merged || !fresh || !(fresh->provider = imgsync__strdup(provider)) ||
-        !(fresh->partition = imgsync__strdup(partition)) || !(fresh->repository = imgsync__strdup(repository))) {
-        free(merged);
-        if (fresh)
-            repo_rows_free(fresh);
-        free(key);
-        return IMGSYNC_ENOMEM;
-    }
-    imgsync__map idx_old, idx_new;
-    if (index_rows(&idx_new, rows, n) || index_rows(&idx_old, old ? old->rows : NULL, old_n)) {
-        imgsync__map_clear(&idx_new);
-        free(merged);
-        repo_rows_free(fresh);
-        free(key);
-        return IMGSYNC_ENOMEM;
-    }
-    size_t m = 0;
-    imgsync__store_counts delta = {0, 0, 0};
-    for (size_t i = 0; i < old_n; i++) {
-        struct imgsync_image *im = old->rows[i];
-        int replaced = find_row(&idx_new, im) != NULL; /* e.g. a tag that moved from a chart to an image */
-        if (!selected_row(sel, im) && !replaced)
-            merged[m++] = imgsync__image_ref(im);
-        else if (!find_row(&idx_new, im))
-            delta.removed++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct imgsync_image *prev = find_row(&idx_old, rows[i]);
-        if (!prev)
-            delta.added++;
-        else if (imgsync__image_differs(prev, rows[i]))
-            delta.updated++;
-        merged[m++] = imgsync__image_ref(rows[i]);
-    }
-    imgsync__map_clear(&idx_old);
-    imgsync__map_clear(&idx_new);
-    fresh->rows = merged;
-    fresh->n = m;
     int rc = 0;
-    imgsync__map *mine = provider_scopes(s, provider, m > 0);
-    if (m == 0) {
+    imgsync__map *mine = provider_scopes(s, provider, fresh->n > 0);
+    if (fresh->n == 0) {
         repo_rows_free(fresh);
         repo_rows *gone = imgsync__map_remove(&s->repos, key);
         if (gone)
@@ -199,57 +112,69 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
         else if (mine)
             imgsync__map_remove(mine, key);
         repo_rows_free(fresh);
-        free(key);
         return rc ? rc : IMGSYNC_ENOMEM;
     } else if (old) {
         repo_rows_free(old);
     }
+    return 0;
+}
+
+static int memory_replace(imgsync__store *base, const char *provider, const char *partition, const char *repository,
+                          struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
+                          imgsync__store_counts *c)
+{
+    memory_store *s = (memory_store *)base;
+    char *key = repo_key(provider, partition, repository);
+    repo_rows *fresh = key ? repo_rows_new(provider, partition, repository) : NULL;
+    if (!fresh) {
+        free(key);
+        return IMGSYNC_ENOMEM;
+    }
+    repo_rows *old = imgsync__map_get(&s->repos, key);
+    size_t old_n = old ? old->n : 0;
+    imgsync__store_counts delta = {0, 0, 0};
+    int rc = imgsync__store_merge(old ? old->rows : NULL, old_n, rows, n, sel, &fresh->rows, &fresh->n, &delta);
+    if (rc) {
+        repo_rows_free(fresh);
+        free(key);
+        return rc;
+    }
+    size_t m = fresh->n;
+    rc = memory_install(s, provider, key, old, fresh);
+    free(key);
+    if (rc)
+        return rc;
     s->count = s->count - old_n + m;
     c->added += delta.added;
     c->updated += delta.updated;
     c->removed += delta.removed;
-    free(key);
     return 0;
 }
 
-/* Is a stored scope one that a complete catalog of this run says has gone? */
-static int vanished(const repo_rows *r, const imgsync__map *seen, const imgsync__map *failed_parts,
-                    const imgsync__map *failed_ns, const imgsync__selector *sel, int *oom)
+static int memory_prune(imgsync__store *base, const char *provider, const imgsync__map *seen,
+                        const imgsync__map *failed_parts, const imgsync__map *failed_ns, const imgsync__selector *sel,
+                        imgsync__store_counts *c)
 {
-    const char *ns = r->n ? r->rows[0]->v[IMGSYNC__F_namespace].s : "";
-    char *sk = imgsync__scope_key(r->partition, r->repository);
-    char *nk = imgsync__scope_key(r->partition, ns);
-    int gone = 0;
-    *oom = !sk || !nk;
-    if (!*oom)
-        gone = !imgsync__map_get(seen, sk) && !(failed_parts && imgsync__map_get(failed_parts, r->partition)) &&
-               !(failed_ns && imgsync__map_get(failed_ns, nk)) &&
-               selected_repository(sel, r->provider, ns, r->repository);
-    free(sk);
-    free(nk);
-    return gone;
-}
-
-int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
-                         const imgsync__map *failed_parts, const imgsync__map *failed_ns,
-                         const imgsync__selector *sel, imgsync__store_counts *c)
-{
+    memory_store *s = (memory_store *)base;
     size_t pos = 0;
     imgsync__map_entry *e;
     int rc = 0, oom = 0;
     imgsync__map *mine = provider_scopes(s, provider, 0);
     while (!rc && mine && (e = imgsync__map_next(mine, &pos))) {
         repo_rows *r = e->value;
-        if (vanished(r, seen, failed_parts, failed_ns, sel, &oom))
-            rc = imgsync__store_replace(s, provider, r->partition, r->repository, NULL, 0, sel, c);
+        const char *ns = r->n ? r->rows[0]->v[IMGSYNC__F_namespace].s : "";
+        if (imgsync__scope_vanished(provider, r->partition, r->repository, ns, seen, failed_parts, failed_ns, sel,
+                                    &oom))
+            rc = memory_replace(base, provider, r->partition, r->repository, NULL, 0, sel, c);
         else if (oom)
             rc = IMGSYNC_ENOMEM;
     }
     return rc;
 }
 
-void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
+static void memory_drop_provider(imgsync__store *base, const char *provider)
 {
+    memory_store *s = (memory_store *)base;
     size_t pos = 0;
     imgsync__map_entry *e;
     imgsync__map *mine = provider_scopes(s, provider, 0);
@@ -262,8 +187,9 @@ void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
     provider_scopes_drop(s, provider);
 }
 
-int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n)
+static int memory_snapshot(imgsync__store *base, struct imgsync_image ***out, size_t *n)
 {
+    memory_store *s = (memory_store *)base;
     struct imgsync_image **all = malloc((s->count + 1) * sizeof(*all));
     if (!all)
         return IMGSYNC_ENOMEM;
@@ -280,4 +206,20 @@ int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size
     return 0;
 }
 
-size_t imgsync__store_count(const imgsync__store *s) { return s->count; }
+static size_t memory_count(const imgsync__store *base) { return ((const memory_store *)base)->count; }
+
+static const imgsync__store_ops memory_ops = {
+    memory_close, memory_replace, memory_prune, memory_drop_provider, memory_snapshot, memory_count,
+};
+
+int imgsync__memory_open(imgsync__store **out, char *msg, size_t len)
+{
+    memory_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return IMGSYNC_ENOMEM;
+    s->base.ops = &memory_ops;
+    imgsync__map_init(&s->repos);
+    imgsync__map_init(&s->by_provider);
+    *out = &s->base;
+    return 0;
+}

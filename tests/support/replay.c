@@ -24,13 +24,15 @@ static void observe(void *ctx, fake_request *q, const imgsync__wire *w)
     q->note = repo ? imgsync__strdup(repo) : NULL;
 }
 
-replay *replay_new(void)
+replay *replay_new(void) { return replay_new_with_store(NULL); }
+
+replay *replay_new_with_store(const char *store_uri)
 {
     replay *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     fake_clock_init(&r->clock);
-    if (imgsync_ctx_new(&r->ctx, NULL) != 0 || !(r->ft = fake_new(&r->clock)) ||
+    if (imgsync_ctx_new(&r->ctx, store_uri) != 0 || !(r->ft = fake_new(&r->clock)) ||
         imgsync__ctx_set_transport(r->ctx, fake_base(r->ft)) != 0 || imgsync_ctx_set_clock(r->ctx, &r->clock.clock) ||
         imgsync_ctx_set(r->ctx, "max_retries", "0") || imgsync_ctx_set(r->ctx, "max_connections", "1")) {
         imgsync_ctx_free(r->ctx);

@@ -30,6 +30,8 @@ typedef struct replay replay;
 
 /* New replay with its own context (in-memory store, fake transport and clock). NULL on failure. */
 replay *replay_new(void);
+/* Same, with the context's store opened from `store_uri` (as imgsync_ctx_new takes it). */
+replay *replay_new_with_store(const char *store_uri);
 /* Free the replay and its context (accepts NULL). */
 void replay_free(replay *r);
 imgsync_ctx *replay_ctx(replay *r);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imgsync.h"
 #include "support/replay.h"
@@ -1499,6 +1500,51 @@ START_TEST(test_catalog_deeply_nested)
 }
 END_TEST
 
+/* ---- a persistent store ------------------------------------------------------------------------ */
+
+/* A new replay on the store at `uri` with the provider of setup(). */
+static void reopen(const char *uri)
+{
+    replay_free(R);
+    R = replay_new_with_store(uri);
+    ck_assert_ptr_nonnull(R);
+    P = replay_add_provider(R, "oci", PROV, EP);
+    ck_assert_msg(P != NULL, "provider: %s", imgsync_ctx_errmsg(replay_ctx(R)));
+}
+
+START_TEST(test_sqlite_store_survives_reopen)
+{
+    char dir[] = "/tmp/imgsync-oci-XXXXXX", path[64], uri[80];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/inventory.db", dir);
+    snprintf(uri, sizeof(uri), "sqlite:%s", path);
+    reopen(uri);
+    prefill();
+    /* a new context on the same file: the inventory is there before any sync */
+    reopen(uri);
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+    add_base(R);
+    imgsync_task *t = run_sync(NULL);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), NBASE);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_ADDED), 0);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_UPDATED), 0);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+    imgsync_task_free(t);
+    expect_no_unexpected();
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+    replay_free(R);
+    R = NULL;
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[96];
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *oci_provider_suite(void)
 {
     Suite *s = suite_create("oci_provider");
@@ -1550,6 +1596,7 @@ Suite *oci_provider_suite(void)
     tcase_add_test(tc, test_catalog_link_grows);
     tcase_add_test(tc, test_tags_link_loop);
     tcase_add_test(tc, test_catalog_deeply_nested);
+    tcase_add_test(tc, test_sqlite_store_survives_reopen);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,14 @@
-/* Unit tests of the in-memory inventory store (src/inventory/memory.c through src/inventory/store.h).
- * Reference counts are checked explicitly; run under valgrind to prove nothing leaks. */
+/* Unit tests of the inventory stores through src/inventory/store.h: the whole suite runs once per
+ * backend (memory.c, and sqlite.c on a file in a fresh temporary directory), then checks proper
+ * to the SQLite file. Reference counts are checked explicitly; run under valgrind to prove
+ * nothing leaks. */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/request.h"
 #include "imgsync.h"
@@ -24,18 +29,54 @@ static const imgsync__selector *SEL(const imgsync_request *r)
 Suite *store_suite(void);
 
 static imgsync__store *S;
+static char URI[512];    /* the store under test */
+static char DIR_[256];   /* its temporary directory ("" for memory) */
+static char PATH_[300];  /* the SQLite file */
+static int SHARED_ROWS;  /* the store keeps the caller's rows (memory) rather than copies */
 
-static void setup(void)
+static void open_store(void)
 {
     S = NULL;
-    ck_assert_int_eq(imgsync__store_open(&S, NULL), 0);
+    ck_assert_int_eq(imgsync__store_open(&S, URI), 0);
     ck_assert_ptr_nonnull(S);
+}
+
+static void setup_memory(void)
+{
+    snprintf(URI, sizeof(URI), "memory:");
+    DIR_[0] = PATH_[0] = '\0';
+    SHARED_ROWS = 1;
+    open_store();
+}
+
+static void setup_sqlite(void)
+{
+    snprintf(DIR_, sizeof(DIR_), "/tmp/imgsync-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(DIR_));
+    snprintf(PATH_, sizeof(PATH_), "%s/inventory.db", DIR_);
+    snprintf(URI, sizeof(URI), "sqlite:%s", PATH_);
+    SHARED_ROWS = 0;
+    open_store();
+}
+
+/* Remove the SQLite file, its WAL companions and the directory. */
+static void remove_files(void)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[320];
+    for (size_t i = 0; PATH_[0] && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", PATH_, suffixes[i]);
+        unlink(p);
+    }
+    if (DIR_[0])
+        rmdir(DIR_);
 }
 
 static void teardown(void)
 {
     imgsync__store_close(S);
     S = NULL;
+    remove_files();
 }
 
 /* A row with refs = 1 (the caller's). */
@@ -100,7 +141,7 @@ static char *dump(void)
     ck_assert_ptr_nonnull(out);
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        ck_assert_int_ge(rows[i]->refs, 2); /* the store's and the snapshot's */
+        ck_assert_int_ge(rows[i]->refs, SHARED_ROWS ? 2 : 1); /* the store's (memory) and the snapshot's */
         len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n", imgsync__image_str(rows[i], IMGSYNC__F_registry), imgsync__image_str(rows[i], IMGSYNC__F_repository),
                                 imgsync__image_str(rows[i], IMGSYNC__F_tag), imgsync__image_str(rows[i], IMGSYNC__F_digest));
     }
@@ -142,7 +183,9 @@ START_TEST(test_open)
     ck_assert_uint_eq(imgsync__store_count(s), 0);
     imgsync__store_close(s);
     s = NULL;
-    ck_assert_int_eq(imgsync__store_open(&s, "sqlite:/tmp/inventory.db"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_int_eq(imgsync__store_open(&s, "postgres://db/inventory"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(imgsync__store_open(&s, "sqlite:"), IMGSYNC_EUNSUPPORTED);
     ck_assert_ptr_null(s);
     ck_assert_int_eq(imgsync__store_open(&s, "memory"), IMGSYNC_EUNSUPPORTED);
     ck_assert_ptr_null(s);
@@ -238,12 +281,16 @@ START_TEST(test_tag_filtered_replace)
     expect_counts(put("p", "team/app", rows, 2, sel), 1, 1, 1);
     expect_dump("p/team/app:latest@d-latest\np/team/app:stable@d-stable\np/team/app:v1@d-v1-new\n"
                 "p/team/app:v3@d-v3\n");
-    /* the kept rows are the very same objects */
+    /* the kept rows are the very same objects (memory), or the same content (SQLite) */
     struct imgsync_image **after = NULL;
     size_t na = 0;
     ck_assert_int_eq(imgsync__store_snapshot(S, &after, &na), 0);
-    ck_assert_ptr_eq(after[0], before[0]);
-    ck_assert_ptr_eq(after[1], before[1]);
+    for (int i = 0; i < 2; i++) {
+        if (SHARED_ROWS)
+            ck_assert_ptr_eq(after[i], before[i]);
+        else
+            ck_assert_int_eq(imgsync__image_differs(after[i], before[i]), 0);
+    }
     unref_all(after, na);
     free(after);
     unref_all(before, nb);
@@ -587,14 +634,196 @@ START_TEST(test_kept_non_image_row_yields_to_same_tag)
 }
 END_TEST
 
-Suite *store_suite(void)
+/* ---- SQLite only ---------------------------------------------------------------------------- */
+
+/* The whole file at `path` (malloc'd, *n bytes), NULL when it cannot be read. */
+static char *slurp(const char *path, size_t *n)
 {
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("memory");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    *n = buf ? fread(buf, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+static void set_user_version(int v)
+{
+    sqlite3 *db = NULL;
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Opening the store at URI fails with `code`, says something containing `want`, and leaves the
+ * file's bytes as they were. */
+static void expect_refused(int code, const char *want)
+{
+    size_t before_n = 0, after_n = 0;
+    char *before = slurp(PATH_, &before_n), msg[256];
+    imgsync__store *s = NULL;
+    ck_assert_int_eq(imgsync__store_open_msg(&s, URI, msg, sizeof(msg)), code);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(msg, want) != NULL, "message \"%s\" lacks \"%s\"", msg, want);
+    char *after = slurp(PATH_, &after_n);
+    ck_assert_ptr_nonnull(before);
+    ck_assert_ptr_nonnull(after);
+    ck_assert_uint_eq(before_n, after_n);
+    ck_assert_int_eq(memcmp(before, after, before_n), 0);
+    free(before);
+    free(after);
+}
+
+START_TEST(test_sqlite_reopen_keeps_rows)
+{
+    struct imgsync_image *full = mk("p", "team/chart", "1.0", "d-chart");
+    full->type = IMGSYNC_TYPE_HARBOR;
+    imgsync__image_set_int(full, IMGSYNC__F_update_ms, 1700000000123);
+    imgsync__image_set_int(full, IMGSYNC__F_multi_arch, 1);
+    ck_assert_int_eq(imgsync__image_set_str(full, IMGSYNC__F_platforms, "linux/amd64,linux/arm64"), 0);
+    ck_assert_int_eq(imgsync__image_set_str(full, IMGSYNC__F_partition, "cn-north-4"), 0);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "cn-north-4", "team/chart", &full, 1, SEL(NULL), &c), 0);
+    put_tags("p", "team/app", "v1,v2", NULL);
+    imgsync__store_close(S);
+    open_store();
+    expect_dump("p/team/app:v1@d-v1\np/team/app:v2@d-v2\np/team/chart:1.0@d-chart\n");
+    /* every field came back: replacing with the same content changes nothing */
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(imgsync__image_differs(rows[2], full), 0);
+    ck_assert_int_eq(imgsync__image_int(rows[2], IMGSYNC__F_sync_ms), imgsync__image_int(full, IMGSYNC__F_sync_ms));
+    unref_all(rows, n);
+    free(rows);
+    c = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "cn-north-4", "team/chart", &full, 1, SEL(NULL), &c), 0);
+    expect_counts(c, 0, 0, 0);
+    imgsync__image_unref(full);
+    expect_counts(put_tags("p", "team/app", "v1,v2", NULL), 0, 0, 0);
+}
+END_TEST
+
+START_TEST(test_sqlite_rows_are_copies)
+{
+    struct imgsync_image *a = mk("p", "r", "a", "d1");
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &a, 1, SEL(NULL), &c), 0);
+    ck_assert_int_eq(a->refs, 1); /* the file holds the row, not the caller's object */
+    struct imgsync_image **snap = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &snap, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_ptr_ne(snap[0], a);
+    ck_assert_int_eq(snap[0]->refs, 1);
+    imgsync__image_unref(a);
+    ck_assert_str_eq(imgsync__image_str(snap[0], IMGSYNC__F_digest), "d1");
+    unref_all(snap, n);
+    free(snap);
+}
+END_TEST
+
+START_TEST(test_sqlite_newer_schema_refused)
+{
+    put_tags("p", "r", "a", NULL);
+    imgsync__store_close(S);
+    S = NULL;
+    set_user_version(2);
+    expect_refused(IMGSYNC_EUNSUPPORTED, "newer");
+    set_user_version(1); /* the rows are still there for this library */
+    open_store();
+    expect_dump("p/r:a@d-a\n");
+}
+END_TEST
+
+START_TEST(test_sqlite_not_a_database)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    FILE *f = fopen(PATH_, "wb");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database, only text\n", f);
+    fclose(f);
+    expect_refused(IMGSYNC_ESTORE, "not a database");
+}
+END_TEST
+
+START_TEST(test_sqlite_unwritable_path)
+{
+    imgsync__store *s = NULL;
+    char msg[256], uri[400];
+    snprintf(uri, sizeof(uri), "sqlite:%s/missing-dir/inventory.db", DIR_);
+    ck_assert_int_eq(imgsync__store_open_msg(&s, uri, msg, sizeof(msg)), IMGSYNC_ESTORE);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(msg, "cannot open") != NULL, "message: %s", msg);
+    snprintf(uri, sizeof(uri), "sqlite:%s", DIR_); /* a directory */
+    ck_assert_int_eq(imgsync__store_open_msg(&s, uri, msg, sizeof(msg)), IMGSYNC_ESTORE);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(msg[0] != '\0', "no message");
+}
+END_TEST
+
+START_TEST(test_sqlite_busy_is_estore)
+{
+    put_tags("p", "r", "a", NULL);
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    /* another writer holds the lock past the busy timeout: a clean failure, nothing changed */
+    struct imgsync_image *b = mk("p", "r", "b", "d-b");
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &b, 1, SEL(NULL), &c), IMGSYNC_ESTORE);
+    ck_assert_msg(strstr(imgsync__store_errmsg(S), "locked") != NULL, "message: %s", imgsync__store_errmsg(S));
+    expect_counts(c, 0, 0, 0);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
+    expect_dump("p/r:a@d-a\n");
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", &b, 1, SEL(NULL), &c), 0);
+    imgsync__image_unref(b);
+    expect_counts(c, 1, 0, 1);
+}
+END_TEST
+
+/* The public entry: imgsync_ctx_new on a store URI. */
+START_TEST(test_sqlite_ctx_new)
+{
+    put_tags("p", "r", "a,b", NULL);
+    imgsync_ctx *ctx = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, URI), 0); /* a second connection beside S */
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 2);
+    imgsync_ctx_free(ctx);
+    char uri[400];
+    snprintf(uri, sizeof(uri), "sqlite:%s/missing-dir/inventory.db", DIR_);
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, uri), IMGSYNC_ESTORE);
+    ck_assert_ptr_null(ctx);
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, "mysql://db"), IMGSYNC_EUNSUPPORTED);
+    ck_assert_ptr_null(ctx);
+}
+END_TEST
+
+static void add_sqlite_only(TCase *tc)
+{
+    tcase_add_test(tc, test_sqlite_ctx_new);
+    tcase_add_test(tc, test_sqlite_busy_is_estore);
+    tcase_add_test(tc, test_sqlite_reopen_keeps_rows);
+    tcase_add_test(tc, test_sqlite_rows_are_copies);
+    tcase_add_test(tc, test_sqlite_newer_schema_refused);
+    tcase_add_test(tc, test_sqlite_not_a_database);
+    tcase_add_test(tc, test_sqlite_unwritable_path);
+}
+
+/* The tests every backend passes alike. */
+static void add_common(TCase *tc)
+{
     tcase_add_test(tc, test_open);
     tcase_add_test(tc, test_replace_counts);
-    tcase_add_test(tc, test_refcounts);
     tcase_add_test(tc, test_tag_filtered_replace);
     tcase_add_test(tc, test_replace_zero_rows_deletes);
     tcase_add_test(tc, test_prune);
@@ -607,7 +836,22 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_provider_and_repository_keys_distinct);
     tcase_add_test(tc, test_non_image_rows_replaced_only_when_included);
     tcase_add_test(tc, test_kept_non_image_row_yields_to_same_tag);
-    suite_add_tcase(s, tc);
+}
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *mem = tcase_create("memory");
+    tcase_add_checked_fixture(mem, setup_memory, teardown);
+    add_common(mem);
+    tcase_add_test(mem, test_refcounts); /* the memory store shares the caller's rows */
+    suite_add_tcase(s, mem);
+    TCase *sql = tcase_create("sqlite");
+    tcase_add_checked_fixture(sql, setup_sqlite, teardown);
+    add_common(sql);
+    add_sqlite_only(sql);
+    tcase_set_timeout(sql, 30); /* the busy test waits out the store's 5 s busy timeout */
+    suite_add_tcase(s, sql);
     return s;
 }
 
