@@ -58,8 +58,9 @@ IMGSYNC_EXTERN int imgsync_provider_type(const imgsync_provider *p);
  * imgsync_ctx_errmsg()).
  */
 IMGSYNC_EXTERN int imgsync_provider_check(imgsync_provider *p);
-/* Remove a provider and its inventory rows from its context. EBUSY while a running task uses it.
- * Accepts NULL (returns 0). */
+/* Remove a provider from its context. With the in-memory inventory its rows go too; a persistent
+ * inventory ("sqlite:PATH") keeps them, as they describe the registry and a provider of the same
+ * name finds them again. EBUSY while a running task uses it. Accepts NULL (returns 0). */
 IMGSYNC_EXTERN int imgsync_provider_free(imgsync_provider *p);
 
 #ifdef __cplusplus

@@ -158,7 +158,9 @@ int imgsync_provider_free(imgsync_provider *p)
         }
     }
     imgsync__map_remove(&ctx->provider_names, p->name);
-    imgsync__store_drop_provider(ctx->store, p->name);
+    /* the rows describe the registry, not this object: a persistent inventory keeps them */
+    if (!imgsync__store_persistent(ctx->store))
+        imgsync__store_drop_provider(ctx->store, p->name);
     imgsync__provider_destroy(p);
     return imgsync__ctx_ok(ctx);
 }

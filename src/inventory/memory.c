@@ -209,7 +209,7 @@ static int memory_snapshot(imgsync__store *base, struct imgsync_image ***out, si
 static size_t memory_count(const imgsync__store *base) { return ((const memory_store *)base)->count; }
 
 static const imgsync__store_ops memory_ops = {
-    memory_close, memory_replace, memory_prune, memory_drop_provider, memory_snapshot, memory_count,
+    memory_close, memory_replace, memory_prune, memory_drop_provider, memory_snapshot, memory_count, 0,
 };
 
 int imgsync__memory_open(imgsync__store **out, char *msg, size_t len)

@@ -433,7 +433,7 @@ static size_t sqlite_count(const imgsync__store *base)
 }
 
 static const imgsync__store_ops sqlite_ops = {
-    sqlite_close, sqlite_replace, sqlite_prune, sqlite_drop_provider, sqlite_snapshot, sqlite_count,
+    sqlite_close, sqlite_replace, sqlite_prune, sqlite_drop_provider, sqlite_snapshot, sqlite_count, 1,
 };
 
 /* Open the file, check and migrate its schema, prepare the statements. */

@@ -54,6 +54,8 @@ int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync_
     return s->ops->prune(s, provider, seen, failed_parts, failed_ns, sel, c);
 }
 
+int imgsync__store_persistent(const imgsync__store *s) { return s && s->ops->persistent; }
+
 void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
 {
     s->errmsg[0] = '\0';

@@ -74,7 +74,10 @@ struct imgsync__store_ops {
     void (*drop_provider)(imgsync__store *s, const char *provider);
     int (*snapshot)(imgsync__store *s, struct imgsync_image ***out, size_t *n);
     size_t (*count)(const imgsync__store *s);
+    int persistent; /* rows outlive the process: freeing a provider object keeps them */
 };
+/* 1 when the store keeps rows beyond the process (sqlite:), 0 for the in-memory one. */
+int imgsync__store_persistent(const imgsync__store *s);
 
 /* Backends: open one (msg gets the reason of a failure). */
 int imgsync__memory_open(imgsync__store **out, char *msg, size_t len);

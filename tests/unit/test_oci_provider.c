@@ -1533,6 +1533,12 @@ START_TEST(test_sqlite_store_survives_reopen)
     imgsync_task_free(t);
     expect_no_unexpected();
     expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+    /* freeing the provider object keeps a persistent inventory */
+    ck_assert_int_eq(imgsync_provider_free(P), 0);
+    P = NULL;
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
+    reopen(uri);
+    expect_inventory(replay_ctx(R), BASE_ROWS, NBASE);
     replay_free(R);
     R = NULL;
     const char *suffixes[] = {"", "-wal", "-shm"};
