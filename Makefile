@@ -55,7 +55,7 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan valgrind valgrind-unit bench bench-registries
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries
 all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
@@ -155,6 +155,13 @@ demo: deps-check
 asan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" OPTFLAGS="-O1 -g -gdwarf-4" unit integration
+
+# ThreadSanitizer (clang) over the unit suites: test_threads reads the inventory and task status
+# from a second thread while syncs run. Any report fails the run (halt_on_error, exit code 66).
+tsan:
+	$(MAKE) clean
+	$(MAKE) CC=clang SANITIZE="-fsanitize=thread" OPTFLAGS="-O1 -g -gdwarf-4" $(UNIT_BIN)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $$TSAN_OPTIONS" sh tests/tools/run-tests.sh $(UNIT_BIN)
 
 VALGRIND_CMD := valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q
 

@@ -22,12 +22,19 @@ typedef struct imgsync_iter imgsync_iter;
  * not (rows of non-image artifacts kept from earlier syncs are shown). The iterator holds a snapshot: later syncs do not change what it yields. Order: registry,
  * partition, repository, tag. Errors: EINVAL, ENOMEM, ENOTFOUND (a provider named by req does not
  * exist).
+ * Threads: safe from any thread, also while another thread drives the context
+ * (imgsync_ctx_perform), for the memory and the SQLite store; the snapshot sees each repository's
+ * rows either before or after a sync's commit of that repository, never half of it. Not safe
+ * beside imgsync_ctx_free, nor beside creating or freeing a provider (req's provider names are
+ * looked up).
  */
 IMGSYNC_EXTERN int imgsync_iter_new(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req);
-/* Next image (borrowed until the next call or iter_free), or NULL at the end. */
+/* Next image (borrowed until the next call or iter_free), or NULL at the end. An iterator and its
+ * images belong to the thread using them (one thread at a time), independent of the context's
+ * driving thread; later syncs do not change it. */
 IMGSYNC_EXTERN const imgsync_image *imgsync_iter_next(imgsync_iter *it);
 IMGSYNC_EXTERN void imgsync_iter_free(imgsync_iter *it);
-/* Number of rows in the inventory (0 for NULL). */
+/* Number of rows in the inventory (0 for NULL). Safe from any thread, like imgsync_iter_new. */
 IMGSYNC_EXTERN size_t imgsync_inventory_count(imgsync_ctx *ctx);
 
 /*

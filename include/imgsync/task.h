@@ -67,7 +67,7 @@ typedef struct imgsync_task imgsync_task;  /* immutable snapshot of a task's sta
 /* Snapshot the status of a task; safe from any thread. `*out` is freed with imgsync_task_free.
  * ENOTFOUND, ENOMEM. */
 IMGSYNC_EXTERN int imgsync_task_get(imgsync_task **out, imgsync_ctx *ctx, uint64_t task_id);
-/* Snapshot of the most recent task (highest id); ENOTFOUND when there is none. */
+/* Snapshot of the most recent task (highest id); ENOTFOUND when there is none. Any thread. */
 IMGSYNC_EXTERN int imgsync_task_get_latest(imgsync_task **out, imgsync_ctx *ctx);
 IMGSYNC_EXTERN void imgsync_task_free(imgsync_task *t);
 

@@ -12,13 +12,29 @@ char *imgsync__scope_key(const char *partition, const char *repository)
     return imgsync__strjoin(partition ? partition : "", "\x1f", repository, (char *)NULL);
 }
 
-int imgsync__store_open_msg(imgsync__store **out, const char *uri, char *msg, size_t len)
+/* Each thread keeps the detail of its own last failed store call: a reader failing on another
+ * thread must not replace (or race with) the message the driving thread is about to report. */
+static __thread const imgsync__store *err_store;
+static __thread char err_msg[sizeof(((imgsync__store *)0)->errmsg)];
+
+/* Enter the backend: one thread at a time, with no failure recorded yet. */
+static void enter(imgsync__store *s)
 {
-    if (msg && len)
-        msg[0] = '\0';
-    if (!out)
-        return IMGSYNC_EINVAL;
-    *out = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->errmsg[0] = '\0';
+}
+
+/* Leave it, keeping what the backend said for this thread. Returns rc. */
+static int leave(imgsync__store *s, int rc)
+{
+    err_store = s;
+    memcpy(err_msg, s->errmsg, sizeof(err_msg));
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int open_backend(imgsync__store **out, const char *uri, char *msg, size_t len)
+{
     if (!uri || strcmp(uri, "memory:") == 0)
         return imgsync__memory_open(out, msg, len);
     if (strncmp(uri, "sqlite:", 7) == 0 && uri[7])
@@ -28,47 +44,78 @@ int imgsync__store_open_msg(imgsync__store **out, const char *uri, char *msg, si
     return IMGSYNC_EUNSUPPORTED;
 }
 
-int imgsync__store_open(imgsync__store **out, const char *uri) { return imgsync__store_open_msg(out, uri, NULL, 0); }
-
-void imgsync__store_close(imgsync__store *s)
+int imgsync__store_open_msg(imgsync__store **out, const char *uri, char *msg, size_t len)
 {
-    if (s)
-        s->ops->close(s);
+    if (msg && len)
+        msg[0] = '\0';
+    if (!out)
+        return IMGSYNC_EINVAL;
+    *out = NULL;
+    int rc = open_backend(out, uri, msg, len);
+    if (!rc && pthread_mutex_init(&(*out)->lock, NULL) != 0) {
+        (*out)->ops->close(*out);
+        *out = NULL;
+        rc = IMGSYNC_ENOMEM;
+    }
+    return rc;
 }
 
-const char *imgsync__store_errmsg(const imgsync__store *s) { return s ? s->errmsg : ""; }
+int imgsync__store_open(imgsync__store **out, const char *uri) { return imgsync__store_open_msg(out, uri, NULL, 0); }
+
+/* No other thread may use the store any more (the context is being freed). */
+void imgsync__store_close(imgsync__store *s)
+{
+    if (!s)
+        return;
+    if (err_store == s)
+        err_store = NULL; /* a later store at the same address starts without a message */
+    pthread_mutex_destroy(&s->lock);
+    s->ops->close(s);
+}
+
+const char *imgsync__store_errmsg(const imgsync__store *s) { return s && s == err_store ? err_msg : ""; }
 
 int imgsync__store_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,
                            struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
                            imgsync__store_counts *c)
 {
-    s->errmsg[0] = '\0';
-    return s->ops->replace(s, provider, partition, repository, rows, n, sel, c);
+    enter(s);
+    return leave(s, s->ops->replace(s, provider, partition, repository, rows, n, sel, c));
 }
 
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
                          const imgsync__map *failed_parts, const imgsync__map *failed_ns,
                          const imgsync__selector *sel, imgsync__store_counts *c)
 {
-    s->errmsg[0] = '\0';
-    return s->ops->prune(s, provider, seen, failed_parts, failed_ns, sel, c);
+    enter(s);
+    return leave(s, s->ops->prune(s, provider, seen, failed_parts, failed_ns, sel, c));
 }
 
+/* ops never change after open: no lock needed */
 int imgsync__store_persistent(const imgsync__store *s) { return s && s->ops->persistent; }
 
 void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
 {
-    s->errmsg[0] = '\0';
+    enter(s);
     s->ops->drop_provider(s, provider);
+    leave(s, 0);
 }
 
+/* The backend takes a reference on every row it hands out, under the lock: a commit on the
+ * driving thread that drops the store's references later cannot free the snapshot's rows. */
 int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n)
 {
-    s->errmsg[0] = '\0';
-    return s->ops->snapshot(s, out, n);
+    enter(s);
+    return leave(s, s->ops->snapshot(s, out, n));
 }
 
-size_t imgsync__store_count(const imgsync__store *s) { return s->ops->count(s); }
+size_t imgsync__store_count(imgsync__store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->ops->count(s);
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
 
 int imgsync__selected_row(const imgsync__selector *sel, const struct imgsync_image *im)
 {

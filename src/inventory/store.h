@@ -2,6 +2,7 @@
 #ifndef IMGSYNC_INVENTORY_STORE_H
 #define IMGSYNC_INVENTORY_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,10 +12,15 @@
 typedef struct imgsync__store imgsync__store;
 typedef struct imgsync__store_ops imgsync__store_ops;
 
-/* Every backend starts with this header; the functions below dispatch through `ops`. */
+/* Every backend starts with this header; the functions below dispatch through `ops`.
+ * Thread safety: every wrapper below holds `lock` around the backend call, so a backend is only
+ * ever entered by one thread at a time (the SQLite backend's prepared statements included) and
+ * may stay single-threaded. Inventory readers (imgsync_iter_new, imgsync_inventory_count) call
+ * in from any thread while the driving thread commits and prunes. */
 struct imgsync__store {
     const imgsync__store_ops *ops;
-    char errmsg[256]; /* detail of the last failure ("" when none) */
+    pthread_mutex_t lock; /* set up by imgsync__store_open_msg, destroyed by imgsync__store_close */
+    char errmsg[256];     /* detail of the backend's last failure; only touched under `lock` */
 };
 
 typedef struct imgsync__store_counts {
@@ -41,7 +47,8 @@ int imgsync__store_open(imgsync__store **out, const char *uri);
 /* Same, and on failure a reason in msg[0..len) ("" when none). */
 int imgsync__store_open_msg(imgsync__store **out, const char *uri, char *msg, size_t len);
 void imgsync__store_close(imgsync__store *s);
-/* Detail of the store's last failure, "" when none. Never NULL. */
+/* Detail of the failure of the calling thread's last call on this store, "" when none (a
+ * failure on another thread never shows here). Never NULL; valid until the thread's next call. */
 const char *imgsync__store_errmsg(const imgsync__store *s);
 /*
  * Commit one scope: the rows of (provider, partition, repository) that `sel` selects are replaced by rows[0..n) (the store takes a
@@ -60,9 +67,10 @@ int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync_
 /* Remove every row of a provider (when it is deleted). */
 void imgsync__store_drop_provider(imgsync__store *s, const char *provider);
 /* All rows, sorted by registry, partition, repository, tag, each with a reference the caller
- * drops with imgsync__image_unref; *out freed with free(). */
+ * drops with imgsync__image_unref; *out freed with free(). Rows are immutable once stored: the
+ * caller may read them without the store's lock, on any thread, after later commits. */
 int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n);
-size_t imgsync__store_count(const imgsync__store *s);
+size_t imgsync__store_count(imgsync__store *s);
 
 /* One backend: the operations above with the same semantics (memory.c is the reference). */
 struct imgsync__store_ops {
