@@ -28,15 +28,6 @@ int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j)
     return imgsync_job_submit(job);
 }
 
-int imgsync__pv_fail(imgsync_run *run, const char *partition, const char *repository, int code, const char *message)
-{
-    if (repository)
-        imgsync_run_scope_fail(run, partition, repository, code, message);
-    else
-        imgsync_run_fail(run, code, message);
-    return code;
-}
-
 /* ---- paging --------------------------------------------------------------------------------- */
 
 void imgsync__pager_init(imgsync__pager *p, const imgsync_run *run)

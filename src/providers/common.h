@@ -1,5 +1,6 @@
-/* Helpers every provider needs (internal to src/providers): submitting jobs, failing the right
- * scope, paging with loop and size limits, and expanding long lists lazily. */
+/* Helpers every provider needs (internal to src/providers): submitting jobs, paging with loop
+ * and size limits, and expanding long lists lazily (failing a scope from a response is the SPI's
+ * imgsync_run_fail_response). */
 #ifndef IMGSYNC_PROVIDERS_COMMON_H
 #define IMGSYNC_PROVIDERS_COMMON_H
 
@@ -25,9 +26,6 @@ typedef struct imgsync__pv_job {
     void (*free_fn)(void *);
 } imgsync__pv_job;
 int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j);
-
-/* Fail the scope (partition, repository) - or the run when repository is NULL. Returns code. */
-int imgsync__pv_fail(imgsync_run *run, const char *partition, const char *repository, int code, const char *message);
 
 /* A paged listing: pages already read (a Link that loops back is refused) and the run's limits
  * on pages and items. */

@@ -204,16 +204,6 @@ int imgsync__strcaseeq(const char *a, const char *b)
     }
 }
 
-int imgsync__replace_str(char **slot, const char *s)
-{
-    char *copy = NULL;
-    if (s && !(copy = imgsync__strdup(s)))
-        return IMGSYNC_ENOMEM;
-    free(*slot);
-    *slot = copy;
-    return 0;
-}
-
 int imgsync__parse_i64(const char *s, long long min, long long max, long long *out)
 {
     if (!s || !*s)

@@ -45,8 +45,6 @@ char *imgsync__vasprintf(const char *fmt, va_list ap);
 char *imgsync__strjoin(const char *first, ...);
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 int imgsync__strcaseeq(const char *a, const char *b);
-/* Replace *slot with a copy of s (NULL clears); 0 or IMGSYNC_ENOMEM (slot unchanged). */
-int imgsync__replace_str(char **slot, const char *s);
 /* Parse a decimal integer in [min, max] covering the whole string; 0 or IMGSYNC_EINVAL. */
 int imgsync__parse_i64(const char *s, long long min, long long max, long long *out);
 /* "true"/"1"/"yes"/"on" -> 1, "false"/"0"/"no"/"off" -> 0; anything else IMGSYNC_EINVAL. */
