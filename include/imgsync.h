@@ -28,5 +28,7 @@
 #include "imgsync/request.h"
 #include "imgsync/task.h"
 #include "imgsync/inventory.h"
+#include "imgsync/schedule.h"
+#include "imgsync/event.h"
 
 #endif /* IMGSYNC_H */

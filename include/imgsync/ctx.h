@@ -2,6 +2,8 @@
 #ifndef IMGSYNC_CTX_H
 #define IMGSYNC_CTX_H
 
+#include <stddef.h>
+
 #include "export.h"
 
 #ifdef __cplusplus
@@ -12,19 +14,29 @@ typedef struct imgsync_ctx imgsync_ctx;
 
 /*
  * Create a context. `store_uri` is NULL or "memory:" (in-memory inventory, lost with the
- * context) or "sqlite:PATH": the inventory lives in the SQLite file PATH (created when missing;
- * WAL journal, so PATH-wal and PATH-shm appear beside it), and a new context on the same file
- * finds it again. Only the inventory is stored there: providers, tasks and schedules are not.
- * Another process writing the same file makes a commit wait up to 5 s, then fail with ESTORE.
- * imgsync_provider_free() removes the provider's rows from the file too. The context owns an
- * HTTP engine (one curl multi handle); it starts no thread. Errors: EINVAL, ENOMEM,
+ * context) or "sqlite:PATH": the inventory, the task history with its change feed, and the
+ * schedules live in the SQLite file PATH (created when missing; WAL journal, so PATH-wal and
+ * PATH-shm appear beside it), and a new context on the same file finds them again. Providers
+ * are not stored: register them again. A task that was queued or running in a process that
+ * ended without finishing it (crash, kill) is recorded as failed with reason "interrupted"
+ * when the file is next opened. Several processes may open one file: readers never wait for a
+ * writer; a writer waits up to 5 s for another one, then fails with ESTORE, changing nothing.
+ * imgsync_provider_free() keeps the provider's rows in the file. The context owns an HTTP engine
+ * (one curl multi handle); it starts no thread (see imgsync_ctx_start). Errors: EINVAL, ENOMEM,
  * EUNSUPPORTED (another scheme, or a file written by a newer libimgsync, left untouched),
  * ESTORE (PATH cannot be opened, created or written, or is not a database), ENETWORK (curl
- * initialisation failed). There is no context to hold a message yet: a failure gives only the
- * code.
+ * initialisation failed). imgsync_ctx_open gives the reason too.
  */
 IMGSYNC_EXTERN int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri);
-/* Cancel running tasks, free every provider, task and image of the context. Accepts NULL. */
+/*
+ * Same as imgsync_ctx_new, and on failure a reason (no secret, NUL-terminated, truncated to
+ * errbuf_len) in errbuf, e.g. "sqlite store: schema version 3 is newer than this library's (2):
+ * not opened"; "" on success. errbuf may be NULL when errbuf_len is 0.
+ */
+IMGSYNC_EXTERN int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, size_t errbuf_len);
+/* Stop the worker (imgsync_ctx_stop), cancel running tasks (recorded as canceled), free every
+ * provider, task and image of the context. Accepts NULL. Iterators, change iterators and lists
+ * must be freed before. */
 IMGSYNC_EXTERN void imgsync_ctx_free(imgsync_ctx *ctx);
 /*
  * Detail of the calling thread's last call on this context or on one of its handles
@@ -58,17 +70,37 @@ IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
  *   "max_pending_jobs"     jobs one registry keeps queued before its listings pause (default
  *                          "4096", 16..1000000); bounds memory on huge listings
  *   "user_agent"           (default "libimgsync/VERSION")
+ *   "task_retention"       tasks kept in the history with their change feed (default "100",
+ *                          1..1000000)
+ *   "schedule_catch_up"    "1" (default): a schedule time missed while no process ran it runs
+ *                          once when the context is driven again; "0": it is not run
  * Errors: EINVAL (unknown key or bad value, detail in errmsg), EBUSY while a task runs.
  */
 IMGSYNC_EXTERN int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value);
 
 /*
- * Drive the engine: perform network I/O and provider callbacks for at most `timeout_ms`
- * milliseconds (0 = do what is ready without waiting). Returns the number of tasks still queued
- * or running (>= 0), or a negative error (EBUSY when called from inside a callback). No hidden
- * threads: call it from your own loop.
+ * Drive the context: start due schedules and queued tasks, perform network I/O and provider
+ * callbacks for at most `timeout_ms` milliseconds (0 = do what is ready without waiting; with no
+ * task to run it returns at once). Returns the number of tasks still queued or running (>= 0),
+ * or a negative error (EBUSY when called from inside a callback or while the worker of
+ * imgsync_ctx_start runs). No hidden threads: call it from your own loop. Other threads may
+ * call imgsync_sync_start, imgsync_task_cancel, imgsync_schedule_* and the status and inventory
+ * reads meanwhile: they wake a perform that is waiting for the network.
  */
 IMGSYNC_EXTERN int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms);
+
+/*
+ * Drive the context from one background thread instead: it runs tasks as they are started and
+ * schedules when they come due, sleeping (not polling) in between. While it runs, other threads
+ * may start, cancel and read tasks, add and remove schedules and read the inventory;
+ * imgsync_ctx_perform answers EBUSY; providers and context options must not change. 0, EBUSY
+ * (already started), ENOMEM / EINTERNAL (no thread).
+ */
+IMGSYNC_EXTERN int imgsync_ctx_start(imgsync_ctx *ctx);
+/* Stop the worker: running and queued tasks are canceled (recorded as canceled, their
+ * unfinished scopes keep the previous inventory), then the thread is joined. Not from an event
+ * callback (EBUSY). 0 also when no worker ran. */
+IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,8 @@
 #ifndef IMGSYNC_REQUEST_H
 #define IMGSYNC_REQUEST_H
 
+#include <stdint.h>
+
 #include "export.h"
 
 #ifdef __cplusplus
@@ -75,6 +77,11 @@ IMGSYNC_EXTERN int imgsync_request_set_include_non_images(imgsync_request *req, 
 /* Keep only the newest `n` tags per repository (by update time, then tag name descending);
  * 0 = all. Applied when a sync commits; the inventory iterator does not apply it again. */
 IMGSYNC_EXTERN int imgsync_request_set_max_tags(imgsync_request *req, unsigned int n);
+
+/* Select only rows whose latest_update_time is at or after `ms` (ms since the epoch, UTC; 0 =
+ * no restriction). Applies to inventory reads (imgsync_iter_new); a sync ignores it. EINVAL for
+ * a negative value. */
+IMGSYNC_EXTERN int imgsync_request_set_updated_since(imgsync_request *req, int64_t ms);
 
 #ifdef __cplusplus
 }

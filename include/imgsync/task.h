@@ -19,7 +19,8 @@ typedef enum imgsync_task_state {
     IMGSYNC_TASK_SUCCEEDED = 2,
     IMGSYNC_TASK_PARTIAL = 3,   /* some registries or repositories failed, the others synced */
     IMGSYNC_TASK_FAILED = 4,
-    IMGSYNC_TASK_CANCELED = 5
+    IMGSYNC_TASK_CANCELED = 5,
+    IMGSYNC_TASK_SKIPPED = 6    /* a scheduled run not started: the schedule's previous run still ran */
 } imgsync_task_state;
 
 typedef enum imgsync_trigger {
@@ -47,8 +48,13 @@ typedef enum imgsync_counter {
 
 /*
  * Start a manual sync of `req` (copied; may be freed right after). The task is queued and runs
- * as imgsync_ctx_perform() is called. `*task_id` (> 0) identifies it for the life of ctx.
- * Errors: ENOTFOUND (a named provider does not exist), EINVAL, ENOMEM.
+ * as the context is driven (imgsync_ctx_perform, or the worker of imgsync_ctx_start). At most one
+ * task syncs a registry at a time: a task selecting a registry that an earlier task is still
+ * syncing stays queued until that one ends. `*task_id` (> 0) identifies it; with a SQLite store
+ * ids are unique in the database (across processes and restarts) and the task is recorded there.
+ * Safe from any thread, also while another thread drives the context.
+ * Errors: ENOTFOUND (a named provider does not exist), EINVAL, ENOMEM, ESTORE (the task could not
+ * be recorded).
  * A request that selects no provider gives a task that succeeds with nothing to do.
  */
 IMGSYNC_EXTERN int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id);
@@ -59,13 +65,15 @@ IMGSYNC_EXTERN int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *r
 IMGSYNC_EXTERN int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms);
 /* Stop a task now: in-flight requests are aborted, the state becomes IMGSYNC_TASK_CANCELED before
  * this returns, completed scopes stay committed, unfinished ones keep their previous inventory.
- * ENOTFOUND; 0 if it had already ended. */
+ * Safe from any thread. ENOTFOUND (also for a task of another process); 0 if it had already
+ * ended. */
 IMGSYNC_EXTERN int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id);
 
 typedef struct imgsync_task imgsync_task;  /* immutable snapshot of a task's status */
 
-/* Snapshot the status of a task; safe from any thread. `*out` is freed with imgsync_task_free.
- * ENOTFOUND, ENOMEM. */
+/* Snapshot the status of a task; safe from any thread. With a SQLite store, tasks of earlier
+ * processes (and of other processes on the same file, as last recorded) are found too, as long
+ * as the retention keeps them. `*out` is freed with imgsync_task_free. ENOTFOUND, ENOMEM, ESTORE. */
 IMGSYNC_EXTERN int imgsync_task_get(imgsync_task **out, imgsync_ctx *ctx, uint64_t task_id);
 /* Snapshot of the most recent task (highest id); ENOTFOUND when there is none. Any thread. */
 IMGSYNC_EXTERN int imgsync_task_get_latest(imgsync_task **out, imgsync_ctx *ctx);
@@ -73,13 +81,20 @@ IMGSYNC_EXTERN void imgsync_task_free(imgsync_task *t);
 
 IMGSYNC_EXTERN uint64_t imgsync_task_id(const imgsync_task *t);
 IMGSYNC_EXTERN int imgsync_task_state_of(const imgsync_task *t);           /* imgsync_task_state */
-/* "queued", "running", "succeeded", "partially succeeded", "failed", "canceled"; "unknown" else. */
+/* "queued", "running", "succeeded", "partially succeeded", "failed", "canceled", "skipped";
+ * "unknown" else. */
 IMGSYNC_EXTERN const char *imgsync_task_state_name(int state);
 IMGSYNC_EXTERN int imgsync_task_trigger(const imgsync_task *t);           /* imgsync_trigger */
 /* Milliseconds since the epoch (UTC); 0 when not reached yet. */
 IMGSYNC_EXTERN int64_t imgsync_task_created_ms(const imgsync_task *t);
 IMGSYNC_EXTERN int64_t imgsync_task_started_ms(const imgsync_task *t);
 IMGSYNC_EXTERN int64_t imgsync_task_finished_ms(const imgsync_task *t);
+/* Why the task failed, was canceled or skipped, as a whole: "interrupted" (its process ended while
+ * it ran; found when the store is next opened), "canceled", "skipped: the previous run of
+ * schedule 3 (task 41) is still running", "task timeout reached" ...; "" otherwise. */
+IMGSYNC_EXTERN const char *imgsync_task_reason(const imgsync_task *t);
+/* The schedule that started the task (IMGSYNC_TRIGGER_SCHEDULED), 0 for a manual task. */
+IMGSYNC_EXTERN uint64_t imgsync_task_schedule_id(const imgsync_task *t);
 /* A counter (imgsync_counter); 0 for an unknown one. */
 IMGSYNC_EXTERN uint64_t imgsync_task_counter(const imgsync_task *t, int counter);
 
@@ -100,6 +115,22 @@ IMGSYNC_EXTERN const char *imgsync_task_error_registry(const imgsync_task *t, si
 IMGSYNC_EXTERN const char *imgsync_task_error_repository(const imgsync_task *t, size_t i); /* "" if none */
 IMGSYNC_EXTERN int imgsync_task_error_code(const imgsync_task *t, size_t i);
 IMGSYNC_EXTERN const char *imgsync_task_error_message(const imgsync_task *t, size_t i);
+
+/*
+ * The task list (HSS's "Manage Task" view): the retained tasks, newest first (highest id
+ * first), as snapshots. `state` (imgsync_task_state) and `trigger` (imgsync_trigger) filter, -1
+ * = any; `limit` caps the number of tasks, 0 = every retained task. The store keeps the last
+ * `task_retention` tasks (context option, default 100) with their registry rows, errors and
+ * change feed; older ones are removed when a task ends (a queued or running task never is).
+ * Safe from any thread. Errors: EINVAL, ENOMEM, ESTORE.
+ */
+typedef struct imgsync_task_list imgsync_task_list;
+IMGSYNC_EXTERN int imgsync_task_list_new(imgsync_task_list **out, imgsync_ctx *ctx, int state, int trigger,
+                                         size_t limit);
+IMGSYNC_EXTERN size_t imgsync_task_list_count(const imgsync_task_list *l);
+/* The i-th task (borrowed from the list, NULL past the end). */
+IMGSYNC_EXTERN const imgsync_task *imgsync_task_list_at(const imgsync_task_list *l, size_t i);
+IMGSYNC_EXTERN void imgsync_task_list_free(imgsync_task_list *l);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,8 @@
     X(instance_id, "instance_id", STRING, DATA)                  \
     X(instance_name, "instance_name", STRING, DATA)              \
     X(platforms, "platforms", STRING, DATA)                      \
-    X(created_ms, "created", TIME, DATA)
+    X(created_ms, "created", TIME, DATA)                         \
+    X(first_seen_ms, "first_seen_time", TIME, SYNC)
 
 /* Field numbers: IMGSYNC__F_registry, IMGSYNC__F_host, ... */
 enum {

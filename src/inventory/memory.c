@@ -3,25 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inventory/store.h"
+#include "inventory/memory.h"
 #include "util/buf.h"
-
-/* Rows of one scope of one provider. */
-typedef struct repo_rows {
-    char *provider;
-    char *partition;
-    char *repository;
-    struct imgsync_image **rows;
-    size_t n;
-} repo_rows;
-
-typedef struct memory_store {
-    imgsync__store base; /* first: the interface's header */
-    imgsync__map repos;       /* "provider\x1fpartition\x1frepository" -> repo_rows */
-    imgsync__map by_provider; /* provider -> imgsync__map of the same keys -> repo_rows (borrowed):
-                               * a prune walks its own provider's scopes only, not every registry's */
-    size_t count;
-} memory_store;
 
 /* The scopes of one provider (created when `create`), or NULL. */
 static imgsync__map *provider_scopes(memory_store *s, const char *provider, int create)
@@ -209,7 +192,24 @@ static int memory_snapshot(imgsync__store *base, struct imgsync_image ***out, si
 static size_t memory_count(const imgsync__store *base) { return ((const memory_store *)base)->count; }
 
 static const imgsync__store_ops memory_ops = {
-    memory_close, memory_replace, memory_prune, memory_drop_provider, memory_snapshot, memory_count, 0,
+    .close = memory_close,
+    .replace = memory_replace,
+    .prune = memory_prune,
+    .drop_provider = memory_drop_provider,
+    .snapshot = memory_snapshot,
+    .count = memory_count,
+    .persistent = 0,
+    /* v2: change feed and queries */
+    /* v2: tasks and schedules */
+    .task_insert = imgsync__memory_task_insert,
+    .task_update = imgsync__memory_task_update,
+    .task_get = imgsync__memory_task_get,
+    .task_list = imgsync__memory_task_list,
+    .task_prune = imgsync__memory_task_prune,
+    .schedule_insert = imgsync__memory_schedule_insert,
+    .schedule_remove = imgsync__memory_schedule_remove,
+    .schedule_list = imgsync__memory_schedule_list,
+    .schedule_claim = imgsync__memory_schedule_claim,
 };
 
 int imgsync__memory_open(imgsync__store **out, char *msg, size_t len)

@@ -6,20 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inventory/store.h"
+#include "inventory/sqlite.h"
 #include "util/buf.h"
 
-/* The schema this library writes; a file of a newer one is refused untouched. */
-#define SCHEMA_VERSION 1
-#define BUSY_TIMEOUT_MS 5000
-
-enum { Q_SCOPE, Q_DEL_SCOPE, Q_INSERT, Q_SCOPES, Q_DEL_PROVIDER, Q_ALL, Q_COUNT, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, NQ };
-
-typedef struct sqlite_store {
-    imgsync__store base; /* first: the interface's header */
-    sqlite3 *db;
-    sqlite3_stmt *q[NQ]; /* prepared once, for the life of the store */
-} sqlite_store;
 
 /* Key columns first (the memory store's key: provider, partition, repository, row key). */
 #define KEY_COLUMNS "k_provider, k_partition, k_repository, k_key"
@@ -39,6 +28,8 @@ static int sql_fail(sqlite_store *s, int rc, const char *what)
 {
     return fail(s, rc == SQLITE_NOMEM ? IMGSYNC_ENOMEM : IMGSYNC_ESTORE, what);
 }
+
+int imgsync__sqlite_fail(sqlite_store *s, int rc, const char *what) { return sql_fail(s, rc, what); }
 
 /* "type", then every stored field, each `"name"` plus `suffix` ("" or a column type). */
 static int append_columns(imgsync__buf *b, int with_types)
@@ -433,7 +424,24 @@ static size_t sqlite_count(const imgsync__store *base)
 }
 
 static const imgsync__store_ops sqlite_ops = {
-    sqlite_close, sqlite_replace, sqlite_prune, sqlite_drop_provider, sqlite_snapshot, sqlite_count, 1,
+    .close = sqlite_close,
+    .replace = sqlite_replace,
+    .prune = sqlite_prune,
+    .drop_provider = sqlite_drop_provider,
+    .snapshot = sqlite_snapshot,
+    .count = sqlite_count,
+    .persistent = 1,
+    /* v2: change feed and queries */
+    /* v2: tasks and schedules */
+    .task_insert = imgsync__sqlite_task_insert,
+    .task_update = imgsync__sqlite_task_update,
+    .task_get = imgsync__sqlite_task_get,
+    .task_list = imgsync__sqlite_task_list,
+    .task_prune = imgsync__sqlite_task_prune,
+    .schedule_insert = imgsync__sqlite_schedule_insert,
+    .schedule_remove = imgsync__sqlite_schedule_remove,
+    .schedule_list = imgsync__sqlite_schedule_list,
+    .schedule_claim = imgsync__sqlite_schedule_claim,
 };
 
 /* Open the file, check and migrate its schema, prepare the statements. */

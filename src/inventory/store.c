@@ -17,10 +17,14 @@ char *imgsync__scope_key(const char *partition, const char *repository)
 static __thread const imgsync__store *err_store;
 static __thread char err_msg[sizeof(((imgsync__store *)0)->errmsg)];
 
+/* The store whose explicit transaction this thread holds (and so its lock), if any. */
+static __thread const imgsync__store *tx_held;
+
 /* Enter the backend: one thread at a time, with no failure recorded yet. */
 static void enter(imgsync__store *s)
 {
-    pthread_mutex_lock(&s->lock);
+    if (tx_held != s)
+        pthread_mutex_lock(&s->lock);
     s->errmsg[0] = '\0';
 }
 
@@ -29,7 +33,8 @@ static int leave(imgsync__store *s, int rc)
 {
     err_store = s;
     memcpy(err_msg, s->errmsg, sizeof(err_msg));
-    pthread_mutex_unlock(&s->lock);
+    if (tx_held != s)
+        pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
@@ -111,10 +116,157 @@ int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size
 
 size_t imgsync__store_count(imgsync__store *s)
 {
-    pthread_mutex_lock(&s->lock);
+    enter(s);
     size_t n = s->ops->count(s);
-    pthread_mutex_unlock(&s->lock);
+    leave(s, 0);
     return n;
+}
+
+/* ---- v2 ------------------------------------------------------------------------------------ */
+
+int imgsync__store_begin(imgsync__store *s)
+{
+    if (tx_held == s)
+        return IMGSYNC_EINTERNAL; /* not nested */
+    enter(s);
+    int rc = s->ops->begin(s);
+    if (rc)
+        return leave(s, rc);
+    tx_held = s; /* the lock stays held until commit or rollback */
+    return 0;
+}
+
+int imgsync__store_commit(imgsync__store *s)
+{
+    if (tx_held != s)
+        return IMGSYNC_EINTERNAL;
+    s->errmsg[0] = '\0';
+    int rc = s->ops->commit(s);
+    if (rc)
+        s->ops->rollback(s);
+    tx_held = NULL;
+    return leave(s, rc);
+}
+
+void imgsync__store_rollback(imgsync__store *s)
+{
+    if (tx_held != s)
+        return;
+    s->ops->rollback(s);
+    tx_held = NULL;
+    leave(s, 0);
+}
+
+void imgsync__store_set_change_task(imgsync__store *s, uint64_t task_id)
+{
+    enter(s);
+    s->ops->set_change_task(s, task_id);
+    leave(s, 0);
+}
+
+int imgsync__store_query(imgsync__store *s, const imgsync__query *q, imgsync__cursor **out)
+{
+    enter(s);
+    return leave(s, s->ops->query(s, q, out));
+}
+
+int imgsync__store_changes(imgsync__store *s, uint64_t task_id, int since, imgsync__cursor **out)
+{
+    enter(s);
+    return leave(s, s->ops->changes(s, task_id, since, out));
+}
+
+int imgsync__cursor_next(imgsync__cursor *c, imgsync__change_row *out) { return c->next(c, out); }
+const char *imgsync__cursor_errmsg(const imgsync__cursor *c) { return c ? c->errmsg : ""; }
+void imgsync__cursor_free(imgsync__cursor *c)
+{
+    if (c)
+        c->free(c);
+}
+
+int imgsync__store_task_insert(imgsync__store *s, imgsync__task_rec *r)
+{
+    enter(s);
+    return leave(s, s->ops->task_insert(s, r));
+}
+
+int imgsync__store_task_update(imgsync__store *s, const imgsync__task_rec *r)
+{
+    enter(s);
+    return leave(s, s->ops->task_update(s, r));
+}
+
+int imgsync__store_task_get(imgsync__store *s, uint64_t id, imgsync__task_rec *r)
+{
+    enter(s);
+    return leave(s, s->ops->task_get(s, id, r));
+}
+
+int imgsync__store_task_list(imgsync__store *s, int state, int trigger, size_t limit, imgsync__task_rec **out,
+                             size_t *n)
+{
+    enter(s);
+    return leave(s, s->ops->task_list(s, state, trigger, limit, out, n));
+}
+
+int imgsync__store_task_prune(imgsync__store *s, size_t keep, size_t *removed)
+{
+    enter(s);
+    return leave(s, s->ops->task_prune(s, keep, removed));
+}
+
+int imgsync__store_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r)
+{
+    enter(s);
+    return leave(s, s->ops->schedule_insert(s, r));
+}
+
+int imgsync__store_schedule_remove(imgsync__store *s, uint64_t id)
+{
+    enter(s);
+    return leave(s, s->ops->schedule_remove(s, id));
+}
+
+int imgsync__store_schedule_list(imgsync__store *s, imgsync__schedule_rec **out, size_t *n)
+{
+    enter(s);
+    return leave(s, s->ops->schedule_list(s, out, n));
+}
+
+int imgsync__store_schedule_claim(imgsync__store *s, uint64_t id, int64_t due_ms, int64_t new_next_ms,
+                                  uint64_t task_id, int *claimed)
+{
+    enter(s);
+    return leave(s, s->ops->schedule_claim(s, id, due_ms, new_next_ms, task_id, claimed));
+}
+
+void imgsync__task_rec_clear(imgsync__task_rec *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nregistries; i++) {
+        free(r->registries[i].name);
+        free(r->registries[i].type);
+        free(r->registries[i].reason);
+    }
+    for (size_t i = 0; i < r->nerrors; i++) {
+        free(r->errors[i].registry);
+        free(r->errors[i].repository);
+        free(r->errors[i].message);
+    }
+    free(r->registries);
+    free(r->errors);
+    free(r->reason);
+    free(r->owner);
+    memset(r, 0, sizeof(*r));
+}
+
+void imgsync__schedule_rec_clear(imgsync__schedule_rec *r)
+{
+    if (!r)
+        return;
+    free(r->request);
+    memset(r, 0, sizeof(*r));
 }
 
 int imgsync__selected_row(const imgsync__selector *sel, const struct imgsync_image *im)
