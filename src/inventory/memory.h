@@ -32,15 +32,12 @@ int imgsync__memory_task_update(imgsync__store *s, const imgsync__task_rec *r);
 int imgsync__memory_task_get(imgsync__store *s, uint64_t id, imgsync__task_rec *r);
 int imgsync__memory_task_list(imgsync__store *s, int state, int trigger, size_t limit, imgsync__task_rec **out,
                               size_t *n);
-int imgsync__memory_task_prune(imgsync__store *s, size_t keep, size_t *removed);
+int imgsync__memory_task_prune(imgsync__store *s, size_t keep, uint64_t **ids, size_t *n);
 int imgsync__memory_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r);
 int imgsync__memory_schedule_remove(imgsync__store *s, uint64_t id);
 int imgsync__memory_schedule_list(imgsync__store *s, imgsync__schedule_rec **out, size_t *n);
 int imgsync__memory_schedule_claim(imgsync__store *s, uint64_t id, int64_t due_ms, int64_t new_next_ms,
                                    uint64_t task_id, int *claimed);
 void imgsync__memory_history_free(memory_store *ms);
-
-/* memory.c: forget the changes recorded under a task (task prune). */
-void imgsync__memory_changes_forget(memory_store *ms, uint64_t task_id);
 
 #endif

@@ -32,7 +32,7 @@ int imgsync__sqlite_task_update(imgsync__store *s, const imgsync__task_rec *r);
 int imgsync__sqlite_task_get(imgsync__store *s, uint64_t id, imgsync__task_rec *r);
 int imgsync__sqlite_task_list(imgsync__store *s, int state, int trigger, size_t limit, imgsync__task_rec **out,
                               size_t *n);
-int imgsync__sqlite_task_prune(imgsync__store *s, size_t keep, size_t *removed);
+int imgsync__sqlite_task_prune(imgsync__store *s, size_t keep, uint64_t **ids, size_t *n);
 int imgsync__sqlite_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r);
 int imgsync__sqlite_schedule_remove(imgsync__store *s, uint64_t id);
 int imgsync__sqlite_schedule_list(imgsync__store *s, imgsync__schedule_rec **out, size_t *n);

@@ -209,10 +209,26 @@ int imgsync__store_task_list(imgsync__store *s, int state, int trigger, size_t l
     return leave(s, s->ops->task_list(s, state, trigger, limit, out, n));
 }
 
+/* The task records (history backend) and their changes (inventory backend) go together. */
 int imgsync__store_task_prune(imgsync__store *s, size_t keep, size_t *removed)
 {
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int own_tx = tx_held != s;
     enter(s);
-    return leave(s, s->ops->task_prune(s, keep, removed));
+    int rc = own_tx ? s->ops->begin(s) : 0;
+    if (!rc)
+        rc = s->ops->task_prune(s, keep, &ids, &n);
+    if (!rc && n && s->ops->changes_forget)
+        rc = s->ops->changes_forget(s, ids, n);
+    if (own_tx && !rc)
+        rc = s->ops->commit(s);
+    if (own_tx && rc)
+        s->ops->rollback(s);
+    free(ids);
+    if (removed)
+        *removed = rc ? 0 : n;
+    return leave(s, rc);
 }
 
 int imgsync__store_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r)

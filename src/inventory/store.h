@@ -187,7 +187,8 @@ int imgsync__store_task_get(imgsync__store *s, uint64_t id, imgsync__task_rec *r
 int imgsync__store_task_list(imgsync__store *s, int state, int trigger, size_t limit, imgsync__task_rec **out,
                              size_t *n);
 /* Keep the `keep` newest tasks; remove older ones that are not queued or running, with their
- * registries, errors and changes. *removed (may be NULL) gets the number removed. */
+ * registries, errors and changes (one transaction). *removed (may be NULL) gets the number
+ * removed. */
 int imgsync__store_task_prune(imgsync__store *s, size_t keep, size_t *removed);
 
 typedef struct imgsync__schedule_rec {
@@ -235,7 +236,10 @@ struct imgsync__store_ops {
     int (*task_update)(imgsync__store *s, const imgsync__task_rec *r);
     int (*task_get)(imgsync__store *s, uint64_t id, imgsync__task_rec *r);
     int (*task_list)(imgsync__store *s, int state, int trigger, size_t limit, imgsync__task_rec **out, size_t *n);
-    int (*task_prune)(imgsync__store *s, size_t keep, size_t *removed);
+    /* removes the task records only; *ids gets the removed ids (malloc'd, *n of them) */
+    int (*task_prune)(imgsync__store *s, size_t keep, uint64_t **ids, size_t *n);
+    /* forget the changes recorded under tasks ids[0..n) */
+    int (*changes_forget)(imgsync__store *s, const uint64_t *ids, size_t n);
     int (*schedule_insert)(imgsync__store *s, imgsync__schedule_rec *r);
     int (*schedule_remove)(imgsync__store *s, uint64_t id);
     int (*schedule_list)(imgsync__store *s, imgsync__schedule_rec **out, size_t *n);
