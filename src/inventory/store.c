@@ -214,7 +214,7 @@ int imgsync__store_task_prune(imgsync__store *s, size_t keep, size_t *removed)
 {
     uint64_t *ids = NULL;
     size_t n = 0;
-    int own_tx = tx_held != s;
+    int own_tx = tx_held != s && s->ops->begin; /* every backend has begin (NULL only while being written) */
     enter(s);
     int rc = own_tx ? s->ops->begin(s) : 0;
     if (!rc)
