@@ -55,7 +55,7 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
 all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
@@ -200,6 +200,10 @@ build/bench_million: bench/bench_million.c build/libimgsync.a build/tests/suppor
 
 bench-million: build/bench_million
 	@build/bench_million $(BENCH_IMAGES)
+
+# the same under callgrind (BENCH_IMAGES, default 100,000): top 15 functions of each phase
+bench-million-callgrind: build/bench_million
+	@sh bench/million_callgrind.sh
 
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk
