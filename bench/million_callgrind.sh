@@ -2,7 +2,9 @@
 # Profile of bench_million (`make bench-million-callgrind`): run build/bench_million once under
 # callgrind (BENCH_IMAGES images, default 100000) and print, for each phase the bench dumps on its
 # own (setup and the generator alone, sync 1, sync 2 of the unchanged data, iterate), the top
-# BENCH_TOP (default 15) functions by inclusive and by self instructions. The profiles stay in
+# BENCH_TOP (default 15) functions by inclusive and by self instructions, then the biggest
+# callees of the functions named in BENCH_CALLEES (those the phase ran; default: the provider's
+# page handler, the scope commit, the store's replace and the iterator). The profiles stay in
 # build/callgrind.million.out.N for callgrind_annotate.
 set -eu
 
@@ -10,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 images=${BENCH_IMAGES:-100000}
 top=${BENCH_TOP:-15}
+callees=${BENCH_CALLEES:-on_tags scope_commit sqlite_replace replace_in_tx sqlite_snapshot imgsync_iter_next}
 mk=${MAKE:-make}
 case $images$top in
 *[!0-9]* | '') echo "million_callgrind.sh: BENCH_IMAGES and BENCH_TOP must be positive integers" >&2; exit 2 ;;
@@ -62,6 +65,18 @@ table() {
             }
             /file:function/ { table = 1; getline }'
 }
+# The 8 biggest callees (inclusive) of function $1 in profile $2.
+callees_of() {
+    callgrind_annotate --tree=calling --inclusive=yes --threshold=100 "$2" 2>/dev/null |
+        awk -v fn="$1" -v root="$(pwd)/" '
+            !NF { if (p) exit; next }
+            p && $0 ~ /\*  / { exit }
+            $0 ~ ("\\*  [^ ]*:" fn " \\[") { p = 1 }
+            p {
+                gsub(root, ""); gsub(/\[[^]]*\//, "["); sub(/ \[bench_million\]$/, "")
+                print; if (++n == 9) exit
+            }'
+}
 for f in "$out".*; do
     what=$(sed -n 's/^desc: Trigger: Client Request: //p' "$f")
     [ -n "$what" ] || continue
@@ -72,4 +87,10 @@ for f in "$out".*; do
     table --inclusive=yes "$f"
     echo "-- top $top self --"
     table "$f"
+    for fn in $callees; do
+        c=$(callees_of "$fn" "$f")
+        [ -n "$c" ] || continue
+        echo "-- $fn: its biggest callees --"
+        echo "$c"
+    done
 done
