@@ -85,8 +85,12 @@ static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
 static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri)
+int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri) { return imgsync_ctx_open(out, store_uri, NULL, 0); }
+
+int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, size_t errbuf_len)
 {
+    if (errbuf && errbuf_len)
+        errbuf[0] = '\0';
     if (!out)
         return IMGSYNC_EINVAL;
     *out = NULL;
@@ -105,7 +109,7 @@ int imgsync_ctx_new(imgsync_ctx **out, const char *store_uri)
     ctx->next_task_id = 1;
     ctx->clock = imgsync__system_clock;
     imgsync__engine_default_opts(&ctx->eopts);
-    int rc = imgsync__store_open(&ctx->store, store_uri);
+    int rc = imgsync__store_open_msg(&ctx->store, store_uri, errbuf, errbuf_len);
     if (!rc)
         rc = imgsync__engine_new(&ctx->engine, &ctx->eopts, &ctx->clock, NULL);
     if (rc) {

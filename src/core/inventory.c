@@ -21,14 +21,14 @@ static int keep(const imgsync_request *req, const struct imgsync_image *im)
            imgsync__request_selects_tag(req, im->v[IMGSYNC__F_tag].s);
 }
 
-int imgsync_iter_new(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req)
+static int iter_open(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req, int check_providers)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
     if (!out)
         return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_iter_new: out is required");
     *out = NULL;
-    for (size_t i = 0; req && i < req->nproviders; i++)
+    for (size_t i = 0; check_providers && req && i < req->nproviders; i++)
         if (!imgsync__ctx_provider(ctx, req->providers[i]))
             return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
     imgsync_iter *it = calloc(1, sizeof(*it));
@@ -51,6 +51,16 @@ int imgsync_iter_new(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request
     }
     *out = it;
     return imgsync__ctx_ok(ctx);
+}
+
+int imgsync_iter_new(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req)
+{
+    return iter_open(out, ctx, req, 1);
+}
+
+int imgsync_iter_new_stored(imgsync_iter **out, imgsync_ctx *ctx, const imgsync_request *req)
+{
+    return iter_open(out, ctx, req, 0);
 }
 
 const imgsync_image *imgsync_iter_next(imgsync_iter *it)
