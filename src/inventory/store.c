@@ -160,7 +160,8 @@ void imgsync__store_rollback(imgsync__store *s)
 void imgsync__store_set_change_task(imgsync__store *s, uint64_t task_id)
 {
     enter(s);
-    s->ops->set_change_task(s, task_id);
+    if (s->ops->set_change_task)
+        s->ops->set_change_task(s, task_id);
     leave(s, 0);
 }
 
