@@ -76,14 +76,23 @@ static int task_state(imgsync_ctx *ctx, uint64_t id)
 
 static int ended(int state) { return state > IMGSYNC_TASK_RUNNING; }
 
-/* The worker drives: watch the task's state until it ends or the deadline passes. */
-static int wait_for_worker(imgsync_ctx *ctx, uint64_t id, int64_t deadline)
+static int64_t real_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The worker drives: watch the task's state until it ends or timeout_ms pass (in real time: the
+ * context's clock belongs to the worker's thread). */
+static int wait_for_worker(imgsync_ctx *ctx, uint64_t id, int timeout_ms)
 {
     int state;
+    int64_t deadline = timeout_ms < 0 ? 0 : real_mono_ms() + timeout_ms;
     while (!ended(state = task_state(ctx, id))) {
         if (state < 0)
             return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)id);
-        if (deadline && imgsync__env_mono(&ctx->env) >= deadline)
+        if (deadline && real_mono_ms() >= deadline)
             return imgsync__ctx_fail(ctx, IMGSYNC_ETIMEOUT, "task %llu still running", (unsigned long long)id);
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
@@ -95,7 +104,6 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__env_mono(&ctx->env) + timeout_ms;
     int state = task_state(ctx, task_id);
     if (state < 0)
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
@@ -103,7 +111,8 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
     int worker = ctx->worker_running, live = imgsync__ctx_task(ctx, task_id) != NULL;
     imgsync__ctx_leave(ctx);
     if (worker)
-        return wait_for_worker(ctx, task_id, deadline);
+        return wait_for_worker(ctx, task_id, timeout_ms);
+    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__env_mono(&ctx->env) + timeout_ms;
     if (!live && !ended(state))
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "task %llu runs in another process", (unsigned long long)task_id);
     while (!ended(task_state(ctx, task_id))) {
