@@ -64,6 +64,10 @@ static int add(imgsync_ctx *ctx, const imgsync_request *req, imgsync__schedule_r
     r->next_ms = r->kind == IMGSYNC_SCHEDULE_DAILY ? next_due(r, now) : now + (int64_t)r->every_minutes * 60000;
     r->request = imgsync__request_to_json(req);
     int rc = r->request ? 0 : IMGSYNC_ENOMEM;
+    imgsync_request *back = NULL;
+    if (!rc && imgsync__request_from_json(&back, r->request))
+        rc = IMGSYNC_EINVAL; /* e.g. a name that is not UTF-8: it could not be read back */
+    imgsync_request_free(back);
     if (!rc && r->next_ms < 0)
         rc = IMGSYNC_EINVAL; /* the C library could not convert the local time */
     imgsync__ctx_enter(ctx);
