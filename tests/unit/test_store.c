@@ -732,9 +732,9 @@ START_TEST(test_sqlite_newer_schema_refused)
     put_tags("p", "r", "a", NULL);
     imgsync__store_close(S);
     S = NULL;
-    set_user_version(2);
+    set_user_version(3);
     expect_refused(IMGSYNC_EUNSUPPORTED, "newer");
-    set_user_version(1); /* the rows are still there for this library */
+    set_user_version(2); /* the rows are still there for this library */
     open_store();
     expect_dump("p/r:a@d-a\n");
 }
