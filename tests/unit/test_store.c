@@ -3,6 +3,7 @@
  * to the SQLite file. Reference counts are checked explicitly; run under valgrind to prove
  * nothing leaks. */
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1301,9 +1302,159 @@ START_TEST(test_sqlite_ctx_new)
 }
 END_TEST
 
+/* The schema-1 DDL of the library before schema 2 (sqlite.c at HEAD~3, create_v1, expanded). */
+static const char v1_ddl[] =
+    "CREATE TABLE rows (k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, k_repository TEXT NOT NULL, "
+    "k_key TEXT NOT NULL, type INTEGER NOT NULL, \"registry\" TEXT NOT NULL, \"host\" TEXT NOT NULL, "
+    "\"namespace\" TEXT NOT NULL, \"repository\" TEXT NOT NULL, \"tag\" TEXT NOT NULL, \"digest\" TEXT NOT NULL, "
+    "\"size\" INTEGER NOT NULL, \"update_ms\" INTEGER NOT NULL, \"sync_ms\" INTEGER NOT NULL, "
+    "\"media_type\" TEXT NOT NULL, \"artifact_type\" TEXT NOT NULL, \"multi_arch\" INTEGER NOT NULL, "
+    "\"partition\" TEXT NOT NULL, \"owner\" TEXT NOT NULL, \"share_status\" TEXT NOT NULL, "
+    "\"instance_id\" TEXT NOT NULL, \"instance_name\" TEXT NOT NULL, \"platforms\" TEXT NOT NULL, "
+    "\"created_ms\" INTEGER NOT NULL); "
+    "CREATE UNIQUE INDEX rows_key ON rows(k_provider, k_partition, k_repository, k_key);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v1', 6, 'p', 'reg.example.com', 'team', 'team/app', 'v1', 'd1', "
+    "100, 50, 111, 'application/vnd.oci.image.manifest.v1+json', '', 0, '', '', '', '', '', '', 0);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v2', 6, 'p', 'reg.example.com', 'team', 'team/app', 'v2', 'd2', "
+    "100, 60, 222, 'application/vnd.oci.image.manifest.v1+json', '', 0, '', '', '', '', '', '', 0);"
+    "PRAGMA user_version = 1;";
+
+/* One integer from a SQL query on a connection of the test's own. */
+static long long sql_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    return v;
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+START_TEST(test_sqlite_migration_from_v1)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    exec_sql(v1_ddl);
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 1);
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    expect_dump("p/team/app:v1@d1\np/team/app:v2@d2\n");
+    ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
+    ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('rows_order', "
+                             "'rows_type', 'rows_namespace', 'rows_updated', 'changes_task')"),
+                     5);
+    /* every field came through: the same content is no update, first_seen stays */
+    struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d1"), mk("p", "team/app", "v2", "d2-new")};
+    imgsync__image_set_int(same[0], IMGSYNC__F_update_ms, 50);
+    imgsync__image_set_int(same[1], IMGSYNC__F_update_ms, 60);
+    imgsync__image_set_int(same[0], IMGSYNC__F_sync_ms, 999);
+    imgsync__image_set_int(same[1], IMGSYNC__F_sync_ms, 999);
+    imgsync__store_set_change_task(S, 1);
+    expect_counts(put("p", "team/app", same, 2, NULL), 0, 1, 0);
+    ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
+    ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
+    expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
+    /* reopening a schema-2 file changes nothing */
+    imgsync__store_close(S);
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
+}
+END_TEST
+
+START_TEST(test_sqlite_resync_writes_only_changes)
+{
+    put_tags("p", "r", "a,b,c", NULL);
+    long long rowid_a = sql_int("SELECT rowid FROM rows WHERE tag = 'a'");
+    long long rowid_b = sql_int("SELECT rowid FROM rows WHERE tag = 'b'");
+    /* b changes, c goes, d comes, a is unchanged with a new sync time */
+    struct imgsync_image *rows[] = {mk("p", "r", "a", "d-a"), mk("p", "r", "b", "d-b2"), mk("p", "r", "d", "d-d")};
+    for (int i = 0; i < 3; i++)
+        imgsync__image_set_int(rows[i], IMGSYNC__F_sync_ms, 4242);
+    expect_counts(put("p", "r", rows, 3, NULL), 1, 1, 1);
+    /* the unchanged and the updated row stay where they were: nothing deleted and re-inserted */
+    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'a'"), rowid_a);
+    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'b'"), rowid_b);
+    ck_assert_int_eq(sql_int("SELECT sync_ms FROM rows WHERE tag = 'a'"), 4242);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM rows"), 3);
+    expect_dump("p/r:a@d-a\np/r:b@d-b2\np/r:d@d-d\n");
+}
+END_TEST
+
+typedef struct reader_arg {
+    imgsync__cursor *cur;
+    char *out;
+} reader_arg;
+
+static void *read_on_thread(void *p)
+{
+    reader_arg *a = p;
+    a->out = dump_cursor_rows(a->cur);
+    return NULL;
+}
+
+START_TEST(test_sqlite_cursor_beside_other_writer)
+{
+    put_tags("p", "r", "a,b", NULL);
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_query(S, NULL, &cur), 0);
+    /* another connection (another process, say) deletes everything and commits */
+    exec_sql("DELETE FROM rows");
+    ck_assert_uint_eq(imgsync__store_count(S), 0);
+    /* the store is written meanwhile too: the cursor holds no lock */
+    put_tags("p", "s", "x", NULL);
+    /* read on another thread than the one that opened it */
+    reader_arg arg = {cur, NULL};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, read_on_thread, &arg), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_str_eq(arg.out, "p/r:a@d-a\np/r:b@d-b\n");
+    free(arg.out);
+    char *now = query_dump(NULL);
+    ck_assert_str_eq(now, "p/s:x@d-x\n");
+    free(now);
+}
+END_TEST
+
+START_TEST(test_sqlite_query_uses_indexes)
+{
+    /* the filters run in SQL: a registry filter searches an index, no full scan */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT * FROM rows WHERE \"registry\" IN ('p') "
+                                            "ORDER BY \"registry\", \"partition\", \"repository\", \"tag\", \"digest\"",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    const char *plan = (const char *)sqlite3_column_text(st, 3);
+    ck_assert_msg(strstr(plan, "USING INDEX rows_order") != NULL, "plan: %s", plan);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
+    tcase_add_test(tc, test_sqlite_migration_from_v1);
+    tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
+    tcase_add_test(tc, test_sqlite_cursor_beside_other_writer);
+    tcase_add_test(tc, test_sqlite_query_uses_indexes);
     tcase_add_test(tc, test_sqlite_busy_is_estore);
     tcase_add_test(tc, test_sqlite_reopen_keeps_rows);
     tcase_add_test(tc, test_sqlite_rows_are_copies);
