@@ -11,6 +11,8 @@
 
 /* The fields of schema 1 (those before first_seen_ms; the field table is append-only). */
 #define V1_NFIELDS IMGSYNC__F_first_seen_ms
+/* The page cache of the store's connection: negative = KiB (16 MiB, whatever the inventory's size). */
+#define CACHE_SIZE "-16384"
 
 int imgsync__sqlite_stored(int f) { return imgsync__fields[f].role != IMGSYNC__R_DERIVED; }
 
@@ -356,7 +358,8 @@ static int sqlite_setup(sqlite_store *s, const char *path)
 {
     if (!(s->path = imgsync__strdup(path)))
         return fail(s, IMGSYNC_ENOMEM, "opening");
-    int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* no SQLite mutex: the store lock already serializes every use of this connection */
+    int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return sql_fail(s, rc, "cannot open the database");
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
@@ -368,6 +371,8 @@ static int sqlite_setup(sqlite_store *s, const char *path)
     if (v > SCHEMA_VERSION)
         return refuse_newer(s, v);
     rc = exec(s, "PRAGMA journal_mode=WAL", "setting the journal mode");
+    if (!rc) /* a fixed page cache (bytes, not rows): large scopes are read and written without misses */
+        rc = exec(s, "PRAGMA cache_size=" CACHE_SIZE, "setting the cache size");
     if (!rc && v < SCHEMA_VERSION)
         rc = migrate(s);
     return rc ? rc : prepare_all(s);
