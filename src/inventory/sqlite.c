@@ -224,6 +224,7 @@ static int prepare_all(sqlite_store *s)
     rc = rc ? rc : prepare_upsert(s);
     rc = rc ? rc : prepare_change(s);
     rc = rc ? rc : prepare(s, Q_TOUCH, "UPDATE rows SET \"sync_ms\" = ?5" KEY_WHERE);
+    rc = rc ? rc : prepare(s, Q_TOUCH_SCOPE, "UPDATE rows SET \"sync_ms\" = ?4" SCOPE_WHERE " AND \"sync_ms\" <> ?4");
     rc = rc ? rc : prepare(s, Q_DEL_ROW, "DELETE FROM rows" KEY_WHERE);
     /* a scope's namespace is that of its first row, as in the memory store */
     rc = rc ? rc

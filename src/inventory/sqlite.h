@@ -19,6 +19,7 @@ enum {
     Q_SCOPE,        /* a scope's rows */
     Q_UPSERT,       /* insert a row or overwrite the one of its key */
     Q_TOUCH,        /* set the sync time of a row whose content is unchanged */
+    Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
     Q_DEL_ROW,      /* delete a row by key */
     Q_SCOPES,       /* a provider's scopes */
     Q_DEL_PROVIDER, /* delete a provider's rows */

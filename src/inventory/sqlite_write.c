@@ -9,10 +9,15 @@
 #include "inventory/sqlite.h"
 #include "util/buf.h"
 
-/* A scope being written: where the diff callbacks write. */
+/* A scope being written: where the diff callbacks write. When every new row has the same sync
+ * time (`uniform`, as the core commits a scope) and no stored row is kept unselected, the
+ * unchanged rows get their sync time from one UPDATE of the scope at the end (`touch_scope`)
+ * rather than one statement each. */
 typedef struct scope_write {
     sqlite_store *s;
     const char *provider, *partition, *repository;
+    int uniform, kept, touch_scope;
+    int64_t sync_ms;
 } scope_write;
 
 /* Bind (provider, partition, repository, key) at parameters first..first+3; *key is the
@@ -89,13 +94,24 @@ static int same_but_sync(const struct imgsync_image *a, const struct imgsync_ima
     return 1;
 }
 
+static int write_keep(void *ud, struct imgsync_image *old)
+{
+    (void)old;
+    ((scope_write *)ud)->kept = 1;
+    return 0;
+}
+
 static int write_put(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev)
 {
-    const scope_write *w = ud;
+    scope_write *w = ud;
     sqlite_store *s = w->s;
     int rc = 0;
     if (prev && same_but_sync(prev, row)) {
-        if (prev->v[IMGSYNC__F_sync_ms].i != row->v[IMGSYNC__F_sync_ms].i) {
+        if (prev->v[IMGSYNC__F_sync_ms].i == row->v[IMGSYNC__F_sync_ms].i) {
+            /* nothing to write */
+        } else if (w->uniform && !w->kept) {
+            w->touch_scope = 1;
+        } else {
             sqlite3_bind_int64(s->q[Q_TOUCH], 5, row->v[IMGSYNC__F_sync_ms].i);
             rc = run_keyed(w, Q_TOUCH, row, "updating a sync time");
         }
@@ -110,9 +126,34 @@ static int write_put(void *ud, int kind, struct imgsync_image *row, const struct
 
 static int write_remove(void *ud, struct imgsync_image *old)
 {
-    const scope_write *w = ud;
+    scope_write *w = ud;
     int rc = run_keyed(w, Q_DEL_ROW, old, "deleting a row");
     return rc ? rc : record(w, IMGSYNC__CHANGE_REMOVED, old, NULL);
+}
+
+static void bind_scope(sqlite_store *s, int i, const char *provider, const char *partition, const char *repository)
+{
+    sqlite3_bind_text(s->q[i], 1, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->q[i], 2, partition ? partition : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->q[i], 3, repository, -1, SQLITE_STATIC);
+}
+
+/* Do the new rows all have one sync time (then in w->sync_ms)? */
+static void check_uniform(scope_write *w, struct imgsync_image **rows, size_t n)
+{
+    w->uniform = 1;
+    w->sync_ms = n ? rows[0]->v[IMGSYNC__F_sync_ms].i : 0;
+    for (size_t i = 1; w->uniform && i < n; i++)
+        w->uniform = rows[i]->v[IMGSYNC__F_sync_ms].i == w->sync_ms;
+}
+
+/* The deferred sync time of the scope's unchanged rows. */
+static int touch_scope(scope_write *w)
+{
+    sqlite_store *s = w->s;
+    bind_scope(s, Q_TOUCH_SCOPE, w->provider, w->partition, w->repository);
+    sqlite3_bind_int64(s->q[Q_TOUCH_SCOPE], 4, w->sync_ms);
+    return imgsync__sqlite_run(s, Q_TOUCH_SCOPE, "updating sync times");
 }
 
 /* replace() inside an open transaction; the changes are added to *delta. */
@@ -120,18 +161,18 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
                          struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
                          imgsync__store_counts *delta)
 {
-    static const imgsync__diff_ops ops = {NULL, write_put, write_remove};
-    scope_write w = {s, provider, partition, repository};
+    static const imgsync__diff_ops ops = {write_keep, write_put, write_remove};
+    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0};
     struct imgsync_image **old = NULL;
     size_t old_n = 0;
-    sqlite3_stmt *st = s->q[Q_SCOPE];
-    sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, partition ? partition : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, repository, -1, SQLITE_STATIC);
+    check_uniform(&w, rows, n);
+    bind_scope(s, Q_SCOPE, provider, partition, repository);
     int rc = imgsync__sqlite_read_rows(s, Q_SCOPE, &old, &old_n);
     if (!rc && (rc = imgsync__store_diff(old, old_n, rows, n, sel, &ops, &w, delta)) == IMGSYNC_ENOMEM &&
         !s->base.errmsg[0])
         imgsync__sqlite_fail_code(s, rc, "comparing rows");
+    if (!rc && w.touch_scope)
+        rc = touch_scope(&w);
     imgsync__sqlite_free_rows(old, old_n);
     return rc;
 }

@@ -901,6 +901,48 @@ START_TEST(test_first_seen)
 }
 END_TEST
 
+static int64_t sync_of(const char *repo, const char *tag)
+{
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    int64_t v = -1;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), repo) &&
+            !strcmp(imgsync__image_str(rows[i], IMGSYNC__F_tag), tag))
+            v = imgsync__image_int(rows[i], IMGSYNC__F_sync_ms);
+    unref_all(rows, n);
+    free(rows);
+    return v;
+}
+
+START_TEST(test_sync_time_of_unchanged_rows)
+{
+    struct imgsync_image *a[] = {mk_at("v1", "d1", 1000), mk_at("v2", "d2", 1000), mk_at("x", "dx", 1000)};
+    put("p", "r", a, 3, NULL);
+    /* a whole scope unchanged, one sync time */
+    struct imgsync_image *b[] = {mk_at("v1", "d1", 2000), mk_at("v2", "d2", 2000), mk_at("x", "dx", 2000)};
+    expect_counts(put("p", "r", b, 3, NULL), 0, 0, 0);
+    ck_assert_int_eq(sync_of("r", "v1"), 2000);
+    ck_assert_int_eq(sync_of("r", "x"), 2000);
+    /* an unselected row keeps its sync time, the selected unchanged ones get the new one */
+    imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    struct imgsync_image *c[] = {mk_at("v1", "d1", 3000), mk_at("v2", "d2-new", 3000)};
+    expect_counts(put("p", "r", c, 2, sel), 0, 1, 0);
+    imgsync_request_free(sel);
+    ck_assert_int_eq(sync_of("r", "v1"), 3000);
+    ck_assert_int_eq(sync_of("r", "v2"), 3000);
+    ck_assert_int_eq(sync_of("r", "x"), 2000);
+    /* rows of one scope with different sync times keep each its own */
+    struct imgsync_image *d[] = {mk_at("v1", "d1", 4000), mk_at("v2", "d2-new", 5000), mk_at("x", "dx", 6000)};
+    expect_counts(put("p", "r", d, 3, NULL), 0, 0, 0);
+    ck_assert_int_eq(sync_of("r", "v1"), 4000);
+    ck_assert_int_eq(sync_of("r", "v2"), 5000);
+    ck_assert_int_eq(sync_of("r", "x"), 6000);
+    ck_assert_int_eq(first_seen_of("r", "x"), 1000);
+}
+END_TEST
+
 START_TEST(test_transaction_rollback)
 {
     put_tags("p", "a", "1,2", NULL);
@@ -1470,6 +1512,7 @@ static void add_common(TCase *tc)
     tcase_add_test(tc, test_changes_counts_agree);
     tcase_add_test(tc, test_changes_forget);
     tcase_add_test(tc, test_first_seen);
+    tcase_add_test(tc, test_sync_time_of_unchanged_rows);
     tcase_add_test(tc, test_transaction_rollback);
     tcase_add_test(tc, test_query_parts);
     tcase_add_test(tc, test_query_globs);
