@@ -297,7 +297,7 @@ int imgsync__selected_repository(const imgsync__selector *sel, const char *provi
     return !sel || !sel->repository || sel->repository(sel->ud, provider, ns, repository);
 }
 
-/* Index rows by their key within a scope (tag, or "@digest" when untagged) so a merge is
+/* Index rows by their key within a scope (tag, or "@digest" when untagged) so a diff is
  * linear in the scope's size. 0 or ENOMEM. */
 static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 {
@@ -385,50 +385,6 @@ int imgsync__store_diff(struct imgsync_image **old, size_t old_n, struct imgsync
     imgsync__map_clear(&idx_old);
     imgsync__map_clear(&idx_new);
     return rc;
-}
-
-/* imgsync__store_merge: the merged array being filled. */
-typedef struct merge_out {
-    struct imgsync_image **rows;
-    size_t n;
-} merge_out;
-
-static int merge_keep(void *ud, struct imgsync_image *old)
-{
-    merge_out *m = ud;
-    m->rows[m->n++] = imgsync__image_ref(old);
-    return 0;
-}
-
-static int merge_put(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev)
-{
-    (void)kind;
-    (void)prev;
-    return merge_keep(ud, row);
-}
-
-static int merge_remove(void *ud, struct imgsync_image *old)
-{
-    (void)ud;
-    (void)old;
-    return 0;
-}
-
-int imgsync__store_merge(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
-                         const imgsync__selector *sel, struct imgsync_image ***merged, size_t *m,
-                         imgsync__store_counts *delta)
-{
-    static const imgsync__diff_ops ops = {merge_keep, merge_put, merge_remove};
-    merge_out out = {malloc((old_n + n + 1) * sizeof(*out.rows)), 0};
-    if (!out.rows || imgsync__store_diff(old, old_n, rows, n, sel, &ops, &out, delta)) {
-        for (size_t i = 0; out.rows && i < out.n; i++)
-            imgsync__image_unref(out.rows[i]);
-        free(out.rows);
-        return IMGSYNC_ENOMEM;
-    }
-    *merged = out.rows;
-    *m = out.n;
-    return 0;
 }
 
 int imgsync__scope_vanished(const char *provider, const char *partition, const char *repository, const char *ns,

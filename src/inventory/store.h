@@ -264,13 +264,6 @@ int imgsync__sqlite_open(imgsync__store **out, const char *path, char *msg, size
 int imgsync__selected_row(const imgsync__selector *sel, const struct imgsync_image *im);
 int imgsync__selected_repository(const imgsync__selector *sel, const char *provider, const char *ns,
                                  const char *repository);
-/* The new content of a scope whose stored rows are old[0..old_n) after a replace by
- * rows[0..n): unselected old rows not replaced by a new row of the same key, then the new rows,
- * each with a new reference, into *merged (malloc'd, *m rows). Changes are added to *delta.
- * 0 or ENOMEM. */
-int imgsync__store_merge(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
-                         const imgsync__selector *sel, struct imgsync_image ***merged, size_t *m,
-                         imgsync__store_counts *delta);
 /* How a backend applies a replace: imgsync__store_diff walks the stored rows old[0..old_n) of a
  * scope against the new rows[0..n) and calls, in this order, `keep` for every unselected old row
  * that stays (may be NULL), `remove` for every old row that goes, then `put` for every new row
