@@ -207,9 +207,9 @@ static int memory_replace(imgsync__store *base, const char *provider, const char
     memory_diff d = {key ? repo_rows_new(provider, partition, repository, old_n + n) : NULL, NULL, 0, s->feed.task};
     imgsync__store_counts delta = {0, 0, 0};
     int rc = d.fresh ? memory_prepare(s, old, rows, n, sel, &d, &delta) : IMGSYNC_ENOMEM;
-    size_t m = d.fresh ? d.fresh->n : 0;
     if (rc && d.fresh)
         repo_rows_free(d.fresh);
+    size_t m = rc ? 0 : d.fresh->n; /* read before installing: an empty scope's rows are freed */
     if (!rc)
         rc = memory_install(s, provider, key, old, d.fresh);
     if (rc) {

@@ -101,22 +101,28 @@ static int write_keep(void *ud, struct imgsync_image *old)
     return 0;
 }
 
+/* An unchanged row: only its sync time, now or with the whole scope at the end. */
+static int touch_row(scope_write *w, const struct imgsync_image *row, const struct imgsync_image *prev)
+{
+    int64_t sync_ms = row->v[IMGSYNC__F_sync_ms].i;
+    if (prev->v[IMGSYNC__F_sync_ms].i == sync_ms)
+        return 0;
+    if (w->uniform && !w->kept) {
+        w->touch_scope = 1;
+        return 0;
+    }
+    sqlite3_bind_int64(w->s->q[Q_TOUCH], 5, sync_ms);
+    return run_keyed(w, Q_TOUCH, row, "updating a sync time");
+}
+
 static int write_put(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev)
 {
     scope_write *w = ud;
-    sqlite_store *s = w->s;
-    int rc = 0;
+    int rc;
     if (prev && same_but_sync(prev, row)) {
-        if (prev->v[IMGSYNC__F_sync_ms].i == row->v[IMGSYNC__F_sync_ms].i) {
-            /* nothing to write */
-        } else if (w->uniform && !w->kept) {
-            w->touch_scope = 1;
-        } else {
-            sqlite3_bind_int64(s->q[Q_TOUCH], 5, row->v[IMGSYNC__F_sync_ms].i);
-            rc = run_keyed(w, Q_TOUCH, row, "updating a sync time");
-        }
+        rc = touch_row(w, row, prev);
     } else {
-        bind_fields(s->q[Q_UPSERT], 5, row);
+        bind_fields(w->s->q[Q_UPSERT], 5, row);
         rc = run_keyed(w, Q_UPSERT, row, "writing a row");
     }
     if (!rc && kind)
