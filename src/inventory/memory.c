@@ -61,6 +61,7 @@ static void memory_close(imgsync__store *base)
         free(e->value);
     }
     imgsync__map_clear(&s->by_provider);
+    imgsync__memory_history_free(s);
     free(s);
 }
 

@@ -64,7 +64,7 @@ static int create_v1(sqlite_store *s)
         rc = imgsync__buf_appends(&b, "); CREATE UNIQUE INDEX rows_key ON rows(" KEY_COLUMNS ");");
     rc = rc ? fail(s, IMGSYNC_ENOMEM, "schema") : exec(s, imgsync__buf_str(&b), "creating the schema");
     imgsync__buf_free(&b);
-    return rc;
+    return rc ? rc : imgsync__sqlite_history_schema(s);
 }
 
 static int user_version(sqlite_store *s, int *v)
@@ -163,7 +163,8 @@ static int prepare_all(sqlite_store *s)
     rc = rc ? rc : prepare(s, Q_COUNT, "SELECT COUNT(*) FROM rows");
     rc = rc ? rc : prepare(s, Q_BEGIN, "BEGIN IMMEDIATE");
     rc = rc ? rc : prepare(s, Q_COMMIT, "COMMIT");
-    return rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    rc = rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    return rc ? rc : imgsync__sqlite_history_prepare(s);
 }
 
 static void sqlite_close(imgsync__store *base)
@@ -171,6 +172,7 @@ static void sqlite_close(imgsync__store *base)
     sqlite_store *s = (sqlite_store *)base;
     for (int i = 0; i < NQ; i++)
         sqlite3_finalize(s->q[i]);
+    imgsync__sqlite_history_free(s);
     sqlite3_close(s->db);
     free(s);
 }
