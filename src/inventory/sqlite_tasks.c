@@ -154,7 +154,11 @@ static void step_quiet(sqlite_store *s, int i)
     sqlite3_reset(stmt(s, i));
 }
 
-static void bind_str(sqlite3_stmt *st, int col, const char *v) { sqlite3_bind_text(st, col, v ? v : "", -1, SQLITE_STATIC); }
+/* A string of the caller's (NULL stored as ""), bound without a copy: cleared after the step. */
+static void bind_str(sqlite3_stmt *st, int col, const char *v)
+{
+    sqlite3_bind_text(st, col, v ? v : "", -1, SQLITE_STATIC);
+}
 static void bind_u64(sqlite3_stmt *st, int col, uint64_t v) { sqlite3_bind_int64(st, col, (sqlite3_int64)v); }
 
 /* A malloc'd copy of column `col` (NOT NULL: a NULL is a failed conversion); sets *bad on ENOMEM. */
