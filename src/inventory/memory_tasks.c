@@ -116,31 +116,30 @@ static int schedule_copy(imgsync__schedule_rec *d, const imgsync__schedule_rec *
     return oom ? IMGSYNC_ENOMEM : 0;
 }
 
-/* Make room for one more element of `size` bytes in *arr (n used of *cap). 0 or ENOMEM. */
-static int reserve(void **arr, size_t n, size_t *cap, size_t size)
+/* The array `arr` (n used of *cap elements of `size` bytes) with room for one more: arr itself,
+ * or a moved copy, or NULL on ENOMEM (arr unchanged). */
+static void *reserve(void *arr, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
-        return 0;
+        return arr;
     size_t want = *cap ? 2 * *cap : 8;
-    void *grown = realloc(*arr, want * size);
-    if (!grown)
-        return IMGSYNC_ENOMEM;
-    *arr = grown;
-    *cap = want;
-    return 0;
+    void *grown = realloc(arr, want * size);
+    if (grown)
+        *cap = want;
+    return grown;
 }
 
-/* Give back memory after removals: the capacity stays within twice the count (plus 8). */
-static void shrink(void **arr, size_t n, size_t *cap, size_t size)
+/* After removals, give memory back: the capacity stays within twice the count (plus 8). Returns
+ * the array (moved or not). */
+static void *shrink(void *arr, size_t n, size_t *cap, size_t size)
 {
     if (*cap <= 2 * n + 8)
-        return;
-    size_t want = n + 8;
-    void *smaller = realloc(*arr, want * size);
-    if (smaller) {
-        *arr = smaller;
-        *cap = want;
-    }
+        return arr;
+    void *smaller = realloc(arr, (n + 8) * size);
+    if (!smaller)
+        return arr;
+    *cap = n + 8;
+    return smaller;
 }
 
 /* ---- tasks --------------------------------------------------------------------------------- */
@@ -174,9 +173,11 @@ static int out_of_memory(imgsync__store *s, const char *what)
 int imgsync__memory_task_insert(imgsync__store *s, imgsync__task_rec *r)
 {
     struct memory_history *h = history(s, 1);
-    if (!h || reserve((void **)&h->tasks, h->ntasks, &h->task_cap, sizeof(*h->tasks)))
+    imgsync__task_rec *v = h ? reserve(h->tasks, h->ntasks, &h->task_cap, sizeof(*v)) : NULL;
+    if (!v)
         return out_of_memory(s, "recording a task");
-    imgsync__task_rec *slot = &h->tasks[h->ntasks];
+    h->tasks = v;
+    imgsync__task_rec *slot = &v[h->ntasks];
     if (task_copy(slot, r))
         return out_of_memory(s, "recording a task");
     slot->id = r->id = ++h->last_task_id;
@@ -280,7 +281,7 @@ static void remove_tasks(struct memory_history *h, const uint64_t *ids, size_t n
         }
     }
     h->ntasks = k;
-    shrink((void **)&h->tasks, h->ntasks, &h->task_cap, sizeof(*h->tasks));
+    h->tasks = shrink(h->tasks, h->ntasks, &h->task_cap, sizeof(*h->tasks));
 }
 
 int imgsync__memory_task_prune(imgsync__store *s, size_t keep, uint64_t **ids, size_t *n)
@@ -306,9 +307,11 @@ static imgsync__schedule_rec *schedule_find(struct memory_history *h, uint64_t i
 int imgsync__memory_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r)
 {
     struct memory_history *h = history(s, 1);
-    if (!h || reserve((void **)&h->schedules, h->nschedules, &h->schedule_cap, sizeof(*h->schedules)))
+    imgsync__schedule_rec *v = h ? reserve(h->schedules, h->nschedules, &h->schedule_cap, sizeof(*v)) : NULL;
+    if (!v)
         return out_of_memory(s, "recording a schedule");
-    imgsync__schedule_rec *slot = &h->schedules[h->nschedules];
+    h->schedules = v;
+    imgsync__schedule_rec *slot = &v[h->nschedules];
     if (schedule_copy(slot, r))
         return out_of_memory(s, "recording a schedule");
     slot->id = r->id = ++h->last_schedule_id;
@@ -326,7 +329,7 @@ int imgsync__memory_schedule_remove(imgsync__store *s, uint64_t id)
     size_t i = (size_t)(r - h->schedules);
     memmove(r, r + 1, (h->nschedules - i - 1) * sizeof(*r));
     h->nschedules--;
-    shrink((void **)&h->schedules, h->nschedules, &h->schedule_cap, sizeof(*h->schedules));
+    h->schedules = shrink(h->schedules, h->nschedules, &h->schedule_cap, sizeof(*h->schedules));
     return 0;
 }
 

@@ -291,10 +291,11 @@ static int delete_children(sqlite_store *s, uint64_t id)
     return rc ? rc : run_id(s, H_ERR_DELETE, id, "deleting a task's errors");
 }
 
-/* Step a child SELECT (bound to a task id); a grown array of `size`-byte elements, each filled
- * by fill() from the row (nonzero: ENOMEM). *n elements; the statement is reset. */
-static int read_children(sqlite_store *s, int i, size_t size, int (*fill)(sqlite3_stmt *, void *), void **out,
-                         size_t *n)
+/* Every row of a bound SELECT into a grown array *out of `size`-byte elements, each filled by
+ * fill() (nonzero: ENOMEM); *n elements, also on failure (for the caller to free). The statement
+ * is reset. */
+static int read_array(sqlite_store *s, int i, size_t size, int (*fill)(sqlite3_stmt *, void *), const char *what,
+                      void **out, size_t *n)
 {
     sqlite3_stmt *st = stmt(s, i);
     int rc, bad = 0;
@@ -315,8 +316,8 @@ static int read_children(sqlite_store *s, int i, size_t size, int (*fill)(sqlite
     }
     sqlite3_reset(st);
     if (bad)
-        return oom(s, "reading a task");
-    return rc == SQLITE_DONE ? 0 : imgsync__sqlite_fail(s, rc, "reading a task");
+        return oom(s, what);
+    return rc == SQLITE_DONE ? 0 : imgsync__sqlite_fail(s, rc, what);
 }
 
 static int fill_registry(sqlite3_stmt *st, void *elem)
@@ -342,15 +343,20 @@ static int fill_error(sqlite3_stmt *st, void *elem)
     return bad;
 }
 
-/* The registries and errors of r->id into r. */
+/* The registries and errors of r->id into r (what was read is in r even on failure). */
 static int read_task_children(sqlite_store *s, imgsync__task_rec *r)
 {
+    void *v = NULL;
     bind_u64(stmt(s, H_REG_SELECT), 1, r->id);
-    int rc = read_children(s, H_REG_SELECT, sizeof(*r->registries), fill_registry, (void **)&r->registries,
-                           &r->nregistries);
+    int rc = read_array(s, H_REG_SELECT, sizeof(*r->registries), fill_registry, "reading a task", &v, &r->nregistries);
+    r->registries = v;
+    if (rc)
+        return rc;
+    v = NULL;
     bind_u64(stmt(s, H_ERR_SELECT), 1, r->id);
-    return rc ? rc
-              : read_children(s, H_ERR_SELECT, sizeof(*r->errors), fill_error, (void **)&r->errors, &r->nerrors);
+    rc = read_array(s, H_ERR_SELECT, sizeof(*r->errors), fill_error, "reading a task", &v, &r->nerrors);
+    r->errors = v;
+    return rc;
 }
 
 /* ---- task operations ----------------------------------------------------------------------- */
@@ -605,11 +611,13 @@ static int fill_schedule(sqlite3_stmt *st, void *elem)
     return bad;
 }
 
-static int schedule_list_tx(sqlite_store *s, imgsync__schedule_rec **v, size_t *n)
+static int schedule_list_tx(sqlite_store *s, imgsync__schedule_rec **out, size_t *n)
 {
-    int rc = read_children(s, H_SCHED_LIST, sizeof(**v), fill_schedule, (void **)v, n);
-    if (!rc && !*v && !(*v = malloc(sizeof(**v))))
+    void *v = NULL;
+    int rc = read_array(s, H_SCHED_LIST, sizeof(**out), fill_schedule, "listing schedules", &v, n);
+    if (!rc && !v && !(v = malloc(sizeof(**out)))) /* an array even when empty */
         rc = oom(s, "listing schedules");
+    *out = v;
     return rc;
 }
 
