@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "imgsync.h"
@@ -592,6 +594,72 @@ START_TEST(test_sqlite_inside_callers_transaction)
 }
 END_TEST
 
+/* Processes racing on one file: each claims every due time it sees (a successful claim moves
+ * next_ms on by exactly 1) and records tasks. No due time is claimed twice (the claims add up to
+ * the final next_ms) and no task id is given twice (every insert succeeds, all are listed). */
+enum { RACERS = 3, ROUNDS = 60 };
+
+static int racer(uint64_t sid)
+{
+    imgsync__store *t = NULL;
+    int claims = 0;
+    if (imgsync__store_open(&t, URI))
+        return 255;
+    for (int k = 0; k < ROUNDS; k++) {
+        imgsync__task_rec r;
+        memset(&r, 0, sizeof(r));
+        int claimed = 0;
+        if (imgsync__store_task_insert(t, &r) || imgsync__store_schedule_claim(t, sid, k, k + 1, r.id, &claimed)) {
+            claims = 255;
+            break;
+        }
+        claims += claimed;
+    }
+    imgsync__store_close(t);
+    return claims;
+}
+
+START_TEST(test_sqlite_processes_race)
+{
+    imgsync__schedule_rec sr;
+    make_schedule(&sr, IMGSYNC_SCHEDULE_EVERY, 0);
+    sr.next_ms = 0;
+    ck_assert_int_eq(imgsync__store_schedule_insert(S, &sr), 0);
+    imgsync__schedule_rec_clear(&sr);
+    imgsync__store_close(S); /* no connection is carried across fork */
+    S = NULL;
+    pid_t pids[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        ck_assert_int_ge(pids[i] = fork(), 0);
+        if (pids[i] == 0)
+            _exit(racer(1));
+    }
+    int total = 0;
+    for (int i = 0; i < RACERS; i++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_lt(WEXITSTATUS(status), 255);
+        total += WEXITSTATUS(status);
+    }
+    open_store();
+    imgsync__schedule_rec *v = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(imgsync__store_schedule_list(S, &v, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_gt(total, 0);
+    ck_assert_int_eq(v[0].next_ms, total);
+    imgsync__schedule_rec_clear(&v[0]);
+    free(v);
+    imgsync__task_rec *tasks = NULL;
+    ck_assert_int_eq(imgsync__store_task_list(S, -1, -1, 0, &tasks, &n), 0);
+    ck_assert_uint_eq(n, RACERS * ROUNDS);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(tasks[i].id, n - i); /* 1..n, each once */
+    free_list(tasks, n);
+}
+END_TEST
+
 static long long count_rows(const char *sql)
 {
     sqlite3 *db = NULL;
@@ -644,6 +712,7 @@ static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_history_persists);
     tcase_add_test(tc, test_sqlite_two_handles);
+    tcase_add_test(tc, test_sqlite_processes_race);
     tcase_add_test(tc, test_sqlite_busy_is_estore);
     tcase_add_test(tc, test_sqlite_inside_callers_transaction);
     tcase_add_test(tc, test_sqlite_child_rows_follow_their_task);
