@@ -348,7 +348,8 @@ static int read_task_children(sqlite_store *s, imgsync__task_rec *r)
 {
     void *v = NULL;
     bind_u64(stmt(s, H_REG_SELECT), 1, r->id);
-    int rc = read_array(s, H_REG_SELECT, sizeof(*r->registries), fill_registry, "reading a task", &v, &r->nregistries);
+    int rc =
+        read_array(s, H_REG_SELECT, sizeof(*r->registries), fill_registry, "reading a task", &v, &r->nregistries);
     r->registries = v;
     if (rc)
         return rc;
