@@ -66,6 +66,7 @@ static void memory_close(imgsync__store *base)
     }
     imgsync__map_clear(&s->by_provider);
     imgsync__memory_feed_free(s);
+    imgsync__memory_history_free(s);
     free(s);
 }
 

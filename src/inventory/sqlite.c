@@ -101,7 +101,8 @@ static int create_changes(sqlite_store *s)
 static int migrate_v2(sqlite_store *s)
 {
     int rc = exec(s, v2_rows, "adding first_seen and the query indexes");
-    return rc ? rc : create_changes(s);
+    rc = rc ? rc : create_changes(s);
+    return rc ? rc : imgsync__sqlite_history_schema(s); /* the task history and schedules */
 }
 
 static int user_version(sqlite_store *s, int *v)
@@ -235,7 +236,8 @@ static int prepare_all(sqlite_store *s)
     rc = rc ? rc : prepare(s, Q_FORGET, "DELETE FROM changes WHERE task_id = ?1");
     rc = rc ? rc : prepare(s, Q_BEGIN, "BEGIN IMMEDIATE");
     rc = rc ? rc : prepare(s, Q_COMMIT, "COMMIT");
-    return rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    rc = rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    return rc ? rc : imgsync__sqlite_history_prepare(s);
 }
 
 static void sqlite_close(imgsync__store *base)
@@ -243,6 +245,7 @@ static void sqlite_close(imgsync__store *base)
     sqlite_store *s = (sqlite_store *)base;
     for (int i = 0; i < NQ; i++)
         sqlite3_finalize(s->q[i]);
+    imgsync__sqlite_history_free(s);
     sqlite3_close(s->db); /* an open transaction is rolled back */
     free(s->path);
     free(s);
