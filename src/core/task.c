@@ -153,8 +153,8 @@ static void begin(imgsync__task *t)
 
 int imgsync__task_may_start(const imgsync__task *t, imgsync__task *const *tasks, size_t n)
 {
-    for (size_t i = 0; i < n && tasks[i] != t; i++) {
-        if (tasks[i]->state != IMGSYNC_TASK_RUNNING)
+    for (size_t i = 0; i < n; i++) {
+        if (tasks[i] == t || tasks[i]->state != IMGSYNC_TASK_RUNNING)
             continue;
         for (size_t k = 0; k < t->nruns; k++)
             if (imgsync__task_uses(tasks[i], t->runs[k]->name))

@@ -66,8 +66,8 @@ void imgsync__task_add_error(imgsync__task *t, const char *registry, const char 
                              const char *message);
 /* The task as a store record (under the status lock): strings copied. 0 or ENOMEM. */
 int imgsync__task_record(imgsync__task_rec *r, const imgsync__task *t);
-/* Can the task start now: no earlier task of `tasks[0..n)` that is running works for one of
- * its providers (one running task per registry). */
+/* Can the task start now: no other task of `tasks[0..n)` that is running works for one of its
+ * providers (one running task per registry; queued tasks start in the order of tasks[]). */
 int imgsync__task_may_start(const imgsync__task *t, imgsync__task *const *tasks, size_t n);
 /* A run ended (called by the run). */
 void imgsync__task_run_ended(imgsync__task *t);

@@ -439,7 +439,7 @@ START_TEST(test_killed_before_start) { expect_interrupted(0, 0); }
 END_TEST
 START_TEST(test_killed_mid_sync) { expect_interrupted(0, 4); }
 END_TEST
-START_TEST(test_killed_after_a_commit) { expect_interrupted(1, 9); }
+START_TEST(test_killed_after_a_commit) { expect_interrupted(1, 3); }
 END_TEST
 
 /* ---- two contexts (as two processes) on one database --------------------------------------------- */
