@@ -243,7 +243,10 @@ int imgsync__memory_task_list(imgsync__store *s, int state, int trigger, size_t 
     return 0;
 }
 
-static int task_active(const imgsync__task_rec *t) { return t->state == 0 || t->state == 1; }
+static int task_active(const imgsync__task_rec *t)
+{
+    return t->state == IMGSYNC_TASK_QUEUED || t->state == IMGSYNC_TASK_RUNNING;
+}
 
 /* The ids of the tasks prune removes: older than the `keep` newest and not active. */
 static int prune_victims(const struct memory_history *h, size_t keep, uint64_t **ids, size_t *n)

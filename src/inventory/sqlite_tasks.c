@@ -71,8 +71,8 @@ static const char *const history_sql[NH] = {
     [H_LIST_STATE] = SELECT_TASK "WHERE state = ?1 ORDER BY id DESC LIMIT ?3",
     [H_LIST_TRIGGER] = SELECT_TASK "WHERE trigger_kind = ?2 ORDER BY id DESC LIMIT ?3",
     [H_LIST_BOTH] = SELECT_TASK "WHERE state = ?1 AND trigger_kind = ?2 ORDER BY id DESC LIMIT ?3",
-    /* older than the ?1 newest, and neither queued (0) nor running (1) */
-    [H_PRUNE_IDS] = "SELECT id FROM tasks WHERE state NOT IN (0, 1) AND id NOT IN "
+    /* older than the ?1 newest, and neither queued (?2) nor running (?3) */
+    [H_PRUNE_IDS] = "SELECT id FROM tasks WHERE state NOT IN (?2, ?3) AND id NOT IN "
                     "(SELECT id FROM tasks ORDER BY id DESC LIMIT ?1) ORDER BY id",
     [H_REG_INSERT] = "INSERT INTO task_registries(task_id, ord, name, type, state, error, reason) "
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -508,6 +508,8 @@ static int prune_ids(sqlite_store *s, size_t keep, uint64_t **ids, size_t *n)
     size_t cap = 0;
     int rc;
     sqlite3_bind_int64(st, 1, keep <= INT64_MAX ? (sqlite3_int64)keep : -1);
+    sqlite3_bind_int(st, 2, IMGSYNC_TASK_QUEUED);
+    sqlite3_bind_int(st, 3, IMGSYNC_TASK_RUNNING);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             uint64_t *grown = realloc(*ids, (cap = cap ? 2 * cap : 16) * sizeof(**ids));
