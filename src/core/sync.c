@@ -5,6 +5,7 @@
 #include "core/ctx.h"
 #include "core/kinds.h"
 #include "core/run.h"
+#include "util/clock.h"
 
 #define MAX_KIND_TYPES 16
 
@@ -76,23 +77,16 @@ static int task_state(imgsync_ctx *ctx, uint64_t id)
 
 static int ended(int state) { return state > IMGSYNC_TASK_RUNNING; }
 
-static int64_t real_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The worker drives: watch the task's state until it ends or timeout_ms pass (in real time: the
  * context's clock belongs to the worker's thread). */
 static int wait_for_worker(imgsync_ctx *ctx, uint64_t id, int timeout_ms)
 {
     int state;
-    int64_t deadline = timeout_ms < 0 ? 0 : real_mono_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__real_mono_ms() + timeout_ms;
     while (!ended(state = task_state(ctx, id))) {
         if (state < 0)
             return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)id);
-        if (deadline && real_mono_ms() >= deadline)
+        if (deadline && imgsync__real_mono_ms() >= deadline)
             return imgsync__ctx_fail(ctx, IMGSYNC_ETIMEOUT, "task %llu still running", (unsigned long long)id);
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);

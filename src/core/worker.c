@@ -6,6 +6,7 @@
 
 #include "core/ctx.h"
 #include "core/history.h"
+#include "util/clock.h"
 
 /* Contexts whose api lock this thread holds (a callback of one context may use another). */
 #define HELD_MAX 4
@@ -68,14 +69,7 @@ void imgsync__ctx_leave(imgsync_ctx *ctx)
 
 static void idle_wait(imgsync_ctx *ctx, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = imgsync__real_deadline(ms);
     pthread_cond_timedwait(&ctx->api_cond, &ctx->api_lock, &ts);
 }
 
