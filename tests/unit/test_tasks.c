@@ -186,8 +186,17 @@ static change_count count_changes(imgsync_ctx *ctx, uint64_t id, int since, cons
 START_TEST(test_change_feed)
 {
     imgsync_ctx *ctx = replay_ctx(R);
-    int64_t t1 = replay_clock(R)->wall_ms;
     uint64_t first = sync_ok(R);
+    int64_t t1 = 0; /* when the first sync stored a:2 */
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, ctx, NULL), 0);
+    for (const imgsync_image *im; (im = imgsync_iter_next(it));)
+        if (!strcmp(imgsync_image_tag(im), "2")) {
+            t1 = imgsync_image_sync_ms(im);
+            ck_assert_int_eq(imgsync_image_first_seen_ms(im), t1);
+        }
+    imgsync_iter_free(it);
+    ck_assert(t1 > 0);
     change_count n = count_changes(ctx, first, 0, NULL);
     ck_assert_int_eq(n.added, RS_BASE_ROWS);
     ck_assert_int_eq(n.updated + n.removed, 0);
