@@ -155,13 +155,14 @@ import json, sys
 want = ["registry", "registry_type", "image_type", "host", "namespace", "repository", "tag",
         "digest", "size", "latest_update_time", "latest_sync_time", "media_type",
         "artifact_type", "multi_arch", "partition", "owner", "share_status", "instance_id",
-        "instance_name", "platforms", "created"]
+        "instance_name", "platforms", "created", "first_seen_time"]
 rows = [json.loads(line) for line in open(sys.argv[1])]
 assert rows, "no rows"
 for r in rows:
     assert list(r) == want, "keys %s" % list(r)
     assert r["size"] is None or isinstance(r["size"], int), r["size"]
     assert isinstance(r["multi_arch"], bool) and isinstance(r["created"], int)
+    assert r["first_seen_time"] == r["latest_sync_time"] > 0, (r["first_seen_time"], r["latest_sync_time"])
     assert all(isinstance(r[k], str) for k in ("partition", "owner", "platforms"))
 PY
 
