@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -694,6 +695,17 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Size of the database file and its WAL, MiB. */
+static void print_store(const char *phase)
+{
+    struct stat st;
+    char wal[640];
+    double db = stat(dbpath, &st) ? -1 : (double)st.st_size / 1048576.0;
+    snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+    double w = stat(wal, &st) ? 0 : (double)st.st_size / 1048576.0;
+    printf("%-8s store: database %.1f MiB, WAL %.1f MiB\n", phase, db, w);
+}
+
 /* ==== the phases ======================================================================================== */
 
 static fake_transport *ft_global;
@@ -777,6 +789,7 @@ static int report_sync(const char *label, const sync_result *s, double gen_alone
            (unsigned long long)want_added, (unsigned long long)s->found, (unsigned long long)s->requests, s->rows,
            counts_ok ? "OK" : "WRONG");
     print_rss(label);
+    print_store(label);
     if (cpu_pass)
         *cpu_pass = us <= TARGET_US_PER_IMAGE;
     return counts_ok;

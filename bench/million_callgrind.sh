@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 images=${BENCH_IMAGES:-100000}
 top=${BENCH_TOP:-15}
-callees=${BENCH_CALLEES:-on_tags scope_commit sqlite_replace replace_in_tx sqlite_snapshot imgsync_iter_next}
+callees=${BENCH_CALLEES:-on_tags scope_commit replace_in_tx imgsync__store_diff write_put imgsync__sqlite_read_rows sqlite_snapshot imgsync_iter_next}
 mk=${MAKE:-make}
 case $images$top in
 *[!0-9]* | '') echo "million_callgrind.sh: BENCH_IMAGES and BENCH_TOP must be positive integers" >&2; exit 2 ;;
