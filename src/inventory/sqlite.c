@@ -357,6 +357,21 @@ static const imgsync__store_ops sqlite_ops = {
     .schedule_claim = imgsync__sqlite_schedule_claim,
 };
 
+/* Cursors open the file again later, by s->path: keep the absolute name SQLite resolved, so that
+ * a relative path still names this file after the process changed its working directory. */
+static int use_full_path(sqlite_store *s)
+{
+    const char *full = sqlite3_db_filename(s->db, "main");
+    if (!full || !*full)
+        return 0;
+    char *copy = imgsync__strdup(full);
+    if (!copy)
+        return fail(s, IMGSYNC_ENOMEM, "opening");
+    free(s->path);
+    s->path = copy;
+    return 0;
+}
+
 /* Open the file, check and migrate its schema, prepare the statements. */
 static int sqlite_setup(sqlite_store *s, const char *path)
 {
@@ -366,6 +381,8 @@ static int sqlite_setup(sqlite_store *s, const char *path)
     int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return sql_fail(s, rc, "cannot open the database");
+    if ((rc = use_full_path(s)) != 0)
+        return rc;
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     if (sqlite3_db_readonly(s->db, "main") == 1)
         return fail(s, IMGSYNC_ESTORE, "the database is not writable");
