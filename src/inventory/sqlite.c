@@ -237,6 +237,9 @@ static int prepare_all(sqlite_store *s)
     rc = rc ? rc : prepare(s, Q_BEGIN, "BEGIN IMMEDIATE");
     rc = rc ? rc : prepare(s, Q_COMMIT, "COMMIT");
     rc = rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    rc = rc ? rc : prepare(s, Q_SAVEPOINT, "SAVEPOINT imgsync_write");
+    rc = rc ? rc : prepare(s, Q_RELEASE, "RELEASE imgsync_write");
+    rc = rc ? rc : prepare(s, Q_ROLLBACK_TO, "ROLLBACK TO imgsync_write");
     return rc ? rc : imgsync__sqlite_history_prepare(s);
 }
 
