@@ -360,6 +360,40 @@ START_TEST(test_sqlite_relative_path_after_chdir)
 }
 END_TEST
 
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char *buf = malloc(1 << 20);
+    ck_assert_ptr_nonnull(buf);
+    *n = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* "sqlite:PATH" naming another program's database (schema version 0, tables of its own: a typo
+ * in a configuration, say) is refused, and the file is left as it was: neither switched to WAL
+ * nor given the store's tables. */
+START_TEST(test_sqlite_foreign_database_refused)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files(PATH_);
+    exec_sql("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');");
+    size_t before_n = 0, after_n = 0;
+    char *before = slurp(PATH_, &before_n), msg[256];
+    imgsync__store *s = NULL;
+    int rc = imgsync__store_open_msg(&s, URI, msg, sizeof(msg));
+    imgsync__store_close(s);
+    char *after = slurp(PATH_, &after_n);
+    int same = before_n == after_n && memcmp(before, after, before_n) == 0;
+    free(before);
+    free(after);
+    ck_assert_msg(rc == IMGSYNC_ESTORE, "opening another program's database: %d", rc);
+    ck_assert_msg(same, "the foreign database was changed");
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
     tcase_add_test(tc, test_query_many_repositories);
@@ -381,6 +415,7 @@ Suite *review_store_suite(void)
     add_common(sql);
     tcase_add_test(sql, test_sqlite_failed_replace_in_transaction_leaves_nothing);
     tcase_add_test(sql, test_sqlite_relative_path_after_chdir);
+    tcase_add_test(sql, test_sqlite_foreign_database_refused);
     tcase_set_timeout(sql, 30);
     suite_add_tcase(s, sql);
     return s;
