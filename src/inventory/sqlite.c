@@ -105,16 +105,29 @@ static int migrate_v2(sqlite_store *s)
     return rc ? rc : imgsync__sqlite_history_schema(s); /* the task history and schedules */
 }
 
+/* The schema version, and a refusal of a file that has version 0 but tables of its own (another
+ * program's database: a typo in the URI must not make it ours). One statement, so one snapshot:
+ * a store another process is creating shows either no tables or its version. */
 static int user_version(sqlite_store *s, int *v)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    int foreign = 0, rc = sqlite3_prepare_v2(s->db, "SELECT user_version, EXISTS (SELECT 1 FROM sqlite_master) "
+                                                    "FROM pragma_user_version",
+                                             -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         *v = sqlite3_column_int(st, 0);
+        foreign = *v == 0 && sqlite3_column_int(st, 1);
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : sql_fail(s, rc, "reading the schema version");
+    if (rc != SQLITE_OK)
+        return sql_fail(s, rc, "reading the schema version");
+    if (foreign) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+                 "sqlite store: the database has tables but no store schema version: not an inventory store");
+        return IMGSYNC_ESTORE;
+    }
+    return 0;
 }
 
 static int refuse_newer(sqlite_store *s, int v)
