@@ -1,0 +1,237 @@
+/* Review of the task/schedule/worker change: reproducers of defects found in src/core (worker.c,
+ * sync.c, schedule.c, driver.c), on the scripted OCI registry and a fake clock. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "core/ctx.h"
+#include "imgsync.h"
+#include "support/registry_script.h"
+#include "support/replay.h"
+
+Suite *review_core_suite(void);
+
+#define MIN (60 * 1000LL)
+#define JUN01_2100Z 1780347600000LL
+
+static replay *R;
+static imgsync_provider *P;
+static char dbdir[64], uri[128];
+static int use_sqlite;
+
+static void setup_common(int sqlite)
+{
+    setenv("TZ", "Europe/Berlin", 1);
+    tzset();
+    use_sqlite = sqlite;
+    if (sqlite) {
+        snprintf(dbdir, sizeof(dbdir), "/tmp/imgsync-review-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dbdir));
+        snprintf(uri, sizeof(uri), "sqlite:%s/r.db", dbdir);
+    }
+    R = replay_new_with_store(sqlite ? uri : NULL);
+    ck_assert_ptr_nonnull(R);
+    ck_assert_ptr_nonnull(P = replay_add_provider(R, "oci", RS_PROV, RS_EP));
+    rs_set_delay(R, 0);
+    rs_script_base(R, 0);
+}
+
+static void setup_memory(void) { setup_common(0); }
+static void setup_sqlite(void) { setup_common(1); }
+
+static void teardown(void)
+{
+    replay_free(R);
+    R = NULL;
+    if (use_sqlite) {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dbdir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+}
+
+static void set_now(int64_t wall) { replay_clock(R)->wall_ms = wall; }
+
+static int state_of(imgsync_ctx *ctx, uint64_t id)
+{
+    imgsync_task *t = NULL;
+    int s = imgsync_task_get(&t, ctx, id) == 0 ? imgsync_task_state_of(t) : -1;
+    imgsync_task_free(t);
+    return s;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static size_t count_tasks(int state, int trigger)
+{
+    imgsync_task_list *l = NULL;
+    ck_assert_int_eq(imgsync_task_list_new(&l, replay_ctx(R), state, trigger, 0), 0);
+    size_t n = imgsync_task_list_count(l);
+    imgsync_task_list_free(l);
+    return n;
+}
+
+/* Start a task that stays running (its replies never come) on the worker. */
+static uint64_t worker_with_running_task(imgsync_ctx *ctx)
+{
+    ck_assert_int_eq(replay_sync(R, NULL, NULL), 0);
+    rs_script_base(R, 1);
+    rs_set_delay(R, 1000LL * 1000 * 1000);
+    ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    for (int i = 0; i < 500 && state_of(ctx, id) != IMGSYNC_TASK_RUNNING; i++)
+        sleep_ms(10);
+    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_RUNNING);
+    return id;
+}
+
+/* ---- worker.c / sync.c ---------------------------------------------------------------------- */
+
+/* imgsync_provider_check from the embedder's thread while the worker drives a running task: the
+ * check takes the api lock from the worker like any other call, yet it reads the worker's
+ * in_perform flag without the lock and answers EBUSY "called from a callback" whenever the worker
+ * is inside a driving step (a data race, and a refusal the worker design does not call for). */
+START_TEST(test_check_beside_busy_worker)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    imgsync_provider *p = P;
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "check_timeout_ms", "100"), 0);
+    uint64_t id = worker_with_running_task(ctx);
+    int busy = 0;
+    for (int i = 0; i < 20; i++) {
+        busy += imgsync_provider_check(p) == IMGSYNC_EBUSY;
+        sleep_ms(5);
+    }
+    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_RUNNING);
+    ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
+    ck_assert_msg(busy == 0, "imgsync_provider_check answered EBUSY %d times of 20 beside the worker", busy);
+}
+END_TEST
+
+static struct {
+    uint64_t task;
+    int wait_rc, called;
+    long waited_ms;
+} cb;
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void wait_in_callback(const imgsync_event *e, void *payload)
+{
+    imgsync_ctx *ctx = payload;
+    if (cb.called || imgsync_event_type_of(e) != IMGSYNC_EVENT_TASK_STATE ||
+        imgsync_event_task_state(e) != IMGSYNC_TASK_RUNNING)
+        return;
+    cb.called = 1;
+    long t0 = now_ms();
+    cb.wait_rc = imgsync_task_wait(ctx, imgsync_event_task_id(e), 1000);
+    cb.waited_ms = now_ms() - t0;
+}
+
+/* event.h: imgsync_task_wait inside the callback answers EBUSY. On the worker thread it polls the
+ * task's state instead - a state only the worker (now stuck in the callback) can change: with
+ * timeout -1 the worker hangs for ever, with a timeout it blocks every caller of the context. */
+START_TEST(test_wait_in_callback_on_worker)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    memset(&cb, 0, sizeof(cb));
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, wait_in_callback, ctx), 0);
+    ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    ck_assert_int_eq(imgsync_task_wait(ctx, id, 20000), 0);
+    ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
+    ck_assert_int_eq(cb.called, 1);
+    ck_assert_msg(cb.wait_rc == IMGSYNC_EBUSY, "imgsync_task_wait in a worker callback: %d after %ld ms", cb.wait_rc,
+                  cb.waited_ms);
+}
+END_TEST
+
+/* ---- schedule.c ------------------------------------------------------------------------------ */
+
+/* A pid that no process has now: a child that already exited and was reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    return (long)pid;
+}
+
+/* The schedule's last task was running in a process that died (SIGKILL, OOM) while this
+ * long-lived process keeps driving the database. still_runs() trusts the stored state "running"
+ * without looking at the record's owner, so every later due time is recorded as SKIPPED - for
+ * ever, until some process happens to open the file again and recover the record. */
+START_TEST(test_schedule_not_blocked_by_dead_process)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    set_now(JUN01_2100Z);
+    uint64_t sid = 0;
+    ck_assert_int_eq(imgsync_schedule_every(ctx, NULL, 1, &sid), 0);
+    /* what the dead process left: its scheduled task, running, and the schedule's claim of it */
+    imgsync__task_rec r;
+    memset(&r, 0, sizeof(r));
+    r.state = IMGSYNC_TASK_RUNNING;
+    r.trigger = IMGSYNC_TRIGGER_SCHEDULED;
+    r.schedule_id = sid;
+    r.created_ms = r.started_ms = JUN01_2100Z + MIN;
+    char owner[64];
+    snprintf(owner, sizeof(owner), "%ld:12345", dead_pid());
+    r.reason = strdup("");
+    r.owner = strdup(owner);
+    ck_assert_int_eq(imgsync__store_task_insert(ctx->store, &r), 0);
+    uint64_t dead_task = r.id;
+    imgsync__task_rec_clear(&r);
+    int claimed = 0;
+    ck_assert_int_eq(imgsync__store_schedule_claim(ctx->store, sid, JUN01_2100Z + MIN, JUN01_2100Z + 2 * MIN,
+                                                   dead_task, &claimed), 0);
+    ck_assert_int_eq(claimed, 1);
+
+    set_now(JUN01_2100Z + 2 * MIN);
+    for (int i = 0; i < 1000 && imgsync_ctx_perform(ctx, 0) > 0; i++)
+        ;
+    ck_assert_uint_eq(count_tasks(IMGSYNC_TASK_SKIPPED, -1), 0);
+    ck_assert_uint_eq(count_tasks(IMGSYNC_TASK_SUCCEEDED, IMGSYNC_TRIGGER_SCHEDULED), 1);
+}
+END_TEST
+
+Suite *review_core_suite(void)
+{
+    Suite *s = suite_create("review_core");
+    const char *names[] = {"memory", "sqlite"};
+    void (*setups[])(void) = {setup_memory, setup_sqlite};
+    for (int i = 0; i < 2; i++) {
+        TCase *tc = tcase_create(names[i]);
+        tcase_add_checked_fixture(tc, setups[i], teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_check_beside_busy_worker);
+        tcase_add_test(tc, test_wait_in_callback_on_worker);
+        suite_add_tcase(s, tc);
+    }
+    TCase *tc = tcase_create("sqlite-only");
+    tcase_add_checked_fixture(tc, setup_sqlite, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_schedule_not_blocked_by_dead_process);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+IMGSYNC_TEST_MAIN(review_core_suite)
