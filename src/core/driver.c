@@ -53,7 +53,7 @@ int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (ctx->in_perform || (ctx->in_event && imgsync__ctx_held(ctx)))
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event)) /* the flags are the holder's */
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
     imgsync__ctx_enter(ctx);
     if (ctx->worker_running) {
