@@ -57,7 +57,7 @@ void imgsync__history_owner(char *out, size_t len)
 }
 
 /* Is the process an owner string names still running? (Same start time: not a reused pid.) */
-static int owner_alive(const char *owner)
+int imgsync__history_owner_alive(const char *owner)
 {
     long pid = 0;
     long long start = -1;
@@ -153,7 +153,7 @@ int imgsync__history_recover(imgsync_ctx *ctx)
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
-            if (!owner_alive(v[i].owner))
+            if (!imgsync__history_owner_alive(v[i].owner))
                 interrupt(ctx, &v[i]);
             imgsync__task_rec_clear(&v[i]);
         }

@@ -9,6 +9,8 @@
 
 /* "pid:start-time" of this process, as task records name their owner. */
 void imgsync__history_owner(char *out, size_t len);
+/* Is the process an owner string ("pid:start-time") names still running? */
+int imgsync__history_owner_alive(const char *owner);
 /* Record a new task; sets t->id from the store. 0, ESTORE, ENOMEM. */
 int imgsync__history_insert(imgsync_ctx *ctx, imgsync__task *t);
 /* Write the task's record when it changed: at once with `force`, else at most once a second. */

@@ -185,7 +185,10 @@ static int still_runs(imgsync_ctx *ctx, uint64_t id)
     if (t)
         return imgsync__task_active(t);
     imgsync__task_rec r;
-    int active = imgsync__store_task_get(ctx->store, id, &r) == 0 && r.state <= IMGSYNC_TASK_RUNNING;
+    /* a record left "running" by a process that died is not running: recovery only happens when
+     * a context opens the file, and this one may drive it for months */
+    int active = imgsync__store_task_get(ctx->store, id, &r) == 0 && r.state <= IMGSYNC_TASK_RUNNING &&
+                 imgsync__history_owner_alive(r.owner);
     imgsync__task_rec_clear(&r);
     return active;
 }
