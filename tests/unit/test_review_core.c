@@ -213,6 +213,85 @@ START_TEST(test_schedule_not_blocked_by_dead_process)
 }
 END_TEST
 
+/* ---- schedule.c: records the scheduler adds -------------------------------------------------- */
+
+/* task.h: the store keeps the last `task_retention` tasks, older ones removed when a task ends.
+ * The tasks the scheduler records as ended at once (SKIPPED, or FAILED for a provider that is
+ * gone) never trigger the pruning (only a live task ending does, in record_all): a daemon whose
+ * schedule names a removed provider, or whose previous run hangs (no task timeout by default),
+ * grows the history by one record per due time, for months. */
+START_TEST(test_scheduler_records_keep_retention)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "task_retention", "3"), 0);
+    set_now(JUN01_2100Z);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "gone"), 0);
+    ck_assert_int_eq(imgsync_schedule_every(ctx, req, 1, NULL), 0);
+    imgsync_request_free(req);
+    for (int m = 1; m <= 10; m++) {
+        set_now(JUN01_2100Z + m * MIN);
+        imgsync_ctx_perform(ctx, 0);
+    }
+    ck_assert_uint_eq(count_tasks(IMGSYNC_TASK_FAILED, IMGSYNC_TRIGGER_SCHEDULED), 3);
+}
+END_TEST
+
+/* ---- driver.c / events.c --------------------------------------------------------------------- */
+
+static void cancel_when_running(const imgsync_event *e, void *payload)
+{
+    if (imgsync_event_type_of(e) == IMGSYNC_EVENT_TASK_STATE && imgsync_event_task_state(e) == IMGSYNC_TASK_RUNNING)
+        cb.wait_rc = imgsync_task_cancel((imgsync_ctx *)payload, imgsync_event_task_id(e));
+}
+
+/* A task canceled from the event callback: the callback is told CANCELED at once, but
+ * record_all decides "state changed" by comparing with ev_state (what the callback was told),
+ * which events.c has already moved to CANCELED - so the record is not forced: the store keeps
+ * "running" until the next progress write (PERSIST_INTERVAL_MS later, and only if the context is
+ * driven again), and another process (or the task list after a crash) sees a running task. */
+START_TEST(test_cancel_in_callback_recorded_at_once)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    memset(&cb, 0, sizeof(cb));
+    rs_set_delay(R, 500);
+    rs_script_base(R, 0);
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, cancel_when_running, ctx), 0);
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    imgsync_ctx_perform(ctx, 0); /* starts it; the callback cancels it */
+    ck_assert_int_eq(cb.wait_rc, 0);
+    imgsync_ctx_perform(ctx, 0); /* one more step, no time passes */
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, NULL, NULL), 0);
+    imgsync__task_rec r;
+    ck_assert_int_eq(imgsync__store_task_get(ctx->store, id, &r), 0);
+    int stored = r.state;
+    imgsync__task_rec_clear(&r);
+    ck_assert_int_eq(stored, IMGSYNC_TASK_CANCELED);
+}
+END_TEST
+
+/* ---- schedule.c: missed due times ------------------------------------------------------------ */
+
+/* ctx.h / schedule.h: with schedule_catch_up "0" a due time that passed while no context drove the
+ * schedule is not run. "Missed" is decided by driving_since, the wall time of the context's very
+ * first tick: a worker stopped (imgsync_ctx_stop) for three days and started again, or a perform
+ * loop that pauses, runs the missed time anyway. */
+START_TEST(test_catch_up_off_after_worker_pause)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "schedule_catch_up", "0"), 0);
+    set_now(JUN01_2100Z);
+    ck_assert_int_eq(imgsync_schedule_daily(ctx, NULL, 1, 0, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 0); /* driven at 23:00 ... */
+    set_now(JUN01_2100Z + 3 * 24 * 60 * MIN);          /* ... then not for three days */
+    for (int i = 0; i < 1000 && imgsync_ctx_perform(ctx, 0) > 0; i++)
+        ;
+    ck_assert_uint_eq(count_tasks(-1, IMGSYNC_TRIGGER_SCHEDULED), 0);
+}
+END_TEST
+
 Suite *review_core_suite(void)
 {
     Suite *s = suite_create("review_core");
@@ -224,6 +303,9 @@ Suite *review_core_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_check_beside_busy_worker);
         tcase_add_test(tc, test_wait_in_callback_on_worker);
+        tcase_add_test(tc, test_scheduler_records_keep_retention);
+        tcase_add_test(tc, test_cancel_in_callback_recorded_at_once);
+        tcase_add_test(tc, test_catch_up_off_after_worker_pause);
         suite_add_tcase(s, tc);
     }
     TCase *tc = tcase_create("sqlite-only");
