@@ -116,6 +116,8 @@ int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id
     int rc = r.reason && r.owner ? imgsync__store_task_insert(ctx->store, &r) : IMGSYNC_ENOMEM;
     *id = rc ? 0 : r.id;
     imgsync__task_rec_clear(&r);
+    if (!rc) /* an ended task like any other: a schedule that only skips or fails must not grow the history */
+        imgsync__history_prune(ctx);
     return rc;
 }
 
