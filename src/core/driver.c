@@ -22,7 +22,7 @@ static void record_all(imgsync_ctx *ctx)
     int ended = 0;
     for (size_t i = 0; i < ctx->ntasks; i++) {
         imgsync__task *t = ctx->tasks[i];
-        int changed = t->state != t->ev_state;
+        int changed = t->state != t->rec_state; /* not ev_state: a callback may cancel after it was told */
         imgsync__history_persist(ctx, t, changed);
         ended |= changed && !imgsync__task_active(t);
     }

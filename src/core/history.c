@@ -80,6 +80,7 @@ int imgsync__history_insert(imgsync_ctx *ctx, imgsync__task *t)
         rc = imgsync__store_task_insert(ctx->store, &r);
     if (!rc) {
         t->id = r.id;
+        t->rec_state = r.state;
         t->persisted_mono = imgsync__env_mono(&ctx->env);
     }
     imgsync__task_rec_clear(&r);
@@ -97,6 +98,8 @@ void imgsync__history_persist(imgsync_ctx *ctx, imgsync__task *t, int force)
     pthread_mutex_unlock(&ctx->status_lock);
     if (!rc && imgsync__store_task_update(ctx->store, &r))
         t->dirty = 1; /* a busy database: try again at the next step */
+    else if (!rc)
+        t->rec_state = r.state;
     t->persisted_mono = imgsync__env_mono(&ctx->env);
     imgsync__task_rec_clear(&r);
 }
