@@ -155,16 +155,18 @@ int imgsync_provider_check(imgsync_provider *p)
      * the lock below; only a callback of the driving thread must not nest a check in its step */
     if (imgsync__ctx_held(ctx) && ctx->in_perform)
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_provider_check called from a callback");
+    imgsync__ctx_enter(ctx); /* the engine and the clock are the driver's: a worker waits meanwhile */
     imgsync__task *t;
     int rc = imgsync__task_new(&t, &ctx->env, NULL, IMGSYNC_RUN_CHECK, &p, 1);
-    if (rc)
+    if (rc) {
+        imgsync__ctx_leave(ctx);
         return imgsync__ctx_fail(ctx, rc, "cannot create the check: %s", imgsync_strerror(rc));
-    imgsync__ctx_enter(ctx); /* the engine is the driver's: a worker waits meanwhile */
+    }
+    int was = ctx->in_perform;
     ctx->in_perform = 1;
     while (imgsync__task_step(t, 1))
         imgsync__engine_perform(ctx->engine, 100);
-    ctx->in_perform = 0;
-    imgsync__ctx_leave(ctx);
+    ctx->in_perform = was;
     imgsync_run *run = t->runs[0];
     rc = run->error;
     if (rc)
@@ -172,5 +174,6 @@ int imgsync_provider_check(imgsync_provider *p)
     else
         imgsync__ctx_ok(ctx);
     imgsync__task_free(t);
+    imgsync__ctx_leave(ctx);
     return rc;
 }
