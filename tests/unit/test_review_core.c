@@ -292,6 +292,52 @@ START_TEST(test_catch_up_off_after_worker_pause)
 }
 END_TEST
 
+/* schedule.h: a missing provider "fails that task with ENOTFOUND". The recorded task is FAILED
+ * with a reason, but ENOTFOUND is nowhere in it: no error row, no registry row - an embedder
+ * that sorts failures by code (imgsync_task_error_code) sees nothing. */
+START_TEST(test_missing_provider_task_has_enotfound)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    set_now(JUN01_2100Z);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "gone"), 0);
+    ck_assert_int_eq(imgsync_schedule_every(ctx, req, 1, NULL), 0);
+    imgsync_request_free(req);
+    set_now(JUN01_2100Z + MIN);
+    imgsync_ctx_perform(ctx, 0);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get_latest(&t, ctx), 0);
+    ck_assert_int_eq(imgsync_task_state_of(t), IMGSYNC_TASK_FAILED);
+    ck_assert_ptr_nonnull(strstr(imgsync_task_reason(t), "gone"));
+    int code = imgsync_task_error_count(t) ? imgsync_task_error_code(t, 0) : 0;
+    imgsync_task_free(t);
+    ck_assert_int_eq(code, IMGSYNC_ENOTFOUND);
+}
+END_TEST
+
+/* A wall clock that jumps far ahead (a bad RTC at boot, a mistyped date) and is then corrected:
+ * the due time claimed while it was wrong stays in the stored schedule, so an every-60-minutes
+ * schedule does not run again for the size of the jump (here ten years). next_due() only moves
+ * forward; a stored next_ms more than one period ahead of now is never pulled back. */
+START_TEST(test_every_after_clock_jump_back)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    set_now(JUN01_2100Z);
+    ck_assert_int_eq(imgsync_schedule_every(ctx, NULL, 60, NULL), 0);
+    int64_t year = 365 * 24 * 60 * MIN;
+    set_now(JUN01_2100Z + 10 * year); /* the clock is wrong for a moment */
+    for (int i = 0; i < 1000 && imgsync_ctx_perform(ctx, 0) > 0; i++)
+        ;
+    set_now(JUN01_2100Z + 30 * MIN); /* and corrected */
+    imgsync_ctx_perform(ctx, 0);
+    set_now(JUN01_2100Z + 3 * 60 * MIN); /* hours later */
+    for (int i = 0; i < 1000 && imgsync_ctx_perform(ctx, 0) > 0; i++)
+        ;
+    ck_assert_uint_eq(count_tasks(-1, IMGSYNC_TRIGGER_SCHEDULED), 2);
+}
+END_TEST
+
 Suite *review_core_suite(void)
 {
     Suite *s = suite_create("review_core");
@@ -306,6 +352,8 @@ Suite *review_core_suite(void)
         tcase_add_test(tc, test_scheduler_records_keep_retention);
         tcase_add_test(tc, test_cancel_in_callback_recorded_at_once);
         tcase_add_test(tc, test_catch_up_off_after_worker_pause);
+        tcase_add_test(tc, test_missing_provider_task_has_enotfound);
+        tcase_add_test(tc, test_every_after_clock_jump_back);
         suite_add_tcase(s, tc);
     }
     TCase *tc = tcase_create("sqlite-only");
