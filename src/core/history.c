@@ -106,7 +106,22 @@ void imgsync__history_persist(imgsync_ctx *ctx, imgsync__task *t, int force)
 
 void imgsync__history_prune(imgsync_ctx *ctx) { imgsync__store_task_prune(ctx->store, ctx->retention, NULL); }
 
-int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, const char *reason, uint64_t *id)
+/* The one error of a task that failed before it could start (its code is the failure's). */
+static int add_error(imgsync__task_rec *r, int code, const char *registry, const char *message)
+{
+    if (!(r->errors = calloc(1, sizeof(*r->errors))))
+        return IMGSYNC_ENOMEM;
+    imgsync__task_rec_error *e = &r->errors[0];
+    e->registry = imgsync__strdup(registry ? registry : "");
+    e->repository = imgsync__strdup("");
+    e->message = imgsync__strdup(message);
+    e->code = code;
+    r->nerrors = 1;
+    return e->registry && e->repository && e->message ? 0 : IMGSYNC_ENOMEM;
+}
+
+int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, int code, const char *registry,
+                               const char *reason, uint64_t *id)
 {
     imgsync__task_rec r;
     memset(&r, 0, sizeof(r));
@@ -116,7 +131,11 @@ int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id
     r.created_ms = r.started_ms = r.finished_ms = imgsync__env_now(&ctx->env);
     r.reason = imgsync__strdup(reason);
     r.owner = imgsync__strdup("");
-    int rc = r.reason && r.owner ? imgsync__store_task_insert(ctx->store, &r) : IMGSYNC_ENOMEM;
+    int rc = r.reason && r.owner ? 0 : IMGSYNC_ENOMEM;
+    if (!rc && code)
+        rc = add_error(&r, code, registry, reason);
+    if (!rc)
+        rc = imgsync__store_task_insert(ctx->store, &r);
     *id = rc ? 0 : r.id;
     imgsync__task_rec_clear(&r);
     if (!rc) /* an ended task like any other: a schedule that only skips or fails must not grow the history */

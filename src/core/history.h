@@ -17,8 +17,10 @@ int imgsync__history_insert(imgsync_ctx *ctx, imgsync__task *t);
 void imgsync__history_persist(imgsync_ctx *ctx, imgsync__task *t, int force);
 /* Keep the context's retention of ended tasks. */
 void imgsync__history_prune(imgsync_ctx *ctx);
-/* Record a scheduled task that never ran (skipped, or failed before it could start). */
-int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, const char *reason, uint64_t *id);
+/* Record a scheduled task that never ran (skipped, or failed before it could start: then `code`,
+ * non-zero, and `registry` (NULL: none) make its one error). */
+int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, int code, const char *registry,
+                               const char *reason, uint64_t *id);
 /* Record queued or running tasks whose process is gone as failed, reason "interrupted". */
 int imgsync__history_recover(imgsync_ctx *ctx);
 

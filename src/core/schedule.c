@@ -199,13 +199,18 @@ static uint64_t start(imgsync_ctx *ctx, const imgsync__schedule_rec *s)
     imgsync_request *req = NULL;
     imgsync__task *t = NULL;
     char why[160] = "";
+    const char *missing = NULL;
     uint64_t id = 0;
-    if (imgsync__request_from_json(&req, s->request))
+    int code = imgsync__request_from_json(&req, s->request) ? IMGSYNC_EINVAL : 0;
+    if (code)
         snprintf(why, sizeof(why), "schedule %llu: its request cannot be read", (unsigned long long)s->id);
-    for (size_t i = 0; req && !why[0] && i < req->nproviders; i++)
-        if (!imgsync__ctx_provider(ctx, req->providers[i]))
-            snprintf(why, sizeof(why), "no provider named '%.64s'", req->providers[i]);
-    if (!why[0] && imgsync__ctx_new_task(ctx, req, &t))
+    for (size_t i = 0; req && !code && i < req->nproviders; i++)
+        if (!imgsync__ctx_provider(ctx, req->providers[i])) {
+            code = IMGSYNC_ENOTFOUND;
+            missing = req->providers[i];
+            snprintf(why, sizeof(why), "no provider named '%.64s'", missing);
+        }
+    if (!code && (code = imgsync__ctx_new_task(ctx, req, &t)) != 0)
         snprintf(why, sizeof(why), "cannot create the task");
     if (t) {
         t->trigger = IMGSYNC_TRIGGER_SCHEDULED;
@@ -213,7 +218,7 @@ static uint64_t start(imgsync_ctx *ctx, const imgsync__schedule_rec *s)
         if (imgsync__ctx_add_task(ctx, t) == 0)
             id = t->id;
     } else {
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, why, &id);
+        imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, code, missing, why, &id);
     }
     imgsync_request_free(req);
     return id;
@@ -237,7 +242,7 @@ static void fire(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
         char why[160];
         snprintf(why, sizeof(why), "skipped: the previous run of schedule %llu (task %llu) is still running",
                  (unsigned long long)s->id, (unsigned long long)s->last_task_id);
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, why, &id);
+        imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, 0, NULL, why, &id);
         return; /* last_task_id stays the running one */
     }
     if ((id = start(ctx, s)) != 0 &&
