@@ -263,6 +263,23 @@ static void reload(imgsync_ctx *ctx)
     ctx->sched->loaded_mono = imgsync__env_mono(&ctx->env);
 }
 
+/* A due time more than one period ahead was claimed while the wall clock ran ahead (then set
+ * back): pull it in, or the schedule would sleep for the size of the jump. */
+static void pull_in(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
+{
+    int daily = s->kind == IMGSYNC_SCHEDULE_DAILY;
+    int64_t period = daily ? 25 * 3600000LL : (int64_t)s->every_minutes * 60000; /* a day may have 25 h */
+    if (s->next_ms - now <= period)
+        return;
+    int64_t next = daily ? next_due(s, now) : now + period;
+    int claimed = 0;
+    if (next >= 0 && !imgsync__store_schedule_claim(ctx->store, s->id, s->next_ms, next, s->last_task_id, &claimed) &&
+        claimed)
+        s->next_ms = next;
+    else
+        ctx->sched->loaded = 0;
+}
+
 void imgsync__sched_tick(imgsync_ctx *ctx)
 {
     if (!ctx->sched && !(ctx->sched = calloc(1, sizeof(*ctx->sched))))
@@ -272,9 +289,11 @@ void imgsync__sched_tick(imgsync_ctx *ctx)
         ctx->sched->driving_since = now;
     if (!ctx->sched->loaded || imgsync__env_mono(&ctx->env) - ctx->sched->loaded_mono >= RELOAD_MS)
         reload(ctx);
-    for (size_t i = 0; i < ctx->sched->n; i++)
+    for (size_t i = 0; i < ctx->sched->n; i++) {
+        pull_in(ctx, &ctx->sched->v[i], now);
         if (ctx->sched->v[i].next_ms <= now)
             fire(ctx, &ctx->sched->v[i], now);
+    }
 }
 
 int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx)
