@@ -338,6 +338,85 @@ START_TEST(test_every_after_clock_jump_back)
 }
 END_TEST
 
+/* ---- events.c: skipped tasks ----------------------------------------------------------------- */
+
+static int skipped_events;
+static void count_skipped(const imgsync_event *e, void *payload)
+{
+    if (imgsync_event_type_of(e) == IMGSYNC_EVENT_TASK_STATE && imgsync_event_task_state(e) == IMGSYNC_TASK_SKIPPED)
+        skipped_events++;
+}
+
+/* event.h: TASK_STATE events tell that "a task was queued, started, ended or skipped". A skipped
+ * run (and a scheduled run that failed before it started) is only a store record made by
+ * imgsync__history_add_ended, never a live task, and events.c only walks ctx->tasks: the callback
+ * never hears of it. */
+START_TEST(test_skip_is_told)
+{
+    imgsync_ctx *ctx = replay_ctx(R);
+    skipped_events = 0;
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, count_skipped, NULL), 0);
+    set_now(JUN01_2100Z);
+    ck_assert_int_eq(imgsync_schedule_every(ctx, NULL, 1, NULL), 0);
+    rs_set_delay(R, 30 * MIN);
+    rs_script_base(R, 0);
+    set_now(JUN01_2100Z + MIN);
+    ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 1);
+    set_now(JUN01_2100Z + 2 * MIN);
+    ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 1);
+    ck_assert_uint_eq(count_tasks(IMGSYNC_TASK_SKIPPED, -1), 1);
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, NULL, NULL), 0);
+    ck_assert_int_eq(skipped_events, 1);
+}
+END_TEST
+
+/* ---- worker.c: the per-thread list of held contexts ------------------------------------------ */
+
+#define CHAIN 5
+static replay *chain[CHAIN];
+
+/* The callback of context i drives context i + 1 (a callback of one context may use another). */
+static void drive_next(const imgsync_event *e, void *payload)
+{
+    size_t i = (size_t)payload;
+    if (i + 1 < CHAIN && imgsync_event_type_of(e) == IMGSYNC_EVENT_TASK_STATE &&
+        imgsync_event_task_state(e) == IMGSYNC_TASK_QUEUED)
+        imgsync_ctx_perform(replay_ctx(chain[i + 1]), 0);
+}
+
+/* A thread holds at most HELD_MAX (4) contexts' api locks in held[]; the fifth nested one is
+ * locked by imgsync__ctx_enter but hold() finds no slot and says nothing, so
+ * imgsync__ctx_leave does not find it and never unlocks: that context's api lock stays taken for
+ * ever and the next call on it from another thread (or the next enter on this one) deadlocks. */
+START_TEST(test_five_nested_contexts_unlock)
+{
+    for (size_t i = 0; i < CHAIN; i++) {
+        chain[i] = replay_new();
+        ck_assert_ptr_nonnull(chain[i]);
+        ck_assert_int_eq(imgsync_ctx_set_event_callback(replay_ctx(chain[i]), drive_next, (void *)i), 0);
+    }
+    for (size_t i = 1; i < CHAIN; i++) {
+        uint64_t id;
+        ck_assert_int_eq(imgsync_sync_start(replay_ctx(chain[i]), NULL, &id), 0);
+    }
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(replay_ctx(chain[0]), NULL, &id), 0);
+    imgsync_ctx_perform(replay_ctx(chain[0]), 0);
+    int locked = 0;
+    for (size_t i = 0; i < CHAIN; i++) {
+        imgsync_ctx *c = replay_ctx(chain[i]);
+        if (pthread_mutex_trylock(&c->api_lock) == 0)
+            pthread_mutex_unlock(&c->api_lock);
+        else
+            locked++;
+    }
+    for (size_t i = 0; i < CHAIN; i++)
+        if (!locked)
+            replay_free(chain[i]); /* a leaked lock would hang the free */
+    ck_assert_int_eq(locked, 0);
+}
+END_TEST
+
 Suite *review_core_suite(void)
 {
     Suite *s = suite_create("review_core");
@@ -354,12 +433,14 @@ Suite *review_core_suite(void)
         tcase_add_test(tc, test_catch_up_off_after_worker_pause);
         tcase_add_test(tc, test_missing_provider_task_has_enotfound);
         tcase_add_test(tc, test_every_after_clock_jump_back);
+        tcase_add_test(tc, test_skip_is_told);
         suite_add_tcase(s, tc);
     }
     TCase *tc = tcase_create("sqlite-only");
     tcase_add_checked_fixture(tc, setup_sqlite, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_schedule_not_blocked_by_dead_process);
+    tcase_add_test(tc, test_five_nested_contexts_unlock);
     suite_add_tcase(s, tc);
     return s;
 }
