@@ -34,6 +34,8 @@ struct imgsync_ctx {
     pthread_mutex_t api_lock;    /* held by whoever drives or changes the context */
     pthread_cond_t api_cond;     /* signalled when a caller leaves: the idle worker looks again */
     int waiters;                 /* callers waiting for api_lock (atomic) */
+    uintptr_t holder;            /* the thread holding api_lock (worker.c; atomic), 0 = none */
+    int hold_depth;              /* its nested enters (the holder's) */
     pthread_t worker;
     int worker_running, stopping;
     /* events (events.c) */
