@@ -63,6 +63,8 @@ void imgsync__sched_tick(imgsync_ctx *ctx);
 void imgsync__sched_free(imgsync_ctx *ctx);
 /* Tell the event callback what changed in the live tasks (api_lock held, between steps). */
 void imgsync__events_deliver(imgsync_ctx *ctx);
+/* Tell the callback of a task recorded as ended without ever being live (a skipped run). */
+void imgsync__events_tell_record(imgsync_ctx *ctx, uint64_t id, int state);
 /* Select the providers of req and make a task (not yet added). */
 int imgsync__ctx_new_task(imgsync_ctx *ctx, const imgsync_request *req, imgsync__task **out);
 

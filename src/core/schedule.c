@@ -218,7 +218,8 @@ static uint64_t start(imgsync_ctx *ctx, const imgsync__schedule_rec *s)
         if (imgsync__ctx_add_task(ctx, t) == 0)
             id = t->id;
     } else {
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, code, missing, why, &id);
+        if (imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, code, missing, why, &id) == 0)
+            imgsync__events_tell_record(ctx, id, IMGSYNC_TASK_FAILED); /* no live task will tell it */
     }
     imgsync_request_free(req);
     return id;
@@ -242,7 +243,8 @@ static void fire(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
         char why[160];
         snprintf(why, sizeof(why), "skipped: the previous run of schedule %llu (task %llu) is still running",
                  (unsigned long long)s->id, (unsigned long long)s->last_task_id);
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, 0, NULL, why, &id);
+        if (imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, 0, NULL, why, &id) == 0)
+            imgsync__events_tell_record(ctx, id, IMGSYNC_TASK_SKIPPED);
         return; /* last_task_id stays the running one */
     }
     if ((id = start(ctx, s)) != 0 &&
