@@ -276,18 +276,22 @@ END_TEST
 
 /* ctx.h / schedule.h: with schedule_catch_up "0" a due time that passed while no context drove the
  * schedule is not run. "Missed" is decided by driving_since, the wall time of the context's very
- * first tick: a worker stopped (imgsync_ctx_stop) for three days and started again, or a perform
- * loop that pauses, runs the missed time anyway. */
+ * first tick, never reset: a worker stopped (imgsync_ctx_stop) for three days and started again
+ * runs the time it missed anyway. (A perform loop that pauses for days is the same case, but what
+ * counts as "not driven" there is a design question: see the review report.) */
 START_TEST(test_catch_up_off_after_worker_pause)
 {
     imgsync_ctx *ctx = replay_ctx(R);
     ck_assert_int_eq(imgsync_ctx_set(ctx, "schedule_catch_up", "0"), 0);
     set_now(JUN01_2100Z);
     ck_assert_int_eq(imgsync_schedule_daily(ctx, NULL, 1, 0, NULL), 0);
-    ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 0); /* driven at 23:00 ... */
-    set_now(JUN01_2100Z + 3 * 24 * 60 * MIN);          /* ... then not for three days */
-    for (int i = 0; i < 1000 && imgsync_ctx_perform(ctx, 0) > 0; i++)
-        ;
+    ck_assert_int_eq(imgsync_ctx_start(ctx), 0); /* driven at 23:00 ... */
+    sleep_ms(100);
+    ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
+    set_now(JUN01_2100Z + 3 * 24 * 60 * MIN); /* ... then not for three days */
+    ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
+    sleep_ms(300);
+    ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
     ck_assert_uint_eq(count_tasks(-1, IMGSYNC_TRIGGER_SCHEDULED), 0);
 }
 END_TEST
