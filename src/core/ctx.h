@@ -61,6 +61,8 @@ int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx);
 /* Start due schedules (api_lock held). */
 void imgsync__sched_tick(imgsync_ctx *ctx);
 void imgsync__sched_free(imgsync_ctx *ctx);
+/* Driving starts again after a pause (the worker was stopped): due times before it were missed. */
+void imgsync__sched_restart(imgsync_ctx *ctx);
 /* Tell the event callback what changed in the live tasks (api_lock held, between steps). */
 void imgsync__events_deliver(imgsync_ctx *ctx);
 /* Tell the callback of a task recorded as ended without ever being live (a skipped run). */

@@ -298,6 +298,12 @@ void imgsync__sched_tick(imgsync_ctx *ctx)
     }
 }
 
+void imgsync__sched_restart(imgsync_ctx *ctx)
+{
+    if (ctx->sched)
+        ctx->sched->driving_since = 0; /* the next tick's time: what came due before was missed */
+}
+
 int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx)
 {
     int64_t wait = RELOAD_MS, now = imgsync__env_now(&ctx->env);

@@ -104,6 +104,8 @@ int imgsync_ctx_start(imgsync_ctx *ctx)
     int rc = ctx->worker_running ? IMGSYNC_EBUSY : 0;
     if (!rc && ctx->in_perform)
         rc = IMGSYNC_EBUSY;
+    if (!rc)
+        imgsync__sched_restart(ctx);
     if (!rc && pthread_create(&ctx->worker, NULL, worker_main, ctx) != 0)
         rc = IMGSYNC_EINTERNAL;
     if (!rc)
