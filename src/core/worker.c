@@ -66,9 +66,17 @@ static void idle_wait(imgsync_ctx *ctx, int64_t ms)
 /* Cancel what runs and is queued, record it, tell the callback. */
 static void wind_down(imgsync_ctx *ctx)
 {
-    for (size_t i = 0; i < ctx->ntasks; i++)
-        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
-    imgsync__ctx_drive(ctx, 0);
+    /* again while an event callback of the last step started more */
+    for (int round = 0; round < 16; round++) {
+        int active = 0;
+        for (size_t i = 0; i < ctx->ntasks; i++) {
+            active |= imgsync__task_active(ctx->tasks[i]);
+            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
+        }
+        if (!active)
+            break;
+        imgsync__ctx_drive(ctx, 0);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -126,12 +134,23 @@ int imgsync_ctx_stop(imgsync_ctx *ctx)
         imgsync__ctx_leave(ctx);
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_stop called on the worker thread");
     }
-    ctx->stopping = running;
+    int joiner = running && !ctx->stopping; /* of two threads stopping at once, one joins */
+    if (joiner)
+        ctx->stopping = 1;
     imgsync__ctx_leave(ctx);
-    if (running)
+    if (joiner) {
         pthread_join(ctx->worker, NULL);
-    imgsync__ctx_enter(ctx);
-    ctx->worker_running = ctx->stopping = 0;
-    imgsync__ctx_leave(ctx);
+        imgsync__ctx_enter(ctx);
+        ctx->worker_running = ctx->stopping = 0;
+        imgsync__ctx_leave(ctx);
+    }
+    while (running && !joiner) { /* the other one joins: wait until it did */
+        imgsync__ctx_enter(ctx);
+        running = ctx->worker_running;
+        imgsync__ctx_leave(ctx);
+        struct timespec ts = {0, 5 * 1000000L};
+        if (running)
+            nanosleep(&ts, NULL);
+    }
     return imgsync__ctx_ok(ctx);
 }
