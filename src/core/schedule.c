@@ -230,7 +230,9 @@ static void fire(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
 {
     int64_t due = s->next_ms, next = next_due(s, now);
     int claimed = 0;
-    if (next < 0 || imgsync__store_schedule_claim(ctx->store, s->id, due, next, s->last_task_id, &claimed) ||
+    if (next < 0) /* the C library cannot convert this local time: try again in a day, not at once */
+        next = now + 24 * 3600 * 1000LL;
+    if (imgsync__store_schedule_claim(ctx->store, s->id, due, next, s->last_task_id, &claimed) ||
         !claimed) {
         ctx->sched->loaded = 0; /* another process ran it, or it is gone: read again */
         return;
