@@ -10,6 +10,9 @@ set -u
 IMGSYNC=${IMGSYNC:-build/imgsync}
 HARBOR_PY=tests/emulators/harbor_emulator.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-cli.XXXXXX")
+# the default database (--db) goes here, not into the caller's home
+XDG_DATA_HOME=$TMP/data
+export XDG_DATA_HOME
 PIDS=
 cleanup() {
     for pid in $PIDS; do
@@ -155,7 +158,7 @@ import json, sys
 want = ["registry", "registry_type", "image_type", "host", "namespace", "repository", "tag",
         "digest", "size", "latest_update_time", "latest_sync_time", "media_type",
         "artifact_type", "multi_arch", "partition", "owner", "share_status", "instance_id",
-        "instance_name", "platforms", "created"]
+        "instance_name", "platforms", "created", "first_seen_time"]
 rows = [json.loads(line) for line in open(sys.argv[1])]
 assert rows, "no rows"
 for r in rows:
