@@ -152,6 +152,28 @@ out:
     return status;
 }
 
+/*
+ * The request of the printed inventory: the sync's, limited to the configured registries when
+ * it names none (the database may hold rows of registries another configuration synced).
+ */
+static int inventory_request(const options *o, const config *cfg, imgsync_request **out)
+{
+    strlist unused = {NULL, 0, 0};
+    size_t i;
+    int rc = 0, status = build_request(o, cfg, out, &unused);
+
+    strlist_free(&unused);
+    if (status != 0 || o->registries.len > 0 || o->repos.len > 0)
+        return status;
+    for (i = 0; i < cfg->registries->u.array.len && rc == 0; i++)
+        rc = imgsync_request_add_provider(*out, config_registry_name(cfg, i));
+    if (rc != 0) {
+        errorf("cannot select the configured registries: %s", imgsync_strerror(rc));
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
 /* The exit status of a sync that did not fully succeed. */
 static int sync_status(const imgsync_task *task, enum stop_reason why)
 {
@@ -179,7 +201,7 @@ static void print_status_json(const imgsync_task *t)
 int cmd_sync(const options *o)
 {
     config cfg;
-    imgsync_request *req = NULL;
+    imgsync_request *req = NULL, *shown = NULL;
     imgsync_ctx *ctx = NULL;
     imgsync_task *task = NULL;
     enum stop_reason why = STOP_NONE;
@@ -191,7 +213,8 @@ int cmd_sync(const options *o)
         goto out;
     task = run_task(ctx, id, o->timeout_ms, &why);
     /* The inventory is printed whatever happened: a partial or canceled sync still has rows. */
-    status = print_inventory(ctx, req, o->format, 0);
+    if ((status = inventory_request(o, &cfg, &shown)) == 0)
+        status = print_inventory(ctx, shown, o->format, 0);
     if (task != NULL && o->format == FORMAT_TABLE)
         print_status(task);
     else if (task != NULL)
@@ -202,6 +225,7 @@ int cmd_sync(const options *o)
     }
 out:
     imgsync_task_free(task);
+    imgsync_request_free(shown);
     imgsync_request_free(req);
     imgsync_ctx_free(ctx);
     config_free(&cfg);
