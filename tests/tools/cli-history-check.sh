@@ -285,6 +285,18 @@ printf '{"registries":[{"name":"h","type":"harbor","endpoint":"http://127.0.0.1:
 run sync --config "$TMP/harbor.json" --db "$DB" --format ndjson
 keep
 expect 0 "harbor sync"
+# sync prints the rows of its configuration's registries, not every row of the database
+if [ "$(wc -l <"$TMP/out")" -gt 0 ] && ! grep -q '"registry":"local"' "$TMP/out"; then ok; else
+    bad "harbor sync printed other registries' rows of the database: $(head -c 300 "$TMP/out")"
+fi
+# --db :memory: leaves no file behind
+rm -rf "$TMP/data2"
+XDG_DATA_HOME=$TMP/data2 "$IMGSYNC" sync --config "$TMP/harbor.json" --db :memory: --format ndjson \
+    >"$TMP/out" 2>"$TMP/err"
+status=$?
+if [ "$status" -eq 0 ] && [ "$(wc -l <"$TMP/out")" -gt 0 ] && [ ! -e "$TMP/data2" ]; then ok; else
+    bad "sync --db :memory:: exit $status, $(ls "$TMP/data2" 2>&1): $(err)"
+fi
 run images --db "$DB" --registry h --updated-since 1970-01-01T00:00:01Z --format ndjson
 all_h=$(wc -l <"$TMP/out")
 run images --db "$DB" --registry h --updated-since 2999-01-01T00:00:00+02:00 --format ndjson
