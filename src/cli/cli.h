@@ -88,6 +88,9 @@ int text_is_clean(const char *s, int keep_c0);
 void emit(FILE *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void errorf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void warnf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The daemon's log: "2026-12-03T01:00:00Z imgsync: ..." on stderr (no time under systemd's
+ * journal, which has its own). */
+void log_line(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* errorf + "Try 'imgsync --help'." */
 void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* "imgsync: WHAT: <strerror(rc)>: <ctx errmsg>" */

@@ -22,28 +22,27 @@ static void log_task_start(const imgsync_task *t)
 {
     uint64_t schedule = imgsync_task_schedule_id(t);
 
-    emit(stderr, "imgsync: task %" PRIu64 " started (%s%s%.0" PRIu64 ")", imgsync_task_id(t),
-         trigger_name(imgsync_task_trigger(t)), schedule ? ", schedule " : "", schedule);
+    log_line("task %" PRIu64 " started (%s%s%.0" PRIu64 ")", imgsync_task_id(t),
+             trigger_name(imgsync_task_trigger(t)), schedule ? ", schedule " : "", schedule);
 }
 
 static void log_task_end(const imgsync_task *t)
 {
     char *reason = task_first_reason(t);
 
-    emit(stderr,
-         "imgsync: task %" PRIu64 " %s (%s): repositories %" PRIu64 "/%" PRIu64 " (%" PRIu64
-         " failed), images %" PRIu64 " found, %" PRIu64 " added, %" PRIu64 " updated, %" PRIu64
-         " removed%s%s",
-         imgsync_task_id(t), state_name(imgsync_task_state_of(t)),
-         trigger_name(imgsync_task_trigger(t)),
-         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
-         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
-         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED),
-         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND),
-         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_ADDED),
-         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_UPDATED),
-         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), reason && *reason ? ": " : "",
-         reason ? reason : "");
+    log_line("task %" PRIu64 " %s (%s): repositories %" PRIu64 "/%" PRIu64 " (%" PRIu64
+             " failed), images %" PRIu64 " found, %" PRIu64 " added, %" PRIu64 " updated, %" PRIu64
+             " removed%s%s",
+             imgsync_task_id(t), state_name(imgsync_task_state_of(t)),
+             trigger_name(imgsync_task_trigger(t)),
+             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
+             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_FAILED),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_ADDED),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_UPDATED),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), reason && *reason ? ": " : "",
+             reason ? reason : "");
     free(reason);
 }
 
@@ -58,7 +57,7 @@ static void on_event(const imgsync_event *ev, void *payload)
         (state != IMGSYNC_TASK_RUNNING && !task_ended(state)))
         return;
     if (imgsync_task_get(&t, ctx, imgsync_event_task_id(ev)) != 0) {
-        emit(stderr, "imgsync: task %" PRIu64 " %s", imgsync_event_task_id(ev), state_name(state));
+        log_line("task %" PRIu64 " %s", imgsync_event_task_id(ev), state_name(state));
         return;
     }
     if (state == IMGSYNC_TASK_RUNNING)
@@ -106,9 +105,9 @@ static void log_schedules(imgsync_ctx *ctx, const config *cfg)
 
     if (rc != 0)
         lib_error(ctx, rc, "cannot read the schedules");
-    emit(stderr, "imgsync: daemon started: %zu registries, %zu schedules", cfg->registries->u.array.len, n);
+    log_line("daemon started: %zu registries, %zu schedules", cfg->registries->u.array.len, n);
     if (rc == 0 && n == 0)
-        warnf("no schedule in the database: add one with 'imgsync schedule add'");
+        log_line("warning: no schedule in the database: add one with 'imgsync schedule add'");
     imgsync_schedule_list_free(l);
 }
 
@@ -122,7 +121,7 @@ static int wait_for_stop(const sigset_t *set)
             continue;
         if (sig != SIGHUP)
             return sig;
-        warnf("SIGHUP ignored: restart the daemon to read the configuration again");
+        log_line("warning: SIGHUP ignored: restart the daemon to read the configuration again");
     }
 }
 
@@ -144,11 +143,11 @@ int cmd_daemon(const options *o)
     }
     log_schedules(ctx, &cfg);
     sig = wait_for_stop(&set);
-    emit(stderr, "imgsync: %s received: stopping (a running task is canceled)",
-         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    log_line("%s received: stopping (a running task is canceled)",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     if ((rc = imgsync_ctx_stop(ctx)) != 0)
         lib_error(ctx, rc, "cannot stop the worker");
-    emit(stderr, "imgsync: daemon stopped");
+    log_line("daemon stopped");
     status = 128 + sig;
 out:
     imgsync_ctx_free(ctx);
