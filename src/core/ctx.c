@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "core/history.h"
 #include "core/kinds.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -102,11 +103,19 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     if (!ctx)
         return IMGSYNC_ENOMEM;
     pthread_mutex_init(&ctx->status_lock, NULL);
+    pthread_mutex_init(&ctx->api_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* an idle worker's timed wait ignores wall-clock jumps */
+    pthread_cond_init(&ctx->api_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    imgsync__history_owner(ctx->owner, sizeof(ctx->owner));
+    ctx->retention = 100;
+    ctx->catch_up = 1;
     pthread_mutex_lock(&serial_lock);
     ctx->serial = next_serial++;
     pthread_mutex_unlock(&serial_lock);
     imgsync__map_init(&ctx->provider_names);
-    ctx->next_task_id = 1;
     ctx->clock = imgsync__system_clock;
     imgsync__engine_default_opts(&ctx->eopts);
     int rc = imgsync__store_open_msg(&ctx->store, store_uri, errbuf, errbuf_len);
@@ -122,6 +131,14 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     ctx->env.status_lock = &ctx->status_lock;
     ctx->env.check_timeout_ms = 20000;
     ctx->env.max_pending = 4096;
+    ctx->env.owner = ctx->owner;
+    rc = imgsync__history_recover(ctx);
+    if (rc) {
+        if (errbuf && errbuf_len)
+            snprintf(errbuf, errbuf_len, "%s", imgsync__store_errmsg(ctx->store));
+        imgsync_ctx_free(ctx);
+        return rc;
+    }
     *out = ctx;
     return 0;
 }
@@ -130,10 +147,15 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
 {
     if (!ctx)
         return;
-    for (size_t i = 0; i < ctx->ntasks; i++)
-        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "context freed");
+    imgsync_ctx_stop(ctx);
+    for (size_t i = 0; i < ctx->ntasks; i++) {
+        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: context freed");
+        if (ctx->store)
+            imgsync__history_persist(ctx, ctx->tasks[i], 1);
+    }
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_free(ctx->tasks[i]);
+    imgsync__sched_free(ctx);
     free(ctx->tasks);
     imgsync__engine_free(ctx->engine);
     imgsync__store_close(ctx->store);
@@ -142,6 +164,8 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
     free(ctx->providers);
     imgsync__map_clear(&ctx->provider_names);
     pthread_mutex_destroy(&ctx->status_lock);
+    pthread_mutex_destroy(&ctx->api_lock);
+    pthread_cond_destroy(&ctx->api_cond);
     free(ctx);
 }
 
@@ -174,20 +198,45 @@ int imgsync__ctx_busy(const imgsync_ctx *ctx)
 
 int imgsync__ctx_add_task(imgsync_ctx *ctx, imgsync__task *t)
 {
+    int rc = imgsync__history_insert(ctx, t); /* the store gives the id */
     /* the task list is read by imgsync_task_get from other threads: grow it under the lock */
     pthread_mutex_lock(&ctx->status_lock);
-    imgsync__task **arr = realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
+    imgsync__task **arr = rc ? NULL : realloc(ctx->tasks, (ctx->ntasks + 1) * sizeof(*arr));
     if (arr) {
         ctx->tasks = arr;
-        t->id = ctx->next_task_id++;
         ctx->tasks[ctx->ntasks++] = t;
     }
     pthread_mutex_unlock(&ctx->status_lock);
     if (!arr) {
+        if (!rc) { /* recorded but not kept: the record must not stay queued */
+            t->state = IMGSYNC_TASK_FAILED;
+            t->dirty = 1;
+            imgsync__history_persist(ctx, t, 1);
+        }
         imgsync__task_free(t);
-        return IMGSYNC_ENOMEM;
+        return rc ? rc : IMGSYNC_ENOMEM;
     }
     return 0;
+}
+
+/* Forget ended tasks whose last state is recorded and told: the store has them now. */
+void imgsync__ctx_reap(imgsync_ctx *ctx)
+{
+    size_t k = 0;
+    imgsync__task *gone[64];
+    size_t ngone = 0;
+    pthread_mutex_lock(&ctx->status_lock);
+    for (size_t i = 0; i < ctx->ntasks; i++) {
+        imgsync__task *t = ctx->tasks[i];
+        if (!imgsync__task_active(t) && !t->dirty && t->ev_state == t->state && ngone < 64)
+            gone[ngone++] = t;
+        else
+            ctx->tasks[k++] = t;
+    }
+    ctx->ntasks = k;
+    pthread_mutex_unlock(&ctx->status_lock);
+    for (size_t i = 0; i < ngone; i++)
+        imgsync__task_free(gone[i]);
 }
 
 int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t)
@@ -220,6 +269,7 @@ static const ctx_option ctx_options[] = {
     {"max_retries", 0, 20},             {"retry_base_ms", 0, 600000},
     {"retry_max_ms", 0, 3600000},       {"retry_total_ms", 0, 86400000},
     {"max_response_bytes", 1024, 1LL << 32}, {"max_pending_jobs", 16, 1000000},
+    {"task_retention", 1, 1000000},     {"schedule_catch_up", 0, 1},
 };
 
 /* Store a parsed value in its place. */
@@ -239,6 +289,8 @@ static void apply(imgsync_ctx *ctx, imgsync__engine_opts *o, const char *key, lo
     else if (!strcmp(key, "retry_total_ms")) o->retry.total_ms = v;
     else if (!strcmp(key, "max_response_bytes")) o->max_response_bytes = (size_t)v;
     else if (!strcmp(key, "max_pending_jobs")) ctx->env.max_pending = (size_t)v;
+    else if (!strcmp(key, "task_retention")) ctx->retention = (size_t)v;
+    else if (!strcmp(key, "schedule_catch_up")) ctx->catch_up = (int)v;
 }
 
 int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value)

@@ -24,11 +24,45 @@ struct imgsync_ctx {
     imgsync__map provider_names; /* name -> provider */
     imgsync__task **tasks;
     size_t ntasks;
-    uint64_t next_task_id;
     int in_perform;              /* re-entrancy guard */
     pthread_mutex_t status_lock; /* guards task status read by imgsync_task_get */
     uint64_t serial;             /* tells contexts apart in the per-thread error slots */
+    char owner[64];              /* this process in task records */
+    size_t retention;            /* tasks kept in the history */
+    int catch_up;                /* run schedule times missed while not driven */
+    /* driving from several threads (worker.c) */
+    pthread_mutex_t api_lock;    /* held by whoever drives or changes the context */
+    pthread_cond_t api_cond;     /* signalled when a caller leaves: the idle worker looks again */
+    int waiters;                 /* callers waiting for api_lock (atomic) */
+    pthread_t worker;
+    int worker_running, stopping;
+    /* events (events.c) */
+    void (*event_fn)(const struct imgsync_event *ev, void *payload);
+    void *event_payload;
+    int in_event;
+    /* the scheduler (schedule.c) */
+    struct imgsync__sched *sched;
 };
+
+/* Take / release the right to change the context from any thread: wakes a driver waiting for
+ * the network first. A thread that already holds it (the driving thread, inside callbacks)
+ * passes through. */
+void imgsync__ctx_enter(imgsync_ctx *ctx);
+void imgsync__ctx_leave(imgsync_ctx *ctx);
+/* The thread calling holds api_lock (it drives, or entered). */
+int imgsync__ctx_held(const imgsync_ctx *ctx);
+/* One driving step (api_lock held): schedules, tasks, network for up to timeout_ms, events,
+ * records. Returns the number of active tasks. */
+int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms);
+/* Milliseconds until the scheduler next needs to look (for an idle worker), capped. */
+int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx);
+/* Start due schedules (api_lock held). */
+void imgsync__sched_tick(imgsync_ctx *ctx);
+void imgsync__sched_free(imgsync_ctx *ctx);
+/* Tell the event callback what changed in the live tasks (api_lock held, between steps). */
+void imgsync__events_deliver(imgsync_ctx *ctx);
+/* Select the providers of req and make a task (not yet added). */
+int imgsync__ctx_new_task(imgsync_ctx *ctx, const imgsync_request *req, imgsync__task **out);
 
 /* Record the detail of a failed call (printf-style, no secrets) and return `code`. */
 int imgsync__ctx_fail(imgsync_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -37,7 +71,10 @@ int imgsync__ctx_ok(imgsync_ctx *ctx);
 imgsync_provider *imgsync__ctx_provider(const imgsync_ctx *ctx, const char *name);
 imgsync__task *imgsync__ctx_task(const imgsync_ctx *ctx, uint64_t id);
 int imgsync__ctx_busy(const imgsync_ctx *ctx);
-/* Add a task to the context (its id is set here). 0 or ENOMEM (then t is freed). */
+/* Forget ended tasks once their last state is recorded and told. */
+void imgsync__ctx_reap(imgsync_ctx *ctx);
+/* Add a task to the context and record it (its id comes from the store). 0, ESTORE or ENOMEM
+ * (then t is freed). */
 int imgsync__ctx_add_task(imgsync_ctx *ctx, imgsync__task *t);
 /* Replace the engine's transport (tests). 0, EBUSY, ENOMEM. */
 int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t);

@@ -1,11 +1,51 @@
-/* The perform driver: advances tasks and runs the engine from the embedder's loop. */
+/* The driver: one step of a context (schedules, tasks, network, records, events), run by
+ * imgsync_ctx_perform in the embedder's loop or by the worker thread (worker.c). */
 #include "core/ctx.h"
+#include "core/history.h"
 
+/* Advance every task; a queued one starts when no running task syncs one of its registries. */
 static int step_all(imgsync_ctx *ctx)
 {
     int active = 0;
+    for (size_t i = 0; i < ctx->ntasks; i++) {
+        imgsync__task *t = ctx->tasks[i];
+        int may = t->state != IMGSYNC_TASK_QUEUED || imgsync__task_may_start(t, ctx->tasks, ctx->ntasks);
+        active += imgsync__task_step(t, may);
+    }
+    return active;
+}
+
+/* Write what changed to the store (a state change at once, progress at most once a second);
+ * keep the retention when a task ended. */
+static void record_all(imgsync_ctx *ctx)
+{
+    int ended = 0;
+    for (size_t i = 0; i < ctx->ntasks; i++) {
+        imgsync__task *t = ctx->tasks[i];
+        int changed = t->state != t->ev_state;
+        imgsync__history_persist(ctx, t, changed);
+        ended |= changed && !imgsync__task_active(t);
+    }
+    if (ended)
+        imgsync__history_prune(ctx);
+}
+
+int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms)
+{
+    ctx->in_perform = 1;
+    imgsync__sched_tick(ctx);
+    int active = step_all(ctx);
+    if (active) {
+        imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
+        active = step_all(ctx);
+    }
+    ctx->in_perform = 0;
+    record_all(ctx);
+    imgsync__events_deliver(ctx); /* may start or cancel tasks */
+    imgsync__ctx_reap(ctx);
+    active = 0;
     for (size_t i = 0; i < ctx->ntasks; i++)
-        active += imgsync__task_step(ctx->tasks[i]);
+        active += imgsync__task_active(ctx->tasks[i]);
     return active;
 }
 
@@ -13,15 +53,15 @@ int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (ctx->in_perform)
+    if (ctx->in_perform || (ctx->in_event && imgsync__ctx_held(ctx)))
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
-    ctx->in_perform = 1;
-    int active = step_all(ctx);
-    if (active) {
-        imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
-        active = step_all(ctx);
+    imgsync__ctx_enter(ctx);
+    if (ctx->worker_running) {
+        imgsync__ctx_leave(ctx);
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "the context is driven by its worker thread");
     }
-    ctx->in_perform = 0;
+    int active = imgsync__ctx_drive(ctx, timeout_ms);
+    imgsync__ctx_leave(ctx);
     imgsync__ctx_ok(ctx);
     return active;
 }

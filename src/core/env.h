@@ -19,6 +19,7 @@ typedef struct imgsync__env {
     int64_t task_timeout_ms;      /* 0 = none */
     int64_t check_timeout_ms;
     size_t max_pending;           /* jobs a run keeps pending before it defers (soft bound) */
+    const char *owner;            /* this process in task records ("pid:start-time") */
 } imgsync__env;
 
 int64_t imgsync__env_now(const imgsync__env *env);

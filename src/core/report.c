@@ -32,6 +32,7 @@ void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, cons
     pthread_mutex_lock(run->env->status_lock);
     if (!run->error)
         run->error = code;
+    run->task->dirty = 1;
     pthread_mutex_unlock(run->env->status_lock);
 }
 
@@ -40,6 +41,7 @@ void imgsync__run_set_row(imgsync_run *run, int state, const char *reason)
     char *copy = reason ? imgsync__run_clean(run, reason) : NULL;
     pthread_mutex_lock(run->env->status_lock);
     run->row_state = state;
+    run->task->dirty = 1;
     if (copy) {
         free(run->reason);
         run->reason = copy;

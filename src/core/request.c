@@ -150,6 +150,7 @@ int imgsync__request_clone(imgsync_request **out, const imgsync_request *src)
                                             src->filters[i].mode);
         r->max_tags = src->max_tags;
         r->include_non_images = src->include_non_images;
+        r->updated_since = src->updated_since;
     }
     if (rc) {
         imgsync_request_free(r);
@@ -241,6 +242,14 @@ int imgsync__request_selects_repository(const imgsync_request *r, const char *pr
     }
     return field_selects(r, IMGSYNC_FILTER_NAMESPACE, ns) &&
            field_selects(r, IMGSYNC_FILTER_REPOSITORY, repo);
+}
+
+int imgsync_request_set_updated_since(imgsync_request *r, int64_t ms)
+{
+    if (!r || ms < 0)
+        return IMGSYNC_EINVAL;
+    r->updated_since = ms;
+    return 0;
 }
 
 int imgsync_request_set_include_non_images(imgsync_request *r, int include)

@@ -3,6 +3,7 @@
 #define IMGSYNC_CORE_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imgsync.h"
 #include "inventory/store.h"
@@ -29,6 +30,7 @@ struct imgsync_request {
     size_t nfilters;
     unsigned int max_tags;
     int include_non_images;
+    int64_t updated_since; /* inventory reads only */
 };
 
 /* Deep copy (NULL src gives an empty request). */
@@ -55,6 +57,15 @@ const char *imgsync__request_repo_at(const imgsync_request *r, const char *provi
  * character): *out gets a malloc'd array of borrowed pointers; 0 names when any include is a
  * pattern or there is none. */
 size_t imgsync__request_namespace_literals(const imgsync_request *r, const char ***out);
+/* The store query that selects what the request selects of stored rows (the iterator's rules:
+ * providers, types, repositories, filters, updated-since). Borrows from r; the arrays are
+ * malloc'd into *q and freed by imgsync__request_query_free. 0 or ENOMEM. */
+int imgsync__request_query(imgsync__query *q, const imgsync_request *r);
+void imgsync__request_query_free(imgsync__query *q);
+/* The request as JSON (malloc'd; NULL on ENOMEM) and back (EINVAL for a text that is not one). */
+char *imgsync__request_to_json(const imgsync_request *r);
+int imgsync__request_from_json(imgsync_request **out, const char *json);
+
 /* First path segment of a repository (malloc'd; "" for none); NULL on ENOMEM. */
 char *imgsync__namespace_of(const char *repository);
 

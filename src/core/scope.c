@@ -139,6 +139,7 @@ static void scope_commit(imgsync_run *run, imgsync__scope *s)
     m = keep_newest(rows, m, run->task->req->max_tags);
     imgsync__store_counts c = {0, 0, 0};
     imgsync__selector sel = imgsync__request_selector(run->task->req);
+    imgsync__store_set_change_task(run->env->store, run->task->id); /* the change feed's task */
     int rc = imgsync__store_replace(run->env->store, run->name, s->partition, s->repository, rows, m, &sel, &c);
     free(rows);
     if (rc) {
@@ -168,6 +169,7 @@ static void prune(imgsync_run *run)
 {
     imgsync__store_counts c = {0, 0, 0};
     imgsync__selector sel = imgsync__request_selector(run->task->req);
+    imgsync__store_set_change_task(run->env->store, run->task->id);
     if (imgsync__store_prune(run->env->store, run->name, &run->scopes, &run->failed_parts, &run->failed_ns, &sel,
                              &c) == 0)
         imgsync__task_count(run->task, IMGSYNC_COUNT_IMAGES_REMOVED, c.removed);

@@ -1,9 +1,11 @@
 /* Syncs: start, wait, cancel, and the connection check (a task in check mode). */
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/ctx.h"
 #include "core/kinds.h"
 #include "core/run.h"
+#include "util/clock.h"
 
 #define MAX_KIND_TYPES 16
 
@@ -24,27 +26,71 @@ static int select_providers(imgsync_ctx *ctx, const imgsync_request *req, imgsyn
     return 0;
 }
 
+int imgsync__ctx_new_task(imgsync_ctx *ctx, const imgsync_request *req, imgsync__task **out)
+{
+    imgsync_provider **selected;
+    size_t n;
+    int rc = select_providers(ctx, req, &selected, &n);
+    if (!rc)
+        rc = imgsync__task_new(out, &ctx->env, req, IMGSYNC_RUN_SYNC, selected, n);
+    free(selected);
+    return rc;
+}
+
+static int start_locked(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id)
+{
+    for (size_t i = 0; req && i < req->nproviders; i++)
+        if (!imgsync__ctx_provider(ctx, req->providers[i]))
+            return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
+    imgsync__task *t = NULL;
+    int rc = imgsync__ctx_new_task(ctx, req, &t);
+    if (!rc)
+        rc = imgsync__ctx_add_task(ctx, t);
+    if (rc == IMGSYNC_ESTORE)
+        return imgsync__ctx_fail(ctx, rc, "cannot record the task: %s", imgsync__store_errmsg(ctx->store));
+    if (rc)
+        return imgsync__ctx_fail(ctx, rc, "cannot create the task: %s", imgsync_strerror(rc));
+    *task_id = t->id;
+    return imgsync__ctx_ok(ctx);
+}
+
 int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
     if (!task_id)
         return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_sync_start: task_id is required");
-    for (size_t i = 0; req && i < req->nproviders; i++)
-        if (!imgsync__ctx_provider(ctx, req->providers[i]))
-            return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no provider named '%.64s'", req->providers[i]);
-    imgsync_provider **selected;
-    size_t n;
-    imgsync__task *t = NULL;
-    int rc = select_providers(ctx, req, &selected, &n);
-    if (!rc)
-        rc = imgsync__task_new(&t, &ctx->env, req, IMGSYNC_RUN_SYNC, selected, n);
-    free(selected);
-    if (!rc)
-        rc = imgsync__ctx_add_task(ctx, t);
-    if (rc)
-        return imgsync__ctx_fail(ctx, rc, "cannot create the task: %s", imgsync_strerror(rc));
-    *task_id = t->id;
+    imgsync__ctx_enter(ctx);
+    int rc = start_locked(ctx, req, task_id);
+    imgsync__ctx_leave(ctx);
+    return rc;
+}
+
+/* The state of a task as this process knows it: live, or recorded; -1 when unknown. */
+static int task_state(imgsync_ctx *ctx, uint64_t id)
+{
+    imgsync_task *s = NULL;
+    int state = imgsync_task_get(&s, ctx, id) == 0 ? imgsync_task_state_of(s) : -1;
+    imgsync_task_free(s);
+    return state;
+}
+
+static int ended(int state) { return state > IMGSYNC_TASK_RUNNING; }
+
+/* The worker drives: watch the task's state until it ends or timeout_ms pass (in real time: the
+ * context's clock belongs to the worker's thread). */
+static int wait_for_worker(imgsync_ctx *ctx, uint64_t id, int timeout_ms)
+{
+    int state;
+    int64_t deadline = timeout_ms < 0 ? 0 : imgsync__real_mono_ms() + timeout_ms;
+    while (!ended(state = task_state(ctx, id))) {
+        if (state < 0)
+            return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)id);
+        if (deadline && imgsync__real_mono_ms() >= deadline)
+            return imgsync__ctx_fail(ctx, IMGSYNC_ETIMEOUT, "task %llu still running", (unsigned long long)id);
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     return imgsync__ctx_ok(ctx);
 }
 
@@ -52,11 +98,18 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    imgsync__task *t = imgsync__ctx_task(ctx, task_id);
-    if (!t)
+    int state = task_state(ctx, task_id);
+    if (state < 0)
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
+    imgsync__ctx_enter(ctx);
+    int worker = ctx->worker_running, live = imgsync__ctx_task(ctx, task_id) != NULL;
+    imgsync__ctx_leave(ctx);
+    if (worker)
+        return wait_for_worker(ctx, task_id, timeout_ms);
     int64_t deadline = timeout_ms < 0 ? 0 : imgsync__env_mono(&ctx->env) + timeout_ms;
-    while (imgsync__task_active(t)) {
+    if (!live && !ended(state))
+        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "task %llu runs in another process", (unsigned long long)task_id);
+    while (!ended(task_state(ctx, task_id))) {
         int slice = 100;
         if (deadline) {
             int64_t left = deadline - imgsync__env_mono(&ctx->env);
@@ -76,11 +129,18 @@ int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
+    imgsync__ctx_enter(ctx);
     imgsync__task *t = imgsync__ctx_task(ctx, task_id);
-    if (!t)
-        return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
-    imgsync__task_cancel(t, IMGSYNC_ECANCELED, "canceled by the caller");
-    return imgsync__ctx_ok(ctx);
+    if (t)
+        imgsync__task_cancel(t, IMGSYNC_ECANCELED, "canceled by the caller");
+    imgsync__ctx_leave(ctx);
+    if (t)
+        return imgsync__ctx_ok(ctx);
+    int state = task_state(ctx, task_id);
+    if (ended(state))
+        return imgsync__ctx_ok(ctx);
+    return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, state < 0 ? "no task %llu" : "task %llu runs in another process",
+                             (unsigned long long)task_id);
 }
 
 int imgsync_provider_check(imgsync_provider *p)
@@ -94,10 +154,12 @@ int imgsync_provider_check(imgsync_provider *p)
     int rc = imgsync__task_new(&t, &ctx->env, NULL, IMGSYNC_RUN_CHECK, &p, 1);
     if (rc)
         return imgsync__ctx_fail(ctx, rc, "cannot create the check: %s", imgsync_strerror(rc));
+    imgsync__ctx_enter(ctx); /* the engine is the driver's: a worker waits meanwhile */
     ctx->in_perform = 1;
-    while (imgsync__task_step(t))
+    while (imgsync__task_step(t, 1))
         imgsync__engine_perform(ctx->engine, 100);
     ctx->in_perform = 0;
+    imgsync__ctx_leave(ctx);
     imgsync_run *run = t->runs[0];
     rc = run->error;
     if (rc)

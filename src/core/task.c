@@ -1,4 +1,4 @@
-/* Tasks: creation, lifecycle, status snapshots and the public task API. */
+/* Tasks: creation, lifecycle and their store record (the public snapshots are in history.c). */
 #include "task.h"
 
 #include <stdlib.h>
@@ -37,6 +37,11 @@ int imgsync__task_new(imgsync__task **out, const imgsync__env *env, const imgsyn
         return rc;
     }
     t->runs_left = t->nruns;
+    t->ev_state = -1; /* nothing told yet: the first event says "queued" */
+    if (!(t->ev_rows = calloc(t->nruns + 1, sizeof(*t->ev_rows)))) {
+        imgsync__task_free(t);
+        return IMGSYNC_ENOMEM;
+    }
     *out = t;
     return 0;
 }
@@ -54,6 +59,8 @@ void imgsync__task_free(imgsync__task *t)
         free(t->errors[i].message);
     }
     imgsync_request_free(t->req);
+    free(t->reason);
+    free(t->ev_rows);
     free(t);
 }
 
@@ -61,6 +68,7 @@ void imgsync__task_count(imgsync__task *t, int counter, uint64_t n)
 {
     pthread_mutex_lock(t->env->status_lock);
     t->counters[counter] += n;
+    t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);
 }
 
@@ -76,6 +84,7 @@ void imgsync__task_add_error(imgsync__task *t, const char *registry, const char 
         e->code = code;
         if (e->registry && e->repository && e->message) {
             t->nerrors++;
+            t->dirty = 1;
         } else {
             free(e->registry);
             free(e->repository);
@@ -104,6 +113,15 @@ int imgsync__task_expired(const imgsync__task *t)
     return t->deadline_mono && imgsync__env_mono(t->env) >= t->deadline_mono;
 }
 
+/* The task-level reason (first one wins), under the status lock. */
+static void set_reason(imgsync__task *t, const char *why)
+{
+    pthread_mutex_lock(t->env->status_lock);
+    if (!t->reason && why)
+        t->reason = imgsync__strdup(why);
+    pthread_mutex_unlock(t->env->status_lock);
+}
+
 /* Final state from the registry rows. */
 static int final_state(const imgsync__task *t)
 {
@@ -123,6 +141,8 @@ static void begin(imgsync__task *t)
     pthread_mutex_lock(env->status_lock);
     t->state = IMGSYNC_TASK_RUNNING;
     t->started_ms = imgsync__env_now(env);
+    t->dirty = 1;
+    t->begun = 1;
     pthread_mutex_unlock(env->status_lock);
     int64_t limit = t->mode == IMGSYNC_RUN_CHECK ? env->check_timeout_ms : env->task_timeout_ms;
     if (limit > 0)
@@ -131,20 +151,37 @@ static void begin(imgsync__task *t)
         imgsync__run_start(t->runs[i]);
 }
 
-int imgsync__task_step(imgsync__task *t)
+int imgsync__task_may_start(const imgsync__task *t, imgsync__task *const *tasks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tasks[i] == t || tasks[i]->state != IMGSYNC_TASK_RUNNING)
+            continue;
+        for (size_t k = 0; k < t->nruns; k++)
+            if (imgsync__task_uses(tasks[i], t->runs[k]->name))
+                return 0;
+    }
+    return 1;
+}
+
+int imgsync__task_step(imgsync__task *t, int may_start)
 {
     if (!imgsync__task_active(t))
         return 0;
+    if (t->state == IMGSYNC_TASK_QUEUED && !may_start)
+        return 1;
     if (t->state == IMGSYNC_TASK_QUEUED)
         begin(t);
-    if (imgsync__task_expired(t))
+    if (imgsync__task_expired(t)) {
         for (size_t i = 0; i < t->nruns; i++)
             imgsync__run_abort(t->runs[i], IMGSYNC_ETIMEOUT, "task timeout reached");
+        set_reason(t, "task timeout reached");
+    }
     if (t->runs_left)
         return 1;
     pthread_mutex_lock(t->env->status_lock);
     t->state = final_state(t);
     t->finished_ms = imgsync__env_now(t->env);
+    t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);
     return 0;
 }
@@ -155,195 +192,72 @@ void imgsync__task_cancel(imgsync__task *t, int code, const char *why)
         return;
     for (size_t i = 0; i < t->nruns; i++)
         imgsync__run_abort(t->runs[i], code, why);
+    set_reason(t, why);
     pthread_mutex_lock(t->env->status_lock);
     if (!t->started_ms)
         t->started_ms = imgsync__env_now(t->env);
     t->state = IMGSYNC_TASK_CANCELED;
     t->finished_ms = imgsync__env_now(t->env);
+    t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);
 }
 
-/* ---- snapshots -------------------------------------------------------------------------- */
+/* ---- the store record ------------------------------------------------------------------- */
 
-typedef struct snap_row {
-    char *name;
-    const char *type;
-    int state;
-    int error;
-    char *reason;
-} snap_row;
-
-struct imgsync_task {
-    uint64_t id;
-    int state, trigger;
-    int64_t created_ms, started_ms, finished_ms;
-    uint64_t counters[IMGSYNC__COUNTERS];
-    snap_row *rows;
-    size_t nrows;
-    imgsync__task_error *errors;
-    size_t nerrors;
-};
-
-void imgsync_task_free(imgsync_task *s)
+static int record_registries(imgsync__task_rec *r, const imgsync__task *t)
 {
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->nrows; i++) {
-        free(s->rows[i].name);
-        free(s->rows[i].reason);
-    }
-    for (size_t i = 0; i < s->nerrors; i++) {
-        free(s->errors[i].registry);
-        free(s->errors[i].repository);
-        free(s->errors[i].message);
-    }
-    free(s->rows);
-    free(s->errors);
-    free(s);
-}
-
-int imgsync__task_snapshot(imgsync_task **out, const imgsync__task *t)
-{
-    imgsync_task *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!(r->registries = calloc(t->nruns + 1, sizeof(*r->registries))))
         return IMGSYNC_ENOMEM;
-    int oom = 0;
-    s->id = t->id;
-    s->state = t->state;
-    s->trigger = t->trigger;
-    s->created_ms = t->created_ms;
-    s->started_ms = t->started_ms;
-    s->finished_ms = t->finished_ms;
-    memcpy(s->counters, t->counters, sizeof(s->counters));
-    s->rows = calloc(t->nruns + 1, sizeof(*s->rows));
-    s->errors = calloc(t->nerrors + 1, sizeof(*s->errors));
-    oom = !s->rows || !s->errors;
-    for (size_t i = 0; !oom && i < t->nruns; i++, s->nrows++) {
-        imgsync_run *r = t->runs[i];
-        s->rows[i].name = imgsync__strdup(r->name);
-        s->rows[i].type = imgsync_type_registry_name(r->vt->type);
-        s->rows[i].state = r->row_state;
-        s->rows[i].error = r->error;
-        s->rows[i].reason = imgsync__strdup(r->reason ? r->reason : "");
-        oom = !s->rows[i].name || !s->rows[i].reason;
+    for (size_t i = 0; i < t->nruns; i++, r->nregistries++) {
+        const imgsync_run *run = t->runs[i];
+        imgsync__task_rec_registry *g = &r->registries[i];
+        const char *type = imgsync_type_registry_name(run->vt->type);
+        g->name = imgsync__strdup(run->name);
+        g->type = imgsync__strdup(type ? type : "");
+        g->reason = imgsync__strdup(run->reason ? run->reason : "");
+        g->state = run->row_state;
+        g->error = run->error;
+        if (!g->name || !g->type || !g->reason)
+            return IMGSYNC_ENOMEM; /* the caller clears what was made */
     }
-    for (size_t i = 0; !oom && i < t->nerrors; i++, s->nerrors++) {
-        s->errors[i].registry = imgsync__strdup(t->errors[i].registry);
-        s->errors[i].repository = imgsync__strdup(t->errors[i].repository);
-        s->errors[i].message = imgsync__strdup(t->errors[i].message);
-        s->errors[i].code = t->errors[i].code;
-        oom = !s->errors[i].registry || !s->errors[i].repository || !s->errors[i].message;
-    }
-    if (oom) {
-        imgsync_task_free(s);
-        return IMGSYNC_ENOMEM;
-    }
-    *out = s;
     return 0;
 }
 
-int imgsync_task_get(imgsync_task **out, imgsync_ctx *ctx, uint64_t task_id)
+static int record_errors(imgsync__task_rec *r, const imgsync__task *t)
 {
-    if (!ctx)
-        return IMGSYNC_EINVAL;
-    if (!out)
-        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_task_get: out is required");
-    *out = NULL;
-    pthread_mutex_lock(&ctx->status_lock);
-    imgsync__task *t = imgsync__ctx_task(ctx, task_id);
-    int rc = t ? imgsync__task_snapshot(out, t) : IMGSYNC_ENOTFOUND;
-    pthread_mutex_unlock(&ctx->status_lock);
-    if (rc == IMGSYNC_ENOTFOUND)
-        return imgsync__ctx_fail(ctx, rc, "no task %llu", (unsigned long long)task_id);
-    return rc ? imgsync__ctx_fail(ctx, rc, "out of memory") : imgsync__ctx_ok(ctx);
+    if (!(r->errors = calloc(t->nerrors + 1, sizeof(*r->errors))))
+        return IMGSYNC_ENOMEM;
+    for (size_t i = 0; i < t->nerrors; i++, r->nerrors++) {
+        imgsync__task_rec_error *e = &r->errors[i];
+        e->registry = imgsync__strdup(t->errors[i].registry);
+        e->repository = imgsync__strdup(t->errors[i].repository);
+        e->message = imgsync__strdup(t->errors[i].message);
+        e->code = t->errors[i].code;
+        if (!e->registry || !e->repository || !e->message)
+            return IMGSYNC_ENOMEM;
+    }
+    return 0;
 }
 
-int imgsync_task_get_latest(imgsync_task **out, imgsync_ctx *ctx)
+int imgsync__task_record(imgsync__task_rec *r, const imgsync__task *t)
 {
-    if (!ctx)
-        return IMGSYNC_EINVAL;
-    if (!out)
-        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_task_get_latest: out is required");
-    *out = NULL;
-    pthread_mutex_lock(&ctx->status_lock);
-    int rc = ctx->ntasks ? imgsync__task_snapshot(out, ctx->tasks[ctx->ntasks - 1]) : IMGSYNC_ENOTFOUND;
-    pthread_mutex_unlock(&ctx->status_lock);
-    if (rc == IMGSYNC_ENOTFOUND)
-        return imgsync__ctx_fail(ctx, rc, "no task yet");
-    return rc ? imgsync__ctx_fail(ctx, rc, "out of memory") : imgsync__ctx_ok(ctx);
-}
-
-uint64_t imgsync_task_id(const imgsync_task *s) { return s ? s->id : 0; }
-int imgsync_task_state_of(const imgsync_task *s) { return s ? s->state : IMGSYNC_TASK_FAILED; }
-int imgsync_task_trigger(const imgsync_task *s) { return s ? s->trigger : 0; }
-int64_t imgsync_task_created_ms(const imgsync_task *s) { return s ? s->created_ms : 0; }
-int64_t imgsync_task_started_ms(const imgsync_task *s) { return s ? s->started_ms : 0; }
-int64_t imgsync_task_finished_ms(const imgsync_task *s) { return s ? s->finished_ms : 0; }
-
-uint64_t imgsync_task_counter(const imgsync_task *s, int c)
-{
-    return (s && c >= 0 && c < IMGSYNC__COUNTERS) ? s->counters[c] : 0;
-}
-
-const char *imgsync_task_state_name(int state)
-{
-    static const char *names[] = {"queued", "running", "succeeded", "partially succeeded", "failed", "canceled"};
-    return (state >= 0 && state <= IMGSYNC_TASK_CANCELED) ? names[state] : "unknown";
-}
-
-size_t imgsync_task_registry_count(const imgsync_task *s) { return s ? s->nrows : 0; }
-
-static const snap_row *row_at(const imgsync_task *s, size_t i) { return s && i < s->nrows ? &s->rows[i] : NULL; }
-
-const char *imgsync_task_registry_name(const imgsync_task *s, size_t i)
-{
-    const snap_row *r = row_at(s, i);
-    return r ? r->name : "";
-}
-const char *imgsync_task_registry_type(const imgsync_task *s, size_t i)
-{
-    const snap_row *r = row_at(s, i);
-    return r && r->type ? r->type : "";
-}
-int imgsync_task_registry_state(const imgsync_task *s, size_t i)
-{
-    const snap_row *r = row_at(s, i);
-    return r ? r->state : IMGSYNC_REGISTRY_FAILED;
-}
-const char *imgsync_task_registry_reason(const imgsync_task *s, size_t i)
-{
-    const snap_row *r = row_at(s, i);
-    return r ? r->reason : "";
-}
-int imgsync_task_registry_error(const imgsync_task *s, size_t i)
-{
-    const snap_row *r = row_at(s, i);
-    return r ? r->error : IMGSYNC_ENOTFOUND;
-}
-
-size_t imgsync_task_error_count(const imgsync_task *s) { return s ? s->nerrors : 0; }
-
-static const imgsync__task_error *err_at(const imgsync_task *s, size_t i)
-{
-    return s && i < s->nerrors ? &s->errors[i] : NULL;
-}
-const char *imgsync_task_error_registry(const imgsync_task *s, size_t i)
-{
-    const imgsync__task_error *e = err_at(s, i);
-    return e ? e->registry : "";
-}
-const char *imgsync_task_error_repository(const imgsync_task *s, size_t i)
-{
-    const imgsync__task_error *e = err_at(s, i);
-    return e ? e->repository : "";
-}
-int imgsync_task_error_code(const imgsync_task *s, size_t i)
-{
-    const imgsync__task_error *e = err_at(s, i);
-    return e ? e->code : 0;
-}
-const char *imgsync_task_error_message(const imgsync_task *s, size_t i)
-{
-    const imgsync__task_error *e = err_at(s, i);
-    return e ? e->message : "";
+    memset(r, 0, sizeof(*r));
+    r->id = t->id;
+    r->state = t->state;
+    r->trigger = t->trigger;
+    r->schedule_id = t->schedule_id;
+    r->created_ms = t->created_ms;
+    r->started_ms = t->started_ms;
+    r->finished_ms = t->finished_ms;
+    memcpy(r->counters, t->counters, sizeof(r->counters));
+    r->reason = imgsync__strdup(t->reason ? t->reason : "");
+    r->owner = imgsync__strdup(imgsync__task_active(t) && t->env->owner ? t->env->owner : "");
+    int rc = r->reason && r->owner ? 0 : IMGSYNC_ENOMEM;
+    if (!rc)
+        rc = record_registries(r, t);
+    if (!rc)
+        rc = record_errors(r, t);
+    if (rc)
+        imgsync__task_rec_clear(r);
+    return rc;
 }

@@ -24,6 +24,15 @@ typedef struct imgsync__task {
     uint64_t id;
     int state;
     int trigger;
+    uint64_t schedule_id;  /* 0: manual */
+    char *reason;          /* task-level reason ("canceled", "task timeout reached"), NULL = none */
+    int64_t persisted_mono; /* when the record was last written to the store */
+    int dirty;              /* the record changed since (state, counters, rows) */
+    int begun;              /* its runs were started */
+    /* what the event callback was last told (events.c) */
+    int ev_state;
+    uint64_t ev_counters[IMGSYNC__COUNTERS];
+    int *ev_rows;
     int mode; /* imgsync_run_mode */
     int64_t created_ms, started_ms, finished_ms;
     int64_t deadline_mono; /* 0 = none */
@@ -42,9 +51,9 @@ typedef struct imgsync__task {
 int imgsync__task_new(imgsync__task **out, const imgsync__env *env, const imgsync_request *req, int mode,
                       imgsync_provider *const *providers, size_t n);
 void imgsync__task_free(imgsync__task *t);
-/* Advance a task: start it when queued, enforce its deadline, finish it when its runs ended.
- * Returns 1 while it is still active. */
-int imgsync__task_step(imgsync__task *t);
+/* Advance a task: start it when queued and `may_start`, enforce its deadline, finish it when its
+ * runs ended. Returns 1 while it is still active. */
+int imgsync__task_step(imgsync__task *t, int may_start);
 void imgsync__task_cancel(imgsync__task *t, int code, const char *why);
 int imgsync__task_active(const imgsync__task *t);
 /* 1 when a run of the task that has not ended works for the provider with this name. */
@@ -55,8 +64,11 @@ int imgsync__task_expired(const imgsync__task *t);
 void imgsync__task_count(imgsync__task *t, int counter, uint64_t n);
 void imgsync__task_add_error(imgsync__task *t, const char *registry, const char *repository, int code,
                              const char *message);
-/* An immutable public snapshot (under the status lock). */
-int imgsync__task_snapshot(imgsync_task **out, const imgsync__task *t);
+/* The task as a store record (under the status lock): strings copied. 0 or ENOMEM. */
+int imgsync__task_record(imgsync__task_rec *r, const imgsync__task *t);
+/* Can the task start now: no other task of `tasks[0..n)` that is running works for one of its
+ * providers (one running task per registry; queued tasks start in the order of tasks[]). */
+int imgsync__task_may_start(const imgsync__task *t, imgsync__task *const *tasks, size_t n);
 /* A run ended (called by the run). */
 void imgsync__task_run_ended(imgsync__task *t);
 

@@ -288,7 +288,9 @@ static void ct_free(imgsync__transport *t)
     free(ct);
 }
 
-static const imgsync__transport_ops curl_ops = {ct_start, ct_abort, ct_wait, ct_set_limits, ct_free};
+static void ct_wakeup(imgsync__transport *t) { curl_multi_wakeup(((curl_transport *)t)->multi); }
+
+static const imgsync__transport_ops curl_ops = {ct_start, ct_abort, ct_wait, ct_set_limits, ct_free, ct_wakeup};
 
 imgsync__transport *imgsync__curl_transport_new(void)
 {

@@ -140,7 +140,15 @@ size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms)
         /* at least one pass of the transport, so that a zero timeout still does ready I/O */
         e->t->ops->wait(e->t, (int)(wait > 0 ? wait : 0));
         process_finished(e);
-        if (e->delivered != before || imgsync__engine_mono(e) >= deadline)
+        if (e->delivered != before || imgsync__engine_mono(e) >= deadline ||
+            __atomic_exchange_n(&e->woken, 0, __ATOMIC_ACQ_REL))
             return e->delivered - before;
     }
+}
+
+void imgsync__engine_wakeup(imgsync__engine *e)
+{
+    __atomic_store_n(&e->woken, 1, __ATOMIC_RELEASE);
+    if (e->t->ops->wakeup)
+        e->t->ops->wakeup(e->t);
 }

@@ -52,6 +52,9 @@ void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock);
  * (its done hook called), or when the time is up or nothing is left. Returns the number of
  * requests delivered. */
 size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms);
+/* From any thread: a perform waiting for the network returns soon (also the next one, when
+ * none waits now). */
+void imgsync__engine_wakeup(imgsync__engine *e);
 /* Requests queued, waiting, in flight (all groups). */
 size_t imgsync__engine_pending(const imgsync__engine *e);
 

@@ -111,6 +111,7 @@ struct imgsync__engine {
     imgsync__engine_opts o;
     imgsync_clock clock;
     imgsync__transport *t;
+    int woken; /* set by imgsync__engine_wakeup from any thread (atomic) */
     imgsync__map hosts; /* origin -> imgsync__host */
     imgsync__host **order; /* every origin, in creation order */
     size_t nhosts;

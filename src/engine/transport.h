@@ -73,6 +73,9 @@ typedef struct imgsync__transport_ops {
     /* Connection limits (global, per origin). */
     void (*set_limits)(imgsync__transport *t, long total, long per_host);
     void (*free)(imgsync__transport *t);
+    /* From any thread: make a wait in progress (or the next one) return early; NULL when the
+     * transport never blocks. */
+    void (*wakeup)(imgsync__transport *t);
 } imgsync__transport_ops;
 
 struct imgsync__transport {

@@ -5,12 +5,33 @@
 #include <sqlite3.h>
 
 #include "inventory/store.h"
+#include "util/buf.h"
 
 /* The schema this library writes; a file of a newer one is refused untouched. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 5000
 
-enum { Q_SCOPE, Q_DEL_SCOPE, Q_INSERT, Q_SCOPES, Q_DEL_PROVIDER, Q_ALL, Q_COUNT, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, NQ };
+/* Key columns first (the memory store's key: provider, partition, repository, row key). */
+#define KEY_COLUMNS "k_provider, k_partition, k_repository, k_key"
+
+/* The store's prepared statements (sqlite.c prepares them, sqlite_write.c runs most). */
+enum {
+    Q_SCOPE,        /* a scope's rows */
+    Q_UPSERT,       /* insert a row or overwrite the one of its key */
+    Q_TOUCH,        /* set the sync time of a row whose content is unchanged */
+    Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
+    Q_DEL_ROW,      /* delete a row by key */
+    Q_SCOPES,       /* a provider's scopes */
+    Q_DEL_PROVIDER, /* delete a provider's rows */
+    Q_ALL,
+    Q_COUNT,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_CHANGE, /* record a change */
+    Q_FORGET, /* forget a task's changes */
+    NQ
+};
 
 struct sqlite_history; /* prepared statements of the task and schedule tables (sqlite_tasks.c) */
 
@@ -20,6 +41,8 @@ typedef struct sqlite_store {
     char *path;          /* for the read connections of cursors */
     sqlite3_stmt *q[NQ]; /* prepared once, for the life of the store */
     struct sqlite_history *history;
+    int in_tx;            /* an explicit transaction is open (begin .. commit/rollback) */
+    uint64_t change_task; /* replace/prune record changes under this task (0: none) */
 } sqlite_store;
 
 /* sqlite_tasks.c: create the task and schedule tables (a migration step, inside its
@@ -39,7 +62,41 @@ int imgsync__sqlite_schedule_list(imgsync__store *s, imgsync__schedule_rec **out
 int imgsync__sqlite_schedule_claim(imgsync__store *s, uint64_t id, int64_t due_ms, int64_t new_next_ms,
                                    uint64_t task_id, int *claimed);
 
-/* sqlite.c: the failure helpers both files use (the message goes to s->base.errmsg). */
+/* sqlite.c: the failure helpers every file uses (the message goes to s->base.errmsg): a SQLite
+ * result code mapped to a library code, or a library code with a message. */
 int imgsync__sqlite_fail(sqlite_store *s, int rc, const char *what);
+int imgsync__sqlite_fail_code(sqlite_store *s, int code, const char *what);
+/* Fields with storage of their own (derived ones are computed from the type). */
+int imgsync__sqlite_stored(int f);
+/* Append "type" and the columns of the stored fields numbered below nfields, each `"name"` and,
+ * with_types, its SQL type. 0 or ENOMEM. */
+int imgsync__sqlite_append_columns(imgsync__buf *b, int with_types, int nfields);
+/* The row at the current step of a SELECT whose column `col` is the type, followed by every
+ * stored field. NULL on ENOMEM. */
+struct imgsync_image *imgsync__sqlite_read_row(sqlite3_stmt *st, int col);
+/* Every row the bound SELECT q[i] (of type and fields) gives, into *out (malloc'd, *n rows).
+ * The statement is reset. */
+int imgsync__sqlite_read_rows(sqlite_store *s, int i, struct imgsync_image ***out, size_t *n);
+void imgsync__sqlite_free_rows(struct imgsync_image **rows, size_t n);
+/* Run statement q[i], which returns no row; it is reset either way. */
+int imgsync__sqlite_run(sqlite_store *s, int i, const char *what);
+
+/* sqlite_write.c: the inventory writes, transactions and the change feed. */
+int imgsync__sqlite_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,
+                            struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
+                            imgsync__store_counts *c);
+int imgsync__sqlite_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
+                          const imgsync__map *failed_parts, const imgsync__map *failed_ns, const imgsync__selector *sel,
+                          imgsync__store_counts *c);
+void imgsync__sqlite_drop_provider(imgsync__store *s, const char *provider);
+int imgsync__sqlite_begin(imgsync__store *s);
+int imgsync__sqlite_commit(imgsync__store *s);
+void imgsync__sqlite_rollback(imgsync__store *s);
+void imgsync__sqlite_set_change_task(imgsync__store *s, uint64_t task_id);
+int imgsync__sqlite_changes_forget(imgsync__store *s, const uint64_t *ids, size_t n);
+
+/* sqlite_query.c: cursors, each on a read-only connection of its own. */
+int imgsync__sqlite_query(imgsync__store *s, const imgsync__query *q, imgsync__cursor **out);
+int imgsync__sqlite_changes(imgsync__store *s, uint64_t task_id, int since, imgsync__cursor **out);
 
 #endif

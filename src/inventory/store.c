@@ -6,6 +6,7 @@
 
 #include "inventory/store.h"
 #include "util/buf.h"
+#include "util/glob.h"
 
 char *imgsync__scope_key(const char *partition, const char *repository)
 {
@@ -160,7 +161,8 @@ void imgsync__store_rollback(imgsync__store *s)
 void imgsync__store_set_change_task(imgsync__store *s, uint64_t task_id)
 {
     enter(s);
-    s->ops->set_change_task(s, task_id);
+    if (s->ops->set_change_task)
+        s->ops->set_change_task(s, task_id);
     leave(s, 0);
 }
 
@@ -296,7 +298,7 @@ int imgsync__selected_repository(const imgsync__selector *sel, const char *provi
     return !sel || !sel->repository || sel->repository(sel->ud, provider, ns, repository);
 }
 
-/* Index rows by their key within a scope (tag, or "@digest" when untagged) so a merge is
+/* Index rows by their key within a scope (tag, or "@digest" when untagged) so a diff is
  * linear in the scope's size. 0 or ENOMEM. */
 static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 {
@@ -321,42 +323,69 @@ static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgs
     return im;
 }
 
-int imgsync__store_merge(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
-                         const imgsync__selector *sel, struct imgsync_image ***merged, size_t *m,
-                         imgsync__store_counts *delta)
+/* The first_seen of a row about to be stored: that of the stored row it replaces, else its own
+ * sync time. Written only when it changes (the row may be one a reader already holds). */
+static void set_first_seen(struct imgsync_image *row, const struct imgsync_image *prev)
 {
-    struct imgsync_image **out = malloc((old_n + n + 1) * sizeof(*out));
-    imgsync__map idx_old, idx_new;
-    if (!out || index_rows(&idx_new, rows, n)) {
-        free(out);
-        return IMGSYNC_ENOMEM;
+    int64_t v = prev ? prev->v[IMGSYNC__F_first_seen_ms].i : row->v[IMGSYNC__F_sync_ms].i;
+    if (row->v[IMGSYNC__F_first_seen_ms].i != v)
+        row->v[IMGSYNC__F_first_seen_ms].i = v;
+}
+
+/* The old rows' side of a diff: kept (unselected, not replaced) or removed. */
+static int diff_old(const imgsync__map *idx_new, struct imgsync_image **old, size_t old_n,
+                    const imgsync__selector *sel, const imgsync__diff_ops *ops, void *ud, imgsync__store_counts *delta)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < old_n; i++) {
+        int replaced = find_row(idx_new, old[i]) != NULL; /* e.g. a tag that moved from a chart to an image */
+        if (replaced)
+            continue;
+        if (!imgsync__selected_row(sel, old[i])) {
+            rc = ops->keep ? ops->keep(ud, old[i]) : 0;
+        } else {
+            delta->removed++;
+            rc = ops->remove(ud, old[i]);
+        }
     }
+    return rc;
+}
+
+/* The new rows' side: each added, updated or the same as the stored row of its key. */
+static int diff_new(const imgsync__map *idx_old, struct imgsync_image **rows, size_t n, const imgsync__diff_ops *ops,
+                    void *ud, imgsync__store_counts *delta)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct imgsync_image *prev = find_row(idx_old, rows[i]);
+        int kind = !prev ? IMGSYNC__CHANGE_ADDED : imgsync__image_differs(prev, rows[i]) ? IMGSYNC__CHANGE_UPDATED : 0;
+        if (kind == IMGSYNC__CHANGE_ADDED)
+            delta->added++;
+        else if (kind == IMGSYNC__CHANGE_UPDATED)
+            delta->updated++;
+        set_first_seen(rows[i], prev);
+        rc = ops->put(ud, kind, rows[i], prev);
+    }
+    return rc;
+}
+
+int imgsync__store_diff(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
+                        const imgsync__selector *sel, const imgsync__diff_ops *ops, void *ud,
+                        imgsync__store_counts *delta)
+{
+    imgsync__map idx_old, idx_new;
+    if (index_rows(&idx_new, rows, n))
+        return IMGSYNC_ENOMEM;
     if (index_rows(&idx_old, old, old_n)) {
         imgsync__map_clear(&idx_new);
-        free(out);
         return IMGSYNC_ENOMEM;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < old_n; i++) {
-        int replaced = find_row(&idx_new, old[i]) != NULL; /* e.g. a tag that moved from a chart to an image */
-        if (!imgsync__selected_row(sel, old[i]) && !replaced)
-            out[k++] = imgsync__image_ref(old[i]);
-        else if (!replaced)
-            delta->removed++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct imgsync_image *prev = find_row(&idx_old, rows[i]);
-        if (!prev)
-            delta->added++;
-        else if (imgsync__image_differs(prev, rows[i]))
-            delta->updated++;
-        out[k++] = imgsync__image_ref(rows[i]);
-    }
+    int rc = diff_old(&idx_new, old, old_n, sel, ops, ud, delta);
+    if (!rc)
+        rc = diff_new(&idx_old, rows, n, ops, ud, delta);
     imgsync__map_clear(&idx_old);
     imgsync__map_clear(&idx_new);
-    *merged = out;
-    *m = k;
-    return 0;
+    return rc;
 }
 
 int imgsync__scope_vanished(const char *provider, const char *partition, const char *repository, const char *ns,
@@ -374,4 +403,84 @@ int imgsync__scope_vanished(const char *provider, const char *partition, const c
     free(sk);
     free(nk);
     return gone;
+}
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+static int one_of_strings(const char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return 1;
+    return n == 0;
+}
+
+static int one_of_ints(const int *v, size_t n, int x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return n == 0;
+}
+
+/* The repos rule: a registry named by some entry keeps only its entries' repositories. */
+static int repos_match(const imgsync__query *q, const struct imgsync_image *im)
+{
+    const char *reg = im->v[IMGSYNC__F_registry].s, *repo = im->v[IMGSYNC__F_repository].s;
+    int named = 0;
+    for (size_t i = 0; i < q->nrepos; i++) {
+        if (strcmp(q->repos[i].provider, reg) != 0)
+            continue;
+        if (strcmp(q->repos[i].repository, repo) == 0)
+            return 1;
+        named = 1;
+    }
+    return !named;
+}
+
+int imgsync__query_glob_column(int field)
+{
+    switch (field) {
+    case IMGSYNC_FILTER_NAMESPACE: return IMGSYNC__F_namespace;
+    case IMGSYNC_FILTER_REPOSITORY: return IMGSYNC__F_repository;
+    case IMGSYNC_FILTER_TAG: return IMGSYNC__F_tag;
+    default: return -1;
+    }
+}
+
+/* The globs of one filter field: some INCLUDE matches (or there is none), no EXCLUDE does. */
+static int globs_match_field(const imgsync__query *q, int field, const char *text)
+{
+    int includes = 0, included = 0;
+    for (size_t i = 0; i < q->nglobs; i++) {
+        const imgsync__query_glob *g = &q->globs[i];
+        if (g->field != field)
+            continue;
+        int hit = imgsync__glob_match(g->pattern, text);
+        if (g->mode == IMGSYNC_EXCLUDE && hit)
+            return 0;
+        if (g->mode == IMGSYNC_INCLUDE) {
+            includes = 1;
+            included |= hit;
+        }
+    }
+    return !includes || included;
+}
+
+static int globs_match(const imgsync__query *q, const struct imgsync_image *im)
+{
+    static const int fields[] = {IMGSYNC_FILTER_NAMESPACE, IMGSYNC_FILTER_REPOSITORY, IMGSYNC_FILTER_TAG};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!globs_match_field(q, fields[i], im->v[imgsync__query_glob_column(fields[i])].s))
+            return 0;
+    return 1;
+}
+
+int imgsync__query_match(const imgsync__query *q, const struct imgsync_image *im)
+{
+    if (!q)
+        return 1;
+    return one_of_strings(q->providers, q->nproviders, im->v[IMGSYNC__F_registry].s) &&
+           one_of_ints(q->types, q->ntypes, im->type) && repos_match(q, im) && globs_match(q, im) &&
+           (q->updated_since <= 0 || im->v[IMGSYNC__F_update_ms].i >= q->updated_since);
 }

@@ -264,13 +264,22 @@ int imgsync__sqlite_open(imgsync__store **out, const char *path, char *msg, size
 int imgsync__selected_row(const imgsync__selector *sel, const struct imgsync_image *im);
 int imgsync__selected_repository(const imgsync__selector *sel, const char *provider, const char *ns,
                                  const char *repository);
-/* The new content of a scope whose stored rows are old[0..old_n) after a replace by
- * rows[0..n): unselected old rows not replaced by a new row of the same key, then the new rows,
- * each with a new reference, into *merged (malloc'd, *m rows). Changes are added to *delta.
- * 0 or ENOMEM. */
-int imgsync__store_merge(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
-                         const imgsync__selector *sel, struct imgsync_image ***merged, size_t *m,
-                         imgsync__store_counts *delta);
+/* How a backend applies a replace: imgsync__store_diff walks the stored rows old[0..old_n) of a
+ * scope against the new rows[0..n) and calls, in this order, `keep` for every unselected old row
+ * that stays (may be NULL), `remove` for every old row that goes, then `put` for every new row
+ * with kind IMGSYNC__CHANGE_ADDED, IMGSYNC__CHANGE_UPDATED or 0 (same content) and the stored
+ * row of its key (NULL when added). Before `put`, the row's first_seen_ms is set (the stored
+ * row's, else its own sync_ms). Counts go to *delta. 0, ENOMEM or a callback's failure. */
+typedef struct imgsync__diff_ops {
+    int (*keep)(void *ud, struct imgsync_image *old);
+    int (*put)(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev);
+    int (*remove)(void *ud, struct imgsync_image *old);
+} imgsync__diff_ops;
+int imgsync__store_diff(struct imgsync_image **old, size_t old_n, struct imgsync_image **rows, size_t n,
+                        const imgsync__selector *sel, const imgsync__diff_ops *ops, void *ud,
+                        imgsync__store_counts *delta);
+/* The row field a query glob of filter field `field` (IMGSYNC_FILTER_*) matches, -1 for none. */
+int imgsync__query_glob_column(int field);
 /* Is a stored scope (partition, repository, namespace ns) one that a complete catalog says has
  * gone (see imgsync__store_prune)? Sets *oom on ENOMEM. */
 int imgsync__scope_vanished(const char *provider, const char *partition, const char *repository, const char *ns,

@@ -38,3 +38,18 @@ int imgsync__clock_valid(const imgsync_clock *c)
 {
     return c && c->version == IMGSYNC_CLOCK_VERSION && c->now_ms && c->mono_ms ? 0 : IMGSYNC_EINVAL;
 }
+
+int64_t imgsync__real_mono_ms(void) { return imgsync__system_clock.mono_ms(NULL); }
+
+struct timespec imgsync__real_deadline(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}

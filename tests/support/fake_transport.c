@@ -439,7 +439,7 @@ static void ft_free(imgsync__transport *t)
     free(ft);
 }
 
-static const imgsync__transport_ops fake_ops = {ft_start, ft_abort, ft_wait, ft_set_limits, ft_free};
+static const imgsync__transport_ops fake_ops = {ft_start, ft_abort, ft_wait, ft_set_limits, ft_free, NULL};
 
 fake_transport *fake_new(fake_clock *clock)
 {

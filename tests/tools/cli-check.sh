@@ -165,6 +165,7 @@ for r in rows:
     assert list(r) == want, "keys %s" % list(r)
     assert r["size"] is None or isinstance(r["size"], int), r["size"]
     assert isinstance(r["multi_arch"], bool) and isinstance(r["created"], int)
+    assert r["first_seen_time"] == r["latest_sync_time"] > 0, (r["first_seen_time"], r["latest_sync_time"])
     assert all(isinstance(r[k], str) for k in ("partition", "owner", "platforms"))
 PY
 

@@ -400,6 +400,67 @@ START_TEST(test_namespace_of)
 }
 END_TEST
 
+/* The JSON form a schedule keeps: every part survives the round trip; anything else is EINVAL. */
+START_TEST(test_json_round_trip)
+{
+    imgsync_request *r = NULL, *back = NULL;
+    ck_assert_int_eq(imgsync_request_new(&r), 0);
+    ck_assert_int_eq(imgsync_request_add_type(r, IMGSYNC_TYPE_HARBOR), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(r, "prod", "team/\"app\""), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(r, "st\xc3\xa5ging"), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(r, IMGSYNC_FILTER_TAG, "*-rc*", IMGSYNC_EXCLUDE), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(r, IMGSYNC_FILTER_NAMESPACE, "{a,b}", IMGSYNC_INCLUDE), 0);
+    ck_assert_int_eq(imgsync_request_set_max_tags(r, 5), 0);
+    ck_assert_int_eq(imgsync_request_set_include_non_images(r, 1), 0);
+    ck_assert_int_eq(imgsync_request_set_updated_since(r, 1700000000000LL), 0);
+    ck_assert_int_eq(imgsync_request_set_updated_since(r, -1), IMGSYNC_EINVAL);
+    char *json = imgsync__request_to_json(r);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_int_eq(imgsync__request_from_json(&back, json), 0);
+    ck_assert_int_eq(back->ntypes, 1);
+    ck_assert_int_eq(back->types[0], IMGSYNC_TYPE_HARBOR);
+    ck_assert_uint_eq(back->nproviders, 2);
+    ck_assert_str_eq(back->providers[1], "st\xc3\xa5ging");
+    ck_assert_uint_eq(back->nrepos, 1);
+    ck_assert_str_eq(back->repos[0].repository, "team/\"app\"");
+    ck_assert_uint_eq(back->nfilters, 2);
+    ck_assert_int_eq(back->filters[0].field, IMGSYNC_FILTER_TAG);
+    ck_assert_int_eq(back->filters[0].mode, IMGSYNC_EXCLUDE);
+    ck_assert_str_eq(back->filters[1].pattern, "{a,b}");
+    ck_assert_uint_eq(back->max_tags, 5);
+    ck_assert_int_eq(back->include_non_images, 1);
+    ck_assert_int_eq(back->updated_since, 1700000000000LL);
+    char *again = imgsync__request_to_json(back);
+    ck_assert_str_eq(again, json);
+    free(again);
+    free(json);
+    imgsync_request_free(back);
+    imgsync_request_free(r);
+    json = imgsync__request_to_json(NULL);
+    ck_assert_str_eq(json, "{\"types\":[],\"providers\":[],\"repositories\":[],\"filters\":[],"
+                           "\"include_non_images\":false,\"max_tags\":0,\"updated_since\":0}");
+    free(json);
+}
+END_TEST
+
+START_TEST(test_json_rejects)
+{
+    static const char *bad[] = {
+        "", "[]", "{\"types\":[\"Nope\"]}", "{\"types\":[1]}", "{\"providers\":[\"\"]}",
+        "{\"filters\":[{\"field\":\"digest\",\"mode\":\"include\",\"pattern\":\"*\"}]}",
+        "{\"filters\":[{\"field\":\"tag\",\"mode\":\"maybe\",\"pattern\":\"*\"}]}",
+        "{\"filters\":[{\"field\":\"tag\",\"mode\":\"include\",\"pattern\":\"[\"}]}",
+        "{\"repositories\":[{\"registry\":\"p\"}]}", "{\"max_tags\":-1}", "{\"max_tags\":\"3\"}",
+        "{\"include_non_images\":1}", "{\"updated_since\":-5}", "{\"types\":[\"Oci\"]", NULL,
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        imgsync_request *r = (imgsync_request *)&r; /* must be left alone on failure */
+        ck_assert_msg(imgsync__request_from_json(&r, bad[i]) == IMGSYNC_EINVAL, "accepted: %s", bad[i] ? bad[i] : "NULL");
+        ck_assert_ptr_eq(r, (imgsync_request *)&r);
+    }
+}
+END_TEST
+
 Suite *request_suite(void)
 {
     Suite *s = suite_create("request");
@@ -417,6 +478,8 @@ Suite *request_suite(void)
     tcase_add_test(tc, test_include_non_images);
     tcase_add_test(tc, test_namespace_literals);
     tcase_add_test(tc, test_namespace_of);
+    tcase_add_test(tc, test_json_round_trip);
+    tcase_add_test(tc, test_json_rejects);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,6 +3,7 @@
  * to the SQLite file. Reference counts are checked explicitly; run under valgrind to prove
  * nothing leaks. */
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "imgsync.h"
 #include "inventory/image.h"
 #include "inventory/store.h"
+#include "util/buf.h"
 #include "util/map.h"
 
 /* The core's selector for a request (NULL: every image row), as the store receives it. */
@@ -634,6 +636,540 @@ START_TEST(test_kept_non_image_row_yields_to_same_tag)
 }
 END_TEST
 
+/* ---- v2: change feed, first_seen, transactions, queries ----------------------------------- */
+
+/* The changes of a cursor as "kind task provider/repo:tag@digest old-digest old-size" lines
+ * (malloc'd); the cursor is freed. */
+static char *dump_cursor_changes(imgsync__cursor *cur)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    imgsync__change_row ch;
+    for (;;) {
+        ck_assert_int_eq(imgsync__cursor_next(cur, &ch), 0);
+        if (!ch.row)
+            break;
+        ck_assert_uint_lt(len + 256, cap);
+        len += (size_t)snprintf(out + len, cap - len, "%d %llu %s/%s:%s@%s %s %lld\n", ch.kind,
+                                (unsigned long long)ch.task_id, imgsync__image_str(ch.row, IMGSYNC__F_registry),
+                                imgsync__image_str(ch.row, IMGSYNC__F_repository),
+                                imgsync__image_str(ch.row, IMGSYNC__F_tag),
+                                imgsync__image_str(ch.row, IMGSYNC__F_digest), ch.old_digest, (long long)ch.old_size);
+    }
+    imgsync__cursor_free(cur);
+    return out;
+}
+
+static void expect_changes(uint64_t task, int since, const char *want)
+{
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_changes(S, task, since, &cur), 0);
+    ck_assert_ptr_nonnull(cur);
+    char *got = dump_cursor_changes(cur);
+    ck_assert_msg(!strcmp(got, want), "changes of %llu (since %d):\n%s\nwant:\n%s", (unsigned long long)task, since,
+                  got, want);
+    free(got);
+}
+
+/* The rows of a query cursor as dump() lines (malloc'd); the cursor is freed. */
+static char *dump_cursor_rows(imgsync__cursor *cur)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    imgsync__change_row ch;
+    for (;;) {
+        ck_assert_int_eq(imgsync__cursor_next(cur, &ch), 0);
+        if (!ch.row)
+            break;
+        ck_assert_uint_lt(len + 256, cap);
+        len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n", imgsync__image_str(ch.row, IMGSYNC__F_registry),
+                                imgsync__image_str(ch.row, IMGSYNC__F_repository),
+                                imgsync__image_str(ch.row, IMGSYNC__F_tag), imgsync__image_str(ch.row, IMGSYNC__F_digest));
+    }
+    imgsync__cursor_free(cur);
+    return out;
+}
+
+static char *query_dump(const imgsync__query *q)
+{
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_query(S, q, &cur), 0);
+    ck_assert_ptr_nonnull(cur);
+    return dump_cursor_rows(cur);
+}
+
+/* What imgsync__query_match selects of a snapshot of every row, as dump() lines. */
+static char *reference_dump(const imgsync__query *q)
+{
+    struct imgsync_image **rows = NULL;
+    size_t n = 0, len = 0, cap = 1 << 16;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (imgsync__query_match(q, rows[i]))
+            len += (size_t)snprintf(out + len, cap - len, "%s/%s:%s@%s\n",
+                                    imgsync__image_str(rows[i], IMGSYNC__F_registry),
+                                    imgsync__image_str(rows[i], IMGSYNC__F_repository),
+                                    imgsync__image_str(rows[i], IMGSYNC__F_tag),
+                                    imgsync__image_str(rows[i], IMGSYNC__F_digest));
+    unref_all(rows, n);
+    free(rows);
+    return out;
+}
+
+/* The backend's cursor agrees with the reference, which selects `want` lines. */
+static void expect_query(const imgsync__query *q, size_t want_lines, const char *want)
+{
+    char *got = query_dump(q), *ref = reference_dump(q);
+    ck_assert_msg(!strcmp(got, ref), "cursor:\n%s\nreference:\n%s", got, ref);
+    size_t lines = 0;
+    for (const char *p = got; *p; p++)
+        lines += *p == '\n';
+    ck_assert_msg(lines == want_lines, "%zu rows selected, want %zu:\n%s", lines, want_lines, got);
+    if (want)
+        ck_assert_msg(!strcmp(got, want), "cursor:\n%s\nwant:\n%s", got, want);
+    free(got);
+    free(ref);
+}
+
+static void count_kinds(uint64_t task, imgsync__store_counts *k)
+{
+    imgsync__cursor *cur = NULL;
+    imgsync__change_row ch;
+    *k = (imgsync__store_counts){0, 0, 0};
+    ck_assert_int_eq(imgsync__store_changes(S, task, 0, &cur), 0);
+    while (imgsync__cursor_next(cur, &ch) == 0 && ch.row) {
+        ck_assert_uint_eq(ch.task_id, task);
+        if (ch.kind == IMGSYNC__CHANGE_ADDED)
+            k->added++;
+        else if (ch.kind == IMGSYNC__CHANGE_UPDATED)
+            k->updated++;
+        else
+            k->removed++;
+    }
+    imgsync__cursor_free(cur);
+}
+
+START_TEST(test_changes_recorded)
+{
+    imgsync__store_set_change_task(S, 7);
+    expect_counts(put_tags("p", "a", "v1,v2", NULL), 2, 0, 0);
+    expect_changes(7, 0, "1 7 p/a:v1@d-v1  -1\n1 7 p/a:v2@d-v2  -1\n");
+    imgsync__store_set_change_task(S, 8);
+    struct imgsync_image *rows[] = {mk("p", "a", "v1", "d-v1-new"), mk("p", "a", "v3", "d-v3")};
+    imgsync__image_set_int(rows[0], IMGSYNC__F_size, 250);
+    expect_counts(put("p", "a", rows, 2, NULL), 1, 1, 1);
+    expect_changes(8, 0, "2 8 p/a:v1@d-v1-new d-v1 100\n3 8 p/a:v2@d-v2  -1\n1 8 p/a:v3@d-v3  -1\n");
+    /* an unchanged re-sync records nothing */
+    struct imgsync_image *same[] = {mk("p", "a", "v1", "d-v1-new"), mk("p", "a", "v3", "d-v3")};
+    imgsync__image_set_int(same[0], IMGSYNC__F_size, 250);
+    expect_counts(put("p", "a", same, 2, NULL), 0, 0, 0);
+    expect_changes(7, 1, "2 8 p/a:v1@d-v1-new d-v1 100\n3 8 p/a:v2@d-v2  -1\n1 8 p/a:v3@d-v3  -1\n");
+    /* prune records its removals under the current task */
+    put_tags("p", "b", "x", NULL);
+    imgsync__store_set_change_task(S, 9);
+    imgsync__map seen;
+    const char *names[] = {"a"};
+    seen_init(&seen, names, 1);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
+    imgsync__map_clear(&seen);
+    expect_counts(c, 0, 0, 1);
+    expect_changes(9, 0, "3 9 p/b:x@d-x  -1\n");
+    imgsync__store_counts k;
+    count_kinds(9, &k);
+    expect_counts(k, 0, 0, 1);
+    /* the p/b:x added under task 8 came before */
+    expect_changes(8, 1, "3 9 p/b:x@d-x  -1\n");
+    /* task 0 records nothing */
+    imgsync__store_set_change_task(S, 0);
+    expect_counts(put_tags("p", "c", "1,2", NULL), 2, 0, 0);
+    expect_counts(put("p", "c", NULL, 0, NULL), 0, 0, 2);
+    expect_changes(0, 0, "");
+    expect_changes(9, 1, "");
+    expect_changes(8, 0, "2 8 p/a:v1@d-v1-new d-v1 100\n3 8 p/a:v2@d-v2  -1\n1 8 p/a:v3@d-v3  -1\n"
+                         "1 8 p/b:x@d-x  -1\n");
+}
+END_TEST
+
+START_TEST(test_changes_counts_agree)
+{
+    /* a tag filter, a kept chart replaced by an image, untagged rows: changes match the counts */
+    imgsync_request *with = non_images(1), *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    imgsync__store_set_change_task(S, 3);
+    struct imgsync_image *first[] = {mk_typed("r", "v1", "d-1", "IMAGE"), mk_typed("r", "x", "d-x", "CHART"),
+                                     mk_typed("r", "", "sha256:u", "IMAGE")};
+    imgsync__store_counts c = put("p", "r", first, 3, with), k;
+    count_kinds(3, &k);
+    expect_counts(k, c.added, c.updated, c.removed);
+    imgsync__store_set_change_task(S, 4);
+    struct imgsync_image *second[] = {mk_typed("r", "v1", "d-2", "IMAGE"), mk_typed("r", "v2", "d-3", "IMAGE")};
+    c = put("p", "r", second, 2, sel);
+    count_kinds(4, &k);
+    expect_counts(c, 1, 1, 0);
+    expect_counts(k, c.added, c.updated, c.removed);
+    imgsync_request_free(with);
+    imgsync_request_free(sel);
+}
+END_TEST
+
+START_TEST(test_changes_forget)
+{
+    for (uint64_t t = 1; t <= 3; t++) {
+        char repo[8];
+        snprintf(repo, sizeof(repo), "r%llu", (unsigned long long)t);
+        imgsync__store_set_change_task(S, t);
+        put_tags("p", repo, "a", NULL);
+    }
+    uint64_t ids[] = {3, 1};
+    ck_assert_int_eq(S->ops->changes_forget(S, ids, 2), 0);
+    expect_changes(0, 1, "1 2 p/r2:a@d-a  -1\n");
+    ck_assert_uint_eq(imgsync__store_count(S), 3); /* rows stay */
+    /* inside a transaction, a rollback brings them back; a commit makes it final */
+    ck_assert_int_eq(imgsync__store_begin(S), 0);
+    uint64_t two = 2;
+    ck_assert_int_eq(S->ops->changes_forget(S, &two, 1), 0);
+    imgsync__store_rollback(S);
+    expect_changes(0, 1, "1 2 p/r2:a@d-a  -1\n");
+    ck_assert_int_eq(imgsync__store_begin(S), 0);
+    ck_assert_int_eq(S->ops->changes_forget(S, &two, 1), 0);
+    ck_assert_int_eq(imgsync__store_commit(S), 0);
+    expect_changes(0, 1, "");
+}
+END_TEST
+
+static int64_t first_seen_of(const char *repo, const char *tag)
+{
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    int64_t v = -1;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), repo) &&
+            !strcmp(imgsync__image_str(rows[i], IMGSYNC__F_tag), tag))
+            v = imgsync__image_int(rows[i], IMGSYNC__F_first_seen_ms);
+    unref_all(rows, n);
+    free(rows);
+    return v;
+}
+
+static struct imgsync_image *mk_at(const char *tag, const char *digest, int64_t sync_ms)
+{
+    struct imgsync_image *im = mk("p", "r", tag, digest);
+    imgsync__image_set_int(im, IMGSYNC__F_sync_ms, sync_ms);
+    return im;
+}
+
+START_TEST(test_first_seen)
+{
+    struct imgsync_image *a[] = {mk_at("v1", "d1", 1000)};
+    put("p", "r", a, 1, NULL);
+    ck_assert_int_eq(first_seen_of("r", "v1"), 1000);
+    /* same content later: kept */
+    struct imgsync_image *b[] = {mk_at("v1", "d1", 2000), mk_at("v2", "d2", 2000)};
+    put("p", "r", b, 2, NULL);
+    ck_assert_int_eq(first_seen_of("r", "v1"), 1000);
+    ck_assert_int_eq(first_seen_of("r", "v2"), 2000);
+    /* updated: kept too */
+    struct imgsync_image *c[] = {mk_at("v1", "d1-new", 3000), mk_at("v2", "d2", 3000)};
+    imgsync__store_set_change_task(S, 1);
+    put("p", "r", c, 2, NULL);
+    ck_assert_int_eq(first_seen_of("r", "v1"), 1000);
+    ck_assert_int_eq(first_seen_of("r", "v2"), 2000);
+    imgsync__cursor *cur = NULL;
+    imgsync__change_row ch;
+    ck_assert_int_eq(imgsync__store_changes(S, 1, 0, &cur), 0);
+    ck_assert_int_eq(imgsync__cursor_next(cur, &ch), 0);
+    ck_assert_ptr_nonnull(ch.row);
+    ck_assert_int_eq(imgsync__image_int(ch.row, IMGSYNC__F_first_seen_ms), 1000);
+    ck_assert_int_eq(imgsync__image_int(ch.row, IMGSYNC__F_sync_ms), 3000);
+    imgsync__cursor_free(cur);
+    /* gone, then back: new again */
+    struct imgsync_image *d[] = {mk_at("v2", "d2", 4000)};
+    put("p", "r", d, 1, NULL);
+    ck_assert_int_eq(first_seen_of("r", "v1"), -1);
+    struct imgsync_image *e[] = {mk_at("v1", "d1", 5000), mk_at("v2", "d2", 5000)};
+    put("p", "r", e, 2, NULL);
+    ck_assert_int_eq(first_seen_of("r", "v1"), 5000);
+    ck_assert_int_eq(first_seen_of("r", "v2"), 2000);
+}
+END_TEST
+
+static int64_t sync_of(const char *repo, const char *tag)
+{
+    struct imgsync_image **rows = NULL;
+    size_t n = 0;
+    int64_t v = -1;
+    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(imgsync__image_str(rows[i], IMGSYNC__F_repository), repo) &&
+            !strcmp(imgsync__image_str(rows[i], IMGSYNC__F_tag), tag))
+            v = imgsync__image_int(rows[i], IMGSYNC__F_sync_ms);
+    unref_all(rows, n);
+    free(rows);
+    return v;
+}
+
+START_TEST(test_sync_time_of_unchanged_rows)
+{
+    struct imgsync_image *a[] = {mk_at("v1", "d1", 1000), mk_at("v2", "d2", 1000), mk_at("x", "dx", 1000)};
+    put("p", "r", a, 3, NULL);
+    /* a whole scope unchanged, one sync time */
+    struct imgsync_image *b[] = {mk_at("v1", "d1", 2000), mk_at("v2", "d2", 2000), mk_at("x", "dx", 2000)};
+    expect_counts(put("p", "r", b, 3, NULL), 0, 0, 0);
+    ck_assert_int_eq(sync_of("r", "v1"), 2000);
+    ck_assert_int_eq(sync_of("r", "x"), 2000);
+    /* an unselected row keeps its sync time, the selected unchanged ones get the new one */
+    imgsync_request *sel = tag_filter("v*", IMGSYNC_INCLUDE);
+    struct imgsync_image *c[] = {mk_at("v1", "d1", 3000), mk_at("v2", "d2-new", 3000)};
+    expect_counts(put("p", "r", c, 2, sel), 0, 1, 0);
+    imgsync_request_free(sel);
+    ck_assert_int_eq(sync_of("r", "v1"), 3000);
+    ck_assert_int_eq(sync_of("r", "v2"), 3000);
+    ck_assert_int_eq(sync_of("r", "x"), 2000);
+    /* rows of one scope with different sync times keep each its own */
+    struct imgsync_image *d[] = {mk_at("v1", "d1", 4000), mk_at("v2", "d2-new", 5000), mk_at("x", "dx", 6000)};
+    expect_counts(put("p", "r", d, 3, NULL), 0, 0, 0);
+    ck_assert_int_eq(sync_of("r", "v1"), 4000);
+    ck_assert_int_eq(sync_of("r", "v2"), 5000);
+    ck_assert_int_eq(sync_of("r", "x"), 6000);
+    ck_assert_int_eq(first_seen_of("r", "x"), 1000);
+}
+END_TEST
+
+START_TEST(test_transaction_rollback)
+{
+    put_tags("p", "a", "1,2", NULL);
+    put_tags("p", "b", "1", NULL);
+    put_tags("q", "c", "1", NULL);
+    imgsync__store_set_change_task(S, 5);
+    ck_assert_int_eq(imgsync__store_begin(S), 0);
+    ck_assert_int_eq(imgsync__store_begin(S), IMGSYNC_EINTERNAL); /* not nested */
+    expect_counts(put_tags("p", "a", "2,3", NULL), 1, 0, 1);
+    expect_counts(put_tags("p", "new", "1", NULL), 1, 0, 0);
+    imgsync__map seen;
+    const char *names[] = {"a", "new"};
+    seen_init(&seen, names, 2);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
+    expect_counts(c, 0, 0, 1);
+    imgsync__store_drop_provider(S, "q");
+    /* the transaction sees its own writes */
+    expect_dump("p/a:2@d-2\np/a:3@d-3\np/new:1@d-1\n");
+    imgsync__store_rollback(S);
+    expect_dump("p/a:1@d-1\np/a:2@d-2\np/b:1@d-1\nq/c:1@d-1\n");
+    ck_assert_uint_eq(imgsync__store_count(S), 4);
+    expect_changes(5, 0, "");
+    /* the same, committed */
+    ck_assert_int_eq(imgsync__store_begin(S), 0);
+    put_tags("p", "a", "2,3", NULL);
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
+    ck_assert_int_eq(imgsync__store_commit(S), 0);
+    imgsync__map_clear(&seen);
+    expect_dump("p/a:2@d-2\np/a:3@d-3\nq/c:1@d-1\n");
+    expect_changes(5, 0, "3 5 p/a:1@d-1  -1\n1 5 p/a:3@d-3  -1\n3 5 p/b:1@d-1  -1\n");
+    /* a commit or rollback without begin */
+    ck_assert_int_eq(imgsync__store_commit(S), IMGSYNC_EINTERNAL);
+    imgsync__store_rollback(S);
+    expect_dump("p/a:2@d-2\np/a:3@d-3\nq/c:1@d-1\n");
+}
+END_TEST
+
+/* A row of the query data set. */
+static void put_row(const char *provider, const char *repo, const char *tag, int type, int64_t update_ms)
+{
+    char digest[128];
+    snprintf(digest, sizeof(digest), "d-%s-%s", repo, tag);
+    struct imgsync_image *im = mk(provider, repo, tag, digest);
+    im->type = type;
+    imgsync__image_set_int(im, IMGSYNC__F_update_ms, update_ms);
+    /* a scope per row: the rows stay */
+    imgsync__store_counts c = {0, 0, 0};
+    imgsync__selector none = {NULL, NULL, NULL};
+    imgsync_request *only_tag = tag_filter(tag[0] ? tag : "no-such", IMGSYNC_INCLUDE);
+    ck_assert_int_eq(imgsync__store_replace(S, provider, "", repo, &im, 1, tag[0] ? SEL(only_tag) : &none, &c), 0);
+    imgsync_request_free(only_tag);
+    imgsync__image_unref(im);
+}
+
+static void query_data(void)
+{
+    put_row("p1", "team/app", "v1", IMGSYNC_TYPE_OCI, 1000);
+    put_row("p1", "team/app", "v2", IMGSYNC_TYPE_OCI, 2000);
+    put_row("p1", "team/app", "latest", IMGSYNC_TYPE_OCI, 3000);
+    put_row("p1", "team/db", "v1", IMGSYNC_TYPE_HARBOR, 1500);
+    put_row("p1", "lib/nginx", "1.25", IMGSYNC_TYPE_OCI, 500);
+    put_row("p1", "lib/nginx", "stable", IMGSYNC_TYPE_OCI, 4000);
+    put_row("p2", "team/app", "v1", IMGSYNC_TYPE_HARBOR, 2500);
+    put_row("p2", "org/sub/tool", "v1.0", IMGSYNC_TYPE_OCI, 100);
+    put_row("p2", "org/sub/tool", "v2.0", IMGSYNC_TYPE_OCI, 5000);
+    put_row("p2", "single", "", IMGSYNC_TYPE_JFROG, 2000);
+    ck_assert_uint_eq(imgsync__store_count(S), 10);
+}
+
+START_TEST(test_query_parts)
+{
+    query_data();
+    expect_query(NULL, 10, NULL);
+    imgsync__query q;
+    memset(&q, 0, sizeof(q));
+    expect_query(&q, 10, NULL);
+
+    const char *p2[] = {"p2"}, *both[] = {"p1", "p2"}, *nobody[] = {"p3"};
+    q.providers = p2, q.nproviders = 1;
+    expect_query(&q, 4, NULL);
+    q.providers = nobody;
+    expect_query(&q, 0, "");
+    q.providers = both, q.nproviders = 2;
+    expect_query(&q, 10, NULL);
+    memset(&q, 0, sizeof(q));
+
+    int harbor[] = {IMGSYNC_TYPE_HARBOR}, two[] = {IMGSYNC_TYPE_HARBOR, IMGSYNC_TYPE_JFROG};
+    q.types = harbor, q.ntypes = 1;
+    expect_query(&q, 2, "p1/team/db:v1@d-team/db-v1\np2/team/app:v1@d-team/app-v1\n");
+    q.types = two, q.ntypes = 2;
+    expect_query(&q, 3, NULL);
+    memset(&q, 0, sizeof(q));
+
+    /* p1 limited to two repositories, p2 (no entry) whole */
+    imgsync__query_repo repos[] = {{"p1", "team/db"}, {"p1", "lib/nginx"}};
+    q.repos = repos, q.nrepos = 2;
+    expect_query(&q, 7, NULL);
+    imgsync__query_repo one[] = {{"p2", "single"}};
+    q.repos = one, q.nrepos = 1;
+    expect_query(&q, 7, NULL);
+    memset(&q, 0, sizeof(q));
+
+    q.updated_since = 2000;
+    expect_query(&q, 6, NULL);
+    memset(&q, 0, sizeof(q));
+}
+END_TEST
+
+static void expect_globs(const imgsync__query_glob *g, size_t n, size_t want_lines, const char *want)
+{
+    imgsync__query q;
+    memset(&q, 0, sizeof(q));
+    q.globs = g, q.nglobs = n;
+    expect_query(&q, want_lines, want);
+}
+
+START_TEST(test_query_globs)
+{
+    query_data();
+    enum { NS = IMGSYNC_FILTER_NAMESPACE, REPO = IMGSYNC_FILTER_REPOSITORY, TAG = IMGSYNC_FILTER_TAG };
+    enum { IN = IMGSYNC_INCLUDE, EX = IMGSYNC_EXCLUDE };
+    imgsync__query_glob ns_team[] = {{NS, IN, "team"}};
+    expect_globs(ns_team, 1, 5, NULL);
+    imgsync__query_glob doublestar[] = {{REPO, IN, "org/**"}};
+    expect_globs(doublestar, 1, 2, "p2/org/sub/tool:v1.0@d-org/sub/tool-v1.0\np2/org/sub/tool:v2.0@d-org/sub/tool-v2.0\n");
+    imgsync__query_glob star[] = {{REPO, IN, "org/*"}}; /* '*' stops at '/' */
+    expect_globs(star, 1, 0, "");
+    imgsync__query_glob suffix[] = {{REPO, IN, "**/app"}};
+    expect_globs(suffix, 1, 4, NULL);
+    imgsync__query_glob braces[] = {{TAG, IN, "v{1,2}"}, {TAG, EX, "v2"}};
+    expect_globs(braces, 2, 3, "p1/team/app:v1@d-team/app-v1\np1/team/db:v1@d-team/db-v1\np2/team/app:v1@d-team/app-v1\n");
+    imgsync__query_glob two_includes[] = {{TAG, IN, "v*"}, {TAG, IN, "latest"}, {NS, EX, "lib"}};
+    expect_globs(two_includes, 3, 7, NULL);
+    imgsync__query_glob classes[] = {{TAG, IN, "[0-9]*"}, {TAG, IN, "v?.0"}};
+    expect_globs(classes, 2, 3, NULL);
+    imgsync__query_glob exclude_only[] = {{REPO, EX, "team/*"}};
+    expect_globs(exclude_only, 1, 5, NULL);
+    imgsync__query_glob untagged[] = {{TAG, IN, ""}}; /* the empty pattern matches the empty tag */
+    expect_globs(untagged, 1, 1, "p2/single:@d-single-\n");
+    imgsync__query_glob literal[] = {{NS, IN, "o'r\"g"}, {NS, IN, "org"}}; /* quotes are data, not SQL */
+    expect_globs(literal, 2, 2, NULL);
+}
+END_TEST
+
+START_TEST(test_query_combined)
+{
+    query_data();
+    const char *both[] = {"p1", "p2"};
+    int oci[] = {IMGSYNC_TYPE_OCI};
+    imgsync__query_repo repos[] = {{"p2", "org/sub/tool"}};
+    imgsync__query_glob globs[] = {{IMGSYNC_FILTER_TAG, IMGSYNC_INCLUDE, "v*"},
+                                   {IMGSYNC_FILTER_NAMESPACE, IMGSYNC_EXCLUDE, "lib"}};
+    imgsync__query q = {both, 2, oci, 1, repos, 1, globs, 2, 1000};
+    expect_query(&q, 3, "p1/team/app:v1@d-team/app-v1\np1/team/app:v2@d-team/app-v2\n"
+                        "p2/org/sub/tool:v2.0@d-org/sub/tool-v2.0\n");
+    /* the cursor copied the query: it may be freed before the rows are read */
+    imgsync__query *heap = malloc(sizeof(*heap));
+    char *pattern = imgsync__strdup("latest");
+    ck_assert_ptr_nonnull(heap);
+    imgsync__query_glob g = {IMGSYNC_FILTER_TAG, IMGSYNC_INCLUDE, pattern};
+    *heap = (imgsync__query){NULL, 0, NULL, 0, NULL, 0, &g, 1, 0};
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_query(S, heap, &cur), 0);
+    memset(pattern, 'x', strlen(pattern));
+    free(pattern);
+    free(heap);
+    char *got = dump_cursor_rows(cur);
+    ck_assert_str_eq(got, "p1/team/app:latest@d-team/app-latest\n");
+    free(got);
+}
+END_TEST
+
+START_TEST(test_query_order)
+{
+    /* registry, then partition, then repository, tag, digest: not the order of writing */
+    struct imgsync_image *z = mk("p", "z", "1", "d"), *a = mk("p", "a", "1", "d"), *q = mk("a", "m", "2", "d");
+    ck_assert_int_eq(imgsync__image_set_str(z, IMGSYNC__F_partition, "east"), 0);
+    ck_assert_int_eq(imgsync__image_set_str(a, IMGSYNC__F_partition, "west"), 0);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "west", "a", &a, 1, SEL(NULL), &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "east", "z", &z, 1, SEL(NULL), &c), 0);
+    ck_assert_int_eq(imgsync__store_replace(S, "a", "", "m", &q, 1, SEL(NULL), &c), 0);
+    imgsync__image_unref(z);
+    imgsync__image_unref(a);
+    imgsync__image_unref(q);
+    put_tags("p", "b", "v10,v2,V1,v1", NULL);
+    char *got = query_dump(NULL);
+    ck_assert_str_eq(got, "a/m:2@d\np/b:V1@d-V1\np/b:v1@d-v1\np/b:v10@d-v10\np/b:v2@d-v2\np/z:1@d\np/a:1@d\n");
+    char *snap = dump();
+    ck_assert_str_eq(got, snap);
+    free(got);
+    free(snap);
+}
+END_TEST
+
+START_TEST(test_cursor_snapshot)
+{
+    put_tags("p", "a", "1,2", NULL);
+    imgsync__cursor *cur = NULL, *changes = NULL;
+    imgsync__store_set_change_task(S, 1);
+    put_tags("p", "b", "1", NULL);
+    ck_assert_int_eq(imgsync__store_query(S, NULL, &cur), 0);
+    ck_assert_int_eq(imgsync__store_changes(S, 0, 1, &changes), 0);
+    /* commits after the cursors opened */
+    put_tags("p", "a", "3", NULL);
+    put_tags("p", "c", "1", NULL);
+    imgsync__store_drop_provider(S, "p");
+    char *got = dump_cursor_rows(cur);
+    ck_assert_str_eq(got, "p/a:1@d-1\np/a:2@d-2\np/b:1@d-1\n");
+    free(got);
+    got = dump_cursor_changes(changes);
+    ck_assert_str_eq(got, "1 1 p/b:1@d-1  -1\n");
+    free(got);
+    ck_assert_uint_eq(imgsync__store_count(S), 0);
+    /* an empty store: a cursor that ends at once, and stays at the end */
+    ck_assert_int_eq(imgsync__store_query(S, NULL, &cur), 0);
+    imgsync__change_row ch;
+    ck_assert_int_eq(imgsync__cursor_next(cur, &ch), 0);
+    ck_assert_ptr_null(ch.row);
+    ck_assert_int_eq(imgsync__cursor_next(cur, &ch), 0);
+    ck_assert_ptr_null(ch.row);
+    imgsync__cursor_free(cur);
+    imgsync__cursor_free(NULL);
+}
+END_TEST
+
 /* ---- SQLite only ---------------------------------------------------------------------------- */
 
 /* The whole file at `path` (malloc'd, *n bytes), NULL when it cannot be read. */
@@ -732,9 +1268,9 @@ START_TEST(test_sqlite_newer_schema_refused)
     put_tags("p", "r", "a", NULL);
     imgsync__store_close(S);
     S = NULL;
-    set_user_version(2);
+    set_user_version(3);
     expect_refused(IMGSYNC_EUNSUPPORTED, "newer");
-    set_user_version(1); /* the rows are still there for this library */
+    set_user_version(2); /* the rows are still there for this library */
     open_store();
     expect_dump("p/r:a@d-a\n");
 }
@@ -808,9 +1344,159 @@ START_TEST(test_sqlite_ctx_new)
 }
 END_TEST
 
+/* The schema-1 DDL of the library before schema 2 (sqlite.c at HEAD~3, create_v1, expanded). */
+static const char v1_ddl[] =
+    "CREATE TABLE rows (k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, k_repository TEXT NOT NULL, "
+    "k_key TEXT NOT NULL, type INTEGER NOT NULL, \"registry\" TEXT NOT NULL, \"host\" TEXT NOT NULL, "
+    "\"namespace\" TEXT NOT NULL, \"repository\" TEXT NOT NULL, \"tag\" TEXT NOT NULL, \"digest\" TEXT NOT NULL, "
+    "\"size\" INTEGER NOT NULL, \"update_ms\" INTEGER NOT NULL, \"sync_ms\" INTEGER NOT NULL, "
+    "\"media_type\" TEXT NOT NULL, \"artifact_type\" TEXT NOT NULL, \"multi_arch\" INTEGER NOT NULL, "
+    "\"partition\" TEXT NOT NULL, \"owner\" TEXT NOT NULL, \"share_status\" TEXT NOT NULL, "
+    "\"instance_id\" TEXT NOT NULL, \"instance_name\" TEXT NOT NULL, \"platforms\" TEXT NOT NULL, "
+    "\"created_ms\" INTEGER NOT NULL); "
+    "CREATE UNIQUE INDEX rows_key ON rows(k_provider, k_partition, k_repository, k_key);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v1', 6, 'p', 'reg.example.com', 'team', 'team/app', 'v1', 'd1', "
+    "100, 50, 111, 'application/vnd.oci.image.manifest.v1+json', '', 0, '', '', '', '', '', '', 0);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v2', 6, 'p', 'reg.example.com', 'team', 'team/app', 'v2', 'd2', "
+    "100, 60, 222, 'application/vnd.oci.image.manifest.v1+json', '', 0, '', '', '', '', '', '', 0);"
+    "PRAGMA user_version = 1;";
+
+/* One integer from a SQL query on a connection of the test's own. */
+static long long sql_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    return v;
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+START_TEST(test_sqlite_migration_from_v1)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    exec_sql(v1_ddl);
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 1);
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    expect_dump("p/team/app:v1@d1\np/team/app:v2@d2\n");
+    ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
+    ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('rows_order', "
+                             "'rows_type', 'rows_namespace', 'rows_updated', 'changes_task')"),
+                     5);
+    /* every field came through: the same content is no update, first_seen stays */
+    struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d1"), mk("p", "team/app", "v2", "d2-new")};
+    imgsync__image_set_int(same[0], IMGSYNC__F_update_ms, 50);
+    imgsync__image_set_int(same[1], IMGSYNC__F_update_ms, 60);
+    imgsync__image_set_int(same[0], IMGSYNC__F_sync_ms, 999);
+    imgsync__image_set_int(same[1], IMGSYNC__F_sync_ms, 999);
+    imgsync__store_set_change_task(S, 1);
+    expect_counts(put("p", "team/app", same, 2, NULL), 0, 1, 0);
+    ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
+    ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
+    expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
+    /* reopening a schema-2 file changes nothing */
+    imgsync__store_close(S);
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
+}
+END_TEST
+
+START_TEST(test_sqlite_resync_writes_only_changes)
+{
+    put_tags("p", "r", "a,b,c", NULL);
+    long long rowid_a = sql_int("SELECT rowid FROM rows WHERE tag = 'a'");
+    long long rowid_b = sql_int("SELECT rowid FROM rows WHERE tag = 'b'");
+    /* b changes, c goes, d comes, a is unchanged with a new sync time */
+    struct imgsync_image *rows[] = {mk("p", "r", "a", "d-a"), mk("p", "r", "b", "d-b2"), mk("p", "r", "d", "d-d")};
+    for (int i = 0; i < 3; i++)
+        imgsync__image_set_int(rows[i], IMGSYNC__F_sync_ms, 4242);
+    expect_counts(put("p", "r", rows, 3, NULL), 1, 1, 1);
+    /* the unchanged and the updated row stay where they were: nothing deleted and re-inserted */
+    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'a'"), rowid_a);
+    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'b'"), rowid_b);
+    ck_assert_int_eq(sql_int("SELECT sync_ms FROM rows WHERE tag = 'a'"), 4242);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM rows"), 3);
+    expect_dump("p/r:a@d-a\np/r:b@d-b2\np/r:d@d-d\n");
+}
+END_TEST
+
+typedef struct reader_arg {
+    imgsync__cursor *cur;
+    char *out;
+} reader_arg;
+
+static void *read_on_thread(void *p)
+{
+    reader_arg *a = p;
+    a->out = dump_cursor_rows(a->cur);
+    return NULL;
+}
+
+START_TEST(test_sqlite_cursor_beside_other_writer)
+{
+    put_tags("p", "r", "a,b", NULL);
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_query(S, NULL, &cur), 0);
+    /* another connection (another process, say) deletes everything and commits */
+    exec_sql("DELETE FROM rows");
+    ck_assert_uint_eq(imgsync__store_count(S), 0);
+    /* the store is written meanwhile too: the cursor holds no lock */
+    put_tags("p", "s", "x", NULL);
+    /* read on another thread than the one that opened it */
+    reader_arg arg = {cur, NULL};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, read_on_thread, &arg), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_str_eq(arg.out, "p/r:a@d-a\np/r:b@d-b\n");
+    free(arg.out);
+    char *now = query_dump(NULL);
+    ck_assert_str_eq(now, "p/s:x@d-x\n");
+    free(now);
+}
+END_TEST
+
+START_TEST(test_sqlite_query_uses_indexes)
+{
+    /* the filters run in SQL: a registry filter searches an index, no full scan */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT * FROM rows WHERE \"registry\" IN ('p') "
+                                            "ORDER BY \"registry\", \"partition\", \"repository\", \"tag\", \"digest\"",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    const char *plan = (const char *)sqlite3_column_text(st, 3);
+    ck_assert_msg(strstr(plan, "USING INDEX rows_order") != NULL, "plan: %s", plan);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
+    tcase_add_test(tc, test_sqlite_migration_from_v1);
+    tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
+    tcase_add_test(tc, test_sqlite_cursor_beside_other_writer);
+    tcase_add_test(tc, test_sqlite_query_uses_indexes);
     tcase_add_test(tc, test_sqlite_busy_is_estore);
     tcase_add_test(tc, test_sqlite_reopen_keeps_rows);
     tcase_add_test(tc, test_sqlite_rows_are_copies);
@@ -822,6 +1508,17 @@ static void add_sqlite_only(TCase *tc)
 /* The tests every backend passes alike. */
 static void add_common(TCase *tc)
 {
+    tcase_add_test(tc, test_changes_recorded);
+    tcase_add_test(tc, test_changes_counts_agree);
+    tcase_add_test(tc, test_changes_forget);
+    tcase_add_test(tc, test_first_seen);
+    tcase_add_test(tc, test_sync_time_of_unchanged_rows);
+    tcase_add_test(tc, test_transaction_rollback);
+    tcase_add_test(tc, test_query_parts);
+    tcase_add_test(tc, test_query_globs);
+    tcase_add_test(tc, test_query_combined);
+    tcase_add_test(tc, test_query_order);
+    tcase_add_test(tc, test_cursor_snapshot);
     tcase_add_test(tc, test_open);
     tcase_add_test(tc, test_replace_counts);
     tcase_add_test(tc, test_tag_filtered_replace);

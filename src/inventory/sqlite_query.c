@@ -1,0 +1,306 @@
+/* Cursors of the SQLite store. Each opens its own read-only connection to the file, begins a
+ * read transaction (a WAL snapshot: later commits are not visible) and steps one prepared SELECT
+ * whose WHERE clause is built from the query with bound parameters, so that the filters run in
+ * SQLite and the cursor holds one row at a time. It never touches the store again: any thread
+ * may use it, one at a time. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory/sqlite.h"
+#include "util/buf.h"
+#include "util/glob.h"
+
+#define ORDER_COLUMNS "\"registry\", \"partition\", \"repository\", \"tag\", \"digest\""
+
+typedef struct sqlite_cursor {
+    imgsync__cursor base;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int step;                  /* result of the last sqlite3_step: the row to give next, or the end */
+    int changes;               /* a change cursor: kind, task, old digest, old size come first */
+    struct imgsync_image *row; /* the last row given */
+    char *old_digest;
+} sqlite_cursor;
+
+/* imgsync_glob(pattern, text): util/glob.h matching, byte for byte. */
+static void glob_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *pattern = (const char *)sqlite3_value_text(argv[0]);
+    const char *text = (const char *)sqlite3_value_text(argv[1]);
+    (void)argc;
+    sqlite3_result_int(ctx, pattern && text && imgsync__glob_match(pattern, text));
+}
+
+static int cursor_fail(sqlite_cursor *c, int rc, const char *what)
+{
+    snprintf(c->base.errmsg, sizeof(c->base.errmsg), "sqlite cursor: %s: %s", what,
+             c->db ? sqlite3_errmsg(c->db) : "out of memory");
+    return rc == SQLITE_NOMEM ? IMGSYNC_ENOMEM : IMGSYNC_ESTORE;
+}
+
+/* Advance to the row after the one just given. */
+static void advance(sqlite_cursor *c) { c->step = sqlite3_step(c->st); }
+
+static int cursor_next(imgsync__cursor *base, imgsync__change_row *out)
+{
+    sqlite_cursor *c = (sqlite_cursor *)base;
+    *out = (imgsync__change_row){0, 0, NULL, "", -1};
+    imgsync__image_unref(c->row);
+    free(c->old_digest);
+    c->row = NULL;
+    c->old_digest = NULL;
+    if (c->step == SQLITE_DONE)
+        return 0;
+    if (c->step != SQLITE_ROW)
+        return cursor_fail(c, c->step, "reading");
+    if (!(c->row = imgsync__sqlite_read_row(c->st, c->changes ? 4 : 0)))
+        return cursor_fail(c, SQLITE_NOMEM, "reading");
+    out->row = c->row;
+    if (c->changes) {
+        const char *d = (const char *)sqlite3_column_text(c->st, 2);
+        if (!(c->old_digest = imgsync__strdup(d ? d : "")))
+            return cursor_fail(c, SQLITE_NOMEM, "reading");
+        out->kind = sqlite3_column_int(c->st, 0);
+        out->task_id = (uint64_t)sqlite3_column_int64(c->st, 1);
+        out->old_digest = c->old_digest;
+        out->old_size = sqlite3_column_int64(c->st, 3);
+    }
+    advance(c);
+    return 0;
+}
+
+static void cursor_free(imgsync__cursor *base)
+{
+    sqlite_cursor *c = (sqlite_cursor *)base;
+    imgsync__image_unref(c->row);
+    free(c->old_digest);
+    sqlite3_finalize(c->st);
+    sqlite3_close(c->db); /* ends the read transaction */
+    free(c);
+}
+
+/* A cursor with its own read-only connection to the store's file, inside a read transaction. */
+static int cursor_open(sqlite_store *s, sqlite_cursor **out)
+{
+    sqlite_cursor *c = calloc(1, sizeof(*c));
+    if (!c)
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "opening a cursor");
+    c->base.next = cursor_next;
+    c->base.free = cursor_free;
+    int rc = sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+        rc = sqlite3_create_function_v2(c->db, "imgsync_glob", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, glob_fn,
+                                        NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "sqlite store: opening a cursor: %s",
+                 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        cursor_free(&c->base);
+        return rc == SQLITE_NOMEM ? IMGSYNC_ENOMEM : IMGSYNC_ESTORE;
+    }
+    *out = c;
+    return 0;
+}
+
+/* ---- the WHERE clause of a query --------------------------------------------------------- */
+
+typedef struct param {
+    const char *text; /* NULL: the number */
+    int64_t num;
+} param;
+
+typedef struct where {
+    imgsync__buf sql;
+    param *v;
+    size_t n, cap;
+    int oom;
+} where;
+
+static void w_sql(where *w, const char *sql) { w->oom |= imgsync__buf_appends(&w->sql, sql) != 0; }
+
+static void w_param(where *w, const char *text, int64_t num)
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        param *grown = realloc(w->v, cap * sizeof(*grown));
+        if (!grown) {
+            w->oom = 1;
+            return;
+        }
+        w->v = grown;
+        w->cap = cap;
+    }
+    w->v[w->n++] = (param){text, num};
+    w_sql(w, "?");
+}
+
+/* " AND <column> IN (?, ...)" over strings or numbers (none: nothing). */
+static void w_in_texts(where *w, const char *column, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        w_sql(w, i ? ", " : " AND ");
+        if (!i) {
+            w_sql(w, column);
+            w_sql(w, " IN (");
+        }
+        w_param(w, v[i], 0);
+    }
+    if (n)
+        w_sql(w, ")");
+}
+
+static void w_in_ints(where *w, const char *column, const int *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        w_sql(w, i ? ", " : " AND ");
+        if (!i) {
+            w_sql(w, column);
+            w_sql(w, " IN (");
+        }
+        w_param(w, NULL, v[i]);
+    }
+    if (n)
+        w_sql(w, ")");
+}
+
+/* The repos rule: a registry not named by any entry, or one of the entries itself. */
+static void w_repos(where *w, const imgsync__query *q)
+{
+    if (!q->nrepos)
+        return;
+    w_sql(w, " AND (\"registry\" NOT IN (");
+    for (size_t i = 0; i < q->nrepos; i++) {
+        w_sql(w, i ? ", " : "");
+        w_param(w, q->repos[i].provider, 0);
+    }
+    w_sql(w, ")");
+    for (size_t i = 0; i < q->nrepos; i++) {
+        w_sql(w, " OR (\"registry\" = ");
+        w_param(w, q->repos[i].provider, 0);
+        w_sql(w, " AND \"repository\" = ");
+        w_param(w, q->repos[i].repository, 0);
+        w_sql(w, ")");
+    }
+    w_sql(w, ")");
+}
+
+static void w_glob(where *w, const char *pattern, const char *column)
+{
+    w_sql(w, "imgsync_glob(");
+    w_param(w, pattern, 0);
+    w_sql(w, ", ");
+    w_sql(w, column);
+    w_sql(w, ")");
+}
+
+/* The globs of one filter field: " AND (include OR ...)" and " AND NOT exclude" each. */
+static void w_globs_field(where *w, const imgsync__query *q, int field)
+{
+    char column[64];
+    snprintf(column, sizeof(column), "\"%s\"", imgsync__fields[imgsync__query_glob_column(field)].name);
+    int includes = 0;
+    for (size_t i = 0; i < q->nglobs; i++) {
+        if (q->globs[i].field != field || q->globs[i].mode != IMGSYNC_INCLUDE)
+            continue;
+        w_sql(w, includes++ ? " OR " : " AND (");
+        w_glob(w, q->globs[i].pattern, column);
+    }
+    if (includes)
+        w_sql(w, ")");
+    for (size_t i = 0; i < q->nglobs; i++) {
+        if (q->globs[i].field != field || q->globs[i].mode != IMGSYNC_EXCLUDE)
+            continue;
+        w_sql(w, " AND NOT ");
+        w_glob(w, q->globs[i].pattern, column);
+    }
+}
+
+static void w_query(where *w, const imgsync__query *q)
+{
+    static const int fields[] = {IMGSYNC_FILTER_NAMESPACE, IMGSYNC_FILTER_REPOSITORY, IMGSYNC_FILTER_TAG};
+    w_sql(w, " WHERE 1");
+    if (!q)
+        return;
+    w_in_texts(w, "\"registry\"", q->providers, q->nproviders);
+    w_in_ints(w, "type", q->types, q->ntypes);
+    w_repos(w, q);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        w_globs_field(w, q, fields[i]);
+    if (q->updated_since > 0) {
+        w_sql(w, " AND \"update_ms\" >= ");
+        w_param(w, NULL, q->updated_since);
+    }
+}
+
+/* Prepare the cursor's SELECT and bind its parameters (copied: the query may go). */
+static int cursor_prepare(sqlite_cursor *c, const where *w)
+{
+    int rc = sqlite3_prepare_v2(c->db, imgsync__buf_str(&w->sql), -1, &c->st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < w->n; i++) {
+        int p = (int)i + 1;
+        rc = w->v[i].text ? sqlite3_bind_text(c->st, p, w->v[i].text, -1, SQLITE_TRANSIENT)
+                          : sqlite3_bind_int64(c->st, p, w->v[i].num);
+    }
+    return rc;
+}
+
+/* Open a cursor on the SELECT in w: the first step takes the read snapshot. */
+static int cursor_start(sqlite_store *s, const where *w, int changes, imgsync__cursor **out)
+{
+    if (w->oom)
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "building a query");
+    sqlite_cursor *c = NULL;
+    int rc = cursor_open(s, &c);
+    if (rc)
+        return rc;
+    c->changes = changes;
+    if ((rc = cursor_prepare(c, w)) == SQLITE_OK)
+        advance(c);
+    if (rc != SQLITE_OK || (c->step != SQLITE_ROW && c->step != SQLITE_DONE)) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg), "sqlite store: querying: %s", sqlite3_errmsg(c->db));
+        rc = rc == SQLITE_OK ? c->step : rc;
+        cursor_free(&c->base);
+        return rc == SQLITE_NOMEM ? IMGSYNC_ENOMEM : IMGSYNC_ESTORE;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+static void where_free(where *w)
+{
+    imgsync__buf_free(&w->sql);
+    free(w->v);
+}
+
+int imgsync__sqlite_query(imgsync__store *base, const imgsync__query *q, imgsync__cursor **out)
+{
+    where w = {.oom = 0};
+    imgsync__buf_init(&w.sql);
+    w_sql(&w, "SELECT ");
+    w.oom |= imgsync__sqlite_append_columns(&w.sql, 0, IMGSYNC__NFIELDS) != 0;
+    w_sql(&w, " FROM rows");
+    w_query(&w, q);
+    w_sql(&w, " ORDER BY " ORDER_COLUMNS);
+    int rc = cursor_start((sqlite_store *)base, &w, 0, out);
+    where_free(&w);
+    return rc;
+}
+
+int imgsync__sqlite_changes(imgsync__store *base, uint64_t task_id, int since, imgsync__cursor **out)
+{
+    where w = {.oom = 0};
+    imgsync__buf_init(&w.sql);
+    w_sql(&w, "SELECT kind, task_id, old_digest, old_size, ");
+    w.oom |= imgsync__sqlite_append_columns(&w.sql, 0, IMGSYNC__NFIELDS) != 0;
+    w_sql(&w, since ? " FROM changes WHERE task_id > " : " FROM changes WHERE task_id = ");
+    w_param(&w, NULL, (int64_t)task_id);
+    w_sql(&w, " ORDER BY task_id, " ORDER_COLUMNS ", rowid");
+    int rc = cursor_start((sqlite_store *)base, &w, 1, out);
+    where_free(&w);
+    return rc;
+}

@@ -1,0 +1,364 @@
+/* Writes of the SQLite store. A replace reads the scope's rows, diffs them against the new rows
+ * (store.c, as the memory store does) and writes only the difference: a new or changed row is
+ * upserted, a gone one deleted, an unchanged one gets its sync time; each change is recorded in
+ * the change feed in the same transaction. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory/sqlite.h"
+#include "util/buf.h"
+
+/* A scope being written: where the diff callbacks write. When every new row has the same sync
+ * time (`uniform`, as the core commits a scope) and no stored row is kept unselected, the
+ * unchanged rows get their sync time from one UPDATE of the scope at the end (`touch_scope`)
+ * rather than one statement each. */
+typedef struct scope_write {
+    sqlite_store *s;
+    const char *provider, *partition, *repository;
+    int uniform, kept, touch_scope;
+    int64_t sync_ms;
+} scope_write;
+
+/* Bind (provider, partition, repository, key) at parameters first..first+3; *key is the
+ * row's key, malloc'd, to free after the statement ran. 0 or ENOMEM. */
+static int bind_key(const scope_write *w, sqlite3_stmt *st, int first, const struct imgsync_image *im, char **key)
+{
+    if (!(*key = imgsync__image_key(im)))
+        return imgsync__sqlite_fail_code(w->s, IMGSYNC_ENOMEM, "writing a row");
+    sqlite3_bind_text(st, first, w->provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 1, w->partition ? w->partition : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 2, w->repository, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 3, *key, -1, SQLITE_STATIC);
+    return 0;
+}
+
+/* Bind the type and every stored field from parameter `first` on; returns the next one. */
+static int bind_fields(sqlite3_stmt *st, int first, const struct imgsync_image *im)
+{
+    int col = first;
+    sqlite3_bind_int(st, col++, im->type);
+    for (int f = 0; f < IMGSYNC__NFIELDS; f++) {
+        if (!imgsync__sqlite_stored(f))
+            continue;
+        if (imgsync__fields[f].kind == IMGSYNC__K_STRING)
+            sqlite3_bind_text(st, col++, im->v[f].s, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, col++, im->v[f].i);
+    }
+    return col;
+}
+
+/* Run q[i] with the row's key bound at 1..4 (and whatever the caller bound besides). */
+static int run_keyed(const scope_write *w, int i, const struct imgsync_image *im, const char *what)
+{
+    char *key = NULL;
+    int rc = bind_key(w, w->s->q[i], 1, im, &key);
+    if (!rc)
+        rc = imgsync__sqlite_run(w->s, i, what);
+    free(key);
+    return rc;
+}
+
+/* Record one change of the current change task (none under task 0). */
+static int record(const scope_write *w, int kind, const struct imgsync_image *row, const struct imgsync_image *prev)
+{
+    sqlite_store *s = w->s;
+    sqlite3_stmt *st = s->q[Q_CHANGE];
+    if (!s->change_task)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
+    sqlite3_bind_int(st, 2, kind);
+    int col = bind_fields(st, 7, row);
+    sqlite3_bind_text(st, col, prev ? prev->v[IMGSYNC__F_digest].s : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, col + 1, prev ? prev->v[IMGSYNC__F_size].i : -1);
+    char *key = NULL;
+    int rc = bind_key(w, st, 3, row, &key);
+    if (!rc)
+        rc = imgsync__sqlite_run(s, Q_CHANGE, "recording a change");
+    free(key);
+    return rc;
+}
+
+/* 1 when the two rows differ in nothing stored but the sync time. */
+static int same_but_sync(const struct imgsync_image *a, const struct imgsync_image *b)
+{
+    if (a->type != b->type)
+        return 0;
+    for (int f = 0; f < IMGSYNC__NFIELDS; f++) {
+        if (!imgsync__sqlite_stored(f) || f == IMGSYNC__F_sync_ms)
+            continue;
+        if (imgsync__fields[f].kind == IMGSYNC__K_STRING ? strcmp(a->v[f].s, b->v[f].s) != 0 : a->v[f].i != b->v[f].i)
+            return 0;
+    }
+    return 1;
+}
+
+static int write_keep(void *ud, struct imgsync_image *old)
+{
+    (void)old;
+    ((scope_write *)ud)->kept = 1;
+    return 0;
+}
+
+/* An unchanged row: only its sync time, now or with the whole scope at the end. */
+static int touch_row(scope_write *w, const struct imgsync_image *row, const struct imgsync_image *prev)
+{
+    int64_t sync_ms = row->v[IMGSYNC__F_sync_ms].i;
+    if (prev->v[IMGSYNC__F_sync_ms].i == sync_ms)
+        return 0;
+    if (w->uniform && !w->kept) {
+        w->touch_scope = 1;
+        return 0;
+    }
+    sqlite3_bind_int64(w->s->q[Q_TOUCH], 5, sync_ms);
+    return run_keyed(w, Q_TOUCH, row, "updating a sync time");
+}
+
+static int write_put(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev)
+{
+    scope_write *w = ud;
+    int rc;
+    if (prev && same_but_sync(prev, row)) {
+        rc = touch_row(w, row, prev);
+    } else {
+        bind_fields(w->s->q[Q_UPSERT], 5, row);
+        rc = run_keyed(w, Q_UPSERT, row, "writing a row");
+    }
+    if (!rc && kind)
+        rc = record(w, kind, row, kind == IMGSYNC__CHANGE_UPDATED ? prev : NULL);
+    return rc;
+}
+
+static int write_remove(void *ud, struct imgsync_image *old)
+{
+    scope_write *w = ud;
+    int rc = run_keyed(w, Q_DEL_ROW, old, "deleting a row");
+    return rc ? rc : record(w, IMGSYNC__CHANGE_REMOVED, old, NULL);
+}
+
+static void bind_scope(sqlite_store *s, int i, const char *provider, const char *partition, const char *repository)
+{
+    sqlite3_bind_text(s->q[i], 1, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->q[i], 2, partition ? partition : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->q[i], 3, repository, -1, SQLITE_STATIC);
+}
+
+/* Do the new rows all have one sync time (then in w->sync_ms)? */
+static void check_uniform(scope_write *w, struct imgsync_image **rows, size_t n)
+{
+    w->uniform = 1;
+    w->sync_ms = n ? rows[0]->v[IMGSYNC__F_sync_ms].i : 0;
+    for (size_t i = 1; w->uniform && i < n; i++)
+        w->uniform = rows[i]->v[IMGSYNC__F_sync_ms].i == w->sync_ms;
+}
+
+/* The deferred sync time of the scope's unchanged rows. */
+static int touch_scope(scope_write *w)
+{
+    sqlite_store *s = w->s;
+    bind_scope(s, Q_TOUCH_SCOPE, w->provider, w->partition, w->repository);
+    sqlite3_bind_int64(s->q[Q_TOUCH_SCOPE], 4, w->sync_ms);
+    return imgsync__sqlite_run(s, Q_TOUCH_SCOPE, "updating sync times");
+}
+
+/* replace() inside an open transaction; the changes are added to *delta. */
+static int replace_in_tx(sqlite_store *s, const char *provider, const char *partition, const char *repository,
+                         struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
+                         imgsync__store_counts *delta)
+{
+    static const imgsync__diff_ops ops = {write_keep, write_put, write_remove};
+    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0};
+    struct imgsync_image **old = NULL;
+    size_t old_n = 0;
+    check_uniform(&w, rows, n);
+    bind_scope(s, Q_SCOPE, provider, partition, repository);
+    int rc = imgsync__sqlite_read_rows(s, Q_SCOPE, &old, &old_n);
+    if (!rc && (rc = imgsync__store_diff(old, old_n, rows, n, sel, &ops, &w, delta)) == IMGSYNC_ENOMEM &&
+        !s->base.errmsg[0])
+        imgsync__sqlite_fail_code(s, rc, "comparing rows");
+    if (!rc && w.touch_scope)
+        rc = touch_scope(&w);
+    imgsync__sqlite_free_rows(old, old_n);
+    return rc;
+}
+
+/* Roll the open transaction back; the message of the failure that led here stays. */
+static void roll_back(sqlite_store *s)
+{
+    sqlite3_step(s->q[Q_ROLLBACK]);
+    sqlite3_reset(s->q[Q_ROLLBACK]);
+}
+
+/* Open a transaction unless an explicit one is (then *own = 0). */
+static int start(sqlite_store *s, int *own)
+{
+    *own = !s->in_tx;
+    return *own ? imgsync__sqlite_run(s, Q_BEGIN, "starting a transaction") : 0;
+}
+
+/* End what start() opened: commit when rc is 0 (then add delta to *c), else roll back. Inside
+ * an explicit transaction the counts are added at once (the caller commits or rolls back). */
+static int finish(sqlite_store *s, int own, int rc, const imgsync__store_counts *delta, imgsync__store_counts *c)
+{
+    if (own && !rc)
+        rc = imgsync__sqlite_run(s, Q_COMMIT, "committing");
+    if (own && rc)
+        roll_back(s);
+    if (rc)
+        return rc;
+    if (c) {
+        c->added += delta->added;
+        c->updated += delta->updated;
+        c->removed += delta->removed;
+    }
+    return 0;
+}
+
+int imgsync__sqlite_replace(imgsync__store *base, const char *provider, const char *partition,
+                            const char *repository, struct imgsync_image **rows, size_t n,
+                            const imgsync__selector *sel, imgsync__store_counts *c)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    imgsync__store_counts delta = {0, 0, 0};
+    int own = 0, rc = start(s, &own);
+    if (rc)
+        return rc;
+    rc = replace_in_tx(s, provider, partition, repository, rows, n, sel, &delta);
+    return finish(s, own, rc, &delta, c);
+}
+
+typedef struct scope_ref {
+    char *partition, *repository;
+} scope_ref;
+
+static void free_scopes(scope_ref *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].partition);
+        free(v[i].repository);
+    }
+    free(v);
+}
+
+/* Append a copy of (partition, repository) to v[0..*n). 0 or ENOMEM (v unchanged). */
+static int push_scope(scope_ref **v, size_t *n, const char *partition, const char *repository)
+{
+    scope_ref *grown = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!grown)
+        return IMGSYNC_ENOMEM;
+    *v = grown;
+    scope_ref r = {imgsync__strdup(partition), imgsync__strdup(repository)};
+    if (!r.partition || !r.repository) {
+        free(r.partition);
+        free(r.repository);
+        return IMGSYNC_ENOMEM;
+    }
+    grown[(*n)++] = r;
+    return 0;
+}
+
+/* The provider's scopes that have vanished, all read before any is changed. */
+static int vanished_scopes(sqlite_store *s, const char *provider, const imgsync__map *seen,
+                           const imgsync__map *failed_parts, const imgsync__map *failed_ns,
+                           const imgsync__selector *sel, scope_ref **out, size_t *n)
+{
+    sqlite3_stmt *st = s->q[Q_SCOPES];
+    scope_ref *v = NULL;
+    size_t m = 0;
+    int rc = SQLITE_OK, oom = 0;
+    sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *part = (const char *)sqlite3_column_text(st, 0);
+        const char *repo = (const char *)sqlite3_column_text(st, 1);
+        const char *ns = (const char *)sqlite3_column_text(st, 2);
+        if (!part || !repo || !ns)
+            oom = 1; /* the columns are NOT NULL: only a failed conversion gives NULL */
+        else if (imgsync__scope_vanished(provider, part, repo, ns, seen, failed_parts, failed_ns, sel, &oom))
+            oom = push_scope(&v, &m, part, repo) != 0;
+    }
+    sqlite3_reset(st);
+    if (oom || rc != SQLITE_DONE) {
+        free_scopes(v, m);
+        return oom ? imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "reading scopes")
+                   : imgsync__sqlite_fail(s, rc, "reading scopes");
+    }
+    *out = v;
+    *n = m;
+    return 0;
+}
+
+int imgsync__sqlite_prune(imgsync__store *base, const char *provider, const imgsync__map *seen,
+                          const imgsync__map *failed_parts, const imgsync__map *failed_ns,
+                          const imgsync__selector *sel, imgsync__store_counts *c)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    imgsync__store_counts delta = {0, 0, 0};
+    scope_ref *gone = NULL;
+    size_t n = 0;
+    int own = 0, rc = start(s, &own);
+    if (rc)
+        return rc;
+    rc = vanished_scopes(s, provider, seen, failed_parts, failed_ns, sel, &gone, &n);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = replace_in_tx(s, provider, gone[i].partition, gone[i].repository, NULL, 0, sel, &delta);
+    free_scopes(gone, n);
+    return finish(s, own, rc, &delta, c);
+}
+
+void imgsync__sqlite_drop_provider(imgsync__store *base, const char *provider)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_bind_text(s->q[Q_DEL_PROVIDER], 1, provider, -1, SQLITE_STATIC);
+    imgsync__sqlite_run(s, Q_DEL_PROVIDER, "deleting a provider's rows"); /* the message stays in errmsg */
+}
+
+/* ---- explicit transactions and the change feed ------------------------------------------------ */
+
+int imgsync__sqlite_begin(imgsync__store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (s->in_tx)
+        return IMGSYNC_EINTERNAL;
+    int rc = imgsync__sqlite_run(s, Q_BEGIN, "starting a transaction");
+    s->in_tx = !rc;
+    return rc;
+}
+
+int imgsync__sqlite_commit(imgsync__store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (!s->in_tx)
+        return IMGSYNC_EINTERNAL;
+    int rc = imgsync__sqlite_run(s, Q_COMMIT, "committing");
+    if (!rc)
+        s->in_tx = 0; /* else still open: the caller rolls back */
+    return rc;
+}
+
+void imgsync__sqlite_rollback(imgsync__store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (!s->in_tx)
+        return;
+    roll_back(s);
+    s->in_tx = 0;
+}
+
+void imgsync__sqlite_set_change_task(imgsync__store *base, uint64_t task_id)
+{
+    ((sqlite_store *)base)->change_task = task_id;
+}
+
+int imgsync__sqlite_changes_forget(imgsync__store *base, const uint64_t *ids, size_t n)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int own = 0, rc = start(s, &own);
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_int64(s->q[Q_FORGET], 1, (sqlite3_int64)ids[i]);
+        rc = imgsync__sqlite_run(s, Q_FORGET, "forgetting changes");
+    }
+    return finish(s, own, rc, NULL, NULL);
+}
