@@ -46,6 +46,34 @@ static void log_task_end(const imgsync_task *t)
     free(reason);
 }
 
+/* The last state logged of the most recent tasks, so that a state is logged once per task even
+ * if it is told again. Only the worker thread (the event callback) uses it. */
+#define LOGGED_TASKS 64
+static struct {
+    uint64_t id;
+    int state;
+} logged[LOGGED_TASKS];
+
+/* 1 when this task's state was logged already; else remember it. */
+static int already_logged(uint64_t id, int state)
+{
+    static size_t next;
+    size_t i;
+
+    for (i = 0; i < LOGGED_TASKS; i++) {
+        if (logged[i].id != id)
+            continue;
+        if (logged[i].state == state)
+            return 1;
+        logged[i].state = state;
+        return 0;
+    }
+    logged[next].id = id;
+    logged[next].state = state;
+    next = (next + 1) % LOGGED_TASKS;
+    return 0;
+}
+
 /* On the worker thread, between network steps: keep it short. */
 static void on_event(const imgsync_event *ev, void *payload)
 {
@@ -54,7 +82,8 @@ static void on_event(const imgsync_event *ev, void *payload)
     int state = imgsync_event_task_state(ev);
 
     if (imgsync_event_type_of(ev) != IMGSYNC_EVENT_TASK_STATE ||
-        (state != IMGSYNC_TASK_RUNNING && !task_ended(state)))
+        (state != IMGSYNC_TASK_RUNNING && !task_ended(state)) ||
+        already_logged(imgsync_event_task_id(ev), state))
         return;
     if (imgsync_task_get(&t, ctx, imgsync_event_task_id(ev)) != 0) {
         log_line("task %" PRIu64 " %s", imgsync_event_task_id(ev), state_name(state));

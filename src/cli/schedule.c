@@ -10,8 +10,21 @@
 
 /* ---- add ---- */
 
+/* "30m", "6h", "2d": the largest unit that divides it. */
+static const char *interval_text(char *buf, size_t len, unsigned long minutes)
+{
+    if (minutes % 1440 == 0)
+        snprintf(buf, len, "%lud", minutes / 1440);
+    else if (minutes % 60 == 0)
+        snprintf(buf, len, "%luh", minutes / 60);
+    else
+        snprintf(buf, len, "%lum", minutes);
+    return buf;
+}
+
 static int add_schedule(const options *o, imgsync_ctx *ctx, const imgsync_request *req)
 {
+    char buf[32];
     uint64_t id = 0;
     int rc;
 
@@ -26,7 +39,7 @@ static int add_schedule(const options *o, imgsync_ctx *ctx, const imgsync_reques
     if (o->daily_hour >= 0)
         emit(stdout, "schedule %" PRIu64 ": daily at %02d:%02d", id, o->daily_hour, o->daily_minute);
     else
-        emit(stdout, "schedule %" PRIu64 ": every %lu minutes", id, o->every_minutes);
+        emit(stdout, "schedule %" PRIu64 ": every %s", id, interval_text(buf, sizeof buf, o->every_minutes));
     return finish_stdout("schedule");
 }
 
@@ -53,15 +66,11 @@ int cmd_schedule_add(const options *o)
 
 static char *schedule_when(const imgsync_schedule_list *l, size_t i)
 {
-    unsigned int m = imgsync_schedule_every_minutes(l, i);
+    char buf[32];
 
     if (imgsync_schedule_kind_of(l, i) == IMGSYNC_SCHEDULE_DAILY)
         return format("daily %02d:%02d", imgsync_schedule_hour(l, i), imgsync_schedule_minute(l, i));
-    if (m % 1440 == 0)
-        return format("every %ud", m / 1440);
-    if (m % 60 == 0)
-        return format("every %uh", m / 60);
-    return format("every %um", m);
+    return format("every %s", interval_text(buf, sizeof buf, imgsync_schedule_every_minutes(l, i)));
 }
 
 static const char *const schedule_titles[5] = {"ID", "WHEN", "NEXT", "LAST_TASK", "REQUEST"};
