@@ -2,7 +2,8 @@
 # Checks of the imgsync program's database commands (issue 7), against a real docker-registry
 # on loopback and the Harbor emulator: --db (default path, :memory:, errors), the task recorded
 # by sync and kept across runs, tasks / task ID / changes / images with their filters, schedule
-# add / list / rm, the daemon's signals (SIGTERM -> 143, SIGINT -> 130, nothing left running),
+# add / list / rm, the daemon (a scheduled task that hangs is canceled by SIGTERM, exit 143;
+# SIGINT -> 130; SIGHUP ignored; nothing left running),
 # JSON validity of every --format json, usage errors (exit 2) and a secret that never shows.
 # Every server it starts is stopped on exit, also on failure. Run from the repository root.
 set -u
@@ -147,6 +148,31 @@ if [ "$status" -eq 1 ] && grep -q 'task 999999' "$TMP/err"; then ok; else
 fi
 run schedule rm --db "$DB" 999999
 expect 1 "schedule rm of an unknown id"
+
+# ---- a daemon whose scheduled sync hangs: started now, stopped at the end ---------------------
+# a server that accepts connections and never answers
+python3 -c "
+import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
+open(sys.argv[1], 'w').write(str(s.getsockname()[1]))
+held = []
+end = time.time() + 300
+s.settimeout(1)
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+" "$TMP/silent.port" &
+PIDS="$PIDS $!"
+SILENT=$(wait_port "$TMP/silent.port")
+printf '{"registries":[{"name":"silent","type":"oci","endpoint":"http://127.0.0.1:%s"}],
+  "settings":{"low_speed_time_ms":"600000","request_timeout_ms":"600000"}}' "$SILENT" >"$TMP/silent.json"
+run schedule add --db "$TMP/daemon.db" --every 1m
+expect 0 "schedule add --every 1m"
+"$IMGSYNC" daemon --config "$TMP/silent.json" --db "$TMP/daemon.db" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+DAEMON=$!
+PIDS="$PIDS $DAEMON"
 
 # ---- a real registry, a password that must never show ----------------------------------------
 SECRET=hist-Secret-4711
@@ -367,6 +393,24 @@ for sig in TERM INT; do
 done
 run tasks --db "$DB" --state running --format json
 json_ok "$TMP/out" "no task left running after the daemon" "assert d == [], d"
+
+# the daemon started above: its first run (one minute after the schedule was added) hangs on
+# the silent server; SIGTERM cancels it, records it as canceled and exits 143
+i=0
+while ! grep -q 'task [0-9]* started (scheduled, schedule 1)' "$TMP/daemon.err" && [ $i -lt 900 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.5
+kill -s TERM "$DAEMON"
+wait "$DAEMON"
+status=$?
+if [ "$status" -eq 143 ] && grep -q 'task [0-9]* canceled (scheduled)' "$TMP/daemon.err"; then ok; else
+    bad "daemon SIGTERM during a task: exit $status (143 expected): $(head -c 600 "$TMP/daemon.err")"
+fi
+run tasks --db "$TMP/daemon.db" --format json
+json_ok "$TMP/out" "the daemon's task is recorded as canceled" "
+assert [(t['state'], t['trigger'], t['schedule_id']) for t in d] == [('canceled', 'scheduled', 1)], d"
 
 # ---- no secret anywhere ---------------------------------------------------------------------
 if grep -q -e "$SECRET" -e Harbor12345 "$ALL"; then bad "a password was printed"; else ok; fi
