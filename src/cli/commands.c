@@ -154,7 +154,9 @@ out:
 
 /*
  * The request of the printed inventory: the sync's, limited to the configured registries when
- * it names none (the database may hold rows of registries another configuration synced).
+ * it names none (the database may hold rows of registries another configuration synced). Of
+ * those, cmd_sync prints the rows this sync confirmed, as when every run started empty: rows an
+ * earlier sync stored are `imgsync images`' business (a rejected login shows no inventory).
  */
 static int inventory_request(const options *o, const config *cfg, imgsync_request **out)
 {
@@ -206,15 +208,19 @@ int cmd_sync(const options *o)
     imgsync_task *task = NULL;
     enum stop_reason why = STOP_NONE;
     uint64_t id = 0;
+    int64_t began = 0;
     int status;
 
     if ((status = config_load(&cfg, o->config_path)) != 0 ||
         (status = start_sync(o, &cfg, &req, &ctx, &id)) != 0)
         goto out;
+    began = wall_ms();
     task = run_task(ctx, id, o->timeout_ms, &why);
+    if (task != NULL && imgsync_task_created_ms(task) > 0)
+        began = imgsync_task_created_ms(task); /* the library's clock, as the rows' sync times */
     /* The inventory is printed whatever happened: a partial or canceled sync still has rows. */
     if ((status = inventory_request(o, &cfg, &shown)) == 0)
-        status = print_inventory(ctx, shown, o->format, 0);
+        status = print_inventory(ctx, shown, o->format, 0, began);
     if (task != NULL && o->format == FORMAT_TABLE)
         print_status(task);
     else if (task != NULL)

@@ -18,7 +18,7 @@ int cmd_images(const options *o)
     if ((status = load_optional_config(o, &cfg)) == 0 &&
         (status = build_request(o, &cfg, &req, &wanted)) == 0 &&
         (status = open_store(o, DB_DEFAULT, &ctx)) == 0)
-        status = print_inventory(ctx, req, o->format, 1);
+        status = print_inventory(ctx, req, o->format, 1, 0);
     strlist_free(&wanted);
     imgsync_request_free(req);
     imgsync_ctx_free(ctx);

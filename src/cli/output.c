@@ -51,14 +51,24 @@ void image_cells(const imgsync_image *im, char **cell)
     cell[7] = iso_time(imgsync_image_update_ms(im));
 }
 
-static int print_table(imgsync_iter *it)
+/* The next row the caller wants: one a sync confirmed at or after min_sync_ms (0 = any). */
+static const imgsync_image *next_row(imgsync_iter *it, int64_t min_sync_ms)
+{
+    const imgsync_image *im;
+
+    while ((im = imgsync_iter_next(it)) != NULL && imgsync_image_sync_ms(im) < min_sync_ms)
+        ;
+    return im;
+}
+
+static int print_table(imgsync_iter *it, int64_t min_sync_ms)
 {
     table *t = table_new(IMAGE_COLUMNS, image_titles, 1u << 5);
     char *cell[IMAGE_COLUMNS];
     const imgsync_image *im;
     int failed = t == NULL;
 
-    while (!failed && (im = imgsync_iter_next(it)) != NULL) {
+    while (!failed && (im = next_row(it, min_sync_ms)) != NULL) {
         image_cells(im, cell);
         failed = table_row(t, cell) != 0;
     }
@@ -69,9 +79,9 @@ static int print_table(imgsync_iter *it)
 /* ---- json / ndjson: one key per field of the library's row field table ---- */
 
 /* json: one array (indented); ndjson: one compact object per line. Streamed to stdout. */
-static int print_json(imgsync_iter *it, int ndjson)
+static int print_json(imgsync_iter *it, int ndjson, int64_t min_sync_ms)
 {
-    const imgsync_image *im = imgsync_iter_next(it);
+    const imgsync_image *im = next_row(it, min_sync_ms);
     yajl_gen g;
     int failed = 0;
 
@@ -83,7 +93,7 @@ static int print_json(imgsync_iter *it, int ndjson)
         return -1;
     if (!ndjson)
         failed |= yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (; im != NULL && !failed; im = imgsync_iter_next(it)) {
+    for (; im != NULL && !failed; im = next_row(it, min_sync_ms)) {
         failed |= json_open_map(g) != 0 || json_image_fields(g, im) != 0 || json_close_map(g) != 0;
         if (ndjson)
             json_end_line(g, stdout, 0);
@@ -103,7 +113,8 @@ int finish_stdout(const char *what)
     return 0;
 }
 
-int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt, int stored)
+int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt, int stored,
+                    int64_t min_sync_ms)
 {
     imgsync_iter *it = NULL;
     int rc = stored ? imgsync_iter_new_stored(&it, ctx, req) : imgsync_iter_new(&it, ctx, req);
@@ -113,7 +124,8 @@ int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_fo
         lib_error(ctx, rc, "cannot read the inventory");
         return EXIT_FAIL;
     }
-    failed = fmt == FORMAT_TABLE ? print_table(it) : print_json(it, fmt == FORMAT_NDJSON);
+    failed = fmt == FORMAT_TABLE ? print_table(it, min_sync_ms)
+                                 : print_json(it, fmt == FORMAT_NDJSON, min_sync_ms);
     imgsync_iter_free(it);
     if (failed) {
         errorf("cannot print the inventory: out of memory");

@@ -29,9 +29,11 @@ int json_close_map(yajl_gen g);
 int json_image_fields(yajl_gen g, const imgsync_image *im);
 void json_end_line(yajl_gen g, FILE *f, int pretty);
 
-/* output.c: the rows `req` selects (stored: every stored registry, imgsync_iter_new_stored), as
- * a table, a JSON array or NDJSON. 0 or EXIT_FAIL. */
-int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt, int stored);
+/* output.c: the rows `req` selects (stored: every stored registry, imgsync_iter_new_stored) that
+ * a sync confirmed at or after min_sync_ms (0: every row), as a table, a JSON array or NDJSON.
+ * 0 or EXIT_FAIL. */
+int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt, int stored,
+                    int64_t min_sync_ms);
 #define IMAGE_COLUMNS 8
 /* The 8 table cells of an inventory row (allocated; NULL when out of memory). */
 void image_cells(const imgsync_image *im, char **cell);

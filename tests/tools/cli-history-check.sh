@@ -209,6 +209,10 @@ python3 "$REGISTRY_PY" seed --url "$URL" --user hist --password-env REG_PASSWORD
 run sync --config "$TMP/cfg.json" --db "$DB"
 keep
 expect 0 "second sync"
+# it prints what it synced (36 rows and the header), not the row it removed
+if [ "$(wc -l <"$TMP/out")" -eq 37 ] && ! grep -q '^local  *Oci  *alpine  *3\.18 ' "$TMP/out"; then ok; else
+    bad "second sync printed $(wc -l <"$TMP/out") lines (37 expected)"
+fi
 SECOND=$(sed -n 's/^task \([0-9]*\) .*/\1/p' "$TMP/err" | head -n 1)
 if [ -n "$FIRST" ] && [ -n "$SECOND" ] && [ "$SECOND" -gt "$FIRST" ]; then ok; else
     bad "task ids across runs: first '$FIRST', second '$SECOND'"
@@ -342,6 +346,12 @@ run check --config "$TMP/wrong.json" --format json local
 keep
 if [ "$status" -eq 1 ]; then ok; else bad "check with a wrong password: exit $status"; fi
 json_ok "$TMP/out" "check --format json (failure)" "assert d['ok'] is False and d['error'], d"
+# a sync whose login is rejected shows none of the rows earlier syncs stored
+run sync --config "$TMP/wrong.json" --db "$DB" --format ndjson
+keep
+if [ "$status" -eq 1 ] && [ ! -s "$TMP/out" ]; then ok; else
+    bad "sync with a wrong password: exit $status, $(wc -l <"$TMP/out") rows printed (none expected)"
+fi
 
 # ---- schedules ------------------------------------------------------------------------------
 run schedule add --db "$DB" --daily 01:00 --registry local --exclude-tag 'build-*'
