@@ -12,7 +12,9 @@
 #include "util/buf.h"
 #include "util/glob.h"
 
-#define ORDER_COLUMNS "\"registry\", \"partition\", \"repository\", \"tag\", \"digest\""
+/* the unique key's prefix first (registry, partition and repository are stored there too): the
+ * walk follows that index and sorts only within a repository */
+#define ORDER_COLUMNS "k_provider, k_partition, k_repository, \"tag\", \"digest\""
 
 typedef struct sqlite_cursor {
     imgsync__cursor base;
@@ -173,14 +175,14 @@ static void w_repos(where *w, const imgsync__query *q)
 {
     if (!q->nrepos)
         return;
-    w_sql(w, " AND (\"registry\" NOT IN (");
+    w_sql(w, " AND (k_provider NOT IN (");
     for (size_t i = 0; i < q->nrepos; i++) {
         w_sql(w, i ? ", " : "");
         w_param(w, q->repos[i].provider, 0);
     }
     w_sql(w, ")");
     for (size_t i = 0; i < q->nrepos; i++) {
-        w_sql(w, " OR (\"registry\" = ");
+        w_sql(w, " OR (k_provider = ");
         w_param(w, q->repos[i].provider, 0);
         w_sql(w, " AND \"repository\" = ");
         w_param(w, q->repos[i].repository, 0);
@@ -226,7 +228,7 @@ static void w_query(where *w, const imgsync__query *q)
     w_sql(w, " WHERE 1");
     if (!q)
         return;
-    w_in_texts(w, "\"registry\"", q->providers, q->nproviders);
+    w_in_texts(w, "k_provider", q->providers, q->nproviders);
     w_in_ints(w, "type", q->types, q->ntypes);
     w_repos(w, q);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
