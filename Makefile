@@ -148,6 +148,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
