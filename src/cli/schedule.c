@@ -95,7 +95,9 @@ static int print_schedule_table(const imgsync_schedule_list *l)
     return failed ? -1 : 0;
 }
 
-/* A parsed JSON value again, through g (so that it is validated and sanitized like the rest). */
+/* A parsed JSON value again, through g (so that it is validated and sanitized like the rest).
+ * Members holding an empty array ("no restriction") are left out: yajl would spread each over
+ * three lines. */
 static int json_value(yajl_gen g, yajl_val v)
 {
     size_t i;
@@ -103,8 +105,12 @@ static int json_value(yajl_gen g, yajl_val v)
 
     if (YAJL_IS_OBJECT(v)) {
         failed = json_open_map(g);
-        for (i = 0; i < v->u.object.len && !failed; i++)
-            failed = json_str(g, v->u.object.keys[i]) != 0 || json_value(g, v->u.object.values[i]) != 0;
+        for (i = 0; i < v->u.object.len && !failed; i++) {
+            yajl_val member = v->u.object.values[i];
+            if (YAJL_IS_ARRAY(member) && member->u.array.len == 0)
+                continue;
+            failed = json_str(g, v->u.object.keys[i]) != 0 || json_value(g, member) != 0;
+        }
         return failed || json_close_map(g) != 0 ? -1 : 0;
     }
     if (YAJL_IS_ARRAY(v)) {
