@@ -384,10 +384,11 @@ for sig in TERM INT; do
     "$IMGSYNC" daemon --config "$TMP/cfg.json" --db "$DB" >"$TMP/out" 2>"$TMP/err" &
     pid=$!
     i=0
-    while ! grep -q 'daemon started' "$TMP/err" && [ $i -lt 50 ]; do
+    while ! grep -q 'daemon started' "$TMP/err" && [ $i -lt 300 ]; do
         sleep 0.1
         i=$((i + 1))
     done
+    grep -q 'daemon started' "$TMP/err" || bad "daemon SIG$sig: not started after 30 s: $(err)"
     kill -s HUP "$pid" 2>/dev/null # logged and ignored
     sleep 0.2
     kill -s "$sig" "$pid"
