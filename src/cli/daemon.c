@@ -96,13 +96,24 @@ static void on_event(const imgsync_event *ev, void *payload)
     imgsync_task_free(t);
 }
 
+/* Block the three signals (every thread started later inherits the mask), then give them their
+ * default action: a shell starts a background job with SIGINT ignored, and an ignored signal may
+ * be discarded even while blocked, so sigwait() would never see it. */
 static void daemon_signals(sigset_t *set)
 {
+    struct sigaction sa;
+
     sigemptyset(set);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* The context: store, deadline, settings, every configured registry, the event log. */
