@@ -57,7 +57,8 @@ IMGSYNC_EXTERN int imgsync_schedule_minute(const imgsync_schedule_list *l, size_
 IMGSYNC_EXTERN unsigned int imgsync_schedule_every_minutes(const imgsync_schedule_list *l, size_t i);
 /* Next due time, ms since the epoch (UTC). */
 IMGSYNC_EXTERN int64_t imgsync_schedule_next_ms(const imgsync_schedule_list *l, size_t i);
-/* The last task the schedule started (or recorded as skipped), 0 before its first run. */
+/* The last task the schedule started, 0 before its first run (a skipped run does not change it:
+ * it names the run that was still going). */
 IMGSYNC_EXTERN uint64_t imgsync_schedule_last_task(const imgsync_schedule_list *l, size_t i);
 /* The schedule's request as JSON, e.g. {"types":["Harbor"],"providers":["prod"],
  * "filters":[{"field":"tag","mode":"exclude","pattern":"*-rc*"}]} (borrowed). */

@@ -34,6 +34,8 @@ struct imgsync_ctx {
     pthread_mutex_t api_lock;    /* held by whoever drives or changes the context */
     pthread_cond_t api_cond;     /* signalled when a caller leaves: the idle worker looks again */
     int waiters;                 /* callers waiting for api_lock (atomic) */
+    uintptr_t holder;            /* the thread holding api_lock (worker.c; atomic), 0 = none */
+    int hold_depth;              /* its nested enters (the holder's) */
     pthread_t worker;
     int worker_running, stopping;
     /* events (events.c) */
@@ -59,8 +61,12 @@ int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx);
 /* Start due schedules (api_lock held). */
 void imgsync__sched_tick(imgsync_ctx *ctx);
 void imgsync__sched_free(imgsync_ctx *ctx);
+/* Driving starts again after a pause (the worker was stopped): due times before it were missed. */
+void imgsync__sched_restart(imgsync_ctx *ctx);
 /* Tell the event callback what changed in the live tasks (api_lock held, between steps). */
 void imgsync__events_deliver(imgsync_ctx *ctx);
+/* Tell the callback of a task recorded as ended without ever being live (a skipped run). */
+void imgsync__events_tell_record(imgsync_ctx *ctx, uint64_t id, int state);
 /* Select the providers of req and make a task (not yet added). */
 int imgsync__ctx_new_task(imgsync_ctx *ctx, const imgsync_request *req, imgsync__task **out);
 

@@ -22,7 +22,7 @@ static void record_all(imgsync_ctx *ctx)
     int ended = 0;
     for (size_t i = 0; i < ctx->ntasks; i++) {
         imgsync__task *t = ctx->tasks[i];
-        int changed = t->state != t->ev_state;
+        int changed = t->state != t->rec_state; /* not ev_state: a callback may cancel after it was told */
         imgsync__history_persist(ctx, t, changed);
         ended |= changed && !imgsync__task_active(t);
     }
@@ -53,7 +53,7 @@ int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (ctx->in_perform || (ctx->in_event && imgsync__ctx_held(ctx)))
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event)) /* the flags are the holder's */
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
     imgsync__ctx_enter(ctx);
     if (ctx->worker_running) {

@@ -106,3 +106,9 @@ void imgsync__events_deliver(imgsync_ctx *ctx)
     for (size_t i = 0; i < ctx->ntasks; i++)
         deliver_task(ctx, i);
 }
+
+void imgsync__events_tell_record(imgsync_ctx *ctx, uint64_t id, int state)
+{
+    imgsync_event ev = {IMGSYNC_EVENT_TASK_STATE, id, state, NULL, -1, {0}};
+    emit(ctx, &ev);
+}

@@ -57,7 +57,7 @@ void imgsync__history_owner(char *out, size_t len)
 }
 
 /* Is the process an owner string names still running? (Same start time: not a reused pid.) */
-static int owner_alive(const char *owner)
+int imgsync__history_owner_alive(const char *owner)
 {
     long pid = 0;
     long long start = -1;
@@ -80,6 +80,7 @@ int imgsync__history_insert(imgsync_ctx *ctx, imgsync__task *t)
         rc = imgsync__store_task_insert(ctx->store, &r);
     if (!rc) {
         t->id = r.id;
+        t->rec_state = r.state;
         t->persisted_mono = imgsync__env_mono(&ctx->env);
     }
     imgsync__task_rec_clear(&r);
@@ -97,13 +98,30 @@ void imgsync__history_persist(imgsync_ctx *ctx, imgsync__task *t, int force)
     pthread_mutex_unlock(&ctx->status_lock);
     if (!rc && imgsync__store_task_update(ctx->store, &r))
         t->dirty = 1; /* a busy database: try again at the next step */
+    else if (!rc)
+        t->rec_state = r.state;
     t->persisted_mono = imgsync__env_mono(&ctx->env);
     imgsync__task_rec_clear(&r);
 }
 
 void imgsync__history_prune(imgsync_ctx *ctx) { imgsync__store_task_prune(ctx->store, ctx->retention, NULL); }
 
-int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, const char *reason, uint64_t *id)
+/* The one error of a task that failed before it could start (its code is the failure's). */
+static int add_error(imgsync__task_rec *r, int code, const char *registry, const char *message)
+{
+    if (!(r->errors = calloc(1, sizeof(*r->errors))))
+        return IMGSYNC_ENOMEM;
+    imgsync__task_rec_error *e = &r->errors[0];
+    e->registry = imgsync__strdup(registry ? registry : "");
+    e->repository = imgsync__strdup("");
+    e->message = imgsync__strdup(message);
+    e->code = code;
+    r->nerrors = 1;
+    return e->registry && e->repository && e->message ? 0 : IMGSYNC_ENOMEM;
+}
+
+int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id, int code, const char *registry,
+                               const char *reason, uint64_t *id)
 {
     imgsync__task_rec r;
     memset(&r, 0, sizeof(r));
@@ -113,9 +131,15 @@ int imgsync__history_add_ended(imgsync_ctx *ctx, int state, uint64_t schedule_id
     r.created_ms = r.started_ms = r.finished_ms = imgsync__env_now(&ctx->env);
     r.reason = imgsync__strdup(reason);
     r.owner = imgsync__strdup("");
-    int rc = r.reason && r.owner ? imgsync__store_task_insert(ctx->store, &r) : IMGSYNC_ENOMEM;
+    int rc = r.reason && r.owner ? 0 : IMGSYNC_ENOMEM;
+    if (!rc && code)
+        rc = add_error(&r, code, registry, reason);
+    if (!rc)
+        rc = imgsync__store_task_insert(ctx->store, &r);
     *id = rc ? 0 : r.id;
     imgsync__task_rec_clear(&r);
+    if (!rc) /* an ended task like any other: a schedule that only skips or fails must not grow the history */
+        imgsync__history_prune(ctx);
     return rc;
 }
 
@@ -153,7 +177,7 @@ int imgsync__history_recover(imgsync_ctx *ctx)
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
-            if (!owner_alive(v[i].owner))
+            if (!imgsync__history_owner_alive(v[i].owner))
                 interrupt(ctx, &v[i]);
             imgsync__task_rec_clear(&v[i]);
         }

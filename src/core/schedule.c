@@ -185,7 +185,10 @@ static int still_runs(imgsync_ctx *ctx, uint64_t id)
     if (t)
         return imgsync__task_active(t);
     imgsync__task_rec r;
-    int active = imgsync__store_task_get(ctx->store, id, &r) == 0 && r.state <= IMGSYNC_TASK_RUNNING;
+    /* a record left "running" by a process that died is not running: recovery only happens when
+     * a context opens the file, and this one may drive it for months */
+    int active = imgsync__store_task_get(ctx->store, id, &r) == 0 && r.state <= IMGSYNC_TASK_RUNNING &&
+                 imgsync__history_owner_alive(r.owner);
     imgsync__task_rec_clear(&r);
     return active;
 }
@@ -196,13 +199,18 @@ static uint64_t start(imgsync_ctx *ctx, const imgsync__schedule_rec *s)
     imgsync_request *req = NULL;
     imgsync__task *t = NULL;
     char why[160] = "";
+    const char *missing = NULL;
     uint64_t id = 0;
-    if (imgsync__request_from_json(&req, s->request))
+    int code = imgsync__request_from_json(&req, s->request) ? IMGSYNC_EINVAL : 0;
+    if (code)
         snprintf(why, sizeof(why), "schedule %llu: its request cannot be read", (unsigned long long)s->id);
-    for (size_t i = 0; req && !why[0] && i < req->nproviders; i++)
-        if (!imgsync__ctx_provider(ctx, req->providers[i]))
-            snprintf(why, sizeof(why), "no provider named '%.64s'", req->providers[i]);
-    if (!why[0] && imgsync__ctx_new_task(ctx, req, &t))
+    for (size_t i = 0; req && !code && i < req->nproviders; i++)
+        if (!imgsync__ctx_provider(ctx, req->providers[i])) {
+            code = IMGSYNC_ENOTFOUND;
+            missing = req->providers[i];
+            snprintf(why, sizeof(why), "no provider named '%.64s'", missing);
+        }
+    if (!code && (code = imgsync__ctx_new_task(ctx, req, &t)) != 0)
         snprintf(why, sizeof(why), "cannot create the task");
     if (t) {
         t->trigger = IMGSYNC_TRIGGER_SCHEDULED;
@@ -210,7 +218,8 @@ static uint64_t start(imgsync_ctx *ctx, const imgsync__schedule_rec *s)
         if (imgsync__ctx_add_task(ctx, t) == 0)
             id = t->id;
     } else {
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, why, &id);
+        if (imgsync__history_add_ended(ctx, IMGSYNC_TASK_FAILED, s->id, code, missing, why, &id) == 0)
+            imgsync__events_tell_record(ctx, id, IMGSYNC_TASK_FAILED); /* no live task will tell it */
     }
     imgsync_request_free(req);
     return id;
@@ -234,7 +243,8 @@ static void fire(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
         char why[160];
         snprintf(why, sizeof(why), "skipped: the previous run of schedule %llu (task %llu) is still running",
                  (unsigned long long)s->id, (unsigned long long)s->last_task_id);
-        imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, why, &id);
+        if (imgsync__history_add_ended(ctx, IMGSYNC_TASK_SKIPPED, s->id, 0, NULL, why, &id) == 0)
+            imgsync__events_tell_record(ctx, id, IMGSYNC_TASK_SKIPPED);
         return; /* last_task_id stays the running one */
     }
     if ((id = start(ctx, s)) != 0 &&
@@ -255,6 +265,23 @@ static void reload(imgsync_ctx *ctx)
     ctx->sched->loaded_mono = imgsync__env_mono(&ctx->env);
 }
 
+/* A due time more than one period ahead was claimed while the wall clock ran ahead (then set
+ * back): pull it in, or the schedule would sleep for the size of the jump. */
+static void pull_in(imgsync_ctx *ctx, imgsync__schedule_rec *s, int64_t now)
+{
+    int daily = s->kind == IMGSYNC_SCHEDULE_DAILY;
+    int64_t period = daily ? 25 * 3600000LL : (int64_t)s->every_minutes * 60000; /* a day may have 25 h */
+    if (s->next_ms - now <= period)
+        return;
+    int64_t next = daily ? next_due(s, now) : now + period;
+    int claimed = 0;
+    if (next >= 0 && !imgsync__store_schedule_claim(ctx->store, s->id, s->next_ms, next, s->last_task_id, &claimed) &&
+        claimed)
+        s->next_ms = next;
+    else
+        ctx->sched->loaded = 0;
+}
+
 void imgsync__sched_tick(imgsync_ctx *ctx)
 {
     if (!ctx->sched && !(ctx->sched = calloc(1, sizeof(*ctx->sched))))
@@ -264,9 +291,17 @@ void imgsync__sched_tick(imgsync_ctx *ctx)
         ctx->sched->driving_since = now;
     if (!ctx->sched->loaded || imgsync__env_mono(&ctx->env) - ctx->sched->loaded_mono >= RELOAD_MS)
         reload(ctx);
-    for (size_t i = 0; i < ctx->sched->n; i++)
+    for (size_t i = 0; i < ctx->sched->n; i++) {
+        pull_in(ctx, &ctx->sched->v[i], now);
         if (ctx->sched->v[i].next_ms <= now)
             fire(ctx, &ctx->sched->v[i], now);
+    }
+}
+
+void imgsync__sched_restart(imgsync_ctx *ctx)
+{
+    if (ctx->sched)
+        ctx->sched->driving_since = 0; /* the next tick's time: what came due before was missed */
 }
 
 int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx)

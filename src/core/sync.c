@@ -98,6 +98,9 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
+    /* a callback of the driving thread (the worker's too) would wait for the step it blocks */
+    if (imgsync__ctx_held(ctx))
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_task_wait called from a callback");
     int state = task_state(ctx, task_id);
     if (state < 0)
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
@@ -148,18 +151,22 @@ int imgsync_provider_check(imgsync_provider *p)
     if (!p)
         return IMGSYNC_EINVAL;
     imgsync_ctx *ctx = p->ctx;
-    if (ctx->in_perform)
+    /* in_perform is the holder's: another thread (the worker) may be driving, then we wait for
+     * the lock below; only a callback of the driving thread must not nest a check in its step */
+    if (imgsync__ctx_held(ctx) && ctx->in_perform)
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_provider_check called from a callback");
+    imgsync__ctx_enter(ctx); /* the engine and the clock are the driver's: a worker waits meanwhile */
     imgsync__task *t;
     int rc = imgsync__task_new(&t, &ctx->env, NULL, IMGSYNC_RUN_CHECK, &p, 1);
-    if (rc)
+    if (rc) {
+        imgsync__ctx_leave(ctx);
         return imgsync__ctx_fail(ctx, rc, "cannot create the check: %s", imgsync_strerror(rc));
-    imgsync__ctx_enter(ctx); /* the engine is the driver's: a worker waits meanwhile */
+    }
+    int was = ctx->in_perform;
     ctx->in_perform = 1;
     while (imgsync__task_step(t, 1))
         imgsync__engine_perform(ctx->engine, 100);
-    ctx->in_perform = 0;
-    imgsync__ctx_leave(ctx);
+    ctx->in_perform = was;
     imgsync_run *run = t->runs[0];
     rc = run->error;
     if (rc)
@@ -167,5 +174,6 @@ int imgsync_provider_check(imgsync_provider *p)
     else
         imgsync__ctx_ok(ctx);
     imgsync__task_free(t);
+    imgsync__ctx_leave(ctx);
     return rc;
 }

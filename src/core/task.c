@@ -194,9 +194,7 @@ void imgsync__task_cancel(imgsync__task *t, int code, const char *why)
         imgsync__run_abort(t->runs[i], code, why);
     set_reason(t, why);
     pthread_mutex_lock(t->env->status_lock);
-    if (!t->started_ms)
-        t->started_ms = imgsync__env_now(t->env);
-    t->state = IMGSYNC_TASK_CANCELED;
+    t->state = IMGSYNC_TASK_CANCELED; /* a queued task was never started: started_ms stays 0 */
     t->finished_ms = imgsync__env_now(t->env);
     t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);

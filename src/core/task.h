@@ -28,6 +28,7 @@ typedef struct imgsync__task {
     char *reason;          /* task-level reason ("canceled", "task timeout reached"), NULL = none */
     int64_t persisted_mono; /* when the record was last written to the store */
     int dirty;              /* the record changed since (state, counters, rows) */
+    int rec_state;          /* the state the store has (a change is written at once) */
     int begun;              /* its runs were started */
     /* what the event callback was last told (events.c) */
     int ev_state;

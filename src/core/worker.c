@@ -2,48 +2,39 @@
  * (also while it waits for the network) and hands over to any thread that wants to change the
  * context, and the optional background worker thread (imgsync_ctx_start / imgsync_ctx_stop). */
 #include <errno.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "core/ctx.h"
 #include "core/history.h"
 #include "util/clock.h"
 
-/* Contexts whose api lock this thread holds (a callback of one context may use another). */
-#define HELD_MAX 4
-static __thread const imgsync_ctx *held[HELD_MAX];
-static __thread int held_depth[HELD_MAX];
+/* Who holds a context's api lock is kept in the context (no per-thread table to run out of: a
+ * callback of one context may use another, to any depth). A thread is named by the address of
+ * its own thread-local marker; only the holder writes it, so a thread sees itself there exactly
+ * while it holds the lock. */
+static __thread char self_marker;
+
+static uintptr_t self(void) { return (uintptr_t)&self_marker; }
 
 int imgsync__ctx_held(const imgsync_ctx *ctx)
 {
-    for (int i = 0; i < HELD_MAX; i++)
-        if (held[i] == ctx)
-            return 1;
-    return 0;
+    return __atomic_load_n(&ctx->holder, __ATOMIC_RELAXED) == self();
 }
 
-static int held_slot(const imgsync_ctx *ctx)
+static void hold(imgsync_ctx *ctx)
 {
-    for (int i = 0; i < HELD_MAX; i++)
-        if (held[i] == ctx)
-            return i;
-    return -1;
+    __atomic_store_n(&ctx->holder, self(), __ATOMIC_RELAXED);
+    ctx->hold_depth = 1;
 }
 
-static void hold(const imgsync_ctx *ctx)
-{
-    for (int i = 0; i < HELD_MAX; i++)
-        if (!held[i]) {
-            held[i] = ctx;
-            held_depth[i] = 1;
-            return;
-        }
-}
+/* The holder lets go for a wait on api_cond (it holds the lock again when the wait returns). */
+static void unhold(imgsync_ctx *ctx) { __atomic_store_n(&ctx->holder, 0, __ATOMIC_RELAXED); }
 
 void imgsync__ctx_enter(imgsync_ctx *ctx)
 {
-    int i = held_slot(ctx);
-    if (i >= 0) {
-        held_depth[i]++;
+    if (imgsync__ctx_held(ctx)) {
+        ctx->hold_depth++;
         return;
     }
     /* announce first, then wake: the driver sees the waiter when its network wait returns */
@@ -57,10 +48,9 @@ void imgsync__ctx_enter(imgsync_ctx *ctx)
 
 void imgsync__ctx_leave(imgsync_ctx *ctx)
 {
-    int i = held_slot(ctx);
-    if (i < 0 || --held_depth[i] > 0)
+    if (!imgsync__ctx_held(ctx) || --ctx->hold_depth > 0)
         return;
-    held[i] = NULL;
+    unhold(ctx);
     pthread_cond_broadcast(&ctx->api_cond); /* an idle worker looks again */
     pthread_mutex_unlock(&ctx->api_lock);
 }
@@ -76,9 +66,17 @@ static void idle_wait(imgsync_ctx *ctx, int64_t ms)
 /* Cancel what runs and is queued, record it, tell the callback. */
 static void wind_down(imgsync_ctx *ctx)
 {
-    for (size_t i = 0; i < ctx->ntasks; i++)
-        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
-    imgsync__ctx_drive(ctx, 0);
+    /* again while an event callback of the last step started more */
+    for (int round = 0; round < 16; round++) {
+        int active = 0;
+        for (size_t i = 0; i < ctx->ntasks; i++) {
+            active |= imgsync__task_active(ctx->tasks[i]);
+            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
+        }
+        if (!active)
+            break;
+        imgsync__ctx_drive(ctx, 0);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -88,20 +86,20 @@ static void *worker_main(void *arg)
     hold(ctx);
     while (!ctx->stopping) {
         if (__atomic_load_n(&ctx->waiters, __ATOMIC_ACQUIRE) > 0) {
-            held[held_slot(ctx)] = NULL; /* the waiter holds it while we sleep */
+            unhold(ctx); /* the waiter holds it while we sleep */
             pthread_cond_wait(&ctx->api_cond, &ctx->api_lock);
             hold(ctx);
             continue;
         }
         int active = imgsync__ctx_drive(ctx, 1000);
         if (!active && !ctx->stopping && __atomic_load_n(&ctx->waiters, __ATOMIC_ACQUIRE) == 0) {
-            held[held_slot(ctx)] = NULL;
+            unhold(ctx);
             idle_wait(ctx, imgsync__sched_idle_ms(ctx));
             hold(ctx);
         }
     }
     wind_down(ctx);
-    held[held_slot(ctx)] = NULL;
+    unhold(ctx);
     pthread_mutex_unlock(&ctx->api_lock);
     return NULL;
 }
@@ -114,6 +112,8 @@ int imgsync_ctx_start(imgsync_ctx *ctx)
     int rc = ctx->worker_running ? IMGSYNC_EBUSY : 0;
     if (!rc && ctx->in_perform)
         rc = IMGSYNC_EBUSY;
+    if (!rc)
+        imgsync__sched_restart(ctx);
     if (!rc && pthread_create(&ctx->worker, NULL, worker_main, ctx) != 0)
         rc = IMGSYNC_EINTERNAL;
     if (!rc)
@@ -134,12 +134,23 @@ int imgsync_ctx_stop(imgsync_ctx *ctx)
         imgsync__ctx_leave(ctx);
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_stop called on the worker thread");
     }
-    ctx->stopping = running;
+    int joiner = running && !ctx->stopping; /* of two threads stopping at once, one joins */
+    if (joiner)
+        ctx->stopping = 1;
     imgsync__ctx_leave(ctx);
-    if (running)
+    if (joiner) {
         pthread_join(ctx->worker, NULL);
-    imgsync__ctx_enter(ctx);
-    ctx->worker_running = ctx->stopping = 0;
-    imgsync__ctx_leave(ctx);
+        imgsync__ctx_enter(ctx);
+        ctx->worker_running = ctx->stopping = 0;
+        imgsync__ctx_leave(ctx);
+    }
+    while (running && !joiner) { /* the other one joins: wait until it did */
+        imgsync__ctx_enter(ctx);
+        running = ctx->worker_running;
+        imgsync__ctx_leave(ctx);
+        struct timespec ts = {0, 5 * 1000000L};
+        if (running)
+            nanosleep(&ts, NULL);
+    }
     return imgsync__ctx_ok(ctx);
 }

@@ -343,6 +343,7 @@ static void memory_rollback(imgsync__store *base)
         free(s->tx.undo[i].key);
     }
     imgsync__memory_feed_truncate(s, s->tx.feed_mark);
+    imgsync__memory_history_end(s, 1);
     s->count = s->tx.count_mark;
     free(s->tx.undo);
     memset(&s->tx, 0, sizeof(s->tx));
@@ -359,6 +360,7 @@ static int memory_commit(imgsync__store *base)
             repo_rows_free(s->tx.undo[i].old);
     }
     free(s->tx.undo);
+    imgsync__memory_history_end(s, 0);
     memset(&s->tx, 0, sizeof(s->tx));
     imgsync__memory_feed_compact(s);
     return 0;

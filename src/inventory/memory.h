@@ -42,6 +42,8 @@ typedef struct memory_tx {
     size_t feed_mark, count_mark; /* feed length and row count at begin */
     memory_undo *undo;
     size_t nundo, cap;
+    int history_saved;                     /* history_before holds the history as at begin */
+    struct memory_history *history_before; /* (NULL: there was none) */
 } memory_tx;
 
 struct memory_history;  /* tasks and schedules (memory_tasks.c) */
@@ -70,6 +72,8 @@ int imgsync__memory_schedule_list(imgsync__store *s, imgsync__schedule_rec **out
 int imgsync__memory_schedule_claim(imgsync__store *s, uint64_t id, int64_t due_ms, int64_t new_next_ms,
                                    uint64_t task_id, int *claimed);
 void imgsync__memory_history_free(memory_store *ms);
+/* The end of a transaction for the history: a rollback gives it back as it was at begin. */
+void imgsync__memory_history_end(memory_store *ms, int rollback);
 
 /* memory_feed.c: the change feed and the cursors. */
 void imgsync__memory_change_clear(memory_change *c);

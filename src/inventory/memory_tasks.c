@@ -26,9 +26,8 @@ static struct memory_history *history(imgsync__store *s, int create)
     return ms->history;
 }
 
-void imgsync__memory_history_free(memory_store *ms)
+static void history_free(struct memory_history *h)
 {
-    struct memory_history *h = ms->history;
     if (!h)
         return;
     for (size_t i = 0; i < h->ntasks; i++)
@@ -38,6 +37,11 @@ void imgsync__memory_history_free(memory_store *ms)
     free(h->tasks);
     free(h->schedules);
     free(h);
+}
+
+void imgsync__memory_history_free(memory_store *ms)
+{
+    history_free(ms->history);
     ms->history = NULL;
 }
 
@@ -142,6 +146,62 @@ static void *shrink(void *arr, size_t n, size_t *cap, size_t size)
     return smaller;
 }
 
+/* ---- transactions -------------------------------------------------------------------------- */
+
+/* A deep copy of h, NULL on ENOMEM. */
+static struct memory_history *history_copy(const struct memory_history *h)
+{
+    struct memory_history *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->last_task_id = h->last_task_id;
+    c->last_schedule_id = h->last_schedule_id;
+    c->tasks = malloc((h->ntasks + 1) * sizeof(*c->tasks));
+    c->schedules = malloc((h->nschedules + 1) * sizeof(*c->schedules));
+    int bad = !c->tasks || !c->schedules;
+    c->task_cap = c->tasks ? h->ntasks + 1 : 0;
+    c->schedule_cap = c->schedules ? h->nschedules + 1 : 0;
+    for (size_t i = 0; !bad && i < h->ntasks; i++, c->ntasks++)
+        bad = task_copy(&c->tasks[i], &h->tasks[i]) != 0;
+    for (size_t i = 0; !bad && i < h->nschedules; i++, c->nschedules++)
+        bad = schedule_copy(&c->schedules[i], &h->schedules[i]) != 0;
+    if (bad) {
+        history_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Before the first task or schedule change of an open transaction, keep the history as it is
+ * for a rollback (the rows keep an undo log; the history is small: the retention's tasks and
+ * the schedules). 0, or ENOMEM with nothing changed. */
+static int history_save(imgsync__store *s)
+{
+    memory_store *ms = (memory_store *)s;
+    if (!ms->tx.open || ms->tx.history_saved)
+        return 0;
+    struct memory_history *copy = ms->history ? history_copy(ms->history) : NULL;
+    if (ms->history && !copy)
+        return IMGSYNC_ENOMEM;
+    ms->tx.history_before = copy;
+    ms->tx.history_saved = 1;
+    return 0;
+}
+
+void imgsync__memory_history_end(memory_store *ms, int rollback)
+{
+    if (!ms->tx.history_saved)
+        return;
+    if (rollback) {
+        history_free(ms->history);
+        ms->history = ms->tx.history_before;
+    } else {
+        history_free(ms->tx.history_before);
+    }
+    ms->tx.history_before = NULL;
+    ms->tx.history_saved = 0;
+}
+
 /* ---- tasks --------------------------------------------------------------------------------- */
 
 /* Index of task `id` in h (ascending ids), or h->ntasks when absent. */
@@ -172,6 +232,8 @@ static int out_of_memory(imgsync__store *s, const char *what)
 
 int imgsync__memory_task_insert(imgsync__store *s, imgsync__task_rec *r)
 {
+    if (history_save(s))
+        return out_of_memory(s, "recording a task");
     struct memory_history *h = history(s, 1);
     imgsync__task_rec *v = h ? reserve(h->tasks, h->ntasks, &h->task_cap, sizeof(*v)) : NULL;
     if (!v)
@@ -187,6 +249,8 @@ int imgsync__memory_task_insert(imgsync__store *s, imgsync__task_rec *r)
 
 int imgsync__memory_task_update(imgsync__store *s, const imgsync__task_rec *r)
 {
+    if (history_save(s))
+        return out_of_memory(s, "updating a task");
     struct memory_history *h = history(s, 0);
     size_t i = task_index(h, r->id);
     if (!h || i == h->ntasks)
@@ -289,6 +353,10 @@ static void remove_tasks(struct memory_history *h, const uint64_t *ids, size_t n
 
 int imgsync__memory_task_prune(imgsync__store *s, size_t keep, uint64_t **ids, size_t *n)
 {
+    *ids = NULL;
+    *n = 0;
+    if (history_save(s))
+        return out_of_memory(s, "pruning tasks");
     struct memory_history *h = history(s, 0);
     if (prune_victims(h, keep, ids, n))
         return out_of_memory(s, "pruning tasks");
@@ -309,6 +377,8 @@ static imgsync__schedule_rec *schedule_find(struct memory_history *h, uint64_t i
 
 int imgsync__memory_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r)
 {
+    if (history_save(s))
+        return out_of_memory(s, "recording a schedule");
     struct memory_history *h = history(s, 1);
     imgsync__schedule_rec *v = h ? reserve(h->schedules, h->nschedules, &h->schedule_cap, sizeof(*v)) : NULL;
     if (!v)
@@ -324,6 +394,8 @@ int imgsync__memory_schedule_insert(imgsync__store *s, imgsync__schedule_rec *r)
 
 int imgsync__memory_schedule_remove(imgsync__store *s, uint64_t id)
 {
+    if (history_save(s))
+        return out_of_memory(s, "removing a schedule");
     struct memory_history *h = history(s, 0);
     imgsync__schedule_rec *r = schedule_find(h, id);
     if (!r)
@@ -359,8 +431,10 @@ int imgsync__memory_schedule_list(imgsync__store *s, imgsync__schedule_rec **out
 int imgsync__memory_schedule_claim(imgsync__store *s, uint64_t id, int64_t due_ms, int64_t new_next_ms,
                                    uint64_t task_id, int *claimed)
 {
-    imgsync__schedule_rec *r = schedule_find(history(s, 0), id);
     *claimed = 0;
+    if (history_save(s))
+        return out_of_memory(s, "claiming a schedule");
+    imgsync__schedule_rec *r = schedule_find(history(s, 0), id);
     if (!r)
         return not_found(s, "schedule", id);
     if (r->next_ms != due_ms)

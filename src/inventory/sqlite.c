@@ -105,16 +105,29 @@ static int migrate_v2(sqlite_store *s)
     return rc ? rc : imgsync__sqlite_history_schema(s); /* the task history and schedules */
 }
 
+/* The schema version, and a refusal of a file that has version 0 but tables of its own (another
+ * program's database: a typo in the URI must not make it ours). One statement, so one snapshot:
+ * a store another process is creating shows either no tables or its version. */
 static int user_version(sqlite_store *s, int *v)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    int foreign = 0, rc = sqlite3_prepare_v2(s->db, "SELECT user_version, EXISTS (SELECT 1 FROM sqlite_master) "
+                                                    "FROM pragma_user_version",
+                                             -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         *v = sqlite3_column_int(st, 0);
+        foreign = *v == 0 && sqlite3_column_int(st, 1);
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : sql_fail(s, rc, "reading the schema version");
+    if (rc != SQLITE_OK)
+        return sql_fail(s, rc, "reading the schema version");
+    if (foreign) {
+        snprintf(s->base.errmsg, sizeof(s->base.errmsg),
+                 "sqlite store: the database has tables but no store schema version: not an inventory store");
+        return IMGSYNC_ESTORE;
+    }
+    return 0;
 }
 
 static int refuse_newer(sqlite_store *s, int v)
@@ -237,6 +250,9 @@ static int prepare_all(sqlite_store *s)
     rc = rc ? rc : prepare(s, Q_BEGIN, "BEGIN IMMEDIATE");
     rc = rc ? rc : prepare(s, Q_COMMIT, "COMMIT");
     rc = rc ? rc : prepare(s, Q_ROLLBACK, "ROLLBACK");
+    rc = rc ? rc : prepare(s, Q_SAVEPOINT, "SAVEPOINT imgsync_write");
+    rc = rc ? rc : prepare(s, Q_RELEASE, "RELEASE imgsync_write");
+    rc = rc ? rc : prepare(s, Q_ROLLBACK_TO, "ROLLBACK TO imgsync_write");
     return rc ? rc : imgsync__sqlite_history_prepare(s);
 }
 
@@ -357,6 +373,21 @@ static const imgsync__store_ops sqlite_ops = {
     .schedule_claim = imgsync__sqlite_schedule_claim,
 };
 
+/* Cursors open the file again later, by s->path: keep the absolute name SQLite resolved, so that
+ * a relative path still names this file after the process changed its working directory. */
+static int use_full_path(sqlite_store *s)
+{
+    const char *full = sqlite3_db_filename(s->db, "main");
+    if (!full || !*full)
+        return 0;
+    char *copy = imgsync__strdup(full);
+    if (!copy)
+        return fail(s, IMGSYNC_ENOMEM, "opening");
+    free(s->path);
+    s->path = copy;
+    return 0;
+}
+
 /* Open the file, check and migrate its schema, prepare the statements. */
 static int sqlite_setup(sqlite_store *s, const char *path)
 {
@@ -366,6 +397,8 @@ static int sqlite_setup(sqlite_store *s, const char *path)
     int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return sql_fail(s, rc, "cannot open the database");
+    if ((rc = use_full_path(s)) != 0)
+        return rc;
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     if (sqlite3_db_readonly(s->db, "main") == 1)
         return fail(s, IMGSYNC_ESTORE, "the database is not writable");

@@ -28,6 +28,9 @@ enum {
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
+    Q_SAVEPOINT,    /* a write inside an explicit transaction: undone alone when it fails */
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
     Q_CHANGE, /* record a change */
     Q_FORGET, /* forget a task's changes */
     NQ

@@ -170,6 +170,35 @@ static void w_in_ints(where *w, const char *column, const int *v, size_t n)
         w_sql(w, ")");
 }
 
+/* One term of an OR: the i-th of the caller's list. */
+typedef void (*w_term_fn)(where *w, const void *ud, size_t i);
+
+/* Terms lo..hi-1 (hi > lo) joined by OR as a balanced tree: SQLite refuses an expression deeper
+ * than 1000, and a chain of n ORs is n deep (a request may name thousands of repositories). */
+static void w_or(where *w, w_term_fn term, const void *ud, size_t lo, size_t hi)
+{
+    if (hi - lo == 1) {
+        term(w, ud, lo);
+        return;
+    }
+    size_t mid = lo + (hi - lo) / 2;
+    w_sql(w, "(");
+    w_or(w, term, ud, lo, mid);
+    w_sql(w, " OR ");
+    w_or(w, term, ud, mid, hi);
+    w_sql(w, ")");
+}
+
+static void w_repo_term(where *w, const void *ud, size_t i)
+{
+    const imgsync__query_repo *r = &((const imgsync__query *)ud)->repos[i];
+    w_sql(w, "(k_provider = ");
+    w_param(w, r->provider, 0);
+    w_sql(w, " AND \"repository\" = ");
+    w_param(w, r->repository, 0);
+    w_sql(w, ")");
+}
+
 /* The repos rule: a registry not named by any entry, or one of the entries itself. */
 static void w_repos(where *w, const imgsync__query *q)
 {
@@ -180,46 +209,53 @@ static void w_repos(where *w, const imgsync__query *q)
         w_sql(w, i ? ", " : "");
         w_param(w, q->repos[i].provider, 0);
     }
-    w_sql(w, ")");
-    for (size_t i = 0; i < q->nrepos; i++) {
-        w_sql(w, " OR (k_provider = ");
-        w_param(w, q->repos[i].provider, 0);
-        w_sql(w, " AND \"repository\" = ");
-        w_param(w, q->repos[i].repository, 0);
-        w_sql(w, ")");
-    }
+    w_sql(w, ") OR ");
+    w_or(w, w_repo_term, q, 0, q->nrepos);
     w_sql(w, ")");
 }
 
-static void w_glob(where *w, const char *pattern, const char *column)
+/* The globs of one field and mode, for w_glob_term. */
+typedef struct glob_list {
+    const imgsync__query_glob **v;
+    size_t n;
+    const char *column;
+} glob_list;
+
+static void w_glob_term(where *w, const void *ud, size_t i)
 {
+    const glob_list *l = ud;
     w_sql(w, "imgsync_glob(");
-    w_param(w, pattern, 0);
+    w_param(w, l->v[i]->pattern, 0);
     w_sql(w, ", ");
-    w_sql(w, column);
+    w_sql(w, l->column);
     w_sql(w, ")");
 }
 
-/* The globs of one filter field: " AND (include OR ...)" and " AND NOT exclude" each. */
-static void w_globs_field(where *w, const imgsync__query *q, int field)
+/* " AND <prefix>(glob OR ...)" over the globs of `field` with `mode` (none: nothing). */
+static void w_globs_mode(where *w, const imgsync__query *q, int field, int mode, const char *prefix)
 {
     char column[64];
     snprintf(column, sizeof(column), "\"%s\"", imgsync__fields[imgsync__query_glob_column(field)].name);
-    int includes = 0;
-    for (size_t i = 0; i < q->nglobs; i++) {
-        if (q->globs[i].field != field || q->globs[i].mode != IMGSYNC_INCLUDE)
-            continue;
-        w_sql(w, includes++ ? " OR " : " AND (");
-        w_glob(w, q->globs[i].pattern, column);
+    glob_list l = {malloc((q->nglobs + 1) * sizeof(*l.v)), 0, column};
+    if (!l.v) {
+        w->oom = 1;
+        return;
     }
-    if (includes)
-        w_sql(w, ")");
-    for (size_t i = 0; i < q->nglobs; i++) {
-        if (q->globs[i].field != field || q->globs[i].mode != IMGSYNC_EXCLUDE)
-            continue;
-        w_sql(w, " AND NOT ");
-        w_glob(w, q->globs[i].pattern, column);
+    for (size_t i = 0; i < q->nglobs; i++)
+        if (q->globs[i].field == field && q->globs[i].mode == mode)
+            l.v[l.n++] = &q->globs[i];
+    if (l.n) {
+        w_sql(w, prefix);
+        w_or(w, w_glob_term, &l, 0, l.n);
     }
+    free(l.v);
+}
+
+/* The globs of one filter field: some include matches (when there is one), no exclude does. */
+static void w_globs_field(where *w, const imgsync__query *q, int field)
+{
+    w_globs_mode(w, q, field, IMGSYNC_INCLUDE, " AND ");
+    w_globs_mode(w, q, field, IMGSYNC_EXCLUDE, " AND NOT ");
 }
 
 static void w_query(where *w, const imgsync__query *q)

@@ -190,21 +190,36 @@ static void roll_back(sqlite_store *s)
     sqlite3_reset(s->q[Q_ROLLBACK]);
 }
 
-/* Open a transaction unless an explicit one is (then *own = 0). */
+/* Open a transaction, or a savepoint inside the explicit one (then *own = 0): a write that fails
+ * half-way changes nothing either way, as in the memory store, also when the caller goes on and
+ * commits the transaction's other writes. */
 static int start(sqlite_store *s, int *own)
 {
     *own = !s->in_tx;
-    return *own ? imgsync__sqlite_run(s, Q_BEGIN, "starting a transaction") : 0;
+    return *own ? imgsync__sqlite_run(s, Q_BEGIN, "starting a transaction")
+                : imgsync__sqlite_run(s, Q_SAVEPOINT, "starting a savepoint");
 }
 
-/* End what start() opened: commit when rc is 0 (then add delta to *c), else roll back. Inside
- * an explicit transaction the counts are added at once (the caller commits or rolls back). */
+/* Undo the savepoint's writes and close it; the message of the failure that led here stays. */
+static void undo_savepoint(sqlite_store *s)
+{
+    sqlite3_step(s->q[Q_ROLLBACK_TO]);
+    sqlite3_reset(s->q[Q_ROLLBACK_TO]);
+    sqlite3_step(s->q[Q_RELEASE]);
+    sqlite3_reset(s->q[Q_RELEASE]);
+}
+
+/* End what start() opened: commit (release) when rc is 0, then add delta to *c; else undo it.
+ * Inside an explicit transaction the counts are added at once (the caller commits or rolls
+ * back). */
 static int finish(sqlite_store *s, int own, int rc, const imgsync__store_counts *delta, imgsync__store_counts *c)
 {
-    if (own && !rc)
-        rc = imgsync__sqlite_run(s, Q_COMMIT, "committing");
+    if (!rc)
+        rc = own ? imgsync__sqlite_run(s, Q_COMMIT, "committing") : imgsync__sqlite_run(s, Q_RELEASE, "releasing");
     if (own && rc)
         roll_back(s);
+    else if (rc)
+        undo_savepoint(s);
     if (rc)
         return rc;
     if (c) {

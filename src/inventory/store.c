@@ -18,13 +18,39 @@ char *imgsync__scope_key(const char *partition, const char *repository)
 static __thread const imgsync__store *err_store;
 static __thread char err_msg[sizeof(((imgsync__store *)0)->errmsg)];
 
-/* The store whose explicit transaction this thread holds (and so its lock), if any. */
-static __thread const imgsync__store *tx_held;
+/* The stores whose explicit transaction this thread holds (and so their locks), linked through
+ * tx_next: a thread may hold several (two contexts driven from one thread). Only the holding
+ * thread touches a held store's tx_next. */
+static __thread imgsync__store *tx_held;
+
+static int holds_tx(const imgsync__store *s)
+{
+    for (const imgsync__store *p = tx_held; p; p = p->tx_next)
+        if (p == s)
+            return 1;
+    return 0;
+}
+
+static void tx_push(imgsync__store *s)
+{
+    s->tx_next = tx_held;
+    tx_held = s;
+}
+
+static void tx_pop(imgsync__store *s)
+{
+    for (imgsync__store **p = &tx_held; *p; p = &(*p)->tx_next)
+        if (*p == s) {
+            *p = s->tx_next;
+            s->tx_next = NULL;
+            return;
+        }
+}
 
 /* Enter the backend: one thread at a time, with no failure recorded yet. */
 static void enter(imgsync__store *s)
 {
-    if (tx_held != s)
+    if (!holds_tx(s))
         pthread_mutex_lock(&s->lock);
     s->errmsg[0] = '\0';
 }
@@ -34,7 +60,7 @@ static int leave(imgsync__store *s, int rc)
 {
     err_store = s;
     memcpy(err_msg, s->errmsg, sizeof(err_msg));
-    if (tx_held != s)
+    if (!holds_tx(s))
         pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -75,6 +101,11 @@ void imgsync__store_close(imgsync__store *s)
         return;
     if (err_store == s)
         err_store = NULL; /* a later store at the same address starts without a message */
+    if (holds_tx(s)) { /* closed inside a transaction (the backend rolls it back): let go of it, so
+                        * that a later store at the same address is not taken for it */
+        tx_pop(s);
+        pthread_mutex_unlock(&s->lock);
+    }
     pthread_mutex_destroy(&s->lock);
     s->ops->close(s);
 }
@@ -127,34 +158,34 @@ size_t imgsync__store_count(imgsync__store *s)
 
 int imgsync__store_begin(imgsync__store *s)
 {
-    if (tx_held == s)
+    if (holds_tx(s))
         return IMGSYNC_EINTERNAL; /* not nested */
     enter(s);
     int rc = s->ops->begin(s);
     if (rc)
         return leave(s, rc);
-    tx_held = s; /* the lock stays held until commit or rollback */
+    tx_push(s); /* the lock stays held until commit or rollback */
     return 0;
 }
 
 int imgsync__store_commit(imgsync__store *s)
 {
-    if (tx_held != s)
+    if (!holds_tx(s))
         return IMGSYNC_EINTERNAL;
     s->errmsg[0] = '\0';
     int rc = s->ops->commit(s);
     if (rc)
         s->ops->rollback(s);
-    tx_held = NULL;
+    tx_pop(s);
     return leave(s, rc);
 }
 
 void imgsync__store_rollback(imgsync__store *s)
 {
-    if (tx_held != s)
+    if (!holds_tx(s))
         return;
     s->ops->rollback(s);
-    tx_held = NULL;
+    tx_pop(s);
     leave(s, 0);
 }
 
@@ -216,7 +247,7 @@ int imgsync__store_task_prune(imgsync__store *s, size_t keep, size_t *removed)
 {
     uint64_t *ids = NULL;
     size_t n = 0;
-    int own_tx = tx_held != s && s->ops->begin; /* every backend has begin (NULL only while being written) */
+    int own_tx = !holds_tx(s) && s->ops->begin; /* every backend has begin (NULL only while being written) */
     enter(s);
     int rc = own_tx ? s->ops->begin(s) : 0;
     if (!rc)

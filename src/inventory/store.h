@@ -21,6 +21,7 @@ struct imgsync__store {
     const imgsync__store_ops *ops;
     pthread_mutex_t lock; /* set up by imgsync__store_open_msg, destroyed by imgsync__store_close */
     char errmsg[256];     /* detail of the backend's last failure; only touched under `lock` */
+    imgsync__store *tx_next; /* the holding thread's next store in an explicit transaction (store.c) */
 };
 
 typedef struct imgsync__store_counts {
