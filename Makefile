@@ -137,13 +137,18 @@ unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
 	@sh tests/tools/layers-check.sh
 
+# the imgsync program's default database (--db) goes to build/, not to the caller's home
+integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
 integration: $(INTEG_BIN) build/imgsync build/minimal
+	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
 	  { cat build/harbor-emulator-test.log; echo "FAILED: Harbor emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/harbor-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@sh tests/tools/cli-check.sh
+	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh

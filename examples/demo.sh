@@ -1,8 +1,9 @@
 #!/bin/sh
 # What `make demo` runs, from the repository root after the build: start a throw-away local
 # docker-registry, push deterministic test images into it, start the Harbor API emulator next to
-# it, then let build/imgsync sync both and print the inventory and the task status, and check
-# both connections.
+# it, then let build/imgsync sync both into a SQLite database and print the inventory and the
+# task status; push a new tag (and rebuild and delete one), sync again, and show the task
+# history and what the second sync changed; check both connections.
 # Everything it creates lives in one temporary directory, removed on exit (also on error or
 # Ctrl-C), and the registry is stopped with it.
 set -eu
@@ -83,9 +84,31 @@ cat >"$CFG" <<EOF
 }
 EOF
 
-echo "== syncing: $IMGSYNC sync --config $CFG --format table"
+# The inventory, the task history and the change feed live in this SQLite file.
+DB=$TMP/imgsync.db
+
+echo "== syncing: $IMGSYNC sync --config $CFG --db $DB"
 sync_status=0
-"$IMGSYNC" sync --config "$CFG" --format table || sync_status=$?
+"$IMGSYNC" sync --config "$CFG" --db "$DB" || sync_status=$?
+
+echo "== pushing team/app:v3 and newrepo:1, rebuilding team/app:v2, deleting alpine:3.18 (stage 'update')"
+python3 "$REGISTRY_PY" seed --url "$URL" --out "$TMP/expected.json" --stage update
+
+echo "== syncing again (inventory not shown): $IMGSYNC sync --config $CFG --db $DB --registry local"
+"$IMGSYNC" sync --config "$CFG" --db "$DB" --registry local >/dev/null 2>"$TMP/sync2.err" ||
+    sync_status=$?
+cat "$TMP/sync2.err" >&2
+# the status on stderr starts with "task N succeeded ..."
+SECOND=$(sed -n '1s/^task \([0-9]*\) .*/\1/p' "$TMP/sync2.err")
+
+echo "== the task history: $IMGSYNC tasks --db $DB"
+"$IMGSYNC" tasks --db "$DB" || sync_status=$?
+
+echo "== what the second sync changed: $IMGSYNC changes --db $DB --task ${SECOND:-?}"
+"$IMGSYNC" changes --db "$DB" --task "${SECOND:-0}" || sync_status=$?
+
+echo "== the stored inventory of team/app, no network: $IMGSYNC images --db $DB --repo local:team/app --tag 'v*'"
+"$IMGSYNC" images --db "$DB" --repo local:team/app --tag 'v*' || sync_status=$?
 
 echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor"
 check_status=0
@@ -93,7 +116,7 @@ check_status=0
 "$IMGSYNC" check --config "$CFG" harbor || check_status=$?
 
 if [ "$sync_status" -ne 0 ]; then
-    echo "demo: the sync failed (exit status $sync_status)" >&2
+    echo "demo: a sync or a database command failed (exit status $sync_status)" >&2
     exit 1
 fi
 if [ "$check_status" -ne 0 ]; then

@@ -1,11 +1,15 @@
 /*
  * imgsync - the command-line program of libimgsync: what its files share (internal).
  *
- *   main.c         arguments, help, dispatch          commands.c  sync, check, driving the task
+ *   main.c         help, dispatch                     options.c   the command line, per command
+ *   commands.c     sync, check, driving the task      store.c     --db, the optional --config
+ *   inventory.c    images, changes (streamed)         tasks.c     tasks, task ID, task JSON
+ *   schedule.c     schedule add / list / rm           daemon.c    the worker, signals, task log
  *   config.c       loading + validating the JSON      registries.c  settings and providers
  *   credentials.c  password_env / password_file        request.c   the selection options
  *   output.c       inventory table / json / ndjson    status.c    task status and failure
- *   messages.c     every line for stderr, sanitized   util.c      lists, files, clocks
+ *   table.c        streamed tables                    json.c      JSON helpers (yajl)
+ *   messages.c     every line for stderr, sanitized   util.c      lists, files, clocks, times
  *
  * It links only the public API (<imgsync.h>) and yajl.
  */
@@ -54,6 +58,19 @@ int64_t wall_ms(void);
 /* printf into a new buffer; NULL when out of memory. */
 char *vformat(const char *fmt, va_list ap);
 char *format(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* "2026-12-01T10:00:00Z" (UTC), or "-" for 0; NULL when out of memory. */
+char *iso_time(int64_t ms);
+
+/* Command-line values: 0, or -1 when malformed. */
+#define MAX_EVERY_MINUTES 44640u /* 31 days, the library's limit */
+/* RFC 3339 date-time, or a duration ago ("30m", "24h", "7d"): ms since the epoch (> 0). */
+int parse_time_arg(const char *s, int64_t now_ms, int64_t *out);
+/* Strict "HH:MM", 00:00..23:59. */
+int parse_clock_time(const char *s, int *hour, int *minute);
+/* "N" followed by m, h or d: 1 minute .. 31 days. */
+int parse_interval_minutes(const char *s, unsigned long *minutes);
+/* A task state name as imgsync_task_state_name() gives it ("partial" too), or -1. */
+int parse_task_state(const char *s);
 
 /* ---- messages.c ---- */
 
@@ -71,6 +88,9 @@ int text_is_clean(const char *s, int keep_c0);
 void emit(FILE *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void errorf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void warnf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The daemon's log: "2026-12-03T01:00:00Z imgsync: ..." on stderr (no time under systemd's
+ * journal, which has its own). */
+void log_line(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* errorf + "Try 'imgsync --help'." */
 void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* "imgsync: WHAT: <strerror(rc)>: <ctx errmsg>" */

@@ -131,17 +131,6 @@ static imgsync_task *run_task(imgsync_ctx *ctx, uint64_t id, unsigned long timeo
 
 /* ---- commands ---- */
 
-static int new_context(imgsync_ctx **ctx)
-{
-    int rc = imgsync_ctx_new(ctx, NULL);
-
-    if (rc != 0) {
-        errorf("cannot create a context: %s", imgsync_strerror(rc));
-        return EXIT_FAIL;
-    }
-    return 0;
-}
-
 /* Everything that can be checked without the network is checked before starting. */
 static int start_sync(const options *o, const config *cfg, imgsync_request **req,
                       imgsync_ctx **ctx, uint64_t *id)
@@ -149,7 +138,8 @@ static int start_sync(const options *o, const config *cfg, imgsync_request **req
     strlist wanted = {NULL, 0, 0};
     int rc, status;
 
-    if ((status = build_request(o, cfg, req, &wanted)) != 0 || (status = new_context(ctx)) != 0 ||
+    if ((status = build_request(o, cfg, req, &wanted)) != 0 ||
+        (status = open_store(o, DB_DEFAULT, ctx)) != 0 ||
         (status = apply_settings(*ctx, cfg)) != 0 ||
         (status = build_providers(*ctx, cfg, &wanted)) != 0)
         goto out;
@@ -162,6 +152,30 @@ out:
     return status;
 }
 
+/*
+ * The request of the printed inventory: the sync's, limited to the configured registries when
+ * it names none (the database may hold rows of registries another configuration synced). Of
+ * those, cmd_sync prints the rows this sync confirmed, as when every run started empty: rows an
+ * earlier sync stored are `imgsync images`' business (a rejected login shows no inventory).
+ */
+static int inventory_request(const options *o, const config *cfg, imgsync_request **out)
+{
+    strlist unused = {NULL, 0, 0};
+    size_t i;
+    int rc = 0, status = build_request(o, cfg, out, &unused);
+
+    strlist_free(&unused);
+    if (status != 0 || o->registries.len > 0 || o->repos.len > 0)
+        return status;
+    for (i = 0; i < cfg->registries->u.array.len && rc == 0; i++)
+        rc = imgsync_request_add_provider(*out, config_registry_name(cfg, i));
+    if (rc != 0) {
+        errorf("cannot select the configured registries: %s", imgsync_strerror(rc));
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
 /* The exit status of a sync that did not fully succeed. */
 static int sync_status(const imgsync_task *task, enum stop_reason why)
 {
@@ -172,30 +186,52 @@ static int sync_status(const imgsync_task *task, enum stop_reason why)
     return EXIT_FAIL;
 }
 
+/* sync --format json|ndjson: the task status as one JSON line on stderr. */
+static void print_status_json(const imgsync_task *t)
+{
+    yajl_gen g = json_open(stderr, 0);
+
+    clear_progress();
+    if (g == NULL || json_task(g, t) != 0)
+        errorf("cannot print the task status: out of memory");
+    else
+        json_end_line(g, stderr, 0);
+    if (g != NULL)
+        yajl_gen_free(g);
+}
+
 int cmd_sync(const options *o)
 {
     config cfg;
-    imgsync_request *req = NULL;
+    imgsync_request *req = NULL, *shown = NULL;
     imgsync_ctx *ctx = NULL;
     imgsync_task *task = NULL;
     enum stop_reason why = STOP_NONE;
     uint64_t id = 0;
+    int64_t began = 0;
     int status;
 
     if ((status = config_load(&cfg, o->config_path)) != 0 ||
         (status = start_sync(o, &cfg, &req, &ctx, &id)) != 0)
         goto out;
+    began = wall_ms();
     task = run_task(ctx, id, o->timeout_ms, &why);
+    if (task != NULL && imgsync_task_created_ms(task) > 0)
+        began = imgsync_task_created_ms(task); /* the library's clock, as the rows' sync times */
     /* The inventory is printed whatever happened: a partial or canceled sync still has rows. */
-    status = print_inventory(ctx, req, o->format);
-    if (task != NULL)
+    if ((status = inventory_request(o, &cfg, &shown)) == 0)
+        status = print_inventory(ctx, shown, o->format, 0, began);
+    if (task != NULL && o->format == FORMAT_TABLE)
         print_status(task);
+    else if (task != NULL)
+        print_status_json(task);
     if (task == NULL || imgsync_task_state_of(task) != IMGSYNC_TASK_SUCCEEDED) {
         print_failure(task, why, o->timeout_ms);
         status = sync_status(task, why);
     }
 out:
     imgsync_task_free(task);
+    imgsync_request_free(shown);
     imgsync_request_free(req);
     imgsync_ctx_free(ctx);
     config_free(&cfg);
@@ -222,11 +258,35 @@ static int check_context(const options *o, const config *cfg, imgsync_ctx **ctx)
 {
     int status;
 
-    if ((status = new_context(ctx)) != 0 ||
+    if ((status = open_store(o, DB_MEMORY, ctx)) != 0 ||
         (status = set_check_timeout(*ctx, DEFAULT_CHECK_TIMEOUT_MS)) != 0 ||
         (status = apply_settings(*ctx, cfg)) != 0)
         return status;
     return o->timeout_given ? set_check_timeout(*ctx, o->timeout_ms) : 0;
+}
+
+/* check's verdict on stdout: "registry NAME: OK", or a JSON object. */
+static int print_check(const options *o, imgsync_ctx *ctx, int rc)
+{
+    yajl_gen g;
+    int failed;
+
+    if (o->format == FORMAT_TABLE) {
+        if (rc == 0)
+            emit(stdout, "registry %s: OK", o->check_name);
+        return finish_stdout("check result");
+    }
+    if ((g = json_open(stdout, 1)) == NULL)
+        return EXIT_FAIL;
+    failed = json_open_map(g) != 0 || json_key_str(g, "registry", o->check_name) != 0 ||
+             json_str(g, "ok") != 0 || yajl_gen_bool(g, rc == 0) != yajl_gen_status_ok ||
+             json_key_str(g, "error", rc ? imgsync_strerror(rc) : "") != 0 ||
+             json_key_str(g, "message", rc ? imgsync_ctx_errmsg(ctx) : "") != 0 ||
+             json_close_map(g) != 0;
+    yajl_gen_free(g);
+    if (failed)
+        errorf("cannot print the check result: out of memory");
+    return failed ? EXIT_FAIL : finish_stdout("check result");
 }
 
 int cmd_check(const options *o)
@@ -249,13 +309,13 @@ int cmd_check(const options *o)
         (status = build_provider(ctx, &cfg, reg, &p)) != 0)
         goto out;
     if ((rc = imgsync_provider_check(p)) != 0) {
+        if (o->format == FORMAT_JSON)
+            print_check(o, ctx, rc); /* before the message: it reads the context's detail */
         lib_error(ctx, rc, "check %s", name);
         status = EXIT_FAIL;
         goto out;
     }
-    emit(stdout, "registry %s: OK", name);
-    if (fflush(stdout) != 0)
-        status = EXIT_FAIL;
+    status = print_check(o, ctx, 0);
 out:
     imgsync_ctx_free(ctx);
     config_free(&cfg);

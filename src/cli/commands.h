@@ -1,4 +1,4 @@
-/* imgsync: the command-line options and the two commands. */
+/* imgsync: the command-line options and the commands. */
 #ifndef IMGSYNC_CLI_COMMANDS_H
 #define IMGSYNC_CLI_COMMANDS_H
 
@@ -10,7 +10,18 @@
 /* The library's largest check_timeout_ms, used for `check --timeout-ms 0`. */
 #define MAX_CHECK_TIMEOUT_MS 3600000ul
 
-enum command { CMD_SYNC, CMD_CHECK };
+enum command {
+    CMD_SYNC,
+    CMD_CHECK,
+    CMD_IMAGES,
+    CMD_TASKS,
+    CMD_TASK,
+    CMD_CHANGES,
+    CMD_SCHEDULE_ADD,
+    CMD_SCHEDULE_LIST,
+    CMD_SCHEDULE_RM,
+    CMD_DAEMON
+};
 enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON };
 
 /* Glob options, each mapped to one imgsync_request_add_filter() field and mode. */
@@ -24,7 +35,10 @@ typedef struct filter_option {
 extern const filter_option filter_options[N_FILTER_OPTIONS];
 
 typedef struct options {
+    enum command cmd;
+    const char *name; /* "sync", "schedule add" ... for messages */
     const char *config_path;
+    const char *db_path; /* --db; NULL = the command's default */
     strlist types, registries, repos;
     strlist filters[N_FILTER_OPTIONS];
     unsigned long max_tags;
@@ -32,18 +46,46 @@ typedef struct options {
     int timeout_given;        /* --timeout-ms was on the command line */
     enum output_format format;
     const char *check_name;
+    int64_t updated_since_ms; /* images --updated-since; 0 = none */
+    int state, trigger;       /* tasks --state / --trigger; -1 = any */
+    unsigned long limit;      /* tasks --limit; 0 = all */
+    uint64_t task_id;         /* task ID, changes --task, schedule rm ID */
+    uint64_t since_id;        /* changes --since */
+    int since_given;
+    int daily_hour, daily_minute; /* schedule add --daily; -1 = not given */
+    unsigned long every_minutes;  /* schedule add --every; 0 = not given */
 } options;
 
 void options_free(options *o);
+/* main.c: parse argv into o (o->cmd and o->name set). 0, PARSE_HELP, or an exit status. */
+#define PARSE_HELP (-1)
+int parse_command_line(options *o, int argc, char **argv);
 
 /* request.c: the request the selection options describe; `wanted` receives the registries to
- * create (none = all). 0, or an exit status after printing why. */
+ * create (none = all). cfg may be NULL (commands that need no configuration): registry names
+ * are then not checked. 0, or an exit status after printing why. */
 int build_request(const options *o, const config *cfg, imgsync_request **out, strlist *wanted);
 /* "no registry 'x' in FILE (configured: a, b)"; returns EXIT_USAGE. */
 int unknown_registry(const config *cfg, const char *option, const char *name);
 
-/* commands.c: exit statuses. */
-int cmd_sync(const options *o);
-int cmd_check(const options *o);
+/* store.c: a context on the --db database ("memory:" for :memory:); `fallback` is used when
+ * --db is not given: DB_DEFAULT (the XDG data file, directories created) or DB_MEMORY.
+ * 0, or EXIT_FAIL after printing the store's reason. */
+enum db_fallback { DB_DEFAULT, DB_MEMORY };
+int open_store(const options *o, enum db_fallback fallback, imgsync_ctx **ctx);
+/* The optional --config of a command that can do without one: 0 (cfg->root NULL when none). */
+int load_optional_config(const options *o, config *cfg);
+
+/* Exit statuses of the commands. */
+int cmd_sync(const options *o);    /* commands.c */
+int cmd_check(const options *o);   /* commands.c */
+int cmd_images(const options *o);  /* inventory.c */
+int cmd_changes(const options *o); /* inventory.c */
+int cmd_tasks(const options *o);   /* tasks.c */
+int cmd_task(const options *o);    /* tasks.c */
+int cmd_schedule_add(const options *o);  /* schedule.c */
+int cmd_schedule_list(const options *o); /* schedule.c */
+int cmd_schedule_rm(const options *o);   /* schedule.c */
+int cmd_daemon(const options *o);        /* daemon.c */
 
 #endif

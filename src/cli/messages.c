@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Length of the valid UTF-8 sequence at s (its code point in *cp), or 0 when invalid. */
 static size_t utf8_sequence(const unsigned char *s, unsigned long *cp)
@@ -166,4 +167,19 @@ void lib_error(const imgsync_ctx *ctx, int rc, const char *fmt, ...)
     errorf("%s: %s%s%s", what ? what : "error", imgsync_strerror(rc), *detail ? ": " : "",
            detail);
     free(what);
+}
+
+void log_line(const char *fmt, ...)
+{
+    char stamp[40] = "";
+    struct tm tm;
+    time_t now = time(NULL);
+    va_list ap;
+
+    /* The journal stamps each line itself (systemd sets JOURNAL_STREAM for the service). */
+    if (getenv("JOURNAL_STREAM") == NULL && gmtime_r(&now, &tm) != NULL)
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ imgsync: ", &tm);
+    va_start(ap, fmt);
+    vemit(stderr, stamp[0] ? stamp : "imgsync: ", fmt, ap);
+    va_end(ap);
 }

@@ -1,22 +1,63 @@
-/* imgsync: what the program prints about a sync (inventory on stdout, status on stderr). */
+/* imgsync: what the program prints (inventory, tasks, changes, schedules; status on stderr). */
 #ifndef IMGSYNC_CLI_OUTPUT_H
 #define IMGSYNC_CLI_OUTPUT_H
 
 #include "cli/commands.h"
 
+#include <yajl/yajl_gen.h>
+
 /* Why run_task() canceled the task, if it did. */
 enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL, STOP_ENGINE };
 
-/* output.c: the rows `req` selects, as a table, a JSON array or NDJSON. 0 or EXIT_FAIL. */
-int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt);
+/* table.c: a table streamed to stdout. table_row takes the ncols cells (allocated with format();
+ * a NULL cell means out of memory), sanitizes them ("" becomes "-") and frees them. table_end
+ * prints what is still held when `print`, and frees t. -1 when out of memory. */
+typedef struct table table;
+table *table_new(size_t ncols, const char *const *titles, unsigned right_aligned);
+int table_row(table *t, char **cells);
+int table_end(table *t, int print);
+
+/* json.c */
+yajl_gen json_open(FILE *f, int pretty);
+int json_str(yajl_gen g, const char *s);
+int json_key_str(yajl_gen g, const char *key, const char *value);
+int json_key_int(yajl_gen g, const char *key, int64_t value); /* null when negative */
+int json_key_ms(yajl_gen g, const char *key, int64_t ms);     /* null when 0 */
+int json_open_map(yajl_gen g);
+int json_close_map(yajl_gen g);
+/* The library's row fields as keys and values (inside an open map). */
+int json_image_fields(yajl_gen g, const imgsync_image *im);
+void json_end_line(yajl_gen g, FILE *f, int pretty);
+
+/* output.c: the rows `req` selects (stored: every stored registry, imgsync_iter_new_stored) that
+ * a sync confirmed at or after min_sync_ms (0: every row), as a table, a JSON array or NDJSON.
+ * 0 or EXIT_FAIL. */
+int print_inventory(imgsync_ctx *ctx, const imgsync_request *req, enum output_format fmt, int stored,
+                    int64_t min_sync_ms);
+#define IMAGE_COLUMNS 8
+/* The 8 table cells of an inventory row (allocated; NULL when out of memory). */
+void image_cells(const imgsync_image *im, char **cell);
+char *short_digest(const char *digest);
+char *human_size(int64_t size);
+/* Flush stdout: 0, or EXIT_FAIL after saying why. */
+int finish_stdout(const char *what);
 
 /* status.c */
 int task_ended(int state);
+const char *state_name(int state);
+const char *trigger_name(int trigger);
+const char *registry_state_name(int state);
 /* "syncing: repositories 3/10, ..." on a terminal's stderr. */
 void show_progress(const imgsync_task *t);
 /* The task's summary, registries and errors (stderr). */
 void print_status(const imgsync_task *t);
 /* The one-line reason of a sync that did not succeed (stderr). */
 void print_failure(const imgsync_task *t, enum stop_reason why, unsigned long timeout_ms);
+/* The first failure reason of a task: its own, a registry's, or its first error ("" if none);
+ * allocated, NULL when out of memory. */
+char *task_first_reason(const imgsync_task *t);
+
+/* tasks.c: a task as a JSON object (inside whatever g is writing). */
+int json_task(yajl_gen g, const imgsync_task *t);
 
 #endif

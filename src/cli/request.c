@@ -14,6 +14,12 @@ int unknown_registry(const config *cfg, const char *option, const char *name)
     return EXIT_USAGE;
 }
 
+/* A configuration was loaded (commands like images can do without one). */
+static int have_config(const config *cfg)
+{
+    return cfg != NULL && cfg->root != NULL;
+}
+
 /* The registry of a --repo without "REGISTRY:": the only selected or configured one. */
 static int implied_registry(const options *o, const config *cfg, const char *arg, char **out)
 {
@@ -21,12 +27,13 @@ static int implied_registry(const options *o, const config *cfg, const char *arg
 
     if (o->registries.len == 1)
         name = o->registries.items[0];
-    else if (o->registries.len == 0 && cfg->registries->u.array.len == 1)
+    else if (o->registries.len == 0 && have_config(cfg) && cfg->registries->u.array.len == 1)
         name = config_registry_name(cfg, 0);
     else {
         usage_error("--repo %s: write it as REGISTRY:REPOSITORY (%s)", arg,
-                    o->registries.len > 1 ? "several registries are selected"
-                                          : "several registries are configured");
+                    o->registries.len > 1  ? "several registries are selected"
+                    : !have_config(cfg) ? "no --config names the registry"
+                                           : "several registries are configured");
         return EXIT_USAGE;
     }
     if ((*out = format("%s", name)) == NULL) {
@@ -58,7 +65,7 @@ static int resolve_repo(const options *o, const config *cfg, const char *arg, ch
         usage_error("--repo %s: expected REGISTRY:REPOSITORY, e.g. local:team/app", arg);
     else if (strchr(*repository, ':') != NULL)
         usage_error("--repo %s: a repository has no ':' (select tags with --tag)", arg);
-    else if (config_registry(cfg, *registry) == NULL)
+    else if (have_config(cfg) && config_registry(cfg, *registry) == NULL)
         unknown_registry(cfg, "--repo", *registry);
     else
         return 0;
@@ -104,14 +111,14 @@ static int add_registries(const options *o, const config *cfg, imgsync_request *
 
     for (i = 0; i < o->registries.len; i++) {
         const char *name = o->registries.items[i];
-        yajl_val reg = config_registry(cfg, name);
-        if (reg == NULL)
+        yajl_val reg = have_config(cfg) ? config_registry(cfg, name) : NULL;
+        if (have_config(cfg) && reg == NULL)
             return unknown_registry(cfg, "--registry", name);
         if ((rc = imgsync_request_add_provider(req, name)) != 0) {
             errorf("--registry %s: %s", name, imgsync_strerror(rc));
             return EXIT_USAGE;
         }
-        if (by_name_only && want(wanted, member_string(reg, "name")) != 0)
+        if (by_name_only && reg != NULL && want(wanted, member_string(reg, "name")) != 0)
             return EXIT_FAIL;
     }
     return 0;
@@ -130,13 +137,13 @@ static int add_repos(const options *o, const config *cfg, imgsync_request *req, 
         if ((status = resolve_repo(o, cfg, o->repos.items[i], &registry, &repository)) != 0)
             return status;
         rc = imgsync_request_add_repository(req, registry, repository);
-        reg = config_registry(cfg, registry);
+        reg = have_config(cfg) ? config_registry(cfg, registry) : NULL;
         free(registry);
         if (rc != 0) {
             usage_error("--repo %s: %s", o->repos.items[i], imgsync_strerror(rc));
             return EXIT_USAGE;
         }
-        if (by_name_only && want(wanted, member_string(reg, "name")) != 0)
+        if (by_name_only && reg != NULL && want(wanted, member_string(reg, "name")) != 0)
             return EXIT_FAIL;
     }
     return 0;
@@ -158,6 +165,11 @@ static int add_filters(const options *o, imgsync_request *req)
                 return EXIT_USAGE;
             }
         }
+    }
+    if (o->updated_since_ms > 0 &&
+        (rc = imgsync_request_set_updated_since(req, o->updated_since_ms)) != 0) {
+        usage_error("--updated-since: %s", imgsync_strerror(rc));
+        return EXIT_USAGE;
     }
     if (o->max_tags > 0 &&
         (rc = imgsync_request_set_max_tags(req, (unsigned int)o->max_tags)) != 0) {

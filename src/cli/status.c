@@ -2,11 +2,13 @@
 #include "cli/output.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 int task_ended(int state)
 {
     return state == IMGSYNC_TASK_SUCCEEDED || state == IMGSYNC_TASK_PARTIAL ||
-           state == IMGSYNC_TASK_FAILED || state == IMGSYNC_TASK_CANCELED;
+           state == IMGSYNC_TASK_FAILED || state == IMGSYNC_TASK_CANCELED ||
+           state == IMGSYNC_TASK_SKIPPED;
 }
 
 void show_progress(const imgsync_task *t)
@@ -23,7 +25,7 @@ void show_progress(const imgsync_task *t)
     show_progress_line(line);
 }
 
-static const char *registry_state_name(int state)
+const char *registry_state_name(int state)
 {
     switch (state) {
     case IMGSYNC_REGISTRY_RUNNING:
@@ -37,11 +39,16 @@ static const char *registry_state_name(int state)
     }
 }
 
-static const char *state_name(int state)
+const char *state_name(int state)
 {
     const char *s = imgsync_task_state_name(state);
 
     return s ? s : "unknown";
+}
+
+const char *trigger_name(int trigger)
+{
+    return trigger == IMGSYNC_TRIGGER_SCHEDULED ? "scheduled" : "manual";
 }
 
 static void print_summary(const imgsync_task *t)
@@ -69,9 +76,12 @@ static void print_summary(const imgsync_task *t)
 
 void print_status(const imgsync_task *t)
 {
+    const char *task_reason = imgsync_task_reason(t);
     size_t i, n;
 
     print_summary(t);
+    if (*task_reason)
+        emit(stderr, "  reason: %s", task_reason);
     n = imgsync_task_registry_count(t);
     for (i = 0; i < n; i++) {
         const char *reason = imgsync_task_registry_reason(t, i);
@@ -89,29 +99,39 @@ void print_status(const imgsync_task *t)
     }
 }
 
-/* The first registry or repository error of an ended task; 0 when there is none. */
-static int print_first_error(const imgsync_task *t, const char *state)
+char *task_first_reason(const imgsync_task *t)
 {
     const char *repository, *message;
     size_t i, n = imgsync_task_registry_count(t);
 
+    if (*imgsync_task_reason(t))
+        return format("%s", imgsync_task_reason(t));
     for (i = 0; i < n; i++) {
         const char *reason = imgsync_task_registry_reason(t, i);
         int code = imgsync_task_registry_error(t, i);
-        if (*reason || code != 0) {
-            errorf("sync %s: registry '%s': %s", state, imgsync_task_registry_name(t, i),
-                   *reason ? reason : imgsync_strerror(code));
-            return 1;
-        }
+        if (*reason || code != 0)
+            return format("registry '%s': %s", imgsync_task_registry_name(t, i),
+                          *reason ? reason : imgsync_strerror(code));
     }
     if (imgsync_task_error_count(t) == 0)
-        return 0;
+        return format("%s", "");
     repository = imgsync_task_error_repository(t, 0);
     message = imgsync_task_error_message(t, 0);
-    errorf("sync %s: registry '%s'%s%s%s: %s", state, imgsync_task_error_registry(t, 0),
-           *repository ? " repository '" : "", repository, *repository ? "'" : "",
-           *message ? message : imgsync_strerror(imgsync_task_error_code(t, 0)));
-    return 1;
+    return format("registry '%s'%s%s%s: %s", imgsync_task_error_registry(t, 0),
+                  *repository ? " repository '" : "", repository, *repository ? "'" : "",
+                  *message ? message : imgsync_strerror(imgsync_task_error_code(t, 0)));
+}
+
+/* The first reason of an ended task's failure; 0 when there is none. */
+static int print_first_error(const imgsync_task *t, const char *state)
+{
+    char *reason = task_first_reason(t);
+    int found = reason != NULL && *reason != '\0';
+
+    if (found)
+        errorf("sync %s: %s", state, reason);
+    free(reason);
+    return found;
 }
 
 void print_failure(const imgsync_task *t, enum stop_reason why, unsigned long timeout_ms)

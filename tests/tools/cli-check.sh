@@ -10,6 +10,9 @@ set -u
 IMGSYNC=${IMGSYNC:-build/imgsync}
 HARBOR_PY=tests/emulators/harbor_emulator.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-cli.XXXXXX")
+# the default database (--db) goes here, not into the caller's home
+XDG_DATA_HOME=$TMP/data
+export XDG_DATA_HOME
 PIDS=
 cleanup() {
     for pid in $PIDS; do
