@@ -178,11 +178,19 @@ static void *reader(void *arg)
     return NULL;
 }
 
-static void sync_generation(int g)
+/* Sync generation g: driven by this thread (replay_sync), or by the context's worker thread
+ * while this one waits (the scripts change only while the worker is idle: before sync_start,
+ * which hands them over under the context's lock). */
+static void sync_generation(int g, int worker)
 {
     uint64_t id = 0;
     script_generation(g);
-    ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    if (worker) {
+        ck_assert_int_eq(imgsync_sync_start(replay_ctx(R), NULL, &id), 0);
+        ck_assert_int_eq(imgsync_task_wait(replay_ctx(R), id, 60000), 0);
+    } else {
+        ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    }
     imgsync_task *t = NULL;
     ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
     ck_assert_msg(imgsync_task_state_of(t) == IMGSYNC_TASK_SUCCEEDED, "sync %d: %s", g,
@@ -211,7 +219,7 @@ static void expect_final(int g)
     ck_assert_uint_eq(n, want);
 }
 
-static void run_with_reader(void)
+static void run_with_reader(int worker)
 {
     reader_stats st;
     memset(&st, 0, sizeof(st));
@@ -222,8 +230,12 @@ static void run_with_reader(void)
     ck_assert_int_eq(pthread_create(&th, NULL, reader, &st), 0);
     while (!__atomic_load_n(&reader_ready, __ATOMIC_ACQUIRE))
         sched_yield(); /* the reader is running before the first sync starts */
+    if (worker)
+        ck_assert_int_eq(imgsync_ctx_start(replay_ctx(R)), 0);
     for (int g = 1; g <= NSYNCS; g++)
-        sync_generation(g);
+        sync_generation(g, worker);
+    if (worker)
+        ck_assert_int_eq(imgsync_ctx_stop(replay_ctx(R)), 0);
     __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
     ck_assert_int_eq(pthread_join(th, NULL), 0);
     ck_assert_uint_ge(st.iterations, 1);
@@ -237,7 +249,18 @@ START_TEST(test_reader_beside_syncs_memory)
 {
     R = replay_new();
     ck_assert_ptr_nonnull(R);
-    run_with_reader();
+    run_with_reader(0);
+    replay_free(R);
+    R = NULL;
+}
+END_TEST
+
+/* The same with the worker thread driving: three threads on one context. */
+START_TEST(test_reader_beside_worker_memory)
+{
+    R = replay_new();
+    ck_assert_ptr_nonnull(R);
+    run_with_reader(1);
     replay_free(R);
     R = NULL;
 }
@@ -247,10 +270,10 @@ START_TEST(test_reader_beside_syncs_sqlite)
 {
     char uri[128];
     ck_assert(tmpdir[0]);
-    snprintf(uri, sizeof(uri), "sqlite:%s/inv.db", tmpdir);
+    snprintf(uri, sizeof(uri), "sqlite:%s/inv%d.db", tmpdir, _i); /* task ids start at 1 in each */
     R = replay_new_with_store(uri);
     ck_assert_ptr_nonnull(R);
-    run_with_reader();
+    run_with_reader(_i);
     replay_free(R);
     R = NULL;
 }
@@ -268,14 +291,16 @@ static void make_tmpdir(void)
 /* Remove the database and its WAL files, whatever the test did. */
 static void remove_tmpdir(void)
 {
-    static const char *const files[] = {"inv.db", "inv.db-wal", "inv.db-shm"};
-    char path[128];
+    static const char *const files[] = {"inv%d.db", "inv%d.db-wal", "inv%d.db-shm"};
+    char name[32], path[128];
     if (!tmpdir[0])
         return;
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
-        unlink(path);
-    }
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(name, sizeof(name), files[i], k);
+            snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+            unlink(path);
+        }
     rmdir(tmpdir);
     tmpdir[0] = '\0';
 }
@@ -287,7 +312,8 @@ Suite *threads_suite(void)
     tcase_add_unchecked_fixture(tc, make_tmpdir, remove_tmpdir);
     tcase_set_timeout(tc, 120); /* TSan and valgrind slow the syncs down */
     tcase_add_test(tc, test_reader_beside_syncs_memory);
-    tcase_add_test(tc, test_reader_beside_syncs_sqlite);
+    tcase_add_loop_test(tc, test_reader_beside_syncs_sqlite, 0, 2); /* 1: the worker drives */
+    tcase_add_test(tc, test_reader_beside_worker_memory);
     suite_add_tcase(s, tc);
     return s;
 }
