@@ -55,7 +55,7 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries
+.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
 all: lib build/imgsync build/minimal
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
@@ -176,8 +176,9 @@ build/bench_sync: bench/bench_sync.c build/libimgsync.a
 	@mkdir -p build
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libimgsync.a $(DEP_LIBS)
 
-bench: build/bench_sync
+bench: build/bench_sync build/bench_million
 	@sh bench/run.sh
+	@build/bench_million $(BENCH_IMAGES)
 
 # CPU of one sync against many registries on the scripted transport (no network): the cost per
 # registry must stay flat from 1,000 to 10,000 registries
@@ -188,6 +189,21 @@ build/bench_registries: bench/bench_registries.c build/libimgsync.a build/tests/
 
 bench-registries: build/bench_registries
 	@build/bench_registries 1000 10000
+
+# 1,000,000 images (BENCH_IMAGES=N for fewer) from a synthetic provider kind on the scripted
+# transport into a SQLite file: images/s, library CPU per image, peak RSS, an unchanged re-sync
+# (0 added/updated/removed) and the rows read back with the iterator (see bench/bench_million.c)
+build/bench_million: bench/bench_million.c build/libimgsync.a build/tests/support/fake_transport.o build/tests/support/fake_clock.o
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< build/tests/support/fake_transport.o build/tests/support/fake_clock.o \
+	    build/libimgsync.a $(DEP_LIBS)
+
+bench-million: build/bench_million
+	@build/bench_million $(BENCH_IMAGES)
+
+# the same under callgrind (BENCH_IMAGES, default 100,000): top 15 functions of each phase
+bench-million-callgrind: build/bench_million
+	@sh bench/million_callgrind.sh
 
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk
