@@ -67,11 +67,12 @@ static int record(const scope_write *w, int kind, const struct imgsync_image *ro
     sqlite3_stmt *st = s->q[Q_CHANGE];
     if (!s->change_task)
         return 0;
+    if (imgsync__sqlite_change_encode(&s->record, row, prev ? prev->v[IMGSYNC__F_digest].s : "",
+                                      prev ? prev->v[IMGSYNC__F_size].i : -1))
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "recording a change");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
     sqlite3_bind_int(st, 2, kind);
-    int col = bind_fields(st, 7, row);
-    sqlite3_bind_text(st, col, prev ? prev->v[IMGSYNC__F_digest].s : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, col + 1, prev ? prev->v[IMGSYNC__F_size].i : -1);
+    sqlite3_bind_blob(st, 7, s->record.data, (int)s->record.len, SQLITE_STATIC);
     char *key = NULL;
     int rc = bind_key(w, st, 3, row, &key);
     if (!rc)
