@@ -192,20 +192,22 @@ static int append_field_params(imgsync__buf *b)
     return rc;
 }
 
-/* Insert a row, or overwrite every column of the row of its key. */
-static int prepare_upsert(sqlite_store *s)
+/* Insert a row (Q_INSERT), or (Q_UPSERT) overwrite every column of the row of its key. */
+static int prepare_insert(sqlite_store *s, int i)
 {
     imgsync__buf b;
     imgsync__buf_init(&b);
     int rc = imgsync__buf_appends(&b, "INSERT INTO rows(" KEY_COLUMNS ", ") ||
              imgsync__sqlite_append_columns(&b, 0, IMGSYNC__NFIELDS) ||
              imgsync__buf_appends(&b, ") VALUES(?, ?, ?, ?, ?") || append_field_params(&b) ||
-             imgsync__buf_appends(&b, ") ON CONFLICT(" KEY_COLUMNS ") DO UPDATE SET type = excluded.type");
-    for (int f = 0; !rc && f < IMGSYNC__NFIELDS; f++)
+             imgsync__buf_appends(&b, ")");
+    if (!rc && i == Q_UPSERT)
+        rc = imgsync__buf_appends(&b, " ON CONFLICT(" KEY_COLUMNS ") DO UPDATE SET type = excluded.type");
+    for (int f = 0; !rc && i == Q_UPSERT && f < IMGSYNC__NFIELDS; f++)
         if (imgsync__sqlite_stored(f))
             rc = imgsync__buf_printf(&b, ", \"%s\" = excluded.\"%s\"", imgsync__fields[f].name,
                                      imgsync__fields[f].name);
-    return prepare_built(s, Q_UPSERT, &b, rc);
+    return prepare_built(s, i, &b, rc);
 }
 
 #define SCOPE_WHERE " WHERE k_provider = ?1 AND k_partition = ?2 AND k_repository = ?3"
@@ -215,7 +217,8 @@ static int prepare_all(sqlite_store *s)
 {
     int rc = prepare_select(s, Q_SCOPE, SCOPE_WHERE " ORDER BY rowid");
     rc = rc ? rc : prepare_select(s, Q_ALL, "");
-    rc = rc ? rc : prepare_upsert(s);
+    rc = rc ? rc : prepare_insert(s, Q_UPSERT);
+    rc = rc ? rc : prepare_insert(s, Q_INSERT);
     rc = rc ? rc
             : prepare(s, Q_CHANGE, "INSERT INTO changes(task_id, kind, " KEY_COLUMNS ", \"row\") "
                                    "VALUES(?, ?, ?, ?, ?, ?, ?)");

@@ -18,6 +18,7 @@
 enum {
     Q_SCOPE,        /* a scope's rows */
     Q_UPSERT,       /* insert a row or overwrite the one of its key */
+    Q_INSERT,       /* insert a row the scope does not have */
     Q_TOUCH,        /* set the sync time of a row whose content is unchanged */
     Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
     Q_DEL_ROW,      /* delete a row by key */
