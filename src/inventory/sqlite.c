@@ -247,7 +247,7 @@ static void sqlite_close(imgsync__store *base)
     for (int i = 0; i < NQ; i++)
         sqlite3_finalize(s->q[i]);
     imgsync__sqlite_history_free(s);
-    imgsync__buf_free(&s->record);
+    free(s->record.data);
     sqlite3_close(s->db); /* an open transaction is rolled back */
     free(s->path);
     free(s);
@@ -412,7 +412,6 @@ int imgsync__sqlite_open(imgsync__store **out, const char *path, char *msg, size
     if (!s)
         return IMGSYNC_ENOMEM;
     s->base.ops = &sqlite_ops;
-    imgsync__buf_init(&s->record);
     int rc = sqlite_setup(s, path);
     if (rc) {
         if (msg && len)

@@ -7,43 +7,63 @@
 
 #include "inventory/sqlite.h"
 
-static int put_uvarint(imgsync__buf *b, uint64_t v)
+static unsigned char *put_uvarint(unsigned char *p, uint64_t v)
 {
-    unsigned char tmp[10];
-    size_t n = 0;
-    do {
-        unsigned char c = (unsigned char)(v & 0x7f);
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
         v >>= 7;
-        tmp[n++] = (unsigned char)(c | (v ? 0x80 : 0));
-    } while (v);
-    return imgsync__buf_append(b, tmp, n);
+    }
+    *p++ = (unsigned char)v;
+    return p;
 }
 
-static int put_int(imgsync__buf *b, int64_t v)
+static unsigned char *put_int(unsigned char *p, int64_t v)
 {
-    return put_uvarint(b, ((uint64_t)v << 1) ^ (uint64_t)(v < 0 ? -1 : 0));
+    return put_uvarint(p, ((uint64_t)v << 1) ^ (uint64_t)(v < 0 ? -1 : 0));
 }
 
-static int put_str(imgsync__buf *b, const char *s)
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    int rc = put_uvarint(b, n);
-    return rc ? rc : imgsync__buf_append(b, s, n);
+    p = put_uvarint(p, n);
+    memcpy(p, s, n);
+    return p + n;
 }
 
-int imgsync__sqlite_change_encode(imgsync__buf *b, const struct imgsync_image *row, const char *old_digest,
+/* Room for the record: 10 bytes per number or string length (a varint's most) and the strings. */
+static int reserve(sqlite_record_buf *b, size_t need)
+{
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    unsigned char *grown = realloc(b->data, cap);
+    if (!grown)
+        return IMGSYNC_ENOMEM;
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+int imgsync__sqlite_change_encode(sqlite_record_buf *b, const struct imgsync_image *row, const char *old_digest,
                                   int64_t old_size)
 {
-    imgsync__buf_reset(b);
-    int rc = put_int(b, row->type);
-    for (int f = 0; !rc && f < IMGSYNC__NFIELDS; f++) {
+    size_t lens[IMGSYNC__NFIELDS], dlen = strlen(old_digest), need = 10 * (IMGSYNC__NFIELDS + 3) + dlen;
+    for (int f = 0; f < IMGSYNC__NFIELDS; f++)
+        if (imgsync__fields[f].kind == IMGSYNC__K_STRING && imgsync__sqlite_stored(f))
+            need += lens[f] = strlen(row->v[f].s);
+    if (reserve(b, need))
+        return IMGSYNC_ENOMEM;
+    unsigned char *p = put_int(b->data, row->type);
+    for (int f = 0; f < IMGSYNC__NFIELDS; f++) {
         if (!imgsync__sqlite_stored(f))
             continue;
-        rc = imgsync__fields[f].kind == IMGSYNC__K_STRING ? put_str(b, row->v[f].s) : put_int(b, row->v[f].i);
+        p = imgsync__fields[f].kind == IMGSYNC__K_STRING ? put_str(p, row->v[f].s, lens[f]) : put_int(p, row->v[f].i);
     }
-    if (!rc)
-        rc = put_str(b, old_digest);
-    return rc ? rc : put_int(b, old_size);
+    p = put_str(p, old_digest, dlen);
+    p = put_int(p, old_size);
+    b->len = (size_t)(p - b->data);
+    return 0;
 }
 
 typedef struct reader {
