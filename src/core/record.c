@@ -117,14 +117,15 @@ static int store_in_scope(imgsync_run *run, struct imgsync_image *im, imgsync_re
     if (s->failed || s->committed)
         return 0;
     /* one row per tag; untagged artifacts are told apart by digest */
-    char *key = imgsync__image_key(im);
+    char buf[IMGSYNC__KEY_BUF], *heap;
+    const char *key = imgsync__image_key_tmp(im, buf, sizeof(buf), &heap);
     void *old = NULL;
     int rc = key ? imgsync__map_put(&s->records, key, im, &old) : IMGSYNC_ENOMEM;
     if (!rc) {
         imgsync__image_unref(old);
         r->img = NULL;
     }
-    free(key);
+    free(heap);
     return rc;
 }
 

@@ -141,6 +141,20 @@ char *imgsync__image_key(const struct imgsync_image *im)
     return tag[0] ? imgsync__strdup(tag) : imgsync__asprintf("@%s", im->v[IMGSYNC__F_digest].s);
 }
 
+const char *imgsync__image_key_tmp(const struct imgsync_image *im, char *buf, size_t cap, char **heap)
+{
+    const char *tag = im->v[IMGSYNC__F_tag].s, *digest = im->v[IMGSYNC__F_digest].s;
+    *heap = NULL;
+    if (tag[0])
+        return tag;
+    size_t n = strlen(digest);
+    if (n + 2 > cap)
+        return *heap = imgsync__asprintf("@%s", digest);
+    buf[0] = '@';
+    memcpy(buf + 1, digest, n + 1);
+    return buf;
+}
+
 /* ---- public getters, generated from the table ------------------------------------------- */
 
 #define GET_STRING(name)                                                                        \

@@ -3,6 +3,7 @@
 #ifndef IMGSYNC_INVENTORY_IMAGE_H
 #define IMGSYNC_INVENTORY_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "imgsync.h"
@@ -39,5 +40,11 @@ int imgsync__image_cmp(const void *a, const void *b);
 /* Key of the row within its scope: the tag, or "@digest" when untagged. malloc'd, NULL on
  * ENOMEM. */
 char *imgsync__image_key(const struct imgsync_image *im);
+/* The same key without an allocation in the common case: the tag itself, or "@digest" written
+ * into buf (cap bytes) or, when it does not fit, into *heap (malloc'd, for the caller to free;
+ * else set to NULL). NULL on ENOMEM. */
+const char *imgsync__image_key_tmp(const struct imgsync_image *im, char *buf, size_t cap, char **heap);
+/* A size for the buf of imgsync__image_key_tmp that fits a "@" + sha512 digest. */
+#define IMGSYNC__KEY_BUF 160
 
 #endif

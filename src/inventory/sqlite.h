@@ -18,6 +18,7 @@
 enum {
     Q_SCOPE,        /* a scope's rows */
     Q_UPSERT,       /* insert a row or overwrite the one of its key */
+    Q_INSERT,       /* insert a row the scope does not have */
     Q_TOUCH,        /* set the sync time of a row whose content is unchanged */
     Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
     Q_DEL_ROW,      /* delete a row by key */
@@ -36,6 +37,12 @@ enum {
     NQ
 };
 
+/* The change record being written (sqlite_record.c), reused from row to row. */
+typedef struct sqlite_record_buf {
+    unsigned char *data;
+    size_t len, cap;
+} sqlite_record_buf;
+
 struct sqlite_history; /* prepared statements of the task and schedule tables (sqlite_tasks.c) */
 
 typedef struct sqlite_store {
@@ -46,6 +53,7 @@ typedef struct sqlite_store {
     struct sqlite_history *history;
     int in_tx;            /* an explicit transaction is open (begin .. commit/rollback) */
     uint64_t change_task; /* replace/prune record changes under this task (0: none) */
+    sqlite_record_buf record; /* the change record being written (reused) */
 } sqlite_store;
 
 /* sqlite_tasks.c: create the task and schedule tables (a migration step, inside its
@@ -83,6 +91,14 @@ int imgsync__sqlite_read_rows(sqlite_store *s, int i, struct imgsync_image ***ou
 void imgsync__sqlite_free_rows(struct imgsync_image **rows, size_t n);
 /* Run statement q[i], which returns no row; it is reset either way. */
 int imgsync__sqlite_run(sqlite_store *s, int i, const char *what);
+
+/* sqlite_record.c: the change feed's record (the `row` BLOB of table changes): the changed row
+ * and the previous digest and size. Encode into b (overwritten): 0 or ENOMEM. Decode: 0, ENOMEM
+ * or ESTORE (malformed); on success *row (refs 1) and *old_digest (malloc'd) are the caller's. */
+int imgsync__sqlite_change_encode(sqlite_record_buf *b, const struct imgsync_image *row, const char *old_digest,
+                                  int64_t old_size);
+int imgsync__sqlite_change_decode(const void *blob, size_t len, struct imgsync_image **row, char **old_digest,
+                                  int64_t *old_size);
 
 /* sqlite_write.c: the inventory writes, transactions and the change feed. */
 int imgsync__sqlite_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,

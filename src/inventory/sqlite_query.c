@@ -21,7 +21,7 @@ typedef struct sqlite_cursor {
     sqlite3 *db;
     sqlite3_stmt *st;
     int step;                  /* result of the last sqlite3_step: the row to give next, or the end */
-    int changes;               /* a change cursor: kind, task, old digest, old size come first */
+    int changes;               /* a change cursor: kind, task and the change record */
     struct imgsync_image *row; /* the last row given */
     char *old_digest;
 } sqlite_cursor;
@@ -57,18 +57,24 @@ static int cursor_next(imgsync__cursor *base, imgsync__change_row *out)
         return 0;
     if (c->step != SQLITE_ROW)
         return cursor_fail(c, c->step, "reading");
-    if (!(c->row = imgsync__sqlite_read_row(c->st, c->changes ? 4 : 0)))
-        return cursor_fail(c, SQLITE_NOMEM, "reading");
-    out->row = c->row;
     if (c->changes) {
-        const char *d = (const char *)sqlite3_column_text(c->st, 2);
-        if (!(c->old_digest = imgsync__strdup(d ? d : "")))
-            return cursor_fail(c, SQLITE_NOMEM, "reading");
+        const void *blob = sqlite3_column_blob(c->st, 2);
+        int len = sqlite3_column_bytes(c->st, 2);
+        int rc = blob || !len ? imgsync__sqlite_change_decode(blob, (size_t)len, &c->row, &c->old_digest,
+                                                              &out->old_size)
+                              : IMGSYNC_ENOMEM;
+        if (rc) {
+            snprintf(c->base.errmsg, sizeof(c->base.errmsg), "sqlite cursor: reading: %s",
+                     rc == IMGSYNC_ENOMEM ? "out of memory" : "malformed change record");
+            return rc;
+        }
         out->kind = sqlite3_column_int(c->st, 0);
         out->task_id = (uint64_t)sqlite3_column_int64(c->st, 1);
         out->old_digest = c->old_digest;
-        out->old_size = sqlite3_column_int64(c->st, 3);
+    } else if (!(c->row = imgsync__sqlite_read_row(c->st, 0))) {
+        return cursor_fail(c, SQLITE_NOMEM, "reading");
     }
+    out->row = c->row;
     advance(c);
     return 0;
 }
@@ -333,11 +339,13 @@ int imgsync__sqlite_changes(imgsync__store *base, uint64_t task_id, int since, i
 {
     where w = {.oom = 0};
     imgsync__buf_init(&w.sql);
-    w_sql(&w, "SELECT kind, task_id, old_digest, old_size, ");
-    w.oom |= imgsync__sqlite_append_columns(&w.sql, 0, IMGSYNC__NFIELDS) != 0;
+    w_sql(&w, "SELECT kind, task_id, \"row\"");
     w_sql(&w, since ? " FROM changes WHERE task_id > " : " FROM changes WHERE task_id = ");
     w_param(&w, NULL, (int64_t)task_id);
-    w_sql(&w, " ORDER BY task_id, " ORDER_COLUMNS ", rowid");
+    /* the rows' order (tag, digest): untagged rows ("@digest" keys) first, by digest, then the
+     * tagged ones by tag (unique within a repository) */
+    w_sql(&w, " ORDER BY task_id, k_provider, k_partition, k_repository, (k_key >= '@' AND k_key < 'A') DESC, "
+              "k_key, rowid");
     int rc = cursor_start((sqlite_store *)base, &w, 1, out);
     where_free(&w);
     return rc;

@@ -20,16 +20,23 @@ typedef struct scope_write {
     int64_t sync_ms;
 } scope_write;
 
-/* Bind (provider, partition, repository, key) at parameters first..first+3; *key is the
- * row's key, malloc'd, to free after the statement ran. 0 or ENOMEM. */
-static int bind_key(const scope_write *w, sqlite3_stmt *st, int first, const struct imgsync_image *im, char **key)
+/* A row's key for binding: buf holds "@digest" of an untagged row, heap one too long for it. */
+typedef struct key_tmp {
+    char buf[IMGSYNC__KEY_BUF];
+    char *heap;
+} key_tmp;
+
+/* Bind (provider, partition, repository, key) at parameters first..first+3; the key may live in
+ * *k: free k->heap after the statement ran. 0 or ENOMEM. */
+static int bind_key(const scope_write *w, sqlite3_stmt *st, int first, const struct imgsync_image *im, key_tmp *k)
 {
-    if (!(*key = imgsync__image_key(im)))
+    const char *key = imgsync__image_key_tmp(im, k->buf, sizeof(k->buf), &k->heap);
+    if (!key)
         return imgsync__sqlite_fail_code(w->s, IMGSYNC_ENOMEM, "writing a row");
     sqlite3_bind_text(st, first, w->provider, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, first + 1, w->partition ? w->partition : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, first + 2, w->repository, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, first + 3, *key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 3, key, -1, SQLITE_STATIC);
     return 0;
 }
 
@@ -52,11 +59,11 @@ static int bind_fields(sqlite3_stmt *st, int first, const struct imgsync_image *
 /* Run q[i] with the row's key bound at 1..4 (and whatever the caller bound besides). */
 static int run_keyed(const scope_write *w, int i, const struct imgsync_image *im, const char *what)
 {
-    char *key = NULL;
-    int rc = bind_key(w, w->s->q[i], 1, im, &key);
+    key_tmp k;
+    int rc = bind_key(w, w->s->q[i], 1, im, &k);
     if (!rc)
         rc = imgsync__sqlite_run(w->s, i, what);
-    free(key);
+    free(k.heap);
     return rc;
 }
 
@@ -67,16 +74,17 @@ static int record(const scope_write *w, int kind, const struct imgsync_image *ro
     sqlite3_stmt *st = s->q[Q_CHANGE];
     if (!s->change_task)
         return 0;
+    if (imgsync__sqlite_change_encode(&s->record, row, prev ? prev->v[IMGSYNC__F_digest].s : "",
+                                      prev ? prev->v[IMGSYNC__F_size].i : -1))
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "recording a change");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
     sqlite3_bind_int(st, 2, kind);
-    int col = bind_fields(st, 7, row);
-    sqlite3_bind_text(st, col, prev ? prev->v[IMGSYNC__F_digest].s : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, col + 1, prev ? prev->v[IMGSYNC__F_size].i : -1);
-    char *key = NULL;
-    int rc = bind_key(w, st, 3, row, &key);
+    sqlite3_bind_blob(st, 7, s->record.data, (int)s->record.len, SQLITE_STATIC);
+    key_tmp k;
+    int rc = bind_key(w, st, 3, row, &k);
     if (!rc)
         rc = imgsync__sqlite_run(s, Q_CHANGE, "recording a change");
-    free(key);
+    free(k.heap);
     return rc;
 }
 
@@ -115,12 +123,36 @@ static int touch_row(scope_write *w, const struct imgsync_image *row, const stru
     return run_keyed(w, Q_TOUCH, row, "updating a sync time");
 }
 
+/* A row the scope did not have: a plain INSERT (no conflict clause to evaluate). Two new rows of
+ * one key (a caller's list may repeat one) overwrite, as the upsert does. */
+static int insert_row(scope_write *w, const struct imgsync_image *row)
+{
+    sqlite3_stmt *st = w->s->q[Q_INSERT];
+    key_tmp k;
+    int rc = bind_key(w, st, 1, row, &k);
+    if (rc)
+        return rc;
+    bind_fields(st, 5, row);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_CONSTRAINT) {
+        bind_fields(w->s->q[Q_UPSERT], 5, row);
+        rc = run_keyed(w, Q_UPSERT, row, "writing a row");
+    } else if (step != SQLITE_DONE) {
+        rc = imgsync__sqlite_fail(w->s, step, "writing a row");
+    }
+    free(k.heap);
+    return rc;
+}
+
 static int write_put(void *ud, int kind, struct imgsync_image *row, const struct imgsync_image *prev)
 {
     scope_write *w = ud;
     int rc;
     if (prev && same_but_sync(prev, row)) {
         rc = touch_row(w, row, prev);
+    } else if (!prev) {
+        rc = insert_row(w, row);
     } else {
         bind_fields(w->s->q[Q_UPSERT], 5, row);
         rc = run_keyed(w, Q_UPSERT, row, "writing a row");

@@ -335,9 +335,10 @@ static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 {
     imgsync__map_init(idx);
     for (size_t i = 0; i < n; i++) {
-        char *k = imgsync__image_key(rows[i]);
+        char buf[IMGSYNC__KEY_BUF], *heap;
+        const char *k = imgsync__image_key_tmp(rows[i], buf, sizeof(buf), &heap);
         int rc = k ? imgsync__map_put(idx, k, rows[i], NULL) : IMGSYNC_ENOMEM;
-        free(k);
+        free(heap);
         if (rc) {
             imgsync__map_clear(idx);
             return rc;
@@ -348,9 +349,10 @@ static int index_rows(imgsync__map *idx, struct imgsync_image **rows, size_t n)
 
 static struct imgsync_image *find_row(const imgsync__map *idx, const struct imgsync_image *like)
 {
-    char *k = imgsync__image_key(like);
+    char buf[IMGSYNC__KEY_BUF], *heap;
+    const char *k = imgsync__image_key_tmp(like, buf, sizeof(buf), &heap);
     struct imgsync_image *im = k ? imgsync__map_get(idx, k) : NULL;
-    free(k);
+    free(heap);
     return im;
 }
 

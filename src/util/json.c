@@ -25,14 +25,36 @@ typedef struct builder {
     const char *why; /* reason of a refusal by a callback */
 } builder;
 
+/* A string or number node is allocated with its text right behind it (one malloc, not two). */
+static char *inline_text(yajl_val v) { return (char *)(v + 1); }
+
+static yajl_val node_with_text(yajl_type t, const void *s, size_t len)
+{
+    yajl_val v = malloc(sizeof(*v) + len + 1);
+    if (!v)
+        return NULL;
+    memset(v, 0, sizeof(*v));
+    v->type = t;
+    char *text = inline_text(v);
+    memcpy(text, s, len);
+    text[len] = '\0';
+    if (t == yajl_t_string)
+        v->u.string = text;
+    else
+        v->u.number.r = text;
+    return v;
+}
+
 void imgsync__json_free(yajl_val v)
 {
     if (!v)
         return;
     if (v->type == yajl_t_string) {
-        free(v->u.string);
+        if (v->u.string != inline_text(v))
+            free(v->u.string);
     } else if (v->type == yajl_t_number) {
-        free(v->u.number.r);
+        if (v->u.number.r != inline_text(v))
+            free(v->u.number.r);
     } else if (v->type == yajl_t_object) {
         for (size_t i = 0; i < v->u.object.len; i++) {
             free((char *)v->u.object.keys[i]);
@@ -117,15 +139,10 @@ static int on_bool(void *ctx, int b) { return attach(ctx, node_new(b ? yajl_t_tr
 
 static int on_number(void *ctx, const char *s, size_t len)
 {
-    yajl_val v = node_new(yajl_t_number);
-    char *r = v ? malloc(len + 1) : NULL;
-    if (!r) {
-        free(v);
+    yajl_val v = node_with_text(yajl_t_number, s, len);
+    if (!v)
         return attach(ctx, NULL);
-    }
-    memcpy(r, s, len);
-    r[len] = '\0';
-    v->u.number.r = r;
+    const char *r = v->u.number.r;
     char *end;
     errno = 0;
     long long i = strtoll(r, &end, 10);
@@ -146,16 +163,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     if (memchr(s, 0, len)) /* never hand out a shortened string: a node of no usable type */
         return attach(ctx, node_new(yajl_t_any));
-    yajl_val v = node_new(yajl_t_string);
-    char *copy = v ? malloc(len + 1) : NULL;
-    if (!copy) {
-        free(v);
-        return attach(ctx, NULL);
-    }
-    memcpy(copy, s, len);
-    copy[len] = '\0';
-    v->u.string = copy;
-    return attach(ctx, v);
+    return attach(ctx, node_with_text(yajl_t_string, s, len));
 }
 
 static int open_container(builder *b, yajl_type t)

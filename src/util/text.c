@@ -68,6 +68,10 @@ int imgsync__text_is_clean(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (p && *p) {
+        if (*p >= 0x20 && *p < 0x7f) { /* printable ASCII, the common case: no decoding */
+            p++;
+            continue;
+        }
         size_t n = utf8_len(p);
         if (!n || !printable(p, n))
             return 0;
