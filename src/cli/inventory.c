@@ -89,29 +89,23 @@ static int json_change(yajl_gen g, const imgsync_change *c)
                : 0;
 }
 
+typedef struct change_cursor {
+    imgsync_changes *it;
+    const imgsync_change *c;
+} change_cursor;
+
+static int next_change(void *state)
+{
+    change_cursor *c = state;
+    return (c->c = imgsync_changes_next(c->it)) != NULL;
+}
+
+static int json_change_item(yajl_gen g, void *state) { return json_change(g, ((change_cursor *)state)->c); }
+
 static int print_changes_json(imgsync_changes *it, int ndjson)
 {
-    const imgsync_change *c = imgsync_changes_next(it);
-    yajl_gen g;
-    int failed = 0;
-
-    if (!ndjson && c == NULL) {
-        fputs("[]\n", stdout);
-        return 0;
-    }
-    if ((g = json_open(stdout, !ndjson)) == NULL)
-        return -1;
-    if (!ndjson)
-        failed = yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (; c != NULL && !failed; c = imgsync_changes_next(it)) {
-        failed = json_change(g, c);
-        if (ndjson)
-            json_end_line(g, stdout, 0);
-    }
-    if (!ndjson && !failed)
-        failed = yajl_gen_array_close(g) != yajl_gen_status_ok;
-    yajl_gen_free(g);
-    return failed ? -1 : 0;
+    change_cursor c = {it, NULL};
+    return json_print_items(&c, next_change, json_change_item, ndjson);
 }
 
 int cmd_changes(const options *o)

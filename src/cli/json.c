@@ -113,3 +113,37 @@ void json_end_line(yajl_gen g, FILE *f, int pretty)
     if (!pretty)
         yajl_gen_reset(g, "\n"); /* ends the line, ready for the next value */
 }
+
+int json_print_items(void *state, int (*next)(void *state), int (*item)(yajl_gen g, void *state), int ndjson)
+{
+    int more = next(state), failed = 0;
+    yajl_gen g;
+
+    if (!ndjson && !more) {
+        fputs("[]\n", stdout); /* yajl would spread an empty array over three lines */
+        return 0;
+    }
+    if ((g = json_open(stdout, !ndjson)) == NULL)
+        return -1;
+    if (!ndjson)
+        failed = yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (; more && !failed; more = next(state)) {
+        failed = item(g, state) != 0;
+        if (ndjson)
+            json_end_line(g, stdout, 0);
+    }
+    if (!ndjson && !failed)
+        failed = yajl_gen_array_close(g) != yajl_gen_status_ok; /* beautify adds the '\n' */
+    yajl_gen_free(g);
+    return failed ? -1 : 0;
+}
+
+int json_list_next(void *state)
+{
+    json_list *l = state;
+
+    if (l->begun)
+        l->i++;
+    l->begun = 1;
+    return l->i < l->n;
+}

@@ -78,30 +78,30 @@ static int print_table(imgsync_iter *it, int64_t min_sync_ms)
 
 /* ---- json / ndjson: one key per field of the library's row field table ---- */
 
+/* The rows for json_print_items. */
+typedef struct row_cursor {
+    imgsync_iter *it;
+    int64_t min_sync_ms;
+    const imgsync_image *im;
+} row_cursor;
+
+static int next_image(void *state)
+{
+    row_cursor *c = state;
+    return (c->im = next_row(c->it, c->min_sync_ms)) != NULL;
+}
+
+static int json_image(yajl_gen g, void *state)
+{
+    const imgsync_image *im = ((row_cursor *)state)->im;
+    return json_open_map(g) != 0 || json_image_fields(g, im) != 0 || json_close_map(g) != 0 ? -1 : 0;
+}
+
 /* json: one array (indented); ndjson: one compact object per line. Streamed to stdout. */
 static int print_json(imgsync_iter *it, int ndjson, int64_t min_sync_ms)
 {
-    const imgsync_image *im = next_row(it, min_sync_ms);
-    yajl_gen g;
-    int failed = 0;
-
-    if (!ndjson && im == NULL) {
-        fputs("[]\n", stdout); /* yajl would spread an empty array over three lines */
-        return 0;
-    }
-    if ((g = json_open(stdout, !ndjson)) == NULL)
-        return -1;
-    if (!ndjson)
-        failed |= yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (; im != NULL && !failed; im = next_row(it, min_sync_ms)) {
-        failed |= json_open_map(g) != 0 || json_image_fields(g, im) != 0 || json_close_map(g) != 0;
-        if (ndjson)
-            json_end_line(g, stdout, 0);
-    }
-    if (!ndjson && !failed)
-        failed |= yajl_gen_array_close(g) != yajl_gen_status_ok; /* beautify adds the '\n' */
-    yajl_gen_free(g);
-    return failed ? -1 : 0;
+    row_cursor c = {it, min_sync_ms, NULL};
+    return json_print_items(&c, next_image, json_image, ndjson);
 }
 
 int finish_stdout(const char *what)

@@ -28,6 +28,17 @@ int json_close_map(yajl_gen g);
 /* The library's row fields as keys and values (inside an open map). */
 int json_image_fields(yajl_gen g, const imgsync_image *im);
 void json_end_line(yajl_gen g, FILE *f, int pretty);
+/* Items as one JSON array (indented) or, with ndjson, one compact object per line, streamed to
+ * stdout: next(state) moves to the next item and says whether there is one; item(g, state)
+ * writes it. 0, or -1 when out of memory. */
+int json_print_items(void *state, int (*next)(void *state), int (*item)(yajl_gen g, void *state), int ndjson);
+/* A position in a list of n items for json_print_items (start with i = 0, begun = 0). */
+typedef struct json_list {
+    const void *list;
+    size_t i, n;
+    int begun;
+} json_list;
+int json_list_next(void *state);
 
 /* output.c: the rows `req` selects (stored: every stored registry, imgsync_iter_new_stored) that
  * a sync confirmed at or after min_sync_ms (0: every row), as a table, a JSON array or NDJSON.

@@ -157,24 +157,16 @@ static int json_schedule(yajl_gen g, const imgsync_schedule_list *l, size_t i)
                : 0;
 }
 
+static int json_schedule_item(yajl_gen g, void *state)
+{
+    const json_list *p = state;
+    return json_schedule(g, p->list, p->i);
+}
+
 static int print_schedule_json(const imgsync_schedule_list *l)
 {
-    size_t i, n = imgsync_schedule_list_count(l);
-    yajl_gen g;
-    int failed;
-
-    if (n == 0) {
-        fputs("[]\n", stdout);
-        return 0;
-    }
-    if ((g = json_open(stdout, 1)) == NULL)
-        return -1;
-    failed = yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (i = 0; i < n && !failed; i++)
-        failed = json_schedule(g, l, i);
-    failed = failed || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    yajl_gen_free(g);
-    return failed ? -1 : 0;
+    json_list p = {l, 0, imgsync_schedule_list_count(l), 0};
+    return json_print_items(&p, json_list_next, json_schedule_item, 0);
 }
 
 int cmd_schedule_list(const options *o)

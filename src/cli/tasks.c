@@ -145,24 +145,16 @@ static int print_task_table(const imgsync_task_list *l)
     return failed ? -1 : 0;
 }
 
+static int json_task_item(yajl_gen g, void *state)
+{
+    const json_list *p = state;
+    return json_task(g, imgsync_task_list_at(p->list, p->i));
+}
+
 static int print_task_json(const imgsync_task_list *l)
 {
-    size_t i, n = imgsync_task_list_count(l);
-    yajl_gen g;
-    int failed;
-
-    if (n == 0) {
-        fputs("[]\n", stdout);
-        return 0;
-    }
-    if ((g = json_open(stdout, 1)) == NULL)
-        return -1;
-    failed = yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (i = 0; i < n && !failed; i++)
-        failed = json_task(g, imgsync_task_list_at(l, i)) != 0;
-    failed = failed || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    yajl_gen_free(g);
-    return failed ? -1 : 0;
+    json_list p = {l, 0, imgsync_task_list_count(l), 0};
+    return json_print_items(&p, json_list_next, json_task_item, 0);
 }
 
 int cmd_tasks(const options *o)

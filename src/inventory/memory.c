@@ -272,25 +272,6 @@ static void memory_drop_provider(imgsync__store *base, const char *provider)
     provider_scopes_drop(s, provider);
 }
 
-static int memory_snapshot(imgsync__store *base, struct imgsync_image ***out, size_t *n)
-{
-    memory_store *s = (memory_store *)base;
-    struct imgsync_image **all = malloc((s->count + 1) * sizeof(*all));
-    if (!all)
-        return IMGSYNC_ENOMEM;
-    size_t m = 0, pos = 0;
-    imgsync__map_entry *e;
-    while ((e = imgsync__map_next(&s->repos, &pos))) {
-        repo_rows *r = e->value;
-        for (size_t i = 0; i < r->n && m < s->count; i++)
-            all[m++] = imgsync__image_ref(r->rows[i]);
-    }
-    qsort(all, m, sizeof(*all), imgsync__image_cmp);
-    *out = all;
-    *n = m;
-    return 0;
-}
-
 static size_t memory_count(const imgsync__store *base) { return ((const memory_store *)base)->count; }
 
 /* ---- explicit transactions ----------------------------------------------------------------- */
@@ -371,7 +352,6 @@ static const imgsync__store_ops memory_ops = {
     .replace = memory_replace,
     .prune = memory_prune,
     .drop_provider = memory_drop_provider,
-    .snapshot = memory_snapshot,
     .count = memory_count,
     .persistent = 0,
     /* v2: change feed and queries */

@@ -216,7 +216,6 @@ static int prepare_insert(sqlite_store *s, int i)
 static int prepare_all(sqlite_store *s)
 {
     int rc = prepare_select(s, Q_SCOPE, SCOPE_WHERE " ORDER BY rowid");
-    rc = rc ? rc : prepare_select(s, Q_ALL, "");
     rc = rc ? rc : prepare_insert(s, Q_UPSERT);
     rc = rc ? rc : prepare_insert(s, Q_INSERT);
     rc = rc ? rc
@@ -311,17 +310,6 @@ int imgsync__sqlite_read_rows(sqlite_store *s, int i, struct imgsync_image ***ou
     return 0;
 }
 
-static int sqlite_snapshot(imgsync__store *base, struct imgsync_image ***out, size_t *n)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    int rc = imgsync__sqlite_read_rows(s, Q_ALL, out, n);
-    if (!rc && !*out && !(*out = malloc(sizeof(**out)))) /* callers expect an array even when empty */
-        rc = fail(s, IMGSYNC_ENOMEM, "snapshot");
-    if (!rc)
-        qsort(*out, *n, sizeof(**out), imgsync__image_cmp); /* the memory store's order, byte for byte */
-    return rc;
-}
-
 static size_t sqlite_count(const imgsync__store *base)
 {
     const sqlite_store *s = (const sqlite_store *)base;
@@ -336,7 +324,6 @@ static const imgsync__store_ops sqlite_ops = {
     .replace = imgsync__sqlite_replace,
     .prune = imgsync__sqlite_prune,
     .drop_provider = imgsync__sqlite_drop_provider,
-    .snapshot = sqlite_snapshot,
     .count = sqlite_count,
     .persistent = 1,
     /* v2: change feed and queries */

@@ -24,7 +24,6 @@ enum {
     Q_DEL_ROW,      /* delete a row by key */
     Q_SCOPES,       /* a provider's scopes */
     Q_DEL_PROVIDER, /* delete a provider's rows */
-    Q_ALL,
     Q_COUNT,
     Q_BEGIN,
     Q_COMMIT,

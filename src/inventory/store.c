@@ -138,14 +138,6 @@ void imgsync__store_drop_provider(imgsync__store *s, const char *provider)
     leave(s, 0);
 }
 
-/* The backend takes a reference on every row it hands out, under the lock: a commit on the
- * driving thread that drops the store's references later cannot free the snapshot's rows. */
-int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n)
-{
-    enter(s);
-    return leave(s, s->ops->snapshot(s, out, n));
-}
-
 size_t imgsync__store_count(imgsync__store *s)
 {
     enter(s);

@@ -67,10 +67,6 @@ int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync_
                          const imgsync__selector *sel, imgsync__store_counts *c);
 /* Remove every row of a provider (when it is deleted). */
 void imgsync__store_drop_provider(imgsync__store *s, const char *provider);
-/* All rows, sorted by registry, partition, repository, tag, each with a reference the caller
- * drops with imgsync__image_unref; *out freed with free(). Rows are immutable once stored: the
- * caller may read them without the store's lock, on any thread, after later commits. */
-int imgsync__store_snapshot(imgsync__store *s, struct imgsync_image ***out, size_t *n);
 size_t imgsync__store_count(imgsync__store *s);
 
 /* ---- v2: transactions, change feed, queries with pushed-down filters ------------------- */
@@ -132,7 +128,9 @@ int imgsync__query_match(const imgsync__query *q, const struct imgsync_image *im
  * belongs to the thread using it; never takes the store lock after it is open. */
 typedef struct imgsync__cursor imgsync__cursor;
 /* Rows selected by q (copied when needed; may be freed after the call), in the order of
- * imgsync__image_cmp. */
+ * imgsync__image_cmp. Opened inside an explicit transaction, whether a cursor sees that
+ * transaction's writes is not specified (SQLite's reads the last commit, memory's sees them):
+ * the core opens none there. */
 int imgsync__store_query(imgsync__store *s, const imgsync__query *q, imgsync__cursor **out);
 /* Changes of task `task_id` (since = 0) or of every task with a greater id (since = 1), ordered
  * by task id, then imgsync__image_cmp of the row. */
@@ -223,7 +221,6 @@ struct imgsync__store_ops {
     int (*prune)(imgsync__store *s, const char *provider, const imgsync__map *seen, const imgsync__map *failed_parts,
                  const imgsync__map *failed_ns, const imgsync__selector *sel, imgsync__store_counts *c);
     void (*drop_provider)(imgsync__store *s, const char *provider);
-    int (*snapshot)(imgsync__store *s, struct imgsync_image ***out, size_t *n);
     size_t (*count)(const imgsync__store *s);
     int persistent; /* rows outlive the process: freeing a provider object keeps them */
     /* v2 */

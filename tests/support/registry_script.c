@@ -3,6 +3,7 @@
 
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MT_S2 "application/vnd.docker.distribution.manifest.v2+json"
@@ -115,4 +116,61 @@ void rs_set_delay(replay *r, int64_t ms)
     for (int i = 0; i < 2; i++)
         if (scripted[i].r == r)
             rs_script_registry(r, scripted[i].ep, scripted[i].variant);
+}
+
+/* ---- fixtures ---- */
+
+static char db_dir[64], db_uri[128];
+
+const char *rs_db_make(const char *name)
+{
+    snprintf(db_dir, sizeof(db_dir), "/tmp/imgsync-rs-XXXXXX");
+    if (!mkdtemp(db_dir))
+        return NULL;
+    snprintf(db_uri, sizeof(db_uri), "sqlite:%s/%s", db_dir, name);
+    return db_uri;
+}
+
+void rs_db_remove(void)
+{
+    char cmd[160];
+    if (!db_dir[0])
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", db_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "registry_script: cannot remove %s\n", db_dir);
+    db_dir[0] = '\0';
+}
+
+replay *rs_open(const char *store_uri, imgsync_provider **provider)
+{
+    replay *r = replay_new_with_store(store_uri);
+    imgsync_provider *p = r ? replay_add_provider(r, "oci", RS_PROV, RS_EP) : NULL;
+    if (!p) {
+        replay_free(r);
+        return NULL;
+    }
+    rs_set_delay(r, 0);
+    rs_script_base(r, 0);
+    if (provider)
+        *provider = p;
+    return r;
+}
+
+int rs_task_state(imgsync_ctx *ctx, uint64_t id)
+{
+    imgsync_task *t = NULL;
+    int s = imgsync_task_get(&t, ctx, id) == 0 ? imgsync_task_state_of(t) : -1;
+    imgsync_task_free(t);
+    return s;
+}
+
+size_t rs_count_tasks(imgsync_ctx *ctx, int state, int trigger)
+{
+    imgsync_task_list *l = NULL;
+    if (imgsync_task_list_new(&l, ctx, state, trigger, 0) != 0)
+        return (size_t)-1;
+    size_t n = imgsync_task_list_count(l);
+    imgsync_task_list_free(l);
+    return n;
 }

@@ -24,4 +24,18 @@ void rs_set_delay(replay *r, int64_t ms);
 const char *rs_digest(const char *repo, const char *tag, int variant);
 int64_t rs_size(const char *repo, const char *tag, int variant);
 
+/* ---- fixtures of the task and schedule suites ---- */
+
+/* A new temporary directory for a database, and the store URI "sqlite:DIR/NAME" in it (static);
+ * NULL when the directory cannot be made. rs_db_remove() removes it with what is inside. */
+const char *rs_db_make(const char *name);
+void rs_db_remove(void);
+/* A replay on store_uri (NULL: memory) with provider RS_PROV at RS_EP scripted in variant 0,
+ * no delay; *provider (may be NULL) gets the provider. NULL on failure. */
+replay *rs_open(const char *store_uri, imgsync_provider **provider);
+/* The state of task id (imgsync_task_state), -1 when it cannot be read. */
+int rs_task_state(imgsync_ctx *ctx, uint64_t id);
+/* Tasks in the history with this state and trigger (-1: any); (size_t)-1 on failure. */
+size_t rs_count_tasks(imgsync_ctx *ctx, int state, int trigger);
+
 #endif

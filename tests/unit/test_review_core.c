@@ -22,24 +22,14 @@ Suite *review_core_suite(void);
 
 static replay *R;
 static imgsync_provider *P;
-static char dbdir[64], uri[128];
-static int use_sqlite;
 
 static void setup_common(int sqlite)
 {
     setenv("TZ", "Europe/Berlin", 1);
     tzset();
-    use_sqlite = sqlite;
-    if (sqlite) {
-        snprintf(dbdir, sizeof(dbdir), "/tmp/imgsync-review-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(dbdir));
-        snprintf(uri, sizeof(uri), "sqlite:%s/r.db", dbdir);
-    }
-    R = replay_new_with_store(sqlite ? uri : NULL);
-    ck_assert_ptr_nonnull(R);
-    ck_assert_ptr_nonnull(P = replay_add_provider(R, "oci", RS_PROV, RS_EP));
-    rs_set_delay(R, 0);
-    rs_script_base(R, 0);
+    const char *uri = sqlite ? rs_db_make("r.db") : NULL;
+    ck_assert(!sqlite || uri);
+    ck_assert_ptr_nonnull(R = rs_open(uri, &P));
 }
 
 static void setup_memory(void) { setup_common(0); }
@@ -49,22 +39,10 @@ static void teardown(void)
 {
     replay_free(R);
     R = NULL;
-    if (use_sqlite) {
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dbdir);
-        ck_assert_int_eq(system(cmd), 0);
-    }
+    rs_db_remove();
 }
 
 static void set_now(int64_t wall) { replay_clock(R)->wall_ms = wall; }
-
-static int state_of(imgsync_ctx *ctx, uint64_t id)
-{
-    imgsync_task *t = NULL;
-    int s = imgsync_task_get(&t, ctx, id) == 0 ? imgsync_task_state_of(t) : -1;
-    imgsync_task_free(t);
-    return s;
-}
 
 static void sleep_ms(long ms)
 {
@@ -72,14 +50,7 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static size_t count_tasks(int state, int trigger)
-{
-    imgsync_task_list *l = NULL;
-    ck_assert_int_eq(imgsync_task_list_new(&l, replay_ctx(R), state, trigger, 0), 0);
-    size_t n = imgsync_task_list_count(l);
-    imgsync_task_list_free(l);
-    return n;
-}
+static size_t count_tasks(int state, int trigger) { return rs_count_tasks(replay_ctx(R), state, trigger); }
 
 /* Start a task that stays running (its replies never come) on the worker. */
 static uint64_t worker_with_running_task(imgsync_ctx *ctx)
@@ -90,9 +61,9 @@ static uint64_t worker_with_running_task(imgsync_ctx *ctx)
     ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
     uint64_t id;
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
-    for (int i = 0; i < 500 && state_of(ctx, id) != IMGSYNC_TASK_RUNNING; i++)
+    for (int i = 0; i < 500 && rs_task_state(ctx, id) != IMGSYNC_TASK_RUNNING; i++)
         sleep_ms(10);
-    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_RUNNING);
+    ck_assert_int_eq(rs_task_state(ctx, id), IMGSYNC_TASK_RUNNING);
     return id;
 }
 
@@ -113,7 +84,7 @@ START_TEST(test_check_beside_busy_worker)
         busy += imgsync_provider_check(p) == IMGSYNC_EBUSY;
         sleep_ms(5);
     }
-    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_RUNNING);
+    ck_assert_int_eq(rs_task_state(ctx, id), IMGSYNC_TASK_RUNNING);
     ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
     ck_assert_msg(busy == 0, "imgsync_provider_check answered EBUSY %d times of 20 beside the worker", busy);
 }

@@ -13,6 +13,7 @@
 #include "imgsync.h"
 #include "inventory/image.h"
 #include "inventory/store.h"
+#include "support/store_rows.h"
 #include "util/buf.h"
 
 Suite *review_store_suite(void);
@@ -97,7 +98,7 @@ static char *dump(void)
     size_t n = 0;
     imgsync__buf b;
     imgsync__buf_init(&b);
-    ck_assert_int_eq(imgsync__store_snapshot(S, &rows, &n), 0);
+    ck_assert_int_eq(store_rows(S, &rows, &n), 0);
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(imgsync__buf_printf(&b, "%s/%s:%s@%s\n", imgsync__image_str(rows[i], IMGSYNC__F_registry),
                                              imgsync__image_str(rows[i], IMGSYNC__F_repository),

@@ -31,28 +31,17 @@ Suite *schedule_suite(void);
 #define OCT26_0130Z 1792978200000LL /* 02:30 CET the next day */
 
 static replay *R;
-static char dbdir[64], uri[128];
-static int use_sqlite;
+static const char *uri; /* the sqlite: fixture's database (NULL: memory) */
 
-static void open_replay(void)
-{
-    R = replay_new_with_store(use_sqlite ? uri : NULL);
-    ck_assert_ptr_nonnull(R);
-    ck_assert_ptr_nonnull(replay_add_provider(R, "oci", RS_PROV, RS_EP));
-    rs_set_delay(R, 0);
-    rs_script_base(R, 0);
-}
+static void open_replay(void) { ck_assert_ptr_nonnull(R = rs_open(uri, NULL)); }
 
 static void setup_common(int sqlite)
 {
     setenv("TZ", "Europe/Berlin", 1);
     tzset();
-    use_sqlite = sqlite;
-    if (sqlite) {
-        snprintf(dbdir, sizeof(dbdir), "/tmp/imgsync-sched-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(dbdir));
-        snprintf(uri, sizeof(uri), "sqlite:%s/s.db", dbdir);
-    }
+    uri = NULL;
+    if (sqlite)
+        ck_assert_ptr_nonnull(uri = rs_db_make("s.db"));
     open_replay();
 }
 
@@ -63,24 +52,13 @@ static void teardown(void)
 {
     replay_free(R);
     R = NULL;
-    if (use_sqlite) {
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dbdir);
-        ck_assert_int_eq(system(cmd), 0);
-    }
+    rs_db_remove();
 }
 
 static void set_now(int64_t wall) { replay_clock(R)->wall_ms = wall; }
 
-/* Number of tasks in the history with this trigger and state (-1: any). */
-static size_t count_tasks(int state, int trigger)
-{
-    imgsync_task_list *l = NULL;
-    ck_assert_int_eq(imgsync_task_list_new(&l, replay_ctx(R), state, trigger, 0), 0);
-    size_t n = imgsync_task_list_count(l);
-    imgsync_task_list_free(l);
-    return n;
-}
+/* Number of tasks in the history with this state and trigger (-1: any). */
+static size_t count_tasks(int state, int trigger) { return rs_count_tasks(replay_ctx(R), state, trigger); }
 
 /* next_ms and last task of the only schedule. */
 static int64_t next_of(uint64_t *last_task)
@@ -262,10 +240,8 @@ START_TEST(test_one_run_per_due_time)
 {
     set_now(JUN01_2100Z);
     ck_assert_int_eq(imgsync_schedule_every(replay_ctx(R), NULL, 60, NULL), 0);
-    replay *other = replay_new_with_store(uri);
+    replay *other = rs_open(uri, NULL);
     ck_assert_ptr_nonnull(other);
-    ck_assert_ptr_nonnull(replay_add_provider(other, "oci", RS_PROV, RS_EP));
-    rs_script_base(other, 0);
     replay_clock(other)->wall_ms = JUN01_2100Z + 61 * MIN;
     set_now(JUN01_2100Z + 61 * MIN);
     imgsync_ctx_perform(replay_ctx(other), 0);
@@ -280,14 +256,6 @@ END_TEST
 
 /* ---- the worker ------------------------------------------------------------------------------ */
 
-static int state_of(imgsync_ctx *ctx, uint64_t id)
-{
-    imgsync_task *t = NULL;
-    int s = imgsync_task_get(&t, ctx, id) == 0 ? imgsync_task_state_of(t) : -1;
-    imgsync_task_free(t);
-    return s;
-}
-
 START_TEST(test_worker_runs_tasks)
 {
     imgsync_ctx *ctx = replay_ctx(R);
@@ -297,11 +265,11 @@ START_TEST(test_worker_runs_tasks)
     uint64_t a, b;
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &a), 0);
     ck_assert_int_eq(imgsync_task_wait(ctx, a, 20000), 0);
-    ck_assert_int_eq(state_of(ctx, a), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(rs_task_state(ctx, a), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(imgsync_inventory_count(ctx), RS_BASE_ROWS);
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &b), 0); /* the idle worker wakes for it */
     ck_assert_int_eq(imgsync_task_wait(ctx, b, 20000), 0);
-    ck_assert_int_eq(state_of(ctx, b), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(rs_task_state(ctx, b), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
     ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
     ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 0); /* the caller drives again */
@@ -317,11 +285,11 @@ START_TEST(test_worker_stop_cancels_running_task)
     ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
     uint64_t id;
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
-    for (int i = 0; i < 500 && state_of(ctx, id) != IMGSYNC_TASK_RUNNING; i++) {
+    for (int i = 0; i < 500 && rs_task_state(ctx, id) != IMGSYNC_TASK_RUNNING; i++) {
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_RUNNING);
+    ck_assert_int_eq(rs_task_state(ctx, id), IMGSYNC_TASK_RUNNING);
     ck_assert_int_eq(imgsync_task_wait(ctx, id, 50), IMGSYNC_ETIMEOUT);
     ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
     imgsync_task *t = NULL;

@@ -20,22 +20,14 @@
 Suite *tasks_suite(void);
 
 static replay *R;
-static char dbdir[64], uri[128];
-static int use_sqlite;
+static const char *uri; /* the sqlite: fixture's database (NULL: memory) */
 
 static void setup_common(int sqlite)
 {
-    use_sqlite = sqlite;
-    uri[0] = '\0';
-    if (sqlite) {
-        snprintf(dbdir, sizeof(dbdir), "/tmp/imgsync-tasks-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(dbdir));
-        snprintf(uri, sizeof(uri), "sqlite:%s/t.db", dbdir);
-    }
-    R = replay_new_with_store(sqlite ? uri : NULL);
-    ck_assert_ptr_nonnull(R);
-    ck_assert_ptr_nonnull(replay_add_provider(R, "oci", RS_PROV, RS_EP));
-    rs_script_base(R, 0);
+    uri = NULL;
+    if (sqlite)
+        ck_assert_ptr_nonnull(uri = rs_db_make("t.db"));
+    ck_assert_ptr_nonnull(R = rs_open(uri, NULL));
 }
 
 static void setup_memory(void) { setup_common(0); }
@@ -45,11 +37,7 @@ static void teardown(void)
 {
     replay_free(R);
     R = NULL;
-    if (use_sqlite) {
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dbdir);
-        ck_assert_int_eq(system(cmd), 0);
-    }
+    rs_db_remove();
 }
 
 static uint64_t sync_ok(replay *r)
@@ -232,15 +220,6 @@ END_TEST
 
 /* ---- one running task per registry ----------------------------------------------------------- */
 
-static int state_of(imgsync_ctx *ctx, uint64_t id)
-{
-    imgsync_task *t = NULL;
-    ck_assert_int_eq(imgsync_task_get(&t, ctx, id), 0);
-    int s = imgsync_task_state_of(t);
-    imgsync_task_free(t);
-    return s;
-}
-
 START_TEST(test_queue_behind_running_task)
 {
     imgsync_ctx *ctx = replay_ctx(R);
@@ -257,9 +236,9 @@ START_TEST(test_queue_behind_running_task)
     ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &b), 0);  /* both registries: waits for a */
     ck_assert_int_eq(imgsync_sync_start(ctx, other, &c), 0); /* waits for b, which holds "other" */
     ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 3);
-    ck_assert_int_eq(state_of(ctx, a), IMGSYNC_TASK_RUNNING);
-    ck_assert_int_eq(state_of(ctx, b), IMGSYNC_TASK_QUEUED);
-    ck_assert_int_eq(state_of(ctx, c), IMGSYNC_TASK_RUNNING); /* b has not started: "other" is free */
+    ck_assert_int_eq(rs_task_state(ctx, a), IMGSYNC_TASK_RUNNING);
+    ck_assert_int_eq(rs_task_state(ctx, b), IMGSYNC_TASK_QUEUED);
+    ck_assert_int_eq(rs_task_state(ctx, c), IMGSYNC_TASK_RUNNING); /* b has not started: "other" is free */
     for (int i = 0; i < 100000 && imgsync_ctx_perform(ctx, 100) > 0; i++)
         ;
     imgsync_task *ta = NULL, *tb = NULL, *tc = NULL;
@@ -298,7 +277,7 @@ START_TEST(test_cancel_keeps_inventory)
     imgsync_task_free(t);
     ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 0);
     ck_assert_uint_eq(imgsync_inventory_count(ctx), before);
-    ck_assert_int_eq(state_of(ctx, id), IMGSYNC_TASK_CANCELED); /* also as recorded */
+    ck_assert_int_eq(rs_task_state(ctx, id), IMGSYNC_TASK_CANCELED); /* also as recorded */
 }
 END_TEST
 
@@ -373,7 +352,7 @@ START_TEST(test_events)
     ck_assert_int_eq(ev.stop_rc, 0); /* no worker: nothing to stop */
     ck_assert_int_eq(ev.start_rc, 0);
     ck_assert(ev.started > id);
-    ck_assert_int_eq(state_of(ctx, ev.started), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(rs_task_state(ctx, ev.started), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_int_ge(find_event(ev.started, IMGSYNC_EVENT_TASK_STATE, IMGSYNC_TASK_SUCCEEDED, 0), 0);
     ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, NULL, NULL), 0);
 }
@@ -385,8 +364,8 @@ END_TEST
  * and drive it `steps` performs (0: not at all), then die by SIGKILL. */
 static void child_killed(int complete_first, int steps)
 {
-    replay *r = replay_new_with_store(uri);
-    if (!r || !replay_add_provider(r, "oci", RS_PROV, RS_EP))
+    replay *r = rs_open(uri, NULL);
+    if (!r)
         _exit(10);
     rs_script_base(r, complete_first ? 1 : 0);
     if (complete_first && replay_sync(r, NULL, NULL))
@@ -436,10 +415,7 @@ static void expect_interrupted(int complete_first, int steps)
     ck_assert_uint_eq(n, imgsync_inventory_count(ctx));
     imgsync_ctx_free(ctx);
 
-    R = replay_new_with_store(uri); /* and the database syncs on */
-    ck_assert_ptr_nonnull(R);
-    ck_assert_ptr_nonnull(replay_add_provider(R, "oci", RS_PROV, RS_EP));
-    rs_script_base(R, 0);
+    ck_assert_ptr_nonnull(R = rs_open(uri, NULL)); /* and the database syncs on */
     sync_ok(R);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), RS_BASE_ROWS);
 }
@@ -455,10 +431,8 @@ END_TEST
 
 START_TEST(test_two_contexts_one_database)
 {
-    replay *r2 = replay_new_with_store(uri);
+    replay *r2 = rs_open(uri, NULL);
     ck_assert_ptr_nonnull(r2);
-    ck_assert_ptr_nonnull(replay_add_provider(r2, "oci", RS_PROV, RS_EP));
-    rs_script_base(r2, 0);
     uint64_t a = sync_ok(R), b = sync_ok(r2), c = sync_ok(R);
     ck_assert(a < b && b < c);
     imgsync_task_list *l = NULL;
