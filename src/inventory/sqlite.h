@@ -8,7 +8,7 @@
 #include "util/buf.h"
 
 /* The schema this library writes; a file of a newer one is refused untouched. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 5000
 
 /* Key columns first (the memory store's key: provider, partition, repository, row key). */
@@ -31,12 +31,13 @@ enum {
     Q_SAVEPOINT,    /* a write inside an explicit transaction: undone alone when it fails */
     Q_RELEASE,
     Q_ROLLBACK_TO,
-    Q_CHANGE, /* record a change */
+    Q_CHANGE,     /* record a change */
+    Q_CHANGE_SEQ, /* the last sequence number of a task's changes */
     Q_FORGET, /* forget a task's changes */
     NQ
 };
 
-/* The change record being written (sqlite_record.c), reused from row to row. */
+/* The change record being written (sqlite_record.c), reused from scope to scope. */
 typedef struct sqlite_record_buf {
     unsigned char *data;
     size_t len, cap;
@@ -52,6 +53,7 @@ typedef struct sqlite_store {
     struct sqlite_history *history;
     int in_tx;            /* an explicit transaction is open (begin .. commit/rollback) */
     uint64_t change_task; /* replace/prune record changes under this task (0: none) */
+    int64_t change_seq;   /* its last change's sequence number; -1: not read yet */
     sqlite_record_buf record; /* the change record being written (reused) */
 } sqlite_store;
 
@@ -91,13 +93,24 @@ void imgsync__sqlite_free_rows(struct imgsync_image **rows, size_t n);
 /* Run statement q[i], which returns no row; it is reset either way. */
 int imgsync__sqlite_run(sqlite_store *s, int i, const char *what);
 
-/* sqlite_record.c: the change feed's record (the `row` BLOB of table changes): the changed row
- * and the previous digest and size. Encode into b (overwritten): 0 or ENOMEM. Decode: 0, ENOMEM
- * or ESTORE (malformed); on success *row (refs 1) and *old_digest (malloc'd) are the caller's. */
-int imgsync__sqlite_change_encode(sqlite_record_buf *b, const struct imgsync_image *row, const char *old_digest,
-                                  int64_t old_size);
-int imgsync__sqlite_change_decode(const void *blob, size_t len, struct imgsync_image **row, char **old_digest,
-                                  int64_t *old_size);
+/* sqlite_record.c: the change feed's record (the `changes` BLOB of table changes): a scope's
+ * changes of one task, one entry after the other, each the change's kind, the changed row and
+ * the previous digest and size. Append an entry to b: 0 or ENOMEM. Decode the entry at *pos of
+ * blob[0..len) and move *pos past it: 0, ENOMEM or ESTORE (malformed); on success *row (refs 1)
+ * and *old_digest (malloc'd) are the caller's. */
+typedef struct sqlite_change_entry {
+    int kind;
+    struct imgsync_image *row;
+    char *old_digest;
+    int64_t old_size;
+} sqlite_change_entry;
+int imgsync__sqlite_change_append(sqlite_record_buf *b, int kind, const struct imgsync_image *row,
+                                  const char *old_digest, int64_t old_size);
+int imgsync__sqlite_change_decode(const void *blob, size_t len, size_t *pos, sqlite_change_entry *e);
+void imgsync__sqlite_change_entry_clear(sqlite_change_entry *e);
+/* The SQL function imgsync_change_entry(kind, record) of the schema 2 -> 3 migration: a schema-2
+ * change (kind column, record BLOB without the kind) as one entry. */
+int imgsync__sqlite_register_migration_fn(sqlite3 *db);
 
 /* sqlite_write.c: the inventory writes, transactions and the change feed. */
 int imgsync__sqlite_replace(imgsync__store *s, const char *provider, const char *partition, const char *repository,

@@ -16,14 +16,22 @@
  * walk follows that index and sorts only within a repository */
 #define ORDER_COLUMNS "k_provider, k_partition, k_repository, \"tag\", \"digest\""
 
+/* A change of the scope being given, and its place in the scope's records (ties keep it). */
+typedef struct group_entry {
+    sqlite_change_entry e;
+    size_t ord;
+} group_entry;
+
 typedef struct sqlite_cursor {
     imgsync__cursor base;
     sqlite3 *db;
     sqlite3_stmt *st;
     int step;                  /* result of the last sqlite3_step: the row to give next, or the end */
-    int changes;               /* a change cursor: kind, task and the change record */
-    struct imgsync_image *row; /* the last row given */
-    char *old_digest;
+    int changes;               /* a change cursor: task, scope and record per row */
+    struct imgsync_image *row; /* the last row given (query cursor) */
+    group_entry *group;        /* change cursor: the changes of one task's scope, decoded */
+    size_t ngroup, cap, at;    /* ... how many, room, the next to give */
+    uint64_t group_task;
 } sqlite_cursor;
 
 /* imgsync_glob(pattern, text): util/glob.h matching, byte for byte. */
@@ -45,35 +53,122 @@ static int cursor_fail(sqlite_cursor *c, int rc, const char *what)
 /* Advance to the row after the one just given. */
 static void advance(sqlite_cursor *c) { c->step = sqlite3_step(c->st); }
 
+static void group_clear(sqlite_cursor *c)
+{
+    for (size_t i = c->at ? c->at - 1 : 0; i < c->ngroup; i++)
+        imgsync__sqlite_change_entry_clear(&c->group[i].e);
+    c->ngroup = c->at = 0;
+}
+
+/* Decode the current row's record, appending its changes to the group. */
+static int group_add_record(sqlite_cursor *c)
+{
+    const void *blob = sqlite3_column_blob(c->st, 4);
+    size_t len = (size_t)sqlite3_column_bytes(c->st, 4), pos = 0;
+    if (!blob && len)
+        return IMGSYNC_ENOMEM;
+    while (pos < len) {
+        if (c->ngroup == c->cap) {
+            size_t cap = c->cap ? 2 * c->cap : 64;
+            group_entry *grown = realloc(c->group, cap * sizeof(*grown));
+            if (!grown)
+                return IMGSYNC_ENOMEM;
+            c->group = grown;
+            c->cap = cap;
+        }
+        group_entry *g = &c->group[c->ngroup];
+        int rc = imgsync__sqlite_change_decode(blob, len, &pos, &g->e);
+        if (rc)
+            return rc;
+        g->ord = c->ngroup++;
+    }
+    return 0;
+}
+
+static int same_scope(sqlite3_stmt *st, uint64_t task, const char *const key[3])
+{
+    if ((uint64_t)sqlite3_column_int64(st, 0) != task)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        const char *v = (const char *)sqlite3_column_text(st, i + 1);
+        if (!v || strcmp(v, key[i]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int group_cmp(const void *pa, const void *pb)
+{
+    const group_entry *a = pa, *b = pb;
+    int c = imgsync__image_cmp(&a->e.row, &b->e.row);
+    return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
+}
+
+/* Read the records of the next (task, scope): one normally (written sorted), several when a
+ * task wrote the scope more than once (merged into the cursor's order). */
+static int group_load(sqlite_cursor *c)
+{
+    char *key[3] = {NULL, NULL, NULL};
+    int rc = 0, records = 0;
+    c->group_task = (uint64_t)sqlite3_column_int64(c->st, 0);
+    for (int i = 0; !rc && i < 3; i++) {
+        const char *v = (const char *)sqlite3_column_text(c->st, i + 1);
+        if (!v || !(key[i] = imgsync__strdup(v)))
+            rc = IMGSYNC_ENOMEM;
+    }
+    while (!rc && c->step == SQLITE_ROW && same_scope(c->st, c->group_task, (const char *const *)key)) {
+        rc = group_add_record(c);
+        records++;
+        if (!rc)
+            advance(c);
+    }
+    for (int i = 0; i < 3; i++)
+        free(key[i]);
+    if (!rc && c->step != SQLITE_ROW && c->step != SQLITE_DONE)
+        return cursor_fail(c, c->step, "reading");
+    if (!rc && records > 1)
+        qsort(c->group, c->ngroup, sizeof(*c->group), group_cmp);
+    if (rc) {
+        group_clear(c);
+        snprintf(c->base.errmsg, sizeof(c->base.errmsg), "sqlite cursor: reading: %s",
+                 rc == IMGSYNC_ENOMEM ? "out of memory" : "malformed change record");
+    }
+    return rc;
+}
+
+static int next_change(sqlite_cursor *c, imgsync__change_row *out)
+{
+    if (c->at && c->at < c->ngroup)
+        imgsync__sqlite_change_entry_clear(&c->group[c->at - 1].e); /* given last time */
+    while (c->at == c->ngroup) { /* a record of no change (another writer's): the next scope */
+        group_clear(c);
+        if (c->step == SQLITE_DONE)
+            return 0;
+        if (c->step != SQLITE_ROW)
+            return cursor_fail(c, c->step, "reading");
+        int rc = group_load(c);
+        if (rc)
+            return rc;
+    }
+    const sqlite_change_entry *e = &c->group[c->at++].e;
+    *out = (imgsync__change_row){e->kind, c->group_task, e->row, e->old_digest, e->old_size};
+    return 0;
+}
+
 static int cursor_next(imgsync__cursor *base, imgsync__change_row *out)
 {
     sqlite_cursor *c = (sqlite_cursor *)base;
     *out = (imgsync__change_row){0, 0, NULL, "", -1};
+    if (c->changes)
+        return next_change(c, out);
     imgsync__image_unref(c->row);
-    free(c->old_digest);
     c->row = NULL;
-    c->old_digest = NULL;
     if (c->step == SQLITE_DONE)
         return 0;
     if (c->step != SQLITE_ROW)
         return cursor_fail(c, c->step, "reading");
-    if (c->changes) {
-        const void *blob = sqlite3_column_blob(c->st, 2);
-        int len = sqlite3_column_bytes(c->st, 2);
-        int rc = blob || !len ? imgsync__sqlite_change_decode(blob, (size_t)len, &c->row, &c->old_digest,
-                                                              &out->old_size)
-                              : IMGSYNC_ENOMEM;
-        if (rc) {
-            snprintf(c->base.errmsg, sizeof(c->base.errmsg), "sqlite cursor: reading: %s",
-                     rc == IMGSYNC_ENOMEM ? "out of memory" : "malformed change record");
-            return rc;
-        }
-        out->kind = sqlite3_column_int(c->st, 0);
-        out->task_id = (uint64_t)sqlite3_column_int64(c->st, 1);
-        out->old_digest = c->old_digest;
-    } else if (!(c->row = imgsync__sqlite_read_row(c->st, 0))) {
+    if (!(c->row = imgsync__sqlite_read_row(c->st, 0)))
         return cursor_fail(c, SQLITE_NOMEM, "reading");
-    }
     out->row = c->row;
     advance(c);
     return 0;
@@ -83,7 +178,8 @@ static void cursor_free(imgsync__cursor *base)
 {
     sqlite_cursor *c = (sqlite_cursor *)base;
     imgsync__image_unref(c->row);
-    free(c->old_digest);
+    group_clear(c);
+    free(c->group);
     sqlite3_finalize(c->st);
     sqlite3_close(c->db); /* ends the read transaction */
     free(c);
@@ -339,13 +435,11 @@ int imgsync__sqlite_changes(imgsync__store *base, uint64_t task_id, int since, i
 {
     where w = {.oom = 0};
     imgsync__buf_init(&w.sql);
-    w_sql(&w, "SELECT kind, task_id, \"row\"");
+    w_sql(&w, "SELECT task_id, k_provider, k_partition, k_repository, \"changes\"");
     w_sql(&w, since ? " FROM changes WHERE task_id > " : " FROM changes WHERE task_id = ");
     w_param(&w, NULL, (int64_t)task_id);
-    /* the rows' order (tag, digest): untagged rows ("@digest" keys) first, by digest, then the
-     * tagged ones by tag (unique within a repository) */
-    w_sql(&w, " ORDER BY task_id, k_provider, k_partition, k_repository, (k_key >= '@' AND k_key < 'A') DESC, "
-              "k_key, rowid");
+    /* the table's key order: each record is sorted, several of one scope are merged */
+    w_sql(&w, " ORDER BY task_id, k_provider, k_partition, k_repository, seq");
     int rc = cursor_start((sqlite_store *)base, &w, 1, out);
     where_free(&w);
     return rc;

@@ -1,7 +1,10 @@
-/* The change feed's compact record: a changed row's type, stored fields and the previous digest
- * and size, as one BLOB (one column to write instead of one per field). Every number is a
- * zigzag varint (types, sizes and times), every string its varint length and its bytes, in field
- * order; the format is private to this file. */
+/* The change feed's compact record: a scope's changes of one task as one BLOB (one row to write
+ * per scope instead of one per change, and one column instead of one per field). Each entry is
+ * the kind, the changed row's type and stored fields, and the previous digest and size; every
+ * number is a zigzag varint (kinds, types, sizes and times), every string its varint length and
+ * its bytes, in field order. The format is private to this file. */
+#include <limits.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,16 +48,17 @@ static int reserve(sqlite_record_buf *b, size_t need)
     return 0;
 }
 
-int imgsync__sqlite_change_encode(sqlite_record_buf *b, const struct imgsync_image *row, const char *old_digest,
-                                  int64_t old_size)
+int imgsync__sqlite_change_append(sqlite_record_buf *b, int kind, const struct imgsync_image *row,
+                                  const char *old_digest, int64_t old_size)
 {
-    size_t lens[IMGSYNC__NFIELDS], dlen = strlen(old_digest), need = 10 * (IMGSYNC__NFIELDS + 3) + dlen;
+    size_t lens[IMGSYNC__NFIELDS], dlen = strlen(old_digest), need = b->len + 10 * (IMGSYNC__NFIELDS + 4) + dlen;
     for (int f = 0; f < IMGSYNC__NFIELDS; f++)
         if (imgsync__fields[f].kind == IMGSYNC__K_STRING && imgsync__sqlite_stored(f))
             need += lens[f] = strlen(row->v[f].s);
     if (reserve(b, need))
         return IMGSYNC_ENOMEM;
-    unsigned char *p = put_int(b->data, row->type);
+    unsigned char *p = put_int(b->data + b->len, kind);
+    p = put_int(p, row->type);
     for (int f = 0; f < IMGSYNC__NFIELDS; f++) {
         if (!imgsync__sqlite_stored(f))
             continue;
@@ -105,47 +109,82 @@ static char *get_str(reader *r)
     return s;
 }
 
-int imgsync__sqlite_change_decode(const void *blob, size_t len, struct imgsync_image **row, char **old_digest,
-                                  int64_t *old_size)
+/* The row's stored fields, in field order, into *im. */
+static int get_fields(reader *r, struct imgsync_image *im)
 {
-    reader r = {blob, (const unsigned char *)blob + len, 0};
-    *row = NULL;
-    *old_digest = NULL;
-    int64_t type = get_int(&r);
-    struct imgsync_image *im = r.bad ? NULL : imgsync__image_new("", "", "", (int)type);
-    if (!im)
-        return r.bad ? IMGSYNC_ESTORE : IMGSYNC_ENOMEM;
     int rc = 0;
     for (int f = 0; !rc && f < IMGSYNC__NFIELDS; f++) {
         if (!imgsync__sqlite_stored(f))
             continue;
         if (imgsync__fields[f].kind != IMGSYNC__K_STRING) {
-            int64_t v = get_int(&r);
-            rc = r.bad ? IMGSYNC_ESTORE : 0;
+            int64_t v = get_int(r);
+            rc = r->bad ? IMGSYNC_ESTORE : 0;
             if (!rc)
                 imgsync__image_set_int(im, f, v);
             continue;
         }
-        char *s = get_str(&r);
+        char *s = get_str(r);
         if (!s)
-            rc = r.bad ? IMGSYNC_ESTORE : IMGSYNC_ENOMEM;
+            rc = r->bad ? IMGSYNC_ESTORE : IMGSYNC_ENOMEM;
         else
             rc = imgsync__image_set_str(im, f, s);
         free(s);
     }
-    char *d = rc ? NULL : get_str(&r);
-    if (!rc && !d)
+    return rc;
+}
+
+void imgsync__sqlite_change_entry_clear(sqlite_change_entry *e)
+{
+    imgsync__image_unref(e->row);
+    free(e->old_digest);
+    *e = (sqlite_change_entry){0, NULL, NULL, -1};
+}
+
+int imgsync__sqlite_change_decode(const void *blob, size_t len, size_t *pos, sqlite_change_entry *e)
+{
+    reader r = {(const unsigned char *)blob + *pos, (const unsigned char *)blob + len, 0};
+    *e = (sqlite_change_entry){0, NULL, NULL, -1};
+    int64_t kind = get_int(&r), type = r.bad ? 0 : get_int(&r);
+    if (r.bad || kind < 1 || kind > 3 || type < INT_MIN || type > INT_MAX)
+        return IMGSYNC_ESTORE;
+    e->kind = (int)kind;
+    if (!(e->row = imgsync__image_new("", "", "", (int)type)))
+        return IMGSYNC_ENOMEM;
+    int rc = get_fields(&r, e->row);
+    if (!rc && !(e->old_digest = get_str(&r)))
         rc = r.bad ? IMGSYNC_ESTORE : IMGSYNC_ENOMEM;
-    int64_t size = rc ? 0 : get_int(&r);
-    if (!rc && (r.bad || r.p != r.end))
+    if (!rc)
+        e->old_size = get_int(&r);
+    if (!rc && r.bad)
         rc = IMGSYNC_ESTORE;
     if (rc) {
-        imgsync__image_unref(im);
-        free(d);
+        imgsync__sqlite_change_entry_clear(e);
         return rc;
     }
-    *row = im;
-    *old_digest = d;
-    *old_size = size;
+    *pos = (size_t)(r.p - (const unsigned char *)blob);
     return 0;
+}
+
+/* imgsync_change_entry(kind, record): the kind's varint, then the schema-2 record's bytes. */
+static void change_entry_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int n = sqlite3_value_bytes(argv[1]);
+    const unsigned char *rec = sqlite3_value_blob(argv[1]);
+    unsigned char *out = sqlite3_malloc(n + 10);
+    if (!out || (n && !rec)) {
+        sqlite3_free(out);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    unsigned char *p = put_int(out, sqlite3_value_int64(argv[0]));
+    if (n)
+        memcpy(p, rec, (size_t)n);
+    sqlite3_result_blob(ctx, out, (int)(p - out) + n, sqlite3_free);
+}
+
+int imgsync__sqlite_register_migration_fn(sqlite3 *db)
+{
+    return sqlite3_create_function_v2(db, "imgsync_change_entry", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                      change_entry_fn, NULL, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * (store.c, as the memory store does) and writes only the difference: a new or changed row is
  * upserted, a gone one deleted, an unchanged one gets its sync time; each change is recorded in
  * the change feed in the same transaction. */
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +10,27 @@
 #include "inventory/sqlite.h"
 #include "util/buf.h"
 
+/* A change waiting for the scope's record: rows of the replace's caller or the scope's old rows,
+ * alive until the replace ends. */
+typedef struct pending_change {
+    const struct imgsync_image *row;
+    const char *old_digest;
+    int64_t old_size;
+    int kind;
+    size_t ord; /* the order of recording: two changes of one key keep it */
+} pending_change;
+
 /* A scope being written: where the diff callbacks write. When every new row has the same sync
  * time (`uniform`, as the core commits a scope) and no stored row is kept unselected, the
  * unchanged rows get their sync time from one UPDATE of the scope at the end (`touch_scope`)
- * rather than one statement each. */
+ * rather than one statement each. The changes are recorded at the end too, as one record. */
 typedef struct scope_write {
     sqlite_store *s;
     const char *provider, *partition, *repository;
     int uniform, kept, touch_scope;
     int64_t sync_ms;
+    pending_change *changes;
+    size_t nchanges, cap;
 } scope_write;
 
 /* A row's key for binding: buf holds "@digest" of an untagged row, heap one too long for it. */
@@ -67,25 +80,78 @@ static int run_keyed(const scope_write *w, int i, const struct imgsync_image *im
     return rc;
 }
 
-/* Record one change of the current change task (none under task 0). */
-static int record(const scope_write *w, int kind, const struct imgsync_image *row, const struct imgsync_image *prev)
+/* The next sequence number of the change task's records: read once per task from the table
+ * (only this process writes a task's changes), then counted; a rolled-back record leaves a gap. */
+static int next_seq(sqlite_store *s, int64_t *seq)
+{
+    if (s->change_seq < 0) {
+        sqlite3_stmt *st = s->q[Q_CHANGE_SEQ];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            s->change_seq = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return imgsync__sqlite_fail(s, rc, "reading the change feed");
+    }
+    *seq = ++s->change_seq;
+    return 0;
+}
+
+/* Note one change of the current change task (none under task 0) for the scope's record. */
+static int record(scope_write *w, int kind, const struct imgsync_image *row, const struct imgsync_image *prev)
+{
+    if (!w->s->change_task)
+        return 0;
+    if (w->nchanges == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        pending_change *grown = realloc(w->changes, cap * sizeof(*grown));
+        if (!grown)
+            return imgsync__sqlite_fail_code(w->s, IMGSYNC_ENOMEM, "recording a change");
+        w->changes = grown;
+        w->cap = cap;
+    }
+    w->changes[w->nchanges] = (pending_change){row, prev ? prev->v[IMGSYNC__F_digest].s : "",
+                                               prev ? prev->v[IMGSYNC__F_size].i : -1, kind, w->nchanges};
+    w->nchanges++;
+    return 0;
+}
+
+/* The cursor's order (imgsync__image_cmp), then the order of recording. */
+static int pending_cmp(const void *pa, const void *pb)
+{
+    const pending_change *a = pa, *b = pb;
+    int c = imgsync__image_cmp(&a->row, &b->row);
+    return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
+}
+
+/* Write the scope's noted changes as one record of the change task. */
+static int record_scope(scope_write *w)
 {
     sqlite_store *s = w->s;
     sqlite3_stmt *st = s->q[Q_CHANGE];
-    if (!s->change_task)
+    int64_t seq = 0;
+    if (!w->nchanges)
         return 0;
-    if (imgsync__sqlite_change_encode(&s->record, row, prev ? prev->v[IMGSYNC__F_digest].s : "",
-                                      prev ? prev->v[IMGSYNC__F_size].i : -1))
-        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "recording a change");
+    qsort(w->changes, w->nchanges, sizeof(*w->changes), pending_cmp);
+    s->record.len = 0;
+    for (size_t i = 0; i < w->nchanges; i++) {
+        const pending_change *c = &w->changes[i];
+        if (imgsync__sqlite_change_append(&s->record, c->kind, c->row, c->old_digest, c->old_size))
+            return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "recording changes");
+    }
+    if (s->record.len > INT_MAX)
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ESTORE, "recording changes: the record is too large");
+    int rc = next_seq(s, &seq);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
-    sqlite3_bind_int(st, 2, kind);
-    sqlite3_bind_blob(st, 7, s->record.data, (int)s->record.len, SQLITE_STATIC);
-    key_tmp k;
-    int rc = bind_key(w, st, 3, row, &k);
-    if (!rc)
-        rc = imgsync__sqlite_run(s, Q_CHANGE, "recording a change");
-    free(k.heap);
-    return rc;
+    sqlite3_bind_text(st, 2, w->provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, w->partition ? w->partition : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, w->repository, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, seq);
+    sqlite3_bind_blob(st, 6, s->record.data, (int)s->record.len, SQLITE_STATIC);
+    return imgsync__sqlite_run(s, Q_CHANGE, "recording changes");
 }
 
 /* 1 when the two rows differ in nothing stored but the sync time. */
@@ -200,7 +266,7 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
                          imgsync__store_counts *delta)
 {
     static const imgsync__diff_ops ops = {write_keep, write_put, write_remove};
-    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0};
+    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0, NULL, 0, 0};
     struct imgsync_image **old = NULL;
     size_t old_n = 0;
     check_uniform(&w, rows, n);
@@ -211,6 +277,9 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
         imgsync__sqlite_fail_code(s, rc, "comparing rows");
     if (!rc && w.touch_scope)
         rc = touch_scope(&w);
+    if (!rc)
+        rc = record_scope(&w);
+    free(w.changes);
     imgsync__sqlite_free_rows(old, old_n);
     return rc;
 }
@@ -394,7 +463,10 @@ void imgsync__sqlite_rollback(imgsync__store *base)
 
 void imgsync__sqlite_set_change_task(imgsync__store *base, uint64_t task_id)
 {
-    ((sqlite_store *)base)->change_task = task_id;
+    sqlite_store *s = (sqlite_store *)base;
+    if (s->change_task != task_id)
+        s->change_seq = -1;
+    s->change_task = task_id;
 }
 
 int imgsync__sqlite_changes_forget(imgsync__store *base, const uint64_t *ids, size_t n)

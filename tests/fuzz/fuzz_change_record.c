@@ -1,31 +1,40 @@
 /* Fuzz the change feed's compact record (src/inventory/sqlite_record.c), which the SQLite store
  * reads back from a file another process, an older library or a damaged disk may have written.
- * Checks besides crashes and leaks: a record that decodes encodes again to a record that decodes
- * to the same row, digest and size. */
+ * Checks besides crashes and leaks: the entries that decode encode again to a record that
+ * decodes to the same entries (kind, row, digest and size). */
 #include "common.h"
 
 #include "inventory/sqlite.h"
 
+#define MAX_ENTRIES 64
+
+static int same_entry(const sqlite_change_entry *a, const sqlite_change_entry *b)
+{
+    return a->kind == b->kind && a->old_size == b->old_size && strcmp(a->old_digest, b->old_digest) == 0 &&
+           !imgsync__image_differs(a->row, b->row);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct imgsync_image *row = NULL;
-    char *old_digest = NULL;
-    int64_t old_size = 0;
-    if (imgsync__sqlite_change_decode(data, size, &row, &old_digest, &old_size) != 0)
-        return 0;
+    sqlite_change_entry got[MAX_ENTRIES];
+    size_t n = 0, pos = 0;
+    while (pos < size && n < MAX_ENTRIES && imgsync__sqlite_change_decode(data, size, &pos, &got[n]) == 0)
+        n++;
     sqlite_record_buf b = {0};
-    if (imgsync__sqlite_change_encode(&b, row, old_digest, old_size) != 0)
+    for (size_t i = 0; i < n; i++)
+        if (imgsync__sqlite_change_append(&b, got[i].kind, got[i].row, got[i].old_digest, got[i].old_size) != 0)
+            abort();
+    size_t again_pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        sqlite_change_entry e;
+        if (imgsync__sqlite_change_decode(b.data, b.len, &again_pos, &e) != 0 || !same_entry(&got[i], &e))
+            abort();
+        imgsync__sqlite_change_entry_clear(&e);
+    }
+    if (again_pos != b.len)
         abort();
-    struct imgsync_image *again = NULL;
-    char *d2 = NULL;
-    int64_t s2 = 0;
-    if (imgsync__sqlite_change_decode(b.data, b.len, &again, &d2, &s2) != 0 || strcmp(d2, old_digest) != 0 ||
-        s2 != old_size || imgsync__image_differs(row, again))
-        abort();
+    for (size_t i = 0; i < n; i++)
+        imgsync__sqlite_change_entry_clear(&got[i]);
     free(b.data);
-    free(d2);
-    free(old_digest);
-    imgsync__image_unref(again);
-    imgsync__image_unref(row);
     return 0;
 }

@@ -1270,9 +1270,9 @@ START_TEST(test_sqlite_newer_schema_refused)
     put_tags("p", "r", "a", NULL);
     imgsync__store_close(S);
     S = NULL;
-    set_user_version(3);
+    set_user_version(4);
     expect_refused(IMGSYNC_EUNSUPPORTED, "newer");
-    set_user_version(2); /* the rows are still there for this library */
+    set_user_version(3); /* the rows are still there for this library */
     open_store();
     expect_dump("p/r:a@d-a\n");
 }
@@ -1394,13 +1394,17 @@ START_TEST(test_sqlite_migration_from_v1)
     exec_sql(v1_ddl);
     ck_assert_int_eq(sql_int("PRAGMA user_version"), 1);
     open_store();
-    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
     expect_dump("p/team/app:v1@d1\np/team/app:v2@d2\n");
     ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
     ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('rows_key', "
-                             "'changes_task')"),
+    /* schema 3: two tables clustered on their keys, no other index */
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('rows', "
+                             "'changes') AND sql LIKE '%WITHOUT ROWID'"),
                      2);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('rows', "
+                             "'changes') AND sql IS NOT NULL"),
+                     0);
     /* every field came through: the same content is no update, first_seen stays */
     struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d1"), mk("p", "team/app", "v2", "d2-new")};
     imgsync__image_set_int(same[0], IMGSYNC__F_update_ms, 50);
@@ -1412,27 +1416,132 @@ START_TEST(test_sqlite_migration_from_v1)
     ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
     ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
     expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
-    /* reopening a schema-2 file changes nothing */
+    /* reopening a schema-3 file changes nothing */
     imgsync__store_close(S);
     open_store();
-    ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
     expect_changes(1, 0, "2 1 p/team/app:v2@d2-new d2 100\n");
+}
+END_TEST
+
+/* A schema-2 file as the library before schema 3 wrote it (its sqlite_master and rows, from a
+ * program on that library, 1449b26): task 1 added three rows in two scopes, task 2 wrote scope
+ * team/app twice (v2 removed and v1 updated, then v3 added), one change row each. */
+static const char v2_file[] =
+    "CREATE TABLE rows (k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, k_repository TEXT NOT NULL, "
+    "k_key TEXT NOT NULL, type INTEGER NOT NULL, \"registry\" TEXT NOT NULL, \"host\" TEXT NOT NULL, "
+    "\"namespace\" TEXT NOT NULL, \"repository\" TEXT NOT NULL, \"tag\" TEXT NOT NULL, \"digest\" TEXT "
+    "NOT NULL, \"size\" INTEGER NOT NULL, \"update_ms\" INTEGER NOT NULL, \"sync_ms\" INTEGER NOT NULL, "
+    "\"media_type\" TEXT NOT NULL, \"artifact_type\" TEXT NOT NULL, \"multi_arch\" INTEGER NOT NULL, "
+    "\"partition\" TEXT NOT NULL, \"owner\" TEXT NOT NULL, \"share_status\" TEXT NOT NULL, "
+    "\"instance_id\" TEXT NOT NULL, \"instance_name\" TEXT NOT NULL, \"platforms\" TEXT NOT NULL, "
+    "\"created_ms\" INTEGER NOT NULL, \"first_seen_ms\" INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX rows_key ON rows(k_provider, k_partition, k_repository, k_key);"
+    "CREATE TABLE changes (task_id INTEGER NOT NULL, kind INTEGER NOT NULL, k_provider TEXT NOT NULL, "
+    "k_partition TEXT NOT NULL, k_repository TEXT NOT NULL, k_key TEXT NOT NULL, \"row\" BLOB NOT NULL);"
+    "CREATE INDEX changes_task ON changes(task_id);"
+    "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, state INTEGER NOT NULL, trigger_kind "
+    "INTEGER NOT NULL, schedule_id INTEGER NOT NULL, created_ms INTEGER NOT NULL, started_ms INTEGER NOT "
+    "NULL, finished_ms INTEGER NOT NULL, repositories_total INTEGER NOT NULL, repositories_done INTEGER "
+    "NOT NULL, repositories_failed INTEGER NOT NULL, images_found INTEGER NOT NULL, images_added INTEGER "
+    "NOT NULL, images_updated INTEGER NOT NULL, images_removed INTEGER NOT NULL, requests INTEGER NOT "
+    "NULL, retries INTEGER NOT NULL, reason TEXT NOT NULL, owner TEXT NOT NULL);"
+    "CREATE INDEX tasks_by_state ON tasks(state, id);"
+    "CREATE INDEX tasks_by_trigger ON tasks(trigger_kind, id);"
+    "CREATE TABLE task_registries (task_id INTEGER NOT NULL REFERENCES tasks(id), ord INTEGER NOT NULL, "
+    "name TEXT NOT NULL, type TEXT NOT NULL, state INTEGER NOT NULL, error INTEGER NOT NULL, reason TEXT "
+    "NOT NULL, PRIMARY KEY (task_id, ord)) WITHOUT ROWID;"
+    "CREATE TABLE task_errors (task_id INTEGER NOT NULL REFERENCES tasks(id), ord INTEGER NOT NULL, "
+    "registry TEXT NOT NULL, repository TEXT NOT NULL, code INTEGER NOT NULL, message TEXT NOT NULL, "
+    "PRIMARY KEY (task_id, ord)) WITHOUT ROWID;"
+    "CREATE TABLE schedules (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, hour INTEGER "
+    "NOT NULL, minute INTEGER NOT NULL, every_minutes INTEGER NOT NULL, request TEXT NOT NULL, "
+    "created_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL, last_task_id INTEGER NOT NULL);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v1', 6, 'p', 'reg.example.com', 'team', 'team/app', "
+    "'v1', 'd1-new', 100, 0, 222, '', '', 0, '', '', '', '', '', '', 0, 111);"
+    "INSERT INTO rows VALUES('p', '', 'team/db', '@d9', 6, 'p', 'reg.example.com', 'team', 'team/db', "
+    "'', 'd9', 100, 0, 111, '', '', 0, '', '', '', '', '', '', 0, 111);"
+    "INSERT INTO rows VALUES('p', '', 'team/app', 'v3', 6, 'p', 'reg.example.com', 'team', 'team/app', "
+    "'v3', 'd3', 100, 0, 222, '', '', 0, '', '', '', '', '', '', 0, 222);"
+    "INSERT INTO changes VALUES(1, 1, 'p', '', 'team/app', 'v2', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D087465616D2F617070027632026432C80100DE010000000000"
+    "0000000000DE010001');"
+    "INSERT INTO changes VALUES(1, 1, 'p', '', 'team/app', 'v1', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D087465616D2F617070027631026431C80100DE010000000000"
+    "0000000000DE010001');"
+    "INSERT INTO changes VALUES(1, 1, 'p', '', 'team/db', '@d9', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D077465616D2F646200026439C80100DE010000000000000000"
+    "0000DE010001');"
+    "INSERT INTO changes VALUES(2, 3, 'p', '', 'team/app', 'v2', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D087465616D2F617070027632026432C80100DE010000000000"
+    "0000000000DE010001');"
+    "INSERT INTO changes VALUES(2, 2, 'p', '', 'team/app', 'v1', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D087465616D2F6170700276310664312D6E6577C80100BC0300"
+    "000000000000000000DE01026431C801');"
+    "INSERT INTO changes VALUES(2, 1, 'p', '', 'team/app', 'v3', "
+    "X'0C01700F7265672E6578616D706C652E636F6D047465616D087465616D2F617070027633026433C80100BC030000000000"
+    "0000000000BC030001');"
+    "PRAGMA user_version = 2;";
+
+START_TEST(test_sqlite_migration_from_v2)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    exec_sql(v2_file);
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
+    expect_dump("p/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
+    ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
+    ck_assert_int_eq(first_seen_of("team/app", "v3"), 222);
+    /* one record per old change row; those of one scope are merged in the cursor's order */
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM changes"), 6);
+    expect_changes(1, 0, "1 1 p/team/app:v1@d1  -1\n1 1 p/team/app:v2@d2  -1\n1 1 p/team/db:@d9  -1\n");
+    expect_changes(2, 0, "2 2 p/team/app:v1@d1-new d1 100\n3 2 p/team/app:v2@d2  -1\n1 2 p/team/app:v3@d3  -1\n");
+    /* new records go after the migrated ones and are merged with them */
+    struct imgsync_image *rows[] = {mk("p", "team/app", "v0", "d0"), mk("p", "team/app", "v3", "d3")};
+    imgsync__store_set_change_task(S, 2);
+    expect_counts(put("p", "team/app", rows, 2, NULL), 1, 1, 1);
+    expect_changes(2, 0, "1 2 p/team/app:v0@d0  -1\n2 2 p/team/app:v1@d1-new d1 100\n3 2 p/team/app:v1@d1-new  -1\n"
+                         "3 2 p/team/app:v2@d2  -1\n1 2 p/team/app:v3@d3  -1\n2 2 p/team/app:v3@d3 d3 100\n");
+}
+END_TEST
+
+START_TEST(test_sqlite_damaged_change_record)
+{
+    struct imgsync_image *rows[] = {mk("p", "r", "a", "d-a"), mk("p", "r", "b", "d-b")};
+    imgsync__store_set_change_task(S, 7);
+    expect_counts(put("p", "r", rows, 2, NULL), 2, 0, 0);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM changes"), 1); /* one record per scope */
+    /* a truncated record (another program, a damaged disk): a clear error, no crash, no leak */
+    exec_sql("UPDATE changes SET \"changes\" = substr(\"changes\", 1, 70)");
+    imgsync__cursor *cur = NULL;
+    ck_assert_int_eq(imgsync__store_changes(S, 7, 0, &cur), 0);
+    imgsync__change_row ch;
+    ck_assert_int_eq(imgsync__cursor_next(cur, &ch), IMGSYNC_ESTORE);
+    ck_assert_ptr_nonnull(strstr(imgsync__cursor_errmsg(cur), "malformed change record"));
+    imgsync__cursor_free(cur);
+    /* a record of no change is skipped */
+    exec_sql("UPDATE changes SET \"changes\" = X''");
+    expect_changes(7, 0, "");
 }
 END_TEST
 
 START_TEST(test_sqlite_resync_writes_only_changes)
 {
     put_tags("p", "r", "a,b,c", NULL);
-    long long rowid_a = sql_int("SELECT rowid FROM rows WHERE tag = 'a'");
-    long long rowid_b = sql_int("SELECT rowid FROM rows WHERE tag = 'b'");
+    /* a log of the rows SQLite deletes (a REPLACE conflict would delete and insert again) */
+    exec_sql("CREATE TABLE deleted_log (tag TEXT); CREATE TRIGGER log_delete AFTER DELETE ON rows "
+             "BEGIN INSERT INTO deleted_log VALUES (old.tag); END;");
     /* b changes, c goes, d comes, a is unchanged with a new sync time */
     struct imgsync_image *rows[] = {mk("p", "r", "a", "d-a"), mk("p", "r", "b", "d-b2"), mk("p", "r", "d", "d-d")};
     for (int i = 0; i < 3; i++)
         imgsync__image_set_int(rows[i], IMGSYNC__F_sync_ms, 4242);
     expect_counts(put("p", "r", rows, 3, NULL), 1, 1, 1);
     /* the unchanged and the updated row stay where they were: nothing deleted and re-inserted */
-    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'a'"), rowid_a);
-    ck_assert_int_eq(sql_int("SELECT rowid FROM rows WHERE tag = 'b'"), rowid_b);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM deleted_log WHERE tag IN ('a', 'b')"), 0);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM deleted_log WHERE tag = 'c'"), 1);
     ck_assert_int_eq(sql_int("SELECT sync_ms FROM rows WHERE tag = 'a'"), 4242);
     ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM rows"), 3);
     expect_dump("p/r:a@d-a\np/r:b@d-b2\np/r:d@d-d\n");
@@ -1476,7 +1585,8 @@ END_TEST
 
 START_TEST(test_sqlite_query_uses_indexes)
 {
-    /* the filters run in SQL: a registry filter searches an index, no full scan */
+    /* the filters run in SQL: a registry filter searches the key (the table is clustered on
+     * it), no full scan */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
@@ -1487,7 +1597,7 @@ START_TEST(test_sqlite_query_uses_indexes)
     int searched = 0, full_sort = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *plan = (const char *)sqlite3_column_text(st, 3);
-        searched |= strstr(plan, "SEARCH rows USING INDEX rows_key") != NULL;
+        searched |= strstr(plan, "SEARCH rows USING PRIMARY KEY") != NULL;
         /* only "RIGHT PART OF ORDER BY" may be sorted: memory stays bounded by one repository */
         full_sort |= strstr(plan, "TEMP B-TREE FOR ORDER BY") != NULL;
     }
@@ -1501,6 +1611,8 @@ static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
     tcase_add_test(tc, test_sqlite_migration_from_v1);
+    tcase_add_test(tc, test_sqlite_migration_from_v2);
+    tcase_add_test(tc, test_sqlite_damaged_change_record);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
     tcase_add_test(tc, test_sqlite_cursor_beside_other_writer);
     tcase_add_test(tc, test_sqlite_query_uses_indexes);
