@@ -23,7 +23,10 @@ enum {
     Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
     Q_DEL_ROW,      /* delete a row by key */
     Q_SCOPES,       /* a provider's scopes */
+    Q_SCOPE_PUT,    /* note a scope that has rows (and its namespace) */
+    Q_SCOPE_DEL,    /* forget a scope that has none left */
     Q_DEL_PROVIDER, /* delete a provider's rows */
+    Q_DEL_PROVIDER_SCOPES,
     Q_COUNT,
     Q_BEGIN,
     Q_COMMIT,

@@ -260,6 +260,22 @@ static int touch_scope(scope_write *w)
     return imgsync__sqlite_run(s, Q_TOUCH_SCOPE, "updating sync times");
 }
 
+/* Keep the scopes table true to the rows: a scope with rows is listed with the namespace of its
+ * first new row, one left without any is removed. */
+static int note_scope(scope_write *w, struct imgsync_image **rows, size_t n)
+{
+    sqlite_store *s = w->s;
+    if (n) {
+        bind_scope(s, Q_SCOPE_PUT, w->provider, w->partition, w->repository);
+        sqlite3_bind_text(s->q[Q_SCOPE_PUT], 4, rows[0]->v[IMGSYNC__F_namespace].s, -1, SQLITE_STATIC);
+        return imgsync__sqlite_run(s, Q_SCOPE_PUT, "listing a scope");
+    }
+    if (w->kept) /* (also without old rows: a listing left behind by a failed drop goes) */
+        return 0;
+    bind_scope(s, Q_SCOPE_DEL, w->provider, w->partition, w->repository);
+    return imgsync__sqlite_run(s, Q_SCOPE_DEL, "removing a scope");
+}
+
 /* replace() inside an open transaction; the changes are added to *delta. */
 static int replace_in_tx(sqlite_store *s, const char *provider, const char *partition, const char *repository,
                          struct imgsync_image **rows, size_t n, const imgsync__selector *sel,
@@ -277,6 +293,8 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
         imgsync__sqlite_fail_code(s, rc, "comparing rows");
     if (!rc && w.touch_scope)
         rc = touch_scope(&w);
+    if (!rc)
+        rc = note_scope(&w, rows, n);
     if (!rc)
         rc = record_scope(&w);
     free(w.changes);
@@ -426,7 +444,10 @@ void imgsync__sqlite_drop_provider(imgsync__store *base, const char *provider)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_bind_text(s->q[Q_DEL_PROVIDER], 1, provider, -1, SQLITE_STATIC);
-    imgsync__sqlite_run(s, Q_DEL_PROVIDER, "deleting a provider's rows"); /* the message stays in errmsg */
+    sqlite3_bind_text(s->q[Q_DEL_PROVIDER_SCOPES], 1, provider, -1, SQLITE_STATIC);
+    /* the message of a failure stays in errmsg */
+    if (imgsync__sqlite_run(s, Q_DEL_PROVIDER, "deleting a provider's rows") == 0)
+        imgsync__sqlite_run(s, Q_DEL_PROVIDER_SCOPES, "deleting a provider's scopes");
 }
 
 /* ---- explicit transactions and the change feed ------------------------------------------------ */

@@ -1495,6 +1495,7 @@ START_TEST(test_sqlite_migration_from_v2)
     expect_dump("p/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
     ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
     ck_assert_int_eq(first_seen_of("team/app", "v3"), 222);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE namespace = 'team'"), 2);
     /* one record per old change row; those of one scope are merged in the cursor's order */
     ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM changes"), 6);
     expect_changes(1, 0, "1 1 p/team/app:v1@d1  -1\n1 1 p/team/app:v2@d2  -1\n1 1 p/team/db:@d9  -1\n");
@@ -1525,6 +1526,50 @@ START_TEST(test_sqlite_damaged_change_record)
     /* a record of no change is skipped */
     exec_sql("UPDATE changes SET \"changes\" = X''");
     expect_changes(7, 0, "");
+}
+END_TEST
+
+/* The scopes table lists exactly the scopes that have rows. */
+static void expect_scopes_follow_rows(int want)
+{
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes"), want);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT k_provider, k_partition, k_repository FROM rows "
+                             "EXCEPT SELECT k_provider, k_partition, k_repository FROM scopes)"),
+                     0);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT k_provider, k_partition, k_repository FROM scopes "
+                             "EXCEPT SELECT k_provider, k_partition, k_repository FROM rows)"),
+                     0);
+}
+
+START_TEST(test_sqlite_scopes_follow_rows)
+{
+    put_tags("p", "team/a", "1,2", NULL);
+    put_tags("p", "team/b", "1", NULL);
+    put_tags("p", "org/c", "1", NULL);
+    put_tags("q", "team/a", "1", NULL);
+    expect_scopes_follow_rows(4);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE k_repository = 'org/c' AND namespace = 'org'"), 1);
+    /* a selective replace that keeps unselected rows keeps the scope */
+    imgsync_request *sel = NULL;
+    ck_assert_int_eq(imgsync_request_new(&sel), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(sel, IMGSYNC_FILTER_TAG, "1", IMGSYNC_INCLUDE), 0);
+    expect_counts(put("p", "team/a", NULL, 0, sel), 0, 0, 1);
+    expect_scopes_follow_rows(4);
+    imgsync_request_free(sel);
+    /* an empty replace removes it */
+    expect_counts(put("p", "team/a", NULL, 0, NULL), 0, 0, 1);
+    expect_scopes_follow_rows(3);
+    /* pruning: b is seen, c vanished */
+    imgsync__map seen;
+    const char *names[] = {"team/b"};
+    seen_init(&seen, names, 1);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, NULL, SEL(NULL), &c), 0);
+    imgsync__map_clear(&seen);
+    expect_counts(c, 0, 0, 1);
+    expect_scopes_follow_rows(2);
+    imgsync__store_drop_provider(S, "p");
+    expect_scopes_follow_rows(1);
 }
 END_TEST
 
@@ -1613,6 +1658,7 @@ static void add_sqlite_only(TCase *tc)
     tcase_add_test(tc, test_sqlite_migration_from_v1);
     tcase_add_test(tc, test_sqlite_migration_from_v2);
     tcase_add_test(tc, test_sqlite_damaged_change_record);
+    tcase_add_test(tc, test_sqlite_scopes_follow_rows);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
     tcase_add_test(tc, test_sqlite_cursor_beside_other_writer);
     tcase_add_test(tc, test_sqlite_query_uses_indexes);
