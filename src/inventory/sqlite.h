@@ -110,6 +110,8 @@ typedef struct sqlite_change_entry {
 int imgsync__sqlite_change_append(sqlite_record_buf *b, int kind, const struct imgsync_image *row,
                                   const char *old_digest, int64_t old_size);
 int imgsync__sqlite_change_decode(const void *blob, size_t len, size_t *pos, sqlite_change_entry *e);
+/* The order of a record's entries: imgsync__image_cmp within one scope (tag, then digest). */
+int imgsync__sqlite_change_cmp(const struct imgsync_image *a, const struct imgsync_image *b);
 void imgsync__sqlite_change_entry_clear(sqlite_change_entry *e);
 /* The SQL function imgsync_change_entry(kind, record) of the schema 2 -> 3 migration: a schema-2
  * change (kind column, record BLOB without the kind) as one entry. */

@@ -100,7 +100,7 @@ static int same_scope(sqlite3_stmt *st, uint64_t task, const char *const key[3])
 static int group_cmp(const void *pa, const void *pb)
 {
     const group_entry *a = pa, *b = pb;
-    int c = imgsync__image_cmp(&a->e.row, &b->e.row);
+    int c = imgsync__sqlite_change_cmp(a->e.row, b->e.row);
     return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
 }
 

@@ -133,6 +133,12 @@ static int get_fields(reader *r, struct imgsync_image *im)
     return rc;
 }
 
+int imgsync__sqlite_change_cmp(const struct imgsync_image *a, const struct imgsync_image *b)
+{
+    int c = strcmp(a->v[IMGSYNC__F_tag].s, b->v[IMGSYNC__F_tag].s);
+    return c ? c : strcmp(a->v[IMGSYNC__F_digest].s, b->v[IMGSYNC__F_digest].s);
+}
+
 void imgsync__sqlite_change_entry_clear(sqlite_change_entry *e)
 {
     imgsync__image_unref(e->row);

@@ -117,11 +117,11 @@ static int record(scope_write *w, int kind, const struct imgsync_image *row, con
     return 0;
 }
 
-/* The cursor's order (imgsync__image_cmp), then the order of recording. */
+/* The record's order, then the order of recording. */
 static int pending_cmp(const void *pa, const void *pb)
 {
     const pending_change *a = pa, *b = pb;
-    int c = imgsync__image_cmp(&a->row, &b->row);
+    int c = imgsync__sqlite_change_cmp(a->row, b->row);
     return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
 }
 
