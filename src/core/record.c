@@ -83,17 +83,20 @@ IMGSYNC__ROW_FIELDS(SETTER)
 /* ---- emit ----------------------------------------------------------------------------------- */
 
 /* Why the row cannot be stored, or NULL. Names go into URLs, keys and terminals. */
-static const char *invalid(const struct imgsync_image *im)
+static const char *invalid(const imgsync_run *run, const struct imgsync_image *im)
 {
     const char *tag = im->v[IMGSYNC__F_tag].s, *digest = im->v[IMGSYNC__F_digest].s;
     const char *part = im->v[IMGSYNC__F_partition].s, *ns = im->v[IMGSYNC__F_namespace].s;
-    if (!imgsync__name_repository_ok(im->v[IMGSYNC__F_repository].s))
+    const char *repo = im->v[IMGSYNC__F_repository].s;
+    /* the previous row's scope had its names checked: the rest of a repository's rows skip that */
+    int known = imgsync__scope_names_known(run, part, repo);
+    if (!known && !imgsync__name_repository_ok(repo))
         return "the registry gave an invalid repository name";
     if (tag[0] && !imgsync__name_tag_ok(tag))
         return "the registry gave an invalid tag";
     if ((digest[0] || !tag[0]) && !imgsync__name_digest_ok(digest))
         return "the registry gave an invalid digest";
-    if (part[0] && !imgsync__name_label_ok(part))
+    if (!known && part[0] && !imgsync__name_label_ok(part))
         return "the registry gave an invalid partition name";
     if (ns[0] && !imgsync__name_label_ok(ns))
         return "the registry gave an invalid namespace name";
@@ -150,7 +153,7 @@ int imgsync_record_emit(imgsync_run *run, imgsync_record *r)
         rc = 0;
     } else if (imgsync__task_expired(run->task)) {
         rc = imgsync__run_deadline(run);
-    } else if ((why = invalid(im)) != NULL) {
+    } else if ((why = invalid(run, im)) != NULL) {
         /* never stored under another name: the scope (or the unnamed item) fails */
         imgsync_run_scope_fail(run, im->v[IMGSYNC__F_partition].s, im->v[IMGSYNC__F_repository].s, IMGSYNC_EPROTOCOL,
                                why);

@@ -20,6 +20,7 @@ typedef struct imgsync__scope {
     char *partition;
     char *repository;
     int listed, failed, committed;
+    int names_ok;          /* partition and repository are names the inventory can hold */
     size_t pending;        /* jobs and deferred calls not finished */
     imgsync__map records;  /* row key (tag, "@digest") -> struct imgsync_image */
 } imgsync__scope;
@@ -46,6 +47,7 @@ struct imgsync_run {
     void *data;
     void (*data_free)(void *);
     imgsync__map scopes;       /* scope key -> imgsync__scope */
+    struct imgsync__scope *last_scope; /* the one imgsync__scope_get gave last (rows come in runs) */
     imgsync__map failed_parts; /* partitions that could not be listed */
     imgsync__map failed_ns;    /* scope keys (partition, namespace) that could not be listed */
     imgsync__map failed_items; /* scope keys of failed items whose names cannot be scopes */
@@ -105,6 +107,10 @@ void imgsync__run_summarize(imgsync_run *run);
 
 /* ---- scope.c ---- */
 imgsync__scope *imgsync__scope_get(imgsync_run *run, const char *partition, const char *repository, int create);
+/* 1 when (partition, repository) is the scope imgsync__scope_get gave last. */
+int imgsync__scope_is_last(const imgsync_run *run, const char *partition, const char *repository);
+/* 1 when it is, and its names were found valid when it was made: a row of it needs no check. */
+int imgsync__scope_names_known(const imgsync_run *run, const char *partition, const char *repository);
 void imgsync__scope_fail(imgsync_run *run, imgsync__scope *s, int code, const char *message);
 void imgsync__scope_maybe_commit(imgsync_run *run, imgsync__scope *s);
 void imgsync__scopes_free(imgsync_run *run);

@@ -27,15 +27,31 @@ void imgsync__scopes_free(imgsync_run *run)
     while ((e = imgsync__map_next(&run->scopes, &pos)))
         scope_free(e->value);
     imgsync__map_clear(&run->scopes);
+    run->last_scope = NULL;
+}
+
+int imgsync__scope_is_last(const imgsync_run *run, const char *partition, const char *repository)
+{
+    const imgsync__scope *s = run->last_scope;
+    return s && strcmp(s->repository, repository) == 0 && strcmp(s->partition, partition ? partition : "") == 0;
+}
+
+static int scope_names_ok(const char *partition, const char *repository);
+
+int imgsync__scope_names_known(const imgsync_run *run, const char *partition, const char *repository)
+{
+    return imgsync__scope_is_last(run, partition, repository) && run->last_scope->names_ok;
 }
 
 imgsync__scope *imgsync__scope_get(imgsync_run *run, const char *partition, const char *repository, int create)
 {
+    if (imgsync__scope_is_last(run, partition, repository)) /* no key to build and look up */
+        return run->last_scope;
     char *key = imgsync__scope_key(partition, repository);
     imgsync__scope *s = key ? imgsync__map_get(&run->scopes, key) : NULL;
     if (s || !create || !key) {
         free(key);
-        return s;
+        return run->last_scope = s ? s : run->last_scope;
     }
     s = calloc(1, sizeof(*s));
     if (!s || !(s->partition = imgsync__strdup(partition ? partition : "")) ||
@@ -47,6 +63,7 @@ imgsync__scope *imgsync__scope_get(imgsync_run *run, const char *partition, cons
         return NULL;
     }
     imgsync__map_init(&s->records);
+    s->names_ok = scope_names_ok(partition, repository); /* jobs and deferrals make scopes unchecked */
     int rc = imgsync__map_put(&run->scopes, key, s, NULL);
     free(key);
     if (rc) {
@@ -54,7 +71,7 @@ imgsync__scope *imgsync__scope_get(imgsync_run *run, const char *partition, cons
         return NULL;
     }
     imgsync__task_count(run->task, IMGSYNC_COUNT_REPOSITORIES_TOTAL, 1);
-    return s;
+    return run->last_scope = s;
 }
 
 /* "partition/repository" for messages, or the repository alone. */

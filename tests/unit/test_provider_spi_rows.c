@@ -516,6 +516,48 @@ static int validation_start(imgsync_run *run)
     return imgsync_run_catalog_complete(run);
 }
 
+/* A deferral (or a job) makes its scope without checking the name; the rows emitted for it are
+ * still checked, also when it is the scope of the previous row. */
+static int deferred_nothing(imgsync_run *run, void *data)
+{
+    (void)run;
+    (void)data;
+    return 0;
+}
+
+static int deferred_emit(imgsync_run *run, void *data)
+{
+    (void)data;
+    /* another deferral of that scope: it is the last one looked up when the row comes */
+    ck_assert_int_eq(imgsync_run_defer(run, "", "Upper/Case", deferred_nothing, NULL, NULL), 0);
+    ck_assert_int_eq(emit(run, NULL, "Upper/Case", "1", D1, 0), IMGSYNC_EPROTOCOL);
+    ck_assert_int_eq(emit(run, NULL, "Upper/Case", "2", D2, 0), IMGSYNC_EPROTOCOL);
+    return 0;
+}
+
+static int unchecked_scope_start(imgsync_run *run)
+{
+    ck_assert_int_eq(imgsync_run_defer(run, "", "Upper/Case", deferred_emit, NULL, NULL), 0);
+    part_scope(run, "", "fine/one", "1.0");
+    return imgsync_run_catalog_complete(run);
+}
+
+START_TEST(rows_of_an_unchecked_scope_are_checked)
+{
+    static const spi_hooks h = {unchecked_scope_start, ignore_response, NULL, NULL};
+    spi_hooks_set(&h);
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "v", EP));
+    uint64_t id = sync_ok(NULL);
+    ck_assert_uint_eq(imgsync_inventory_count(ctx), 1); /* fine/one:1.0 only */
+    spi_task t = spi_task_get(R, id);
+    ck_assert_int_eq(t.state, IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_ge(t.nerrors, 1);
+    ck_assert_int_eq(t.error_code[0], IMGSYNC_EPROTOCOL);
+    spi_task_clear(&t);
+}
+END_TEST
+
 START_TEST(invalid_names_tags_digests_fail_their_scope)
 {
     static const spi_hooks h = {validation_start, ignore_response, NULL, NULL};
@@ -987,6 +1029,7 @@ Suite *provider_spi_rows_suite(void)
     tcase_add_test(tc, named_repositories_limit_what_is_replaced);
     tcase_add_test(tc, new_fields_through_getters_and_field_api);
     tcase_add_test(tc, invalid_names_tags_digests_fail_their_scope);
+    tcase_add_test(tc, rows_of_an_unchecked_scope_are_checked);
     tcase_add_test(tc, secrets_never_reach_the_status);
     tcase_add_test(tc, provider_obtained_secret_redacted);
     tcase_add_test(tc, deferred_listing_stays_within_max_pending);
