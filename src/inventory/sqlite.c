@@ -70,7 +70,8 @@ static int create_v1(sqlite_store *s)
         rc = imgsync__sqlite_append_columns(&b, 1, V1_NFIELDS);
     /* the unique key's prefix (provider, partition, repository) also serves scope look-ups */
     if (!rc)
-        rc = imgsync__buf_appends(&b, "); CREATE UNIQUE INDEX rows_key ON rows(" KEY_COLUMNS ");");
+        rc = imgsync__buf_appends(&b, "); CREATE UNIQUE INDEX rows_key ON rows(k_provider, k_partition, "
+                                      "k_repository, k_key);");
     return exec_built(s, &b, rc, "creating the schema");
 }
 
@@ -98,23 +99,33 @@ static int migrate_v2(sqlite_store *s)
     return rc ? rc : imgsync__sqlite_history_schema(s); /* the task history and schedules */
 }
 
-/* Schema 2 -> 3: the rows become a WITHOUT ROWID table clustered on the key (schema 2 wrote a
- * rowid table and its unique key index: two B-trees, the key stored twice), a table of scopes
- * (pruning read every row), and the change feed one row per changed scope instead of one per
- * change (each insert costs SQLite more than encoding the scope's changes). `make bench-million-callgrind`, first sync of 100,000 images:
- * 50,400 instructions per image instead of 60,500. */
+/* Schema 2 -> 3: each repository (scope) gets a row of its own in `scopes` and an id, and the
+ * rows are a WITHOUT ROWID table clustered on (scope id, row key). Ids are handed out in the
+ * order scopes first get rows, so a first sync appends at the table's end instead of inserting
+ * at a hundred places; a row no longer carries the scope's names, and pruning walks the scopes,
+ * not every row. Schema 2 had a rowid table plus a unique key index on four text columns (two
+ * B-trees, the key stored twice). The change feed becomes one row per scope a task changed,
+ * instead of one per change (each insert costs SQLite more than encoding the scope's changes).
+ * `make bench-million-callgrind`, first sync of 100,000 images: TODO instructions per image
+ * instead of 60,500. */
+static const char v3_scopes[] =
+    "CREATE TABLE scopes (id INTEGER PRIMARY KEY, k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, "
+    "k_repository TEXT NOT NULL, k_namespace TEXT NOT NULL, UNIQUE (k_provider, k_partition, k_repository));"
+    "INSERT INTO scopes (k_provider, k_partition, k_repository, k_namespace) "
+    "SELECT k_provider, k_partition, k_repository, \"namespace\" FROM (SELECT k_provider, k_partition, "
+    "k_repository, \"namespace\", MIN(k_key) FROM rows GROUP BY k_provider, k_partition, k_repository);";
+
 static int migrate_v3_rows(sqlite_store *s)
 {
     imgsync__buf b;
     imgsync__buf_init(&b);
-    int rc = imgsync__buf_appends(&b, "CREATE TABLE rows_v3 (k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, "
-                                      "k_repository TEXT NOT NULL, k_key TEXT NOT NULL, ") ||
+    int rc = imgsync__buf_appends(&b, "CREATE TABLE rows_v3 (scope INTEGER NOT NULL, k_key TEXT NOT NULL, ") ||
              imgsync__sqlite_append_columns(&b, 1, V2_NFIELDS) ||
-             imgsync__buf_appends(&b, ", PRIMARY KEY (" KEY_COLUMNS ")) WITHOUT ROWID; INSERT INTO rows_v3 (" KEY_COLUMNS ", ") ||
+             imgsync__buf_appends(&b, ", PRIMARY KEY (" ROW_KEY ")) WITHOUT ROWID; INSERT INTO rows_v3 (" ROW_KEY ", ") ||
+             imgsync__sqlite_append_columns(&b, 0, V2_NFIELDS) || imgsync__buf_appends(&b, ") SELECT scopes.id, k_key, ") ||
              imgsync__sqlite_append_columns(&b, 0, V2_NFIELDS) ||
-             imgsync__buf_appends(&b, ") SELECT " KEY_COLUMNS ", ") ||
-             imgsync__sqlite_append_columns(&b, 0, V2_NFIELDS) ||
-             imgsync__buf_appends(&b, " FROM rows; DROP TABLE rows; ALTER TABLE rows_v3 RENAME TO rows;");
+             imgsync__buf_appends(&b, " FROM rows JOIN scopes USING (k_provider, k_partition, k_repository); "
+                                      "DROP TABLE rows; ALTER TABLE rows_v3 RENAME TO rows;");
     return exec_built(s, &b, rc, "rebuilding the rows table");
 }
 
@@ -128,19 +139,10 @@ static const char v3_changes[] =
     "imgsync_change_entry(kind, \"row\") FROM changes;"
     "DROP TABLE changes; ALTER TABLE changes_v3 RENAME TO changes;";
 
-/* The scopes that have rows, with the namespace of their first row: what pruning walks, without
- * reading every row. */
-static const char v3_scopes[] =
-    "CREATE TABLE scopes (k_provider TEXT NOT NULL, k_partition TEXT NOT NULL, k_repository TEXT NOT NULL, "
-    "\"namespace\" TEXT NOT NULL, PRIMARY KEY (k_provider, k_partition, k_repository)) WITHOUT ROWID;"
-    "INSERT INTO scopes SELECT k_provider, k_partition, k_repository, \"namespace\" FROM "
-    "(SELECT k_provider, k_partition, k_repository, \"namespace\", MIN(k_key) FROM rows "
-    "GROUP BY k_provider, k_partition, k_repository);";
-
 static int migrate_v3(sqlite_store *s)
 {
-    int rc = migrate_v3_rows(s);
-    rc = rc ? rc : exec(s, v3_scopes, "listing the scopes");
+    int rc = exec(s, v3_scopes, "listing the scopes");
+    rc = rc ? rc : migrate_v3_rows(s);
     return rc ? rc : exec(s, v3_changes, "rebuilding the change feed");
 }
 
@@ -245,12 +247,11 @@ static int prepare_insert(sqlite_store *s, int i)
 {
     imgsync__buf b;
     imgsync__buf_init(&b);
-    int rc = imgsync__buf_appends(&b, "INSERT INTO rows(" KEY_COLUMNS ", ") ||
+    int rc = imgsync__buf_appends(&b, "INSERT INTO rows(" ROW_KEY ", ") ||
              imgsync__sqlite_append_columns(&b, 0, IMGSYNC__NFIELDS) ||
-             imgsync__buf_appends(&b, ") VALUES(?, ?, ?, ?, ?") || append_field_params(&b) ||
-             imgsync__buf_appends(&b, ")");
+             imgsync__buf_appends(&b, ") VALUES(?, ?, ?") || append_field_params(&b) || imgsync__buf_appends(&b, ")");
     if (!rc && i == Q_UPSERT)
-        rc = imgsync__buf_appends(&b, " ON CONFLICT(" KEY_COLUMNS ") DO UPDATE SET type = excluded.type");
+        rc = imgsync__buf_appends(&b, " ON CONFLICT(" ROW_KEY ") DO UPDATE SET type = excluded.type");
     for (int f = 0; !rc && i == Q_UPSERT && f < IMGSYNC__NFIELDS; f++)
         if (imgsync__sqlite_stored(f))
             rc = imgsync__buf_printf(&b, ", \"%s\" = excluded.\"%s\"", imgsync__fields[f].name,
@@ -259,27 +260,36 @@ static int prepare_insert(sqlite_store *s, int i)
 }
 
 #define SCOPE_WHERE " WHERE k_provider = ?1 AND k_partition = ?2 AND k_repository = ?3"
-#define KEY_WHERE SCOPE_WHERE " AND k_key = ?4"
+#define KEY_WHERE " WHERE scope = ?1 AND k_key = ?2"
+
+/* The statements of the scopes table. */
+static int prepare_scopes(sqlite_store *s)
+{
+    int rc = prepare(s, Q_SCOPE_ID, "SELECT id, k_namespace FROM scopes" SCOPE_WHERE);
+    rc = rc ? rc
+            : prepare(s, Q_SCOPE_NEW, "INSERT INTO scopes (k_provider, k_partition, k_repository, k_namespace) "
+                                      "VALUES (?1, ?2, ?3, ?4)");
+    rc = rc ? rc : prepare(s, Q_SCOPE_NS, "UPDATE scopes SET k_namespace = ?2 WHERE id = ?1");
+    rc = rc ? rc : prepare(s, Q_SCOPE_DEL, "DELETE FROM scopes WHERE id = ?1");
+    rc = rc ? rc : prepare(s, Q_SCOPES, "SELECT k_partition, k_repository, k_namespace FROM scopes WHERE k_provider = ?1");
+    rc = rc ? rc
+            : prepare(s, Q_DEL_PROVIDER, "DELETE FROM rows WHERE scope IN (SELECT id FROM scopes WHERE k_provider = ?1)");
+    return rc ? rc : prepare(s, Q_DEL_PROVIDER_SCOPES, "DELETE FROM scopes WHERE k_provider = ?1");
+}
 
 static int prepare_all(sqlite_store *s)
 {
-    int rc = prepare_select(s, Q_SCOPE, SCOPE_WHERE " ORDER BY k_key");
+    int rc = prepare_select(s, Q_SCOPE, " WHERE scope = ?1 ORDER BY k_key");
     rc = rc ? rc : prepare_insert(s, Q_UPSERT);
     rc = rc ? rc : prepare_insert(s, Q_INSERT);
     rc = rc ? rc
             : prepare(s, Q_CHANGE, "INSERT INTO changes(task_id, k_provider, k_partition, k_repository, seq, "
                                    "\"changes\") VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     rc = rc ? rc : prepare(s, Q_CHANGE_SEQ, "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE task_id = ?1");
-    rc = rc ? rc : prepare(s, Q_TOUCH, "UPDATE rows SET \"sync_ms\" = ?5" KEY_WHERE);
-    rc = rc ? rc : prepare(s, Q_TOUCH_SCOPE, "UPDATE rows SET \"sync_ms\" = ?4" SCOPE_WHERE " AND \"sync_ms\" <> ?4");
+    rc = rc ? rc : prepare(s, Q_TOUCH, "UPDATE rows SET \"sync_ms\" = ?3" KEY_WHERE);
+    rc = rc ? rc : prepare(s, Q_TOUCH_SCOPE, "UPDATE rows SET \"sync_ms\" = ?2 WHERE scope = ?1 AND \"sync_ms\" <> ?2");
     rc = rc ? rc : prepare(s, Q_DEL_ROW, "DELETE FROM rows" KEY_WHERE);
-    rc = rc ? rc : prepare(s, Q_SCOPES, "SELECT k_partition, k_repository, \"namespace\" FROM scopes WHERE k_provider = ?1");
-    rc = rc ? rc
-            : prepare(s, Q_SCOPE_PUT, "INSERT INTO scopes VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
-                                      "\"namespace\" = excluded.\"namespace\" WHERE \"namespace\" <> excluded.\"namespace\"");
-    rc = rc ? rc : prepare(s, Q_SCOPE_DEL, "DELETE FROM scopes" SCOPE_WHERE);
-    rc = rc ? rc : prepare(s, Q_DEL_PROVIDER, "DELETE FROM rows WHERE k_provider = ?1");
-    rc = rc ? rc : prepare(s, Q_DEL_PROVIDER_SCOPES, "DELETE FROM scopes WHERE k_provider = ?1");
+    rc = rc ? rc : prepare_scopes(s);
     rc = rc ? rc : prepare(s, Q_COUNT, "SELECT COUNT(*) FROM rows");
     rc = rc ? rc : prepare(s, Q_FORGET, "DELETE FROM changes WHERE task_id = ?1");
     rc = rc ? rc : prepare(s, Q_BEGIN, "BEGIN IMMEDIATE");

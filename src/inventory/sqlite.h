@@ -11,8 +11,9 @@
 #define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 5000
 
-/* Key columns first (the memory store's key: provider, partition, repository, row key). */
-#define KEY_COLUMNS "k_provider, k_partition, k_repository, k_key"
+/* A row's key: its scope's id (table scopes: provider, partition, repository) and the row key
+ * within the scope (the memory store's key). */
+#define ROW_KEY "scope, k_key"
 
 /* The store's prepared statements (sqlite.c prepares them, sqlite_write.c runs most). */
 enum {
@@ -23,7 +24,9 @@ enum {
     Q_TOUCH_SCOPE,  /* set the sync time of every row of a scope (that has another) */
     Q_DEL_ROW,      /* delete a row by key */
     Q_SCOPES,       /* a provider's scopes */
-    Q_SCOPE_PUT,    /* note a scope that has rows (and its namespace) */
+    Q_SCOPE_ID,     /* a scope's id and namespace */
+    Q_SCOPE_NEW,    /* list a scope that gets rows */
+    Q_SCOPE_NS,     /* a scope's new namespace */
     Q_SCOPE_DEL,    /* forget a scope that has none left */
     Q_DEL_PROVIDER, /* delete a provider's rows */
     Q_DEL_PROVIDER_SCOPES,

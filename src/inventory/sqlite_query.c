@@ -12,9 +12,11 @@
 #include "util/buf.h"
 #include "util/glob.h"
 
-/* the unique key's prefix first (registry, partition and repository are stored there too): the
- * walk follows that index and sorts only within a repository */
+/* the scopes in their unique key's order (registry, partition, repository), each scope's rows by
+ * their key's prefix: SQLite sorts only within a repository */
 #define ORDER_COLUMNS "k_provider, k_partition, k_repository, \"tag\", \"digest\""
+/* the rows with their scope's names (no column name is in both tables) */
+#define ROWS_OF_SCOPES " FROM scopes JOIN rows ON rows.scope = scopes.id"
 
 /* A change of the scope being given, and its place in the scope's records (ties keep it). */
 typedef struct group_entry {
@@ -423,7 +425,7 @@ int imgsync__sqlite_query(imgsync__store *base, const imgsync__query *q, imgsync
     imgsync__buf_init(&w.sql);
     w_sql(&w, "SELECT ");
     w.oom |= imgsync__sqlite_append_columns(&w.sql, 0, IMGSYNC__NFIELDS) != 0;
-    w_sql(&w, " FROM rows");
+    w_sql(&w, ROWS_OF_SCOPES);
     w_query(&w, q);
     w_sql(&w, " ORDER BY " ORDER_COLUMNS);
     int rc = cursor_start((sqlite_store *)base, &w, 0, out);

@@ -27,6 +27,7 @@ typedef struct pending_change {
 typedef struct scope_write {
     sqlite_store *s;
     const char *provider, *partition, *repository;
+    int64_t id; /* the scope's id in table scopes; 0 while it has none */
     int uniform, kept, touch_scope;
     int64_t sync_ms;
     pending_change *changes;
@@ -39,19 +40,20 @@ typedef struct key_tmp {
     char *heap;
 } key_tmp;
 
-/* Bind (provider, partition, repository, key) at parameters first..first+3; the key may live in
- * *k: free k->heap after the statement ran. 0 or ENOMEM. */
-static int bind_key(const scope_write *w, sqlite3_stmt *st, int first, const struct imgsync_image *im, key_tmp *k)
+/* Bind (scope id, key) at parameters 1 and 2; the key may live in *k: free k->heap after the
+ * statement ran. 0 or ENOMEM. */
+static int bind_key(const scope_write *w, sqlite3_stmt *st, const struct imgsync_image *im, key_tmp *k)
 {
     const char *key = imgsync__image_key_tmp(im, k->buf, sizeof(k->buf), &k->heap);
     if (!key)
         return imgsync__sqlite_fail_code(w->s, IMGSYNC_ENOMEM, "writing a row");
-    sqlite3_bind_text(st, first, w->provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, first + 1, w->partition ? w->partition : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, first + 2, w->repository, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, first + 3, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, w->id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     return 0;
 }
+
+/* The first parameter after a row's key. */
+#define AFTER_KEY 3
 
 /* Bind the type and every stored field from parameter `first` on; returns the next one. */
 static int bind_fields(sqlite3_stmt *st, int first, const struct imgsync_image *im)
@@ -69,11 +71,11 @@ static int bind_fields(sqlite3_stmt *st, int first, const struct imgsync_image *
     return col;
 }
 
-/* Run q[i] with the row's key bound at 1..4 (and whatever the caller bound besides). */
+/* Run q[i] with the row's key bound (and whatever the caller bound besides). */
 static int run_keyed(const scope_write *w, int i, const struct imgsync_image *im, const char *what)
 {
     key_tmp k;
-    int rc = bind_key(w, w->s->q[i], 1, im, &k);
+    int rc = bind_key(w, w->s->q[i], im, &k);
     if (!rc)
         rc = imgsync__sqlite_run(w->s, i, what);
     free(k.heap);
@@ -185,7 +187,7 @@ static int touch_row(scope_write *w, const struct imgsync_image *row, const stru
         w->touch_scope = 1;
         return 0;
     }
-    sqlite3_bind_int64(w->s->q[Q_TOUCH], 5, sync_ms);
+    sqlite3_bind_int64(w->s->q[Q_TOUCH], AFTER_KEY, sync_ms);
     return run_keyed(w, Q_TOUCH, row, "updating a sync time");
 }
 
@@ -195,14 +197,14 @@ static int insert_row(scope_write *w, const struct imgsync_image *row)
 {
     sqlite3_stmt *st = w->s->q[Q_INSERT];
     key_tmp k;
-    int rc = bind_key(w, st, 1, row, &k);
+    int rc = bind_key(w, st, row, &k);
     if (rc)
         return rc;
-    bind_fields(st, 5, row);
+    bind_fields(st, AFTER_KEY, row);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step == SQLITE_CONSTRAINT) {
-        bind_fields(w->s->q[Q_UPSERT], 5, row);
+        bind_fields(w->s->q[Q_UPSERT], AFTER_KEY, row);
         rc = run_keyed(w, Q_UPSERT, row, "writing a row");
     } else if (step != SQLITE_DONE) {
         rc = imgsync__sqlite_fail(w->s, step, "writing a row");
@@ -220,7 +222,7 @@ static int write_put(void *ud, int kind, struct imgsync_image *row, const struct
     } else if (!prev) {
         rc = insert_row(w, row);
     } else {
-        bind_fields(w->s->q[Q_UPSERT], 5, row);
+        bind_fields(w->s->q[Q_UPSERT], AFTER_KEY, row);
         rc = run_keyed(w, Q_UPSERT, row, "writing a row");
     }
     if (!rc && kind)
@@ -255,25 +257,53 @@ static void check_uniform(scope_write *w, struct imgsync_image **rows, size_t n)
 static int touch_scope(scope_write *w)
 {
     sqlite_store *s = w->s;
-    bind_scope(s, Q_TOUCH_SCOPE, w->provider, w->partition, w->repository);
-    sqlite3_bind_int64(s->q[Q_TOUCH_SCOPE], 4, w->sync_ms);
+    sqlite3_bind_int64(s->q[Q_TOUCH_SCOPE], 1, w->id);
+    sqlite3_bind_int64(s->q[Q_TOUCH_SCOPE], 2, w->sync_ms);
     return imgsync__sqlite_run(s, Q_TOUCH_SCOPE, "updating sync times");
 }
 
-/* Keep the scopes table true to the rows: a scope with rows is listed with the namespace of its
- * first new row, one left without any is removed. */
-static int note_scope(scope_write *w, struct imgsync_image **rows, size_t n)
+/* The scope's id and stored namespace (*ns, malloc'd), or id 0 when it has no rows. */
+static int find_scope(scope_write *w, char **ns)
 {
     sqlite_store *s = w->s;
-    if (n) {
-        bind_scope(s, Q_SCOPE_PUT, w->provider, w->partition, w->repository);
-        sqlite3_bind_text(s->q[Q_SCOPE_PUT], 4, rows[0]->v[IMGSYNC__F_namespace].s, -1, SQLITE_STATIC);
-        return imgsync__sqlite_run(s, Q_SCOPE_PUT, "listing a scope");
+    sqlite3_stmt *st = s->q[Q_SCOPE_ID];
+    bind_scope(s, Q_SCOPE_ID, w->provider, w->partition, w->repository);
+    int rc = sqlite3_step(st), oom = 0;
+    if (rc == SQLITE_ROW) {
+        w->id = sqlite3_column_int64(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        oom = !v || !(*ns = imgsync__strdup(v));
     }
-    if (w->kept) /* (also without old rows: a listing left behind by a failed drop goes) */
+    sqlite3_reset(st);
+    if (oom)
+        return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "reading a scope");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : imgsync__sqlite_fail(s, rc, "reading a scope");
+}
+
+/* List a scope that gets its first rows: its id comes next after every other scope's. */
+static int new_scope(scope_write *w, const char *ns)
+{
+    sqlite_store *s = w->s;
+    bind_scope(s, Q_SCOPE_NEW, w->provider, w->partition, w->repository);
+    sqlite3_bind_text(s->q[Q_SCOPE_NEW], 4, ns, -1, SQLITE_STATIC);
+    int rc = imgsync__sqlite_run(s, Q_SCOPE_NEW, "listing a scope");
+    if (!rc)
+        w->id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+/* After the rows were written: a scope keeps the namespace of its first new row (as the memory
+ * store) and is forgotten when no row is left. */
+static int settle_scope(scope_write *w, struct imgsync_image **rows, size_t n, const char *ns)
+{
+    sqlite_store *s = w->s;
+    int i = n ? Q_SCOPE_NS : Q_SCOPE_DEL;
+    if (n ? strcmp(ns, rows[0]->v[IMGSYNC__F_namespace].s) == 0 : w->kept)
         return 0;
-    bind_scope(s, Q_SCOPE_DEL, w->provider, w->partition, w->repository);
-    return imgsync__sqlite_run(s, Q_SCOPE_DEL, "removing a scope");
+    sqlite3_bind_int64(s->q[i], 1, w->id);
+    if (n)
+        sqlite3_bind_text(s->q[i], 2, rows[0]->v[IMGSYNC__F_namespace].s, -1, SQLITE_STATIC);
+    return imgsync__sqlite_run(s, i, n ? "updating a scope" : "removing a scope");
 }
 
 /* replace() inside an open transaction; the changes are added to *delta. */
@@ -282,21 +312,28 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
                          imgsync__store_counts *delta)
 {
     static const imgsync__diff_ops ops = {write_keep, write_put, write_remove};
-    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0, NULL, 0, 0};
+    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0, 0, NULL, 0, 0};
     struct imgsync_image **old = NULL;
     size_t old_n = 0;
+    char *ns = NULL;
     check_uniform(&w, rows, n);
-    bind_scope(s, Q_SCOPE, provider, partition, repository);
-    int rc = imgsync__sqlite_read_rows(s, Q_SCOPE, &old, &old_n);
+    int rc = find_scope(&w, &ns);
+    if (!rc && w.id) {
+        sqlite3_bind_int64(s->q[Q_SCOPE], 1, w.id);
+        rc = imgsync__sqlite_read_rows(s, Q_SCOPE, &old, &old_n);
+    } else if (!rc && n) {
+        rc = new_scope(&w, rows[0]->v[IMGSYNC__F_namespace].s);
+    }
     if (!rc && (rc = imgsync__store_diff(old, old_n, rows, n, sel, &ops, &w, delta)) == IMGSYNC_ENOMEM &&
         !s->base.errmsg[0])
         imgsync__sqlite_fail_code(s, rc, "comparing rows");
     if (!rc && w.touch_scope)
         rc = touch_scope(&w);
-    if (!rc)
-        rc = note_scope(&w, rows, n);
+    if (!rc && ns)
+        rc = settle_scope(&w, rows, n, ns);
     if (!rc)
         rc = record_scope(&w);
+    free(ns);
     free(w.changes);
     imgsync__sqlite_free_rows(old, old_n);
     return rc;

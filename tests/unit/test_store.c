@@ -1495,7 +1495,7 @@ START_TEST(test_sqlite_migration_from_v2)
     expect_dump("p/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
     ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
     ck_assert_int_eq(first_seen_of("team/app", "v3"), 222);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE namespace = 'team'"), 2);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE k_namespace = 'team'"), 2);
     /* one record per old change row; those of one scope are merged in the cursor's order */
     ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM changes"), 6);
     expect_changes(1, 0, "1 1 p/team/app:v1@d1  -1\n1 1 p/team/app:v2@d2  -1\n1 1 p/team/db:@d9  -1\n");
@@ -1533,11 +1533,11 @@ END_TEST
 static void expect_scopes_follow_rows(int want)
 {
     ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes"), want);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT k_provider, k_partition, k_repository FROM rows "
-                             "EXCEPT SELECT k_provider, k_partition, k_repository FROM scopes)"),
-                     0);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT k_provider, k_partition, k_repository FROM scopes "
-                             "EXCEPT SELECT k_provider, k_partition, k_repository FROM rows)"),
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT scope FROM rows EXCEPT SELECT id FROM scopes)"), 0);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM (SELECT id FROM scopes EXCEPT SELECT scope FROM rows)"), 0);
+    /* each scope's names are those of its rows */
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM rows JOIN scopes ON scopes.id = rows.scope WHERE "
+                             "k_provider <> \"registry\" OR k_repository <> \"repository\" OR k_partition <> \"partition\""),
                      0);
 }
 
@@ -1548,7 +1548,11 @@ START_TEST(test_sqlite_scopes_follow_rows)
     put_tags("p", "org/c", "1", NULL);
     put_tags("q", "team/a", "1", NULL);
     expect_scopes_follow_rows(4);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE k_repository = 'org/c' AND namespace = 'org'"), 1);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE k_repository = 'org/c' AND k_namespace = 'org'"), 1);
+    /* ids in the order scopes got their first rows: a first sync appends */
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes a JOIN scopes b ON a.k_repository = 'team/a' AND "
+                             "a.k_provider = 'p' AND b.k_repository = 'team/b' AND a.id < b.id"),
+                     1);
     /* a selective replace that keeps unselected rows keeps the scope */
     imgsync_request *sel = NULL;
     ck_assert_int_eq(imgsync_request_new(&sel), 0);
@@ -1630,23 +1634,25 @@ END_TEST
 
 START_TEST(test_sqlite_query_uses_indexes)
 {
-    /* the filters run in SQL: a registry filter searches the key (the table is clustered on
-     * it), no full scan */
+    /* the filters run in SQL: a registry filter searches the scopes' key, each scope's rows are
+     * found by the rows' key (the table is clustered on it), no full scan or sort */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     ck_assert_int_eq(sqlite3_open(PATH_, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT * FROM rows WHERE k_provider IN ('p') "
-                                            "ORDER BY k_provider, k_partition, k_repository, \"tag\", \"digest\"",
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT rows.* FROM scopes JOIN rows ON rows.scope = "
+                                            "scopes.id WHERE 1 AND k_provider IN ('p') ORDER BY k_provider, "
+                                            "k_partition, k_repository, \"tag\", \"digest\"",
                                         -1, &st, NULL),
                      SQLITE_OK);
     int searched = 0, full_sort = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *plan = (const char *)sqlite3_column_text(st, 3);
-        searched |= strstr(plan, "SEARCH rows USING PRIMARY KEY") != NULL;
+        searched += strstr(plan, "SEARCH scopes USING COVERING INDEX") != NULL;
+        searched += strstr(plan, "SEARCH rows USING PRIMARY KEY (scope=?)") != NULL;
         /* only "RIGHT PART OF ORDER BY" may be sorted: memory stays bounded by one repository */
         full_sort |= strstr(plan, "TEMP B-TREE FOR ORDER BY") != NULL;
     }
-    ck_assert(searched && !full_sort);
+    ck_assert(searched == 2 && !full_sort);
     sqlite3_finalize(st);
     ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
