@@ -538,8 +538,8 @@ class Store:
                 "tag_type": t.tag_type}
 
     def show_repo_json(self, r):
-        """ShowRepository (single object; field names as Huawei's API reference
-        for "Querying the Brief Information on an Image Repository")."""
+        """ShowRepository: a single object with the SDK's ShowRepositoryResponse
+        fields (id, ns_id, ..., created, updated; not the list's created_at)."""
         return {"id": r.id, "ns_id": zlib.crc32(r.ns.encode()) % 100000, "name": r.name,
                 "category": r.category, "description": r.description,
                 "creator_id": r.owner.domain_id, "creator_name": r.owner.domain_name,
@@ -547,8 +547,7 @@ class Store:
                 "num_images": len(r.tags), "num_download": r.num_download, "url": "",
                 "path": "%s/%s/%s" % (self.registry_host, r.ns, r.name),
                 "internal_path": "10.125.0.198:20202/%s/%s" % (r.ns, r.name),
-                "created": r.created_at, "updated": r.updated_at,
-                "domain_id": r.owner.domain_id, "priority": 0}
+                "created": r.created_at, "updated": r.updated_at}
 
 
 # --------------------------------------------------------------------------
@@ -1026,7 +1025,8 @@ class App:
                 return json_resp({"token_ttl": self.token_ttl, "throttle": self.throttle,
                                   "content_range": self.content_range,
                                   "expired_share_tags": self.expired_share_tags,
-                                  "region": self.store.region, "port": self.port})
+                                  "region": self.store.region, "registry_host": self.store.registry_host,
+                                  "port": self.port})
             if path == "/_emulator/tokens/expire" and method == "POST":
                 now = time.time()
                 for t in self.tokens.values():
@@ -1104,10 +1104,13 @@ class App:
             raise apig_auth_error("X-Sdk-Date is not in the YYYYMMDDTHHMMSSZ format")
         if abs(time.time() - ts.timestamp()) * 1000 > SKEW_MS:
             raise apig_auth_error("signature expired: X-Sdk-Date %s is more than 15 minutes off" % date)
+        # the declared list is used in its own order (the SDK sorts it; a
+        # server checks what the client declares, §3.2 step 2)
+        signed = [h.lower() for h in signed]
+        if any(not h for h in signed):
+            raise apig_auth_error("empty name in SignedHeaders")
         if "x-sdk-date" not in signed:
             raise apig_auth_error("x-sdk-date is not a signed header")
-        if signed != sorted(set(signed)) or any(h != h.lower() or not h for h in signed):
-            raise apig_auth_error("SignedHeaders must be lower-case, sorted and unique")
         for h in signed:
             if h not in headers:
                 raise apig_auth_error("signed header %s is missing from the request" % h)

@@ -303,6 +303,29 @@ class AkSk(unittest.TestCase):
         self.assert401(raw("GET", "/v2/manage/repos", h))
         self.assert401(aksk("/v2/manage/repos", date="2024-01-01T00:00:00Z"))
 
+    def test_signed_headers_rules(self):
+        # x-sdk-date must be signed
+        h = t_sign(ACME_AK, ACME_SK, "GET", "/v2/manage/repos", [], {"Host": "127.0.0.1:%d" % PORT})
+        date = h["X-Sdk-Date"]
+        creq = "\n".join(["GET", "/v2/manage/repos/", "", "host:127.0.0.1:%d\n" % PORT, "host",
+                          hashlib.sha256(b"").hexdigest()])
+        sts = "SDK-HMAC-SHA256\n%s\n%s" % (date, hashlib.sha256(creq.encode()).hexdigest())
+        sig = hmac.new(ACME_SK.encode(), sts.encode(), hashlib.sha256).hexdigest()
+        h["Authorization"] = "SDK-HMAC-SHA256 Access=%s, SignedHeaders=host, Signature=%s" % (ACME_AK, sig)
+        self.assert401(raw("GET", "/v2/manage/repos", h))
+        # a declared header must be sent; a signed Host must be the one sent
+        h = t_sign(ACME_AK, ACME_SK, "GET", "/v2/manage/repos", [], {"X-Extra": "1"})
+        del h["X-Extra"]
+        self.assert401(raw("GET", "/v2/manage/repos", h))
+        h = t_sign(ACME_AK, ACME_SK, "GET", "/v2/manage/repos", [], {"Host": "swr-api.cn-north-4.myhuaweicloud.com"})
+        h["Host"] = "127.0.0.1:%d" % PORT
+        self.assert401(raw("GET", "/v2/manage/repos", h))
+        # headers signed with an underscore are left out; unsigned extra headers are fine
+        h = t_sign(ACME_AK, ACME_SK, "GET", "/v2/manage/repos", [], {"User-Agent": "imgsync", "X_Ignored": "1"})
+        self.assertNotIn("x_ignored", h["Authorization"])
+        h["Accept"] = "application/json"
+        self.assertEqual(raw("GET", "/v2/manage/repos", h).status, 200)
+
     def test_security_token(self):
         self.assert401(aksk("/v2/manage/repos", ak=TMP_AK, sk=TMP_SK))
         self.assert401(aksk("/v2/manage/repos", ak=TMP_AK, sk=TMP_SK, extra={"X-Security-Token": "wrong"}))
@@ -500,6 +523,9 @@ class Shapes(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         x = r.json()
         self.assertEqual((x["name"], x["num_images"]), ("a/b/c", 1))
+        self.assertEqual(x["updated"], "2024-03-01T00:00:00.542841141Z")
+        for k in ("id", "ns_id", "category", "creator_name", "size", "is_public", "path", "created"):
+            self.assertIn(k, x)
         r = aksk("/v2/manage/namespaces")
         self.assertEqual([n["name"] for n in r.json()["namespaces"]], ["acme", "acme-dev"])
         # another account's private repository is not visible
