@@ -51,7 +51,8 @@ Dataset (JSON object):
 
 IAM (§3.1):   POST /v3/auth/tokens (password method, scope project name/id or
               domain) -> 201 + X-Subject-Token; GET /v3/projects?name=REGION
-              (token or AK/SK).  Errors: {"error_code":"IAM.xxxx","error_msg":..}.
+              (token or AK/SK).  Errors: {"error_code":"IAM.xxxx","error_msg":..,
+              "error":{"code","title","message"}} (both shapes; assumption).
 SWR (§1.1):   GET /v2/manage/repos, /v2/manage/shared-repositories (center
               required), /v2/manage/namespaces, /v2/manage/namespaces/{ns}/repos/
               {repo} and .../tags ("/" in {repo} written "$" or "%2F").
@@ -75,7 +76,7 @@ Control endpoints (outside SWR's namespace, never faulted, throttled or counted)
                                  namespace, repository, tag, digest, size, updated,
                                  updated_ms, tag_type, share_status}] sorted
 
-Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset",
+Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens",
              "pattern": regex searched in the raw request target (path?query),
              "method": "GET" (optional), "after": S (let S matches pass first),
              "count": N (default 1, or -1 = forever when "rate" is given),
@@ -86,6 +87,9 @@ Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset",
   429        -> APIGW.0308 envelope + Retry-After
   slow       -> answer late (adds up with other matching slow rules)
   reset      -> close the connection without answering
+  expire_tokens -> every IAM token issued so far expires just before the
+               matching request is handled (token expiry mid-sync: that
+               request and later ones with an old token get 401)
 """
 
 import argparse
@@ -260,12 +264,13 @@ def parse_query(raw):
 # errors
 
 class ApiError(Exception):
-    def __init__(self, status, code, msg, extra=None):
+    def __init__(self, status, code, msg, extra=None, keystone=False):
         Exception.__init__(self, msg)
         self.status = status
         self.code = code
         self.msg = msg
         self.extra = extra or []
+        self.keystone = keystone
 
 
 def swr_bad(msg):
@@ -288,8 +293,14 @@ def apig_auth_error(msg):
     return ApiError(401, "APIGW.0301", "Incorrect IAM authentication information: " + msg)
 
 
+KEYSTONE_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+
+
 def iam_error(status, code, msg):
-    return ApiError(status, code, msg)
+    """IAM errors carry Huawei's error_code/error_msg and, for Keystone-style
+    clients, the OpenStack {"error": {code, title, message}} object too (the
+    reference is silent on IAM's error body)."""
+    return ApiError(status, code, msg, keystone=True)
 
 
 # --------------------------------------------------------------------------
@@ -591,6 +602,8 @@ def error_resp(e, request_id=None):
             "request_id": request_id or uuid.uuid4().hex}
     if e.status == 403 and e.code.startswith("SVCSTG.SWR."):
         body["encoded_authorization_message"] = ""
+    if e.keystone:
+        body["error"] = {"code": e.status, "title": KEYSTONE_TITLES.get(e.status, "Error"), "message": e.msg}
     return Resp(e.status, [JSON_CT] + list(e.extra), jdump(body).encode("utf-8"))
 
 
@@ -722,7 +735,7 @@ class HttpProtocol(asyncio.Protocol):
 # --------------------------------------------------------------------------
 # faults
 
-FAULT_TYPES = ("500", "502", "503", "504", "429", "slow", "reset")
+FAULT_TYPES = ("500", "502", "503", "504", "429", "slow", "reset", "expire_tokens")
 
 
 class Rule:
@@ -936,6 +949,9 @@ class App:
             if rule.type == "slow":
                 delay += rule.delay_ms
                 continue
+            if rule.type == "expire_tokens":
+                self.expire_tokens()
+                continue
             terminal = rule
             break
         if terminal is not None:
@@ -950,6 +966,12 @@ class App:
         if delay:
             return Delayed(delay / 1000.0, answer)
         return answer()
+
+    def expire_tokens(self):
+        now = time.time()
+        for t in self.tokens.values():
+            t["expires"] = min(t["expires"], now)
+        return len(self.tokens)
 
     def check_leaks(self, method, target, headers, body):
         """Secrets may appear only where they belong: a password in the body of
@@ -1028,10 +1050,7 @@ class App:
                                   "region": self.store.region, "registry_host": self.store.registry_host,
                                   "port": self.port})
             if path == "/_emulator/tokens/expire" and method == "POST":
-                now = time.time()
-                for t in self.tokens.values():
-                    t["expires"] = min(t["expires"], now)
-                return json_resp({"expired": len(self.tokens)})
+                return json_resp({"expired": self.expire_tokens()})
             if path == "/_emulator/reset" and method == "POST":
                 self.reset()
                 return json_resp({"ok": True})
@@ -1180,14 +1199,14 @@ class App:
             ident = d["auth"]["identity"]
             methods = ident["methods"]
         except (ValueError, KeyError, TypeError):
-            raise iam_error(400, "IAM.0011", "Request parameter error.")
+            raise iam_error(400, "IAM.0007", "Request parameter auth is invalid.")
         if not isinstance(methods, list) or "password" not in methods:
-            raise iam_error(400, "IAM.0011", "Request parameter error: only the password method is emulated.")
+            raise iam_error(400, "IAM.0007", "Request parameter methods is invalid: only the password method is emulated.")
         try:
             u = ident["password"]["user"]
             uname, pw, dom = u["name"], u["password"], u["domain"]
         except (KeyError, TypeError):
-            raise iam_error(400, "IAM.0011", "Request parameter error: password.user.{name,password,domain} required.")
+            raise iam_error(400, "IAM.0007", "Request parameter user is invalid: name, password and domain are required.")
         a = None
         if isinstance(dom, dict):
             if "name" in dom:
@@ -1205,9 +1224,9 @@ class App:
                 project = {"id": a.project_id, "name": self.store.region,
                            "domain": {"id": a.domain_id, "name": a.domain_name}}
             else:
-                raise iam_error(400, "IAM.0012", "The project in scope does not exist.")
+                raise iam_error(400, "IAM.0007", "Request parameter project is invalid: no such project in the domain.")
         elif "domain" not in scope and scope:
-            raise iam_error(400, "IAM.0011", "Request parameter error: bad scope.")
+            raise iam_error(400, "IAM.0007", "Request parameter scope is invalid.")
         now = time.time()
         expires = now + self.token_ttl
         tok = "MIIemu" + uuid.uuid4().hex + uuid.uuid4().hex

@@ -375,6 +375,7 @@ class Iam(unittest.TestCase):
             r = iam_login(*cred)
             self.assertEqual(r.status, 401, r.body)
             self.assertEqual(r.json()["error_code"], "IAM.0004")
+            self.assertEqual(r.json()["error"]["code"], 401)
             self.assertIsNone(r.h("X-Subject-Token"))
 
     def test_bad_scope_and_body(self):
@@ -405,8 +406,16 @@ class Iam(unittest.TestCase):
         self.assertEqual(tok_get("/v2/manage/repos", port=port, tok=tok).status, 401)
         tok = iam_login(*INITECH, port=port).h("X-Subject-Token")
         self.assertEqual(tok_get("/v2/manage/repos", port=port, tok=tok).status, 200)
+        # the same through a fault rule: the 2nd tag list request finds its token expired
+        control("faults", {"type": "expire_tokens", "pattern": "/tags", "after": 1}, port=port)
+        tags = "/v2/manage/namespaces/initech/repos/printer/tags"
+        self.assertEqual(tok_get(tags, port=port, tok=tok).status, 200)
+        self.assertEqual(tok_get(tags, port=port, tok=tok).status, 401)
+        self.assertEqual(tok_get(tags, port=port, tok=tok).status, 401)
+        tok = iam_login(*INITECH, port=port).h("X-Subject-Token")
+        self.assertEqual(tok_get(tags, port=port, tok=tok).status, 200)
         st = control("stats", method="GET", port=port)
-        self.assertEqual(st["iam_tokens"], 3)
+        self.assertEqual(st["iam_tokens"], 4)
         self.assertEqual(st["leaks"], [])
 
 
