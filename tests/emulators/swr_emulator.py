@@ -61,6 +61,34 @@ Auth:         X-Auth-Token (IAM token) or Authorization: SDK-HMAC-SHA256 (§3.2,
               verified here; X-Sdk-Date within 15 minutes; X-Security-Token for
               temporary AKs; X-Project-Id, when sent, must be the account's project).
 
+Errors:       {"error_code", "error_msg", "request_id"}: 400 SVCSTG.SWR.4000014
+              (paging rules, missing center, bad filter), 401 APIGW.0301 (AK/SK:
+              bad signature, unknown AK, X-Sdk-Date missing/stale, security token,
+              project id), 401 SVCSTG.SWR.4010000 (missing/unknown/expired token),
+              403 SVCSTG.SWR.4030170 (authenticated, no SWR permission; expired
+              share with --expired-share-tags deny), 404 SVCSTG.SWR.4040010
+              (unknown or invisible repository), 429 APIGW.0308 (throttle).
+Order:        repositories by namespace then name; tags newest "updated" first
+              (then tag name); order_column/order_type re-sort (assumption).
+
+Sample dataset (swr_dataset.json), region cn-north-4:
+  acme      AK/SK ACMEAKEXAMPLE0000001 / acme-sk-0001-AbCdEfGhIjKlMnOpQrStUv,
+            temporary AK ACMETMPAK00000000001 / acme-tmp-sk-0001-ZyXwVuTsRq with
+            X-Security-Token acme-security-token-gQpJbi1ub3J0aC00, also user
+            acme-admin / Acme#Admin-Pass1; project 0a1b2c3d4e5f60718293a4b5c6d7e8f9;
+            private acme/{nginx, team/app, a/b/c, empty}, acme-dev/{tools/builder, db};
+            shared with it: globex-pub/base/ubuntu (effective), globex-pub/tools
+            (expired), umbrella-lab/vaccine/t-virus (effective, deadline 2099)
+  initech   user initech-ops / Initech#Ops-Pass2 (password only); private
+            initech/{payroll/api, printer}; shared with it: globex-pub/base/ubuntu
+            (effective), acme/nginx (expired)
+  globex    user globex-ops / Globex#Ops-Pass3, AK GLOBEXAK000000000001 /
+            globex-sk-0001-QwErTyUiOp (owner of shares)
+  umbrella  user umbrella-ops / Umbrella#Ops-Pass4 (owner of a share)
+  hooli     no SWR permission: user hooli-ops / Hooli#Ops-Pass5, AK
+            HOOLIAK0000000000001 / hooli-sk-0001-AsDfGhJkL (IAM tokens are
+            issued, every SWR call answers 403)
+
 Control endpoints (outside SWR's namespace, never faulted, throttled or counted):
   GET    /_emulator/stats        {"total", "paths", "status", "auth": {token, aksk},
                                   "iam_tokens": n, "throttled": n, "leaks": [...],
@@ -628,6 +656,7 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
         self.busy = False
         self.closed = False
+        self.continued = False
 
     def connection_made(self, transport):
         self.transport = transport
@@ -681,9 +710,13 @@ class HttpProtocol(asyncio.Protocol):
                 return
             total = end + 4 + clen
             if len(buf) < total:
+                if headers.get("expect", "").lower() == "100-continue" and not self.continued:
+                    self.continued = True  # curl waits for this before a large POST body
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             body = buf[end + 4:total]
             self.buf = buf[total:]
+            self.continued = False
             conn = headers.get("connection", "").lower()
             keep = ("close" not in conn) if version == "HTTP/1.1" else ("keep-alive" in conn)
             try:
@@ -961,7 +994,8 @@ class App:
 
         def answer():
             r = res if res is not None else self.api(method, path, query, headers, body)
-            self.stats_status[r.status] = self.stats_status.get(r.status, 0) + 1
+            if not r.abort:
+                self.stats_status[r.status] = self.stats_status.get(r.status, 0) + 1
             return r
         if delay:
             return Delayed(delay / 1000.0, answer)
@@ -1286,7 +1320,7 @@ class App:
             return self.h_shared(acct, query)
         if route[0] == "namespaces":
             return self.h_namespaces(acct, query)
-        r, status = self.visible_repo(acct, route[1], route[2])
+        r, _ = self.visible_repo(acct, route[1], route[2])
         if route[0] == "repo":
             return json_resp(self.store.show_repo_json(r))
         return self.h_tags(r, query)
