@@ -389,11 +389,11 @@ class Iam(unittest.TestCase):
         self.assertEqual(r.json()["error_code"], "SVCSTG.SWR.4010000")
 
     def test_expiry(self):
-        port = start("--dataset", DATASET, "--token-ttl", "0.6")
+        port = start("--dataset", DATASET, "--token-ttl", "1.5")
         r = iam_login(*INITECH, port=port)
         tok = r.h("X-Subject-Token")
         self.assertEqual(tok_get("/v2/manage/repos", port=port, tok=tok).status, 200)
-        time.sleep(0.8)
+        time.sleep(1.7)
         r = tok_get("/v2/manage/repos", port=port, tok=tok)
         self.assertEqual(r.status, 401)
         self.assertEqual(r.json()["error_code"], "SVCSTG.SWR.4010000")
