@@ -237,15 +237,41 @@ static int on_null(void *ctx) { return attach(ctx, node_new(ctx, yajl_t_null)); 
 
 static int on_bool(void *ctx, int b) { return attach(ctx, node_new(ctx, b ? yajl_t_true : yajl_t_false)); }
 
-static int on_number(void *ctx, const char *s, size_t len)
+/* The integer of at most 15 digits in s[0..len), or 0 when s is anything else. strtoll and
+ * strtod cost about 800 instructions a number, and registry pages are full of small integers
+ * (sizes, ids, counts); below 2^53 the double is exact, so both values are what they would
+ * give. "-0" is left to strtod, whose double keeps the sign. */
+static int small_integer(const char *s, size_t len, long long *out)
 {
-    yajl_val v = node_with_text(ctx, yajl_t_number, s, len);
-    if (!v)
-        return oom(ctx);
+    size_t neg = len && s[0] == '-';
+    if (len - neg == 0 || len - neg > 15)
+        return 0;
+    long long v = 0;
+    for (size_t k = neg; k < len; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return 0;
+        v = v * 10 + (s[k] - '0');
+    }
+    if (neg && v == 0)
+        return 0;
+    *out = neg ? -v : v;
+    return 1;
+}
+
+/* Integer and double values of a number node, each flagged when its text converts whole. */
+static void number_values(yajl_val v, size_t len)
+{
     const char *r = v->u.number.r;
+    long long i;
+    if (small_integer(r, len, &i)) {
+        v->u.number.i = i;
+        v->u.number.d = (double)i;
+        v->u.number.flags = YAJL_NUMBER_INT_VALID | YAJL_NUMBER_DOUBLE_VALID;
+        return;
+    }
     char *end;
     errno = 0;
-    long long i = strtoll(r, &end, 10);
+    i = strtoll(r, &end, 10);
     if (!errno && *end == '\0') {
         v->u.number.i = i;
         v->u.number.flags |= YAJL_NUMBER_INT_VALID;
@@ -256,6 +282,14 @@ static int on_number(void *ctx, const char *s, size_t len)
         v->u.number.d = d;
         v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
     }
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    yajl_val v = node_with_text(ctx, yajl_t_number, s, len);
+    if (!v)
+        return oom(ctx);
+    number_values(v, len);
     return attach(ctx, v);
 }
 

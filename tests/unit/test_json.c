@@ -2,6 +2,7 @@
  * the yajl tree it hands out, its refusals and their reasons, large and deep documents, and every
  * allocation failing in turn. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,41 @@ START_TEST(test_types)
     ck_assert_str_eq(v->u.object.keys[9], "e");
     imgsync__json_free(v);
     imgsync__json_free(NULL);
+}
+END_TEST
+
+/* Numbers get the values strtoll and strtod give their text, small integers included (the
+ * builder converts those itself): same flags, same integer, same double bit for bit. */
+START_TEST(test_numbers)
+{
+    static const char *const nums[] = {
+        "0", "-0", "7", "-7", "42", "999999999999999", "-999999999999999", "1000000000000000",
+        "-1000000000000000", "9007199254740993", "9223372036854775807", "9223372036854775808",
+        "-9223372036854775808", "-9223372036854775809", "123456789012345678901234", "1.5", "-0.0",
+        "1e3", "1E-2", "2.5e+10", "1e400", "-1e400", "4.9e-330", "0.1",
+    };
+    for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+        char doc[64];
+        snprintf(doc, sizeof(doc), "[%s]", nums[k]);
+        yajl_val v = parse(doc);
+        yajl_val n = v->u.array.values[0];
+        ck_assert(YAJL_IS_NUMBER(n));
+        ck_assert_str_eq(YAJL_GET_NUMBER(n), nums[k]);
+        char *end;
+        errno = 0;
+        long long i = strtoll(nums[k], &end, 10);
+        int int_ok = !errno && *end == '\0';
+        errno = 0;
+        double d = strtod(nums[k], &end);
+        int double_ok = !errno && *end == '\0';
+        ck_assert_msg(int_ok == !!YAJL_IS_INTEGER(n), "%s: integer flag", nums[k]);
+        ck_assert_msg(double_ok == !!YAJL_IS_DOUBLE(n), "%s: double flag", nums[k]);
+        if (int_ok)
+            ck_assert_msg(YAJL_GET_INTEGER(n) == i, "%s: integer value", nums[k]);
+        if (double_ok)
+            ck_assert_msg(!memcmp(&d, &n->u.number.d, sizeof(d)), "%s: double value", nums[k]);
+        imgsync__json_free(v);
+    }
 }
 END_TEST
 
@@ -285,6 +321,7 @@ Suite *json_suite(void)
     TCase *tc = tcase_create("tree");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_types);
+    tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_scalar_roots);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_escaped_nul);
