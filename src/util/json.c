@@ -358,8 +358,8 @@ static int on_end(void *ctx)
 {
     builder *b = ctx;
     frame *f = &b->stack[--b->depth];
-    const pending *p = b->pend + f->base;
     size_t n = b->npend - f->base;
+    const pending *p = n ? b->pend + f->base : NULL; /* no stack yet for a first empty document */
     b->npend = f->base;
     if (f->node->type == yajl_t_object)
         return close_object(b, f->node, p, n / 2);

@@ -139,6 +139,12 @@ START_TEST(test_scalar_roots)
     v = parse("true");
     ck_assert(YAJL_IS_TRUE(v));
     imgsync__json_free(v);
+    v = parse("[]");
+    ck_assert(YAJL_IS_ARRAY(v) && v->u.array.len == 0 && !v->u.array.values);
+    imgsync__json_free(v);
+    v = parse("{}");
+    ck_assert(YAJL_IS_OBJECT(v) && v->u.object.len == 0 && !v->u.object.keys && !v->u.object.values);
+    imgsync__json_free(v);
 }
 END_TEST
 
