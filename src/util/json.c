@@ -20,7 +20,7 @@
  * glibc's mmap threshold (128 KiB), so the pages of a listing reuse the heap instead of paying an
  * mmap, a munmap and page faults per document, and a large document needs one block per 64 KiB
  * of tree. A request larger than a quarter of the next block (a long string, the vector of a
- * large array) gets a block of its own, so a shared block is left with less than a quarter
+ * large array) gets a block of its own, so a full-size block is left with less than a quarter
  * unused. Sizing one block from the body length instead would have to assume the worst case
  * below, tens of times what registry pages need.
  *
@@ -91,10 +91,10 @@ static void arena_free(arena *a)
 /* A new block for n bytes: a block of its own when n is large, else the next shared block. */
 static void *arena_grow(arena *a, size_t n)
 {
-    int own = n > a->next_size / 4;
-    size_t size = own ? BLOCK_HEADER + n : a->next_size;
     if (n > SIZE_MAX - BLOCK_HEADER)
         return NULL;
+    int own = n > a->next_size / 4;
+    size_t size = own ? BLOCK_HEADER + n : a->next_size;
     block *b = malloc(size);
     if (!b)
         return NULL;
@@ -188,6 +188,7 @@ static yajl_val node_with_text(builder *b, yajl_type t, const void *s, size_t le
     return v;
 }
 
+/* The whole document: its arena sits right before the root (only the root may be given). */
 void imgsync__json_free(yajl_val v)
 {
     if (v)
