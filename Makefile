@@ -114,6 +114,8 @@ build/tests/%: tests/integration/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 
 # test_engine_retry fails the backoff heap's allocation on purpose: its realloc is wrapped
 build/tests/test_engine_retry: private ALL_CFLAGS += -Wl,--wrap=realloc
+# test_json fails the tree builder's allocations one by one: its malloc and realloc are wrapped
+build/tests/test_json: private ALL_CFLAGS += -Wl,--wrap=malloc -Wl,--wrap=realloc
 # test_engine_auth looks for secrets in what the library frees: its free is wrapped
 build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 

@@ -10,34 +10,177 @@
 
 #include "imgsync/errors.h"
 
+/* ---- arena -------------------------------------------------------------------------------- */
+
+/*
+ * Every node, string and member vector of one document comes from an arena: a few large blocks
+ * released together by imgsync__json_free, instead of one malloc per node and a recursive free.
+ *
+ * Blocks double from ARENA_FIRST to ARENA_BLOCK_MAX and then stay there: 64 KiB stays under
+ * glibc's mmap threshold (128 KiB), so the pages of a listing reuse the heap instead of paying an
+ * mmap, a munmap and page faults per document, and a large document needs one block per 64 KiB
+ * of tree. A request larger than a quarter of the next block (a long string, the vector of a
+ * large array) gets a block of its own, so a full-size block is left with less than a quarter
+ * unused. Sizing one block from the body length instead would have to assume the worst case
+ * below, tens of times what registry pages need.
+ *
+ * Memory bound, for a body of len bytes (LP64): a document has at most (len + 1) / 2 values
+ * (each takes a byte and a separator or a bracket). A value costs a 40-byte node, at most 7 bytes
+ * of alignment, an 8-byte slot in its parent's vector and for an object member an 8-byte key
+ * pointer; the texts of strings, numbers and keys are no longer than the body text they come
+ * from, plus a NUL each. So the tree is under 34 * len + 64 bytes, and the arena, with the
+ * unused quarters and the last, partly used, blocks, under 46 * len + 128 KiB. While parsing,
+ * the members of the open containers wait on one pending stack (8 bytes per item, 16 per member,
+ * doubling): under 16 * len more, freed before returning. The mallocs this replaces cost about
+ * as much (a number node took a 64-byte chunk, its vector slot up to 16 bytes).
+ */
+
+/* Alignment of a node: that of its most demanding member. */
+struct align_probe {
+    char c;
+    union {
+        long long i;
+        double d;
+        void *p;
+    } u;
+};
+#define ARENA_ALIGN offsetof(struct align_probe, u)
+#define ARENA_ROUND(n) (((n) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1))
+#define ARENA_FIRST ((size_t)4096)
+#define ARENA_BLOCK_MAX ((size_t)65536)
+
+/* A block after the first: its data follows the header. */
+typedef struct block {
+    struct block *next;
+} block;
+
+/* The arena lives at the start of its first block, and the document's root is the first thing
+ * allocated after it: imgsync__json_free finds the arena right before the root. */
+typedef struct arena {
+    block *blocks;    /* the later blocks, newest first */
+    char *pos, *end;  /* free space of the block being filled */
+    size_t next_size; /* size of the next shared block */
+} arena;
+
+#define ARENA_HEADER ARENA_ROUND(sizeof(arena))
+#define BLOCK_HEADER ARENA_ROUND(sizeof(block))
+
+static arena *arena_new(void)
+{
+    arena *a = malloc(ARENA_FIRST);
+    if (!a)
+        return NULL;
+    a->blocks = NULL;
+    a->pos = (char *)a + ARENA_HEADER;
+    a->end = (char *)a + ARENA_FIRST;
+    a->next_size = 2 * ARENA_FIRST;
+    return a;
+}
+
+static void arena_free(arena *a)
+{
+    block *b = a->blocks;
+    while (b) {
+        block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(a);
+}
+
+/* A new block for n bytes: a block of its own when n is large, else the next shared block. */
+static void *arena_grow(arena *a, size_t n)
+{
+    if (n > SIZE_MAX - BLOCK_HEADER)
+        return NULL;
+    int own = n > a->next_size / 4;
+    size_t size = own ? BLOCK_HEADER + n : a->next_size;
+    block *b = malloc(size);
+    if (!b)
+        return NULL;
+    b->next = a->blocks;
+    a->blocks = b;
+    char *data = (char *)b + BLOCK_HEADER;
+    if (own)
+        return data;
+    if (a->next_size < ARENA_BLOCK_MAX)
+        a->next_size *= 2;
+    a->pos = data + n;
+    a->end = (char *)b + size;
+    return data; /* BLOCK_HEADER keeps it aligned for a node */
+}
+
+/* n bytes aligned to align (1 or ARENA_ALIGN), or NULL when out of memory. */
+static void *arena_alloc(arena *a, size_t n, size_t align)
+{
+    uintptr_t p = ((uintptr_t)a->pos + align - 1) & ~(uintptr_t)(align - 1);
+    if (p <= (uintptr_t)a->end && n <= (uintptr_t)a->end - p) {
+        a->pos = (char *)p + n;
+        return (void *)p;
+    }
+    return arena_grow(a, n);
+}
+
 /* ---- tree --------------------------------------------------------------------------------- */
 
+/* A container being filled: its members wait on the pending stack from `base` until it closes. */
 typedef struct frame {
     yajl_val node;
-    size_t cap;
+    size_t base;
     char *key; /* object: key waiting for its value */
 } frame;
+
+/* One entry of the pending stack: an array item, or an object member as a key then its value. */
+typedef union pending {
+    yajl_val v;
+    const char *key;
+} pending;
 
 typedef struct builder {
     frame stack[IMGSYNC__JSON_MAX_DEPTH];
     int depth;
     yajl_val root;
+    arena *arena;
+    pending *pend; /* one stack for every open container, so a vector is copied once, sized */
+    size_t npend, pend_cap;
     const char *why; /* reason of a refusal by a callback */
 } builder;
 
-/* A string or number node is allocated with its text right behind it (one malloc, not two). */
-static char *inline_text(yajl_val v) { return (char *)(v + 1); }
-
-static yajl_val node_with_text(yajl_type t, const void *s, size_t len)
+/* Out of memory: stop the parse with that reason. */
+static int oom(builder *b)
 {
-    yajl_val v = malloc(sizeof(*v) + len + 1);
-    if (!v)
+    b->why = "out of memory";
+    return 0;
+}
+
+static yajl_val node_new(builder *b, yajl_type t)
+{
+    yajl_val v = arena_alloc(b->arena, sizeof(*v), ARENA_ALIGN);
+    if (v) {
+        memset(v, 0, sizeof(*v));
+        v->type = t;
+    }
+    return v;
+}
+
+/* A copy of len bytes and a NUL in the arena. */
+static char *text_new(builder *b, const void *s, size_t len)
+{
+    char *text = arena_alloc(b->arena, len + 1, 1);
+    if (text) {
+        memcpy(text, s, len);
+        text[len] = '\0';
+    }
+    return text;
+}
+
+/* A string or number node. The node first: the root must be the arena's first allocation. */
+static yajl_val node_with_text(builder *b, yajl_type t, const void *s, size_t len)
+{
+    yajl_val v = node_new(b, t);
+    char *text = v ? text_new(b, s, len) : NULL;
+    if (!text)
         return NULL;
-    memset(v, 0, sizeof(*v));
-    v->type = t;
-    char *text = inline_text(v);
-    memcpy(text, s, len);
-    text[len] = '\0';
     if (t == yajl_t_string)
         v->u.string = text;
     else
@@ -45,107 +188,91 @@ static yajl_val node_with_text(yajl_type t, const void *s, size_t len)
     return v;
 }
 
+/* The whole document: its arena sits right before the root (only the root may be given). */
 void imgsync__json_free(yajl_val v)
 {
-    if (!v)
-        return;
-    if (v->type == yajl_t_string) {
-        if (v->u.string != inline_text(v))
-            free(v->u.string);
-    } else if (v->type == yajl_t_number) {
-        if (v->u.number.r != inline_text(v))
-            free(v->u.number.r);
-    } else if (v->type == yajl_t_object) {
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            free((char *)v->u.object.keys[i]);
-            imgsync__json_free(v->u.object.values[i]);
-        }
-        free(v->u.object.keys);
-        free(v->u.object.values);
-    } else if (v->type == yajl_t_array) {
-        for (size_t i = 0; i < v->u.array.len; i++)
-            imgsync__json_free(v->u.array.values[i]);
-        free(v->u.array.values);
-    }
-    free(v);
-}
-
-static yajl_val node_new(yajl_type t)
-{
-    yajl_val v = calloc(1, sizeof(*v));
     if (v)
-        v->type = t;
-    return v;
+        arena_free((arena *)((char *)v - ARENA_HEADER));
 }
 
-/* Grow a frame's arrays to hold one more item. 0 or -1 (out of memory). */
-static int frame_grow(frame *f)
+/* Room for `more` entries on the pending stack (doubling: no quadratic copy). 0 or -1. */
+static int pend_reserve(builder *b, size_t more)
 {
-    yajl_val n = f->node;
-    size_t len = n->type == yajl_t_array ? n->u.array.len : n->u.object.len;
-    if (len < f->cap)
+    if (b->pend_cap - b->npend >= more)
         return 0;
-    size_t cap = f->cap ? f->cap * 2 : 4;
-    if (n->type == yajl_t_array) {
-        yajl_val *vals = realloc(n->u.array.values, cap * sizeof(*vals));
-        if (!vals)
+    size_t cap = b->pend_cap ? b->pend_cap : 256;
+    while (cap - b->npend < more) {
+        if (cap > SIZE_MAX / 2 / sizeof(pending))
             return -1;
-        n->u.array.values = vals;
-    } else {
-        yajl_val *vals = realloc(n->u.object.values, cap * sizeof(*vals));
-        if (!vals)
-            return -1;
-        n->u.object.values = vals;
-        const char **keys = realloc((void *)n->u.object.keys, cap * sizeof(*keys));
-        if (!keys)
-            return -1;
-        n->u.object.keys = keys;
+        cap *= 2;
     }
-    f->cap = cap;
+    pending *p = realloc(b->pend, cap * sizeof(*p));
+    if (!p)
+        return -1;
+    b->pend = p;
+    b->pend_cap = cap;
     return 0;
 }
 
 /* Hang a finished or just-opened value under the current container. 1 to go on, 0 to stop. */
 static int attach(builder *b, yajl_val v)
 {
-    if (!v) {
-        b->why = "out of memory";
-        return 0;
-    }
+    if (!v)
+        return oom(b);
     if (b->depth == 0) {
         b->root = v;
         return 1;
     }
     frame *f = &b->stack[b->depth - 1];
-    if (frame_grow(f)) {
-        imgsync__json_free(v);
-        b->why = "out of memory";
-        return 0;
-    }
-    yajl_val n = f->node;
-    if (n->type == yajl_t_array) {
-        n->u.array.values[n->u.array.len++] = v;
-    } else {
-        n->u.object.keys[n->u.object.len] = f->key;
-        n->u.object.values[n->u.object.len++] = v;
-        f->key = NULL;
-    }
+    int member = f->node->type == yajl_t_object;
+    if (pend_reserve(b, 2))
+        return oom(b);
+    if (member)
+        b->pend[b->npend++].key = f->key;
+    b->pend[b->npend++].v = v;
+    f->key = NULL;
     return 1;
 }
 
-static int on_null(void *ctx) { return attach(ctx, node_new(yajl_t_null)); }
+static int on_null(void *ctx) { return attach(ctx, node_new(ctx, yajl_t_null)); }
 
-static int on_bool(void *ctx, int b) { return attach(ctx, node_new(b ? yajl_t_true : yajl_t_false)); }
+static int on_bool(void *ctx, int b) { return attach(ctx, node_new(ctx, b ? yajl_t_true : yajl_t_false)); }
 
-static int on_number(void *ctx, const char *s, size_t len)
+/* The integer of at most 15 digits in s[0..len), or 0 when s is anything else. strtoll and
+ * strtod cost about 800 instructions a number, and registry pages are full of small integers
+ * (sizes, ids, counts); below 2^53 the double is exact, so both values are what they would
+ * give. "-0" is left to strtod, whose double keeps the sign. */
+static int small_integer(const char *s, size_t len, long long *out)
 {
-    yajl_val v = node_with_text(yajl_t_number, s, len);
-    if (!v)
-        return attach(ctx, NULL);
+    size_t neg = len && s[0] == '-';
+    if (len - neg == 0 || len - neg > 15)
+        return 0;
+    long long v = 0;
+    for (size_t k = neg; k < len; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return 0;
+        v = v * 10 + (s[k] - '0');
+    }
+    if (neg && v == 0)
+        return 0;
+    *out = neg ? -v : v;
+    return 1;
+}
+
+/* Integer and double values of a number node, each flagged when its text converts whole. */
+static void number_values(yajl_val v, size_t len)
+{
     const char *r = v->u.number.r;
+    long long i;
+    if (small_integer(r, len, &i)) {
+        v->u.number.i = i;
+        v->u.number.d = (double)i;
+        v->u.number.flags = YAJL_NUMBER_INT_VALID | YAJL_NUMBER_DOUBLE_VALID;
+        return;
+    }
     char *end;
     errno = 0;
-    long long i = strtoll(r, &end, 10);
+    i = strtoll(r, &end, 10);
     if (!errno && *end == '\0') {
         v->u.number.i = i;
         v->u.number.flags |= YAJL_NUMBER_INT_VALID;
@@ -156,14 +283,22 @@ static int on_number(void *ctx, const char *s, size_t len)
         v->u.number.d = d;
         v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
     }
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    yajl_val v = node_with_text(ctx, yajl_t_number, s, len);
+    if (!v)
+        return oom(ctx);
+    number_values(v, len);
     return attach(ctx, v);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     if (memchr(s, 0, len)) /* never hand out a shortened string: a node of no usable type */
-        return attach(ctx, node_new(yajl_t_any));
-    return attach(ctx, node_with_text(yajl_t_string, s, len));
+        return attach(ctx, node_new(ctx, yajl_t_any));
+    return attach(ctx, node_with_text(ctx, yajl_t_string, s, len));
 }
 
 static int open_container(builder *b, yajl_type t)
@@ -172,12 +307,12 @@ static int open_container(builder *b, yajl_type t)
         b->why = "JSON nested too deeply";
         return 0;
     }
-    yajl_val v = node_new(t);
+    yajl_val v = node_new(b, t);
     if (!attach(b, v))
         return 0;
     frame *f = &b->stack[b->depth++];
     f->node = v;
-    f->cap = 0;
+    f->base = b->npend;
     f->key = NULL;
     return 1;
 }
@@ -185,11 +320,51 @@ static int open_container(builder *b, yajl_type t)
 static int on_start_map(void *ctx) { return open_container(ctx, yajl_t_object); }
 static int on_start_array(void *ctx) { return open_container(ctx, yajl_t_array); }
 
+/* A vector of n pointers in the arena, or NULL (also for n == 0, as yajl leaves it). */
+static void *vector_new(builder *b, size_t n, size_t size)
+{
+    return n ? arena_alloc(b->arena, n * size, ARENA_ALIGN) : NULL;
+}
+
+/* Move a closing object's members from the pending stack into its key and value vectors. */
+static int close_object(builder *b, yajl_val n, const pending *p, size_t count)
+{
+    const char **keys = vector_new(b, count, sizeof(*keys));
+    yajl_val *values = vector_new(b, count, sizeof(*values));
+    if (count && (!keys || !values))
+        return oom(b);
+    for (size_t i = 0; i < count; i++) {
+        keys[i] = p[2 * i].key;
+        values[i] = p[2 * i + 1].v;
+    }
+    n->u.object.keys = keys;
+    n->u.object.values = values;
+    n->u.object.len = count;
+    return 1;
+}
+
+static int close_array(builder *b, yajl_val n, const pending *p, size_t count)
+{
+    yajl_val *values = vector_new(b, count, sizeof(*values));
+    if (count && !values)
+        return oom(b);
+    for (size_t i = 0; i < count; i++)
+        values[i] = p[i].v;
+    n->u.array.values = values;
+    n->u.array.len = count;
+    return 1;
+}
+
 static int on_end(void *ctx)
 {
     builder *b = ctx;
-    b->depth--;
-    return 1;
+    frame *f = &b->stack[--b->depth];
+    size_t n = b->npend - f->base;
+    const pending *p = n ? b->pend + f->base : NULL; /* no stack yet for a first empty document */
+    b->npend = f->base;
+    if (f->node->type == yajl_t_object)
+        return close_object(b, f->node, p, n / 2);
+    return close_array(b, f->node, p, n);
 }
 
 static int on_key(void *ctx, const unsigned char *s, size_t len)
@@ -200,13 +375,8 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
         b->why = "object key with a NUL character";
         return 0;
     }
-    free(f->key);
-    if (!(f->key = malloc(len + 1))) {
-        b->why = "out of memory";
-        return 0;
-    }
-    memcpy(f->key, s, len);
-    f->key[len] = '\0';
+    if (!(f->key = text_new(b, s, len)))
+        return oom(b);
     return 1;
 }
 
@@ -237,18 +407,20 @@ yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t err
 {
     builder b;
     memset(&b, 0, sizeof(b));
-    const char *why = NULL;
     if (!body) {
         snprintf(err, errlen, "no body");
         return NULL;
     }
-    int rc = run_parser(&tree_callbacks, &b, body, len, &b.why);
-    why = b.why;
-    for (int i = 0; i < IMGSYNC__JSON_MAX_DEPTH; i++)
-        free(b.stack[i].key);
+    int rc = -1;
+    if (!(b.arena = arena_new()))
+        b.why = "out of memory";
+    else
+        rc = run_parser(&tree_callbacks, &b, body, len, &b.why);
+    free(b.pend);
     if (rc || !b.root) {
-        imgsync__json_free(b.root);
-        snprintf(err, errlen, "%s", why ? why : "malformed JSON");
+        if (b.arena)
+            arena_free(b.arena);
+        snprintf(err, errlen, "%s", b.why ? b.why : "malformed JSON");
         return NULL;
     }
     return b.root;

@@ -15,7 +15,8 @@
  * (never the body itself, which could hold secrets). A string value holding an escaped NUL
  * ("a\u0000b") is not cut short: its node has type yajl_t_any, which is neither a string nor
  * null, so it fails every type check of the item that holds it. An object key with a NUL makes
- * the document malformed. Free with imgsync__json_free (not yajl_tree_free).
+ * the document malformed. Free with imgsync__json_free (not yajl_tree_free) on the root: the
+ * nodes of a document share its memory, so a node inside it is never freed on its own.
  */
 yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen);
 void imgsync__json_free(yajl_val v);

@@ -1,15 +1,39 @@
 /* Fuzz the JSON helpers (src/util/json.h): the whole input is a response body given to the tree
- * parser, whose tree is then walked with every accessor (member, string, int, array), and to the
+ * parser, whose tree is then walked with every accessor (member, string, int, array) and its
+ * numbers checked against strtoll and strtod, and to the
  * streaming string-array extractor with a member name and item limit taken from the first byte. */
 #include "common.h"
 
+#include <errno.h>
+
 #include "imgsync/errors.h"
 #include "util/json.h"
+
+/* A number node holds what strtoll and strtod make of its text (the builder takes a shortcut
+ * for small integers): the same values, flagged the same way. */
+static void check_number(yajl_val v)
+{
+    const char *r = v->u.number.r;
+    char *end;
+    errno = 0;
+    long long i = strtoll(r, &end, 10);
+    int int_ok = !errno && *end == '\0';
+    errno = 0;
+    double d = strtod(r, &end);
+    int double_ok = !errno && *end == '\0';
+    if (int_ok != !!(v->u.number.flags & YAJL_NUMBER_INT_VALID) || (int_ok && i != v->u.number.i))
+        abort();
+    if (double_ok != !!(v->u.number.flags & YAJL_NUMBER_DOUBLE_VALID) ||
+        (double_ok && memcmp(&d, &v->u.number.d, sizeof(d))))
+        abort();
+}
 
 static void walk(yajl_val v, int depth)
 {
     if (!v || depth > IMGSYNC__JSON_MAX_DEPTH + 1)
         return;
+    if (YAJL_IS_NUMBER(v))
+        check_number(v);
     if (YAJL_IS_OBJECT(v)) {
         for (size_t i = 0; i < v->u.object.len; i++) {
             const char *key = v->u.object.keys[i];
