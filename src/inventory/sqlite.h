@@ -37,8 +37,7 @@ enum {
     Q_SAVEPOINT,    /* a write inside an explicit transaction: undone alone when it fails */
     Q_RELEASE,
     Q_ROLLBACK_TO,
-    Q_CHANGE,     /* record a change */
-    Q_CHANGE_SEQ, /* the last sequence number of a task's changes */
+    Q_CHANGE,     /* record a scope's changes */
     Q_FORGET, /* forget a task's changes */
     NQ
 };
@@ -59,7 +58,6 @@ typedef struct sqlite_store {
     struct sqlite_history *history;
     int in_tx;            /* an explicit transaction is open (begin .. commit/rollback) */
     uint64_t change_task; /* replace/prune record changes under this task (0: none) */
-    int64_t change_seq;   /* its last change's sequence number; -1: not read yet */
     sqlite_record_buf record; /* the change record being written (reused) */
 } sqlite_store;
 

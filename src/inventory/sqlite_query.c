@@ -441,7 +441,7 @@ int imgsync__sqlite_changes(imgsync__store *base, uint64_t task_id, int since, i
     w_sql(&w, since ? " FROM changes WHERE task_id > " : " FROM changes WHERE task_id = ");
     w_param(&w, NULL, (int64_t)task_id);
     /* the table's key order: each record is sorted, several of one scope are merged */
-    w_sql(&w, " ORDER BY task_id, k_provider, k_partition, k_repository, seq");
+    w_sql(&w, " ORDER BY task_id, k_provider, k_partition, k_repository, id");
     int rc = cursor_start((sqlite_store *)base, &w, 1, out);
     where_free(&w);
     return rc;

@@ -82,24 +82,6 @@ static int run_keyed(const scope_write *w, int i, const struct imgsync_image *im
     return rc;
 }
 
-/* The next sequence number of the change task's records: read once per task from the table
- * (only this process writes a task's changes), then counted; a rolled-back record leaves a gap. */
-static int next_seq(sqlite_store *s, int64_t *seq)
-{
-    if (s->change_seq < 0) {
-        sqlite3_stmt *st = s->q[Q_CHANGE_SEQ];
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            s->change_seq = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW)
-            return imgsync__sqlite_fail(s, rc, "reading the change feed");
-    }
-    *seq = ++s->change_seq;
-    return 0;
-}
-
 /* Note one change of the current change task (none under task 0) for the scope's record. */
 static int record(scope_write *w, int kind, const struct imgsync_image *row, const struct imgsync_image *prev)
 {
@@ -132,7 +114,6 @@ static int record_scope(scope_write *w)
 {
     sqlite_store *s = w->s;
     sqlite3_stmt *st = s->q[Q_CHANGE];
-    int64_t seq = 0;
     if (!w->nchanges)
         return 0;
     qsort(w->changes, w->nchanges, sizeof(*w->changes), pending_cmp);
@@ -144,15 +125,11 @@ static int record_scope(scope_write *w)
     }
     if (s->record.len > INT_MAX)
         return imgsync__sqlite_fail_code(s, IMGSYNC_ESTORE, "recording changes: the record is too large");
-    int rc = next_seq(s, &seq);
-    if (rc)
-        return rc;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
     sqlite3_bind_text(st, 2, w->provider, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, w->partition ? w->partition : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, w->repository, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, seq);
-    sqlite3_bind_blob(st, 6, s->record.data, (int)s->record.len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, s->record.data, (int)s->record.len, SQLITE_STATIC);
     return imgsync__sqlite_run(s, Q_CHANGE, "recording changes");
 }
 
@@ -521,10 +498,7 @@ void imgsync__sqlite_rollback(imgsync__store *base)
 
 void imgsync__sqlite_set_change_task(imgsync__store *base, uint64_t task_id)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    if (s->change_task != task_id)
-        s->change_seq = -1;
-    s->change_task = task_id;
+    ((sqlite_store *)base)->change_task = task_id;
 }
 
 int imgsync__sqlite_changes_forget(imgsync__store *base, const uint64_t *ids, size_t n)

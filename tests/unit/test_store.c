@@ -1398,13 +1398,17 @@ START_TEST(test_sqlite_migration_from_v1)
     expect_dump("p/team/app:v1@d1\np/team/app:v2@d2\n");
     ck_assert_int_eq(first_seen_of("team/app", "v1"), 111);
     ck_assert_int_eq(first_seen_of("team/app", "v2"), 222);
-    /* schema 3: two tables clustered on their keys, no other index */
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('rows', "
-                             "'changes') AND sql LIKE '%WITHOUT ROWID'"),
-                     2);
-    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('rows', "
-                             "'changes') AND sql IS NOT NULL"),
+    /* schema 3: the rows clustered on their key with no other index; the change records (which
+     * overflow) in a rowid table with one index */
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rows' "
+                             "AND sql LIKE '%WITHOUT ROWID'"),
+                     1);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rows' "
+                             "AND sql IS NOT NULL"),
                      0);
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'changes' "
+                             "AND name = 'changes_by_scope'"),
+                     1);
     /* every field came through: the same content is no update, first_seen stays */
     struct imgsync_image *same[] = {mk("p", "team/app", "v1", "d1"), mk("p", "team/app", "v2", "d2-new")};
     imgsync__image_set_int(same[0], IMGSYNC__F_update_ms, 50);
@@ -1653,6 +1657,20 @@ START_TEST(test_sqlite_query_uses_indexes)
         full_sort |= strstr(plan, "TEMP B-TREE FOR ORDER BY") != NULL;
     }
     ck_assert(searched == 2 && !full_sort);
+    sqlite3_finalize(st);
+    /* the change cursor walks the index in its order: no sort of the (large) records */
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT task_id, k_provider, k_partition, "
+                                            "k_repository, \"changes\" FROM changes WHERE task_id > 0 ORDER BY "
+                                            "task_id, k_provider, k_partition, k_repository, id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    searched = full_sort = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *plan = (const char *)sqlite3_column_text(st, 3);
+        searched += strstr(plan, "SEARCH changes USING INDEX changes_by_scope") != NULL;
+        full_sort |= strstr(plan, "TEMP B-TREE") != NULL;
+    }
+    ck_assert(searched == 1 && !full_sort);
     sqlite3_finalize(st);
     ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
