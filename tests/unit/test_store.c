@@ -1658,6 +1658,62 @@ START_TEST(test_sqlite_query_uses_indexes)
 }
 END_TEST
 
+/* ---- review of schema 3: the scope's namespace, as the memory store keeps it ------------------ */
+
+/* A row of (p, r) with an explicit namespace. */
+static struct imgsync_image *mk_ns(const char *tag, const char *ns)
+{
+    char digest[64];
+    snprintf(digest, sizeof(digest), "d-%s", tag);
+    struct imgsync_image *im = mk("p", "r", tag, digest);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_namespace, ns), 0);
+    return im;
+}
+
+/* Prune provider p with nothing seen and namespace ns of partition "" failed. */
+static imgsync__store_counts prune_failed_ns(const char *ns)
+{
+    imgsync__map seen, failed;
+    seen_init(&seen, NULL, 0);
+    seen_init(&failed, &ns, 1);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, SEL(NULL), &c), 0);
+    imgsync__map_clear(&failed);
+    imgsync__map_clear(&seen);
+    return c;
+}
+
+/* A selective replace keeps an unselected row: the scope's namespace stays that of its first row
+ * (the kept one), not that of the replace's first new row. */
+START_TEST(test_scope_namespace_after_selective_replace)
+{
+    struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "x")};
+    expect_counts(put("p", "r", rows, 2, NULL), 2, 0, 0);
+    imgsync_request *sel = tag_filter("b", IMGSYNC_INCLUDE);
+    struct imgsync_image *b[] = {mk_ns("b", "y")};
+    expect_counts(put("p", "r", b, 1, sel), 0, 1, 0);
+    imgsync_request_free(sel);
+    /* namespace x could not be listed: the scope (namespace x, its first row's) is kept */
+    expect_counts(prune_failed_ns("x"), 0, 0, 0);
+    expect_dump("p/r:a@d-a\np/r:b@d-b\n");
+}
+END_TEST
+
+/* A selective replace with no new row removes the scope's first row: the namespace is now that
+ * of the first row left. */
+START_TEST(test_scope_namespace_after_first_row_removed)
+{
+    struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "y")};
+    expect_counts(put("p", "r", rows, 2, NULL), 2, 0, 0);
+    imgsync_request *sel = tag_filter("a", IMGSYNC_INCLUDE);
+    expect_counts(put("p", "r", NULL, 0, sel), 0, 0, 1);
+    imgsync_request_free(sel);
+    /* the scope's namespace is y (its only row's): a failure of namespace x does not keep it */
+    expect_counts(prune_failed_ns("x"), 0, 0, 1);
+    expect_dump("");
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
@@ -1704,6 +1760,8 @@ static void add_common(TCase *tc)
     tcase_add_test(tc, test_provider_and_repository_keys_distinct);
     tcase_add_test(tc, test_non_image_rows_replaced_only_when_included);
     tcase_add_test(tc, test_kept_non_image_row_yields_to_same_tag);
+    tcase_add_test(tc, test_scope_namespace_after_selective_replace);
+    tcase_add_test(tc, test_scope_namespace_after_first_row_removed);
 }
 
 Suite *store_suite(void)
