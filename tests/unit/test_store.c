@@ -1714,11 +1714,32 @@ START_TEST(test_scope_namespace_after_first_row_removed)
 }
 END_TEST
 
+/* Schema 2 gave a scope the namespace of its first row (MIN(rowid), "as in the memory store"):
+ * the migration keeps that namespace, not the one of the row with the smallest key. */
+START_TEST(test_sqlite_migration_keeps_scope_namespace)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    exec_sql(v2_file);
+    /* a later row of team/app (rowid 4) in another namespace, its key sorting first */
+    exec_sql("INSERT INTO rows VALUES('p', '', 'team/app', 'a0', 6, 'p', 'reg.example.com', 'other', 'team/app', "
+             "'a0', 'd0', 100, 0, 222, '', '', 0, '', '', '', '', '', '', 0, 222);");
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
+    /* namespace team could not be listed: both of its scopes are kept */
+    expect_counts(prune_failed_ns("team"), 0, 0, 0);
+    expect_dump("p/team/app:a0@d0\np/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
     tcase_add_test(tc, test_sqlite_migration_from_v1);
     tcase_add_test(tc, test_sqlite_migration_from_v2);
+    tcase_add_test(tc, test_sqlite_migration_keeps_scope_namespace);
     tcase_add_test(tc, test_sqlite_damaged_change_record);
     tcase_add_test(tc, test_sqlite_scopes_follow_rows);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
