@@ -1734,12 +1734,38 @@ START_TEST(test_sqlite_migration_keeps_scope_namespace)
 }
 END_TEST
 
+/* Two connections to one file (two contexts, two processes) record changes under one task: each
+ * counts the task's sequence numbers from what it read once, so the second record of a scope
+ * collides with the other connection's (schema 2 had no such key: both were kept). */
+START_TEST(test_sqlite_two_connections_one_task)
+{
+    imgsync__store *T = NULL;
+    ck_assert_int_eq(imgsync__store_open(&T, URI), 0);
+    imgsync__store_set_change_task(S, 5);
+    imgsync__store_set_change_task(T, 5);
+    put_tags("p", "r", "a", NULL);
+    imgsync__store_counts c = {0, 0, 0};
+    struct imgsync_image *b[] = {mk("p", "r", "b", "d-b")};
+    ck_assert_int_eq(imgsync__store_replace(T, "p", "", "r", b, 1, NULL, &c), 0);
+    unref_all(b, 1);
+    imgsync__store_close(T);
+    struct imgsync_image *again[] = {mk("p", "r", "c", "d-c")};
+    int rc = imgsync__store_replace(S, "p", "", "r", again, 1, NULL, &c);
+    unref_all(again, 1);
+    ck_assert_msg(rc == 0, "replace: %d %s", rc, imgsync__store_errmsg(S));
+    expect_dump("p/r:c@d-c\n");
+    expect_changes(5, 0, "1 5 p/r:a@d-a  -1\n3 5 p/r:a@d-a  -1\n1 5 p/r:b@d-b  -1\n3 5 p/r:b@d-b  -1\n"
+                         "1 5 p/r:c@d-c  -1\n");
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
     tcase_add_test(tc, test_sqlite_migration_from_v1);
     tcase_add_test(tc, test_sqlite_migration_from_v2);
     tcase_add_test(tc, test_sqlite_migration_keeps_scope_namespace);
+    tcase_add_test(tc, test_sqlite_two_connections_one_task);
     tcase_add_test(tc, test_sqlite_damaged_change_record);
     tcase_add_test(tc, test_sqlite_scopes_follow_rows);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
