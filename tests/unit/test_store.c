@@ -1676,11 +1676,114 @@ START_TEST(test_sqlite_query_uses_indexes)
 }
 END_TEST
 
+/* ---- review of schema 3: the scope's namespace, as the memory store keeps it ------------------ */
+
+/* A row of (p, r) with an explicit namespace. */
+static struct imgsync_image *mk_ns(const char *tag, const char *ns)
+{
+    char digest[64];
+    snprintf(digest, sizeof(digest), "d-%s", tag);
+    struct imgsync_image *im = mk("p", "r", tag, digest);
+    ck_assert_int_eq(imgsync__image_set_str(im, IMGSYNC__F_namespace, ns), 0);
+    return im;
+}
+
+/* Prune provider p with nothing seen and namespace ns of partition "" failed. */
+static imgsync__store_counts prune_failed_ns(const char *ns)
+{
+    imgsync__map seen, failed;
+    seen_init(&seen, NULL, 0);
+    seen_init(&failed, &ns, 1);
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_prune(S, "p", &seen, NULL, &failed, SEL(NULL), &c), 0);
+    imgsync__map_clear(&failed);
+    imgsync__map_clear(&seen);
+    return c;
+}
+
+/* A selective replace keeps an unselected row: the scope's namespace stays that of its first row
+ * (the kept one), not that of the replace's first new row. */
+START_TEST(test_scope_namespace_after_selective_replace)
+{
+    struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "x")};
+    expect_counts(put("p", "r", rows, 2, NULL), 2, 0, 0);
+    imgsync_request *sel = tag_filter("b", IMGSYNC_INCLUDE);
+    struct imgsync_image *b[] = {mk_ns("b", "y")};
+    expect_counts(put("p", "r", b, 1, sel), 0, 1, 0);
+    imgsync_request_free(sel);
+    /* namespace x could not be listed: the scope (namespace x, its first row's) is kept */
+    expect_counts(prune_failed_ns("x"), 0, 0, 0);
+    expect_dump("p/r:a@d-a\np/r:b@d-b\n");
+}
+END_TEST
+
+/* A selective replace with no new row removes the scope's first row: the namespace is now that
+ * of the first row left. */
+START_TEST(test_scope_namespace_after_first_row_removed)
+{
+    struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "y")};
+    expect_counts(put("p", "r", rows, 2, NULL), 2, 0, 0);
+    imgsync_request *sel = tag_filter("a", IMGSYNC_INCLUDE);
+    expect_counts(put("p", "r", NULL, 0, sel), 0, 0, 1);
+    imgsync_request_free(sel);
+    /* the scope's namespace is y (its only row's): a failure of namespace x does not keep it */
+    expect_counts(prune_failed_ns("x"), 0, 0, 1);
+    expect_dump("");
+}
+END_TEST
+
+/* Schema 2 gave a scope the namespace of its first row (MIN(rowid), "as in the memory store"):
+ * the migration keeps that namespace, not the one of the row with the smallest key. */
+START_TEST(test_sqlite_migration_keeps_scope_namespace)
+{
+    imgsync__store_close(S);
+    S = NULL;
+    remove_files();
+    ck_assert_int_eq(mkdir(DIR_, 0700), 0);
+    exec_sql(v2_file);
+    /* a later row of team/app (rowid 4) in another namespace, its key sorting first */
+    exec_sql("INSERT INTO rows VALUES('p', '', 'team/app', 'a0', 6, 'p', 'reg.example.com', 'other', 'team/app', "
+             "'a0', 'd0', 100, 0, 222, '', '', 0, '', '', '', '', '', '', 0, 222);");
+    open_store();
+    ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
+    /* namespace team could not be listed: both of its scopes are kept */
+    expect_counts(prune_failed_ns("team"), 0, 0, 0);
+    expect_dump("p/team/app:a0@d0\np/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
+}
+END_TEST
+
+/* Two connections to one file (two contexts, two processes) record changes under one task: each
+ * counts the task's sequence numbers from what it read once, so the second record of a scope
+ * collides with the other connection's (schema 2 had no such key: both were kept). */
+START_TEST(test_sqlite_two_connections_one_task)
+{
+    imgsync__store *T = NULL;
+    ck_assert_int_eq(imgsync__store_open(&T, URI), 0);
+    imgsync__store_set_change_task(S, 5);
+    imgsync__store_set_change_task(T, 5);
+    put_tags("p", "r", "a", NULL);
+    imgsync__store_counts c = {0, 0, 0};
+    struct imgsync_image *b[] = {mk("p", "r", "b", "d-b")};
+    ck_assert_int_eq(imgsync__store_replace(T, "p", "", "r", b, 1, NULL, &c), 0);
+    unref_all(b, 1);
+    imgsync__store_close(T);
+    struct imgsync_image *again[] = {mk("p", "r", "c", "d-c")};
+    int rc = imgsync__store_replace(S, "p", "", "r", again, 1, NULL, &c);
+    unref_all(again, 1);
+    ck_assert_msg(rc == 0, "replace: %d %s", rc, imgsync__store_errmsg(S));
+    expect_dump("p/r:c@d-c\n");
+    expect_changes(5, 0, "1 5 p/r:a@d-a  -1\n3 5 p/r:a@d-a  -1\n1 5 p/r:b@d-b  -1\n3 5 p/r:b@d-b  -1\n"
+                         "1 5 p/r:c@d-c  -1\n");
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
     tcase_add_test(tc, test_sqlite_migration_from_v1);
     tcase_add_test(tc, test_sqlite_migration_from_v2);
+    tcase_add_test(tc, test_sqlite_migration_keeps_scope_namespace);
+    tcase_add_test(tc, test_sqlite_two_connections_one_task);
     tcase_add_test(tc, test_sqlite_damaged_change_record);
     tcase_add_test(tc, test_sqlite_scopes_follow_rows);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
@@ -1722,6 +1825,8 @@ static void add_common(TCase *tc)
     tcase_add_test(tc, test_provider_and_repository_keys_distinct);
     tcase_add_test(tc, test_non_image_rows_replaced_only_when_included);
     tcase_add_test(tc, test_kept_non_image_row_yields_to_same_tag);
+    tcase_add_test(tc, test_scope_namespace_after_selective_replace);
+    tcase_add_test(tc, test_scope_namespace_after_first_row_removed);
 }
 
 Suite *store_suite(void)
