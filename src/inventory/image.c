@@ -135,6 +135,24 @@ int imgsync__image_cmp(const void *pa, const void *pb)
     return strcmp(a->v[IMGSYNC__F_digest].s, b->v[IMGSYNC__F_digest].s);
 }
 
+/* A key's byte at i ('@' then the digest for an untagged row); 0 past its end. */
+static unsigned char key_at(const struct imgsync_image *im, size_t i)
+{
+    const char *tag = im->v[IMGSYNC__F_tag].s;
+    if (tag[0])
+        return (unsigned char)tag[i];
+    return i == 0 ? '@' : (unsigned char)im->v[IMGSYNC__F_digest].s[i - 1];
+}
+
+int imgsync__image_key_cmp(const struct imgsync_image *a, const struct imgsync_image *b)
+{
+    for (size_t i = 0;; i++) {
+        unsigned char x = key_at(a, i), y = key_at(b, i);
+        if (x != y || !x)
+            return (x > y) - (x < y);
+    }
+}
+
 char *imgsync__image_key(const struct imgsync_image *im)
 {
     const char *tag = im->v[IMGSYNC__F_tag].s;

@@ -37,6 +37,8 @@ int64_t imgsync__image_int(const struct imgsync_image *im, int field);
 int imgsync__image_differs(const struct imgsync_image *a, const struct imgsync_image *b);
 /* Order: registry, partition, repository, tag. For qsort over struct imgsync_image *. */
 int imgsync__image_cmp(const void *a, const void *b);
+/* Byte order of the rows' keys within a scope (SQLite's order of k_key). */
+int imgsync__image_key_cmp(const struct imgsync_image *a, const struct imgsync_image *b);
 /* Key of the row within its scope: the tag, or "@digest" when untagged. malloc'd, NULL on
  * ENOMEM. */
 char *imgsync__image_key(const struct imgsync_image *im);

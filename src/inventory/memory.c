@@ -228,6 +228,16 @@ static int memory_replace(imgsync__store *base, const char *provider, const char
     return 0;
 }
 
+/* The scope's namespace: that of its row with the smallest key (as the SQLite store). */
+static const char *first_row_namespace(const repo_rows *r)
+{
+    const struct imgsync_image *first = NULL;
+    for (size_t i = 0; i < r->n; i++)
+        if (!first || imgsync__image_key_cmp(r->rows[i], first) < 0)
+            first = r->rows[i];
+    return first ? first->v[IMGSYNC__F_namespace].s : "";
+}
+
 static int memory_prune(imgsync__store *base, const char *provider, const imgsync__map *seen,
                         const imgsync__map *failed_parts, const imgsync__map *failed_ns, const imgsync__selector *sel,
                         imgsync__store_counts *c)
@@ -239,7 +249,7 @@ static int memory_prune(imgsync__store *base, const char *provider, const imgsyn
     imgsync__map *mine = provider_scopes(s, provider, 0);
     while (!rc && mine && (e = imgsync__map_next(mine, &pos))) {
         repo_rows *r = e->value;
-        const char *ns = r->n ? r->rows[0]->v[IMGSYNC__F_namespace].s : "";
+        const char *ns = first_row_namespace(r);
         if (imgsync__scope_vanished(provider, r->partition, r->repository, ns, seen, failed_parts, failed_ns, sel,
                                     &oom))
             rc = memory_replace(base, provider, r->partition, r->repository, NULL, 0, sel, c);

@@ -113,7 +113,7 @@ static const char v3_scopes[] =
     "k_repository TEXT NOT NULL, k_namespace TEXT NOT NULL, UNIQUE (k_provider, k_partition, k_repository));"
     "INSERT INTO scopes (k_provider, k_partition, k_repository, k_namespace) "
     "SELECT k_provider, k_partition, k_repository, \"namespace\" FROM (SELECT k_provider, k_partition, "
-    "k_repository, \"namespace\", MIN(rowid) FROM rows GROUP BY k_provider, k_partition, k_repository);";
+    "k_repository, \"namespace\", MIN(k_key) FROM rows GROUP BY k_provider, k_partition, k_repository);";
 
 static int migrate_v3_rows(sqlite_store *s)
 {

@@ -28,6 +28,7 @@ typedef struct scope_write {
     sqlite_store *s;
     const char *provider, *partition, *repository;
     int64_t id; /* the scope's id in table scopes; 0 while it has none */
+    const struct imgsync_image *first; /* the scope's row with the smallest key after the write */
     int uniform, kept, touch_scope;
     int64_t sync_ms;
     pending_change *changes;
@@ -101,6 +102,9 @@ static int record(scope_write *w, int kind, const struct imgsync_image *row, con
     return 0;
 }
 
+/* The change record's buffer is kept between scopes up to this size. */
+#define RECORD_KEEP (1u << 20)
+
 /* The record's order, then the order of recording. */
 static int pending_cmp(const void *pa, const void *pb)
 {
@@ -123,14 +127,20 @@ static int record_scope(scope_write *w)
         if (imgsync__sqlite_change_append(&s->record, c->kind, c->row, c->old_digest, c->old_size))
             return imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "recording changes");
     }
-    if (s->record.len > INT_MAX)
-        return imgsync__sqlite_fail_code(s, IMGSYNC_ESTORE, "recording changes: the record is too large");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->change_task);
     sqlite3_bind_text(st, 2, w->provider, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, w->partition ? w->partition : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, w->repository, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, s->record.data, (int)s->record.len, SQLITE_STATIC);
-    return imgsync__sqlite_run(s, Q_CHANGE, "recording changes");
+    /* SQLite's length limit (1 GB by default) is below INT_MAX: its refusal is the error */
+    int rc = s->record.len > INT_MAX ? SQLITE_TOOBIG
+                                     : sqlite3_bind_blob(st, 5, s->record.data, (int)s->record.len, SQLITE_STATIC);
+    rc = rc == SQLITE_OK ? imgsync__sqlite_run(s, Q_CHANGE, "recording changes")
+                         : imgsync__sqlite_fail_code(s, IMGSYNC_ESTORE, "recording changes: the record is too large");
+    if (s->record.cap > RECORD_KEEP) { /* a huge repository's record is not kept for the store's life */
+        free(s->record.data);
+        s->record = (sqlite_record_buf){NULL, 0, 0};
+    }
+    return rc;
 }
 
 /* 1 when the two rows differ in nothing stored but the sync time. */
@@ -147,10 +157,18 @@ static int same_but_sync(const struct imgsync_image *a, const struct imgsync_ima
     return 1;
 }
 
+/* Note a row the scope has after the write: the first by key gives the scope's namespace. */
+static void note_row(scope_write *w, const struct imgsync_image *row)
+{
+    if (!w->first || imgsync__image_key_cmp(row, w->first) < 0)
+        w->first = row;
+}
+
 static int write_keep(void *ud, struct imgsync_image *old)
 {
-    (void)old;
-    ((scope_write *)ud)->kept = 1;
+    scope_write *w = ud;
+    w->kept = 1;
+    note_row(w, old);
     return 0;
 }
 
@@ -194,6 +212,7 @@ static int write_put(void *ud, int kind, struct imgsync_image *row, const struct
 {
     scope_write *w = ud;
     int rc;
+    note_row(w, row);
     if (prev && same_but_sync(prev, row)) {
         rc = touch_row(w, row, prev);
     } else if (!prev) {
@@ -269,18 +288,19 @@ static int new_scope(scope_write *w, const char *ns)
     return rc;
 }
 
-/* After the rows were written: a scope keeps the namespace of its first new row (as the memory
- * store) and is forgotten when no row is left. */
-static int settle_scope(scope_write *w, struct imgsync_image **rows, size_t n, const char *ns)
+/* After the rows were written: the scope takes the namespace of its row with the smallest key
+ * (as the memory store), and is forgotten when no row is left. */
+static int settle_scope(scope_write *w, const char *ns)
 {
     sqlite_store *s = w->s;
-    int i = n ? Q_SCOPE_NS : Q_SCOPE_DEL;
-    if (n ? strcmp(ns, rows[0]->v[IMGSYNC__F_namespace].s) == 0 : w->kept)
+    const char *now = w->first ? w->first->v[IMGSYNC__F_namespace].s : NULL;
+    int i = now ? Q_SCOPE_NS : Q_SCOPE_DEL;
+    if (now && strcmp(ns, now) == 0)
         return 0;
     sqlite3_bind_int64(s->q[i], 1, w->id);
-    if (n)
-        sqlite3_bind_text(s->q[i], 2, rows[0]->v[IMGSYNC__F_namespace].s, -1, SQLITE_STATIC);
-    return imgsync__sqlite_run(s, i, n ? "updating a scope" : "removing a scope");
+    if (now)
+        sqlite3_bind_text(s->q[i], 2, now, -1, SQLITE_STATIC);
+    return imgsync__sqlite_run(s, i, now ? "updating a scope" : "removing a scope");
 }
 
 /* replace() inside an open transaction; the changes are added to *delta. */
@@ -289,7 +309,7 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
                          imgsync__store_counts *delta)
 {
     static const imgsync__diff_ops ops = {write_keep, write_put, write_remove};
-    scope_write w = {s, provider, partition, repository, 0, 0, 0, 0, 0, NULL, 0, 0};
+    scope_write w = {s, provider, partition, repository, 0, NULL, 0, 0, 0, 0, NULL, 0, 0};
     struct imgsync_image **old = NULL;
     size_t old_n = 0;
     char *ns = NULL;
@@ -300,6 +320,8 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
         rc = imgsync__sqlite_read_rows(s, Q_SCOPE, &old, &old_n);
     } else if (!rc && n) {
         rc = new_scope(&w, rows[0]->v[IMGSYNC__F_namespace].s);
+        ns = rc ? NULL : imgsync__strdup(rows[0]->v[IMGSYNC__F_namespace].s);
+        rc = rc ? rc : ns ? 0 : imgsync__sqlite_fail_code(s, IMGSYNC_ENOMEM, "listing a scope");
     }
     if (!rc && (rc = imgsync__store_diff(old, old_n, rows, n, sel, &ops, &w, delta)) == IMGSYNC_ENOMEM &&
         !s->base.errmsg[0])
@@ -307,7 +329,7 @@ static int replace_in_tx(sqlite_store *s, const char *provider, const char *part
     if (!rc && w.touch_scope)
         rc = touch_scope(&w);
     if (!rc && ns)
-        rc = settle_scope(&w, rows, n, ns);
+        rc = settle_scope(&w, ns);
     if (!rc)
         rc = record_scope(&w);
     free(ns);
@@ -457,11 +479,15 @@ int imgsync__sqlite_prune(imgsync__store *base, const char *provider, const imgs
 void imgsync__sqlite_drop_provider(imgsync__store *base, const char *provider)
 {
     sqlite_store *s = (sqlite_store *)base;
+    int own = 0;
+    if (start(s, &own)) /* rows and scopes go together */
+        return;
+    int rc = 0;
     sqlite3_bind_text(s->q[Q_DEL_PROVIDER], 1, provider, -1, SQLITE_STATIC);
     sqlite3_bind_text(s->q[Q_DEL_PROVIDER_SCOPES], 1, provider, -1, SQLITE_STATIC);
-    /* the message of a failure stays in errmsg */
-    if (imgsync__sqlite_run(s, Q_DEL_PROVIDER, "deleting a provider's rows") == 0)
-        imgsync__sqlite_run(s, Q_DEL_PROVIDER_SCOPES, "deleting a provider's scopes");
+    rc = rc ? rc : imgsync__sqlite_run(s, Q_DEL_PROVIDER, "deleting a provider's rows");
+    rc = rc ? rc : imgsync__sqlite_run(s, Q_DEL_PROVIDER_SCOPES, "deleting a provider's scopes");
+    finish(s, own, rc, NULL, NULL); /* the message of a failure stays in errmsg */
 }
 
 /* ---- explicit transactions and the change feed ------------------------------------------------ */

@@ -61,7 +61,8 @@ int imgsync__store_replace(imgsync__store *s, const char *provider, const char *
                            imgsync__store_counts *c);
 /* After a complete catalog: remove the selected rows of scopes of `provider` that are not keys
  * of `seen` (scope keys), whose partition is not a key of `failed_parts` and whose
- * "partition\x1fnamespace" is not a key of `failed_ns`. */
+ * "partition\x1fnamespace" is not a key of `failed_ns`. A scope's namespace is that of its row
+ * with the smallest key (imgsync__image_key_cmp; a scope's rows normally share one). */
 int imgsync__store_prune(imgsync__store *s, const char *provider, const imgsync__map *seen,
                          const imgsync__map *failed_parts, const imgsync__map *failed_ns,
                          const imgsync__selector *sel, imgsync__store_counts *c);

@@ -14,6 +14,7 @@
 #include "core/request.h"
 #include "imgsync.h"
 #include "inventory/image.h"
+#include "inventory/sqlite.h"
 #include "inventory/store.h"
 #include "support/store_rows.h"
 #include "util/buf.h"
@@ -1701,8 +1702,8 @@ static imgsync__store_counts prune_failed_ns(const char *ns)
     return c;
 }
 
-/* A selective replace keeps an unselected row: the scope's namespace stays that of its first row
- * (the kept one), not that of the replace's first new row. */
+/* A selective replace keeps an unselected row: the scope's namespace is that of its row with the
+ * smallest key (the kept one), not that of the replace's first new row. */
 START_TEST(test_scope_namespace_after_selective_replace)
 {
     struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "x")};
@@ -1718,7 +1719,7 @@ START_TEST(test_scope_namespace_after_selective_replace)
 END_TEST
 
 /* A selective replace with no new row removes the scope's first row: the namespace is now that
- * of the first row left. */
+ * of the row with the smallest key left. */
 START_TEST(test_scope_namespace_after_first_row_removed)
 {
     struct imgsync_image *rows[] = {mk_ns("a", "x"), mk_ns("b", "y")};
@@ -1732,8 +1733,8 @@ START_TEST(test_scope_namespace_after_first_row_removed)
 }
 END_TEST
 
-/* Schema 2 gave a scope the namespace of its first row (MIN(rowid), "as in the memory store"):
- * the migration keeps that namespace, not the one of the row with the smallest key. */
+/* The migration gives a scope the namespace of its row with the smallest key, the stores' rule
+ * (schema 2 took its first row's, by rowid). */
 START_TEST(test_sqlite_migration_keeps_scope_namespace)
 {
     imgsync__store_close(S);
@@ -1746,15 +1747,18 @@ START_TEST(test_sqlite_migration_keeps_scope_namespace)
              "'a0', 'd0', 100, 0, 222, '', '', 0, '', '', '', '', '', '', 0, 222);");
     open_store();
     ck_assert_int_eq(sql_int("PRAGMA user_version"), 3);
-    /* namespace team could not be listed: both of its scopes are kept */
-    expect_counts(prune_failed_ns("team"), 0, 0, 0);
-    expect_dump("p/team/app:a0@d0\np/team/app:v1@d1-new\np/team/app:v3@d3\np/team/db:@d9\n");
+    ck_assert_int_eq(sql_int("SELECT COUNT(*) FROM scopes WHERE k_repository = 'team/app' AND "
+                             "k_namespace = 'other'"),
+                     1);
+    /* namespace team could not be listed: only team/db is in it and kept */
+    expect_counts(prune_failed_ns("team"), 0, 0, 3);
+    expect_dump("p/team/db:@d9\n");
 }
 END_TEST
 
-/* Two connections to one file (two contexts, two processes) record changes under one task: each
- * counts the task's sequence numbers from what it read once, so the second record of a scope
- * collides with the other connection's (schema 2 had no such key: both were kept). */
+/* Two connections to one file (two contexts, two processes) record changes under one task: every
+ * record is kept, in the order written (a first schema 3 counted sequence numbers per connection
+ * and the second record of a scope collided). */
 START_TEST(test_sqlite_two_connections_one_task)
 {
     imgsync__store *T = NULL;
@@ -1777,6 +1781,28 @@ START_TEST(test_sqlite_two_connections_one_task)
 }
 END_TEST
 
+/* A change record above SQLite's length limit fails the replace with a clear error, and the
+ * scope is as it was (the rows' writes are undone with it). */
+START_TEST(test_sqlite_record_too_large)
+{
+    put_tags("p", "r", "a", NULL);
+    sqlite3_limit(((sqlite_store *)S)->db, SQLITE_LIMIT_LENGTH, 1000);
+    imgsync__store_set_change_task(S, 3);
+    struct imgsync_image *rows[30];
+    char tag[8];
+    for (int i = 0; i < 30; i++) {
+        snprintf(tag, sizeof(tag), "t%d", i);
+        rows[i] = mk("p", "r", tag, "d-t");
+    }
+    imgsync__store_counts c = {0, 0, 0};
+    ck_assert_int_eq(imgsync__store_replace(S, "p", "", "r", rows, 30, NULL, &c), IMGSYNC_ESTORE);
+    unref_all(rows, 30);
+    ck_assert_ptr_nonnull(strstr(imgsync__store_errmsg(S), "too large"));
+    expect_dump("p/r:a@d-a\n");
+    expect_changes(3, 0, "");
+}
+END_TEST
+
 static void add_sqlite_only(TCase *tc)
 {
     tcase_add_test(tc, test_sqlite_ctx_new);
@@ -1785,6 +1811,7 @@ static void add_sqlite_only(TCase *tc)
     tcase_add_test(tc, test_sqlite_migration_keeps_scope_namespace);
     tcase_add_test(tc, test_sqlite_two_connections_one_task);
     tcase_add_test(tc, test_sqlite_damaged_change_record);
+    tcase_add_test(tc, test_sqlite_record_too_large);
     tcase_add_test(tc, test_sqlite_scopes_follow_rows);
     tcase_add_test(tc, test_sqlite_resync_writes_only_changes);
     tcase_add_test(tc, test_sqlite_cursor_beside_other_writer);
