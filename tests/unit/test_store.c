@@ -1789,7 +1789,7 @@ START_TEST(test_sqlite_record_too_large)
     sqlite3_limit(((sqlite_store *)S)->db, SQLITE_LIMIT_LENGTH, 1000);
     imgsync__store_set_change_task(S, 3);
     struct imgsync_image *rows[30];
-    char tag[8];
+    char tag[16];
     for (int i = 0; i < 30; i++) {
         snprintf(tag, sizeof(tag), "t%d", i);
         rows[i] = mk("p", "r", tag, "d-t");
