@@ -258,6 +258,9 @@ START_TEST(test_canonical_query_edges)
     check_query("x=%2B&x=+", "x=%20&x=%2B");
     check_query("q=~%7E", "q=~~");
     check_query("namespace=ns1&filter=center::thirdparty", "filter=center%3A%3Athirdparty&namespace=ns1");
+    /* decoded bytes are sorted, as Go sorts strings: F0.. before FF, whatever UTF-8 says */
+    check_query("k%FF=1&k%F0%9F%98%80=2", "k%F0%9F%98%80=2&k%FF=1");
+    check_query("a=1;b=2", "a=1%3Bb%3D2"); /* ';' separates nothing */
 }
 END_TEST
 
