@@ -1,0 +1,1009 @@
+/* Providers "swr-private" and "swr-shared": Huawei Cloud SWR (basic edition) API v2 (see
+ * shared/reference/swr-jfrog-oci-api.md sections 1 and 3).
+ *
+ * One implementation for both kinds. Authentication is either AK/SK ("SDK-HMAC-SHA256", signed
+ * in the sign hook over each attempt's final URL, headers and body) or an IAM token obtained
+ * with username/password/domain (POST {iam_endpoint}/v3/auth/tokens) and sent as X-Auth-Token.
+ *
+ * Private: GET /v2/manage/repos?limit=N&offset=O (bare JSON array), then per repository
+ * GET /v2/manage/namespaces/{ns}/repos/{name, '/' written '$'}/tags?limit=N&offset=O.
+ * Shared: GET /v2/manage/shared-repositories?center=thirdparty&limit=N&offset=O, tags through
+ * the owner's namespace; the partition of a shared scope is the owner (domain_name).
+ * Paging: offset a multiple of limit; the total from Content-Range ("{offset}-{count}/{total}":
+ * the number after '/') or the items' total_range; a walk stops on a short page or when the
+ * total is reached. One row per tag. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imgsync/sys/provider.h"
+#include "providers/common.h"
+#include "providers/swr_sign.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/map.h"
+#include "util/names.h"
+#include "util/timeutil.h"
+#include "util/url.h"
+
+enum { K_TOKEN = 1, K_REPOS, K_TAGS };
+
+#define CT_JSON "application/json;charset=utf-8"
+#define MAX_PAGE 1000
+#define TOKEN_MARGIN_MS (5 * 60 * 1000) /* a token is renewed 5 minutes before it expires */
+#define SWR_ITEM_SEP '\t'
+
+typedef struct walk walk;
+
+typedef struct swr_run {
+    int shared;            /* swr-shared */
+    long page_size;
+    const char *region;    /* options: borrowed from the run */
+    const char *ak, *sk, *security_token, *project_id;
+    const char *username, *password, *domain;
+    char *iam_url;         /* {iam_endpoint}/v3/auth/tokens */
+    char *default_host;    /* swr.{region}.myhuaweicloud.com */
+    int use_token;
+    char *token;           /* X-Auth-Token (registered as a run secret) */
+    int64_t token_expires_ms; /* 0 = unknown */
+    int token_stale;       /* SWR refused it: new pages wait for the next one */
+    unsigned token_gen;    /* tokens obtained so far */
+    int token_pending;     /* a token request is in flight */
+    walk **waiting;        /* walks whose page waits for a token */
+    size_t nwaiting, capwaiting;
+    int repo_walks;        /* repository list walks still running (hinted lists: several) */
+    int repos_started;     /* every repository walk has been submitted */
+    imgsync__map started;  /* "partition\trepository" of tag walks already started */
+} swr_run;
+
+/* One paged list being walked (a repository list or a repository's tags), shared by the jobs
+ * of its pages; only one page is in flight at a time, so `offset` is that page's. */
+struct walk {
+    int refs;
+    int kind;
+    char *base;        /* URL without limit/offset (path?query or path) */
+    long offset;
+    int replays;       /* times the current page was sent again after a 401 with a new token */
+    unsigned sent_gen; /* the token generation the current page was last signed with */
+    int64_t total;     /* -1 unknown */
+    imgsync__pager pager;
+    /* K_TAGS */
+    char *repository;  /* "namespace/name" */
+    char *ns;
+    char *partition;   /* shared: the owner; else "" */
+    char *host;
+    int expired;       /* shared: the share has expired */
+    int named;         /* named in the request (fetched directly) */
+};
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static int dns_label_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return 0;
+    return 1;
+}
+
+/* Bytes that may go in a header value or a header parameter (AK: no space, ',', ';', '='). */
+static int token_chars_ok(const char *s, int strict)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x21 || c == 0x7f || (strict && (c == ',' || c == ';' || c == '=')))
+            return 0;
+    }
+    return 1;
+}
+
+static int swr_check_option(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "region")) {
+        if (!dns_label_ok(value)) {
+            snprintf(err, errlen, "must be a region name such as cn-north-4 (a DNS label)");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "page_size")) {
+        long long n;
+        if (imgsync__parse_i64(value, 1, MAX_PAGE, &n)) {
+            snprintf(err, errlen, "must be an integer from 1 to %d", MAX_PAGE);
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "iam_endpoint")) {
+        imgsync__url u;
+        if (imgsync__url_parse(&u, value)) {
+            snprintf(err, errlen, "is not an http(s) URL without credentials");
+            return IMGSYNC_EINVAL;
+        }
+        int has_query = u.query != NULL;
+        imgsync__url_clear(&u);
+        if (has_query) {
+            snprintf(err, errlen, "must not have a query");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "project_id")) {
+        for (const char *p = value; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                  *p == '_')) {
+                snprintf(err, errlen, "must be a project id (letters, digits, '-', '_')");
+                return IMGSYNC_EINVAL;
+            }
+        if (!*value || strlen(value) > 64) {
+            snprintf(err, errlen, "must be 1 to 64 characters");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "ak")) {
+        if (!token_chars_ok(value, 1)) {
+            snprintf(err, errlen, "must be a non-empty access key without spaces, ',', ';' or '='");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "security_token")) {
+        if (!token_chars_ok(value, 0)) {
+            snprintf(err, errlen, "must be non-empty, without spaces or control characters");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "sk") || !strcmp(key, "domain")) {
+        if (!*value || strpbrk(value, "\r\n")) {
+            snprintf(err, errlen, "must be non-empty, on one line");
+            return IMGSYNC_EINVAL;
+        }
+        return 0;
+    }
+    return IMGSYNC_ENOTFOUND;
+}
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static const char *opt(const imgsync_run *run, const char *key)
+{
+    const char *v = imgsync_run_option(run, key);
+    return v && *v ? v : NULL;
+}
+
+/* JSON string literal of s (quotes included) appended to b. 0 or ENOMEM. */
+static int json_quote(imgsync__buf *b, const char *s)
+{
+    int rc = imgsync__buf_appendc(b, '"');
+    for (; !rc && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            rc = imgsync__buf_appendc(b, '\\');
+            if (!rc)
+                rc = imgsync__buf_appendc(b, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+            rc = imgsync__buf_printf(b, "\\u%04x", c);
+        } else {
+            rc = imgsync__buf_appendc(b, (char)c);
+        }
+    }
+    if (!rc)
+        rc = imgsync__buf_appendc(b, '"');
+    return rc;
+}
+
+static yajl_val parse_body(const imgsync_response *resp)
+{
+    size_t len;
+    const char *body = imgsync_response_body(resp, &len);
+    char err[64];
+    return imgsync__json_parse(body, len, err, sizeof(err));
+}
+
+/* The error_code of an SWR/IAM error body (also IAM's {"error":{"code"}}), copied to out
+ * ("" when none; only [A-Za-z0-9._-] kept, so nothing of the server's text leaks through). */
+static void error_code_of(const imgsync_response *resp, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    yajl_val root = parse_body(resp);
+    const char *code = imgsync__json_string(root, "error_code");
+    if (!code)
+        code = imgsync__json_string(imgsync__json_member(root, "error"), "code");
+    if (!code)
+        code = imgsync__json_string(root, "code");
+    size_t n = 0;
+    for (; code && *code && n + 1 < outlen; code++) {
+        char c = *code;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+            c == '-')
+            out[n++] = c;
+    }
+    out[n] = '\0';
+    imgsync__json_free(root);
+}
+
+/* ---- walks -------------------------------------------------------------------------------- */
+
+static void walk_unref(void *p)
+{
+    walk *w = p;
+    if (!w || --w->refs > 0)
+        return;
+    imgsync__pager_clear(&w->pager);
+    free(w->base);
+    free(w->repository);
+    free(w->ns);
+    free(w->partition);
+    free(w->host);
+    free(w);
+}
+
+static walk *walk_new(const imgsync_run *run, int kind, char *base)
+{
+    walk *w = base ? calloc(1, sizeof(*w)) : NULL;
+    if (!w) {
+        free(base);
+        return NULL;
+    }
+    w->refs = 1;
+    w->kind = kind;
+    w->base = base;
+    w->total = -1;
+    imgsync__pager_init(&w->pager, run);
+    return w;
+}
+
+static int token_fresh(const swr_run *st, int64_t now)
+{
+    return st->token && !st->token_stale && (st->token_expires_ms == 0 || now < st->token_expires_ms - TOKEN_MARGIN_MS);
+}
+
+static int request_token(imgsync_run *run);
+
+/* Park a walk until a new token arrives (a reference is held). */
+static int wait_for_token(imgsync_run *run, walk *w)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (st->nwaiting == st->capwaiting) {
+        size_t cap = st->capwaiting ? st->capwaiting * 2 : 8;
+        walk **grown = realloc(st->waiting, cap * sizeof(*grown));
+        if (!grown)
+            return IMGSYNC_ENOMEM;
+        st->waiting = grown;
+        st->capwaiting = cap;
+    }
+    w->refs++;
+    st->waiting[st->nwaiting++] = w;
+    return st->token_pending ? 0 : request_token(run);
+}
+
+/* Submit the walk's page at w->offset (the job holds a reference). With an IAM token about to
+ * expire, the page waits for a new one instead. */
+static int submit_page(imgsync_run *run, walk *w)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (st->use_token && !token_fresh(st, imgsync_run_now_ms(run)))
+        return wait_for_token(run, w);
+    char *url = imgsync__asprintf("%s%climit=%ld&offset=%ld", w->base, strchr(w->base, '?') ? '&' : '?',
+                                  st->page_size, w->offset);
+    imgsync_job *job = url ? imgsync_job_new(run, "GET", url) : NULL;
+    free(url);
+    if (!job)
+        return IMGSYNC_ENOMEM;
+    imgsync_job_set_kind(job, w->kind);
+    w->refs++;
+    imgsync_job_set_data(job, w, walk_unref);
+    int rc = imgsync_job_add_header(job, "Content-Type: " CT_JSON);
+    if (!rc)
+        rc = imgsync_job_add_header(job, "Accept: application/json");
+    if (!rc)
+        rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER);
+    if (!rc && w->kind == K_TAGS)
+        rc = imgsync_job_set_scope(job, w->partition, w->repository);
+    if (rc) {
+        imgsync_job_free(job);
+        return rc;
+    }
+    return imgsync_job_submit(job);
+}
+
+/* The total of a page: Content-Range's number after '/', else the first item's total_range. */
+static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
+{
+    const char *cr = imgsync_response_header(resp, "Content-Range");
+    const char *slash = cr ? strrchr(cr, '/') : NULL;
+    long long t;
+    if (slash) {
+        char num[32];
+        size_t n = strcspn(slash + 1, " \t");
+        if (n < sizeof(num)) {
+            memcpy(num, slash + 1, n);
+            num[n] = '\0';
+            if (!imgsync__parse_i64(num, 0, INT64_MAX, &t)) {
+                w->total = t;
+                return;
+            }
+        }
+    }
+    int64_t tr;
+    if (root && root->u.array.len && !imgsync__json_int(root->u.array.values[0], "total_range", &tr) && tr >= 0)
+        w->total = tr;
+}
+
+/* After a page of n items: 1 when the next page was submitted, 0 when the walk is done,
+ * negative on error (reason in why). */
+static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
+{
+    swr_run *st = imgsync_run_data(run);
+    int rc = imgsync__pager_read(&w->pager, imgsync_job_url(job), n, why, whylen);
+    if (rc)
+        return rc;
+    if (n < (size_t)st->page_size || (w->total >= 0 && w->offset + (int64_t)n >= w->total))
+        return 0;
+    w->offset += st->page_size;
+    w->replays = 0;
+    rc = submit_page(run, w);
+    return rc ? rc : 1;
+}
+
+/* ---- failures ----------------------------------------------------------------------------- */
+
+/* A 401/403 from SWR or IAM, or any other unexpected answer. Fails the run for the registry
+ * scope (and for 401: wrong credentials fail everything), the scope otherwise. Returns 0. */
+static int fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp, const char *what)
+{
+    int status = imgsync_response_status(resp);
+    if (imgsync_response_error(resp) || (status != 401 && status != 403)) {
+        char code[80];
+        error_code_of(resp, code, sizeof(code));
+        if (!imgsync_response_error(resp) && !strncmp(code, "SVCSTG.SWR.403", 14))
+            status = 403; /* a permission error whatever the status */
+        else {
+            imgsync_run_fail_response(run, job, resp);
+            return 0;
+        }
+    }
+    char code[80], msg[400];
+    error_code_of(resp, code, sizeof(code));
+    const char *repo = imgsync_job_repository(job);
+    if (status == 401) {
+        snprintf(msg, sizeof(msg), "registry '%s': %s rejected the credentials (HTTP 401%s%s%s); check the %s",
+                 imgsync_run_name(run), what, code[0] ? ", error_code '" : "", code, code[0] ? "'" : "",
+                 opt(run, "ak") ? "AK/SK" : "username, password and domain");
+        imgsync_run_fail(run, IMGSYNC_EAUTH, msg);
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "registry '%s' is not authorized for SWR: %s answered HTTP %d%s%s%s%s%s",
+             imgsync_run_name(run), what, imgsync_response_status(resp), code[0] ? ", error_code '" : "", code,
+             code[0] ? "'" : "", repo ? " for repository " : "", repo ? repo : "");
+    if (repo)
+        imgsync_run_scope_fail(run, imgsync_job_partition(job), repo, IMGSYNC_EAUTH, msg);
+    else
+        imgsync_run_fail(run, IMGSYNC_EAUTH, msg);
+    return 0;
+}
+
+/* ---- IAM token ---------------------------------------------------------------------------- */
+
+static int request_token(imgsync_run *run)
+{
+    swr_run *st = imgsync_run_data(run);
+    imgsync__buf b;
+    imgsync__buf_init(&b);
+    b.secret = 1; /* it holds the password */
+    int rc = imgsync__buf_appends(&b, "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{"
+                                      "\"name\":");
+    if (!rc)
+        rc = json_quote(&b, st->username);
+    if (!rc)
+        rc = imgsync__buf_appends(&b, ",\"password\":");
+    if (!rc)
+        rc = json_quote(&b, st->password);
+    if (!rc)
+        rc = imgsync__buf_appends(&b, ",\"domain\":{\"name\":");
+    if (!rc)
+        rc = json_quote(&b, st->domain);
+    if (!rc)
+        rc = imgsync__buf_appends(&b, "}}}},\"scope\":{\"project\":{\"name\":");
+    if (!rc)
+        rc = json_quote(&b, st->region);
+    if (!rc)
+        rc = imgsync__buf_appends(&b, "}}}}");
+    imgsync_job *job = rc ? NULL : imgsync_job_new(run, "POST", st->iam_url);
+    if (!job)
+        rc = rc ? rc : IMGSYNC_ENOMEM;
+    if (!rc) {
+        imgsync_job_set_kind(job, K_TOKEN);
+        imgsync_job_set_idempotent(job, 1); /* a token request may be retried */
+        rc = imgsync_job_set_body(job, CT_JSON, b.data, b.len);
+        if (!rc)
+            rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER); /* the password only to IAM's origin */
+        if (rc)
+            imgsync_job_free(job);
+        else
+            rc = imgsync_job_submit(job);
+    }
+    imgsync__buf_free(&b);
+    if (!rc)
+        st->token_pending = 1;
+    return rc;
+}
+
+static int on_token(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    swr_run *st = imgsync_run_data(run);
+    st->token_pending = 0;
+    int status = imgsync_response_status(resp);
+    if (imgsync_response_error(resp) || status != 201)
+        return fail_http(run, job, resp, "IAM (POST /v3/auth/tokens)");
+    const char *tok = imgsync_response_header(resp, "X-Subject-Token");
+    if (!tok || !token_chars_ok(tok, 0)) {
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "IAM answered 201 without a usable X-Subject-Token header");
+        return 0;
+    }
+    int rc = imgsync_run_add_secret(run, tok);
+    if (rc)
+        return rc;
+    if (st->token)
+        imgsync__wipe_free(st->token);
+    if (!(st->token = imgsync__strdup(tok)))
+        return IMGSYNC_ENOMEM;
+    st->token_expires_ms = 0;
+    st->token_stale = 0;
+    st->token_gen++;
+    yajl_val root = parse_body(resp);
+    int64_t ms;
+    const char *exp = imgsync__json_string(imgsync__json_member(root, "token"), "expires_at");
+    if (exp && !imgsync__parse_rfc3339_ms(exp, &ms))
+        st->token_expires_ms = ms;
+    imgsync__json_free(root);
+    /* a token already expired (clock skew): use it once rather than loop asking for new ones */
+    if (st->token_expires_ms && !token_fresh(st, imgsync_run_now_ms(run)))
+        st->token_expires_ms = 0;
+    walk **waiting = st->waiting;
+    size_t n = st->nwaiting;
+    st->waiting = NULL;
+    st->nwaiting = st->capwaiting = 0;
+    rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc)
+            rc = submit_page(run, waiting[i]);
+        walk_unref(waiting[i]);
+    }
+    free(waiting);
+    return rc;
+}
+
+/* ---- listing ------------------------------------------------------------------------------ */
+
+/* Name in the tags path: every segment escaped, '/' written as '$' (SWR FAQ, reference 1.1). */
+static char *dollar_name(const char *name)
+{
+    imgsync__buf b;
+    imgsync__buf_init(&b);
+    int rc = 0;
+    for (const char *p = name; !rc;) {
+        size_t n = strcspn(p, "/");
+        char *seg = imgsync__strndup(p, n);
+        char *esc = seg ? imgsync__url_escape_segment(seg) : NULL;
+        rc = esc ? imgsync__buf_appends(&b, esc) : IMGSYNC_ENOMEM;
+        free(seg);
+        free(esc);
+        if (!p[n])
+            break;
+        if (!rc)
+            rc = imgsync__buf_appendc(&b, '$');
+        p += n + 1;
+    }
+    if (rc) {
+        imgsync__buf_free(&b);
+        return NULL;
+    }
+    return imgsync__buf_steal(&b);
+}
+
+/* Host of a "host/ns/repo" path, when it looks like one; else NULL. */
+static char *host_of_path(const char *path)
+{
+    if (!path)
+        return NULL;
+    size_t n = strcspn(path, "/");
+    if (n == 0 || !path[n] || n > 253)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = path[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == ':'))
+            return NULL;
+    }
+    return imgsync__strndup(path, n);
+}
+
+/* Item of the lazy list: "repository\thost\tpartition\texpired\tnamed". */
+static int start_tags(imgsync_run *run, void *ctx, const char *item)
+{
+    (void)ctx;
+    swr_run *st = imgsync_run_data(run);
+    char *copy = imgsync__strdup(item);
+    if (!copy)
+        return IMGSYNC_ENOMEM;
+    char *f[5] = {0};
+    char *p = copy;
+    for (int i = 0; i < 5; i++) {
+        f[i] = p;
+        p = strchr(p, SWR_ITEM_SEP);
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    if (!f[4]) {
+        free(copy);
+        return IMGSYNC_EINTERNAL;
+    }
+    const char *repository = f[0], *partition = f[2];
+    size_t nslen = strcspn(repository, "/");
+    char *ns = imgsync__strndup(repository, nslen);
+    char *ens = ns ? imgsync__url_escape_segment(ns) : NULL;
+    char *dn = ens ? dollar_name(repository + nslen + 1) : NULL;
+    char *base = dn ? imgsync__asprintf("/v2/manage/namespaces/%s/repos/%s/tags", ens, dn) : NULL;
+    walk *w = base ? walk_new(run, K_TAGS, base) : NULL;
+    int rc = w ? 0 : IMGSYNC_ENOMEM;
+    if (w) {
+        w->repository = imgsync__strdup(repository);
+        w->ns = ns;
+        ns = NULL;
+        w->partition = imgsync__strdup(partition);
+        w->host = imgsync__strdup(f[1][0] ? f[1] : st->default_host);
+        w->expired = f[3][0] == '1';
+        w->named = f[4][0] == '1';
+        if (!w->repository || !w->partition || !w->host)
+            rc = IMGSYNC_ENOMEM;
+    }
+    if (!rc)
+        rc = imgsync_run_scope_begin(run, partition, repository);
+    if (!rc)
+        rc = submit_page(run, w);
+    walk_unref(w);
+    free(ns);
+    free(ens);
+    free(dn);
+    free(copy);
+    return rc;
+}
+
+/* Queue the tags walk of one repository (once per scope in the run). */
+static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const char *repository, const char *host,
+                            const char *partition, int expired, int named)
+{
+    swr_run *st = imgsync_run_data(run);
+    char *key = imgsync__asprintf("%s\t%s", partition, repository);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__map_get(&st->started, key)) {
+        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 0;
+        char *item = rc ? NULL
+                        : imgsync__asprintf("%s\t%s\t%s\t%d\t%d", repository, host ? host : "", partition, expired,
+                                            named);
+        if (!rc)
+            rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
+        free(item);
+    }
+    free(key);
+    return rc;
+}
+
+static void maybe_catalog_complete(imgsync_run *run)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (st->repos_started && st->repo_walks == 0)
+        imgsync_run_catalog_complete(run);
+}
+
+static int start_listing(imgsync_run *run)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK) {
+        /* one page of the repository list tells whether the credentials may use SWR */
+        st->page_size = 1;
+    }
+    size_t named = imgsync_run_repository_count(run);
+    if (named && !st->shared && imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC) {
+        /* repositories named in the request: fetched directly (a shared one needs its owner,
+         * which only the shared list tells, so swr-shared always lists) */
+        imgsync__strlist todo = {0};
+        int rc = 0;
+        for (size_t i = 0; i < named && !rc; i++) {
+            const char *name = imgsync_run_repository(run, i);
+            if (!imgsync__name_repository_ok(name) || !strchr(name, '/')) {
+                imgsync_run_repository_fail(run, name, IMGSYNC_EINVAL,
+                                            "not an SWR repository name (namespace/repository)");
+                continue;
+            }
+            rc = queue_repository(run, &todo, name, NULL, "", 0, 1);
+        }
+        if (rc) {
+            imgsync__strlist_free(&todo);
+            return rc;
+        }
+        return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+    }
+    const char *path = st->shared ? "/v2/manage/shared-repositories?center=thirdparty" : "/v2/manage/repos";
+    size_t hints = imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC ? imgsync_run_namespace_hint_count(run) : 0;
+    for (size_t i = 0; i < (hints ? hints : 1); i++) {
+        char *base;
+        if (hints) {
+            char *ns = imgsync__url_escape(imgsync_run_namespace_hint(run, i), NULL);
+            base = ns ? imgsync__asprintf("%s%cnamespace=%s", path, st->shared ? '&' : '?', ns) : NULL;
+            free(ns);
+        } else {
+            base = imgsync__strdup(path);
+        }
+        walk *w = walk_new(run, K_REPOS, base);
+        int rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
+        walk_unref(w);
+        if (rc)
+            return rc;
+        st->repo_walks++;
+    }
+    st->repos_started = 1;
+    return 0;
+}
+
+static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    swr_run *st = imgsync_run_data(run);
+    const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
+        return fail_http(run, job, resp, what);
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+        return 0;
+    yajl_val root = parse_body(resp);
+    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
+        imgsync__json_free(root);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s: the response is not a JSON array of at most %ld repositories", what,
+                 st->page_size);
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+        return 0;
+    }
+    read_total(w, resp, root);
+    int rc = 0;
+    imgsync__strlist todo = {0};
+    for (size_t i = 0; i < root->u.array.len && !rc; i++) {
+        yajl_val it = root->u.array.values[i];
+        const char *ns = imgsync__json_string(it, "namespace");
+        const char *name = imgsync__json_string(it, "name");
+        if (!ns || !name)
+            continue;
+        char *repository = imgsync__asprintf("%s/%s", ns, name);
+        if (!repository) {
+            rc = IMGSYNC_ENOMEM;
+            break;
+        }
+        const char *owner = "";
+        int expired = 0;
+        if (st->shared) {
+            owner = imgsync__json_string(it, "domain_name");
+            /* [INFER] reference 1.2: for thirdparty shares `status` tells whether the share
+             * has expired (true = expired) */
+            yajl_val status = imgsync__json_member(it, "status");
+            expired = status && YAJL_IS_TRUE(status);
+            if (!owner || !imgsync__name_label_ok(owner)) {
+                imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL,
+                                           "SWR listed a shared repository without a valid owner (domain_name)");
+                free(repository);
+                continue;
+            }
+        }
+        if (!imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
+            imgsync_run_scope_fail(run, owner, "", IMGSYNC_EPROTOCOL, "SWR listed an invalid repository name");
+            free(repository);
+            continue;
+        }
+        if (imgsync_run_wants_repository(run, repository)) {
+            char *host = host_of_path(imgsync__json_string(it, "path"));
+            rc = queue_repository(run, &todo, repository, host, owner, expired, 0);
+            free(host);
+        }
+        free(repository);
+    }
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
+    if (!rc)
+        rc = imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+    else
+        imgsync__strlist_free(&todo);
+    if (rc)
+        return rc;
+    char why[300];
+    rc = walk_continue(run, w, job, n, why, sizeof(why));
+    if (rc < 0 && rc != IMGSYNC_ENOMEM) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s: %s", what, why);
+        imgsync_run_fail(run, rc, msg);
+        return 0;
+    }
+    if (rc == 0) {
+        st->repo_walks--;
+        maybe_catalog_complete(run);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static int64_t time_ms(const char *s)
+{
+    int64_t ms = 0;
+    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
+}
+
+static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
+{
+    swr_run *st = imgsync_run_data(run);
+    const char *tag = imgsync__json_string(t, "Tag");
+    if (!tag) {
+        yajl_val v = imgsync__json_member(t, "Tag");
+        if (v && v->type == yajl_t_any) /* a tag holding a NUL: never stored as another tag */
+            return IMGSYNC_EPROTOCOL;
+        return 0; /* not a tag */
+    }
+    imgsync_record *r = imgsync_record_new(run, w->repository, tag);
+    if (!r)
+        return IMGSYNC_ENOMEM;
+    int64_t size = -1, tag_type = 0;
+    imgsync__json_int(t, "size", &size);
+    imgsync__json_int(t, "tag_type", &tag_type);
+    imgsync_record_set_type(r, st->shared ? IMGSYNC_TYPE_SWR_SHARED : IMGSYNC_TYPE_SWR_PRIVATE);
+    imgsync_record_set_namespace(r, w->ns);
+    imgsync_record_set_host(r, w->host);
+    const char *digest = imgsync__json_string(t, "digest");
+    if (digest)
+        imgsync_record_set_digest(r, digest);
+    imgsync_record_set_size(r, size);
+    imgsync_record_set_update_ms(r, time_ms(imgsync__json_string(t, "updated")));
+    imgsync_record_set_created_ms(r, time_ms(imgsync__json_string(t, "created")));
+    imgsync_record_set_multi_arch(r, tag_type == 1);
+    if (st->shared) {
+        imgsync_record_set_partition(r, w->partition);
+        imgsync_record_set_owner(r, w->partition);
+        imgsync_record_set_share_status(r, w->expired ? "expired" : "effective");
+    }
+    return imgsync_record_emit(run, r);
+}
+
+static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    swr_run *st = imgsync_run_data(run);
+    int status = imgsync_response_status(resp);
+    if (!imgsync_response_error(resp) && status == 404 && w->named) {
+        /* a repository named in the request that does not exist: it has no tags */
+        return imgsync_run_scope_listed(run, w->partition, w->repository);
+    }
+    if (imgsync_response_error(resp) || status != 200)
+        return fail_http(run, job, resp, "GET tags");
+    yajl_val root = parse_body(resp);
+    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
+        imgsync__json_free(root);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "tag list is not a JSON array of at most %ld tags", st->page_size);
+        imgsync_run_scope_fail(run, w->partition, w->repository, IMGSYNC_EPROTOCOL, msg);
+        return 0;
+    }
+    read_total(w, resp, root);
+    int rc = 0;
+    for (size_t i = 0; i < root->u.array.len && !rc; i++)
+        rc = emit_tag(run, w, root->u.array.values[i]);
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
+    if (rc == IMGSYNC_EPROTOCOL) {
+        imgsync_run_scope_fail(run, w->partition, w->repository, rc, "SWR listed an invalid tag");
+        return 0;
+    }
+    if (rc)
+        return rc;
+    char why[300];
+    int c = walk_continue(run, w, job, n, why, sizeof(why));
+    if (c < 0 && c != IMGSYNC_ENOMEM) {
+        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
+        return 0;
+    }
+    if (c < 0)
+        return c;
+    if (c == 0)
+        return imgsync_run_scope_listed(run, w->partition, w->repository);
+    return 0;
+}
+
+/* ---- vtable ------------------------------------------------------------------------------- */
+
+static void swr_run_free(void *p)
+{
+    swr_run *st = p;
+    for (size_t i = 0; i < st->nwaiting; i++)
+        walk_unref(st->waiting[i]);
+    free(st->waiting);
+    if (st->token)
+        imgsync__wipe_free(st->token);
+    free(st->iam_url);
+    free(st->default_host);
+    imgsync__map_clear(&st->started);
+    free(st);
+}
+
+static int config_error(imgsync_run *run, const char *msg)
+{
+    char full[300];
+    snprintf(full, sizeof(full), "registry '%s': %s", imgsync_run_name(run), msg);
+    imgsync_run_fail(run, IMGSYNC_EINVAL, full);
+    return IMGSYNC_EINVAL;
+}
+
+static int swr_start_kind(imgsync_run *run, int shared)
+{
+    swr_run *st = calloc(1, sizeof(*st));
+    if (!st)
+        return IMGSYNC_ENOMEM;
+    imgsync__map_init(&st->started);
+    imgsync_run_set_data(run, st, swr_run_free);
+    st->shared = shared;
+    st->page_size = MAX_PAGE;
+    long long n;
+    const char *v = opt(run, "page_size");
+    if (v && !imgsync__parse_i64(v, 1, MAX_PAGE, &n))
+        st->page_size = (long)n;
+    st->region = opt(run, "region");
+    if (!st->region)
+        return config_error(run, "option 'region' is required (e.g. cn-north-4)");
+    st->ak = opt(run, "ak");
+    st->sk = opt(run, "sk");
+    st->security_token = opt(run, "security_token");
+    st->project_id = opt(run, "project_id");
+    st->username = opt(run, "username");
+    st->password = opt(run, "password");
+    st->domain = opt(run, "domain");
+    int aksk = st->ak || st->sk, pw = st->username || st->password || st->domain;
+    if (aksk && pw)
+        return config_error(run, "give either ak + sk or username + password + domain, not both");
+    if (aksk && !(st->ak && st->sk))
+        return config_error(run, "AK/SK authentication needs both 'ak' and 'sk'");
+    if (pw && !(st->username && st->password && st->domain))
+        return config_error(run, "IAM password authentication needs 'username', 'password' and 'domain'");
+    if (!aksk && !pw)
+        return config_error(run, "no credentials: set ak + sk, or username + password + domain");
+    if (st->security_token && !aksk)
+        return config_error(run, "'security_token' goes with temporary AK/SK ('ak' + 'sk')");
+    st->use_token = pw;
+    if (!(st->default_host = imgsync__asprintf("swr.%s.myhuaweicloud.com", st->region)))
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync_run_endpoint(run)[0]) {
+        char *ep = imgsync__asprintf("https://swr-api.%s.myhuaweicloud.com", st->region);
+        rc = ep ? imgsync_run_set_endpoint(run, ep) : IMGSYNC_ENOMEM;
+        free(ep);
+        if (rc)
+            return rc == IMGSYNC_ENOMEM ? rc : config_error(run, "cannot derive the SWR endpoint from 'region'");
+    }
+    if (st->use_token) {
+        const char *iam = opt(run, "iam_endpoint");
+        char *base = iam ? imgsync__strdup(iam) : imgsync__asprintf("https://iam.%s.myhuaweicloud.com", st->region);
+        if (base) {
+            size_t len = strlen(base);
+            while (len && base[len - 1] == '/')
+                base[--len] = '\0';
+        }
+        st->iam_url = base ? imgsync__asprintf("%s/v3/auth/tokens", base) : NULL;
+        free(base);
+        if (!st->iam_url)
+            return IMGSYNC_ENOMEM;
+        rc = imgsync_run_allow_origin(run, st->iam_url);
+        if (rc == IMGSYNC_EINSECURE)
+            return imgsync_run_fail(run, rc, "iam_endpoint: plain http is accepted only for loopback hosts or with "
+                                             "allow_http=true"),
+                   rc;
+        if (rc)
+            return rc == IMGSYNC_ENOMEM ? rc : config_error(run, "option 'iam_endpoint' is not a usable URL");
+    }
+    return start_listing(run);
+}
+
+static int swr_private_start(imgsync_run *run) { return swr_start_kind(run, 0); }
+static int swr_shared_start(imgsync_run *run) { return swr_start_kind(run, 1); }
+
+static int swr_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
+{
+    swr_run *st = imgsync_run_data(run);
+    int kind = imgsync_job_kind(job);
+    if (kind == K_TOKEN)
+        return on_token(run, job, resp);
+    if (kind != K_REPOS && kind != K_TAGS)
+        return IMGSYNC_EINTERNAL;
+    walk *w = imgsync_job_data(job);
+    /* an IAM token refused: get a new one once and send the page again */
+    if (st->use_token && !imgsync_response_error(resp) && imgsync_response_status(resp) == 401 && w->replays == 0) {
+        w->replays++;
+        if (w->sent_gen != st->token_gen) /* a newer token came meanwhile: just send it again */
+            return submit_page(run, w);
+        st->token_stale = 1; /* jobs already queued keep the old token and replay the same way */
+        return wait_for_token(run, w);
+    }
+    return kind == K_REPOS ? on_repos(run, job, resp) : on_tags(run, job, resp);
+}
+
+static int swr_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *a)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (imgsync_job_kind(job) == K_TOKEN)
+        return 0; /* the IAM request carries its credentials in the body */
+    if (st->use_token) {
+        walk *w = imgsync_job_data(job);
+        if (w)
+            w->sent_gen = st->token_gen;
+        return st->token ? imgsync_attempt_add_header(a, "X-Auth-Token", st->token) : IMGSYNC_EAUTH;
+    }
+    char date[IMGSYNC__SWR_SDK_DATE_LEN + 1];
+    int rc = imgsync__swr_sdk_date(imgsync_run_now_ms(run), date);
+    if (!rc)
+        rc = imgsync_attempt_add_header(a, "X-Sdk-Date", date);
+    if (!rc && st->project_id)
+        rc = imgsync_attempt_add_header(a, "X-Project-Id", st->project_id);
+    if (!rc && st->security_token)
+        rc = imgsync_attempt_add_header(a, "X-Security-Token", st->security_token);
+    if (rc)
+        return rc;
+    size_t n = imgsync_attempt_header_count(a);
+    const char **names = calloc(n ? n : 1, sizeof(*names));
+    const char **values = calloc(n ? n : 1, sizeof(*values));
+    char *auth = NULL;
+    rc = names && values ? 0 : IMGSYNC_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        names[i] = imgsync_attempt_header_name(a, i);
+        values[i] = imgsync_attempt_header_value(a, i);
+    }
+    if (!rc) {
+        size_t blen = 0;
+        const void *body = imgsync_attempt_body(a, &blen);
+        imgsync__swr_sign_req req = {imgsync_attempt_method(a), imgsync_attempt_url(a), names, values, n, body, blen,
+                                     st->ak, st->sk, date};
+        rc = imgsync__swr_sign(&req, &auth);
+    }
+    if (!rc)
+        rc = imgsync_attempt_add_header(a, "Authorization", auth);
+    if (auth)
+        imgsync__wipe_free(auth);
+    free(names);
+    free(values);
+    return rc;
+}
+
+static const char *const swr_secrets[] = {"password", "sk", "security_token", NULL};
+
+const imgsync_provider_vtable imgsync__swr_private_provider = {
+    .version = IMGSYNC_PROVIDER_VTABLE_VERSION,
+    .kind = "swr-private",
+    .type = IMGSYNC_TYPE_SWR_PRIVATE,
+    .check_option = swr_check_option,
+    .start = swr_private_start,
+    .on_response = swr_on_response,
+    .sign = swr_sign,
+    .secret_options = swr_secrets,
+};
+
+const imgsync_provider_vtable imgsync__swr_shared_provider = {
+    .version = IMGSYNC_PROVIDER_VTABLE_VERSION,
+    .kind = "swr-shared",
+    .type = IMGSYNC_TYPE_SWR_SHARED,
+    .check_option = swr_check_option,
+    .start = swr_shared_start,
+    .on_response = swr_on_response,
+    .sign = swr_sign,
+    .secret_options = swr_secrets,
+};
