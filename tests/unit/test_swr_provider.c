@@ -622,6 +622,119 @@ START_TEST(test_page_longer_than_limit)
 }
 END_TEST
 
+
+/* ---- request hints, catalog ------------------------------------------------------------------ */
+
+static imgsync_task *run_sync_req(imgsync_request *req)
+{
+    uint64_t id = 0;
+    int rc = replay_sync(R, req, &id);
+    imgsync_request_free(req);
+    ck_assert_msg(rc == 0, "replay_sync: %s", imgsync_strerror(rc));
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
+    ck_assert_uint_lt(NTASKS, sizeof(TASKS) / sizeof(TASKS[0]));
+    TASKS[NTASKS++] = t;
+    return t;
+}
+
+START_TEST(test_namespace_hint)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    /* the hinted list; a repository of another namespace in the answer is not walked */
+    const char *items[] = {repo_json("acme", "a/b/c", "acme", 0, 2), repo_json("acme-dev", "db", "acme", 0, 2)};
+    const char *hinted = EP "/v2/manage/repos?namespace=acme&limit=2&offset=0";
+    add_page(hinted, 0, 2, items, 2);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "acme", IMGSYNC_INCLUDE), 0);
+    imgsync_task *t = run_sync_req(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    ck_assert_uint_eq(replay_count(R, "GET", hinted), 1);
+    ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 0)), 0);
+    ck_assert_uint_eq(replay_count_containing(R, "GET", "/namespaces/acme-dev/"), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+}
+END_TEST
+
+START_TEST(test_named_repositories_fetched_directly)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "gone", 2, 0), 404, H_JSON,
+                                    "{\"error_code\":\"SVCSTG.SWR.4040010\",\"error_msg\":\"repo not found\"}"),
+                     0);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "acme/a/b/c"), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "acme/gone"), 0);
+    imgsync_task *t = run_sync_req(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    ck_assert_uint_eq(replay_count_containing(R, "GET", "/v2/manage/repos"), 0);
+    ck_assert_uint_eq(replay_count(R, "GET", u_tags("acme", "a$b$c", 2, 0)), 1);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+}
+END_TEST
+
+START_TEST(test_removed_repository_pruned)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    run_sync();
+    /* team/app is gone: the list now ends after its first page (2 of 2) */
+    const char *p1[] = {repo_json("acme", "nginx", "acme", 0, 2), repo_json("acme", "a/b/c", "acme", 0, 2)};
+    add_page(u_repos(2, 0), 0, 2, p1, 2);
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 2)), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NPRIVATE - 2);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 2);
+}
+END_TEST
+
+START_TEST(test_shared_tags_403_fails_that_scope)
+{
+    P = make("swr-shared", 1);
+    const char *items[] = {repo_json("globex-pub", "base/ubuntu", "globex", 0, 2),
+                           repo_json("initech", "tools", "initech", 1, 2)};
+    add_page(u_shared(2, 0), 0, 2, items, 2);
+    const char *u1[] = {tag_json("22.04", D1, 100, T_A, T_B, 0)};
+    add_page(u_tags("globex-pub", "base$ubuntu", 2, 0), 0, 1, u1, 1);
+    ck_assert_int_eq(replay_respond(R, "GET", u_tags("initech", "tools", 2, 0), 403, H_JSON,
+                                    "{\"error_code\":\"SVCSTG.SWR.4030170\",\"error_msg\":\"share expired\"}"),
+                     0);
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+    long at = -1;
+    for (size_t i = 0; i < imgsync_task_error_count(t); i++)
+        if (!strcmp(imgsync_task_error_repository(t, i), "initech/initech/tools")) /* partition/repository */
+            at = (long)i;
+    ck_assert_int_ge(at, 0);
+    ck_assert_int_eq(imgsync_task_error_code(t, (size_t)at), IMGSYNC_EAUTH);
+    ck_assert_ptr_nonnull(strstr(imgsync_task_error_message(t, (size_t)at), "not authorized for SWR"));
+    ck_assert_ptr_nonnull(strstr(imgsync_task_error_message(t, (size_t)at), "SVCSTG.SWR.4030170"));
+}
+END_TEST
+
+START_TEST(test_invalid_names_skipped)
+{
+    P = make("swr-private", 1);
+    const char *items[] = {repo_json("acme", "a/b/c", "acme", 0, 2), repo_json("Bad NS", "x", "acme", 0, 2)};
+    add_page(u_repos(2, 0), 0, 2, items, 2);
+    const char *abc[] = {tag_json("v1", D3, 42, T_B, T_B, 0)};
+    add_page(u_tags("acme", "a$b$c", 2, 0), 0, 1, abc, 1);
+    imgsync_task *t = run_sync();
+    expect_no_unexpected();
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+    ck_assert_uint_eq(replay_count_containing(R, "GET", "Bad"), 0);
+}
+END_TEST
+
 /* ---- options ---------------------------------------------------------------------------------- */
 
 START_TEST(test_option_values)
@@ -729,6 +842,11 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_repos_not_an_array);
     tcase_add_test(tc, test_tags_malformed_fails_scope_only);
     tcase_add_test(tc, test_page_longer_than_limit);
+    tcase_add_test(tc, test_namespace_hint);
+    tcase_add_test(tc, test_named_repositories_fetched_directly);
+    tcase_add_test(tc, test_removed_repository_pruned);
+    tcase_add_test(tc, test_shared_tags_403_fails_that_scope);
+    tcase_add_test(tc, test_invalid_names_skipped);
     tcase_add_test(tc, test_option_values);
     tcase_add_test(tc, test_missing_region);
     tcase_add_test(tc, test_both_methods);
