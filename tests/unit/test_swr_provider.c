@@ -466,6 +466,34 @@ START_TEST(test_token_expiring_soon_still_used)
 }
 END_TEST
 
+
+START_TEST(test_token_renewed_before_expiry)
+{
+    P = make("swr-private", 0);
+    add_token(TOKEN1, "2026-01-01T00:10:00Z");
+    add_token(TOKEN2, "2026-01-02T00:00:00Z");
+    add_private_base();
+    /* the first repository page takes 6 minutes: the token then has 4 minutes left, inside the
+     * 5-minute margin, so the next pages wait for a new one */
+    const char *p1[] = {repo_json("acme", "nginx", "acme", 0, 3), repo_json("acme", "a/b/c", "acme", 0, 3)};
+    fake_reply slow = {0};
+    slow.status = 200;
+    slow.headers = H_JSON "Content-Range: 0-2/3\n";
+    slow.body = kprintf("[%s,%s]", p1[0], p1[1]);
+    slow.delay_ms = 6 * 60 * 1000;
+    ck_assert_int_eq(fake_set(replay_transport(R), "GET", u_repos(2, 0), &slow), 0);
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    expect_private_inventory();
+    ck_assert_uint_eq(replay_count(R, "POST", IAM), 2);
+    ck_assert_str_eq(replay_request_header(replay_find(R, "GET", u_repos(2, 0)), "X-Auth-Token"), TOKEN1);
+    ck_assert_str_eq(replay_request_header(replay_find(R, "GET", u_repos(2, 2)), "X-Auth-Token"), TOKEN2);
+    for (size_t i = 0; i < replay_nrequests(R); i++) /* no 401 was needed */
+        ck_assert_uint_le(replay_count(R, "GET", replay_request_at(R, i)->url), 1);
+}
+END_TEST
+
 START_TEST(test_iam_wrong_password)
 {
     P = make("swr-private", 0);
@@ -735,6 +763,36 @@ START_TEST(test_invalid_names_skipped)
 }
 END_TEST
 
+
+/* ---- connection check (imgsync_provider_check) ------------------------------------------------ */
+
+START_TEST(test_check_one_small_page)
+{
+    P = make("swr-private", 1);
+    const char *one[] = {repo_json("acme", "nginx", "acme", 0, 3)};
+    add_page(u_repos(1, 0), 0, 3, one, 1);
+    ck_assert_int_eq(imgsync_provider_check(P), 0);
+    ck_assert_uint_eq(replay_nrequests(R), 1);
+    expect_signed(replay_request_at(R, 0));
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 0);
+}
+END_TEST
+
+START_TEST(test_check_not_authorized)
+{
+    P = make("swr-private", 0);
+    add_token(TOKEN1, "2026-01-02T00:00:00Z");
+    ck_assert_int_eq(replay_respond(R, "GET", u_repos(1, 0), 403, H_JSON,
+                                    "{\"error_code\":\"SVCSTG.SWR.4030170\",\"error_msg\":\"no permission\"}"),
+                     0);
+    ck_assert_int_eq(imgsync_provider_check(P), IMGSYNC_EAUTH);
+    const char *msg = imgsync_ctx_errmsg(replay_ctx(R));
+    ck_assert_msg(strstr(msg, "not authorized for SWR") && strstr(msg, "SVCSTG.SWR.4030170"), "message: %s", msg);
+    ck_assert_ptr_null(strstr(msg, PASS));
+    ck_assert_ptr_null(strstr(msg, TOKEN1));
+}
+END_TEST
+
 /* ---- options ---------------------------------------------------------------------------------- */
 
 START_TEST(test_option_values)
@@ -834,6 +892,7 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_token_refresh_on_401);
     tcase_add_test(tc, test_token_401_twice_is_eauth);
     tcase_add_test(tc, test_token_expiring_soon_still_used);
+    tcase_add_test(tc, test_token_renewed_before_expiry);
     tcase_add_test(tc, test_iam_wrong_password);
     tcase_add_test(tc, test_shared_two_owners_one_expired);
     tcase_add_test(tc, test_not_authorized_for_swr);
@@ -847,6 +906,8 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_removed_repository_pruned);
     tcase_add_test(tc, test_shared_tags_403_fails_that_scope);
     tcase_add_test(tc, test_invalid_names_skipped);
+    tcase_add_test(tc, test_check_one_small_page);
+    tcase_add_test(tc, test_check_not_authorized);
     tcase_add_test(tc, test_option_values);
     tcase_add_test(tc, test_missing_region);
     tcase_add_test(tc, test_both_methods);
