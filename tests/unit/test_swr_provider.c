@@ -620,20 +620,24 @@ START_TEST(test_repos_not_an_array)
 }
 END_TEST
 
-START_TEST(test_tags_malformed_fails_scope_only)
+START_TEST(test_tags_malformed_fails_each_scope)
 {
     P = make("swr-private", 1);
     add_private_base();
     run_sync();
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "a$b$c", 2, 0), 200, H_JSON, "[{\"Tag\":"), 0);
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "nginx", 2, 2), 200, H_JSON, "[1,2,3]"), 0);
+    /* a tag holding an escaped NUL is never stored as another tag */
+    ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "team$app", 2, 0), 200, H_JSON,
+                                    "[{\"Tag\":\"1.0\\u0000x\",\"digest\":\"" D3 "\"}]"),
+                     0);
     imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    expect_state(t, IMGSYNC_TASK_FAILED); /* every repository failed: each one on its own */
     size_t eproto = 0;
     for (size_t i = 0; i < imgsync_task_error_count(t); i++)
         eproto += imgsync_task_error_code(t, i) == IMGSYNC_EPROTOCOL;
-    ck_assert_uint_ge(eproto, 1);
-    expect_private_inventory(); /* a/b/c and nginx (a page longer than limit) keep their rows */
+    ck_assert_uint_eq(eproto, 3);
+    expect_private_inventory(); /* a/b/c, nginx (a page longer than limit) and team/app keep their rows */
 }
 END_TEST
 
@@ -899,7 +903,7 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_swr_403_code_with_other_status);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);
     tcase_add_test(tc, test_repos_not_an_array);
-    tcase_add_test(tc, test_tags_malformed_fails_scope_only);
+    tcase_add_test(tc, test_tags_malformed_fails_each_scope);
     tcase_add_test(tc, test_page_longer_than_limit);
     tcase_add_test(tc, test_namespace_hint);
     tcase_add_test(tc, test_named_repositories_fetched_directly);
