@@ -883,6 +883,66 @@ START_TEST(test_default_endpoint_from_region)
 }
 END_TEST
 
+/* ---- review: malformed list items must not prune previous rows -------------------------------- */
+
+/* A repository item whose namespace is null (or missing) is not a repository the provider can
+ * name: silently skipping it and then declaring the catalog complete removes its previous rows. */
+START_TEST(test_review_repo_item_null_namespace_keeps_rows)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    run_sync();
+    expect_private_inventory();
+    const char *p1[] = {"{\"name\":\"nginx\",\"namespace\":null,\"domain_name\":\"acme\",\"total_range\":3}",
+                        repo_json("acme", "a/b/c", "acme", 0, 3)};
+    add_page(u_repos(2, 0), 0, 3, p1, 2);
+    imgsync_task *t = run_sync();
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    expect_private_inventory(); /* acme/nginx keeps its 3 rows */
+}
+END_TEST
+
+/* A shared repository whose owner (domain_name) is missing: the scope's partition is unknown,
+ * so the failure recorded on partition "" protects nothing and the catalog must not be complete. */
+START_TEST(test_review_shared_item_bad_owner_keeps_rows)
+{
+    P = make("swr-shared", 1);
+    const char *items[] = {repo_json("globex-pub", "base/ubuntu", "globex", 0, 2),
+                           repo_json("initech", "tools", "initech", 1, 2)};
+    add_page(u_shared(2, 0), 0, 2, items, 2);
+    const char *u1[] = {tag_json("22.04", D1, 100, T_A, T_B, 0)};
+    const char *u2[] = {tag_json("1.0", D2, 200, T_A, T_C, 1)};
+    add_page(u_tags("globex-pub", "base$ubuntu", 2, 0), 0, 1, u1, 1);
+    add_page(u_tags("initech", "tools", 2, 0), 0, 1, u2, 1);
+    expect_state(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2);
+    const char *again[] = {kprintf("{\"name\":\"base/ubuntu\",\"namespace\":\"globex-pub\",\"domain_name\":null,"
+                                   "\"status\":false,\"total_range\":2}"),
+                           repo_json("initech", "tools", "initech", 1, 2)};
+    add_page(u_shared(2, 0), 0, 2, again, 2);
+    imgsync_task *t = run_sync();
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2); /* globex's share keeps its row */
+}
+END_TEST
+
+/* A tag item whose Tag is not a string (a number here) is malformed, like the NUL case: the
+ * scope fails and keeps its rows rather than being committed without that tag. */
+START_TEST(test_review_tag_not_a_string_keeps_rows)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    run_sync();
+    ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "a$b$c", 2, 0), 200,
+                                    H_JSON "Content-Range: 0-1/1\n",
+                                    "[{\"Tag\":1,\"digest\":\"" D3 "\",\"size\":42,\"tag_type\":0}]"),
+                     0);
+    imgsync_task *t = run_sync();
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    expect_private_inventory(); /* acme/a/b/c:v1 kept */
+}
+END_TEST
+
 Suite *swr_provider_suite(void)
 {
     Suite *s = suite_create("swr_provider");
@@ -918,6 +978,9 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_incomplete_methods);
     tcase_add_test(tc, test_incomplete_password);
     tcase_add_test(tc, test_default_endpoint_from_region);
+    tcase_add_test(tc, test_review_repo_item_null_namespace_keeps_rows);
+    tcase_add_test(tc, test_review_shared_item_bad_owner_keeps_rows);
+    tcase_add_test(tc, test_review_tag_not_a_string_keeps_rows);
     suite_add_tcase(s, tc);
     return s;
 }
