@@ -943,6 +943,25 @@ START_TEST(test_review_tag_not_a_string_keeps_rows)
 }
 END_TEST
 
+/* Content-Range "{offset}-{count}/{total}" (ref 1.2): the total is the integer after the '/'.
+ * A malformed "0-2/3/1" has no integer there; taking the number after the last '/' (1) stops
+ * the walk after page 1 and prunes acme/team/app. The body's total_range (3) must be used. */
+START_TEST(test_review_content_range_malformed_total)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    run_sync();
+    const char *p1[] = {repo_json("acme", "nginx", "acme", 0, 3), repo_json("acme", "a/b/c", "acme", 0, 3)};
+    char body[8192];
+    snprintf(body, sizeof(body), "[%s,%s]", p1[0], p1[1]);
+    ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 200, H_JSON "Content-Range: 0-2/3/1\n", body), 0);
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 2)), 1);
+    expect_private_inventory();
+}
+END_TEST
+
 Suite *swr_provider_suite(void)
 {
     Suite *s = suite_create("swr_provider");
@@ -981,6 +1000,7 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_review_repo_item_null_namespace_keeps_rows);
     tcase_add_test(tc, test_review_shared_item_bad_owner_keeps_rows);
     tcase_add_test(tc, test_review_tag_not_a_string_keeps_rows);
+    tcase_add_test(tc, test_review_content_range_malformed_total);
     suite_add_tcase(s, tc);
     return s;
 }
