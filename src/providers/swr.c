@@ -318,7 +318,7 @@ static int submit_page(imgsync_run *run, walk *w)
 static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
 {
     const char *cr = imgsync_response_header(resp, "Content-Range");
-    const char *slash = cr ? strrchr(cr, '/') : NULL;
+    const char *slash = cr ? strchr(cr, '/') : NULL;
     long long t;
     if (slash) {
         char num[32];
