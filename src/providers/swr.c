@@ -53,6 +53,7 @@ typedef struct swr_run {
     size_t nwaiting, capwaiting;
     int repo_walks;        /* repository list walks still running (hinted lists: several) */
     int repos_started;     /* every repository walk has been submitted */
+    int catalog_broken;    /* an item of the repository list was unusable: nothing is pruned */
     imgsync__map started;  /* "partition\trepository" of tag walks already started */
 } swr_run;
 
@@ -603,8 +604,18 @@ static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const char
 static void maybe_catalog_complete(imgsync_run *run)
 {
     swr_run *st = imgsync_run_data(run);
-    if (st->repos_started && st->repo_walks == 0)
+    if (st->repos_started && st->repo_walks == 0 && !st->catalog_broken)
         imgsync_run_catalog_complete(run);
+}
+
+/* An item of the repository list names no usable repository (or owner): the list is not known
+ * to be complete, so no repository is removed; the error is recorded once. */
+static void catalog_broken(imgsync_run *run, const char *message)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (!st->catalog_broken)
+        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
+    st->catalog_broken = 1;
 }
 
 static int start_listing(imgsync_run *run)
@@ -682,8 +693,10 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         yajl_val it = root->u.array.values[i];
         const char *ns = imgsync__json_string(it, "namespace");
         const char *name = imgsync__json_string(it, "name");
-        if (!ns || !name)
+        if (!ns || !name) {
+            catalog_broken(run, "SWR listed a repository without a namespace or name: nothing is removed");
             continue;
+        }
         char *repository = imgsync__asprintf("%s/%s", ns, name);
         if (!repository) {
             rc = IMGSYNC_ENOMEM;
@@ -698,8 +711,8 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
             yajl_val status = imgsync__json_member(it, "status");
             expired = status && YAJL_IS_TRUE(status);
             if (!owner || !imgsync__name_label_ok(owner)) {
-                imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL,
-                                           "SWR listed a shared repository without a valid owner (domain_name)");
+                catalog_broken(run, "SWR listed a shared repository without a valid owner (domain_name): "
+                                    "nothing is removed");
                 free(repository);
                 continue;
             }
@@ -749,12 +762,8 @@ static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
 {
     swr_run *st = imgsync_run_data(run);
     const char *tag = imgsync__json_string(t, "Tag");
-    if (!tag) {
-        yajl_val v = imgsync__json_member(t, "Tag");
-        if (v && v->type == yajl_t_any) /* a tag holding a NUL: never stored as another tag */
-            return IMGSYNC_EPROTOCOL;
-        return 0; /* not a tag */
-    }
+    if (!tag) /* SWR names every tag: an item without one (or with a NUL) is a listing we cannot trust */
+        return IMGSYNC_EPROTOCOL;
     imgsync_record *r = imgsync_record_new(run, w->repository, tag);
     if (!r)
         return IMGSYNC_ENOMEM;
