@@ -192,30 +192,70 @@ static int validate_top(config *cfg)
     return 0;
 }
 
-/* One option of registry `name`; counts the password sources in *secrets. */
+/* ---- secret options ---- */
+
+const char *const secret_names[N_SECRETS] = {"password", "sk", "security_token", "token"};
+
+secret_source secret_option(const char *key, size_t *index)
+{
+    static const struct {
+        const char *suffix;
+        secret_source source;
+    } forms[] = {{"", SECRET_VALUE}, {"_env", SECRET_ENV}, {"_file", SECRET_FILE}};
+    size_t i, j, n;
+
+    for (i = 0; i < N_SECRETS; i++) {
+        n = strlen(secret_names[i]);
+        if (strncmp(key, secret_names[i], n) != 0)
+            continue;
+        for (j = 0; j < sizeof forms / sizeof forms[0]; j++) {
+            if (strcmp(key + n, forms[j].suffix) == 0) {
+                *index = i;
+                return forms[j].source;
+            }
+        }
+    }
+    return SECRET_NONE;
+}
+
+/* A secret option X, X_env or X_file of registry `name`; counts the sources of X in secrets[]. */
+static int validate_secret_key(const config *cfg, const char *name, const char *key, yajl_val v,
+                               int secrets[N_SECRETS])
+{
+    size_t i;
+    secret_source source = secret_option(key, &i);
+
+    if (source == SECRET_VALUE) {
+        if (!YAJL_IS_STRING(v)) {
+            config_error(cfg, "registry '%s': \"%s\" must be a string", name, key);
+            return EXIT_USAGE;
+        }
+        if (*YAJL_GET_STRING(v) == '\0') {
+            config_error(cfg, "registry '%s': \"%s\" is empty", name, key);
+            return EXIT_USAGE;
+        }
+        warnf("config %s: registry '%s' has a plain \"%s\"; secrets belong in %s_env or %s_file",
+              cfg->path, name, key, key, key);
+    } else if (!YAJL_IS_STRING(v) || *YAJL_GET_STRING(v) == '\0') {
+        config_error(cfg, "registry '%s': \"%s\" must be a non-empty string", name, key);
+        return EXIT_USAGE;
+    }
+    ++secrets[i];
+    return 0;
+}
+
+/* One option of registry `name`; counts the sources of each secret in secrets[]. */
 static int validate_registry_key(const config *cfg, const char *name, const char *key,
-                                 yajl_val v, int *secrets)
+                                 yajl_val v, int secrets[N_SECRETS])
 {
     const char *text;
+    size_t i;
 
     if (is_comment_key(key) || strcmp(key, "name") == 0 || strcmp(key, "type") == 0)
         return 0;
-    if (strcmp(key, "password_env") == 0 || strcmp(key, "password_file") == 0) {
-        if (!YAJL_IS_STRING(v) || *YAJL_GET_STRING(v) == '\0') {
-            config_error(cfg, "registry '%s': \"%s\" must be a non-empty string", name, key);
-            return EXIT_USAGE;
-        }
-        ++*secrets;
-    } else if (strcmp(key, "password") == 0) {
-        if (!YAJL_IS_STRING(v)) {
-            config_error(cfg, "registry '%s': \"password\" must be a string", name);
-            return EXIT_USAGE;
-        }
-        ++*secrets;
-        warnf("config %s: registry '%s' has a plain \"password\"; secrets belong in "
-              "password_env or password_file",
-              cfg->path, name);
-    } else if (scalar_text(v, &text) != 0) {
+    if (secret_option(key, &i) != SECRET_NONE)
+        return validate_secret_key(cfg, name, key, v, secrets);
+    if (scalar_text(v, &text) != 0) {
         config_error(cfg, "registry '%s': \"%s\" must be a string, number or boolean", name, key);
         return EXIT_USAGE;
     }
@@ -227,7 +267,7 @@ static int validate_registry(const config *cfg, size_t i)
 {
     yajl_val reg = cfg->registries->u.array.values[i];
     const char *name, *kind;
-    int secrets = 0, status;
+    int secrets[N_SECRETS] = {0}, status;
     size_t j;
 
     if (!YAJL_IS_OBJECT(reg)) {
@@ -253,13 +293,14 @@ static int validate_registry(const config *cfg, size_t i)
     }
     for (j = 0; j < reg->u.object.len; j++)
         if ((status = validate_registry_key(cfg, name, reg->u.object.keys[j],
-                                            reg->u.object.values[j], &secrets)) != 0)
+                                            reg->u.object.values[j], secrets)) != 0)
             return status;
-    if (secrets > 1) {
-        config_error(cfg, "registry '%s': give only one of password_env, password_file and "
-                          "password",
-                     name);
-        return EXIT_USAGE;
+    for (j = 0; j < N_SECRETS; j++) {
+        if (secrets[j] > 1) {
+            config_error(cfg, "registry '%s': give only one of %s_env, %s_file and %s", name,
+                         secret_names[j], secret_names[j], secret_names[j]);
+            return EXIT_USAGE;
+        }
     }
     return 0;
 }

@@ -39,4 +39,15 @@ const char *member_string(yajl_val obj, const char *key);
  */
 int scalar_text(yajl_val v, const char **out);
 
+/*
+ * Secret options: each X of secret_names ("password", "sk", "security_token", "token") may be
+ * given as X (in the file, with a warning), X_env (an environment variable's name) or X_file (a
+ * file), at most one of them; never on the command line.
+ */
+#define N_SECRETS 4
+extern const char *const secret_names[N_SECRETS];
+typedef enum secret_source { SECRET_NONE, SECRET_VALUE, SECRET_ENV, SECRET_FILE } secret_source;
+/* How registry option `key` gives a secret (SECRET_NONE: it does not); *index into secret_names. */
+secret_source secret_option(const char *key, size_t *index);
+
 #endif

@@ -1,4 +1,4 @@
-/* imgsync: passwords from the environment or a file. */
+/* imgsync: secrets (password, sk, security_token, token) from the environment or a file. */
 #include "cli/credentials.h"
 #include "cli/registries.h"
 
@@ -6,59 +6,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Strip the trailing newline(s) an editor or `echo` leaves in a password file. */
+/* Strip the trailing newline(s) an editor or `echo` leaves in a secret file. */
 static void strip_newlines(char *s, size_t *len)
 {
     while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
         s[--*len] = '\0';
 }
 
-static int password_from_env(const config *cfg, imgsync_provider *p, const char *name,
-                             const char *var, int *rc)
+static int secret_from_env(const config *cfg, imgsync_provider *p, const char *name,
+                           const char *secret, const char *key, const char *var, int *rc)
 {
     const char *value = getenv(var);
 
     if (value == NULL || *value == '\0') {
-        config_error(cfg, "registry '%s': environment variable %s (password_env) is %s", name, var,
+        config_error(cfg, "registry '%s': environment variable %s (%s) is %s", name, var, key,
                      value == NULL ? "not set" : "empty");
         return EXIT_USAGE;
     }
-    *rc = imgsync_provider_set(p, "password", value);
+    *rc = imgsync_provider_set(p, secret, value);
     return 0;
 }
 
-static int password_from_file(const config *cfg, imgsync_provider *p, const char *name,
-                              const char *path, int *rc)
+static int secret_from_file(const config *cfg, imgsync_provider *p, const char *name,
+                            const char *secret, const char *key, const char *path, int *rc)
 {
-    char *secret = NULL;
+    char *text = NULL;
     size_t len = 0;
 
-    if (read_file(path, MAX_PASSWORD_BYTES, &secret, &len) != 0) {
-        config_error(cfg, "registry '%s': cannot read password_file %s: %s", name, path,
+    if (read_file(path, MAX_SECRET_BYTES, &text, &len) != 0) {
+        config_error(cfg, "registry '%s': cannot read %s %s: %s", name, key, path,
                      strerror(errno));
         return EXIT_USAGE;
     }
-    strip_newlines(secret, &len);
+    strip_newlines(text, &len);
     if (len == 0) {
-        config_error(cfg, "registry '%s': password_file %s is empty", name, path);
-        free(secret);
+        config_error(cfg, "registry '%s': %s %s is empty", name, key, path);
+        free(text);
         return EXIT_USAGE;
     }
-    *rc = imgsync_provider_set(p, "password", secret);
-    wipe(secret, len); /* the library keeps its own copy */
-    free(secret);
+    *rc = imgsync_provider_set(p, secret, text);
+    wipe(text, len); /* the library keeps its own copy */
+    free(text);
     return 0;
 }
 
-int set_password_from(imgsync_ctx *ctx, const config *cfg, imgsync_provider *p, const char *name,
-                      const char *key, const char *source)
+int set_secret_from(imgsync_ctx *ctx, const config *cfg, imgsync_provider *p, const char *name,
+                    const char *key, const char *source)
 {
     int rc = 0, status;
+    size_t i;
+    secret_source from = secret_option(key, &i);
 
-    if (strcmp(key, "password_env") == 0)
-        status = password_from_env(cfg, p, name, source, &rc);
+    if (from == SECRET_ENV)
+        status = secret_from_env(cfg, p, name, secret_names[i], key, source, &rc);
+    else if (from == SECRET_FILE)
+        status = secret_from_file(cfg, p, name, secret_names[i], key, source, &rc);
     else
-        status = password_from_file(cfg, p, name, source, &rc);
+        return EXIT_USAGE; /* not a secret source: a caller's mistake */
     if (status != 0)
         return status;
     if (rc != 0) {

@@ -34,18 +34,21 @@ int apply_settings(imgsync_ctx *ctx, const config *cfg)
     return 0;
 }
 
-/* One registry option: a password source, or a provider option as written. */
+/* One registry option: a secret's source (X_env, X_file), or a provider option as written. */
 static int set_option(imgsync_ctx *ctx, const config *cfg, imgsync_provider *p, const char *name,
                       const char *key, yajl_val v)
 {
     const char *value = NULL;
+    secret_source from;
+    size_t i;
     int rc;
 
     if (is_comment_key(key) || strcmp(key, "name") == 0 || strcmp(key, "type") == 0)
         return 0;
-    if (strcmp(key, "password_env") == 0 || strcmp(key, "password_file") == 0)
-        return set_password_from(ctx, cfg, p, name, key, YAJL_GET_STRING(v));
-    /* Everything else, "password" included, is a provider option as written. */
+    from = secret_option(key, &i);
+    if (from == SECRET_ENV || from == SECRET_FILE)
+        return set_secret_from(ctx, cfg, p, name, key, YAJL_GET_STRING(v));
+    /* Everything else, a plain secret included, is a provider option as written. */
     scalar_text(v, &value); /* validated */
     if (value == NULL)
         return 0; /* null: keep the default */
