@@ -330,6 +330,31 @@ static int parse_common_option(options *o, args *a, int *matched)
     return 0;
 }
 
+/*
+ * Is `arg` a secret option ("--sk", "--password-file=F", "--security_token_env", ...)? Secrets
+ * are never taken from the command line (other users see it in ps, shells keep it in their
+ * history), so these are refused with a pointer to the configuration, without echoing the
+ * argument: its value may be the secret.
+ */
+static int secret_on_command_line(const options *o, const char *arg)
+{
+    char key[64];
+    size_t n = 0, i;
+
+    while (*arg == '-')
+        arg++;
+    for (; arg[n] != '\0' && arg[n] != '=' && n < sizeof key - 1; n++)
+        key[n] = arg[n] == '-' ? '_' : arg[n];
+    key[n] = '\0';
+    if (secret_option(key, &i) == SECRET_NONE)
+        return 0;
+    errorf("%s: secrets are never given on the command line; set %s_env (an environment "
+           "variable's name) or %s_file (a file) in the registry's entry of the configuration",
+           o->name, secret_names[i], secret_names[i]);
+    fputs("Try 'imgsync --help'.\n", stderr);
+    return 1;
+}
+
 /* One option argument (starting with '-'). */
 static int parse_option(options *o, args *a)
 {
@@ -344,6 +369,8 @@ static int parse_option(options *o, args *a)
         return status;
     if ((status = parse_history_option(o, a, &matched)) != 0 || matched)
         return status;
+    if (secret_on_command_line(o, arg))
+        return EXIT_USAGE;
     errorf("unknown option '%s' for %s", arg, o->name);
     emit(stderr, "usage: %s", a->def->usage);
     fputs("Try 'imgsync --help'.\n", stderr);
