@@ -9,8 +9,9 @@
  * Exit status: 0 success, 1 failure (a sync or check that did not succeed, a database error, an
  * unknown task or schedule), 2 usage or configuration error, 3 the sync partially succeeded,
  * 128+N the sync or the daemon was stopped by signal N.
- * Secrets: passwords come from the environment or a file named in the configuration; this
- * program never prints one, not even in an error message.
+ * Secrets (password, sk, security_token, token) come from the environment or a file named in
+ * the configuration (X_env, X_file), never from the command line; this program never prints
+ * one, not even in an error message.
  */
 #include "cli/commands.h"
 
@@ -87,6 +88,10 @@ static void print_help(FILE *f)
           "\"username\": ..., \"password_env\": VAR | \"password_file\": FILE, ...}],\n"
           "\"settings\": {\"max_connections\": \"16\", ...}}. Other registry keys are passed to\n"
           "the provider as options; keys starting with '_' are comments.\n"
+          "Secrets: every secret option X (password, sk, security_token, token) is also\n"
+          "accepted as X_env (an environment variable's name) and X_file (a file; trailing\n"
+          "newlines stripped), at most one of the three; a plain X prints a warning, and an\n"
+          "empty value, variable or file is refused. Never on the command line.\n"
           "\n"
           "Exit status (every command): 0 success, 1 failure (sync or check failed or was\n"
           "canceled at its deadline; database error; unknown task or schedule), 2 usage or\n"
