@@ -371,7 +371,8 @@ static int parse_option(options *o, args *a)
         return status;
     if (secret_on_command_line(o, arg))
         return EXIT_USAGE;
-    errorf("unknown option '%s' for %s", arg, o->name);
+    /* the name only: a misspelled secret option's value (--passwd=...) is never echoed */
+    errorf("unknown option '%.*s' for %s", (int)strcspn(arg, "="), arg, o->name);
     emit(stderr, "usage: %s", a->def->usage);
     fputs("Try 'imgsync --help'.\n", stderr);
     return EXIT_USAGE;

@@ -111,6 +111,12 @@ if [ "$status" -eq 2 ] && grep -q 'set sk_env .* or sk_file' "$TMP/err"; then ok
     bad "sync --sk VALUE: exit $status, stderr: $(head -c 300 "$TMP/err")"
 fi
 
+# a misspelled secret option is unknown, and its value is not echoed
+run check --config "$TMP/cfg.json" "--passwd=$SECRET" s
+if [ "$status" -eq 2 ] && grep -q "unknown option '--passwd' for check" "$TMP/err"; then ok; else
+    bad "--passwd=VALUE: exit $status, stderr: $(head -c 300 "$TMP/err")"
+fi
+
 # the secret never appears in any output
 if grep -q -e "$SECRET" "$TMP/all"; then bad "the secret was printed"; else ok; fi
 
