@@ -11,6 +11,7 @@
 #include "imgsync.h"
 #include "imgsync/sys/provider.h"
 #include "providers/swr_sign.h"
+#include "util/buf.h"
 #include "support/replay.h"
 
 Suite *swr_provider_suite(void);
@@ -50,13 +51,9 @@ static const char *kprintf(const char *f, ...)
 {
     va_list ap;
     va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
+    char *s = imgsync__vasprintf(f, ap);
     va_end(ap);
-    char *s = malloc((size_t)n + 1);
     ck_assert_ptr_nonnull(s);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
     ck_assert_uint_lt(NKEPT, sizeof(KEPT) / sizeof(KEPT[0]));
     KEPT[NKEPT++] = s;
     return s;
