@@ -179,7 +179,9 @@ static const char *opt(const imgsync_run *run, const char *key)
     return v && *v ? v : NULL;
 }
 
-/* JSON string literal of s (quotes included) appended to b. 0 or ENOMEM. */
+/* JSON string literal of s (quotes included) appended to b. 0 or ENOMEM. Not yajl_gen (as
+ * request_json.c): the IAM body holds the password, and only an imgsync__buf marked secret is
+ * wiped when freed. */
 static int json_quote(imgsync__buf *b, const char *s)
 {
     int rc = imgsync__buf_appendc(b, '"');
@@ -361,18 +363,15 @@ static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size
 static int fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp, const char *what)
 {
     int status = imgsync_response_status(resp);
+    char code[80], msg[400];
+    error_code_of(resp, code, sizeof(code));
     if (imgsync_response_error(resp) || (status != 401 && status != 403)) {
-        char code[80];
-        error_code_of(resp, code, sizeof(code));
-        if (!imgsync_response_error(resp) && !strncmp(code, "SVCSTG.SWR.403", 14))
-            status = 403; /* a permission error whatever the status */
-        else {
+        if (imgsync_response_error(resp) || strncmp(code, "SVCSTG.SWR.403", 14) != 0) {
             imgsync_run_fail_response(run, job, resp);
             return 0;
         }
+        status = 403; /* a permission error whatever the status */
     }
-    char code[80], msg[400];
-    error_code_of(resp, code, sizeof(code));
     const char *repo = imgsync_job_repository(job);
     if (status == 401) {
         snprintf(msg, sizeof(msg), "registry '%s': %s rejected the credentials (HTTP 401%s%s%s); check the %s",
