@@ -121,20 +121,19 @@ Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens
 """
 
 import argparse
-import asyncio
 import datetime
 import hashlib
 import hmac
 import json
-import os
 import random
 import re
-import signal
 import sys
 import time
 import uuid
 import zlib
 from urllib.parse import unquote_to_bytes
+
+from emulator_http import REASONS, Delayed, HttpProtocol, Resp, load_json_arg, log_requests, serve
 
 # --------------------------------------------------------------------------
 # time helpers
@@ -592,27 +591,10 @@ class Store:
 # --------------------------------------------------------------------------
 # HTTP plumbing
 
-REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 411: "Length Required",
-           429: "Too Many Requests", 431: "Request Header Fields Too Large",
-           500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-           504: "Gateway Timeout"}
-
-
 def gateway_page(status):
     t = "%d %s" % (status, REASONS.get(status, "Error"))
     return ("<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n<center><h1>%s</h1></center>\r\n"
             "<hr><center>api-gateway</center>\r\n</body>\r\n</html>\r\n" % (t, t)).encode()
-
-
-class Resp:
-    __slots__ = ("status", "headers", "body", "abort")
-
-    def __init__(self, status, headers, body, abort=False):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.abort = abort
 
 
 JSON_CT = ("Content-Type", "application/json;charset=utf-8")
@@ -625,6 +607,10 @@ def json_resp(obj, status=200, extra=None):
     return Resp(status, h, jdump(obj).encode("utf-8", "surrogateescape"))
 
 
+def internal_error():
+    return error_resp(ApiError(500, "SVCSTG.SWR.5000007", "Internal server error"))
+
+
 def error_resp(e, request_id=None):
     body = {"error_code": e.code, "error_msg": e.msg,
             "request_id": request_id or uuid.uuid4().hex}
@@ -633,136 +619,6 @@ def error_resp(e, request_id=None):
     if e.keystone:
         body["error"] = {"code": e.status, "title": KEYSTONE_TITLES.get(e.status, "Error"), "message": e.msg}
     return Resp(e.status, [JSON_CT] + list(e.extra), jdump(body).encode("utf-8"))
-
-
-class Delayed:
-    __slots__ = ("delay", "fn")
-
-    def __init__(self, delay, fn):
-        self.delay = delay
-        self.fn = fn
-
-
-def date_header():
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
-
-
-class HttpProtocol(asyncio.Protocol):
-    """Minimal HTTP/1.1 server side: keep-alive, pipelining, Content-Length bodies."""
-
-    def __init__(self, app):
-        self.app = app
-        self.buf = b""
-        self.transport = None
-        self.busy = False
-        self.closed = False
-        self.continued = False
-
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def connection_lost(self, exc):
-        self.closed = True
-
-    def data_received(self, data):
-        self.buf += data
-        if not self.busy:
-            self.process()
-
-    def _fail(self, status, msg):
-        body = msg.encode()
-        self.transport.write(("HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                              "Content-Length: %d\r\nConnection: close\r\n\r\n"
-                              % (status, REASONS.get(status, ""), len(body))).encode() + body)
-        self.transport.close()
-        self.closed = True
-
-    def process(self):
-        while not self.busy and not self.closed:
-            buf = self.buf
-            if not buf:
-                return
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buf) > 65536:
-                    self._fail(431, "431 Request Header Fields Too Large")
-                return
-            start = 0
-            while buf.startswith(b"\r\n", start):
-                start += 2
-            lines = buf[start:end].decode("latin-1").split("\r\n")
-            parts = lines[0].split(" ")
-            if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-                self._fail(400, "400 Bad Request")
-                return
-            method, target, version = parts
-            headers = {}
-            for line in lines[1:]:
-                k, _, v = line.partition(":")
-                headers[k.strip().lower()] = v.strip()
-            if "chunked" in headers.get("transfer-encoding", "").lower():
-                self._fail(411, "411 Length Required")
-                return
-            try:
-                clen = int(headers.get("content-length", "0") or "0")
-            except ValueError:
-                self._fail(400, "400 Bad Request")
-                return
-            total = end + 4 + clen
-            if len(buf) < total:
-                if headers.get("expect", "").lower() == "100-continue" and not self.continued:
-                    self.continued = True  # curl waits for this before a large POST body
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                return
-            body = buf[end + 4:total]
-            self.buf = buf[total:]
-            self.continued = False
-            conn = headers.get("connection", "").lower()
-            keep = ("close" not in conn) if version == "HTTP/1.1" else ("keep-alive" in conn)
-            try:
-                res = self.app.handle(method, target, headers, body)
-            except Exception as e:  # never kill the connection silently
-                sys.stderr.write("swr_emulator: internal error: %r\n" % (e,))
-                res = error_resp(ApiError(500, "SVCSTG.SWR.5000007", "Internal server error"))
-            if isinstance(res, Delayed):
-                self.busy = True
-                asyncio.get_running_loop().call_later(res.delay, self._finish, res.fn, keep, method)
-                return
-            self._send(res, keep, method)
-
-    def _finish(self, fn, keep, method):
-        if self.closed:
-            return
-        try:
-            res = fn()
-        except Exception as e:
-            sys.stderr.write("swr_emulator: internal error: %r\n" % (e,))
-            res = error_resp(ApiError(500, "SVCSTG.SWR.5000007", "Internal server error"))
-        self.busy = False
-        self._send(res, keep, method)
-        if not self.closed:
-            self.process()
-
-    def _send(self, res, keep, method):
-        if res.abort:
-            self.transport.abort()
-            self.closed = True
-            return
-        out = ["HTTP/1.1 %d %s\r\n" % (res.status, REASONS.get(res.status, "Unknown"))]
-        for k, v in res.headers:
-            out.append("%s: %s\r\n" % (k, v))
-        out.append("X-Request-Id: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
-                   % (uuid.uuid4().hex, len(res.body), date_header()))
-        if not keep:
-            out.append("Connection: close\r\n")
-        out.append("\r\n")
-        data = "".join(out).encode("utf-8", "surrogateescape")
-        if method != "HEAD":
-            data += res.body
-        self.transport.write(data)
-        if not keep:
-            self.transport.close()
-            self.closed = True
 
 
 # --------------------------------------------------------------------------
@@ -1439,15 +1295,6 @@ class App:
 # --------------------------------------------------------------------------
 # main
 
-def load_json_arg(v):
-    if v is None:
-        return None
-    if v.startswith("@"):
-        with open(v[1:], encoding="utf-8") as f:
-            return json.load(f)
-    return json.loads(v)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="swr_emulator.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1482,38 +1329,8 @@ def main(argv=None):
             json.dump({n: app.inventory(acct) for n, acct in sorted(app.store.accounts.items())}, f, indent=1)
         return 0
     if a.log:
-        orig = app.handle
-
-        def logged(method, target, headers, body):
-            res = orig(method, target, headers, body)
-            st = "delayed" if isinstance(res, Delayed) else res.status
-            sys.stderr.write("%s %s -> %s\n" % (method, target, st))
-            return res
-        app.handle = logged
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    server = loop.run_until_complete(loop.create_server(
-        lambda: HttpProtocol(app), "127.0.0.1", a.port, backlog=1024, reuse_address=True))
-    port = server.sockets[0].getsockname()[1]
-    app.port = port
-    if a.port_file:
-        tmp = a.port_file + ".tmp%d" % os.getpid()
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, a.port_file)
-    sys.stdout.write("%d\n" % port)
-    sys.stdout.flush()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, loop.stop)
-    if a.max_seconds and a.max_seconds > 0:
-        loop.call_later(a.max_seconds, loop.stop)
-    try:
-        loop.run_forever()
-    finally:
-        server.close()
-        loop.close()
-    return 0
+        log_requests(app)
+    return serve(lambda: HttpProtocol(app, "swr_emulator", internal_error), app, a.port, a.port_file, a.max_seconds)
 
 
 if __name__ == "__main__":
