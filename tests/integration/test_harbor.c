@@ -90,7 +90,7 @@ typedef struct emu_case {
     const char *dataset;
     const char *generate;
     const char *overlay;
-    hf_emulator emu;
+    ef_emulator emu;
     int ok;
 } emu_case;
 
@@ -109,7 +109,7 @@ static void case_setup(emu_case *c)
 
 static void case_teardown(emu_case *c)
 {
-    hf_stop(&c->emu);
+    ef_stop(&c->emu);
     c->ok = 0;
 }
 
@@ -125,10 +125,10 @@ static void paging_setup(void) { case_setup(&ec_paging); }
 static void paging_teardown(void) { case_teardown(&ec_paging); }
 
 /* The emulator of the TCase, reset to its initial state. */
-static hf_emulator *fresh(emu_case *c)
+static ef_emulator *fresh(emu_case *c)
 {
     ck_assert_msg(c->ok, "the emulator of '%s' did not start (see stderr)", c->label);
-    ck_assert_msg(hf_reset(&c->emu) == 0, "POST /_emulator/reset failed (see stderr)");
+    ck_assert_msg(ef_reset(&c->emu) == 0, "POST /_emulator/reset failed (see stderr)");
     return &c->emu;
 }
 
@@ -232,7 +232,7 @@ static void prov_set(imgsync_ctx *ctx, imgsync_provider *p, const char *key, con
 }
 
 /* A "harbor" provider for the emulator; credentials when user is non-NULL. */
-static imgsync_provider *add_harbor(imgsync_ctx *ctx, const char *name, const hf_emulator *e, const char *user,
+static imgsync_provider *add_harbor(imgsync_ctx *ctx, const char *name, const ef_emulator *e, const char *user,
                                     const char *password)
 {
     imgsync_provider *p = NULL;
@@ -402,12 +402,12 @@ static void assert_partial(const imgsync_task *t, int code, const char *scope)
 }
 
 /* The expected inventory of the emulator now (as admin sees it). */
-static void expected_now(const hf_emulator *e, hf_rows *out)
+static void expected_now(const ef_emulator *e, hf_rows *out)
 {
     ck_assert_msg(hf_expected(e, out) == 0, "cannot read the expected inventory (see stderr)");
 }
 
-static void assert_inventory(imgsync_ctx *ctx, const char *provider, const hf_emulator *e, const hf_rows *want)
+static void assert_inventory(imgsync_ctx *ctx, const char *provider, const ef_emulator *e, const hf_rows *want)
 {
     size_t diffs = hf_compare_inventory(ctx, provider, e->host, want);
 
@@ -415,34 +415,34 @@ static void assert_inventory(imgsync_ctx *ctx, const char *provider, const hf_em
                   provider, diffs);
 }
 
-static void faults(const hf_emulator *e, const char *json)
+static void faults(const ef_emulator *e, const char *json)
 {
-    ck_assert_msg(hf_faults_add(e, json) == 0, "cannot add fault rules %s", json);
+    ck_assert_msg(ef_faults_add(e, json) == 0, "cannot add fault rules %s", json);
 }
 
-static void push(const hf_emulator *e, const char *json)
+static void push(const ef_emulator *e, const char *json)
 {
     ck_assert_msg(hf_push(e, json) == 0, "cannot push %s", json);
 }
 
-static void probe(const hf_emulator *e, const char *pattern)
+static void probe(const ef_emulator *e, const char *pattern)
 {
-    ck_assert_msg(hf_probe(e, pattern) == 0, "cannot add probe %s", pattern);
+    ck_assert_msg(ef_probe(e, pattern) == 0, "cannot add probe %s", pattern);
 }
 
-static long seen(const hf_emulator *e, const char *pattern)
+static long seen(const ef_emulator *e, const char *pattern)
 {
-    long n = hf_rule_seen(e, pattern);
+    long n = ef_rule_seen(e, pattern);
 
     ck_assert_msg(n >= 0, "cannot read the fault rule %s", pattern);
     return n;
 }
 
-static void stats_of(const hf_emulator *e, hf_stats *s)
+static void stats_of(const ef_emulator *e, ef_stats *s)
 {
-    ck_assert_msg(hf_stats_get(e, s) == 0, "cannot read the emulator's stats");
+    ck_assert_msg(ef_stats_get(e, s) == 0, "cannot read the emulator's stats");
     if (getenv("IMGSYNC_IT_VERBOSE") != NULL)
-        hf_stats_print(s, stderr);
+        ef_stats_print(s, stderr);
 }
 
 /* Rows of the provider, for spot checks. */
@@ -455,10 +455,10 @@ static void rows_of(imgsync_ctx *ctx, const char *provider, hf_rows *out)
 
 START_TEST(test_admin_full_sync_and_resync)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx();
     hf_rows want, got;
-    hf_stats st;
+    ef_stats st;
     const hf_row *r;
     imgsync_task *t, *t2;
     size_t i;
@@ -468,14 +468,14 @@ START_TEST(test_admin_full_sync_and_resync)
     assert_succeeded(t);
 
     stats_of(e, &st);
-    ck_assert_int_ge(hf_stats_path(&st, "/api/version"), 1);
-    ck_assert_int_ge(hf_stats_path(&st, "/api/v2.0/systeminfo"), 1);
+    ck_assert_int_ge(ef_stats_path(&st, "/api/version"), 1);
+    ck_assert_int_ge(ef_stats_path(&st, "/api/v2.0/systeminfo"), 1);
     /* repository names are encoded twice in artifact URLs (reference 1.5) */
-    ck_assert_int_ge(hf_stats_path(&st, "/api/v2.0/projects/private-team/repositories/services%252Fapi%252Fgateway/artifacts"), 1);
-    ck_assert_int_ge(hf_stats_path(&st, "/api/v2.0/projects/library/repositories/tools%252Fbuilder%252Fbase/artifacts"), 1);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/", "%2F", NULL), 0); /* never encoded only once */
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/users", NULL, NULL), 0);
-    hf_stats_free(&st);
+    ck_assert_int_ge(ef_stats_path(&st, "/api/v2.0/projects/private-team/repositories/services%252Fapi%252Fgateway/artifacts"), 1);
+    ck_assert_int_ge(ef_stats_path(&st, "/api/v2.0/projects/library/repositories/tools%252Fbuilder%252Fbase/artifacts"), 1);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/", "%2F", NULL), 0); /* never encoded only once */
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/users", NULL, NULL), 0);
+    ef_stats_free(&st);
 
     expected_now(e, &want);
     ck_assert_uint_eq(want.n, SAMPLE_ROWS); /* the dataset as documented above */
@@ -539,21 +539,21 @@ END_TEST
 
 START_TEST(test_harbor_1x_unsupported)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     imgsync_task *t;
-    hf_stats st;
+    ef_stats st;
     int rc;
 
-    ck_assert_int_eq(hf_config(e, "{\"api_version_404\": true}"), 0);
+    ck_assert_int_eq(ef_config(e, "{\"api_version_404\": true}"), 0);
     t = sync_wait(ctx, NULL);
     assert_failed(t, IMGSYNC_EUNSUPPORTED, "Harbor 1.x");
     ck_assert_uint_eq(imgsync_inventory_count(ctx), 0);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/version"), 1);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects", NULL, NULL), 0);
-    hf_stats_free(&st);
+    ck_assert_int_eq(ef_stats_path(&st, "/api/version"), 1);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects", NULL, NULL), 0);
+    ef_stats_free(&st);
 
     rc = imgsync_provider_check(p);
     ck_assert_msg(rc == IMGSYNC_EUNSUPPORTED, "provider_check = %d (%s)", rc, imgsync_strerror(rc));
@@ -571,11 +571,11 @@ END_TEST
 
 START_TEST(test_filter_single_repository)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx();
     imgsync_request *req = new_request();
     hf_rows all, want;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t;
 
     add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
@@ -584,11 +584,11 @@ START_TEST(test_filter_single_repository)
     assert_succeeded(t);
 
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects"), 0);             /* no project list */
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/", NULL, "/repositories"), 0); /* no repository list */
-    ck_assert_int_ge(hf_stats_path(&st, GATEWAY_ARTIFACTS), 1);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, "/artifacts"), hf_stats_path(&st, GATEWAY_ARTIFACTS));
-    hf_stats_free(&st);
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects"), 0);             /* no project list */
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/", NULL, "/repositories"), 0); /* no repository list */
+    ck_assert_int_ge(ef_stats_path(&st, GATEWAY_ARTIFACTS), 1);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/", NULL, "/artifacts"), ef_stats_path(&st, GATEWAY_ARTIFACTS));
+    ef_stats_free(&st);
 
     expected_now(e, &all);
     ck_assert_int_eq(hf_rows_filter(&want, &all, hf_in_repository, (void *)GATEWAY), 0);
@@ -621,11 +621,11 @@ END_TEST
 START_TEST(test_filter_namespace_library)
 {
     static const char *const library[] = {"library", NULL};
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx();
     imgsync_request *req = new_request();
     hf_rows before, after, want;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t0, *t;
 
     add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
@@ -636,7 +636,7 @@ START_TEST(test_filter_namespace_library)
     /* new tags in library and in team-01; only library is synced again */
     push(e, "{\"repository\":\"library/nginx\",\"count\":1,\"tags\":[\"1.27.0\"]}");
     push(e, "{\"repository\":\"team-01/service\",\"count\":1,\"tags\":[\"2.0\"]}");
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     probe(e, "^/api/v2\\.0/projects\\?(.*&)?name=library(&|$)");
 
     ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "library", IMGSYNC_INCLUDE), 0);
@@ -645,13 +645,13 @@ START_TEST(test_filter_namespace_library)
     ck_assert_int_ge(seen(e, "^/api/v2\\.0/projects\\?(.*&)?name=library(&|$)"), 1);
     stats_of(e, &st);
     /* only library's repositories and artifacts were listed */
-    ck_assert_int_ge(hf_stats_path(&st, "/api/v2.0/projects/library/repositories"), 1);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, "/repositories"),
-                     hf_stats_path(&st, "/api/v2.0/projects/library/repositories"));
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, "/artifacts"),
-                     hf_stats_sum(&st, "/api/v2.0/projects/library/", NULL, "/artifacts"));
-    hf_stats_free(&st);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_ge(ef_stats_path(&st, "/api/v2.0/projects/library/repositories"), 1);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/", NULL, "/repositories"),
+                     ef_stats_path(&st, "/api/v2.0/projects/library/repositories"));
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/", NULL, "/artifacts"),
+                     ef_stats_sum(&st, "/api/v2.0/projects/library/", NULL, "/artifacts"));
+    ef_stats_free(&st);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
 
     /* library is current; the rows the request did not select (team-01 ...) are left alone */
     expected_now(e, &after);
@@ -678,7 +678,7 @@ static int tag_not_matches(const hf_row *row, void *arg) { return !tag_matches(r
 
 START_TEST(test_filter_tags)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx(), *ctx2 = new_ctx();
     imgsync_request *req = new_request(), *req2 = new_request();
     hf_rows all, want, want2;
@@ -719,11 +719,11 @@ static int in_team_projects(const hf_row *row, void *arg) { return strncmp(row->
 
 START_TEST(test_filter_namespace_glob_and_fuzzy)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx(), *ctx2 = new_ctx();
     imgsync_request *req = new_request(), *req2 = new_request();
     hf_rows all, want;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t, *t2;
 
     /* a glob: every project is listed, only the matching ones are walked */
@@ -732,10 +732,10 @@ START_TEST(test_filter_namespace_glob_and_fuzzy)
     t = sync_wait(ctx, req);
     assert_succeeded(t);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects"), 1);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, "/repositories"), 8);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/team-0", NULL, "/repositories"), 8);
-    hf_stats_free(&st);
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects"), 1);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/", NULL, "/repositories"), 8);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/team-0", NULL, "/repositories"), 8);
+    ef_stats_free(&st);
     expected_now(e, &all);
     ck_assert_int_eq(hf_rows_filter(&want, &all, in_team_projects, NULL), 0);
     ck_assert_uint_eq(want.n, 8);
@@ -743,7 +743,7 @@ START_TEST(test_filter_namespace_glob_and_fuzzy)
 
     /* a literal that is no project: Harbor's name= is fuzzy (team-01 ... private-team match), the
      * provider keeps exact names only */
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     probe(e, "^/api/v2\\.0/projects\\?(.*&)?name=team(&|$)");
     add_harbor(ctx2, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     ck_assert_int_eq(imgsync_request_add_filter(req2, IMGSYNC_FILTER_NAMESPACE, "team", IMGSYNC_INCLUDE), 0);
@@ -751,8 +751,8 @@ START_TEST(test_filter_namespace_glob_and_fuzzy)
     assert_succeeded(t2);
     ck_assert_int_eq(seen(e, "^/api/v2\\.0/projects\\?(.*&)?name=team(&|$)"), 1);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/projects/", NULL, NULL), 0);
-    hf_stats_free(&st);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/projects/", NULL, NULL), 0);
+    ef_stats_free(&st);
     ck_assert_uint_eq(imgsync_inventory_count(ctx2), 0);
 
     hf_rows_free(&all);
@@ -768,7 +768,7 @@ END_TEST
 
 START_TEST(test_non_images_and_untagged)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     imgsync_request *req = new_request();
@@ -819,7 +819,7 @@ static const char *cli_path(void)
 /* Run the CLI with argv (after the program name), stdout and stderr captured; the exit status. */
 static int run_cli(const char *const *args, char **out, char **err)
 {
-    char *outp = hf_temp_file("cli-out", ""), *errp = hf_temp_file("cli-err", "");
+    char *outp = ef_temp_file("cli-out", ""), *errp = ef_temp_file("cli-err", "");
     const char *argv[16];
     size_t n = 0, i;
     pid_t pid;
@@ -846,8 +846,8 @@ static int run_cli(const char *const *args, char **out, char **err)
         st = WEXITSTATUS(st);
     else
         st = -1;
-    *out = hf_read_file(outp);
-    *err = hf_read_file(errp);
+    *out = ef_read_file(outp);
+    *err = ef_read_file(errp);
     unlink(outp);
     unlink(errp);
     free(outp);
@@ -856,7 +856,7 @@ static int run_cli(const char *const *args, char **out, char **err)
     return st;
 }
 
-static char *write_cli_config(const hf_emulator *e, const char *user)
+static char *write_cli_config(const ef_emulator *e, const char *user)
 {
     char text[1024], *path;
 
@@ -865,7 +865,7 @@ static char *write_cli_config(const hf_emulator *e, const char *user)
              "  \"username\": \"%s\", \"password_env\": \"%s\", \"page_size\": 10}],\n"
              " \"settings\": {\"max_retries\": 1, \"retry_base_ms\": 10}}\n",
              PROVIDER, e->url, user, CLI_PASSWORD_ENV);
-    path = hf_temp_file("cli-config", text);
+    path = ef_temp_file("cli-config", text);
     ck_assert_ptr_nonnull(path);
     return path;
 }
@@ -879,7 +879,7 @@ static yajl_val jmember(yajl_val obj, const char *key, yajl_type type)
 
 START_TEST(test_cli_check_and_sync_json)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     char *config = write_cli_config(e, HF_ADMIN_USER), *out, *err, *m, perr[256];
     const char *check_args[] = {"check", "--config", config, PROVIDER, NULL};
     const char *sync_args[] = {"sync", "--config", config, "--format", "json", NULL};
@@ -945,7 +945,7 @@ END_TEST
 
 START_TEST(test_cli_wrong_password)
 {
-    hf_emulator *e = fresh(&ec_sample);
+    ef_emulator *e = fresh(&ec_sample);
     char *config = write_cli_config(e, HF_ADMIN_USER), *out, *err, *wrong = ts_random_secret("Hb-Wrong-"), *m;
     const char *check_args[] = {"check", "--config", config, PROVIDER, NULL};
     const char *sync_args[] = {"sync", "--config", config, "--format", "json", NULL};
@@ -983,7 +983,7 @@ END_TEST
 
 START_TEST(test_member_users)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     hf_rows all, want_alice, want_carol;
     imgsync_task *t;
@@ -1012,11 +1012,11 @@ END_TEST
 
 START_TEST(test_project_robot)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, CI_ROBOT, CI_SECRET);
     hf_rows all, want;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t;
     long status = 0;
     int rc;
@@ -1024,8 +1024,8 @@ START_TEST(test_project_robot)
     t = sync_wait(ctx, NULL);
     assert_succeeded(t);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_sum(&st, "/api/v2.0/users", NULL, NULL), 0); /* 412 for robots: not used */
-    hf_stats_free(&st);
+    ck_assert_int_eq(ef_stats_sum(&st, "/api/v2.0/users", NULL, NULL), 0); /* 412 for robots: not used */
+    ef_stats_free(&st);
     expected_now(e, &all);
     ck_assert_int_eq(hf_rows_filter(&want, &all, hf_in_namespaces, (void *)ci_robot_projects), 0);
     ck_assert_uint_gt(hf_rows_count_namespace(&want, "private-team"), 0);
@@ -1035,7 +1035,7 @@ START_TEST(test_project_robot)
     ck_assert_msg(rc == 0, "provider_check for a project robot = %d (%s)", rc, imgsync_strerror(rc));
 
     /* the emulator answers users/current with 412 for a robot, like Harbor >= 2.3 (reference 2.3) */
-    ck_assert_int_eq(hf_http(e, "GET", "/api/v2.0/users/current", NULL, CI_ROBOT, CI_SECRET, NULL, &status, NULL), 0);
+    ck_assert_int_eq(ef_http(e, "GET", "/api/v2.0/users/current", NULL, CI_ROBOT, CI_SECRET, NULL, &status, NULL), 0);
     ck_assert_int_eq(status, 412);
 
     hf_rows_free(&all);
@@ -1047,7 +1047,7 @@ END_TEST
 
 START_TEST(test_system_robot_all_projects)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     hf_rows all;
     imgsync_task *t;
@@ -1067,7 +1067,7 @@ END_TEST
 
 START_TEST(test_wrong_password_keeps_inventory)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     char *wrong = ts_random_secret("Hb-Wrong-");
@@ -1117,7 +1117,7 @@ START_TEST(test_rejected_robots)
                                            {"robot$private-team+disabled", "disabled-secret"},
                                            {"robot$private-team+expired", "expired-secret"},
                                            {"nobody", "nobody-pass"}};
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     size_t i;
 
     for (i = 0; i < sizeof users / sizeof users[0]; i++) {
@@ -1139,7 +1139,7 @@ END_TEST
 
 START_TEST(test_no_credentials_public_only)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, NULL, NULL);
     hf_rows all, want;
@@ -1166,18 +1166,18 @@ END_TEST
 
 START_TEST(test_forbidden_project_partial)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     hf_rows all, want;
     imgsync_task *t;
     long status = 0;
 
     /* the emulator: the robot sees private-team in its project list but may not list it */
-    ck_assert_int_eq(hf_http(e, "GET", "/api/v2.0/projects/private-team/repositories", NULL, PARTIAL_ROBOT,
+    ck_assert_int_eq(ef_http(e, "GET", "/api/v2.0/projects/private-team/repositories", NULL, PARTIAL_ROBOT,
                              PARTIAL_SECRET, NULL, &status, NULL),
                      0);
     ck_assert_int_eq(status, 403);
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
 
     add_harbor(ctx, PROVIDER, e, PARTIAL_ROBOT, PARTIAL_SECRET);
     t = sync_wait(ctx, NULL);
@@ -1196,7 +1196,7 @@ END_TEST
 
 START_TEST(test_forbidden_project_keeps_rows)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, SYNC_ALL_ROBOT, SYNC_ALL_SECRET);
     hf_rows before, after, want;
@@ -1233,7 +1233,7 @@ END_TEST
 
 START_TEST(test_repository_list_500_keeps_rows)
 {
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     hf_rows before, after, want;
     imgsync_task *t0, *t;
@@ -1252,7 +1252,7 @@ START_TEST(test_repository_list_500_keeps_rows)
     /* Harbor's 500 (database timeouts) is retried like 502/503/504, then the project fails */
     ck_assert_uint_eq(COUNTER(t, RETRIES), 4);
     ck_assert_uint_eq(COUNTER(t, IMAGES_REMOVED), 0);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
 
     expected_now(e, &after);
     ck_assert_int_eq(hf_rows_filter(&want, &after, hf_not_in_namespaces, (void *)private_team_only), 0);
@@ -1271,7 +1271,7 @@ END_TEST
 START_TEST(test_artifact_list_forbidden)
 {
     /* robot$private-team+lister may list private-team's repositories but not their artifacts */
-    hf_emulator *e = fresh(&ec_creds);
+    ef_emulator *e = fresh(&ec_creds);
     imgsync_ctx *ctx = new_ctx();
     hf_rows all, want;
     imgsync_task *t;
@@ -1303,7 +1303,7 @@ END_TEST
 
 START_TEST(test_oidc_cli_secret)
 {
-    hf_emulator *e = fresh(&ec_oidc);
+    ef_emulator *e = fresh(&ec_oidc);
     imgsync_ctx *ctx = new_ctx(), *ctx2 = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, OIDC_USER, OIDC_SECRET);
     hf_rows all, want;
@@ -1312,9 +1312,9 @@ START_TEST(test_oidc_cli_secret)
     int rc;
 
     /* the emulator: users/current gives a false 401 to a CLI secret */
-    ck_assert_int_eq(hf_http(e, "GET", "/api/v2.0/users/current", NULL, OIDC_USER, OIDC_SECRET, NULL, &status, NULL), 0);
+    ck_assert_int_eq(ef_http(e, "GET", "/api/v2.0/users/current", NULL, OIDC_USER, OIDC_SECRET, NULL, &status, NULL), 0);
     ck_assert_int_eq(status, 401);
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
 
     t = sync_wait(ctx, NULL);
     assert_succeeded(t);
@@ -1348,7 +1348,7 @@ END_TEST
 #define NGINX_ARTIFACTS "/api/v2.0/projects/library/repositories/nginx/artifacts"
 
 /* A sync as admin with fast backoff; checks success, `retries` retries and the full inventory. */
-static void sync_with_retries(hf_emulator *e, const char *rule, const char *pattern, uint64_t retries,
+static void sync_with_retries(ef_emulator *e, const char *rule, const char *pattern, uint64_t retries,
                               int64_t min_ms)
 {
     imgsync_ctx *ctx = new_ctx();
@@ -1365,8 +1365,8 @@ static void sync_with_retries(hf_emulator *e, const char *rule, const char *patt
     ck_assert_msg(mono_ms() - t0 >= min_ms, "took %" PRId64 " ms, Retry-After asks for %" PRId64, mono_ms() - t0,
                   min_ms);
     ck_assert_uint_eq(COUNTER(t, RETRIES), retries);
-    ck_assert_int_eq(hf_rule_fired(e, pattern), (long)retries);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_rule_fired(e, pattern), (long)retries);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
     expected_now(e, &all);
     ck_assert_uint_eq(all.n, SAMPLE_ROWS);
     assert_inventory(ctx, PROVIDER, e, &all);
@@ -1377,7 +1377,7 @@ static void sync_with_retries(hf_emulator *e, const char *rule, const char *patt
 
 START_TEST(test_retry_429_retry_after)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     /* a reverse proxy's 429 with Retry-After: 1, twice: two retries, each after >= 1 s */
     sync_with_retries(e,
@@ -1389,7 +1389,7 @@ END_TEST
 
 START_TEST(test_retry_503)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     sync_with_retries(e,
                       "{\"type\":\"nginx\",\"status\":503,\"pattern\":\"services%252Fapi%252Fgateway/artifacts\","
@@ -1400,7 +1400,7 @@ END_TEST
 
 START_TEST(test_retry_504_repositories)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     /* nginx's HTML 504 Gateway Time-out on a project's repository list (reference 4) */
     sync_with_retries(e, "{\"type\":\"504\",\"pattern\":\"^/api/v2\\\\.0/projects/library/repositories\\\\?\",\"count\":3}",
@@ -1410,10 +1410,10 @@ END_TEST
 
 START_TEST(test_500_fails_one_repository)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
     imgsync_ctx *ctx = new_ctx();
     hf_rows before, after, want;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t0, *t;
     size_t i;
     int named = 0;
@@ -1427,7 +1427,7 @@ START_TEST(test_500_fails_one_repository)
     push(e, "{\"repository\":\"library/nginx\",\"count\":1,\"tags\":[\"1.27.0\"]}");
     push(e, "{\"repository\":\"library/alpine\",\"count\":1,\"tags\":[\"3.20\"]}");
     faults(e, "{\"type\":\"500\",\"pattern\":\"^/api/v2\\\\.0/projects/library/repositories/nginx/artifacts\",\"count\":-1}");
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     t = sync_wait(ctx, NULL);
     assert_partial(t, IMGSYNC_EHTTP, "library/nginx");
     for (i = 0; i < imgsync_task_error_count(t); i++)
@@ -1440,9 +1440,9 @@ START_TEST(test_500_fails_one_repository)
     ck_assert_uint_eq(COUNTER(t, RETRIES), 4);
     ck_assert_uint_eq(COUNTER(t, IMAGES_REMOVED), 0);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, NGINX_ARTIFACTS), 5); /* a lasting 500: the first try and 4 retries */
-    hf_stats_free(&st);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_stats_path(&st, NGINX_ARTIFACTS), 5); /* a lasting 500: the first try and 4 retries */
+    ef_stats_free(&st);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
 
     expected_now(e, &after);
     ck_assert_int_eq(hf_rows_filter(&want, &after, hf_not_in_repository, (void *)"library/nginx"), 0);
@@ -1462,10 +1462,10 @@ END_TEST
 
 START_TEST(test_retries_exhausted_keep_rows)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
     imgsync_ctx *ctx = new_ctx();
     hf_rows before;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t0, *t;
 
     add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
@@ -1476,15 +1476,15 @@ START_TEST(test_retries_exhausted_keep_rows)
     expected_now(e, &before);
 
     faults(e, "{\"type\":\"504\",\"pattern\":\"^/api/v2\\\\.0/projects/library/repositories/alpine/artifacts\",\"count\":-1}");
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     t = sync_wait(ctx, NULL);
     assert_partial(t, IMGSYNC_EHTTP, "library/alpine");
     ck_assert_uint_eq(COUNTER(t, RETRIES), 2);
     ck_assert_uint_eq(COUNTER(t, REPOSITORIES_FAILED), 1);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects/library/repositories/alpine/artifacts"), 3);
-    hf_stats_free(&st);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects/library/repositories/alpine/artifacts"), 3);
+    ef_stats_free(&st);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
     assert_inventory(ctx, PROVIDER, e, &before); /* alpine's rows are kept */
 
     hf_rows_free(&before);
@@ -1496,27 +1496,27 @@ END_TEST
 
 START_TEST(test_slow_answer_and_reset_connection)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
     imgsync_ctx *ctx = new_ctx();
     hf_rows all;
     imgsync_task *t;
 
     /* nginx gives up on a slow Harbor after proxy_read_timeout (60 s, here 300 ms) with a 504;
      * a connection closed without an answer is a network error: both are retried */
-    ck_assert_int_eq(hf_config(e, "{\"proxy_read_timeout_ms\": 300}"), 0);
+    ck_assert_int_eq(ef_config(e, "{\"proxy_read_timeout_ms\": 300}"), 0);
     faults(e, "[{\"type\":\"slow\",\"delay_ms\":400,\"pattern\":\"^/api/v2\\\\.0/projects/team-01/repositories\\\\?\",\"count\":1},"
               "{\"type\":\"reset\",\"pattern\":\"^/api/v2\\\\.0/projects/team-02/repositories/service/artifacts\",\"count\":2}]");
     add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     ctx_set(ctx, "retry_base_ms", "10");
     t = sync_wait(ctx, NULL);
     assert_succeeded(t);
-    ck_assert_int_eq(hf_rule_fired(e, "^/api/v2\\.0/projects/team-01/repositories\\?"), 1);
-    ck_assert_int_eq(hf_rule_fired(e, "^/api/v2\\.0/projects/team-02/repositories/service/artifacts"), 2);
+    ck_assert_int_eq(ef_rule_fired(e, "^/api/v2\\.0/projects/team-01/repositories\\?"), 1);
+    ck_assert_int_eq(ef_rule_fired(e, "^/api/v2\\.0/projects/team-02/repositories/service/artifacts"), 2);
     /* the 504 is retried by the engine; curl itself may retry a request that died on a reused
      * connection, so the resets give 0 to 2 engine retries */
     ck_assert_uint_ge(COUNTER(t, RETRIES), 1);
     ck_assert_uint_le(COUNTER(t, RETRIES), 3);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
     expected_now(e, &all);
     assert_inventory(ctx, PROVIDER, e, &all);
 
@@ -1530,7 +1530,7 @@ END_TEST
 
 /* Sync with page_size `page_size` while the push fault `rule` fires once; the result must be the
  * emulator's inventory after the push, without duplicates, nothing of `before` lost. */
-static void sync_during_push(hf_emulator *e, const char *page_size, const char *rule, const char *pattern,
+static void sync_during_push(ef_emulator *e, const char *page_size, const char *rule, const char *pattern,
                              const char *new_repo, const char *new_tag)
 {
     imgsync_ctx *ctx = new_ctx();
@@ -1541,12 +1541,12 @@ static void sync_during_push(hf_emulator *e, const char *page_size, const char *
 
     prov_set(ctx, p, "page_size", page_size);
     expected_now(e, &before);
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     faults(e, rule);
     t = sync_wait(ctx, NULL);
     assert_succeeded(t);
-    ck_assert_int_eq(hf_rule_fired(e, pattern), 1); /* the push happened during the sync */
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_rule_fired(e, pattern), 1); /* the push happened during the sync */
+    ck_assert_int_eq(ef_faults_clear(e), 0);
 
     expected_now(e, &after);
     ck_assert_uint_gt(after.n, before.n);
@@ -1567,7 +1567,7 @@ static void sync_during_push(hf_emulator *e, const char *page_size, const char *
 
 START_TEST(test_push_during_artifact_pages)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     /* the gateway has 12 artifacts: pages of 5; after page 1, three newer artifacts (5 tags)
      * arrive and shift every offset page by 3 */
@@ -1582,7 +1582,7 @@ END_TEST
 
 START_TEST(test_push_during_repository_pages)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     /* library has 4 repositories: pages of 2; after page 1 a new repository appears first */
     sync_during_push(e, "2",
@@ -1594,7 +1594,7 @@ END_TEST
 
 START_TEST(test_push_during_project_pages)
 {
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
 
     /* 13 projects by name: pages of 2; after page 1 a project sorting first appears */
     sync_during_push(e, "2",
@@ -1608,7 +1608,7 @@ START_TEST(test_push_storm_invariants)
 {
     /* a push after every artifact page (6 in all): the walk cannot be a snapshot, but no row may
      * be duplicated, invented or lost, and the new rows seen must be right */
-    hf_emulator *e = fresh(&ec_faults);
+    ef_emulator *e = fresh(&ec_faults);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     hf_rows before, after, got, pushed;
@@ -1621,8 +1621,8 @@ START_TEST(test_push_storm_invariants)
               "\"count\":6,\"push\":{\"repository\":\"" GATEWAY "\",\"count\":1}}");
     t = sync_wait(ctx, NULL);
     assert_succeeded(t);
-    ck_assert_int_eq(hf_rule_fired(e, "services%252Fapi%252Fgateway/artifacts"), 6);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ck_assert_int_eq(ef_rule_fired(e, "services%252Fapi%252Fgateway/artifacts"), 6);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
     expected_now(e, &after);
     ck_assert_uint_eq(after.n, before.n + 6);
     rows_of(ctx, PROVIDER, &got);
@@ -1667,7 +1667,7 @@ END_TEST
  * repositories in gen-p0001 (one tagged artifact each); 121 artifacts (123 tags) in a nested
  * repository of gen-p0003. The 120 are listed one by one: the emulator's {"count": K} push gives
  * all K artifacts the same tag (see the report), which would leave 119 of them untagged. */
-static void populate_large(const hf_emulator *e)
+static void populate_large(const ef_emulator *e)
 {
     char *json = malloc(120 * 64 + 256), *o;
     int i;
@@ -1684,19 +1684,19 @@ static void populate_large(const hf_emulator *e)
             "\"size\":7777}]}");
 }
 
-static void sync_large(hf_emulator *e, const char *page_size, int project_pages, int repo_pages, int artifact_pages)
+static void sync_large(ef_emulator *e, const char *page_size, int project_pages, int repo_pages, int artifact_pages)
 {
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p = add_harbor(ctx, PROVIDER, e, HF_ADMIN_USER, HF_ADMIN_PASSWORD);
     char last[512], beyond[512];
     hf_rows all;
-    hf_stats st;
+    ef_stats st;
     imgsync_task *t;
 
     if (page_size != NULL)
         prov_set(ctx, p, "page_size", page_size);
     populate_large(e);
-    ck_assert_int_eq(hf_stats_reset(e), 0);
+    ck_assert_int_eq(ef_stats_reset(e), 0);
     /* probes: the last page of each walk is asked for, the one after it is not */
     snprintf(last, sizeof last, "%s(.*&)?page=%d(&|$)", PROJECTS, project_pages);
     snprintf(beyond, sizeof beyond, "%s(.*&)?page=%d(&|$)", PROJECTS, project_pages + 1);
@@ -1722,12 +1722,12 @@ static void sync_large(hf_emulator *e, const char *page_size, int project_pages,
     ck_assert_int_eq(seen(e, P0001_REPOS PAGE(2)), 1);
     ck_assert_int_eq(seen(e, DEEP_ARTIFACTS PAGE(2)), 1);
     stats_of(e, &st);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects"), project_pages); /* each page once */
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects/gen-p0001/repositories"), repo_pages);
-    ck_assert_int_eq(hf_stats_path(&st, "/api/v2.0/projects/gen-p0003/repositories/deep%252Fnested%252Fpath%252Fapp/artifacts"),
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects"), project_pages); /* each page once */
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects/gen-p0001/repositories"), repo_pages);
+    ck_assert_int_eq(ef_stats_path(&st, "/api/v2.0/projects/gen-p0003/repositories/deep%252Fnested%252Fpath%252Fapp/artifacts"),
                      artifact_pages);
-    hf_stats_free(&st);
-    ck_assert_int_eq(hf_faults_clear(e), 0);
+    ef_stats_free(&st);
+    ck_assert_int_eq(ef_faults_clear(e), 0);
 
     expected_now(e, &all);
     ck_assert_uint_eq(all.n, 2 * 105 + 110 + 123);
@@ -1742,7 +1742,7 @@ static void sync_large(hf_emulator *e, const char *page_size, int project_pages,
 
 START_TEST(test_paging_default_page_size)
 {
-    hf_emulator *e = fresh(&ec_paging);
+    ef_emulator *e = fresh(&ec_paging);
 
     sync_large(e, NULL, 2, 2, 2); /* 105 projects, 111 repositories, 121 artifacts by 100 */
 }
@@ -1750,7 +1750,7 @@ END_TEST
 
 START_TEST(test_paging_page_size_7)
 {
-    hf_emulator *e = fresh(&ec_paging);
+    ef_emulator *e = fresh(&ec_paging);
     imgsync_ctx *ctx = new_ctx();
     imgsync_provider *p;
     int rc;
