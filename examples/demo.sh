@@ -1,9 +1,10 @@
 #!/bin/sh
 # What `make demo` runs, from the repository root after the build: start a throw-away local
-# docker-registry, push deterministic test images into it, start the Harbor API emulator next to
-# it, then let build/imgsync sync both into a SQLite database and print the inventory and the
-# task status; push a new tag (and rebuild and delete one), sync again, and show the task
-# history and what the second sync changed; check both connections.
+# docker-registry, push deterministic test images into it, start the Harbor and SWR API emulators
+# next to it, then let build/imgsync sync all of them (OCI, Harbor, SWR private and shared images)
+# into a SQLite database and print the inventory and the task status; push a new tag (and rebuild
+# and delete one), sync again, and show the task history and what the second sync changed; check
+# the connections.
 # Everything it creates lives in one temporary directory, removed on exit (also on error or
 # Ctrl-C), and the registry is stopped with it.
 set -eu
@@ -11,7 +12,8 @@ set -eu
 IMGSYNC=${IMGSYNC:-build/imgsync}
 REGISTRY_PY=tests/registry/registry.py
 HARBOR_PY=tests/emulators/harbor_emulator.py
-HARBOR_PID=
+SWR_PY=tests/emulators/swr_emulator.py
+EMULATOR_PIDS=
 
 if [ ! -x "$IMGSYNC" ]; then
     echo "demo: $IMGSYNC is missing; run 'make' first (or 'make demo')" >&2
@@ -26,10 +28,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-demo.XXXXXX")
 cleanup() {
     # Stop first: the registry's storage is inside $TMP.
     python3 "$REGISTRY_PY" stop --dir "$TMP/reg" >/dev/null 2>&1 || true
-    if [ -n "$HARBOR_PID" ]; then
-        kill "$HARBOR_PID" 2>/dev/null || true
-        wait "$HARBOR_PID" 2>/dev/null || true
-    fi
+    for pid in $EMULATOR_PIDS; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -50,36 +52,53 @@ echo "== starting a local docker-registry on port $PORT"
 echo "== seeding it with the test images (stage 'initial')"
 python3 "$REGISTRY_PY" seed --url "$URL" --out "$TMP/expected.json" --stage initial
 
-# The Harbor REST API v2.0 emulator of the tests, with its sample dataset (projects, robots,
-# nested repositories, multi-arch indexes); it stops by itself after 10 minutes at the latest.
-python3 "$HARBOR_PY" --dataset tests/emulators/harbor_dataset.json --port-file "$TMP/harbor.port" \
-    --max-seconds 600 >/dev/null &
-HARBOR_PID=$!
-i=0
-while [ ! -s "$TMP/harbor.port" ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-HARBOR_PORT=$(cat "$TMP/harbor.port" 2>/dev/null || true)
-case $HARBOR_PORT in
-    '' | *[!0-9]*)
-        echo "demo: the Harbor emulator did not report a port" >&2
-        exit 1
-        ;;
-esac
+# Start an API emulator of the tests in the background (it stops by itself after 10 minutes at
+# the latest) and print the port it listens on: start_emulator NAME SCRIPT DATASET
+start_emulator() {
+    python3 "$2" --dataset "$3" --port-file "$TMP/$1.port" --max-seconds 600 >/dev/null &
+    EMULATOR_PIDS="$EMULATOR_PIDS $!"
+    i=0
+    while [ ! -s "$TMP/$1.port" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    port=$(cat "$TMP/$1.port" 2>/dev/null || true)
+    case $port in
+        '' | *[!0-9]*)
+            echo "demo: the $1 emulator did not report a port" >&2
+            exit 1
+            ;;
+    esac
+    echo "$port"
+}
+
+# The Harbor REST API v2.0 emulator with its sample dataset (projects, robots, nested
+# repositories, multi-arch indexes).
+HARBOR_PORT=$(start_emulator harbor "$HARBOR_PY" tests/emulators/harbor_dataset.json)
 echo "== started the Harbor API emulator on port $HARBOR_PORT (user admin)"
+# The SWR API v2 + IAM emulator: it verifies every AK/SK signature and IAM token. Account "acme"
+# has private repositories and images shared with it by two other accounts (one share expired).
+SWR_PORT=$(start_emulator swr "$SWR_PY" tests/emulators/swr_dataset.json)
+echo "== started the SWR + IAM API emulator on port $SWR_PORT (account acme)"
 
 # Plain http is accepted for loopback endpoints; any other host would need "allow_http": true.
 # Secrets never go in the file or on the command line: the password comes from the environment.
 HARBOR_PASSWORD=Harbor12345
-export HARBOR_PASSWORD
+SWR_SK=acme-sk-0001-AbCdEfGhIjKlMnOpQrStUv
+SWR_PASSWORD='Acme#Admin-Pass1'
+export HARBOR_PASSWORD SWR_SK SWR_PASSWORD
+SWR=http://127.0.0.1:$SWR_PORT
 CFG=$TMP/imgsync.json
 cat >"$CFG" <<EOF
 {
   "registries": [
     {"name": "local", "type": "oci", "endpoint": "$URL"},
     {"name": "harbor", "type": "harbor", "endpoint": "http://127.0.0.1:$HARBOR_PORT",
-     "username": "admin", "password_env": "HARBOR_PASSWORD"}
+     "username": "admin", "password_env": "HARBOR_PASSWORD"},
+    {"name": "swr", "type": "swr-private", "region": "cn-north-4", "endpoint": "$SWR",
+     "ak": "ACMEAKEXAMPLE0000001", "sk_env": "SWR_SK"},
+    {"name": "swr-shared", "type": "swr-shared", "region": "cn-north-4", "endpoint": "$SWR",
+     "iam_endpoint": "$SWR", "username": "acme-admin", "domain": "acme", "password_env": "SWR_PASSWORD"}
   ]
 }
 EOF
@@ -110,10 +129,11 @@ echo "== what the second sync changed: $IMGSYNC changes --db $DB --task ${SECOND
 echo "== the stored inventory of team/app, no network: $IMGSYNC images --db $DB --repo local:team/app --tag 'v*'"
 "$IMGSYNC" images --db "$DB" --repo local:team/app --tag 'v*' || sync_status=$?
 
-echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor"
+echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor|swr|swr-shared"
 check_status=0
-"$IMGSYNC" check --config "$CFG" local || check_status=$?
-"$IMGSYNC" check --config "$CFG" harbor || check_status=$?
+for r in local harbor swr swr-shared; do
+    "$IMGSYNC" check --config "$CFG" "$r" || check_status=$?
+done
 
 if [ "$sync_status" -ne 0 ]; then
     echo "demo: a sync or a database command failed (exit status $sync_status)" >&2
