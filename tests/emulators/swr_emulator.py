@@ -660,8 +660,9 @@ def effective_params(raw_query, filter_keys):
     return first, pairs
 
 
-def paging(params):
-    """-> None (all rows) or (offset, limit); ApiError(400) on a rule violation."""
+def paging(params, max_limit=MAX_LIMIT):
+    """-> None (all rows) or (offset, limit); ApiError(400) on a rule violation.
+    max_limit: 1000 for SWR (§1.1), 100 for SWR EE (§2)."""
     lim, off = params.get("limit"), params.get("offset")
     if lim is None and off is None:
         return None
@@ -670,8 +671,8 @@ def paging(params):
     if not _DIGITS.match(lim) or not _DIGITS.match(off):
         raise swr_bad("offset and limit must be non-negative integers")
     lim, off = int(lim), int(off)
-    if lim < 1 or lim > MAX_LIMIT:
-        raise swr_bad("limit must be between 1 and %d" % MAX_LIMIT)
+    if lim < 1 or lim > max_limit:
+        raise swr_bad("limit must be between 1 and %d" % max_limit)
     if off % lim != 0:
         raise swr_bad("offset must be 0 or a multiple of limit")
     return off, lim
@@ -702,7 +703,7 @@ class App:
         self.reset()
 
     def reset(self):
-        self.store = Store(self.dataset, GenSpec(self.gen_spec) if self.gen_spec else None)
+        self.store = self.load_store()
         self.faults = Faults(FAULT_TYPES, self.fault_response, {"expire_tokens": self.expire_tokens})
         self.tokens = {}
         self.token_ttl = float(self.init["token_ttl"])
@@ -717,6 +718,10 @@ class App:
                 self._secrets.append(("password of " + u["name"], u["password"]))
             for k in a.keys.values():
                 self._secrets.append(("SK of " + k["ak"], k["sk"]))
+
+    def load_store(self):
+        """The data (re)loaded by reset; swr_ee_emulator.py loads its own around the accounts."""
+        return Store(self.dataset, GenSpec(self.gen_spec) if self.gen_spec else None)
 
     def reset_stats(self):
         self.stats_total = 0
@@ -939,10 +944,14 @@ class App:
             if path.startswith("/v3/"):
                 return self.iam(method, path, query, headers, body)
             if path.startswith("/v2/"):
-                return self.swr(method, path, query, headers, body)
+                return self.service(method, path, query, headers, body)
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         except ApiError as e:
             return error_resp(e)
+
+    def service(self, method, path, query, headers, body):
+        """The /v2/ API behind the IAM and auth layer (swr_ee_emulator.py serves SWR EE here)."""
+        return self.swr(method, path, query, headers, body)
 
     # ---------------- IAM (§3.1)
     def iam(self, method, path, query, headers, body):
@@ -1039,10 +1048,9 @@ class App:
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         p = self.authenticate(method, path, query, headers, body)
         acct = p.account
-        wait = self.throttles.take(acct.domain_name)
-        if wait:
-            self.stats_throttled += 1
-            return throttle_resp(int(self.throttles.conf[acct.domain_name]["rate"]), wait)
+        res = self.throttled(acct)
+        if res is not None:
+            return res
         if not acct.swr:
             raise swr_forbidden()
         if route[0] == "repos":
@@ -1055,6 +1063,14 @@ class App:
         if route[0] == "repo":
             return json_resp(self.store.show_repo_json(r))
         return self.h_tags(r, query)
+
+    def throttled(self, acct):
+        """The 429 answer when acct is over its --throttle rate, else None."""
+        wait = self.throttles.take(acct.domain_name)
+        if not wait:
+            return None
+        self.stats_throttled += 1
+        return throttle_resp(int(self.throttles.conf[acct.domain_name]["rate"]), wait)
 
     def page(self, rows, params, render):
         pg = paging(params)
