@@ -54,18 +54,8 @@ TAG_REF_KEYS = {"id", "repository_id", "artifact_id", "name", "push_time", "pull
 REPO_TAG_KEYS = {"name", "artifact_id", "digest", "id", "repository_id", "type", "namespace_id", "media_type",
                  "manifest_media_type", "pull_time", "push_time", "size"}
 
-_procs = []
-
-
 def start(*args):
-    p = subprocess.Popen([sys.executable, EMU, "--port", "0", "--max-seconds", "300"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _procs.append(p)
-    line = p.stdout.readline()
-    if not line.strip().isdigit():
-        p.kill()
-        raise RuntimeError("emulator did not start: %r %s" % (line, p.stderr.read()))
-    return int(line)
+    return base.start(*args, emu=EMU)
 
 
 def setUpModule():
@@ -74,18 +64,7 @@ def setUpModule():
     GEN_PID = login_json(GEN_USER)["token"]["project"]["id"]
 
 
-def tearDownModule():
-    for p in _procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in _procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+tearDownModule = base.tearDownModule  # ends the processes start() began
 
 
 # --------------------------------------------------------------------------
