@@ -95,7 +95,7 @@ Models (§2): Instance {id, name, description, vpc_id, subnet_id, spec, version,
   the project-wide repository list by instance then repository id, its marker an opaque
   string (here the position of the next row).
 
-Errors {"error_code","error_msg","request_id"} (+ "encoded_authorization_message" on 403):
+Errors {"error_code","error_msg","encoded_authorization_message" ("" [INFER]),"request_id"}:
   400 SVCSTG.SWR.4000014 paging/filter rules, bad marker, sub-resource of an instance that
       is not Running [INFER: a live instance in another state may answer differently]
   401 APIGW.0301 / SVCSTG.SWR.4010000 bad signature, unknown AK, stale X-Sdk-Date / bad or
@@ -534,6 +534,11 @@ class App(swr.App):
         self.nested_names = self.init_ee["nested_names"]
         self.untagged_tags = self.init_ee["untagged_tags"]
         return store
+
+    def error(self, e):
+        # §2's envelope names encoded_authorization_message beside error_code/error_msg;
+        # [INFER] it is "" except where a 403 would carry the encoded denial
+        return swr.error_resp(e, authz_always=True)
 
     # ---------------- routing
     def service(self, method, path, query, headers, body):

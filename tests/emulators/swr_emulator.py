@@ -610,10 +610,12 @@ def internal_error():
     return error_resp(ApiError(500, "SVCSTG.SWR.5000007", "Internal server error"))
 
 
-def error_resp(e, request_id=None):
+def error_resp(e, request_id=None, authz_always=False):
+    """authz_always: encoded_authorization_message on every SWR error, not only on a 403
+    (SWR EE's envelope, reference §2)."""
     body = {"error_code": e.code, "error_msg": e.msg,
             "request_id": request_id or uuid.uuid4().hex}
-    if e.status == 403 and e.code.startswith("SVCSTG.SWR."):
+    if (e.status == 403 or authz_always) and e.code.startswith("SVCSTG.SWR."):
         body["encoded_authorization_message"] = ""
     if e.keystone:
         body["error"] = {"code": e.status, "title": KEYSTONE_TITLES.get(e.status, "Error"), "message": e.msg}
@@ -773,7 +775,7 @@ class App:
     def fault_response(self, rule):
         t = rule.type
         if t == "500":
-            return error_resp(ApiError(500, "SVCSTG.SWR.5000003", "Internal server error: Failed to obtain the image list."))
+            return self.error(ApiError(500, "SVCSTG.SWR.5000003", "Internal server error: Failed to obtain the image list."))
         if t == "429":
             return throttle_resp("fault", rule.retry_after)
         if t in ("502", "503", "504"):
@@ -946,7 +948,11 @@ class App:
                 return self.service(method, path, query, headers, body)
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         except ApiError as e:
-            return error_resp(e)
+            return self.error(e)
+
+    def error(self, e):
+        """The answer for an ApiError (swr_ee_emulator.py words its envelope differently)."""
+        return error_resp(e)
 
     def service(self, method, path, query, headers, body):
         """The /v2/ API behind the IAM and auth layer (swr_ee_emulator.py serves SWR EE here)."""

@@ -263,6 +263,7 @@ class Paging(unittest.TestCase):
         e = r.json()
         self.assertEqual(e["error_code"], "SVCSTG.SWR.4000014")
         self.assertTrue(e["error_msg"])
+        self.assertIn("encoded_authorization_message", e)  # §2's envelope
 
     def test_offset_rules(self):
         t = "/v2/%s/instances" % ACME_PID
