@@ -95,6 +95,11 @@ Models (§2): Instance {id, name, description, vpc_id, subnet_id, spec, version,
   the project-wide repository list by instance then repository id, its marker an opaque
   string (here the position of the next row).
 
+  Not served (not in §2's table): ShowRepository, ShowNamespace, per-artifact GETs.
+  [INFER] access_address values look like "{name}-{id[:8]}.swr.{region}.myhuaweicloud.com"
+  (§2 says only "registry host"); "" while an instance is Creating/Initial.
+  The instance-wide artifact list includes untagged artifacts, like the per-repository one.
+
 Errors {"error_code","error_msg","encoded_authorization_message" ("" [INFER]),"request_id"}:
   400 SVCSTG.SWR.4000014 paging/filter rules, bad marker, sub-resource of an instance that
       is not Running [INFER: a live instance in another state may answer differently]
@@ -152,7 +157,9 @@ Control endpoints (never faulted, throttled or counted):
           (= access_address), namespace, repository, tag, digest, size, media_type,
           manifest_media_type, multi_arch, update_time (the tag's push time as served),
           updated_ms (ms since epoch UTC), untagged: false}] sorted by instance id,
-          namespace, repository, tag; "untagged": [the same per untagged artifact, tag "",
+          namespace, repository, tag ([INFER] a row's time is its tag's push_time, HSS's
+          latest_update_time "tag update/push time", §0); "untagged": [the same per
+          untagged artifact, tag "",
           untagged: true, time = the artifact's push time]; "skipped_instances":
           [{instance_id, instance_name, status}] (not Running: no rows)}
 
