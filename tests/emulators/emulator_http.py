@@ -3,6 +3,7 @@ HTTP/1.1 server protocol on asyncio (keep-alive, pipelining, Content-Length bodi
 answers for slow faults), the response types, and the serving loop with the port announced on
 stdout or in a file. What each vendor answers stays in its emulator."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -188,6 +189,33 @@ def load_json_arg(v):
         with open(v[1:], encoding="utf-8") as f:
             return json.load(f)
     return json.loads(v)
+
+
+def arg_parser(prog, doc):
+    """The command line every emulator has: --dataset, --generate, --port, --port-file,
+    --faults, --max-seconds, --log (its own options are added by the caller)."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", metavar="FILE")
+    ap.add_argument("--generate", metavar="SPEC")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", metavar="F")
+    ap.add_argument("--faults", metavar="JSON|@FILE")
+    ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("--log", action="store_true", help="log requests to stderr")
+    return ap
+
+
+def parse_args(ap, argv):
+    """-> (args, the --dataset JSON or {}); one of --dataset and --generate is required."""
+    a = ap.parse_args(argv)
+    if not a.dataset and not a.generate:
+        ap.error("need --dataset and/or --generate")
+    dataset = {}
+    if a.dataset:
+        with open(a.dataset, encoding="utf-8") as f:
+            dataset = json.load(f)
+    return a, dataset
 
 
 def log_requests(app):

@@ -42,8 +42,9 @@ REGION = "cn-north-4"
 _procs = []
 
 
-def start(*args):
-    p = subprocess.Popen([sys.executable, EMU, "--port", "0", "--max-seconds", "300"] + list(args),
+def start(*args, emu=EMU):
+    """Start an emulator (test_swr_ee_emulator.py starts its own through this too)."""
+    p = subprocess.Popen([sys.executable, emu, "--port", "0", "--max-seconds", "300"] + list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _procs.append(p)
     line = p.stdout.readline()
