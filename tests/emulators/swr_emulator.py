@@ -94,7 +94,7 @@ Control endpoints (outside SWR's namespace, never faulted, throttled or counted)
                                   "iam_tokens": n, "throttled": n, "leaks": [...],
                                   "faults": [...]}
   POST   /_emulator/stats/reset
-  GET|POST|DELETE /_emulator/faults   (as harbor_emulator.py)
+  GET|POST|DELETE /_emulator/faults   (emulator_faults.py, same shape as harbor_emulator.py)
   GET    /_emulator/config       POST {token_ttl, throttle: {acct: {rate, burst}},
                                        content_range, expired_share_tags}
   POST   /_emulator/tokens/expire  every token issued so far expires now
@@ -125,7 +125,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import random
 import re
 import sys
 import time
@@ -133,7 +132,8 @@ import uuid
 import zlib
 from urllib.parse import unquote_to_bytes
 
-from emulator_http import REASONS, Delayed, HttpProtocol, Resp, load_json_arg, log_requests, serve
+from emulator_faults import Faults, Throttles, parse_throttle
+from emulator_http import REASONS, HttpProtocol, Resp, load_json_arg, log_requests, serve
 
 # --------------------------------------------------------------------------
 # time helpers
@@ -624,42 +624,7 @@ def error_resp(e, request_id=None):
 # --------------------------------------------------------------------------
 # faults
 
-FAULT_TYPES = ("500", "502", "503", "504", "429", "slow", "reset", "expire_tokens")
-
-
-class Rule:
-    _ids = 0
-
-    def __init__(self, d):
-        Rule._ids += 1
-        self.id = Rule._ids
-        self.spec = dict(d)
-        self.type = str(d.get("type", "500"))
-        if self.type not in FAULT_TYPES:
-            raise ValueError("unknown fault type %r" % self.type)
-        self.pattern = d.get("pattern", "") or ""
-        self.rx = re.compile(self.pattern)
-        self.method = d.get("method")
-        self.after = int(d.get("after", 0))
-        self.rate = float(d["rate"]) if d.get("rate") is not None else None
-        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
-            raise ValueError("fault rate must be within [0, 1]")
-        self.count = int(d.get("count", -1 if self.rate is not None else 1))
-        self.rng = random.Random(d.get("seed", 1))
-        self.delay_ms = float(d.get("delay_ms", 0) or 0)
-        self.retry_after = d.get("retry_after", "1")
-        self.seen = 0
-        self.fired = 0
-
-    @property
-    def exhausted(self):
-        return self.count >= 0 and self.fired >= self.count
-
-    def to_dict(self):
-        d = dict(self.spec)
-        d.update({"id": self.id, "seen": self.seen, "fired": self.fired,
-                  "remaining": (-1 if self.count < 0 else max(self.count - self.fired, 0))})
-        return d
+FAULT_TYPES = ("500", "502", "503", "504", "429")  # plus slow, reset, expire_tokens
 
 
 def throttle_resp(limit, retry_after="1"):
@@ -667,31 +632,6 @@ def throttle_resp(limit, retry_after="1"):
                  "The throttling threshold has been reached: policy user over ratelimit,limit:%s,time:1 second" % limit,
                  [("Retry-After", str(retry_after))])
     return error_resp(e)
-
-
-class Bucket:
-    def __init__(self, rate, burst):
-        self.rate = float(rate)
-        self.burst = float(burst or rate)
-        self.level = self.burst
-        self.t = time.monotonic()
-
-    def take(self):
-        now = time.monotonic()
-        self.level = min(self.burst, self.level + (now - self.t) * self.rate)
-        self.t = now
-        if self.level >= 1.0:
-            self.level -= 1.0
-            return 0
-        return max(1, int((1.0 - self.level) / self.rate + 0.999))
-
-
-def parse_throttle(s):
-    acct, _, spec = s.partition("=")
-    rate, _, burst = spec.partition("/")
-    if not acct or not rate:
-        raise ValueError("bad --throttle %r (ACCOUNT=RATE[/BURST])" % s)
-    return acct, {"rate": float(rate), "burst": float(burst) if burst else float(rate)}
 
 
 # --------------------------------------------------------------------------
@@ -720,8 +660,9 @@ def effective_params(raw_query, filter_keys):
     return first, pairs
 
 
-def paging(params):
-    """-> None (all rows) or (offset, limit); ApiError(400) on a rule violation."""
+def paging(params, max_limit=MAX_LIMIT):
+    """-> None (all rows) or (offset, limit); ApiError(400) on a rule violation.
+    max_limit: 1000 for SWR (§1.1), 100 for SWR EE (§2)."""
     lim, off = params.get("limit"), params.get("offset")
     if lim is None and off is None:
         return None
@@ -730,8 +671,8 @@ def paging(params):
     if not _DIGITS.match(lim) or not _DIGITS.match(off):
         raise swr_bad("offset and limit must be non-negative integers")
     lim, off = int(lim), int(off)
-    if lim < 1 or lim > MAX_LIMIT:
-        raise swr_bad("limit must be between 1 and %d" % MAX_LIMIT)
+    if lim < 1 or lim > max_limit:
+        raise swr_bad("limit must be between 1 and %d" % max_limit)
     if off % lim != 0:
         raise swr_bad("offset must be 0 or a multiple of limit")
     return off, lim
@@ -762,24 +703,25 @@ class App:
         self.reset()
 
     def reset(self):
-        self.store = Store(self.dataset, GenSpec(self.gen_spec) if self.gen_spec else None)
-        self.rules = []
+        self.store = self.load_store()
+        self.faults = Faults(FAULT_TYPES, self.fault_response, {"expire_tokens": self.expire_tokens})
         self.tokens = {}
         self.token_ttl = float(self.init["token_ttl"])
-        self.throttle = {}
-        self.buckets = {}
-        for acct, spec in self.init["throttle"].items():
-            self.set_throttle(acct, spec)
+        self.throttles = Throttles(self.init["throttle"])
         self.content_range = self.init["content_range"]
         self.expired_share_tags = self.init["expired_share_tags"]
         self.reset_stats()
-        self.add_faults(self.init["faults"])
+        self.faults.add(self.init["faults"])
         self._secrets = []
         for a in self.store.accounts.values():
             for u in a.users.values():
                 self._secrets.append(("password of " + u["name"], u["password"]))
             for k in a.keys.values():
                 self._secrets.append(("SK of " + k["ak"], k["sk"]))
+
+    def load_store(self):
+        """The data (re)loaded by reset; swr_ee_emulator.py loads its own around the accounts."""
+        return Store(self.dataset, GenSpec(self.gen_spec) if self.gen_spec else None)
 
     def reset_stats(self):
         self.stats_total = 0
@@ -790,28 +732,6 @@ class App:
         self.stats_throttled = 0
         self.leaks = []
 
-    def set_throttle(self, acct, spec):
-        if spec is None:
-            self.throttle.pop(acct, None)
-            self.buckets.pop(acct, None)
-            return
-        self.throttle[acct] = {"rate": float(spec["rate"]), "burst": float(spec.get("burst") or spec["rate"])}
-        self.buckets[acct] = Bucket(self.throttle[acct]["rate"], self.throttle[acct]["burst"])
-
-    def add_faults(self, spec, replace=False):
-        if spec is None:
-            return []
-        if isinstance(spec, dict) and "rules" in spec:
-            replace = replace or bool(spec.get("replace"))
-            spec = spec["rules"]
-        if isinstance(spec, dict):
-            spec = [spec]
-        new = [Rule(d) for d in spec]
-        if replace:
-            self.rules = []
-        self.rules.extend(new)
-        return new
-
     # ---------------- entry point
     def handle(self, method, target, headers, body):
         path, _, query = target.partition("?")
@@ -820,42 +740,11 @@ class App:
         self.stats_total += 1
         self.stats_paths[path] = self.stats_paths.get(path, 0) + 1
         self.check_leaks(method, target, headers, body)
-        delay = 0.0
-        terminal = None
-        for rule in self.rules:
-            if rule.exhausted:
-                continue
-            if rule.method and rule.method.upper() != method.upper():
-                continue
-            if not rule.rx.search(target):
-                continue
-            rule.seen += 1
-            if rule.seen <= rule.after:
-                continue
-            if rule.rate is not None and rule.rng.random() >= rule.rate:
-                continue
-            rule.fired += 1
-            if rule.type == "slow":
-                delay += rule.delay_ms
-                continue
-            if rule.type == "expire_tokens":
-                self.expire_tokens()
-                continue
-            terminal = rule
-            break
-        if terminal is not None:
-            res = self.fault_response(terminal)
-        else:
-            res = None
+        return self.faults.run(method, target, lambda: self.api(method, path, query, headers, body),
+                               self.count_status)
 
-        def answer():
-            r = res if res is not None else self.api(method, path, query, headers, body)
-            if not r.abort:
-                self.stats_status[r.status] = self.stats_status.get(r.status, 0) + 1
-            return r
-        if delay:
-            return Delayed(delay / 1000.0, answer)
-        return answer()
+    def count_status(self, status):
+        self.stats_status[status] = self.stats_status.get(status, 0) + 1
 
     def expire_tokens(self):
         now = time.time()
@@ -890,8 +779,6 @@ class App:
             return throttle_resp("fault", rule.retry_after)
         if t in ("502", "503", "504"):
             return Resp(int(t), [("Content-Type", "text/html")], gateway_page(int(t)))
-        if t == "reset":
-            return Resp(0, [], b"", abort=True)
         raise ValueError(t)
 
     # ---------------- control
@@ -906,26 +793,21 @@ class App:
                                   "status": {str(k): v for k, v in self.stats_status.items()},
                                   "auth": self.stats_auth, "iam_tokens": self.stats_iam_tokens,
                                   "throttled": self.stats_throttled, "leaks": self.leaks,
-                                  "faults": [r.to_dict() for r in self.rules]})
+                                  "faults": self.faults.to_list()})
             if path == "/_emulator/stats/reset" and method == "POST":
                 self.reset_stats()
                 return json_resp({"ok": True})
             if path == "/_emulator/faults":
-                if method == "GET":
-                    return json_resp([r.to_dict() for r in self.rules])
-                if method == "DELETE":
-                    self.rules = []
-                    return json_resp({"ok": True})
-                if method == "POST":
-                    new = self.add_faults(data if data is not None else [])
-                    return json_resp([r.to_dict() for r in new])
+                out = self.faults.control(method, data)
+                if out is not None:
+                    return json_resp(out)
             if path == "/_emulator/config":
                 if method == "POST" and isinstance(data, dict):
                     if "token_ttl" in data:
                         self.token_ttl = float(data["token_ttl"])
                     if "throttle" in data:
                         for acct, spec in (data["throttle"] or {}).items():
-                            self.set_throttle(acct, spec)
+                            self.throttles.set(acct, spec)
                     if "content_range" in data:
                         if data["content_range"] not in ("count", "end"):
                             raise ValueError("content_range must be count or end")
@@ -934,7 +816,7 @@ class App:
                         if data["expired_share_tags"] not in ("allow", "deny"):
                             raise ValueError("expired_share_tags must be allow or deny")
                         self.expired_share_tags = data["expired_share_tags"]
-                return json_resp({"token_ttl": self.token_ttl, "throttle": self.throttle,
+                return json_resp({"token_ttl": self.token_ttl, "throttle": self.throttles.conf,
                                   "content_range": self.content_range,
                                   "expired_share_tags": self.expired_share_tags,
                                   "region": self.store.region, "registry_host": self.store.registry_host,
@@ -1062,10 +944,14 @@ class App:
             if path.startswith("/v3/"):
                 return self.iam(method, path, query, headers, body)
             if path.startswith("/v2/"):
-                return self.swr(method, path, query, headers, body)
+                return self.service(method, path, query, headers, body)
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         except ApiError as e:
             return error_resp(e)
+
+    def service(self, method, path, query, headers, body):
+        """The /v2/ API behind the IAM and auth layer (swr_ee_emulator.py serves SWR EE here)."""
+        return self.swr(method, path, query, headers, body)
 
     # ---------------- IAM (§3.1)
     def iam(self, method, path, query, headers, body):
@@ -1162,12 +1048,9 @@ class App:
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         p = self.authenticate(method, path, query, headers, body)
         acct = p.account
-        b = self.buckets.get(acct.domain_name)
-        if b is not None:
-            wait = b.take()
-            if wait:
-                self.stats_throttled += 1
-                return throttle_resp(int(self.throttle[acct.domain_name]["rate"]), wait)
+        res = self.throttled(acct)
+        if res is not None:
+            return res
         if not acct.swr:
             raise swr_forbidden()
         if route[0] == "repos":
@@ -1180,6 +1063,14 @@ class App:
         if route[0] == "repo":
             return json_resp(self.store.show_repo_json(r))
         return self.h_tags(r, query)
+
+    def throttled(self, acct):
+        """The 429 answer when acct is over its --throttle rate, else None."""
+        wait = self.throttles.take(acct.domain_name)
+        if not wait:
+            return None
+        self.stats_throttled += 1
+        return throttle_resp(int(self.throttles.conf[acct.domain_name]["rate"]), wait)
 
     def page(self, rows, params, render):
         pg = paging(params)
