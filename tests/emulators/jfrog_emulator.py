@@ -107,13 +107,19 @@ Dataset (JSON): version, revision, license, anonymous_access, time_offset ("+03:
 
 Control endpoints (never faulted or counted):
   GET  /_emulator/stats  (POST /_emulator/stats/reset)   {"total","paths","status","faults"}
-  GET|POST|DELETE /_emulator/faults                     as harbor_emulator.py
+  GET|POST|DELETE /_emulator/faults                     rules of emulator_faults.py
   POST /_emulator/reset                                 reload, clear faults, stats, tokens
-  GET  /_emulator/inventory?repo_types=local,remote[&time_field=modified]
+  GET  /_emulator/inventory?repo_types=local,remote[&time_field=modified|created|updated]
        the rows a correct client produces, sorted by (repository, tag): {namespace (key),
        repository ("{key}/{image}"), tag, digest, size (config + layers; a list: sum of its
        children), update_time (ms since epoch UTC of the manifest file's "modified" time by
        default [INFER]), media_type, multi_arch, host}; digest folders give no row.
+
+Fault rules (emulator_faults.py; --faults or POST /_emulator/faults): {"type": "500"|"502"|
+  "503"|"504"|"429"|"slow"|"reset", "pattern": regex on the raw target, "method", "after",
+  "count" (-1 = forever), "rate", "seed", "delay_ms" (slow), "retry_after" (429)}.
+  500/429: Artifactory JSON error (429 with Retry-After); 502/503/504: nginx HTML page;
+  slow: answered delay_ms later; reset: connection closed without an answer.
 """
 
 import argparse
@@ -128,7 +134,8 @@ import sys
 import time
 from urllib.parse import parse_qsl, quote, unquote
 
-from emulator_http import Resp, HttpProtocol, load_json_arg, log_requests, serve
+from emulator_faults import Faults
+from emulator_http import REASONS, Resp, HttpProtocol, load_json_arg, log_requests, serve
 
 MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -773,6 +780,22 @@ def internal_error():
     return art_error(500, "Internal Server Error")
 
 
+FAULT_TYPES = ("500", "502", "503", "504", "429")
+
+
+def fault_response(rule):
+    """A faulted answer: Artifactory's own JSON error for 500 and 429 (with Retry-After, as
+    JFrog's rate limiting sends [INFER]); the reverse proxy's HTML page for 502/503/504."""
+    st = int(rule.type)
+    if st in (500, 429):
+        extra = [("Retry-After", str(rule.retry_after))] if st == 429 and rule.retry_after else []
+        return art_error(st, REASONS[st], extra)
+    title = "%d %s" % (st, REASONS[st])
+    page = "<html><head><title>%s</title></head><body><center><h1>%s</h1></center>" \
+           "<hr><center>nginx</center></body></html>\r\n" % (title, title)
+    return Resp(st, [("Content-Type", "text/html"), ("Server", "nginx")], page.encode())
+
+
 def accepts_json(accept):
     """Artifactory 6.x answers tag lists only to an Accept that allows JSON (§4.1)."""
     if not accept:
@@ -813,6 +836,8 @@ class App:
         self.stats_total = 0
         self.stats_paths = {}
         self.stats_status = {}
+        self.faults = Faults(FAULT_TYPES, fault_response)
+        self.faults.add(self.init_faults)
 
     # ---------------- entry point
     def handle(self, method, target, headers, body):
@@ -821,9 +846,11 @@ class App:
             return self.control(method, path, query, headers, body)
         self.stats_total += 1
         self.stats_paths[path] = self.stats_paths.get(path, 0) + 1
-        res = self.serve(method, path, query, headers, body)
-        self.stats_status[res.status] = self.stats_status.get(res.status, 0) + 1
-        return res
+        return self.faults.run(method, target, lambda: self.serve(method, path, query, headers, body),
+                               self.count_status)
+
+    def count_status(self, status):
+        self.stats_status[status] = self.stats_status.get(status, 0) + 1
 
     def serve(self, method, path, query, headers, body):
         if path in ("/", "/artifactory", "/artifactory/"):
@@ -1151,7 +1178,16 @@ class App:
     def control(self, method, path, query, headers, body):
         if path == "/_emulator/stats" and method == "GET":
             return json_resp({"total": self.stats_total, "paths": self.stats_paths,
-                              "status": {str(k): v for k, v in self.stats_status.items()}})
+                              "status": {str(k): v for k, v in self.stats_status.items()},
+                              "faults": self.faults.to_list()})
+        if path == "/_emulator/faults":
+            try:
+                data = json.loads(body.decode("utf-8")) if body.strip() else None
+                out = self.faults.control(method, data)
+            except (ValueError, KeyError, TypeError, re.error) as e:
+                return Resp(400, [("Content-Type", "application/json")], jbody({"error": str(e)}))
+            if out is not None:
+                return json_resp(out)
         if path == "/_emulator/stats/reset" and method == "POST":
             self.stats_total, self.stats_paths, self.stats_status = 0, {}, {}
             return json_resp({"ok": True})
@@ -1210,7 +1246,7 @@ def main(argv=None):
             dataset = json.load(f)
     try:
         app = App(dataset, a.generate, a.version, load_json_arg(a.faults))
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, re.error) as e:
         ap.error("bad dataset, --generate or --faults: %s" % (e,))
     if a.log:
         log_requests(app)

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -166,10 +167,18 @@ class Walker:
     def get(self, path, method="GET", headers=None):
         key = path.split("/")[4] if path.startswith("/artifactory/api/docker/") else None
         auth = self.bearer.get(key, self.auth)
-        r = self.c.req(path, auth, method=method, headers=headers)
+        r = self.retrying(path, auth, method, headers)
         if r.status == 401 and key and (r.h("WWW-Authenticate") or "").startswith("Bearer "):
             self.bearer[key] = ("bearer", self.token(r.h("WWW-Authenticate")))
-            r = self.c.req(path, self.bearer[key], method=method, headers=headers)
+            r = self.retrying(path, self.bearer[key], method, headers)
+        return r
+
+    def retrying(self, path, auth, method, headers):
+        """Transient answers (429, 5xx) are retried, as the provider must."""
+        for _ in range(8):
+            r = self.c.req(path, auth, method=method, headers=headers)
+            if r.status != 429 and r.status < 500:
+                return r
         return r
 
     def token(self, challenge):
@@ -199,7 +208,8 @@ class Walker:
         h = self.get(v2(key, "%s/manifests/%s" % (name, tag)), "HEAD", {"Accept": ACCEPT_MANIFESTS})
         digest, mt = h.h("Docker-Content-Digest"), h.h("Content-Type")
         fname = "list.manifest.json" if mt in LISTS else "manifest.json"
-        st = self.c.req("/artifactory/api/storage/%s/%s/%s/%s" % (key, name, tag, fname), self.auth).json()
+        st = self.retrying("/artifactory/api/storage/%s/%s/%s/%s" % (key, name, tag, fname), self.auth,
+                           "GET", None).json()
         return {"namespace": key, "repository": "%s/%s" % (key, name), "tag": tag, "digest": digest,
                 "size": self.image_size(key, name, digest), "update_time": ms(st["lastModified"]),
                 "media_type": mt, "multi_arch": mt in LISTS, "host": host}
@@ -583,6 +593,55 @@ class InventoryTests(unittest.TestCase):
                          [r for r in inv if r["namespace"] in ("gen-local", "gen-remote")])
         walked = Walker(GPORT, ADMIN, n=50).inventory(["gen-remote"])
         self.assertEqual(walked, [r for r in inv if r["namespace"] == "gen-remote"])
+
+
+class FaultTests(unittest.TestCase):
+    def setUp(self):
+        control("reset")
+
+    tearDown = setUp
+
+    def test_5xx_count_and_stats(self):
+        control("faults", body=json.dumps({"type": "503", "pattern": "/_catalog", "count": 2}).encode())
+        got = [req(v2("docker-local", "_catalog"), ADMIN) for _ in range(3)]
+        self.assertEqual([r.status for r in got], [503, 503, 200])
+        self.assertIn(b"nginx", got[0].body)
+        st = control("stats", method="GET")
+        self.assertEqual(st["faults"][0]["fired"], 2)
+        self.assertEqual(st["status"]["503"], 2)
+
+    def test_429_retry_after_and_500_json(self):
+        control("faults", body=json.dumps([{"type": "429", "pattern": "repositories", "retry_after": "2"},
+                                           {"type": "500", "pattern": "aql"}]).encode())
+        r = req("/artifactory/api/repositories", ADMIN)
+        self.assertEqual((r.status, r.h("Retry-After")), (429, "2"))
+        r = aql('items.find({})')
+        self.assertEqual((r.status, r.json()["errors"][0]["status"]), (500, 500))
+        self.assertEqual(req("/artifactory/api/repositories", ADMIN).status, 200)
+
+    def test_slow_and_reset(self):
+        control("faults", body=json.dumps([{"type": "slow", "pattern": "ping", "delay_ms": 300},
+                                           {"type": "reset", "pattern": "version"}]).encode())
+        t = time.monotonic()
+        self.assertEqual(req("/artifactory/api/system/ping").status, 200)
+        self.assertGreaterEqual(time.monotonic() - t, 0.29)
+        with self.assertRaises((http.client.HTTPException, ConnectionError)):
+            req("/artifactory/api/system/version", ADMIN)
+        self.assertEqual(control("faults", method="DELETE"), {"ok": True})
+        self.assertEqual(control("faults", method="GET"), [])
+
+    def test_walk_under_random_faults_is_complete(self):
+        control("faults", body=json.dumps({"type": "503", "pattern": "/api/", "rate": 0.2, "seed": 7}).encode())
+        keys = ["docker-local", "team-local", "dockerhub-remote"]  # listing by hand: faults are on
+        walked = Walker(PORT, ADMIN, n=3).inventory(keys)
+        control("faults", method="DELETE")
+        self.assertEqual(walked, control("inventory", method="GET"))
+        self.assertGreater(control("stats", method="GET")["status"].get("503", 0), 0)
+
+    def test_cli_faults(self):
+        port = start("--dataset", DATASET, "--faults", '{"type": "500", "pattern": "ping", "count": 1}')
+        self.assertEqual(req("/artifactory/api/system/ping", port=port).status, 500)
+        self.assertEqual(req("/artifactory/api/system/ping", port=port).status, 200)
 
 
 if __name__ == "__main__":
