@@ -1,8 +1,9 @@
-"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py): a minimal
+"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py, jfrog_emulator.py): a minimal
 HTTP/1.1 server protocol on asyncio (keep-alive, pipelining, Content-Length bodies, delayed
-answers for slow faults), the response types, and the serving loop with the port announced on
-stdout or in a file. What each vendor answers stays in its emulator."""
+answers for slow faults), the response types, the common command-line options, and the serving
+loop with the port announced on stdout or in a file. What each vendor answers stays in its emulator."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -178,6 +179,21 @@ class HttpProtocol(asyncio.Protocol):
         if not keep:
             self.transport.close()
             self.closed = True
+
+
+def emulator_args(prog, doc):
+    """The command line every emulator takes (dataset, generator, port, faults, time limit,
+    request log); each emulator adds its own options to the parser returned."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", metavar="FILE")
+    ap.add_argument("--generate", metavar="SPEC")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", metavar="F")
+    ap.add_argument("--faults", metavar="JSON|@FILE")
+    ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("--log", action="store_true", help="log requests to stderr")
+    return ap
 
 
 def load_json_arg(v):

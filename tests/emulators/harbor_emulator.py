@@ -104,7 +104,6 @@ Push item: {"repository": "p/a/b", "count": K | "artifacts": [artifact...],
   New items are newest (push_time/creation_time strictly after everything).
 """
 
-import argparse
 import base64
 import datetime
 import gc
@@ -118,7 +117,8 @@ import time
 from collections import OrderedDict
 from urllib.parse import quote, quote_plus, unquote_to_bytes
 
-from emulator_http import REASONS, Delayed, HttpProtocol, Resp, load_json_arg, log_requests, serve
+from emulator_http import (Delayed, HttpProtocol, REASONS, Resp,
+                           emulator_args, load_json_arg, log_requests, serve)
 
 _js = json.encoder.encode_basestring  # C accelerated, no ASCII escaping
 
@@ -2352,14 +2352,7 @@ class App:
 # main
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="harbor_emulator.py", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", metavar="FILE")
-    ap.add_argument("--generate", metavar="SPEC")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file", metavar="F")
-    ap.add_argument("--faults", metavar="JSON|@FILE")
-    ap.add_argument("--max-seconds", type=float, default=600)
+    ap = emulator_args("harbor_emulator.py", __doc__)
     ap.add_argument("--api-version-404", action="store_true",
                     help="answer GET /api/version with 404 like Harbor 1.x")
     ap.add_argument("--proxy-read-timeout-ms", type=float, default=60000,
@@ -2368,7 +2361,6 @@ def main(argv=None):
                     help="generated repositories kept materialised (LRU)")
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write the inventory (as GET /_emulator/inventory?children=1) and exit")
-    ap.add_argument("--log", action="store_true", help="log requests to stderr")
     a = ap.parse_args(argv)
     dataset = {}
     if a.dataset:

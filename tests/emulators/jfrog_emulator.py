@@ -122,7 +122,6 @@ Fault rules (emulator_faults.py; --faults or POST /_emulator/faults): {"type": "
   slow: answered delay_ms later; reset: connection closed without an answer.
 """
 
-import argparse
 import base64
 import datetime
 import fnmatch
@@ -135,7 +134,8 @@ import time
 from urllib.parse import parse_qsl, quote, unquote
 
 from emulator_faults import Faults
-from emulator_http import REASONS, Resp, HttpProtocol, load_json_arg, log_requests, serve
+from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
+                           load_json_arg, log_requests, serve)
 
 MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -1227,16 +1227,8 @@ def inventory(store, types, host, time_field):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="jfrog_emulator.py", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", metavar="FILE")
-    ap.add_argument("--generate", metavar="SPEC")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file", metavar="F")
-    ap.add_argument("--faults", metavar="JSON|@FILE")
-    ap.add_argument("--max-seconds", type=float, default=600)
+    ap = emulator_args("jfrog_emulator.py", __doc__)
     ap.add_argument("--version", type=int, choices=(6, 7), default=7)
-    ap.add_argument("--log", action="store_true", help="log requests to stderr")
     a = ap.parse_args(argv)
     if not a.dataset and not a.generate:
         ap.error("need --dataset and/or --generate")

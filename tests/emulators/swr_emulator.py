@@ -120,7 +120,6 @@ Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens
                request and later ones with an old token get 401)
 """
 
-import argparse
 import datetime
 import hashlib
 import hmac
@@ -133,7 +132,8 @@ import zlib
 from urllib.parse import unquote_to_bytes
 
 from emulator_faults import Faults, Throttles, parse_throttle
-from emulator_http import REASONS, HttpProtocol, Resp, load_json_arg, log_requests, serve
+from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
+                           load_json_arg, log_requests, serve)
 
 # --------------------------------------------------------------------------
 # time helpers
@@ -1187,21 +1187,13 @@ class App:
 # main
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="swr_emulator.py", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", metavar="FILE")
-    ap.add_argument("--generate", metavar="SPEC")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file", metavar="F")
-    ap.add_argument("--faults", metavar="JSON|@FILE")
-    ap.add_argument("--max-seconds", type=float, default=600)
+    ap = emulator_args("swr_emulator.py", __doc__)
     ap.add_argument("--token-ttl", type=float, default=86400.0, help="IAM token lifetime in seconds")
     ap.add_argument("--throttle", action="append", default=[], metavar="ACCOUNT=RATE[/BURST]")
     ap.add_argument("--content-range", choices=("count", "end"), default="count")
     ap.add_argument("--expired-share-tags", choices=("allow", "deny"), default="allow")
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write every account's inventory (as GET /_emulator/inventory) and exit")
-    ap.add_argument("--log", action="store_true", help="log requests to stderr")
     a = ap.parse_args(argv)
     dataset = {}
     if a.dataset:

@@ -16,11 +16,11 @@ import hashlib
 import http.client
 import json
 import os
-import subprocess
-import sys
 import time
 import unittest
 import urllib.parse
+
+from emulator_testing import Processes, R
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.join(HERE, "jfrog_emulator.py")
@@ -43,18 +43,8 @@ LISTS = ("application/vnd.docker.distribution.manifest.list.v2+json",
          "application/vnd.oci.image.index.v1+json")
 MANIFEST_FILES = '{"$or":[{"name":{"$eq":"manifest.json"}},{"name":{"$eq":"list.manifest.json"}}]}'
 
-_procs = []
-
-
-def start(*args):
-    p = subprocess.Popen([sys.executable, EMU, "--port", "0", "--max-seconds", "300"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _procs.append(p)
-    line = p.stdout.readline()
-    if not line.strip().isdigit():
-        p.kill()
-        raise RuntimeError("emulator did not start: %r %s" % (line, p.stderr.read()))
-    return int(line)
+EMUS = Processes(EMU)
+start = EMUS.start
 
 
 def setUpModule():
@@ -65,30 +55,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for p in _procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in _procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
-
-
-class R:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-    def h(self, name):
-        return self.headers.get(name.lower())
+    EMUS.stop_all()
 
 
 def auth_header(auth):
