@@ -196,6 +196,17 @@ def emulator_args(prog, doc):
     return ap
 
 
+def read_dataset(ap, args):
+    """The --dataset JSON ({} without one); refuses a command line with neither a dataset nor
+    --generate (an emulator serving nothing hides a broken test setup)."""
+    if not args.dataset and not args.generate:
+        ap.error("need --dataset and/or --generate")
+    if not args.dataset:
+        return {}
+    with open(args.dataset, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def load_json_arg(v):
     """A JSON command-line value, or @FILE holding one; None for none."""
     if v is None:

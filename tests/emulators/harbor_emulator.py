@@ -118,7 +118,7 @@ from collections import OrderedDict
 from urllib.parse import quote, quote_plus, unquote_to_bytes
 
 from emulator_http import (Delayed, HttpProtocol, REASONS, Resp,
-                           emulator_args, load_json_arg, log_requests, serve)
+                           emulator_args, load_json_arg, log_requests, read_dataset, serve)
 
 _js = json.encoder.encode_basestring  # C accelerated, no ASCII escaping
 
@@ -2362,12 +2362,7 @@ def main(argv=None):
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write the inventory (as GET /_emulator/inventory?children=1) and exit")
     a = ap.parse_args(argv)
-    dataset = {}
-    if a.dataset:
-        with open(a.dataset, encoding="utf-8") as f:
-            dataset = json.load(f)
-    if not a.dataset and not a.generate:
-        ap.error("need --dataset and/or --generate")
+    dataset = read_dataset(ap, a)
     try:
         app = App(dataset, a.generate, a.gen_cache_repos, load_json_arg(a.faults),
                   a.api_version_404, a.proxy_read_timeout_ms)

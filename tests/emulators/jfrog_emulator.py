@@ -135,7 +135,7 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from emulator_faults import Faults
 from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
-                           load_json_arg, log_requests, serve)
+                           load_json_arg, log_requests, read_dataset, serve)
 
 MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -1230,12 +1230,7 @@ def main(argv=None):
     ap = emulator_args("jfrog_emulator.py", __doc__)
     ap.add_argument("--version", type=int, choices=(6, 7), default=7)
     a = ap.parse_args(argv)
-    if not a.dataset and not a.generate:
-        ap.error("need --dataset and/or --generate")
-    dataset = {}
-    if a.dataset:
-        with open(a.dataset, encoding="utf-8") as f:
-            dataset = json.load(f)
+    dataset = read_dataset(ap, a)
     try:
         app = App(dataset, a.generate, a.version, load_json_arg(a.faults))
     except (ValueError, KeyError, TypeError, re.error) as e:

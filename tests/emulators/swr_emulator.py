@@ -133,7 +133,7 @@ from urllib.parse import unquote_to_bytes
 
 from emulator_faults import Faults, Throttles, parse_throttle
 from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
-                           load_json_arg, log_requests, serve)
+                           load_json_arg, log_requests, read_dataset, serve)
 
 # --------------------------------------------------------------------------
 # time helpers
@@ -1195,12 +1195,7 @@ def main(argv=None):
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write every account's inventory (as GET /_emulator/inventory) and exit")
     a = ap.parse_args(argv)
-    dataset = {}
-    if a.dataset:
-        with open(a.dataset, encoding="utf-8") as f:
-            dataset = json.load(f)
-    if not a.dataset and not a.generate:
-        ap.error("need --dataset and/or --generate")
+    dataset = read_dataset(ap, a)
     try:
         throttle = dict(parse_throttle(s) for s in a.throttle)
         app = App(dataset, a.generate, load_json_arg(a.faults), a.token_ttl, throttle,
