@@ -73,7 +73,8 @@ Docker v2 per key, base /artifactory/api/docker/{key}/v2/  (§4, §5):
                                    Content-Length; the stored bytes whatever Accept says
                                    (no schema1 conversion emulated)
   GET|HEAD /v2/{image}/blobs/{digest}  config blobs; layer blobs answer HEAD only (their
-                                   content is not emulated; GET -> 404 BLOB_UNKNOWN)
+                                   content is not emulated; GET -> 404 BLOB_UNKNOWN; HEAD has
+                                   Content-Length 0 and the size in X-Emulator-Size)
   Basic credentials and access tokens are accepted directly (§4).  Link headers: relative,
   "<...?last=X&n=N>; rel=\"next\"".  Errors: {"errors":[{"code","message","detail"}]}.
   A remote key serves its cached content; a virtual key the union of its members (first
@@ -421,7 +422,18 @@ class Store:
             r.add_images(d.get("images", []))
         self.by_storage = {r.storage_key: r for r in self.repos.values() if r.rclass != "virtual"}
         self.credentials = self._credential_index()
-        self.files = None  # AQL/storage item list, built on first use
+        self._files = None  # AQL/storage items, built on first use
+        self.by_path = {}  # (storage key, path, name) -> item
+        self.by_folder = {}  # (storage key, folder path) -> [items in it]
+
+    @property
+    def files(self):
+        if self._files is None:
+            self._files = build_items(self)
+            for it in self._files:
+                self.by_path[(it.repo, it.path, it.name)] = it
+                self.by_folder.setdefault((it.repo, it.path), []).append(it)
+        return self._files
 
     def _credential_index(self):
         """(kind, secret) -> user name; kinds: basic (name, secret), bearer, apikey."""
@@ -603,21 +615,21 @@ def field_pred(field, cond):
     return lambda it: all(compare(op, item_value(it, field), v) for op, v in conds.items())
 
 
-def criteria_pred(crit):
+def criteria_pred(crit, top=True):
     if not isinstance(crit, dict):
         raise AqlError("criteria must be a JSON object")
     preds = []
     for k, v in crit.items():
         if k in ("$and", "$or"):
             subs = v if isinstance(v, list) else [{kk: vv} for kk, vv in v.items()]
-            ps = [criteria_pred(s) for s in subs]
+            ps = [criteria_pred(s, False) for s in subs]
             preds.append((lambda ps: lambda it: all(p(it) for p in ps))(ps) if k == "$and"
                          else (lambda ps: lambda it: any(p(it) for p in ps))(ps))
         elif k.startswith("$"):
             raise AqlError("Unknown operator %s" % k)
         else:
             preds.append(field_pred(k, v))
-    if "type" not in crit:  # AQL finds files unless told otherwise
+    if top and "type" not in crit:  # AQL finds files unless told otherwise
         preds.append(lambda it: it.type == "file")
     elif crit.get("type") == "any":
         preds = [p for k, p in zip(crit, preds) if k != "type"]
@@ -738,8 +750,6 @@ def aql_row(it, include, tz):
 
 def run_aql(store, text, readable):
     q = AqlParser(text).parse()
-    if store.files is None:
-        store.files = build_items(store)
     hits = [it for it in store.files if readable(it.repo) and q.pred(it)]
     if q.sort:
         order, keys = q.sort
@@ -984,8 +994,7 @@ class App:
             return art_error(404, "Unable to find item")
         if not self.can_read(caller, r):
             return art_error(403, "Forbidden")
-        if self.store.files is None:
-            self.store.files = build_items(self.store)
+        self.store.files  # built on first use
         keys = [m.storage_key for m in self.store.members(r)]
         uri = "%s/api/storage/%s%s" % (self.base_url(headers), key, "/" + rel if rel else "")
         node = self.find_item(keys, rel)
@@ -1003,9 +1012,9 @@ class App:
         if not rel:
             return None
         path, _, name = rel.rpartition("/")
-        path = path or "."
-        for it in self.store.files:
-            if it.repo in keys and it.path == path and it.name == name:
+        for k in keys:
+            it = self.store.by_path.get((k, path or ".", name))
+            if it is not None:
                 return it
         return None
 
@@ -1023,8 +1032,8 @@ class App:
         tz = self.store.tz
         parent = rel or "."
         kids = {}
-        for it in self.store.files:
-            if it.repo in keys and it.path == parent:
+        for k in keys:
+            for it in self.store.by_folder.get((k, parent), ()):
                 kids.setdefault(it.name, it.type == "folder")
         info = {"repo": key, "path": "/" + rel, "uri": uri,
                 "children": [{"uri": "/" + n, "folder": f} for n, f in sorted(kids.items())]}
@@ -1080,7 +1089,7 @@ class App:
             return docker_error(403, "DENIED", "user %s may not read %s" % (caller.user, key))
         if method not in ("GET", "HEAD"):
             return docker_error(405, "UNSUPPORTED", "method not allowed")
-        return self.docker_route(r, sub, query, headers)
+        return self.docker_route(r, sub, query, headers, method)
 
     def docker_token(self, key, caller, headers):
         if caller.user is None and not self.store.anonymous_access:
@@ -1090,7 +1099,7 @@ class App:
         self.tokens[tok] = (caller.user, key, time.time() + TOKEN_TTL)
         return json_resp({"token": tok, "expires_in": TOKEN_TTL})
 
-    def docker_route(self, r, sub, query, headers):
+    def docker_route(self, r, sub, query, headers, method):
         q = dict(parse_qsl(query))
         v2h = ("Docker-Distribution-Api-Version", "registry/2.0")
         if sub == "":
@@ -1107,7 +1116,7 @@ class App:
                     return self.tags(r, img, q, headers, v2h)
                 if marker == "/manifests/":
                     return self.manifest(img, ref, v2h)
-                return self.blob(img, ref, v2h)
+                return self.blob(img, ref, v2h, method)
         return docker_error(404, "NOT_FOUND", "Not found")
 
     def link(self, r, tail, last, n):
@@ -1163,13 +1172,13 @@ class App:
         return Resp(200, [("Content-Type", m.media_type), ("Docker-Content-Digest", m.digest),
                           ("ETag", '"%s"' % m.digest), v2h], m.data)
 
-    def blob(self, img, digest, v2h):
+    def blob(self, img, digest, v2h, method):
         b = img.blob(digest)
-        if b is None:
+        if b is None or (b.data is None and method != "HEAD"):
+            # layer content is not emulated (the reference's scope never downloads layers)
             return docker_error(404, "BLOB_UNKNOWN", "blob unknown to registry")
         h = [("Docker-Content-Digest", b.digest), v2h]
-        if b.data is None:
-            # layer content is not emulated: HEAD tells the size, GET has nothing to send
+        if b.data is None:  # HEAD of a layer: its size in X-Emulator-Size, Content-Length is 0
             return Resp(200, h + [("Content-Type", "application/octet-stream"),
                                   ("X-Emulator-Size", str(b.size))], b"")
         return Resp(200, h + [("Content-Type", "application/octet-stream")], b.data)
@@ -1198,7 +1207,11 @@ class App:
             q = dict(parse_qsl(query))
             types = [t for t in q.get("repo_types", "local,remote").split(",") if t]
             host = headers.get("host") or "127.0.0.1:%d" % self.port
-            return json_resp(inventory(self.store, types, host, q.get("time_field", "modified")))
+            field = q.get("time_field", "modified")
+            if field not in TIME_FIELDS:
+                return Resp(400, [("Content-Type", "application/json")],
+                            jbody({"error": "time_field: one of %s" % ", ".join(TIME_FIELDS)}))
+            return json_resp(inventory(self.store, types, host, field))
         return Resp(404, [("Content-Type", "application/json")],
                     jbody({"error": "unknown control endpoint %s %s" % (method, path)}))
 

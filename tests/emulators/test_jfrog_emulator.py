@@ -362,7 +362,9 @@ class V2Tests(unittest.TestCase):
         self.assertEqual(len(b.body), m["config"]["size"])
         self.assertEqual("sha256:" + hashlib.sha256(b.body).hexdigest(), m["config"]["digest"])
         layer = m["layers"][0]["digest"]
-        self.assertEqual(req(v2("docker-local", "alpine/blobs/" + layer), ADMIN, method="HEAD").status, 200)
+        h = req(v2("docker-local", "alpine/blobs/" + layer), ADMIN, method="HEAD")
+        self.assertEqual((h.status, int(h.h("X-Emulator-Size"))), (200, m["layers"][0]["size"]))
+        self.assertEqual(req(v2("docker-local", "alpine/blobs/" + layer), ADMIN).status, 404)
 
     def test_manifest_list_children(self):
         lst = req(v2("docker-local", "busybox/manifests/latest"), ADMIN).json()
@@ -495,6 +497,12 @@ class AqlTests(unittest.TestCase):
         self.assertEqual(self.names('{"repo":"team-local"}', LIMITED), [])
         self.assertGreater(len(self.names('{"repo":"team-local"}', READER)), 0)
 
+    def test_folders_with_or(self):
+        r = aql('items.find({"type":"folder","repo":"docker-local","$or":[{"name":"3.19"},{"name":"1.36"}]})'
+                '.include("path","name","type")').json()["results"]
+        self.assertEqual(sorted((x["path"], x["name"], x["type"]) for x in r),
+                         [("alpine", "3.19", "folder"), ("busybox", "1.36", "folder")])
+
     def test_time_comparison(self):
         r = self.names('{"repo":"docker-local","name":"manifest.json","modified":{"$gt":"2024-04-30T00:00:00Z"}}')
         self.assertEqual(sorted(x["path"] for x in r), ["nginx/stable"])
@@ -545,6 +553,12 @@ class InventoryTests(unittest.TestCase):
         keys = docker_keys(PORT, ("local", "remote", "federated"))
         inv = control("inventory?repo_types=local,remote,federated", method="GET")
         self.assertEqual(aql_inventory(PORT, keys, "127.0.0.1:%d" % PORT), inv)
+
+    def test_time_field_choice(self):
+        rows = {(r["repository"], r["tag"]): r for r in
+                control("inventory?time_field=created", method="GET")}
+        self.assertEqual(rows[("dockerhub-remote/library/redis", "7.2")]["update_time"], ms("2024-07-01T10:00:00Z"))
+        self.assertEqual(req("/_emulator/inventory?time_field=name").status, 400)
 
     def test_virtual_only_on_request_and_duplicates(self):
         base = control("inventory", method="GET")
