@@ -24,7 +24,8 @@ Usage:
       (gen/img0001, t1/gen/img0002, o2/t2/gen/img0003, a3/o3/t3/img0004, ...) with T tags
       each (default 3; every 10th image's first tag is a manifest list), plus image
       "big/many-tags" with B tags (default 150; tags v0001.. and numeric ones).  remote=1
-      also adds remote "gen-remote" (content in gen-remote-cache) with N/10 images.
+      also adds remote "gen-remote" (content in gen-remote-cache) with N/10 images.  Adds user
+      gen-admin / gen-pass (admin, AQL) when the dataset has no user of that name.
 
 Base path: everything lives under /artifactory.  GET / and /artifactory[/] -> 302 /ui/;
 any other path without the prefix -> 404 (the platform URL is not the API; [INFER]).
@@ -407,12 +408,15 @@ def generated_repos(spec):
 class Store:
     def __init__(self, data, gen_spec, version):
         self.version = version
-        self.version_string, self.revision = VERSIONS[version]
-        self.version_string = data.get("version", self.version_string) if version == 7 else self.version_string
+        default_version, self.revision = VERSIONS[version]
+        # the dataset names a 7.x version; --version 6 always answers as 6.x
+        self.version_string = data.get("version", default_version) if version == 7 else default_version
         self.license = data.get("license", "Enterprise+")
         self.anonymous_access = bool(data.get("anonymous_access", False))
         self.tz = parse_offset(data.get("time_offset", "+03:00"))
         self.users = {u["name"]: u for u in data.get("users", [])}
+        if gen_spec:  # a generated set can be read without a dataset
+            self.users.setdefault("gen-admin", {"name": "gen-admin", "password": "gen-pass", "admin": True})
         self.repos = {}
         repo_specs = list(data.get("repositories", [])) + (generated_repos(gen_spec) if gen_spec else [])
         for d in repo_specs:

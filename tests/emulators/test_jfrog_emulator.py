@@ -312,6 +312,9 @@ class V2Tests(unittest.TestCase):
         self.assertEqual(r.h("Link"), '</artifactory/api/docker/gen-local/v2/_catalog?last=%s&n=50>; rel="next"'
                          % urllib.parse.quote(r.json()["repositories"][-1], safe=""))
 
+    def test_generated_user(self):
+        self.assertEqual(req(v2("gen-local", "_catalog?n=1"), ("basic", "gen-admin", "gen-pass"), GPORT).status, 200)
+
     def test_catalog_walk_by_link_is_complete(self):
         w = Walker(GPORT, ADMIN, n=97)
         names = w.paged(v2("gen-local", "_catalog?n=97"), "repositories")
