@@ -79,7 +79,8 @@ Docker v2 per key, base /artifactory/api/docker/{key}/v2/  (§4, §5):
   Basic credentials and access tokens are accepted directly (§4).  Link headers: relative,
   "<...?last=X&n=N>; rel=\"next\"".  Errors: {"errors":[{"code","message","detail"}]}.
   A remote key serves its cached content; a virtual key the union of its members (first
-  member wins for a tag); "{key}-cache" is not a Docker repository (404) [INFER].
+  member wins for a tag; members the caller may not read are left out [INFER]);
+  "{key}-cache" is not a Docker repository (404) [INFER].
 
 Storage layout (§4, §4.1): {image}/{tag}/manifest.json + sha256__<hex> blob files (config,
 layers); a manifest list: {image}/{tag}/list.manifest.json only, its children in
@@ -453,27 +454,28 @@ class Store:
                 idx[("apikey", u["api_key"])] = u["name"]
         return idx
 
-    def members(self, repo):
-        """Physical repositories behind a key (a virtual one: its members, in order)."""
+    def members(self, repo, readable=None):
+        """Physical repositories behind a key (a virtual one: its members, in order, only
+        those readable(member) allows: a virtual key shows what the caller may read)."""
         if repo.rclass != "virtual":
             return [repo]
         out = []
         for k in repo.members:
             m = self.repos.get(k)
-            if m is not None and m.rclass != "virtual":
+            if m is not None and m.rclass != "virtual" and (readable is None or readable(m)):
                 out.append(m)
         return out
 
-    def images_of(self, repo):
+    def images_of(self, repo, readable=None):
         names = set()
-        for m in self.members(repo):
+        for m in self.members(repo, readable):
             names.update(m.images)
         return sorted(names)
 
-    def image_view(self, repo, name):
+    def image_view(self, repo, name, readable=None):
         """The folders of image `name` as seen through `repo` (first member wins)."""
         folders = {}
-        for m in self.members(repo):
+        for m in self.members(repo, readable):
             img = m.images.get(name)
             if img is not None:
                 for k, f in img.folders.items():
@@ -999,7 +1001,7 @@ class App:
         if not self.can_read(caller, r):
             return art_error(403, "Forbidden")
         self.store.files  # built on first use
-        keys = [m.storage_key for m in self.store.members(r)]
+        keys = [m.storage_key for m in self.store.members(r, lambda m: self.can_read(caller, m))]
         uri = "%s/api/storage/%s%s" % (self.base_url(headers), key, "/" + rel if rel else "")
         node = self.find_item(keys, rel)
         if rel and node is None:
@@ -1093,7 +1095,7 @@ class App:
             return docker_error(403, "DENIED", "user %s may not read %s" % (caller.user, key))
         if method not in ("GET", "HEAD"):
             return docker_error(405, "UNSUPPORTED", "method not allowed")
-        return self.docker_route(r, sub, query, headers, method)
+        return self.docker_route(r, sub, query, headers, method, lambda m: self.can_read(caller, m))
 
     def docker_token(self, key, caller, headers):
         if caller.user is None and not self.store.anonymous_access:
@@ -1103,17 +1105,17 @@ class App:
         self.tokens[tok] = (caller.user, key, time.time() + TOKEN_TTL)
         return json_resp({"token": tok, "expires_in": TOKEN_TTL})
 
-    def docker_route(self, r, sub, query, headers, method):
+    def docker_route(self, r, sub, query, headers, method, readable):
         q = dict(parse_qsl(query))
         v2h = ("Docker-Distribution-Api-Version", "registry/2.0")
         if sub == "":
             return Resp(200, [("Content-Type", "application/json"), v2h], b"{}")
         if sub == "_catalog":
-            return self.catalog(r, q, v2h)
+            return self.catalog(r, q, v2h, readable)
         for marker in ("/tags/list", "/manifests/", "/blobs/"):
             name, found, ref = sub.rpartition(marker)
             if found and name and (marker != "/tags/list" or ref == ""):
-                img = self.store.image_view(r, name)
+                img = self.store.image_view(r, name, readable)
                 if img is None:
                     return docker_error(404, "NAME_UNKNOWN", "repository name not known to registry")
                 if marker == "/tags/list":
@@ -1137,12 +1139,12 @@ class App:
             raise ValueError("n")
         return int(raw)
 
-    def catalog(self, r, q, v2h):
+    def catalog(self, r, q, v2h, readable):
         try:
             n = self.page_n(q, CATALOG_DEFAULT_N)
         except ValueError:
             return docker_error(400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested")
-        names = self.store.images_of(r)
+        names = self.store.images_of(r, readable)
         last = q.get("last")
         if last:
             names = [x for x in names if x > last]

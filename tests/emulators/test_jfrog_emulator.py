@@ -384,8 +384,12 @@ class V2Tests(unittest.TestCase):
     def test_virtual_aggregates(self):
         local = req(v2("docker-local", "_catalog"), ADMIN).json()["repositories"]
         remote = req(v2("dockerhub-remote", "_catalog"), ADMIN).json()["repositories"]
+        team = req(v2("team-local", "_catalog"), ADMIN).json()["repositories"]
         virt = req(v2("docker-virtual", "_catalog"), ADMIN).json()["repositories"]
-        self.assertEqual(virt, sorted(local + remote))
+        self.assertEqual(virt, sorted(local + remote + team))
+        limited = req(v2("docker-virtual", "_catalog"), LIMITED).json()["repositories"]
+        self.assertEqual(limited, sorted(local + remote))
+        self.assertEqual(req(v2("docker-virtual", team[0] + "/tags/list"), LIMITED).status, 404)
         a = req(v2("docker-virtual", "library/redis/manifests/7.2"), ADMIN)
         b = req(v2("dockerhub-remote", "library/redis/manifests/7.2"), ADMIN)
         self.assertEqual(a.body, b.body)
@@ -568,7 +572,8 @@ class InventoryTests(unittest.TestCase):
         withv = control("inventory?repo_types=local,remote,virtual", method="GET")
         self.assertNotIn("docker-virtual", {r["namespace"] for r in base})
         virt = [r for r in withv if r["namespace"] == "docker-virtual"]
-        self.assertEqual(len(virt), len([r for r in base if r["namespace"] in ("docker-local", "dockerhub-remote")]))
+        self.assertEqual(len(virt), len([r for r in base if r["namespace"] in
+                                         ("docker-local", "dockerhub-remote", "team-local")]))
 
     def test_generated_inventory_sampled_walk_and_aql(self):
         inv = control("inventory", port=GPORT, method="GET")
