@@ -152,6 +152,10 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	  { cat build/swr-emulator-test.log; echo "FAILED: SWR emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/swr-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@python3 tests/emulators/test_swr_ee_emulator.py >build/swr-ee-emulator-test.log 2>&1 || \
+	  { cat build/swr-ee-emulator-test.log; echo "FAILED: SWR EE emulator self-test" >&2; exit 1; }
+	@tail -n 3 build/swr-ee-emulator-test.log
+	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@python3 tests/emulators/test_jfrog_emulator.py >build/jfrog-emulator-test.log 2>&1 || \
 	  { cat build/jfrog-emulator-test.log; echo "FAILED: JFrog emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/jfrog-emulator-test.log

@@ -1,7 +1,8 @@
-"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py, jfrog_emulator.py): a minimal
-HTTP/1.1 server protocol on asyncio (keep-alive, pipelining, Content-Length bodies, delayed
-answers for slow faults), the response types, the common command-line options, and the serving
-loop with the port announced on stdout or in a file. What each vendor answers stays in its emulator."""
+"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py,
+swr_ee_emulator.py, jfrog_emulator.py): a minimal HTTP/1.1 server protocol on asyncio
+(keep-alive, pipelining, Content-Length bodies, delayed answers for slow faults), the response
+types, the common command line, and the serving loop with the port announced on stdout or in a
+file. What each vendor answers stays in its emulator."""
 
 import argparse
 import asyncio
@@ -181,9 +182,19 @@ class HttpProtocol(asyncio.Protocol):
             self.closed = True
 
 
-def emulator_args(prog, doc):
-    """The command line every emulator takes (dataset, generator, port, faults, time limit,
-    request log); each emulator adds its own options to the parser returned."""
+def load_json_arg(v):
+    """A JSON command-line value, or @FILE holding one; None for none."""
+    if v is None:
+        return None
+    if v.startswith("@"):
+        with open(v[1:], encoding="utf-8") as f:
+            return json.load(f)
+    return json.loads(v)
+
+
+def arg_parser(prog, doc):
+    """The command line every emulator has: --dataset, --generate, --port, --port-file,
+    --faults, --max-seconds, --log (its own options are added by the caller)."""
     ap = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", metavar="FILE")
@@ -196,25 +207,16 @@ def emulator_args(prog, doc):
     return ap
 
 
-def read_dataset(ap, args):
-    """The --dataset JSON ({} without one); refuses a command line with neither a dataset nor
-    --generate (an emulator serving nothing hides a broken test setup)."""
-    if not args.dataset and not args.generate:
+def parse_args(ap, argv):
+    """-> (args, the --dataset JSON or {}); one of --dataset and --generate is required."""
+    a = ap.parse_args(argv)
+    if not a.dataset and not a.generate:
         ap.error("need --dataset and/or --generate")
-    if not args.dataset:
-        return {}
-    with open(args.dataset, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def load_json_arg(v):
-    """A JSON command-line value, or @FILE holding one; None for none."""
-    if v is None:
-        return None
-    if v.startswith("@"):
-        with open(v[1:], encoding="utf-8") as f:
-            return json.load(f)
-    return json.loads(v)
+    dataset = {}
+    if a.dataset:
+        with open(a.dataset, encoding="utf-8") as f:
+            dataset = json.load(f)
+    return a, dataset
 
 
 def log_requests(app):

@@ -1,5 +1,5 @@
-"""What the emulator self-tests share (test_harbor_emulator.py, test_swr_emulator.py,
-test_jfrog_emulator.py): emulator processes started on port 0 with a time limit, so none
+"""What the emulator self-tests share (test_harbor_emulator.py, test_swr_emulator.py and through
+it test_swr_ee_emulator.py, test_jfrog_emulator.py): emulator processes started on port 0 with a time limit, so none
 outlives a crashed run, and stopped together; and a small record of one HTTP answer."""
 
 import json
@@ -14,10 +14,10 @@ class Processes:
         self.script = script
         self.procs = []
 
-    def start(self, *args):
-        """Start the emulator with args; -> the port it announced on stdout."""
-        p = subprocess.Popen([sys.executable, self.script, "--port", "0", "--max-seconds", "300"] + list(args),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def start(self, *args, emu=None):
+        """Start the emulator (or the script emu) with args; -> the port it announced."""
+        cmd = [sys.executable, emu or self.script, "--port", "0", "--max-seconds", "300"] + list(args)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.procs.append(p)
         line = p.stdout.readline()
         if not line.strip().isdigit():

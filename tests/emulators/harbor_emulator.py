@@ -117,8 +117,8 @@ import time
 from collections import OrderedDict
 from urllib.parse import quote, quote_plus, unquote_to_bytes
 
-from emulator_http import (Delayed, HttpProtocol, REASONS, Resp,
-                           emulator_args, load_json_arg, log_requests, read_dataset, serve)
+from emulator_http import (REASONS, Delayed, HttpProtocol, Resp, arg_parser, load_json_arg, log_requests,
+                           parse_args, serve)
 
 _js = json.encoder.encode_basestring  # C accelerated, no ASCII escaping
 
@@ -2352,7 +2352,7 @@ class App:
 # main
 
 def main(argv=None):
-    ap = emulator_args("harbor_emulator.py", __doc__)
+    ap = arg_parser("harbor_emulator.py", __doc__)
     ap.add_argument("--api-version-404", action="store_true",
                     help="answer GET /api/version with 404 like Harbor 1.x")
     ap.add_argument("--proxy-read-timeout-ms", type=float, default=60000,
@@ -2361,8 +2361,7 @@ def main(argv=None):
                     help="generated repositories kept materialised (LRU)")
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write the inventory (as GET /_emulator/inventory?children=1) and exit")
-    a = ap.parse_args(argv)
-    dataset = read_dataset(ap, a)
+    a, dataset = parse_args(ap, argv)
     try:
         app = App(dataset, a.generate, a.gen_cache_repos, load_json_arg(a.faults),
                   a.api_version_404, a.proxy_read_timeout_ms)

@@ -137,8 +137,8 @@ import time
 from urllib.parse import parse_qsl, quote, unquote
 
 from emulator_faults import Faults
-from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
-                           load_json_arg, log_requests, read_dataset, serve)
+from emulator_http import (HttpProtocol, REASONS, Resp, arg_parser, load_json_arg, log_requests,
+                           parse_args, serve)
 
 MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -1246,10 +1246,9 @@ def inventory(store, types, host, time_field):
 
 
 def main(argv=None):
-    ap = emulator_args("jfrog_emulator.py", __doc__)
+    ap = arg_parser("jfrog_emulator.py", __doc__)
     ap.add_argument("--version", type=int, choices=(6, 7), default=7)
-    a = ap.parse_args(argv)
-    dataset = read_dataset(ap, a)
+    a, dataset = parse_args(ap, argv)
     try:
         app = App(dataset, a.generate, a.version, load_json_arg(a.faults))
     except (ValueError, KeyError, TypeError, re.error) as e:

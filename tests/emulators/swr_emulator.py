@@ -132,8 +132,7 @@ import zlib
 from urllib.parse import unquote_to_bytes
 
 from emulator_faults import Faults, Throttles, parse_throttle
-from emulator_http import (HttpProtocol, REASONS, Resp, emulator_args,
-                           load_json_arg, log_requests, read_dataset, serve)
+from emulator_http import REASONS, HttpProtocol, Resp, arg_parser, load_json_arg, log_requests, parse_args, serve
 
 # --------------------------------------------------------------------------
 # time helpers
@@ -611,10 +610,12 @@ def internal_error():
     return error_resp(ApiError(500, "SVCSTG.SWR.5000007", "Internal server error"))
 
 
-def error_resp(e, request_id=None):
+def error_resp(e, request_id=None, authz_always=False):
+    """authz_always: encoded_authorization_message on every SWR error, not only on a 403
+    (SWR EE's envelope, reference §2)."""
     body = {"error_code": e.code, "error_msg": e.msg,
             "request_id": request_id or uuid.uuid4().hex}
-    if e.status == 403 and e.code.startswith("SVCSTG.SWR."):
+    if (e.status == 403 or authz_always) and e.code.startswith("SVCSTG.SWR."):
         body["encoded_authorization_message"] = ""
     if e.keystone:
         body["error"] = {"code": e.status, "title": KEYSTONE_TITLES.get(e.status, "Error"), "message": e.msg}
@@ -774,7 +775,7 @@ class App:
     def fault_response(self, rule):
         t = rule.type
         if t == "500":
-            return error_resp(ApiError(500, "SVCSTG.SWR.5000003", "Internal server error: Failed to obtain the image list."))
+            return self.error(ApiError(500, "SVCSTG.SWR.5000003", "Internal server error: Failed to obtain the image list."))
         if t == "429":
             return throttle_resp("fault", rule.retry_after)
         if t in ("502", "503", "504"):
@@ -947,7 +948,11 @@ class App:
                 return self.service(method, path, query, headers, body)
             raise ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
         except ApiError as e:
-            return error_resp(e)
+            return self.error(e)
+
+    def error(self, e):
+        """The answer for an ApiError (swr_ee_emulator.py words its envelope differently)."""
+        return error_resp(e)
 
     def service(self, method, path, query, headers, body):
         """The /v2/ API behind the IAM and auth layer (swr_ee_emulator.py serves SWR EE here)."""
@@ -1186,16 +1191,20 @@ class App:
 # --------------------------------------------------------------------------
 # main
 
-def main(argv=None):
-    ap = emulator_args("swr_emulator.py", __doc__)
+def add_huawei_args(ap):
+    """Options of the IAM side, shared with swr_ee_emulator.py."""
     ap.add_argument("--token-ttl", type=float, default=86400.0, help="IAM token lifetime in seconds")
     ap.add_argument("--throttle", action="append", default=[], metavar="ACCOUNT=RATE[/BURST]")
+
+
+def main(argv=None):
+    ap = arg_parser("swr_emulator.py", __doc__)
+    add_huawei_args(ap)
     ap.add_argument("--content-range", choices=("count", "end"), default="count")
     ap.add_argument("--expired-share-tags", choices=("allow", "deny"), default="allow")
     ap.add_argument("--dump-inventory", metavar="FILE",
                     help="write every account's inventory (as GET /_emulator/inventory) and exit")
-    a = ap.parse_args(argv)
-    dataset = read_dataset(ap, a)
+    a, dataset = parse_args(ap, argv)
     try:
         throttle = dict(parse_throttle(s) for s in a.throttle)
         app = App(dataset, a.generate, load_json_arg(a.faults), a.token_ttl, throttle,

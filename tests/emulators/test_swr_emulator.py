@@ -42,7 +42,7 @@ HOOLI = ("hooli-ops", "Hooli#Ops-Pass5", "hooli")
 REGION = "cn-north-4"
 
 EMUS = Processes(EMU)
-start = EMUS.start
+start = EMUS.start  # test_swr_ee_emulator.py starts its emulator through this too (emu=...)
 
 
 def load_emulator_module():
