@@ -59,13 +59,16 @@ Artifactory endpoints:
        the caller cannot read are silently left out [INFER]; queries > 6000 characters ->
        400 (§4).  Anonymous -> 401, a user without AQL rights -> 403 (emulator model of a
        restricted account/token [INFER]).  Only the items domain is emulated.
+  REST errors: {"errors":[{"status":N,"message":"..."}]} (JFrog's documented error shape; used
+  for AQL parse errors too [INFER]).
 Docker v2 per key, base /artifactory/api/docker/{key}/v2/  (§4, §5):
   GET  /v2/                        200 {} or 401 + WWW-Authenticate: Bearer realm=
                                    "http://HOST/artifactory/api/docker/{key}/v2/token",
                                    service="HOST" [INFER: repository-path access method]
   GET  /v2/token[?scope&service]   Basic/Bearer/anonymous -> {"token","expires_in":3600}
                                    (jfrog.com "docker login" troubleshooting page)
-  GET  /v2/_catalog?n&last         {"repositories":[...]}; default n=50; last = image name
+  GET  /v2/_catalog?n&last         {"repositories":[...]}; default n=50 (issue 10; the reference
+                                   is silent); last = image name, exclusive
   GET  /v2/{image}/tags/list?n&last {"name","tags":[...]}: all tags without n; last is a
                                    numeric position (JFrog docs; renovate#15030) when all
                                    digits, else a tag name (OCI) [INFER]; digest folders
