@@ -156,6 +156,10 @@ integration: $(INTEG_BIN) build/imgsync build/minimal
 	  { cat build/swr-ee-emulator-test.log; echo "FAILED: SWR EE emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/swr-ee-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@python3 tests/emulators/test_jfrog_emulator.py >build/jfrog-emulator-test.log 2>&1 || \
+	  { cat build/jfrog-emulator-test.log; echo "FAILED: JFrog emulator self-test" >&2; exit 1; }
+	@tail -n 3 build/jfrog-emulator-test.log
+	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-history-check.sh

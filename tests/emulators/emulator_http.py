@@ -1,7 +1,8 @@
-"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py): a minimal
-HTTP/1.1 server protocol on asyncio (keep-alive, pipelining, Content-Length bodies, delayed
-answers for slow faults), the response types, and the serving loop with the port announced on
-stdout or in a file. What each vendor answers stays in its emulator."""
+"""The HTTP side the API emulators share (harbor_emulator.py, swr_emulator.py,
+swr_ee_emulator.py, jfrog_emulator.py): a minimal HTTP/1.1 server protocol on asyncio
+(keep-alive, pipelining, Content-Length bodies, delayed answers for slow faults), the response
+types, the common command line, and the serving loop with the port announced on stdout or in a
+file. What each vendor answers stays in its emulator."""
 
 import argparse
 import asyncio

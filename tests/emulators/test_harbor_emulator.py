@@ -14,13 +14,14 @@ import base64
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
+
+from emulator_testing import Processes, R
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.join(HERE, "harbor_emulator.py")
@@ -37,18 +38,8 @@ LISTER_ROBOT = ("robot$private-team+lister", "lister-secret")
 SYNC_ROBOT = ("robot$sync-all", "sync-all-secret")
 GEN = "projects=120,repos=105,artifacts=130,tags=3,index_every=10"
 
-_procs = []
-
-
-def start(*args):
-    p = subprocess.Popen([sys.executable, EMU, "--port", "0", "--max-seconds", "300"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _procs.append(p)
-    line = p.stdout.readline()
-    if not line.strip().isdigit():
-        p.kill()
-        raise RuntimeError("emulator did not start: %r %s" % (line, p.stderr.read()))
-    return int(line)
+EMUS = Processes(EMU)
+start = EMUS.start
 
 
 def setUpModule():
@@ -58,30 +49,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for p in _procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in _procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
-
-
-class R:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-    def h(self, name):
-        return self.headers.get(name.lower())
+    EMUS.stop_all()
 
 
 def req(path, auth=None, port=None, method="GET", body=None, headers=None, timeout=10):

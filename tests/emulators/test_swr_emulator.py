@@ -25,6 +25,8 @@ import time
 import unittest
 import urllib.parse
 
+from emulator_testing import Processes, R
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.join(HERE, "swr_emulator.py")
 DATASET = os.path.join(HERE, "swr_dataset.json")
@@ -39,19 +41,8 @@ INITECH = ("initech-ops", "Initech#Ops-Pass2", "initech")
 HOOLI = ("hooli-ops", "Hooli#Ops-Pass5", "hooli")
 REGION = "cn-north-4"
 
-_procs = []
-
-
-def start(*args, emu=EMU):
-    """Start an emulator (test_swr_ee_emulator.py starts its own through this too)."""
-    p = subprocess.Popen([sys.executable, emu, "--port", "0", "--max-seconds", "300"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _procs.append(p)
-    line = p.stdout.readline()
-    if not line.strip().isdigit():
-        p.kill()
-        raise RuntimeError("emulator did not start: %r %s" % (line, p.stderr.read()))
-    return int(line)
+EMUS = Processes(EMU)
+start = EMUS.start  # test_swr_ee_emulator.py starts its emulator through this too (emu=...)
 
 
 def load_emulator_module():
@@ -68,17 +59,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for p in _procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in _procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+    EMUS.stop_all()
 
 
 # --------------------------------------------------------------------------
@@ -111,19 +92,6 @@ def t_sign(ak, sk, method, path, query, headers, body=b"", date=None):
     sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
     h["Authorization"] = "SDK-HMAC-SHA256 Access=%s, SignedHeaders=%s, Signature=%s" % (ak, ";".join(names), sig)
     return h
-
-
-class R:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-    def h(self, name):
-        return self.headers.get(name.lower())
 
 
 def raw(method, target, headers=None, body=b"", port=None, timeout=10):
