@@ -3,33 +3,30 @@
  * (tests/emulators/swr_emulator.py, written from shared/reference/swr-jfrog-oci-api.md; it
  * verifies AK/SK signatures and IAM tokens with its own implementation).
  *
- * One emulator for the suite (unchecked fixture) on the sample dataset; what is expected comes
- * from the emulator's --dump-inventory of the same dataset.
+ * One emulator for the suite (unchecked fixture): the sample dataset plus a generated account
+ * "gen" (1,200 repositories, one of them with 150 tags). Each test starts from POST
+ * /_emulator/reset; what is expected comes from the emulator's GET /_emulator/inventory.
  * Run from the repository root (as `make` does): ./build/tests/test_swr
  */
 #include <check.h>
 
-#include <yajl/yajl_tree.h>
-
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
+#include <time.h>
 
 #include "imgsync.h"
+#include "imgsync/sys/clock.h"
+#include "support/emulator_fixture.h"
+#include "util/buf.h"
 
 Suite *swr_suite(void);
 
 #define SCRIPT "tests/emulators/swr_emulator.py"
 #define DATASET "tests/emulators/swr_dataset.json"
-#define WAIT_MS 60000
+#define GENERATE "repos=1200,tags=2,big_tags=150"
+#define BIG_TAGS_PATH "/v2/manage/namespaces/gen-ns1/repos/big$many-tags/tags"
+#define WAIT_MS 120000
 #define PROV "swr"
 /* the sample dataset's accounts (emulator docstring) */
 #define ACME_AK "ACMEAKEXAMPLE0000001"
@@ -39,85 +36,30 @@ Suite *swr_suite(void);
 #define ACME_PASS "Acme#Admin-Pass1"
 #define HOOLI_AK "HOOLIAK0000000000001" /* valid credentials, no SWR permission */
 #define HOOLI_SK "hooli-sk-0001-AsDfGhJkL"
+/* the generated account (--generate) */
+#define GEN_AK "GENAK0000000000000001"
+#define GEN_SK "gen-secret-key"
+#define GEN_USER "gen-ops"
+#define GEN_PASS "gen-pass"
 
-static pid_t EMU_PID;
-static char URL[64];
-static yajl_val INVENTORY; /* the emulator's dump: {account: [rows]} */
-static char *INVENTORY_TEXT;
+static ef_emulator EMU;
 
 static void emulator_start(void)
 {
-    char dump[] = "/tmp/imgsync-swr-inv-XXXXXX";
-    int fd = mkstemp(dump);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "python3 " SCRIPT " --dataset " DATASET " --dump-inventory %s", dump);
-    ck_assert_int_eq(system(cmd), 0);
-    FILE *f = fopen(dump, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    INVENTORY_TEXT = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(INVENTORY_TEXT);
-    ck_assert_uint_eq(fread(INVENTORY_TEXT, 1, (size_t)n, f), (size_t)n);
-    INVENTORY_TEXT[n] = '\0';
-    fclose(f);
-    unlink(dump);
-    char err[128];
-    INVENTORY = yajl_tree_parse(INVENTORY_TEXT, err, sizeof(err));
-    ck_assert_ptr_nonnull(INVENTORY);
-
-    int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-#if defined(__linux__)
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execlp("python3", "python3", SCRIPT, "--dataset", DATASET, "--port", "0", "--max-seconds", "300",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    EMU_PID = pid;
-    char line[32] = "";
-    size_t got = 0;
-    while (got < sizeof(line) - 1) {
-        ssize_t r = read(out[0], line + got, 1);
-        if (r <= 0 || line[got] == '\n')
-            break;
-        got++;
-    }
-    line[got] = '\0';
-    close(out[0]);
-    int port = atoi(line);
-    ck_assert_msg(port > 0, "the emulator printed no port ('%s')", line);
-    snprintf(URL, sizeof(URL), "http://127.0.0.1:%d", port);
+    ck_assert_msg(ef_start(&EMU, SCRIPT, DATASET, GENERATE, NULL, NULL) == 0, "cannot start " SCRIPT);
 }
 
-static void emulator_stop(void)
-{
-    if (EMU_PID > 0) {
-        kill(EMU_PID, SIGTERM);
-        waitpid(EMU_PID, NULL, 0);
-        EMU_PID = 0;
-    }
-    yajl_tree_free(INVENTORY);
-    INVENTORY = NULL;
-    free(INVENTORY_TEXT);
-    INVENTORY_TEXT = NULL;
-}
+static void emulator_stop(void) { ef_stop(&EMU); }
 
 static imgsync_ctx *CTX;
 static imgsync_provider *P;
 
-static void setup(void) { ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0); }
+static void setup(void)
+{
+    ck_assert_int_eq(ef_reset(&EMU), 0);
+    ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0);
+}
+
 static void teardown(void)
 {
     imgsync_ctx_free(CTX);
@@ -130,12 +72,29 @@ static void set(const char *k, const char *v)
     ck_assert_msg(rc == 0, "set %s: %s", k, imgsync_ctx_errmsg(CTX));
 }
 
-static void provider(const char *kind)
+static void ctx_set(const char *k, const char *v) { ck_assert_int_eq(imgsync_ctx_set(CTX, k, v), 0); }
+
+static void provider(const char *kind, const char *page_size)
 {
     ck_assert_int_eq(imgsync_provider_new(&P, CTX, kind, PROV), 0);
-    set("endpoint", URL);
+    set("endpoint", EMU.url);
     set("region", "cn-north-4");
-    set("page_size", "2"); /* acme has 6 repositories and 3 tags in team/app: several pages */
+    if (page_size)
+        set("page_size", page_size);
+}
+
+static void aksk(const char *ak, const char *sk)
+{
+    set("ak", ak);
+    set("sk", sk);
+}
+
+static void password(const char *user, const char *pass, const char *domain)
+{
+    set("username", user);
+    set("password", pass);
+    set("domain", domain);
+    set("iam_endpoint", EMU.url);
 }
 
 static imgsync_task *sync_now(void)
@@ -149,60 +108,6 @@ static imgsync_task *sync_now(void)
     return t;
 }
 
-static const char *str(yajl_val row, const char *key)
-{
-    const char *path[] = {key, NULL};
-    yajl_val v = yajl_tree_get(row, path, yajl_t_any);
-    return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
-}
-
-static long long num(yajl_val row, const char *key)
-{
-    const char *path[] = {key, NULL};
-    yajl_val v = yajl_tree_get(row, path, yajl_t_number);
-    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
-}
-
-/* The context's rows equal the emulator's rows of `kind` ("private"/"shared") for acme. */
-static void expect_acme_inventory(const char *kind)
-{
-    const char *path[] = {"acme", NULL};
-    yajl_val rows = yajl_tree_get(INVENTORY, path, yajl_t_array);
-    ck_assert_ptr_nonnull(rows);
-    size_t want = 0;
-    for (size_t i = 0; i < rows->u.array.len; i++) {
-        yajl_val r = rows->u.array.values[i];
-        if (strcmp(str(r, "kind"), kind) != 0)
-            continue;
-        want++;
-        char repo[300];
-        snprintf(repo, sizeof(repo), "%s/%s", str(r, "namespace"), str(r, "repository"));
-        imgsync_iter *it = NULL;
-        ck_assert_int_eq(imgsync_iter_new(&it, CTX, NULL), 0);
-        const imgsync_image *im, *found = NULL;
-        while ((im = imgsync_iter_next(it)) != NULL)
-            if (!strcmp(imgsync_image_repository(im), repo) && !strcmp(imgsync_image_tag(im), str(r, "tag")) &&
-                !strcmp(imgsync_image_partition(im), !strcmp(kind, "shared") ? str(r, "owner") : ""))
-                found = im;
-        ck_assert_msg(found != NULL, "missing %s:%s", repo, str(r, "tag"));
-        ck_assert_str_eq(imgsync_image_digest(found), str(r, "digest"));
-        ck_assert_int_eq(imgsync_image_size(found), num(r, "size"));
-        ck_assert_int_eq(imgsync_image_update_ms(found), num(r, "updated_ms"));
-        ck_assert_int_eq(imgsync_image_multi_arch(found), num(r, "tag_type") == 1);
-        ck_assert_str_eq(imgsync_image_namespace(found), str(r, "namespace"));
-        if (!strcmp(kind, "shared")) {
-            ck_assert_str_eq(imgsync_image_owner(found), str(r, "owner"));
-            ck_assert_str_eq(imgsync_image_share_status(found), str(r, "share_status"));
-            ck_assert_str_eq(imgsync_image_image_type(found), "shared_image");
-        } else {
-            ck_assert_str_eq(imgsync_image_image_type(found), "private_image");
-        }
-        imgsync_iter_free(it);
-    }
-    ck_assert_uint_gt(want, 0);
-    ck_assert_uint_eq(imgsync_inventory_count(CTX), want);
-}
-
 static void expect_state(imgsync_task *t, int state)
 {
     ck_assert_msg(imgsync_task_state_of(t) == state, "task %s, want %s: %s",
@@ -210,69 +115,346 @@ static void expect_state(imgsync_task *t, int state)
                   imgsync_task_registry_reason(t, 0));
 }
 
+static void sync_expect(int state)
+{
+    imgsync_task *t = sync_now();
+    expect_state(t, state);
+    imgsync_task_free(t);
+}
+
+/* ---- inventories as sorted lines ----------------------------------------------------------- */
+
+typedef struct lines {
+    char **v;
+    size_t n;
+} lines;
+
+static void lines_add(lines *l, char *s)
+{
+    ck_assert_ptr_nonnull(s);
+    char **grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
+    ck_assert_ptr_nonnull(grown);
+    l->v = grown;
+    l->v[l->n++] = s;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void lines_sort(lines *l)
+{
+    if (l->n)
+        qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+}
+
+static void lines_free(lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* One row as the tests compare it: everything SWR publishes about a tag. */
+static char *row_line(const char *partition, const char *repository, const char *tag, const char *digest,
+                      long long size, long long ms, int multi, const char *ns, const char *type, const char *owner,
+                      const char *share)
+{
+    return imgsync__asprintf("%s|%s|%s|%s|%lld|%lld|%d|%s|%s|%s|%s", partition, repository, tag, digest, size, ms,
+                             multi, ns, type, owner ? owner : "", share ? share : "");
+}
+
+static long long num(yajl_val row, const char *key)
+{
+    yajl_val v = ef_member(row, key, yajl_t_number);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+/* The rows `account` can list, of kind "private" or "shared", as the emulator publishes them. */
+static void expected_rows(const char *account, const char *kind, lines *out)
+{
+    char target[128], *text = NULL;
+    snprintf(target, sizeof(target), "/_emulator/inventory?account=%s&kind=%s", account, kind);
+    ck_assert_int_eq(ef_control(&EMU, "GET", target, NULL, &text), 0);
+    yajl_val rows = ef_parse_json(text, target);
+    free(text);
+    ck_assert(rows && YAJL_IS_ARRAY(rows));
+    int shared = !strcmp(kind, "shared");
+    for (size_t i = 0; i < rows->u.array.len; i++) {
+        yajl_val r = rows->u.array.values[i];
+        const char *ns = ef_str(ef_member(r, "namespace", yajl_t_string));
+        char *repo = imgsync__asprintf("%s/%s", ns, ef_str(ef_member(r, "repository", yajl_t_string)));
+        ck_assert_ptr_nonnull(repo);
+        const char *owner = shared ? ef_str(ef_member(r, "owner", yajl_t_string)) : "";
+        lines_add(out, row_line(owner, repo, ef_str(ef_member(r, "tag", yajl_t_string)),
+                                ef_str(ef_member(r, "digest", yajl_t_string)), num(r, "size"), num(r, "updated_ms"),
+                                num(r, "tag_type") == 1, ns, shared ? "shared_image" : "private_image", owner,
+                                shared ? ef_str(ef_member(r, "share_status", yajl_t_string)) : ""));
+        free(repo);
+    }
+    yajl_tree_free(rows);
+    lines_sort(out);
+}
+
+static void actual_rows(lines *out)
+{
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, CTX, NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        lines_add(out, row_line(imgsync_image_partition(im), imgsync_image_repository(im), imgsync_image_tag(im),
+                                imgsync_image_digest(im), (long long)imgsync_image_size(im),
+                                (long long)imgsync_image_update_ms(im), imgsync_image_multi_arch(im),
+                                imgsync_image_namespace(im), imgsync_image_image_type(im), imgsync_image_owner(im),
+                                imgsync_image_share_status(im)));
+    imgsync_iter_free(it);
+    lines_sort(out);
+}
+
+/* The context's inventory equals the emulator's rows of (account, kind); returns their number. */
+static size_t expect_inventory(const char *account, const char *kind)
+{
+    lines want = {NULL, 0}, got = {NULL, 0};
+    expected_rows(account, kind, &want);
+    actual_rows(&got);
+    size_t i = 0;
+    while (i < want.n && i < got.n && !strcmp(want.v[i], got.v[i]))
+        i++;
+    ck_assert_msg(i == want.n && i == got.n, "%zu rows expected, %zu synced; first difference: want '%s', got '%s'",
+                  want.n, got.n, i < want.n ? want.v[i] : "(none)", i < got.n ? got.v[i] : "(none)");
+    size_t n = want.n;
+    ck_assert_uint_gt(n, 0);
+    lines_free(&want);
+    lines_free(&got);
+    return n;
+}
+
+/* ---- emulator statistics ---------------------------------------------------------------------- */
+
+static long stats_number(const char *key, const char *sub)
+{
+    char *text = NULL;
+    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
+    yajl_val root = ef_parse_json(text, "stats");
+    free(text);
+    yajl_val v = ef_member(root, key, yajl_t_any);
+    if (sub)
+        v = ef_member(v, sub, yajl_t_any);
+    long n = v && YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
+    yajl_tree_free(root);
+    return n;
+}
+
+static long requests_of(const char *path)
+{
+    ef_stats s;
+    ck_assert_int_eq(ef_stats_get(&EMU, &s), 0);
+    long n = ef_stats_path(&s, path);
+    ef_stats_free(&s);
+    return n;
+}
+
+/* ---- the sample dataset --------------------------------------------------------------------- */
+
 START_TEST(test_private_aksk)
 {
-    provider("swr-private");
-    set("ak", ACME_AK);
-    set("sk", ACME_SK);
+    provider("swr-private", "2"); /* acme: 6 repositories, 3 tags in team/app: several pages */
+    aksk(ACME_AK, ACME_SK);
     set("project_id", ACME_PROJECT);
-    imgsync_task *t = sync_now();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    imgsync_task_free(t);
-    expect_acme_inventory("private");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("acme", "private");
+    ck_assert_int_gt(stats_number("auth", "aksk"), 0);
+    ck_assert_int_eq(stats_number("auth", "token"), 0);
 }
 END_TEST
 
 START_TEST(test_private_password)
 {
-    provider("swr-private");
-    set("username", ACME_USER);
-    set("password", ACME_PASS);
-    set("domain", "acme");
-    set("iam_endpoint", URL);
-    imgsync_task *t = sync_now();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    imgsync_task_free(t);
-    expect_acme_inventory("private");
+    provider("swr-private", "2");
+    password(ACME_USER, ACME_PASS, "acme");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("acme", "private");
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 1); /* one token for the whole sync */
+    ck_assert_int_eq(stats_number("auth", "aksk"), 0);
 }
 END_TEST
 
 START_TEST(test_shared_aksk)
 {
-    provider("swr-shared");
-    set("ak", ACME_AK);
-    set("sk", ACME_SK);
-    imgsync_task *t = sync_now();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    imgsync_task_free(t);
-    expect_acme_inventory("shared");
+    provider("swr-shared", "2");
+    aksk(ACME_AK, ACME_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("acme", "shared");
+    /* two owners, one expired share (the dataset's promise, checked on what was synced) */
+    size_t expired = 0, globex = 0, umbrella = 0;
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, CTX, NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL) {
+        expired += !strcmp(imgsync_image_share_status(im), "expired");
+        globex += !strcmp(imgsync_image_owner(im), "globex");
+        umbrella += !strcmp(imgsync_image_owner(im), "umbrella");
+    }
+    imgsync_iter_free(it);
+    ck_assert_uint_gt(expired, 0);
+    ck_assert_uint_gt(globex, 0);
+    ck_assert_uint_gt(umbrella, 0);
 }
 END_TEST
 
 START_TEST(test_not_authorized_for_swr)
 {
-    provider("swr-private");
-    set("ak", HOOLI_AK);
-    set("sk", HOOLI_SK);
+    provider("swr-private", NULL);
+    aksk(HOOLI_AK, HOOLI_SK);
     imgsync_task *t = sync_now();
     expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "not authorized for SWR"));
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "SVCSTG.SWR.403"));
+    ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "'" PROV "'"));
     imgsync_task_free(t);
     ck_assert_uint_eq(imgsync_inventory_count(CTX), 0);
 }
 END_TEST
 
-START_TEST(test_wrong_sk)
+/* A wrong SK after a good sync: EAUTH, the secret nowhere, the previous rows kept. */
+START_TEST(test_wrong_sk_keeps_rows)
 {
-    provider("swr-private");
-    set("ak", ACME_AK);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    size_t before = imgsync_inventory_count(CTX);
+    ck_assert_uint_gt(before, 0);
     set("sk", "not-the-secret-key");
     imgsync_task *t = sync_now();
     expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "APIGW.0301"));
     ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), "not-the-secret-key"));
     imgsync_task_free(t);
+    expect_inventory("acme", "private");
+}
+END_TEST
+
+START_TEST(test_wrong_password)
+{
+    provider("swr-private", NULL);
+    password(ACME_USER, "Wrong#Pass", "acme");
+    imgsync_task *t = sync_now();
+    expect_state(t, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), "Wrong#Pass"));
+    imgsync_task_free(t);
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), 0);
+}
+END_TEST
+
+/* A client clock 20 minutes ahead: SWR refuses X-Sdk-Date (more than 15 minutes off). */
+static int64_t skewed_now(void *payload)
+{
+    (void)payload;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 20 * 60 * 1000;
+}
+
+static int64_t real_mono(void *payload)
+{
+    (void)payload;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_sdk_date_skew)
+{
+    imgsync_clock clock = {IMGSYNC_CLOCK_VERSION, skewed_now, real_mono, NULL};
+    ck_assert_int_eq(imgsync_ctx_set_clock(CTX, &clock), 0);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    imgsync_task *t = sync_now();
+    expect_state(t, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "APIGW.0301"));
+    imgsync_task_free(t);
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), 0);
+}
+END_TEST
+
+/* ---- the generated account: paging, token expiry, faults, throttling --------------------------- */
+
+/* 1,200 repositories in pages of 100 (12 pages), 150 tags in one repository (2 pages). */
+START_TEST(test_large_paged)
+{
+    provider("swr-private", "100");
+    aksk(GEN_AK, GEN_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(expect_inventory("gen", "private"), 1199 * 2 + 150);
+    ck_assert_int_eq(requests_of("/v2/manage/repos"), 12);
+    ck_assert_int_eq(requests_of(BIG_TAGS_PATH), 2);
+}
+END_TEST
+
+/* The default page size (1000): 2 pages of repositories, the 150 tags in one. */
+START_TEST(test_large_default_pages)
+{
+    provider("swr-private", NULL);
+    aksk(GEN_AK, GEN_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(expect_inventory("gen", "private"), 1199 * 2 + 150);
+    ck_assert_int_eq(requests_of("/v2/manage/repos"), 2);
+    ck_assert_int_eq(requests_of(BIG_TAGS_PATH), 1);
+}
+END_TEST
+
+/* Every IAM token expires in the middle of the tag walks: the pages refused with 401 are sent
+ * again with one new token, the inventory is complete. */
+START_TEST(test_token_expiry_mid_sync)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"expire_tokens\",\"pattern\":\"/tags\",\"after\":300,"
+                                         "\"count\":1}"),
+                     0);
+    provider("swr-private", NULL);
+    password(GEN_USER, GEN_PASS, "gen");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("gen", "private");
+    ck_assert_int_eq(ef_rule_fired(&EMU, "/tags"), 1);
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 2);
+    ck_assert_int_gt(stats_number("status", "401"), 0); /* the expiry was seen mid-sync */
+}
+END_TEST
+
+/* 10 % of SWR's answers are 500, 503, 429 or a reset connection: everything is retried. */
+START_TEST(test_faults_complete)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "[{\"type\":\"500\",\"pattern\":\"^/v2/manage\",\"rate\":0.03,\"seed\":1},"
+                                         "{\"type\":\"503\",\"pattern\":\"^/v2/manage\",\"rate\":0.03,\"seed\":2},"
+                                         "{\"type\":\"429\",\"pattern\":\"^/v2/manage\",\"rate\":0.03,\"seed\":3,"
+                                         "\"retry_after\":\"0\"},"
+                                         "{\"type\":\"reset\",\"pattern\":\"^/v2/manage\",\"rate\":0.01,\"seed\":4}]"),
+                     0);
+    ctx_set("retry_base_ms", "5");
+    ctx_set("retry_max_ms", "50");
+    ctx_set("max_retries", "12"); /* 10 % per attempt: a request fails 13 times with p = 1e-13 */
+    provider("swr-private", "100");
+    aksk(GEN_AK, GEN_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("gen", "private");
+    ck_assert_int_gt(ef_rule_fired(&EMU, "^/v2/manage"), 10); /* the first rule (500) fired */
+    ck_assert_int_gt(stats_number("status", "503"), 10);
+    ck_assert_int_gt(stats_number("status", "429"), 10);
+}
+END_TEST
+
+/* SWR throttles the account (token bucket, 429 + Retry-After: 1): a sync of 1,200 repositories
+ * ends complete with no 429 left unretried. */
+START_TEST(test_throttled_complete)
+{
+    ck_assert_int_eq(ef_config(&EMU, "{\"throttle\":{\"gen\":{\"rate\":400,\"burst\":20}}}"), 0);
+    provider("swr-private", "100");
+    aksk(GEN_AK, GEN_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("gen", "private");
+    ck_assert_int_gt(stats_number("throttled", NULL), 0);
 }
 END_TEST
 
@@ -282,12 +464,19 @@ Suite *swr_suite(void)
     TCase *tc = tcase_create("emulator");
     tcase_add_unchecked_fixture(tc, emulator_start, emulator_stop);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_private_aksk);
     tcase_add_test(tc, test_private_password);
     tcase_add_test(tc, test_shared_aksk);
     tcase_add_test(tc, test_not_authorized_for_swr);
-    tcase_add_test(tc, test_wrong_sk);
+    tcase_add_test(tc, test_wrong_sk_keeps_rows);
+    tcase_add_test(tc, test_wrong_password);
+    tcase_add_test(tc, test_sdk_date_skew);
+    tcase_add_test(tc, test_large_paged);
+    tcase_add_test(tc, test_large_default_pages);
+    tcase_add_test(tc, test_token_expiry_mid_sync);
+    tcase_add_test(tc, test_faults_complete);
+    tcase_add_test(tc, test_throttled_complete);
     suite_add_tcase(s, tc);
     return s;
 }
