@@ -22,9 +22,12 @@ int imgsync__ctx_held(const imgsync_ctx *ctx)
     return __atomic_load_n(&ctx->holder, __ATOMIC_RELAXED) == self();
 }
 
+/* holder and waiters are sequentially consistent: a caller announces itself in `waiters` and
+ * then reads `holder`, the worker sets `holder` and then reads `waiters`; weaker orders would let
+ * both miss the other (the caller would then wait out a whole network wait). */
 static void hold(imgsync_ctx *ctx)
 {
-    __atomic_store_n(&ctx->holder, self(), __ATOMIC_RELAXED);
+    __atomic_store_n(&ctx->holder, self(), __ATOMIC_SEQ_CST);
     ctx->hold_depth = 1;
 }
 
@@ -37,9 +40,11 @@ void imgsync__ctx_enter(imgsync_ctx *ctx)
         ctx->hold_depth++;
         return;
     }
-    /* announce first, then wake: the driver sees the waiter when its network wait returns */
-    __atomic_add_fetch(&ctx->waiters, 1, __ATOMIC_ACQ_REL);
-    if (ctx->engine)
+    /* announce first, then wake the thread driving the network, if one holds the lock: waking
+     * an engine nobody waits in would cut short this thread's own next wait (a caller polling
+     * the task state between performs would spin) */
+    __atomic_add_fetch(&ctx->waiters, 1, __ATOMIC_SEQ_CST);
+    if (ctx->engine && __atomic_load_n(&ctx->holder, __ATOMIC_SEQ_CST) != 0)
         imgsync__engine_wakeup(ctx->engine);
     pthread_mutex_lock(&ctx->api_lock);
     __atomic_sub_fetch(&ctx->waiters, 1, __ATOMIC_ACQ_REL);
@@ -85,7 +90,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&ctx->api_lock);
     hold(ctx);
     while (!ctx->stopping) {
-        if (__atomic_load_n(&ctx->waiters, __ATOMIC_ACQUIRE) > 0) {
+        if (__atomic_load_n(&ctx->waiters, __ATOMIC_SEQ_CST) > 0) {
             unhold(ctx); /* the waiter holds it while we sleep */
             pthread_cond_wait(&ctx->api_cond, &ctx->api_lock);
             hold(ctx);

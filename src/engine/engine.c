@@ -113,6 +113,8 @@ static void complete(imgsync__engine *e, imgsync__ereq *r)
 {
     if (!r->resp.url)
         imgsync__eresp_set_url(&r->resp, imgsync__req_current_url(r));
+    if (!r->resp.error)
+        imgsync__throttle_answer(e, r);
     if (imgsync__redirect_follow(e, r) || imgsync__bearer_answer(e, r) || imgsync__retry_schedule(e, r))
         return;
     imgsync__req_deliver(r);
@@ -130,7 +132,9 @@ size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms)
     int64_t deadline = imgsync__engine_mono(e) + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         int64_t due = imgsync__heap_promote(e);
-        imgsync__queue_start_ready(e);
+        int64_t ready = imgsync__queue_start_ready(e);
+        if (ready >= 0 && (due < 0 || ready < due))
+            due = ready;
         process_finished(e);
         if (e->delivered != before || (!e->nactive && !e->nqueue && !e->nheap))
             return e->delivered - before;

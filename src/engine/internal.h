@@ -54,6 +54,8 @@ struct imgsync__ereq {
     char *target;    /* current URL (redirects), NULL = url */
     int attempts;    /* attempts sent */
     int retries, redirects, auth_tried;
+    int throttled;   /* 429 answers retried (not counted in retries) */
+    int64_t sent_ms; /* mono ms the current attempt started */
     int anonymous;   /* redirected to another origin: no credentials, no provider headers */
     int front;       /* requeue at the head of its origin's queue */
     int cancel_code; /* set while SIGNING: deliver with this code once the hook returns */
@@ -81,6 +83,13 @@ struct imgsync__host {
     long inflight;
     imgsync__ereq *head, *tail;
     imgsync__host *ring_prev, *ring_next; /* in the ready ring while head != NULL */
+    /* throttling (throttle.c): after a 429 the origin is paused, then paced */
+    int64_t paused_until;  /* mono ms: no attempt starts before */
+    double rate;           /* attempts per second allowed (0 = not paced) */
+    double next_start_ms;  /* paced: mono ms of the earliest next start */
+    int64_t window_ms;     /* mono ms the current run of answers began (after a pause) */
+    long window_ok;        /* answers other than 429 since window_ms */
+    int64_t slowed_ms;     /* mono ms of the last rate decrease */
 };
 
 typedef struct imgsync__token {
@@ -148,6 +157,15 @@ const char *imgsync__req_current_url(const imgsync__ereq *r);
 int64_t imgsync__engine_mono(const imgsync__engine *e);
 int64_t imgsync__engine_now(const imgsync__engine *e);
 
+/* throttle.c: origins that answer 429 are paused for its Retry-After, then paced at half the
+ * rate they refused, the rate growing again with each answer that is not a 429. */
+/* 0 when an attempt may start on h now, else the ms until one may. */
+int64_t imgsync__throttle_wait(const imgsync__host *h, int64_t now);
+/* Attempt r starts on its origin. */
+void imgsync__throttle_started(imgsync__ereq *r, int64_t now);
+/* An attempt of r got an HTTP answer (not a transport failure). */
+void imgsync__throttle_answer(imgsync__engine *e, imgsync__ereq *r);
+
 /* queue.c */
 imgsync__host *imgsync__host_get(imgsync__engine *e, const char *url);
 void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r);
@@ -159,8 +177,9 @@ void imgsync__heap_push(imgsync__engine *e, imgsync__ereq *r);
 void imgsync__heap_remove(imgsync__engine *e, imgsync__ereq *r);
 /* Move due BACKOFF requests to their queues; ms until the next one is due, or -1. */
 int64_t imgsync__heap_promote(imgsync__engine *e);
-/* Start queued requests round-robin over origins within the limits. */
-void imgsync__queue_start_ready(imgsync__engine *e);
+/* Start queued requests round-robin over origins within the limits; ms until an origin held
+ * back by throttling may start again, or -1. */
+int64_t imgsync__queue_start_ready(imgsync__engine *e);
 
 /* transfer.c */
 /* Build, sign and hand the attempt to the transport. 0 (SENDING), or the request was already

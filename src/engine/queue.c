@@ -101,19 +101,29 @@ void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r)
 
 /* Start ready requests, one origin at a time in turn, over the ring of origins with queued
  * requests (so idle origins cost nothing). A started request may be delivered at once (a
- * failure), whose hook may queue or cancel others: each start looks at the ring afresh. */
-void imgsync__queue_start_ready(imgsync__engine *e)
+ * failure), whose hook may queue or cancel others: each start looks at the ring afresh.
+ * Origins held back by throttling are skipped; returns the ms until the first of them may start
+ * again, or -1. */
+int64_t imgsync__queue_start_ready(imgsync__engine *e)
 {
+    int64_t now = imgsync__engine_mono(e), soonest = -1;
     while (e->ring && e->nactive < (size_t)e->o.max_connections) {
         imgsync__host *h = e->ring, *first = h;
-        while (h->inflight >= e->o.max_host_connections) { /* at most max_connections origins are full */
+        int64_t wait = 0;
+        soonest = -1;
+        /* at most max_connections origins are full; throttled ones wait */
+        while (h->inflight >= e->o.max_host_connections || (wait = imgsync__throttle_wait(h, now)) > 0) {
+            if (h->inflight < e->o.max_host_connections && (soonest < 0 || wait < soonest))
+                soonest = wait;
             h = h->ring_next;
             if (h == first)
-                return;
+                return soonest;
         }
         e->ring = h->ring_next; /* the next start serves the next origin */
+        imgsync__throttle_started(h->head, now);
         imgsync__attempt_start(e, h->head);
     }
+    return -1;
 }
 
 /* ---- backoff heap ------------------------------------------------------------------------- */

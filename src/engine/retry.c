@@ -24,15 +24,8 @@ int imgsync__retry_should(int status, int transport_class, int idempotent)
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
-/*
- * Interpret a Retry-After value. Returns 1 with *ms set when it is usable, 0 when it is absent or
- * malformed (the caller then falls back to backoff). Surrounding whitespace is ignored.
- * - delta-seconds (1*DIGIT): saturating, so any number of digits is safe; "0" means 0 ms.
- *   A sign or a fraction ("-5", "+5", "1.5") is not delta-seconds and counts as malformed.
- * - HTTP-date: the time left until then; a date at or before now_ms gives 0 ms, i.e. retry
- *   at once (the server said the resource is available again already), not the backoff.
- */
-static int retry_after_ms(const char *v, int64_t now_ms, int64_t *ms)
+/* Retry-After, see retry.h: delta-seconds saturate, so any number of digits is safe. */
+int imgsync__retry_after_ms(const char *v, int64_t now_ms, int64_t *ms)
 {
     if (!v)
         return 0;
@@ -89,7 +82,7 @@ int64_t imgsync__retry_delay_ms(const imgsync__retry_policy *p, int attempt, con
     int64_t cap = p->max_ms > 0 ? p->max_ms : 0;
 
     int64_t ra;
-    if (retry_after_ms(retry_after, now_ms, &ra))
+    if (imgsync__retry_after_ms(retry_after, now_ms, &ra))
         return ra <= cap ? ra : -2;
 
     int64_t d = p->base_ms > 0 ? p->base_ms : 0;
@@ -123,14 +116,22 @@ static uint64_t next_rand(imgsync__engine *e)
     return e->rng;
 }
 
+#define MAX_THROTTLED 32 /* 429 answers one request may retry */
+
 int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
 {
     const imgsync__retry_policy *p = &e->o.retry;
     if (!imgsync__retry_should(r->resp.status, r->resp.error ? r->resp.retry_class : 0, r->idempotent))
         return 0;
+    /* A 429 paces the client rather than reporting a failure (throttle.c): it does not use up
+     * max_retries (0 still means no retries), only retry_total_ms and at most MAX_THROTTLED. */
+    int throttled = !r->resp.error && r->resp.status == 429;
+    imgsync__retry_policy tp = *p;
+    if (throttled && p->max_retries > 0)
+        tp.max_retries = MAX_THROTTLED;
     double rnd = (double)(next_rand(e) >> 11) / 9007199254740992.0;
-    int64_t delay = imgsync__retry_delay_ms(p, r->retries + 1, imgsync__eresp_header(&r->resp, "Retry-After"),
-                                            imgsync__engine_now(e), rnd);
+    int64_t delay = imgsync__retry_delay_ms(&tp, (throttled ? r->throttled : r->retries) + 1,
+                                            imgsync__eresp_header(&r->resp, "Retry-After"), imgsync__engine_now(e), rnd);
     if (delay == -2 && !r->resp.error) {
         snprintf(r->resp.detail, sizeof(r->resp.detail), "the server asked to retry after more than %lld ms",
                  (long long)p->max_ms);
@@ -146,7 +147,10 @@ int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
                      (long long)p->total_ms);
         return 0;
     }
-    r->retries++;
+    if (throttled)
+        r->throttled++;
+    else
+        r->retries++;
     r->not_before = now + delay;
     imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);
     if (!r->internal && r->g->hooks.event) /* last: r is in its place whatever the hook counts */

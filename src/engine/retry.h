@@ -24,6 +24,15 @@ enum {
  * idempotent). Never other statuses. */
 int imgsync__retry_should(int status, int transport_class, int idempotent);
 /*
+ * Interpret a Retry-After value. Returns 1 with *ms set when it is usable, 0 when it is absent or
+ * malformed (the caller then falls back to backoff). Surrounding whitespace is ignored.
+ * - delta-seconds (1*DIGIT): "0" means 0 ms; a sign or a fraction ("-5", "+5", "1.5") is not
+ *   delta-seconds and counts as malformed.
+ * - HTTP-date: the time left until then; a date at or before now_ms gives 0 ms, i.e. retry
+ *   at once (the server said the resource is available again already), not the backoff.
+ */
+int imgsync__retry_after_ms(const char *v, int64_t now_ms, int64_t *ms);
+/*
  * Delay before retry number `attempt` (1 = first retry) in ms; -1 when attempt exceeds
  * p->max_retries; -2 when `retry_after` (the header value, may be NULL) asks for longer than
  * max_ms (the server will not be ready in time: give up now). When retry_after is delta-seconds

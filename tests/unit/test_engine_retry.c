@@ -99,11 +99,13 @@ START_TEST(test_transient_statuses_retried)
             fake_set_simple(h.ft, methods[m], URL, statuses[i], NULL, "busy");
             eh_req r = EH_REQ_INIT;
             size_t attempts = run_one(&h, &r, methods[m], 1);
-            ck_assert_msg(attempts == 4, "%s %d: %zu attempts", methods[m], statuses[i], attempts);
+            /* a 429 does not use up max_retries (throttle.c): 32 more at most */
+            size_t want = statuses[i] == 429 ? 33 : 4;
+            ck_assert_msg(attempts == want, "%s %d: %zu attempts", methods[m], statuses[i], attempts);
             ck_assert_int_eq(r.status, statuses[i]); /* the last answer is delivered */
             ck_assert_int_eq(r.error, 0);
-            ck_assert_int_eq(h.ev_sent, 4);
-            ck_assert_int_eq(h.ev_retry, 3);
+            ck_assert_int_eq(h.ev_sent, (int)want);
+            ck_assert_int_eq(h.ev_retry, (int)want - 1);
             ck_assert_uint_eq(fake_unexpected(h.ft), 0);
             eh_req_clear(&r);
             eh_free(&h);
@@ -215,7 +217,7 @@ START_TEST(test_post_429_503_not_retried)
         start(&h, &o);
         fake_set_simple(h.ft, "POST", URL, statuses[i], NULL, "x");
         eh_req r2 = EH_REQ_INIT;
-        ck_assert_uint_eq(run_one(&h, &r2, "POST", 1), 3);
+        ck_assert_uint_eq(run_one(&h, &r2, "POST", 1), statuses[i] == 429 ? 33 : 3);
         eh_req_clear(&r2);
         eh_free(&h);
     }
@@ -534,6 +536,145 @@ START_TEST(test_backoff_without_memory_retries_at_once)
 }
 END_TEST
 
+/* ---- throttling (throttle.c) ---------------------------------------------------------------- */
+
+#define ORIGIN "https://reg.example"
+
+/* URL and fake time of each attempt, recorded as it goes on the wire. */
+typedef struct starts {
+    const eh *h;
+    char url[64][80];
+    int64_t at[64];
+    size_t n;
+} starts;
+
+static void record_start(void *ctx, fake_request *q, const imgsync__wire *w)
+{
+    (void)w;
+    starts *t = ctx;
+    if (t->n < 64) {
+        snprintf(t->url[t->n], sizeof(t->url[0]), "%s", q->url);
+        t->at[t->n++] = t->h->fc.mono_ms - t->h->start_mono;
+    }
+}
+
+static void submit_get(eh *h, eh_req *r, const char *url)
+{
+    imgsync__ereq_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.method = "GET";
+    spec.url = url;
+    spec.idempotent = 1;
+    ck_assert_int_eq(eh_submit(h, r, &spec), 0);
+}
+
+/* A 429 with Retry-After holds every later attempt to that origin until then, not those to
+ * other origins; the refused request is retried once the pause is over. */
+START_TEST(test_429_pauses_the_origin)
+{
+    imgsync__engine_opts o;
+    opts(&o, 3, 100, 30000, 0);
+    o.max_host_connections = 1; /* one at a time: the order of starts is the queue's */
+    eh h;
+    start(&h, &o);
+    starts t = {&h, {{0}}, {0}, 0};
+    fake_set_observer(h.ft, record_start, &t);
+    fake_add_simple(h.ft, "GET", ORIGIN "/v2/a/tags/list", 429, "Retry-After: 5", "slow down");
+    fake_add_simple(h.ft, "GET", ORIGIN "/v2/a/tags/list", 200, NULL, "{}");
+    fake_set_simple(h.ft, "GET", ORIGIN "/v2/b/tags/list", 200, NULL, "{}");
+    fake_set_simple(h.ft, "GET", ORIGIN "/v2/c/tags/list", 200, NULL, "{}");
+    fake_set_simple(h.ft, "GET", "https://other.example/v2/d/tags/list", 200, NULL, "{}");
+    eh_req r[4] = {EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT, EH_REQ_INIT};
+    submit_get(&h, &r[0], ORIGIN "/v2/a/tags/list");
+    submit_get(&h, &r[1], ORIGIN "/v2/b/tags/list");
+    submit_get(&h, &r[2], ORIGIN "/v2/c/tags/list");
+    submit_get(&h, &r[3], "https://other.example/v2/d/tags/list");
+    eh_run(&h);
+    ck_assert_uint_eq(t.n, 5);
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(r[i].status, 200);
+        eh_req_clear(&r[i]);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        int other = strstr(t.url[i], "other.example") != NULL;
+        int first_a = i == 0;
+        ck_assert_msg(other || first_a ? t.at[i] < 5000 : t.at[i] >= 5000, "%s started at %lld ms", t.url[i],
+                      (long long)t.at[i]);
+    }
+    eh_free(&h);
+}
+END_TEST
+
+/* After a 429 the origin is paced at half the rate of its answers before it: with answers
+ * taking 10 ms each (100/s) attempts start every 20-ish ms instead of every 10 ms, the rate
+ * creeping up by one per second with each answer. */
+START_TEST(test_429_paces_the_origin)
+{
+    imgsync__engine_opts o;
+    opts(&o, 3, 100, 30000, 0);
+    o.max_host_connections = 1;
+    eh h;
+    start(&h, &o);
+    starts t = {&h, {{0}}, {0}, 0};
+    fake_set_observer(h.ft, record_start, &t);
+    char urls[30][64];
+    eh_req r[30];
+    for (int i = 0; i < 30; i++) {
+        snprintf(urls[i], sizeof(urls[i]), ORIGIN "/v2/r%d/tags/list", i);
+        fake_reply ok = {200, NULL, "{}", 0, 0, 0, NULL, 10, NULL};
+        fake_reply busy = {429, "Retry-After: 1", "slow down", 0, 0, 0, NULL, 10, NULL};
+        if (i == 15)
+            fake_add(h.ft, "GET", urls[i], &busy);
+        fake_add(h.ft, "GET", urls[i], &ok);
+        r[i] = (eh_req)EH_REQ_INIT;
+        submit_get(&h, &r[i], urls[i]);
+    }
+    eh_run(&h);
+    ck_assert_uint_eq(t.n, 31);
+    for (size_t i = 1; i < 16; i++) /* before the 429: back to back */
+        ck_assert_int_eq(t.at[i] - t.at[i - 1], 10);
+    ck_assert_int_ge(t.at[16] - t.at[15], 1000); /* the pause */
+    for (size_t i = 17; i < t.n; i++) {
+        int64_t gap = t.at[i] - t.at[i - 1];
+        ck_assert_msg(gap >= 16 && gap <= 22, "gap %lld ms before attempt %zu", (long long)gap, i);
+    }
+    for (int i = 0; i < 30; i++) {
+        ck_assert_int_eq(r[i].status, 200);
+        eh_req_clear(&r[i]);
+    }
+    eh_free(&h);
+}
+END_TEST
+
+/* max_retries 0 means no retry at all, a 429 included; 429s do not use up the retries of other
+ * failures. */
+START_TEST(test_429_retry_budget)
+{
+    imgsync__engine_opts o;
+    opts(&o, 0, 100, 1000, 0);
+    eh h;
+    start(&h, &o);
+    fake_set_simple(h.ft, "GET", URL, 429, NULL, "x");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_uint_eq(run_one(&h, &r, "GET", 1), 1);
+    ck_assert_int_eq(r.status, 429);
+    eh_req_clear(&r);
+    eh_free(&h);
+    opts(&o, 2, 100, 1000, 0);
+    start(&h, &o);
+    for (int i = 0; i < 5; i++)
+        fake_add_simple(h.ft, "GET", URL, 429, "Retry-After: 0", "x");
+    fake_add_simple(h.ft, "GET", URL, 503, NULL, "x");
+    fake_add_simple(h.ft, "GET", URL, 503, NULL, "x");
+    fake_add_simple(h.ft, "GET", URL, 200, NULL, "{}");
+    eh_req r2 = EH_REQ_INIT;
+    ck_assert_uint_eq(run_one(&h, &r2, "GET", 1), 8); /* 5 x 429, then 2 retries left for the 503s */
+    ck_assert_int_eq(r2.status, 200);
+    eh_req_clear(&r2);
+    eh_free(&h);
+}
+END_TEST
+
 Suite *engine_retry_suite(void)
 {
     Suite *s = suite_create("engine_retry");
@@ -552,6 +693,9 @@ Suite *engine_retry_suite(void)
     tcase_add_test(tc, test_retry_after_over_cap_delivered_at_once);
     tcase_add_test(tc, test_total_retry_time_cap);
     tcase_add_test(tc, test_no_retries_configured);
+    tcase_add_test(tc, test_429_pauses_the_origin);
+    tcase_add_test(tc, test_429_paces_the_origin);
+    tcase_add_test(tc, test_429_retry_budget);
     tcase_add_test(tc, test_backoff_without_memory_retries_at_once);
     suite_add_tcase(s, tc);
     return s;
