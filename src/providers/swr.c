@@ -202,20 +202,12 @@ static int json_quote(imgsync__buf *b, const char *s)
     return rc;
 }
 
-static yajl_val parse_body(const imgsync_response *resp)
-{
-    size_t len;
-    const char *body = imgsync_response_body(resp, &len);
-    char err[64];
-    return imgsync__json_parse(body, len, err, sizeof(err));
-}
-
 /* The error_code of an SWR/IAM error body (also IAM's {"error":{"code"}}), copied to out
  * ("" when none; only [A-Za-z0-9._-] kept, so nothing of the server's text leaks through). */
 static void error_code_of(const imgsync_response *resp, char *out, size_t outlen)
 {
     out[0] = '\0';
-    yajl_val root = parse_body(resp);
+    yajl_val root = imgsync__pv_json_body(resp);
     const char *code = imgsync__json_string(root, "error_code");
     if (!code)
         code = imgsync__json_string(imgsync__json_member(root, "error"), "code");
@@ -458,7 +450,7 @@ static int on_token(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     st->token_expires_ms = 0;
     st->token_stale = 0;
     st->token_gen++;
-    yajl_val root = parse_body(resp);
+    yajl_val root = imgsync__pv_json_body(resp);
     int64_t ms;
     const char *exp = imgsync__json_string(imgsync__json_member(root, "token"), "expires_at");
     if (exp && !imgsync__parse_rfc3339_ms(exp, &ms))
@@ -676,7 +668,7 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         return fail_http(run, job, resp, what);
     if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
         return 0;
-    yajl_val root = parse_body(resp);
+    yajl_val root = imgsync__pv_json_body(resp);
     if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
         imgsync__json_free(root);
         char msg[200];
@@ -798,7 +790,7 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     }
     if (imgsync_response_error(resp) || status != 200)
         return fail_http(run, job, resp, "GET tags");
-    yajl_val root = parse_body(resp);
+    yajl_val root = imgsync__pv_json_body(resp);
     if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
         imgsync__json_free(root);
         char msg[200];
