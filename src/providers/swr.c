@@ -175,6 +175,16 @@ static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
         w->total = tr;
 }
 
+/* The page's JSON array of at most page_size items, or NULL (freed) when it is not one. */
+static yajl_val page_items(const swr_run *st, const imgsync_response *resp)
+{
+    yajl_val root = imgsync__pv_json_body(resp);
+    if (root && YAJL_IS_ARRAY(root) && root->u.array.len <= (size_t)st->page_size)
+        return root;
+    imgsync__json_free(root);
+    return NULL;
+}
+
 /* After a page of n items: 1 when the next page was submitted, 0 when the walk is done,
  * negative on error (reason in why). */
 static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
@@ -238,54 +248,79 @@ static char *host_of_path(const char *path)
     return imgsync__strndup(path, n);
 }
 
-/* Item of the lazy list: "repository\thost\tpartition\texpired\tnamed". */
-static int start_tags(imgsync_run *run, void *ctx, const char *item)
+/* An item of the lazy list of tag walks: "repository\thost\tpartition\texpired\tnamed" (a
+ * string, so that long lists cost no walk until their turn comes). */
+enum { F_REPOSITORY, F_HOST, F_PARTITION, F_EXPIRED, F_NAMED, F_COUNT };
+
+/* Split an item in place into its fields. 0, or EINTERNAL when fields are missing. */
+static int split_item(char *item, char *f[F_COUNT])
 {
-    (void)ctx;
-    swr_run *st = imgsync_run_data(run);
-    char *copy = imgsync__strdup(item);
-    if (!copy)
-        return IMGSYNC_ENOMEM;
-    char *f[5] = {0};
-    char *p = copy;
-    for (int i = 0; i < 5; i++) {
+    char *p = item;
+    for (int i = 0; i < F_COUNT; i++) {
         f[i] = p;
         p = strchr(p, SWR_ITEM_SEP);
         if (!p)
-            break;
+            return i == F_COUNT - 1 ? 0 : IMGSYNC_EINTERNAL;
         *p++ = '\0';
     }
-    if (!f[4]) {
-        free(copy);
-        return IMGSYNC_EINTERNAL;
-    }
-    const char *repository = f[0], *partition = f[2];
+    return 0;
+}
+
+/* The tags walk of "ns/name": /v2/manage/namespaces/{ns}/repos/{dollar name}/tags. */
+static walk *tags_walk_new(imgsync_run *run, const char *repository)
+{
     size_t nslen = strcspn(repository, "/");
     char *ns = imgsync__strndup(repository, nslen);
     char *ens = ns ? imgsync__url_escape_segment(ns) : NULL;
     char *dn = ens ? dollar_name(repository + nslen + 1) : NULL;
     char *base = dn ? imgsync__asprintf("/v2/manage/namespaces/%s/repos/%s/tags", ens, dn) : NULL;
     walk *w = base ? walk_new(run, K_TAGS, base) : NULL;
-    int rc = w ? 0 : IMGSYNC_ENOMEM;
     if (w) {
-        w->repository = imgsync__strdup(repository);
         w->ns = ns;
         ns = NULL;
-        w->partition = imgsync__strdup(partition);
-        w->host = imgsync__strdup(f[1][0] ? f[1] : st->default_host);
-        w->expired = f[3][0] == '1';
-        w->named = f[4][0] == '1';
-        if (!w->repository || !w->partition || !w->host)
-            rc = IMGSYNC_ENOMEM;
     }
-    if (!rc)
-        rc = imgsync_run_scope_begin(run, partition, repository);
-    if (!rc)
-        rc = submit_page(run, w);
-    walk_unref(w);
     free(ns);
     free(ens);
     free(dn);
+    return w;
+}
+
+/* The tags walk of an item's fields, NULL on ENOMEM. */
+static walk *item_walk_new(imgsync_run *run, char *const f[F_COUNT])
+{
+    swr_run *st = imgsync_run_data(run);
+    walk *w = tags_walk_new(run, f[F_REPOSITORY]);
+    if (!w)
+        return NULL;
+    w->repository = imgsync__strdup(f[F_REPOSITORY]);
+    w->partition = imgsync__strdup(f[F_PARTITION]);
+    w->host = imgsync__strdup(f[F_HOST][0] ? f[F_HOST] : st->default_host);
+    w->expired = f[F_EXPIRED][0] == '1';
+    w->named = f[F_NAMED][0] == '1';
+    if (!w->repository || !w->partition || !w->host) {
+        walk_unref(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* imgsync__pv_foreach's callback: begin the item's scope and walk its tags. */
+static int start_tags(imgsync_run *run, void *ctx, const char *item)
+{
+    (void)ctx;
+    char *copy = imgsync__strdup(item);
+    if (!copy)
+        return IMGSYNC_ENOMEM;
+    char *f[F_COUNT] = {0};
+    int rc = split_item(copy, f);
+    walk *w = rc ? NULL : item_walk_new(run, f);
+    if (!rc && !w)
+        rc = IMGSYNC_ENOMEM;
+    if (!rc)
+        rc = imgsync_run_scope_begin(run, f[F_PARTITION], f[F_REPOSITORY]);
+    if (!rc)
+        rc = submit_page(run, w);
+    walk_unref(w);
     free(copy);
     return rc;
 }
@@ -329,46 +364,47 @@ static void catalog_broken(imgsync_run *run, const char *message)
     st->catalog_broken = 1;
 }
 
-static int start_listing(imgsync_run *run)
+/* Repositories named in the request, fetched directly without listing. */
+static int start_named(imgsync_run *run)
+{
+    imgsync__strlist todo = {0};
+    int rc = 0;
+    for (size_t i = 0; i < imgsync_run_repository_count(run) && !rc; i++) {
+        const char *name = imgsync_run_repository(run, i);
+        if (!imgsync__name_repository_ok(name) || !strchr(name, '/')) {
+            imgsync_run_repository_fail(run, name, IMGSYNC_EINVAL,
+                                        "not an SWR repository name (namespace/repository)");
+            continue;
+        }
+        rc = queue_repository(run, &todo, name, NULL, "", 0, 1);
+    }
+    if (rc) {
+        imgsync__strlist_free(&todo);
+        return rc;
+    }
+    return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+}
+
+/* Base URL of a repository list walk: the whole list, or one hinted namespace's. */
+static char *repos_base(imgsync_run *run, const char *hint)
 {
     swr_run *st = imgsync_run_data(run);
-    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK) {
-        /* one page of the repository list tells whether the credentials may use SWR */
-        st->page_size = 1;
-    }
-    size_t named = imgsync_run_repository_count(run);
-    if (named && !st->shared && imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC) {
-        /* repositories named in the request: fetched directly (a shared one needs its owner,
-         * which only the shared list tells, so swr-shared always lists) */
-        imgsync__strlist todo = {0};
-        int rc = 0;
-        for (size_t i = 0; i < named && !rc; i++) {
-            const char *name = imgsync_run_repository(run, i);
-            if (!imgsync__name_repository_ok(name) || !strchr(name, '/')) {
-                imgsync_run_repository_fail(run, name, IMGSYNC_EINVAL,
-                                            "not an SWR repository name (namespace/repository)");
-                continue;
-            }
-            rc = queue_repository(run, &todo, name, NULL, "", 0, 1);
-        }
-        if (rc) {
-            imgsync__strlist_free(&todo);
-            return rc;
-        }
-        return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
-    }
     const char *path = st->shared ? "/v2/manage/shared-repositories?center=thirdparty" : "/v2/manage/repos";
+    if (!hint)
+        return imgsync__strdup(path);
+    char *ns = imgsync__url_escape(hint, NULL);
+    char *base = ns ? imgsync__asprintf("%s%cnamespace=%s", path, st->shared ? '&' : '?', ns) : NULL;
+    free(ns);
+    return base;
+}
+
+/* Walk the repository list: once, or once per namespace the request's filters name. */
+static int start_repo_walks(imgsync_run *run)
+{
+    swr_run *st = imgsync_run_data(run);
     size_t hints = imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC ? imgsync_run_namespace_hint_count(run) : 0;
     for (size_t i = 0; i < (hints ? hints : 1); i++) {
-        char *base;
-        if (hints) {
-            char *ns = imgsync__url_escape(imgsync_run_namespace_hint(run, i), NULL);
-            base = ns ? imgsync__asprintf("%s%cnamespace=%s", path, st->shared ? '&' : '?', ns) : NULL;
-            free(ns);
-        } else {
-            base = imgsync__strdup(path);
-        }
-        walk *w = walk_new(run, K_REPOS, base);
+        walk *w = walk_new(run, K_REPOS, repos_base(run, hints ? imgsync_run_namespace_hint(run, i) : NULL));
         int rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
         walk_unref(w);
         if (rc)
@@ -379,77 +415,86 @@ static int start_listing(imgsync_run *run)
     return 0;
 }
 
-static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+static int start_listing(imgsync_run *run)
 {
-    walk *w = imgsync_job_data(job);
     swr_run *st = imgsync_run_data(run);
-    const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
-    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
-        return imgsync__huawei_auth_fail_http(run, job, resp, what, SERVICE);
-    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK) {
+        /* one page of the repository list tells whether the credentials may use SWR */
+        st->page_size = 1;
+    }
+    /* a shared repository needs its owner, which only the shared list tells, so swr-shared
+     * always lists */
+    if (imgsync_run_repository_count(run) && !st->shared && imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC)
+        return start_named(run);
+    return start_repo_walks(run);
+}
+
+/* The owner (domain_name) and share status of a shared-list item. 0, or 1 when it has no valid
+ * owner (the catalog is then broken). */
+static int shared_owner(imgsync_run *run, yajl_val it, const char **owner, int *expired)
+{
+    *owner = imgsync__json_string(it, "domain_name");
+    /* [INFER] reference 1.2: for thirdparty shares `status` tells whether the share has expired
+     * (true = expired) */
+    yajl_val status = imgsync__json_member(it, "status");
+    *expired = status && YAJL_IS_TRUE(status);
+    if (*owner && imgsync__name_label_ok(*owner))
         return 0;
-    yajl_val root = imgsync__pv_json_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
-        imgsync__json_free(root);
-        char msg[200];
-        snprintf(msg, sizeof(msg), "%s: the response is not a JSON array of at most %ld repositories", what,
-                 st->page_size);
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+    catalog_broken(run, "SWR listed a shared repository without a valid owner (domain_name): nothing is removed");
+    return 1;
+}
+
+/* One item of a repository list: its tags walk queued on todo when the request wants it.
+ * Unusable items are reported and skipped. 0 or ENOMEM. */
+static int repo_item(imgsync_run *run, imgsync__strlist *todo, yajl_val it)
+{
+    swr_run *st = imgsync_run_data(run);
+    const char *ns = imgsync__json_string(it, "namespace");
+    const char *name = imgsync__json_string(it, "name");
+    if (!ns || !name) {
+        catalog_broken(run, "SWR listed a repository without a namespace or name: nothing is removed");
         return 0;
     }
-    read_total(w, resp, root);
+    const char *owner = "";
+    int expired = 0;
+    if (st->shared && shared_owner(run, it, &owner, &expired))
+        return 0;
+    char *repository = imgsync__asprintf("%s/%s", ns, name);
+    if (!repository)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
+        imgsync_run_scope_fail(run, owner, "", IMGSYNC_EPROTOCOL, "SWR listed an invalid repository name");
+    } else if (imgsync_run_wants_repository(run, repository)) {
+        char *host = host_of_path(imgsync__json_string(it, "path"));
+        rc = queue_repository(run, todo, repository, host, owner, expired, 0);
+        free(host);
+    }
+    free(repository);
+    return rc;
+}
+
+/* The items of a repository list page: their tag walks started (or deferred). */
+static int repo_items(imgsync_run *run, yajl_val root)
+{
     int rc = 0;
     imgsync__strlist todo = {0};
-    for (size_t i = 0; i < root->u.array.len && !rc; i++) {
-        yajl_val it = root->u.array.values[i];
-        const char *ns = imgsync__json_string(it, "namespace");
-        const char *name = imgsync__json_string(it, "name");
-        if (!ns || !name) {
-            catalog_broken(run, "SWR listed a repository without a namespace or name: nothing is removed");
-            continue;
-        }
-        char *repository = imgsync__asprintf("%s/%s", ns, name);
-        if (!repository) {
-            rc = IMGSYNC_ENOMEM;
-            break;
-        }
-        const char *owner = "";
-        int expired = 0;
-        if (st->shared) {
-            owner = imgsync__json_string(it, "domain_name");
-            /* [INFER] reference 1.2: for thirdparty shares `status` tells whether the share
-             * has expired (true = expired) */
-            yajl_val status = imgsync__json_member(it, "status");
-            expired = status && YAJL_IS_TRUE(status);
-            if (!owner || !imgsync__name_label_ok(owner)) {
-                catalog_broken(run, "SWR listed a shared repository without a valid owner (domain_name): "
-                                    "nothing is removed");
-                free(repository);
-                continue;
-            }
-        }
-        if (!imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
-            imgsync_run_scope_fail(run, owner, "", IMGSYNC_EPROTOCOL, "SWR listed an invalid repository name");
-            free(repository);
-            continue;
-        }
-        if (imgsync_run_wants_repository(run, repository)) {
-            char *host = host_of_path(imgsync__json_string(it, "path"));
-            rc = queue_repository(run, &todo, repository, host, owner, expired, 0);
-            free(host);
-        }
-        free(repository);
-    }
-    size_t n = root->u.array.len;
-    imgsync__json_free(root);
-    if (!rc)
-        rc = imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
-    else
+    for (size_t i = 0; i < root->u.array.len && !rc; i++)
+        rc = repo_item(run, &todo, root->u.array.values[i]);
+    if (rc) {
         imgsync__strlist_free(&todo);
-    if (rc)
         return rc;
+    }
+    return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+}
+
+/* After a repository list page of n items: its next page, or the end of the walk (the catalog
+ * is complete once every walk ended). */
+static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, const char *what)
+{
+    swr_run *st = imgsync_run_data(run);
     char why[300];
-    rc = walk_continue(run, w, job, n, why, sizeof(why));
+    int rc = walk_continue(run, w, job, n, why, sizeof(why));
     if (rc < 0 && rc != IMGSYNC_ENOMEM) {
         char msg[400];
         snprintf(msg, sizeof(msg), "%s: %s", what, why);
@@ -461,6 +506,30 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         maybe_catalog_complete(run);
     }
     return rc < 0 ? rc : 0;
+}
+
+static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    swr_run *st = imgsync_run_data(run);
+    const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
+        return imgsync__huawei_auth_fail_http(run, job, resp, what, SERVICE);
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+        return 0;
+    yajl_val root = page_items(st, resp);
+    if (!root) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s: the response is not a JSON array of at most %ld repositories", what,
+                 st->page_size);
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+        return 0;
+    }
+    read_total(w, resp, root);
+    int rc = repo_items(run, root);
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
+    return rc ? rc : repos_continue(run, w, job, n, what);
 }
 
 static int64_t time_ms(const char *s)
@@ -499,6 +568,22 @@ static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
     return imgsync_record_emit(run, r);
 }
 
+/* After a tags page of n items: its next page, or the scope listed. */
+static int tags_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
+{
+    char why[300];
+    int c = walk_continue(run, w, job, n, why, sizeof(why));
+    if (c < 0 && c != IMGSYNC_ENOMEM) {
+        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
+        return 0;
+    }
+    if (c < 0)
+        return c;
+    if (c == 0)
+        return imgsync_run_scope_listed(run, w->partition, w->repository);
+    return 0;
+}
+
 static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
     walk *w = imgsync_job_data(job);
@@ -510,9 +595,8 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     }
     if (imgsync_response_error(resp) || status != 200)
         return imgsync__huawei_auth_fail_http(run, job, resp, "GET tags", SERVICE);
-    yajl_val root = imgsync__pv_json_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
-        imgsync__json_free(root);
+    yajl_val root = page_items(st, resp);
+    if (!root) {
         char msg[200];
         snprintf(msg, sizeof(msg), "tag list is not a JSON array of at most %ld tags", st->page_size);
         imgsync_run_scope_fail(run, w->partition, w->repository, IMGSYNC_EPROTOCOL, msg);
@@ -528,19 +612,7 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
         imgsync_run_scope_fail(run, w->partition, w->repository, rc, "SWR listed an invalid tag");
         return 0;
     }
-    if (rc)
-        return rc;
-    char why[300];
-    int c = walk_continue(run, w, job, n, why, sizeof(why));
-    if (c < 0 && c != IMGSYNC_ENOMEM) {
-        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
-        return 0;
-    }
-    if (c < 0)
-        return c;
-    if (c == 0)
-        return imgsync_run_scope_listed(run, w->partition, w->repository);
-    return 0;
+    return rc ? rc : tags_continue(run, w, job, n);
 }
 
 /* ---- vtable ------------------------------------------------------------------------------- */
