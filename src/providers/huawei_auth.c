@@ -300,28 +300,21 @@ static int json_quote(imgsync__buf *b, const char *s)
     return rc;
 }
 
-/* The password method's request body, scoped to the region's project, into b (marked secret). */
+/* The password method's request body, scoped to the region's project, into b (marked secret):
+ * JSON text around the four quoted values. */
 static int token_body(imgsync__buf *b, const imgsync__huawei_auth *auth)
 {
-    int rc = imgsync__buf_appends(b, "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{"
-                                     "\"name\":");
-    if (!rc)
-        rc = json_quote(b, auth->username);
-    if (!rc)
-        rc = imgsync__buf_appends(b, ",\"password\":");
-    if (!rc)
-        rc = json_quote(b, auth->password);
-    if (!rc)
-        rc = imgsync__buf_appends(b, ",\"domain\":{\"name\":");
-    if (!rc)
-        rc = json_quote(b, auth->domain);
-    if (!rc)
-        rc = imgsync__buf_appends(b, "}}}},\"scope\":{\"project\":{\"name\":");
-    if (!rc)
-        rc = json_quote(b, auth->region);
-    if (!rc)
-        rc = imgsync__buf_appends(b, "}}}}");
-    return rc;
+    static const char *const text[] = {
+        "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":",
+        ",\"password\":", ",\"domain\":{\"name\":", "}}}},\"scope\":{\"project\":{\"name\":"};
+    const char *const value[] = {auth->username, auth->password, auth->domain, auth->region};
+    int rc = 0;
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        rc = imgsync__buf_appends(b, text[i]);
+        if (!rc)
+            rc = json_quote(b, value[i]);
+    }
+    return rc ? rc : imgsync__buf_appends(b, "}}}}");
 }
 
 static int request_token(imgsync_run *run, imgsync__huawei_auth *auth)
