@@ -94,9 +94,10 @@ int imgsync__huawei_auth_refused(imgsync__huawei_auth *auth, const imgsync_respo
                                  imgsync__huawei_sent *sent);
 
 /* A 401/403 from the service or IAM, or any other unexpected answer, for `what` ("GET tags").
- * 401 fails the run (wrong credentials fail everything); 403 or an SVCSTG.SWR.403xx error_code
- * fails the job's scope ("not authorized for <service>"); anything else as
- * imgsync_run_fail_response. Returns 0. */
+ * 401 fails the run (wrong credentials fail everything: "rejected the credentials"); 403 or an
+ * SVCSTG.SWR.403xx error_code fails the job's repository scope, or the run for a job without
+ * one ("not authorized for <service>"); anything else as imgsync_run_fail_response. Only the
+ * error_code's [A-Za-z0-9._-] is quoted, never the server's text. Returns 0. */
 int imgsync__huawei_auth_fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp,
                                    const char *what, const char *service);
 
