@@ -143,6 +143,14 @@ int imgsync__pv_foreach(imgsync_run *run, const char *partition, const char *rep
     return rc;
 }
 
+yajl_val imgsync__pv_json_body(const imgsync_response *resp)
+{
+    size_t len;
+    const char *body = imgsync_response_body(resp, &len);
+    char err[64];
+    return imgsync__json_parse(body, len, err, sizeof(err));
+}
+
 void imgsync__pv_sha256(const void *body, size_t len, char out[72])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];

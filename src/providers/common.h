@@ -55,6 +55,9 @@ typedef int (*imgsync__pv_item_fn)(imgsync_run *run, void *ctx, const char *item
 int imgsync__pv_foreach(imgsync_run *run, const char *partition, const char *repository, imgsync__strlist *items,
                         imgsync__pv_item_fn fn, void *ctx, void (*ctx_free)(void *));
 
+/* The response body parsed as JSON (NULL when it is not JSON); free with imgsync__json_free. */
+yajl_val imgsync__pv_json_body(const imgsync_response *resp);
+
 /* "sha256:<hex>" of a body, into out (72 bytes). */
 void imgsync__pv_sha256(const void *body, size_t len, char out[72]);
 

@@ -1,9 +1,8 @@
 /* Providers "swr-private" and "swr-shared": Huawei Cloud SWR (basic edition) API v2 (see
  * shared/reference/swr-jfrog-oci-api.md sections 1 and 3).
  *
- * One implementation for both kinds. Authentication is either AK/SK ("SDK-HMAC-SHA256", signed
- * in the sign hook over each attempt's final URL, headers and body) or an IAM token obtained
- * with username/password/domain (POST {iam_endpoint}/v3/auth/tokens) and sent as X-Auth-Token.
+ * One implementation for both kinds. Authentication (AK/SK signing or an IAM token, and the
+ * classification of 401/403 answers) is huawei_auth.h's; this file is the listing.
  *
  * Private: GET /v2/manage/repos?limit=N&offset=O (bare JSON array), then per repository
  * GET /v2/manage/namespaces/{ns}/repos/{name, '/' written '$'}/tags?limit=N&offset=O.
@@ -18,7 +17,7 @@
 
 #include "imgsync/sys/provider.h"
 #include "providers/common.h"
-#include "providers/swr_sign.h"
+#include "providers/huawei_auth.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
@@ -28,29 +27,14 @@
 
 enum { K_TOKEN = 1, K_REPOS, K_TAGS };
 
-#define CT_JSON "application/json;charset=utf-8"
 #define MAX_PAGE 1000
-#define TOKEN_MARGIN_MS (5 * 60 * 1000) /* a token is renewed 5 minutes before it expires */
 #define SWR_ITEM_SEP '\t'
 
-typedef struct walk walk;
-
 typedef struct swr_run {
+    imgsync__huawei_auth auth;
     int shared;            /* swr-shared */
     long page_size;
-    const char *region;    /* options: borrowed from the run */
-    const char *ak, *sk, *security_token, *project_id;
-    const char *username, *password, *domain;
-    char *iam_url;         /* {iam_endpoint}/v3/auth/tokens */
     char *default_host;    /* swr.{region}.myhuaweicloud.com */
-    int use_token;
-    char *token;           /* X-Auth-Token (registered as a run secret) */
-    int64_t token_expires_ms; /* 0 = unknown */
-    int token_stale;       /* SWR refused it: new pages wait for the next one */
-    unsigned token_gen;    /* tokens obtained so far */
-    int token_pending;     /* a token request is in flight */
-    walk **waiting;        /* walks whose page waits for a token */
-    size_t nwaiting, capwaiting;
     int repo_walks;        /* repository list walks still running (hinted lists: several) */
     int repos_started;     /* every repository walk has been submitted */
     int catalog_broken;    /* an item of the repository list was unusable: nothing is pruned */
@@ -58,14 +42,13 @@ typedef struct swr_run {
 } swr_run;
 
 /* One paged list being walked (a repository list or a repository's tags), shared by the jobs
- * of its pages; only one page is in flight at a time, so `offset` is that page's. */
-struct walk {
+ * of its pages; only one page is in flight at a time, so `offset` and `sent` are that page's. */
+typedef struct walk {
     int refs;
     int kind;
     char *base;        /* URL without limit/offset (path?query or path) */
     long offset;
-    int replays;       /* times the current page was sent again after a 401 with a new token */
-    unsigned sent_gen; /* the token generation the current page was last signed with */
+    imgsync__huawei_sent sent; /* token generation, replays after a 401 */
     int64_t total;     /* -1 unknown */
     imgsync__pager pager;
     /* K_TAGS */
@@ -75,43 +58,10 @@ struct walk {
     char *host;
     int expired;       /* shared: the share has expired */
     int named;         /* named in the request (fetched directly) */
-};
-
-/* ---- options ------------------------------------------------------------------------------ */
-
-static int dns_label_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return 0;
-    return 1;
-}
-
-/* Bytes that may go in a header value or a header parameter (AK: no space, ',', ';', '='). */
-static int token_chars_ok(const char *s, int strict)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x21 || c == 0x7f || (strict && (c == ',' || c == ';' || c == '=')))
-            return 0;
-    }
-    return 1;
-}
+} walk;
 
 static int swr_check_option(const char *key, const char *value, char *err, size_t errlen)
 {
-    if (!strcmp(key, "region")) {
-        if (!dns_label_ok(value)) {
-            snprintf(err, errlen, "must be a region name such as cn-north-4 (a DNS label)");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
     if (!strcmp(key, "page_size")) {
         long long n;
         if (imgsync__parse_i64(value, 1, MAX_PAGE, &n)) {
@@ -120,116 +70,7 @@ static int swr_check_option(const char *key, const char *value, char *err, size_
         }
         return 0;
     }
-    if (!strcmp(key, "iam_endpoint")) {
-        imgsync__url u;
-        if (imgsync__url_parse(&u, value)) {
-            snprintf(err, errlen, "is not an http(s) URL without credentials");
-            return IMGSYNC_EINVAL;
-        }
-        int has_query = u.query != NULL;
-        imgsync__url_clear(&u);
-        if (has_query) {
-            snprintf(err, errlen, "must not have a query");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
-    if (!strcmp(key, "project_id")) {
-        for (const char *p = value; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-                  *p == '_')) {
-                snprintf(err, errlen, "must be a project id (letters, digits, '-', '_')");
-                return IMGSYNC_EINVAL;
-            }
-        if (!*value || strlen(value) > 64) {
-            snprintf(err, errlen, "must be 1 to 64 characters");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
-    if (!strcmp(key, "ak")) {
-        if (!token_chars_ok(value, 1)) {
-            snprintf(err, errlen, "must be a non-empty access key without spaces, ',', ';' or '='");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
-    if (!strcmp(key, "security_token")) {
-        if (!token_chars_ok(value, 0)) {
-            snprintf(err, errlen, "must be non-empty, without spaces or control characters");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
-    if (!strcmp(key, "sk") || !strcmp(key, "domain")) {
-        if (!*value || strpbrk(value, "\r\n")) {
-            snprintf(err, errlen, "must be non-empty, on one line");
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
-    return IMGSYNC_ENOTFOUND;
-}
-
-/* ---- small helpers ------------------------------------------------------------------------ */
-
-static const char *opt(const imgsync_run *run, const char *key)
-{
-    const char *v = imgsync_run_option(run, key);
-    return v && *v ? v : NULL;
-}
-
-/* JSON string literal of s (quotes included) appended to b. 0 or ENOMEM. Not yajl_gen (as
- * request_json.c): the IAM body holds the password, and only an imgsync__buf marked secret is
- * wiped when freed. */
-static int json_quote(imgsync__buf *b, const char *s)
-{
-    int rc = imgsync__buf_appendc(b, '"');
-    for (; !rc && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            rc = imgsync__buf_appendc(b, '\\');
-            if (!rc)
-                rc = imgsync__buf_appendc(b, (char)c);
-        } else if (c < 0x20 || c == 0x7f) {
-            rc = imgsync__buf_printf(b, "\\u%04x", c);
-        } else {
-            rc = imgsync__buf_appendc(b, (char)c);
-        }
-    }
-    if (!rc)
-        rc = imgsync__buf_appendc(b, '"');
-    return rc;
-}
-
-static yajl_val parse_body(const imgsync_response *resp)
-{
-    size_t len;
-    const char *body = imgsync_response_body(resp, &len);
-    char err[64];
-    return imgsync__json_parse(body, len, err, sizeof(err));
-}
-
-/* The error_code of an SWR/IAM error body (also IAM's {"error":{"code"}}), copied to out
- * ("" when none; only [A-Za-z0-9._-] kept, so nothing of the server's text leaks through). */
-static void error_code_of(const imgsync_response *resp, char *out, size_t outlen)
-{
-    out[0] = '\0';
-    yajl_val root = parse_body(resp);
-    const char *code = imgsync__json_string(root, "error_code");
-    if (!code)
-        code = imgsync__json_string(imgsync__json_member(root, "error"), "code");
-    if (!code)
-        code = imgsync__json_string(root, "code");
-    size_t n = 0;
-    for (; code && *code && n + 1 < outlen; code++) {
-        char c = *code;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-            c == '-')
-            out[n++] = c;
-    }
-    out[n] = '\0';
-    imgsync__json_free(root);
+    return imgsync__huawei_auth_check_option(key, value, err, errlen);
 }
 
 /* ---- walks -------------------------------------------------------------------------------- */
@@ -263,47 +104,35 @@ static walk *walk_new(const imgsync_run *run, int kind, char *base)
     return w;
 }
 
-static int token_fresh(const swr_run *st, int64_t now)
-{
-    return st->token && !st->token_stale && (st->token_expires_ms == 0 || now < st->token_expires_ms - TOKEN_MARGIN_MS);
-}
-
-static int request_token(imgsync_run *run);
-
-/* Park a walk until a new token arrives (a reference is held). */
-static int wait_for_token(imgsync_run *run, walk *w)
+/* The GET of the walk's page at w->offset (the job holds a reference). */
+static imgsync_job *page_job(imgsync_run *run, walk *w)
 {
     swr_run *st = imgsync_run_data(run);
-    if (st->nwaiting == st->capwaiting) {
-        size_t cap = st->capwaiting ? st->capwaiting * 2 : 8;
-        walk **grown = realloc(st->waiting, cap * sizeof(*grown));
-        if (!grown)
-            return IMGSYNC_ENOMEM;
-        st->waiting = grown;
-        st->capwaiting = cap;
-    }
-    w->refs++;
-    st->waiting[st->nwaiting++] = w;
-    return st->token_pending ? 0 : request_token(run);
-}
-
-/* Submit the walk's page at w->offset (the job holds a reference). With an IAM token about to
- * expire, the page waits for a new one instead. */
-static int submit_page(imgsync_run *run, walk *w)
-{
-    swr_run *st = imgsync_run_data(run);
-    if (st->use_token && !token_fresh(st, imgsync_run_now_ms(run)))
-        return wait_for_token(run, w);
     char *url = imgsync__asprintf("%s%climit=%ld&offset=%ld", w->base, strchr(w->base, '?') ? '&' : '?',
                                   st->page_size, w->offset);
     imgsync_job *job = url ? imgsync_job_new(run, "GET", url) : NULL;
     free(url);
     if (!job)
-        return IMGSYNC_ENOMEM;
+        return NULL;
     imgsync_job_set_kind(job, w->kind);
     w->refs++;
     imgsync_job_set_data(job, w, walk_unref);
-    int rc = imgsync_job_add_header(job, "Content-Type: " CT_JSON);
+    return job;
+}
+
+/* Submit the walk's page at w->offset. With an IAM token about to expire (or refused), the page
+ * waits for a new one instead. */
+static int submit_page(imgsync_run *run, walk *w)
+{
+    swr_run *st = imgsync_run_data(run);
+    if (!imgsync__huawei_auth_ready(run, &st->auth)) {
+        w->refs++; /* the parked walk's reference */
+        return imgsync__huawei_auth_park(run, &st->auth, w);
+    }
+    imgsync_job *job = page_job(run, w);
+    if (!job)
+        return IMGSYNC_ENOMEM;
+    int rc = imgsync_job_add_header(job, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON);
     if (!rc)
         rc = imgsync_job_add_header(job, "Accept: application/json");
     if (!rc)
@@ -315,6 +144,12 @@ static int submit_page(imgsync_run *run, walk *w)
         return rc;
     }
     return imgsync_job_submit(job);
+}
+
+/* huawei_auth's resume callback: a parked walk's page, now that a token came. */
+static int resume_walk(imgsync_run *run, void *item)
+{
+    return submit_page(run, item);
 }
 
 /* The total of a page: Content-Range's number after '/', else the first item's total_range. */
@@ -340,6 +175,16 @@ static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
         w->total = tr;
 }
 
+/* The page's JSON array of at most page_size items, or NULL (freed) when it is not one. */
+static yajl_val page_items(const swr_run *st, const imgsync_response *resp)
+{
+    yajl_val root = imgsync__pv_json_body(resp);
+    if (root && YAJL_IS_ARRAY(root) && root->u.array.len <= (size_t)st->page_size)
+        return root;
+    imgsync__json_free(root);
+    return NULL;
+}
+
 /* After a page of n items: 1 when the next page was submitted, 0 when the walk is done,
  * negative on error (reason in why). */
 static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
@@ -351,137 +196,14 @@ static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size
     if (n < (size_t)st->page_size || (w->total >= 0 && w->offset + (int64_t)n >= w->total))
         return 0;
     w->offset += st->page_size;
-    w->replays = 0;
+    w->sent.replays = 0;
     rc = submit_page(run, w);
     return rc ? rc : 1;
 }
 
-/* ---- failures ----------------------------------------------------------------------------- */
-
-/* A 401/403 from SWR or IAM, or any other unexpected answer. Fails the run for the registry
- * scope (and for 401: wrong credentials fail everything), the scope otherwise. Returns 0. */
-static int fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp, const char *what)
-{
-    int status = imgsync_response_status(resp);
-    char code[80], msg[400];
-    error_code_of(resp, code, sizeof(code));
-    if (imgsync_response_error(resp) || (status != 401 && status != 403)) {
-        if (imgsync_response_error(resp) || strncmp(code, "SVCSTG.SWR.403", 14) != 0) {
-            imgsync_run_fail_response(run, job, resp);
-            return 0;
-        }
-        status = 403; /* a permission error whatever the status */
-    }
-    const char *repo = imgsync_job_repository(job);
-    if (status == 401) {
-        snprintf(msg, sizeof(msg), "registry '%s': %s rejected the credentials (HTTP 401%s%s%s); check the %s",
-                 imgsync_run_name(run), what, code[0] ? ", error_code '" : "", code, code[0] ? "'" : "",
-                 opt(run, "ak") ? "AK/SK" : "username, password and domain");
-        imgsync_run_fail(run, IMGSYNC_EAUTH, msg);
-        return 0;
-    }
-    snprintf(msg, sizeof(msg), "registry '%s' is not authorized for SWR: %s answered HTTP %d%s%s%s%s%s",
-             imgsync_run_name(run), what, imgsync_response_status(resp), code[0] ? ", error_code '" : "", code,
-             code[0] ? "'" : "", repo ? " for repository " : "", repo ? repo : "");
-    if (repo)
-        imgsync_run_scope_fail(run, imgsync_job_partition(job), repo, IMGSYNC_EAUTH, msg);
-    else
-        imgsync_run_fail(run, IMGSYNC_EAUTH, msg);
-    return 0;
-}
-
-/* ---- IAM token ---------------------------------------------------------------------------- */
-
-static int request_token(imgsync_run *run)
-{
-    swr_run *st = imgsync_run_data(run);
-    imgsync__buf b;
-    imgsync__buf_init(&b);
-    b.secret = 1; /* it holds the password */
-    int rc = imgsync__buf_appends(&b, "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{"
-                                      "\"name\":");
-    if (!rc)
-        rc = json_quote(&b, st->username);
-    if (!rc)
-        rc = imgsync__buf_appends(&b, ",\"password\":");
-    if (!rc)
-        rc = json_quote(&b, st->password);
-    if (!rc)
-        rc = imgsync__buf_appends(&b, ",\"domain\":{\"name\":");
-    if (!rc)
-        rc = json_quote(&b, st->domain);
-    if (!rc)
-        rc = imgsync__buf_appends(&b, "}}}},\"scope\":{\"project\":{\"name\":");
-    if (!rc)
-        rc = json_quote(&b, st->region);
-    if (!rc)
-        rc = imgsync__buf_appends(&b, "}}}}");
-    imgsync_job *job = rc ? NULL : imgsync_job_new(run, "POST", st->iam_url);
-    if (!job)
-        rc = rc ? rc : IMGSYNC_ENOMEM;
-    if (!rc) {
-        imgsync_job_set_kind(job, K_TOKEN);
-        imgsync_job_set_idempotent(job, 1); /* a token request may be retried */
-        rc = imgsync_job_set_body(job, CT_JSON, b.data, b.len);
-        if (!rc)
-            rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER); /* the password only to IAM's origin */
-        if (rc)
-            imgsync_job_free(job);
-        else
-            rc = imgsync_job_submit(job);
-    }
-    imgsync__buf_free(&b);
-    if (!rc)
-        st->token_pending = 1;
-    return rc;
-}
-
-static int on_token(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
-{
-    swr_run *st = imgsync_run_data(run);
-    st->token_pending = 0;
-    int status = imgsync_response_status(resp);
-    if (imgsync_response_error(resp) || status != 201)
-        return fail_http(run, job, resp, "IAM (POST /v3/auth/tokens)");
-    const char *tok = imgsync_response_header(resp, "X-Subject-Token");
-    if (!tok || !token_chars_ok(tok, 0)) {
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, "IAM answered 201 without a usable X-Subject-Token header");
-        return 0;
-    }
-    int rc = imgsync_run_add_secret(run, tok);
-    if (rc)
-        return rc;
-    if (st->token)
-        imgsync__wipe_free(st->token);
-    if (!(st->token = imgsync__strdup(tok)))
-        return IMGSYNC_ENOMEM;
-    st->token_expires_ms = 0;
-    st->token_stale = 0;
-    st->token_gen++;
-    yajl_val root = parse_body(resp);
-    int64_t ms;
-    const char *exp = imgsync__json_string(imgsync__json_member(root, "token"), "expires_at");
-    if (exp && !imgsync__parse_rfc3339_ms(exp, &ms))
-        st->token_expires_ms = ms;
-    imgsync__json_free(root);
-    /* a token already expired (clock skew): use it once rather than loop asking for new ones */
-    if (st->token_expires_ms && !token_fresh(st, imgsync_run_now_ms(run)))
-        st->token_expires_ms = 0;
-    walk **waiting = st->waiting;
-    size_t n = st->nwaiting;
-    st->waiting = NULL;
-    st->nwaiting = st->capwaiting = 0;
-    rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!rc)
-            rc = submit_page(run, waiting[i]);
-        walk_unref(waiting[i]);
-    }
-    free(waiting);
-    return rc;
-}
-
 /* ---- listing ------------------------------------------------------------------------------ */
+
+#define SERVICE "SWR" /* in "not authorized for SWR" */
 
 /* Name in the tags path: every segment escaped, '/' written as '$' (SWR FAQ, reference 1.1). */
 static char *dollar_name(const char *name)
@@ -526,54 +248,79 @@ static char *host_of_path(const char *path)
     return imgsync__strndup(path, n);
 }
 
-/* Item of the lazy list: "repository\thost\tpartition\texpired\tnamed". */
-static int start_tags(imgsync_run *run, void *ctx, const char *item)
+/* An item of the lazy list of tag walks: "repository\thost\tpartition\texpired\tnamed" (a
+ * string, so that long lists cost no walk until their turn comes). */
+enum { F_REPOSITORY, F_HOST, F_PARTITION, F_EXPIRED, F_NAMED, F_COUNT };
+
+/* Split an item in place into its fields. 0, or EINTERNAL when fields are missing. */
+static int split_item(char *item, char *f[F_COUNT])
 {
-    (void)ctx;
-    swr_run *st = imgsync_run_data(run);
-    char *copy = imgsync__strdup(item);
-    if (!copy)
-        return IMGSYNC_ENOMEM;
-    char *f[5] = {0};
-    char *p = copy;
-    for (int i = 0; i < 5; i++) {
+    char *p = item;
+    for (int i = 0; i < F_COUNT; i++) {
         f[i] = p;
         p = strchr(p, SWR_ITEM_SEP);
         if (!p)
-            break;
+            return i == F_COUNT - 1 ? 0 : IMGSYNC_EINTERNAL;
         *p++ = '\0';
     }
-    if (!f[4]) {
-        free(copy);
-        return IMGSYNC_EINTERNAL;
-    }
-    const char *repository = f[0], *partition = f[2];
+    return 0;
+}
+
+/* The tags walk of "ns/name": /v2/manage/namespaces/{ns}/repos/{dollar name}/tags. */
+static walk *tags_walk_new(imgsync_run *run, const char *repository)
+{
     size_t nslen = strcspn(repository, "/");
     char *ns = imgsync__strndup(repository, nslen);
     char *ens = ns ? imgsync__url_escape_segment(ns) : NULL;
     char *dn = ens ? dollar_name(repository + nslen + 1) : NULL;
     char *base = dn ? imgsync__asprintf("/v2/manage/namespaces/%s/repos/%s/tags", ens, dn) : NULL;
     walk *w = base ? walk_new(run, K_TAGS, base) : NULL;
-    int rc = w ? 0 : IMGSYNC_ENOMEM;
     if (w) {
-        w->repository = imgsync__strdup(repository);
         w->ns = ns;
         ns = NULL;
-        w->partition = imgsync__strdup(partition);
-        w->host = imgsync__strdup(f[1][0] ? f[1] : st->default_host);
-        w->expired = f[3][0] == '1';
-        w->named = f[4][0] == '1';
-        if (!w->repository || !w->partition || !w->host)
-            rc = IMGSYNC_ENOMEM;
     }
-    if (!rc)
-        rc = imgsync_run_scope_begin(run, partition, repository);
-    if (!rc)
-        rc = submit_page(run, w);
-    walk_unref(w);
     free(ns);
     free(ens);
     free(dn);
+    return w;
+}
+
+/* The tags walk of an item's fields, NULL on ENOMEM. */
+static walk *item_walk_new(imgsync_run *run, char *const f[F_COUNT])
+{
+    swr_run *st = imgsync_run_data(run);
+    walk *w = tags_walk_new(run, f[F_REPOSITORY]);
+    if (!w)
+        return NULL;
+    w->repository = imgsync__strdup(f[F_REPOSITORY]);
+    w->partition = imgsync__strdup(f[F_PARTITION]);
+    w->host = imgsync__strdup(f[F_HOST][0] ? f[F_HOST] : st->default_host);
+    w->expired = f[F_EXPIRED][0] == '1';
+    w->named = f[F_NAMED][0] == '1';
+    if (!w->repository || !w->partition || !w->host) {
+        walk_unref(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* imgsync__pv_foreach's callback: begin the item's scope and walk its tags. */
+static int start_tags(imgsync_run *run, void *ctx, const char *item)
+{
+    (void)ctx;
+    char *copy = imgsync__strdup(item);
+    if (!copy)
+        return IMGSYNC_ENOMEM;
+    char *f[F_COUNT] = {0};
+    int rc = split_item(copy, f);
+    walk *w = rc ? NULL : item_walk_new(run, f);
+    if (!rc && !w)
+        rc = IMGSYNC_ENOMEM;
+    if (!rc)
+        rc = imgsync_run_scope_begin(run, f[F_PARTITION], f[F_REPOSITORY]);
+    if (!rc)
+        rc = submit_page(run, w);
+    walk_unref(w);
     free(copy);
     return rc;
 }
@@ -617,46 +364,47 @@ static void catalog_broken(imgsync_run *run, const char *message)
     st->catalog_broken = 1;
 }
 
-static int start_listing(imgsync_run *run)
+/* Repositories named in the request, fetched directly without listing. */
+static int start_named(imgsync_run *run)
+{
+    imgsync__strlist todo = {0};
+    int rc = 0;
+    for (size_t i = 0; i < imgsync_run_repository_count(run) && !rc; i++) {
+        const char *name = imgsync_run_repository(run, i);
+        if (!imgsync__name_repository_ok(name) || !strchr(name, '/')) {
+            imgsync_run_repository_fail(run, name, IMGSYNC_EINVAL,
+                                        "not an SWR repository name (namespace/repository)");
+            continue;
+        }
+        rc = queue_repository(run, &todo, name, NULL, "", 0, 1);
+    }
+    if (rc) {
+        imgsync__strlist_free(&todo);
+        return rc;
+    }
+    return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+}
+
+/* Base URL of a repository list walk: the whole list, or one hinted namespace's. */
+static char *repos_base(imgsync_run *run, const char *hint)
 {
     swr_run *st = imgsync_run_data(run);
-    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK) {
-        /* one page of the repository list tells whether the credentials may use SWR */
-        st->page_size = 1;
-    }
-    size_t named = imgsync_run_repository_count(run);
-    if (named && !st->shared && imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC) {
-        /* repositories named in the request: fetched directly (a shared one needs its owner,
-         * which only the shared list tells, so swr-shared always lists) */
-        imgsync__strlist todo = {0};
-        int rc = 0;
-        for (size_t i = 0; i < named && !rc; i++) {
-            const char *name = imgsync_run_repository(run, i);
-            if (!imgsync__name_repository_ok(name) || !strchr(name, '/')) {
-                imgsync_run_repository_fail(run, name, IMGSYNC_EINVAL,
-                                            "not an SWR repository name (namespace/repository)");
-                continue;
-            }
-            rc = queue_repository(run, &todo, name, NULL, "", 0, 1);
-        }
-        if (rc) {
-            imgsync__strlist_free(&todo);
-            return rc;
-        }
-        return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
-    }
     const char *path = st->shared ? "/v2/manage/shared-repositories?center=thirdparty" : "/v2/manage/repos";
+    if (!hint)
+        return imgsync__strdup(path);
+    char *ns = imgsync__url_escape(hint, NULL);
+    char *base = ns ? imgsync__asprintf("%s%cnamespace=%s", path, st->shared ? '&' : '?', ns) : NULL;
+    free(ns);
+    return base;
+}
+
+/* Walk the repository list: once, or once per namespace the request's filters name. */
+static int start_repo_walks(imgsync_run *run)
+{
+    swr_run *st = imgsync_run_data(run);
     size_t hints = imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC ? imgsync_run_namespace_hint_count(run) : 0;
     for (size_t i = 0; i < (hints ? hints : 1); i++) {
-        char *base;
-        if (hints) {
-            char *ns = imgsync__url_escape(imgsync_run_namespace_hint(run, i), NULL);
-            base = ns ? imgsync__asprintf("%s%cnamespace=%s", path, st->shared ? '&' : '?', ns) : NULL;
-            free(ns);
-        } else {
-            base = imgsync__strdup(path);
-        }
-        walk *w = walk_new(run, K_REPOS, base);
+        walk *w = walk_new(run, K_REPOS, repos_base(run, hints ? imgsync_run_namespace_hint(run, i) : NULL));
         int rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
         walk_unref(w);
         if (rc)
@@ -667,77 +415,86 @@ static int start_listing(imgsync_run *run)
     return 0;
 }
 
-static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+static int start_listing(imgsync_run *run)
 {
-    walk *w = imgsync_job_data(job);
     swr_run *st = imgsync_run_data(run);
-    const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
-    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
-        return fail_http(run, job, resp, what);
-    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK) {
+        /* one page of the repository list tells whether the credentials may use SWR */
+        st->page_size = 1;
+    }
+    /* a shared repository needs its owner, which only the shared list tells, so swr-shared
+     * always lists */
+    if (imgsync_run_repository_count(run) && !st->shared && imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC)
+        return start_named(run);
+    return start_repo_walks(run);
+}
+
+/* The owner (domain_name) and share status of a shared-list item. 0, or 1 when it has no valid
+ * owner (the catalog is then broken). */
+static int shared_owner(imgsync_run *run, yajl_val it, const char **owner, int *expired)
+{
+    *owner = imgsync__json_string(it, "domain_name");
+    /* [INFER] reference 1.2: for thirdparty shares `status` tells whether the share has expired
+     * (true = expired) */
+    yajl_val status = imgsync__json_member(it, "status");
+    *expired = status && YAJL_IS_TRUE(status);
+    if (*owner && imgsync__name_label_ok(*owner))
         return 0;
-    yajl_val root = parse_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
-        imgsync__json_free(root);
-        char msg[200];
-        snprintf(msg, sizeof(msg), "%s: the response is not a JSON array of at most %ld repositories", what,
-                 st->page_size);
-        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+    catalog_broken(run, "SWR listed a shared repository without a valid owner (domain_name): nothing is removed");
+    return 1;
+}
+
+/* One item of a repository list: its tags walk queued on todo when the request wants it.
+ * Unusable items are reported and skipped. 0 or ENOMEM. */
+static int repo_item(imgsync_run *run, imgsync__strlist *todo, yajl_val it)
+{
+    swr_run *st = imgsync_run_data(run);
+    const char *ns = imgsync__json_string(it, "namespace");
+    const char *name = imgsync__json_string(it, "name");
+    if (!ns || !name) {
+        catalog_broken(run, "SWR listed a repository without a namespace or name: nothing is removed");
         return 0;
     }
-    read_total(w, resp, root);
+    const char *owner = "";
+    int expired = 0;
+    if (st->shared && shared_owner(run, it, &owner, &expired))
+        return 0;
+    char *repository = imgsync__asprintf("%s/%s", ns, name);
+    if (!repository)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
+        imgsync_run_scope_fail(run, owner, "", IMGSYNC_EPROTOCOL, "SWR listed an invalid repository name");
+    } else if (imgsync_run_wants_repository(run, repository)) {
+        char *host = host_of_path(imgsync__json_string(it, "path"));
+        rc = queue_repository(run, todo, repository, host, owner, expired, 0);
+        free(host);
+    }
+    free(repository);
+    return rc;
+}
+
+/* The items of a repository list page: their tag walks started (or deferred). */
+static int repo_items(imgsync_run *run, yajl_val root)
+{
     int rc = 0;
     imgsync__strlist todo = {0};
-    for (size_t i = 0; i < root->u.array.len && !rc; i++) {
-        yajl_val it = root->u.array.values[i];
-        const char *ns = imgsync__json_string(it, "namespace");
-        const char *name = imgsync__json_string(it, "name");
-        if (!ns || !name) {
-            catalog_broken(run, "SWR listed a repository without a namespace or name: nothing is removed");
-            continue;
-        }
-        char *repository = imgsync__asprintf("%s/%s", ns, name);
-        if (!repository) {
-            rc = IMGSYNC_ENOMEM;
-            break;
-        }
-        const char *owner = "";
-        int expired = 0;
-        if (st->shared) {
-            owner = imgsync__json_string(it, "domain_name");
-            /* [INFER] reference 1.2: for thirdparty shares `status` tells whether the share
-             * has expired (true = expired) */
-            yajl_val status = imgsync__json_member(it, "status");
-            expired = status && YAJL_IS_TRUE(status);
-            if (!owner || !imgsync__name_label_ok(owner)) {
-                catalog_broken(run, "SWR listed a shared repository without a valid owner (domain_name): "
-                                    "nothing is removed");
-                free(repository);
-                continue;
-            }
-        }
-        if (!imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
-            imgsync_run_scope_fail(run, owner, "", IMGSYNC_EPROTOCOL, "SWR listed an invalid repository name");
-            free(repository);
-            continue;
-        }
-        if (imgsync_run_wants_repository(run, repository)) {
-            char *host = host_of_path(imgsync__json_string(it, "path"));
-            rc = queue_repository(run, &todo, repository, host, owner, expired, 0);
-            free(host);
-        }
-        free(repository);
-    }
-    size_t n = root->u.array.len;
-    imgsync__json_free(root);
-    if (!rc)
-        rc = imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
-    else
+    for (size_t i = 0; i < root->u.array.len && !rc; i++)
+        rc = repo_item(run, &todo, root->u.array.values[i]);
+    if (rc) {
         imgsync__strlist_free(&todo);
-    if (rc)
         return rc;
+    }
+    return imgsync__pv_foreach(run, NULL, NULL, &todo, start_tags, NULL, NULL);
+}
+
+/* After a repository list page of n items: its next page, or the end of the walk (the catalog
+ * is complete once every walk ended). */
+static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, const char *what)
+{
+    swr_run *st = imgsync_run_data(run);
     char why[300];
-    rc = walk_continue(run, w, job, n, why, sizeof(why));
+    int rc = walk_continue(run, w, job, n, why, sizeof(why));
     if (rc < 0 && rc != IMGSYNC_ENOMEM) {
         char msg[400];
         snprintf(msg, sizeof(msg), "%s: %s", what, why);
@@ -749,6 +506,30 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         maybe_catalog_complete(run);
     }
     return rc < 0 ? rc : 0;
+}
+
+static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    walk *w = imgsync_job_data(job);
+    swr_run *st = imgsync_run_data(run);
+    const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
+        return imgsync__huawei_auth_fail_http(run, job, resp, what, SERVICE);
+    if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
+        return 0;
+    yajl_val root = page_items(st, resp);
+    if (!root) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s: the response is not a JSON array of at most %ld repositories", what,
+                 st->page_size);
+        imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
+        return 0;
+    }
+    read_total(w, resp, root);
+    int rc = repo_items(run, root);
+    size_t n = root->u.array.len;
+    imgsync__json_free(root);
+    return rc ? rc : repos_continue(run, w, job, n, what);
 }
 
 static int64_t time_ms(const char *s)
@@ -787,6 +568,22 @@ static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
     return imgsync_record_emit(run, r);
 }
 
+/* After a tags page of n items: its next page, or the scope listed. */
+static int tags_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
+{
+    char why[300];
+    int c = walk_continue(run, w, job, n, why, sizeof(why));
+    if (c < 0 && c != IMGSYNC_ENOMEM) {
+        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
+        return 0;
+    }
+    if (c < 0)
+        return c;
+    if (c == 0)
+        return imgsync_run_scope_listed(run, w->partition, w->repository);
+    return 0;
+}
+
 static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
     walk *w = imgsync_job_data(job);
@@ -797,10 +594,9 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
         return imgsync_run_scope_listed(run, w->partition, w->repository);
     }
     if (imgsync_response_error(resp) || status != 200)
-        return fail_http(run, job, resp, "GET tags");
-    yajl_val root = parse_body(resp);
-    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len > (size_t)st->page_size) {
-        imgsync__json_free(root);
+        return imgsync__huawei_auth_fail_http(run, job, resp, "GET tags", SERVICE);
+    yajl_val root = page_items(st, resp);
+    if (!root) {
         char msg[200];
         snprintf(msg, sizeof(msg), "tag list is not a JSON array of at most %ld tags", st->page_size);
         imgsync_run_scope_fail(run, w->partition, w->repository, IMGSYNC_EPROTOCOL, msg);
@@ -816,19 +612,7 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
         imgsync_run_scope_fail(run, w->partition, w->repository, rc, "SWR listed an invalid tag");
         return 0;
     }
-    if (rc)
-        return rc;
-    char why[300];
-    int c = walk_continue(run, w, job, n, why, sizeof(why));
-    if (c < 0 && c != IMGSYNC_ENOMEM) {
-        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
-        return 0;
-    }
-    if (c < 0)
-        return c;
-    if (c == 0)
-        return imgsync_run_scope_listed(run, w->partition, w->repository);
-    return 0;
+    return rc ? rc : tags_continue(run, w, job, n);
 }
 
 /* ---- vtable ------------------------------------------------------------------------------- */
@@ -836,27 +620,15 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
 static void swr_run_free(void *p)
 {
     swr_run *st = p;
-    for (size_t i = 0; i < st->nwaiting; i++)
-        walk_unref(st->waiting[i]);
-    free(st->waiting);
-    if (st->token)
-        imgsync__wipe_free(st->token);
-    free(st->iam_url);
+    imgsync__huawei_auth_clear(&st->auth);
     free(st->default_host);
     imgsync__map_clear(&st->started);
     free(st);
 }
 
-static int config_error(imgsync_run *run, const char *msg)
-{
-    char full[300];
-    snprintf(full, sizeof(full), "registry '%s': %s", imgsync_run_name(run), msg);
-    imgsync_run_fail(run, IMGSYNC_EINVAL, full);
-    return IMGSYNC_EINVAL;
-}
-
 static int swr_start_kind(imgsync_run *run, int shared)
 {
+    static const imgsync__huawei_auth_config auth_config = {SERVICE, "swr-api", K_TOKEN, resume_walk, walk_unref};
     swr_run *st = calloc(1, sizeof(*st));
     if (!st)
         return IMGSYNC_ENOMEM;
@@ -865,61 +637,14 @@ static int swr_start_kind(imgsync_run *run, int shared)
     st->shared = shared;
     st->page_size = MAX_PAGE;
     long long n;
-    const char *v = opt(run, "page_size");
-    if (v && !imgsync__parse_i64(v, 1, MAX_PAGE, &n))
+    const char *v = imgsync_run_option(run, "page_size");
+    if (v && *v && !imgsync__parse_i64(v, 1, MAX_PAGE, &n))
         st->page_size = (long)n;
-    st->region = opt(run, "region");
-    if (!st->region)
-        return config_error(run, "option 'region' is required (e.g. cn-north-4)");
-    st->ak = opt(run, "ak");
-    st->sk = opt(run, "sk");
-    st->security_token = opt(run, "security_token");
-    st->project_id = opt(run, "project_id");
-    st->username = opt(run, "username");
-    st->password = opt(run, "password");
-    st->domain = opt(run, "domain");
-    int aksk = st->ak || st->sk, pw = st->username || st->password || st->domain;
-    if (aksk && pw)
-        return config_error(run, "give either ak + sk or username + password + domain, not both");
-    if (aksk && !(st->ak && st->sk))
-        return config_error(run, "AK/SK authentication needs both 'ak' and 'sk'");
-    if (pw && !(st->username && st->password && st->domain))
-        return config_error(run, "IAM password authentication needs 'username', 'password' and 'domain'");
-    if (!aksk && !pw)
-        return config_error(run, "no credentials: set ak + sk, or username + password + domain");
-    if (st->security_token && !aksk)
-        return config_error(run, "'security_token' goes with temporary AK/SK ('ak' + 'sk')");
-    st->use_token = pw;
-    if (!(st->default_host = imgsync__asprintf("swr.%s.myhuaweicloud.com", st->region)))
+    int rc = imgsync__huawei_auth_start(run, &st->auth, &auth_config);
+    if (rc)
+        return rc;
+    if (!(st->default_host = imgsync__asprintf("swr.%s.myhuaweicloud.com", st->auth.region)))
         return IMGSYNC_ENOMEM;
-    int rc = 0;
-    if (!imgsync_run_endpoint(run)[0]) {
-        char *ep = imgsync__asprintf("https://swr-api.%s.myhuaweicloud.com", st->region);
-        rc = ep ? imgsync_run_set_endpoint(run, ep) : IMGSYNC_ENOMEM;
-        free(ep);
-        if (rc)
-            return rc == IMGSYNC_ENOMEM ? rc : config_error(run, "cannot derive the SWR endpoint from 'region'");
-    }
-    if (st->use_token) {
-        const char *iam = opt(run, "iam_endpoint");
-        char *base = iam ? imgsync__strdup(iam) : imgsync__asprintf("https://iam.%s.myhuaweicloud.com", st->region);
-        if (base) {
-            size_t len = strlen(base);
-            while (len && base[len - 1] == '/')
-                base[--len] = '\0';
-        }
-        st->iam_url = base ? imgsync__asprintf("%s/v3/auth/tokens", base) : NULL;
-        free(base);
-        if (!st->iam_url)
-            return IMGSYNC_ENOMEM;
-        rc = imgsync_run_allow_origin(run, st->iam_url);
-        if (rc == IMGSYNC_EINSECURE)
-            return imgsync_run_fail(run, rc, "iam_endpoint: plain http is accepted only for loopback hosts or with "
-                                             "allow_http=true"),
-                   rc;
-        if (rc)
-            return rc == IMGSYNC_ENOMEM ? rc : config_error(run, "option 'iam_endpoint' is not a usable URL");
-    }
     return start_listing(run);
 }
 
@@ -931,65 +656,21 @@ static int swr_on_response(imgsync_run *run, imgsync_job *job, const imgsync_res
     swr_run *st = imgsync_run_data(run);
     int kind = imgsync_job_kind(job);
     if (kind == K_TOKEN)
-        return on_token(run, job, resp);
+        return imgsync__huawei_auth_on_token(run, &st->auth, job, resp);
     if (kind != K_REPOS && kind != K_TAGS)
         return IMGSYNC_EINTERNAL;
     walk *w = imgsync_job_data(job);
     /* an IAM token refused: get a new one once and send the page again */
-    if (st->use_token && !imgsync_response_error(resp) && imgsync_response_status(resp) == 401 && w->replays == 0) {
-        w->replays++;
-        if (w->sent_gen != st->token_gen) /* a newer token came meanwhile: just send it again */
-            return submit_page(run, w);
-        st->token_stale = 1; /* jobs already queued keep the old token and replay the same way */
-        return wait_for_token(run, w);
-    }
+    if (imgsync__huawei_auth_refused(&st->auth, resp, &w->sent))
+        return submit_page(run, w);
     return kind == K_REPOS ? on_repos(run, job, resp) : on_tags(run, job, resp);
 }
 
 static int swr_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *a)
 {
     swr_run *st = imgsync_run_data(run);
-    if (imgsync_job_kind(job) == K_TOKEN)
-        return 0; /* the IAM request carries its credentials in the body */
-    if (st->use_token) {
-        walk *w = imgsync_job_data(job);
-        if (w)
-            w->sent_gen = st->token_gen;
-        return st->token ? imgsync_attempt_add_header(a, "X-Auth-Token", st->token) : IMGSYNC_EAUTH;
-    }
-    char date[IMGSYNC__SWR_SDK_DATE_LEN + 1];
-    int rc = imgsync__swr_sdk_date(imgsync_run_now_ms(run), date);
-    if (!rc)
-        rc = imgsync_attempt_add_header(a, "X-Sdk-Date", date);
-    if (!rc && st->project_id)
-        rc = imgsync_attempt_add_header(a, "X-Project-Id", st->project_id);
-    if (!rc && st->security_token)
-        rc = imgsync_attempt_add_header(a, "X-Security-Token", st->security_token);
-    if (rc)
-        return rc;
-    size_t n = imgsync_attempt_header_count(a);
-    const char **names = calloc(n ? n : 1, sizeof(*names));
-    const char **values = calloc(n ? n : 1, sizeof(*values));
-    char *auth = NULL;
-    rc = names && values ? 0 : IMGSYNC_ENOMEM;
-    for (size_t i = 0; !rc && i < n; i++) {
-        names[i] = imgsync_attempt_header_name(a, i);
-        values[i] = imgsync_attempt_header_value(a, i);
-    }
-    if (!rc) {
-        size_t blen = 0;
-        const void *body = imgsync_attempt_body(a, &blen);
-        imgsync__swr_sign_req req = {imgsync_attempt_method(a), imgsync_attempt_url(a), names, values, n, body, blen,
-                                     st->ak, st->sk, date};
-        rc = imgsync__swr_sign(&req, &auth);
-    }
-    if (!rc)
-        rc = imgsync_attempt_add_header(a, "Authorization", auth);
-    if (auth)
-        imgsync__wipe_free(auth);
-    free(names);
-    free(values);
-    return rc;
+    walk *w = imgsync_job_kind(job) == K_TOKEN ? NULL : imgsync_job_data(job);
+    return imgsync__huawei_auth_sign(run, job, a, &st->auth, w ? &w->sent : NULL);
 }
 
 static const char *const swr_secrets[] = {"password", "sk", "security_token", NULL};
