@@ -104,7 +104,7 @@ Control endpoints (outside SWR's namespace, never faulted, throttled or counted)
                                  namespace, repository, tag, digest, size, updated,
                                  updated_ms, tag_type, share_status}] sorted
 
-Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens",
+Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens"|"tamper",
              "pattern": regex searched in the raw request target (path?query),
              "method": "GET" (optional), "after": S (let S matches pass first),
              "count": N (default 1, or -1 = forever when "rate" is given),
@@ -118,6 +118,9 @@ Fault rule: {"type": "500"|"502"|"503"|"504"|"429"|"slow"|"reset"|"expire_tokens
   expire_tokens -> every IAM token issued so far expires just before the
                matching request is handled (token expiry mid-sync: that
                request and later ones with an old token get 401)
+  tamper     -> a meddling proxy: the matching request reaches SWR with
+               "tampered=1" added to its query after the client signed it
+               (an AK/SK request then fails its signature check: 401 APIGW.0301)
 """
 
 import datetime
@@ -625,7 +628,7 @@ def error_resp(e, request_id=None, authz_always=False):
 # --------------------------------------------------------------------------
 # faults
 
-FAULT_TYPES = ("500", "502", "503", "504", "429")  # plus slow, reset, expire_tokens
+FAULT_TYPES = ("500", "502", "503", "504", "429")  # plus slow, reset, expire_tokens, tamper
 
 
 def throttle_resp(limit, retry_after="1"):
@@ -705,7 +708,9 @@ class App:
 
     def reset(self):
         self.store = self.load_store()
-        self.faults = Faults(FAULT_TYPES, self.fault_response, {"expire_tokens": self.expire_tokens})
+        self.faults = Faults(FAULT_TYPES, self.fault_response,
+                             {"expire_tokens": self.expire_tokens, "tamper": self.tamper})
+        self.tampering = False
         self.tokens = {}
         self.token_ttl = float(self.init["token_ttl"])
         self.throttles = Throttles(self.init["throttle"])
@@ -741,11 +746,21 @@ class App:
         self.stats_total += 1
         self.stats_paths[path] = self.stats_paths.get(path, 0) + 1
         self.check_leaks(method, target, headers, body)
-        return self.faults.run(method, target, lambda: self.api(method, path, query, headers, body),
+        return self.faults.run(method, target, lambda: self.api(method, path, self.tampered(query), headers, body),
                                self.count_status)
 
     def count_status(self, status):
         self.stats_status[status] = self.stats_status.get(status, 0) + 1
+
+    def tamper(self):
+        self.tampering = True
+
+    def tampered(self, query):
+        """The query as a tamper rule left it (the rule fired for this request just before)."""
+        if not self.tampering:
+            return query
+        self.tampering = False
+        return query + ("&" if query else "") + "tampered=1"
 
     def expire_tokens(self):
         now = time.time()

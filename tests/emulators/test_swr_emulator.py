@@ -254,6 +254,17 @@ class AkSk(unittest.TestCase):
         h = t_sign(ACME_AK, ACME_SK, "GET", "/v2/manage/repos", [("namespace", "acme")], {})
         self.assert401(raw("GET", "/v2/manage/repos?namespace=acme-dev", h))
 
+    def test_tamper_fault(self):
+        control("faults", {"type": "tamper", "pattern": "^/v2/manage/repos", "after": 1})
+        try:
+            self.assertEqual(aksk("/v2/manage/repos").status, 200)
+            r = aksk("/v2/manage/repos")
+            self.assert401(r)
+            self.assertEqual(r.json()["error_code"], "APIGW.0301")
+            self.assertEqual(aksk("/v2/manage/repos").status, 200)  # once (count 1)
+        finally:
+            control("faults", method="DELETE")
+
     def test_wrong_sk_and_unknown_ak(self):
         self.assert401(aksk("/v2/manage/repos", sk="not-the-secret"))
         r = aksk("/v2/manage/repos", ak="NOSUCHAK000000000000")

@@ -336,6 +336,27 @@ START_TEST(test_wrong_sk_keeps_rows)
 }
 END_TEST
 
+/* A request altered after it was signed (a proxy adds a query parameter to the third tag list):
+ * SWR refuses the signature (401 APIGW.0301); the registry fails with EAUTH (the repositories
+ * committed before stay synced: the task is partial), the SK is nowhere, no row is lost. */
+START_TEST(test_tampered_signature)
+{
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"tamper\",\"pattern\":\"/tags\",\"after\":2}"), 0);
+    imgsync_task *t = sync_now();
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "APIGW.0301"));
+    ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), ACME_SK));
+    imgsync_task_free(t);
+    ck_assert_int_eq(ef_rule_fired(&EMU, "/tags"), 1);
+    ck_assert_int_eq(stats_number("status", "401"), 1);
+    expect_inventory("acme", "private");
+}
+END_TEST
+
 START_TEST(test_wrong_password)
 {
     provider("swr-private", NULL);
@@ -496,6 +517,7 @@ Suite *swr_suite(void)
     tcase_add_test(tc, test_not_authorized_for_swr);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);
     tcase_add_test(tc, test_wrong_password);
+    tcase_add_test(tc, test_tampered_signature);
     tcase_add_test(tc, test_sdk_date_skew);
     tcase_add_test(tc, test_wait_does_not_spin);
     tcase_add_test(tc, test_large_paged);
