@@ -10,6 +10,7 @@
 
 #include "core/history.h"
 #include "core/kinds.h"
+#include "core/run.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -116,6 +117,7 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     ctx->serial = next_serial++;
     pthread_mutex_unlock(&serial_lock);
     imgsync__map_init(&ctx->provider_names);
+    imgsync__map_init(&ctx->kept);
     ctx->clock = imgsync__system_clock;
     imgsync__engine_default_opts(&ctx->eopts);
     int rc = imgsync__store_open_msg(&ctx->store, store_uri, errbuf, errbuf_len);
@@ -132,6 +134,7 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     ctx->env.check_timeout_ms = 20000;
     ctx->env.max_pending = 4096;
     ctx->env.owner = ctx->owner;
+    ctx->env.kept = &ctx->kept;
     rc = imgsync__history_recover(ctx);
     if (rc) {
         if (errbuf && errbuf_len)
@@ -163,6 +166,7 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
         imgsync__provider_destroy(ctx->providers[i]);
     free(ctx->providers);
     imgsync__map_clear(&ctx->provider_names);
+    imgsync__kept_clear(&ctx->kept);
     pthread_mutex_destroy(&ctx->status_lock);
     pthread_mutex_destroy(&ctx->api_lock);
     pthread_cond_destroy(&ctx->api_cond);

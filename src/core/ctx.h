@@ -22,6 +22,7 @@ struct imgsync_ctx {
     imgsync_provider **providers;
     size_t nproviders;
     imgsync__map provider_names; /* name -> provider */
+    imgsync__map kept;           /* secrets providers keep across runs (kept.c) */
     imgsync__task **tasks;
     size_t ntasks;
     int in_perform;              /* re-entrancy guard */

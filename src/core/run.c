@@ -69,6 +69,14 @@ int imgsync_run_add_secret(imgsync_run *run, const char *value)
     return add_secret(run, value);
 }
 
+const char *imgsync__run_secret(const imgsync_run *run, const char *value)
+{
+    for (size_t i = 0; i < run->nsecrets; i++)
+        if (!strcmp(run->secrets[i], value))
+            return run->secrets[i];
+    return NULL;
+}
+
 /* The secret option values, and the Basic form of username:password as a server may echo it. */
 static int collect_secrets(imgsync_run *run)
 {

@@ -94,6 +94,12 @@ void imgsync__run_maybe_end(imgsync_run *run);
 /* The deadline passed inside a callback: fail the run. Returns ETIMEOUT. */
 int imgsync__run_deadline(imgsync_run *run);
 int imgsync__run_allowed_url(const imgsync_run *run, const char *url);
+/* The run's own copy of a secret it holds (imgsync_run_add_secret), or NULL. */
+const char *imgsync__run_secret(const imgsync_run *run, const char *value);
+
+/* ---- kept.c: secrets kept across runs ---- */
+/* Wipe and free every kept secret (the context ends). */
+void imgsync__kept_clear(imgsync__map *m);
 
 /* ---- report.c: errors and the registry row, sanitized and with secrets redacted ---- */
 /* A malloc'd copy of server text, sanitized and with the run's secrets and tokens redacted

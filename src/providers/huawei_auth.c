@@ -14,6 +14,7 @@
 #include "util/url.h"
 
 #define TOKEN_MARGIN_MS (5 * 60 * 1000) /* a token is renewed 5 minutes before it expires */
+#define KEPT_TOKEN "iam_token"          /* the token kept across syncs (imgsync_run_keep_secret) */
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -185,6 +186,24 @@ static int iam_url(imgsync_run *run, imgsync__huawei_auth *auth)
     return 0;
 }
 
+static int token_fresh(const imgsync__huawei_auth *auth, int64_t now);
+
+/* A token an earlier sync of this registry (same options) obtained and kept, while it has more
+ * than the renewal margin left: IAM is asked again only when it runs out. */
+static int reuse_token(imgsync_run *run, imgsync__huawei_auth *auth)
+{
+    int64_t expires = 0;
+    const char *kept = imgsync_run_kept_secret(run, KEPT_TOKEN, &expires);
+    imgsync__huawei_auth probe = {.token = (char *)kept, .token_expires_ms = expires};
+    if (!kept || !token_fresh(&probe, imgsync_run_now_ms(run)))
+        return 0;
+    if (!(auth->token = imgsync__strdup(kept)))
+        return IMGSYNC_ENOMEM;
+    auth->token_expires_ms = expires;
+    auth->token_gen++;
+    return 0;
+}
+
 int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync__huawei_auth_config *cfg)
 {
     auth->cfg = *cfg;
@@ -196,6 +215,8 @@ int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, con
         rc = default_endpoint(run, auth);
     if (!rc && auth->use_token)
         rc = iam_url(run, auth);
+    if (!rc && auth->use_token)
+        rc = reuse_token(run, auth);
     return rc;
 }
 
@@ -381,7 +402,8 @@ static int keep_token(imgsync_run *run, imgsync__huawei_auth *auth, const imgsyn
     /* a token already expired (clock skew): use it once rather than loop asking for new ones */
     if (auth->token_expires_ms && !token_fresh(auth, imgsync_run_now_ms(run)))
         auth->token_expires_ms = 0;
-    return 0;
+    /* kept for the next syncs only when its end is known; a refused one is replaced by the next */
+    return imgsync_run_keep_secret(run, KEPT_TOKEN, auth->token, auth->token_expires_ms);
 }
 
 /* Hand every parked item back to the provider (they may park again: a new list is started). */

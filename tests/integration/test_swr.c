@@ -280,6 +280,28 @@ START_TEST(test_private_password)
 }
 END_TEST
 
+/* The IAM token is kept across syncs of the registry (until 5 minutes before it expires): IAM
+ * is asked once for several syncs; a token SWR no longer accepts is replaced (the refused pages
+ * are sent again); other options (another password, say) never reuse it. */
+START_TEST(test_token_kept_across_syncs)
+{
+    provider("swr-private", "2");
+    password(ACME_USER, ACME_PASS, "acme");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 1);
+    ck_assert_int_eq(ef_control(&EMU, "POST", "/_emulator/tokens/expire", "{}", NULL), 0);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 2);
+    ck_assert_int_gt(stats_number("status", "401"), 0);
+    expect_inventory("acme", "private");
+    set("page_size", "3");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 3);
+    expect_inventory("acme", "private");
+}
+END_TEST
+
 START_TEST(test_shared_aksk)
 {
     provider("swr-shared", "2");
@@ -513,6 +535,7 @@ Suite *swr_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_private_aksk);
     tcase_add_test(tc, test_private_password);
+    tcase_add_test(tc, test_token_kept_across_syncs);
     tcase_add_test(tc, test_shared_aksk);
     tcase_add_test(tc, test_not_authorized_for_swr);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);

@@ -129,6 +129,18 @@ IMGSYNC_EXTERN int64_t imgsync_run_now_ms(const imgsync_run *run);
  * of every error and status text of the run, like secret options, and wiped when the run ends.
  * Copied. EINVAL (NULL or ""), ENOMEM. */
 IMGSYNC_EXTERN int imgsync_run_add_secret(imgsync_run *run, const char *value);
+/* Keep a secret the provider obtained (an IAM token valid for hours, say) for later runs of the
+ * same registry, until expires_ms (the context's clock, ms since the epoch). In memory only, in
+ * the context, never in the store; found again only by runs of the same registry name with
+ * exactly the same options, so a changed password or endpoint never reuses it. `key` names it
+ * ([a-z0-9_.-], 1..64 chars). A NULL or "" value, or an expires_ms already past, forgets the
+ * key. The value also becomes a run secret. 0, EINVAL (bad key), ENOMEM. */
+IMGSYNC_EXTERN int imgsync_run_keep_secret(imgsync_run *run, const char *key, const char *value,
+                                           int64_t expires_ms);
+/* The secret an earlier run kept under `key` (see imgsync_run_keep_secret) while it has not
+ * expired, with its expiry in *expires_ms (may be NULL); NULL when there is none. The string is
+ * the run's (a run secret), valid until the run ends. */
+IMGSYNC_EXTERN const char *imgsync_run_kept_secret(imgsync_run *run, const char *key, int64_t *expires_ms);
 /* Provider's private per-run data, freed with free_fn when the run ends. */
 IMGSYNC_EXTERN void imgsync_run_set_data(imgsync_run *run, void *data, void (*free_fn)(void *));
 IMGSYNC_EXTERN void *imgsync_run_data(const imgsync_run *run);
