@@ -846,8 +846,8 @@ static int run_cli(const char *const *args, char **out, char **err)
         st = WEXITSTATUS(st);
     else
         st = -1;
-    *out = ef_read_file(outp);
-    *err = ef_read_file(errp);
+    *out = ef_read_file(outp, NULL);
+    *err = ef_read_file(errp, NULL);
     unlink(outp);
     unlink(errp);
     free(outp);

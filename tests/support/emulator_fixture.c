@@ -65,7 +65,7 @@ static void sleep_ms(long ms)
 
 /* ---- utilities ------------------------------------------------------------------------------------ */
 
-char *ef_read_file(const char *path)
+char *ef_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL, *nbuf;
@@ -95,6 +95,8 @@ char *ef_read_file(const char *path)
     }
     fclose(f);
     buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
     return buf;
 }
 

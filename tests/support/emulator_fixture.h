@@ -117,7 +117,8 @@ const char *ef_str(yajl_val v);
 int ef_parse_time_ms(const char *s, int64_t *ms);
 /* mkstemp() of "$TMPDIR/imgsync-ef-<label>-XXXXXX" holding `text`; malloc'd path, or NULL. */
 char *ef_temp_file(const char *label, const char *text);
-/* Whole file as a NUL-terminated malloc'd string, or NULL. */
-char *ef_read_file(const char *path);
+/* Whole file as a NUL-terminated malloc'd string (its length in *len when len is not NULL),
+ * or NULL. */
+char *ef_read_file(const char *path, size_t *len);
 
 #endif

@@ -1,5 +1,6 @@
 /* Real-registry test fixture: see registry_fixture.h. */
 #include "registry_fixture.h"
+#include "emulator_fixture.h"
 
 #include <yajl/yajl_tree.h>
 
@@ -90,40 +91,7 @@ int rf_run(const char *command)
     return WEXITSTATUS(st);
 }
 
-char *rf_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL, *nbuf;
-    size_t n = 0, cap = 0, got;
-
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            if ((nbuf = realloc(buf, cap)) == NULL) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nbuf;
-        }
-        got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return buf;
-}
+char *rf_read_file(const char *path, size_t *len) { return ef_read_file(path, len); }
 
 int rf_write_file(const char *path, const char *text)
 {
