@@ -98,16 +98,18 @@ static void password(const char *user, const char *pass, const char *domain)
     set("iam_endpoint", EMU.url);
 }
 
-static imgsync_task *sync_now(void)
+static imgsync_task *sync_request(const imgsync_request *req)
 {
     uint64_t id = 0;
-    int rc = imgsync_sync_start(CTX, NULL, &id);
+    int rc = imgsync_sync_start(CTX, req, &id);
     ck_assert_msg(rc == 0, "imgsync_sync_start: %s", imgsync_ctx_errmsg(CTX));
     ck_assert_int_eq(imgsync_task_wait(CTX, id, WAIT_MS), 0);
     imgsync_task *t = NULL;
     ck_assert_int_eq(imgsync_task_get(&t, CTX, id), 0);
     return t;
 }
+
+static imgsync_task *sync_now(void) { return sync_request(NULL); }
 
 static void expect_state(imgsync_task *t, int state)
 {
@@ -171,8 +173,10 @@ static long long num(yajl_val row, const char *key)
     return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
-/* The rows `account` can list, of kind "private" or "shared", as the emulator publishes them. */
-static void expected_rows(const char *account, const char *kind, lines *out)
+/* The rows `account` can list, of kind "private" or "shared", as the emulator publishes them;
+ * only those of namespace `only_ns` / repository `only_repo` when not NULL. */
+static void expected_rows_of(const char *account, const char *kind, const char *only_ns, const char *only_repo,
+                             lines *out)
 {
     char target[128], *text = NULL;
     snprintf(target, sizeof(target), "/_emulator/inventory?account=%s&kind=%s", account, kind);
@@ -186,6 +190,10 @@ static void expected_rows(const char *account, const char *kind, lines *out)
         const char *ns = ef_str(ef_member(r, "namespace", yajl_t_string));
         char *repo = imgsync__asprintf("%s/%s", ns, ef_str(ef_member(r, "repository", yajl_t_string)));
         ck_assert_ptr_nonnull(repo);
+        if ((only_ns && strcmp(ns, only_ns)) || (only_repo && strcmp(repo, only_repo))) {
+            free(repo);
+            continue;
+        }
         const char *owner = shared ? ef_str(ef_member(r, "owner", yajl_t_string)) : "";
         lines_add(out, row_line(owner, repo, ef_str(ef_member(r, "tag", yajl_t_string)),
                                 ef_str(ef_member(r, "digest", yajl_t_string)), num(r, "size"), num(r, "updated_ms"),
@@ -212,11 +220,12 @@ static void actual_rows(lines *out)
     lines_sort(out);
 }
 
-/* The context's inventory equals the emulator's rows of (account, kind); returns their number. */
-static size_t expect_inventory(const char *account, const char *kind)
+/* The context's inventory equals the emulator's rows of (account, kind), restricted to a
+ * namespace or a repository when not NULL; returns their number. */
+static size_t expect_inventory_of(const char *account, const char *kind, const char *only_ns, const char *only_repo)
 {
     lines want = {NULL, 0}, got = {NULL, 0};
-    expected_rows(account, kind, &want);
+    expected_rows_of(account, kind, only_ns, only_repo, &want);
     actual_rows(&got);
     size_t i = 0;
     while (i < want.n && i < got.n && !strcmp(want.v[i], got.v[i]))
@@ -228,6 +237,11 @@ static size_t expect_inventory(const char *account, const char *kind)
     lines_free(&want);
     lines_free(&got);
     return n;
+}
+
+static size_t expect_inventory(const char *account, const char *kind)
+{
+    return expect_inventory_of(account, kind, NULL, NULL);
 }
 
 /* ---- emulator statistics ---------------------------------------------------------------------- */
@@ -448,6 +462,43 @@ START_TEST(test_wait_does_not_spin)
 }
 END_TEST
 
+/* A namespace filter becomes the list's `namespace` hint: only that organization is listed. */
+START_TEST(test_namespace_hint)
+{
+    ck_assert_int_eq(ef_probe(&EMU, "^/v2/manage/repos\\?namespace=acme-dev&"), 0);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "acme-dev", IMGSYNC_INCLUDE), 0);
+    imgsync_task *t = sync_request(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task_free(t);
+    imgsync_request_free(req);
+    ck_assert_uint_eq(expect_inventory_of("acme", "private", "acme-dev", NULL), 3);
+    ck_assert_int_eq(ef_rule_seen(&EMU, "^/v2/manage/repos\\?namespace=acme-dev&"), 1);
+    ck_assert_int_eq(requests_of("/v2/manage/repos"), 1);
+}
+END_TEST
+
+/* A repository named in the request is fetched directly: no repository list at all. */
+START_TEST(test_named_repository)
+{
+    provider("swr-private", "2");
+    aksk(ACME_AK, ACME_SK);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "acme/team/app"), 0);
+    imgsync_task *t = sync_request(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task_free(t);
+    imgsync_request_free(req);
+    ck_assert_uint_eq(expect_inventory_of("acme", "private", NULL, "acme/team/app"), 3);
+    ck_assert_int_eq(requests_of("/v2/manage/repos"), 0);
+    ck_assert_int_eq(requests_of("/v2/manage/namespaces/acme/repos/team$app/tags"), 2);
+}
+END_TEST
+
 /* ---- the generated account: paging, token expiry, faults, throttling --------------------------- */
 
 /* 1,200 repositories in pages of 100 (12 pages), 150 tags in one repository (2 pages). */
@@ -543,6 +594,8 @@ Suite *swr_suite(void)
     tcase_add_test(tc, test_tampered_signature);
     tcase_add_test(tc, test_sdk_date_skew);
     tcase_add_test(tc, test_wait_does_not_spin);
+    tcase_add_test(tc, test_namespace_hint);
+    tcase_add_test(tc, test_named_repository);
     tcase_add_test(tc, test_large_paged);
     tcase_add_test(tc, test_large_default_pages);
     tcase_add_test(tc, test_token_expiry_mid_sync);
