@@ -34,8 +34,9 @@ struct imgsync__dist {
 typedef struct tags_walk {
     int refs;
     imgsync__dist *d;
-    char *repo;
-    int named; /* asked for by name: a 404 means "not found" */
+    char *repo; /* the name in the API's URLs */
+    char *name; /* the name of the scope and rows: repo_prefix + repo */
+    int named;  /* asked for by name: a 404 means "not found" */
     imgsync__pager pager;
 } tags_walk;
 
@@ -43,6 +44,7 @@ typedef struct tags_walk {
 typedef struct pending_index {
     int refs;
     imgsync_record *rec;
+    char *tag;
     int64_t size;
     int remaining;
     int unknown; /* a child could not be sized */
@@ -81,8 +83,9 @@ imgsync__dist *imgsync__dist_new(const imgsync__dist_config *c)
     d->c.base = imgsync__strdup(c->base);
     d->c.partition = imgsync__strdup(c->partition ? c->partition : "");
     d->c.ns = c->ns ? imgsync__strdup(c->ns) : NULL;
+    d->c.repo_prefix = imgsync__strdup(c->repo_prefix ? c->repo_prefix : "");
     imgsync__map_init(&d->listed);
-    if (!d->c.base || !d->c.partition || (c->ns && !d->c.ns)) {
+    if (!d->c.base || !d->c.partition || (c->ns && !d->c.ns) || !d->c.repo_prefix) {
         imgsync__dist_unref(d);
         return NULL;
     }
@@ -99,6 +102,7 @@ void imgsync__dist_unref(imgsync__dist *d)
     free((char *)d->c.base);
     free((char *)d->c.partition);
     free((char *)d->c.ns);
+    free((char *)d->c.repo_prefix);
     free(d);
 }
 
@@ -112,6 +116,7 @@ static void tags_unref(void *p)
     imgsync__pager_clear(&tw->pager);
     imgsync__dist_unref(tw->d);
     free(tw->repo);
+    free(tw->name);
     free(tw);
 }
 
@@ -120,6 +125,7 @@ static void pending_unref(pending_index *pi)
     if (!pi || --pi->refs > 0)
         return;
     imgsync_record_free(pi->rec);
+    free(pi->tag);
     free(pi);
 }
 
@@ -170,19 +176,22 @@ static int fail_registry(imgsync_run *run, const imgsync__dist *d, int code, con
 
 static int start_tags(imgsync_run *run, imgsync__dist *d, const char *repo, int named)
 {
-    int rc = imgsync_run_scope_begin(run, d->c.partition, repo);
+    char *name = imgsync__asprintf("%s%s", d->c.repo_prefix, repo);
+    int rc = name ? imgsync_run_scope_begin(run, d->c.partition, name) : IMGSYNC_ENOMEM;
     tags_walk *tw = rc ? NULL : calloc(1, sizeof(*tw));
     if (rc || !tw || !(tw->repo = imgsync__strdup(repo))) {
         free(tw);
+        free(name);
         return rc ? rc : IMGSYNC_ENOMEM;
     }
+    tw->name = name;
     tw->refs = 1;
     tw->d = d;
     d->refs++;
     tw->named = named;
     imgsync__pager_init(&tw->pager, run);
     char *url = imgsync__asprintf("%s/%s/tags/list", d->c.base, repo);
-    rc = url ? submit(run, d, "GET", url, K_TAGS, repo, ACCEPT_JSON, djob_new(NULL, tw, NULL, NULL)) : IMGSYNC_ENOMEM;
+    rc = url ? submit(run, d, "GET", url, K_TAGS, tw->name, ACCEPT_JSON, djob_new(NULL, tw, NULL, NULL)) : IMGSYNC_ENOMEM;
     free(url);
     tags_unref(tw);
     return rc;
@@ -190,8 +199,13 @@ static int start_tags(imgsync_run *run, imgsync__dist *d, const char *repo, int 
 
 int imgsync__dist_repository(imgsync_run *run, imgsync__dist *d, const char *repository)
 {
-    if (!imgsync__name_repository_ok(repository))
-        return imgsync_run_scope_fail(run, d->c.partition, repository, IMGSYNC_EINVAL, "not a valid repository name");
+    if (!imgsync__name_repository_ok(repository)) {
+        char *name = imgsync__asprintf("%s%s", d->c.repo_prefix, repository);
+        int rc = name ? imgsync_run_scope_fail(run, d->c.partition, name, IMGSYNC_EINVAL, "not a valid repository name")
+                      : IMGSYNC_ENOMEM;
+        free(name);
+        return rc;
+    }
     return start_tags(run, d, repository, 1);
 }
 
@@ -228,7 +242,12 @@ static int catalog_item(imgsync_run *run, void *ctx, const char *name)
         return 0; /* named again on a later page: already being listed */
     if (imgsync__map_put(&d->listed, name, (void *)1, NULL))
         return IMGSYNC_ENOMEM;
-    return imgsync_run_wants_repository(run, name) ? start_tags(run, d, name, 0) : 0;
+    char *full = imgsync__asprintf("%s%s", d->c.repo_prefix, name);
+    if (!full)
+        return IMGSYNC_ENOMEM;
+    int wanted = imgsync_run_wants_repository(run, full);
+    free(full);
+    return wanted ? start_tags(run, d, name, 0) : 0;
 }
 
 /* Parse a list page into items, the pager counting it. 0, or the scope/registry was failed. */
@@ -293,21 +312,33 @@ static int on_catalog(imgsync_run *run, const imgsync_job *job, const imgsync_re
 
 /* ---- tags ----------------------------------------------------------------------------------- */
 
+/* Hand a finished row to the walk's owner (which may add to it first), or emit it. */
+static int dist_emit(imgsync_run *run, tags_walk *tw, imgsync_record *rec, const char *tag, int multi_arch)
+{
+    const imgsync__dist_config *c = &tw->d->c;
+    if (c->emit)
+        return c->emit(run, c->ud, rec, tw->repo, tag, multi_arch);
+    return imgsync_record_emit(run, rec);
+}
+
+/* sha256:<hex> and sha256__<hex>: digests some registries (Artifactory) list among the tags. */
+static int is_digest_tag(const char *tag) { return !strncmp(tag, "sha256:", 7) || !strncmp(tag, "sha256__", 8); }
+
 static int emit_plain(imgsync_run *run, tags_walk *tw, const char *tag)
 {
-    imgsync_record *r = imgsync_record_new(run, tw->repo, tag);
+    imgsync_record *r = imgsync_record_new(run, tw->name, tag);
     if (!r)
         return IMGSYNC_ENOMEM;
     imgsync_record_set_partition(r, tw->d->c.partition);
     if (tw->d->c.ns)
         imgsync_record_set_namespace(r, tw->d->c.ns);
-    return imgsync_record_emit(run, r);
+    return dist_emit(run, tw, r, tag, 0);
 }
 
 static int manifest_job(imgsync_run *run, tags_walk *tw, const char *method, const char *tag)
 {
     char *url = imgsync__asprintf("%s/%s/manifests/%s", tw->d->c.base, tw->repo, tag);
-    int rc = url ? submit(run, tw->d, method, url, K_MANIFEST, tw->repo, ACCEPT_MANIFESTS, djob_new(NULL, tw, tag, NULL))
+    int rc = url ? submit(run, tw->d, method, url, K_MANIFEST, tw->name, ACCEPT_MANIFESTS, djob_new(NULL, tw, tag, NULL))
                  : IMGSYNC_ENOMEM;
     free(url);
     return rc;
@@ -317,18 +348,20 @@ static int manifest_job(imgsync_run *run, tags_walk *tw, const char *method, con
 static int tag_item(imgsync_run *run, void *ctx, const char *tag)
 {
     tags_walk *tw = ctx;
-    if (!imgsync_run_wants_tag(run, tag))
+    if ((tw->d->c.skip_digest_tags && is_digest_tag(tag)) || !imgsync_run_wants_tag(run, tag))
         return 0;
     if (tw->d->c.resolve == IMGSYNC__RESOLVE_NONE)
         return emit_plain(run, tw, tag);
     return manifest_job(run, tw, tw->d->c.resolve == IMGSYNC__RESOLVE_FULL ? "GET" : "HEAD", tag);
 }
 
-static int first_invalid_tag(const imgsync__strlist *tags)
+static int first_invalid_tag(const imgsync__dist *d, const imgsync__strlist *tags)
 {
-    for (size_t i = 0; i < tags->n; i++)
-        if (!imgsync__name_tag_ok(imgsync__strlist_at(tags, i)))
+    for (size_t i = 0; i < tags->n; i++) {
+        const char *tag = imgsync__strlist_at(tags, i);
+        if (!imgsync__name_tag_ok(tag) && !(d->c.skip_digest_tags && is_digest_tag(tag)))
             return 1;
+    }
     return 0;
 }
 
@@ -340,15 +373,15 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     if (!imgsync_response_error(resp) && status == 404) {
         /* asked for by name: say it does not exist; found in the catalog: it went away since */
         if (tw->named)
-            return imgsync_run_scope_fail(run, part, tw->repo, IMGSYNC_ENOTFOUND, "repository not found (HTTP 404)");
-        return imgsync_run_scope_listed(run, part, tw->repo);
+            return imgsync_run_scope_fail(run, part, tw->name, IMGSYNC_ENOTFOUND, "repository not found (HTTP 404)");
+        return imgsync_run_scope_listed(run, part, tw->name);
     }
     if (imgsync_response_error(resp) || status != 200)
         return imgsync_run_fail_response(run, job, resp), 0;
     imgsync__strlist tags;
     char why[200];
     int rc = read_list(&tw->pager, job, resp, "tags", 0, "tags/list: response is not a tag list", &tags, why, sizeof(why));
-    if (!rc && first_invalid_tag(&tags)) {
+    if (!rc && first_invalid_tag(tw->d, &tags)) {
         snprintf(why, sizeof(why), "tags/list holds an invalid tag");
         rc = IMGSYNC_EPROTOCOL;
     }
@@ -357,17 +390,17 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
         rc = imgsync__pager_next(&tw->pager, resp, &next, why, sizeof(why));
     if (rc) {
         imgsync__strlist_free(&tags);
-        return rc == IMGSYNC_ENOMEM ? rc : (imgsync_run_scope_fail(run, part, tw->repo, rc, why), 0);
+        return rc == IMGSYNC_ENOMEM ? rc : (imgsync_run_scope_fail(run, part, tw->name, rc, why), 0);
     }
     /* the tags first: the scope must not commit before their jobs are pending */
     tw->refs++;
-    int frc = imgsync__pv_foreach(run, part, tw->repo, &tags, tag_item, tw, tags_unref);
+    int frc = imgsync__pv_foreach(run, part, tw->name, &tags, tag_item, tw, tags_unref);
     if (frc)
         return frc;
     if (!next)
-        return imgsync_run_scope_listed(run, part, tw->repo); /* commits once the rest is done */
+        return imgsync_run_scope_listed(run, part, tw->name); /* commits once the rest is done */
     char *copy = imgsync__strdup(next);
-    rc = copy ? submit(run, tw->d, "GET", copy, K_TAGS, tw->repo, ACCEPT_JSON, djob_new(NULL, tw, NULL, NULL))
+    rc = copy ? submit(run, tw->d, "GET", copy, K_TAGS, tw->name, ACCEPT_JSON, djob_new(NULL, tw, NULL, NULL))
               : IMGSYNC_ENOMEM;
     free(copy);
     return rc;
@@ -420,13 +453,13 @@ static void pending_finish(imgsync_run *run, tags_walk *tw, pending_index *pi)
     imgsync_record_set_size(pi->rec, pi->unknown ? -1 : pi->size);
     imgsync_record *rec = pi->rec;
     pi->rec = NULL;
-    int rc = imgsync_record_emit(run, rec);
+    int rc = dist_emit(run, tw, rec, pi->tag, 1);
     if (rc && rc != IMGSYNC_EPROTOCOL) /* a lost row must not pass for a complete listing */
-        imgsync_run_scope_fail(run, tw->d->c.partition, tw->repo, rc, "could not record an index's row");
+        imgsync_run_scope_fail(run, tw->d->c.partition, tw->name, rc, "could not record an index's row");
 }
 
 /* An index: its size is the sum of its children's image sizes, fetched by digest. */
-static int start_index(imgsync_run *run, tags_walk *tw, imgsync_record *rec, yajl_val manifest)
+static int start_index(imgsync_run *run, tags_walk *tw, imgsync_record *rec, const char *tag, yajl_val manifest)
 {
     yajl_val children = imgsync__json_array(manifest, "manifests");
     size_t n = children ? children->u.array.len : 0;
@@ -436,10 +469,11 @@ static int start_index(imgsync_run *run, tags_walk *tw, imgsync_record *rec, yaj
     free(platforms);
     if (n == 0) {
         imgsync_record_set_size(rec, 0);
-        return imgsync_record_emit(run, rec);
+        return dist_emit(run, tw, rec, tag, 1);
     }
     pending_index *pi = calloc(1, sizeof(*pi));
-    if (!pi) {
+    if (!pi || !(pi->tag = imgsync__strdup(tag))) {
+        free(pi);
         imgsync_record_free(rec);
         return IMGSYNC_ENOMEM;
     }
@@ -455,7 +489,7 @@ static int start_index(imgsync_run *run, tags_walk *tw, imgsync_record *rec, yaj
             continue;
         }
         char *url = imgsync__asprintf("%s/%s/manifests/%s", tw->d->c.base, tw->repo, dg);
-        rc = url ? submit(run, tw->d, "GET", url, K_CHILD, tw->repo, ACCEPT_MANIFESTS, djob_new(NULL, tw, dg, pi))
+        rc = url ? submit(run, tw->d, "GET", url, K_CHILD, tw->name, ACCEPT_MANIFESTS, djob_new(NULL, tw, dg, pi))
                  : IMGSYNC_ENOMEM;
         free(url);
     }
@@ -469,7 +503,7 @@ static int on_head(imgsync_run *run, tags_walk *tw, const char *tag, const imgsy
     const char *digest = imgsync_response_header(resp, "Docker-Content-Digest");
     if (!imgsync__name_digest_ok(digest)) /* no usable digest header: fetch the manifest and hash it */
         return manifest_job(run, tw, "GET", tag);
-    imgsync_record *rec = imgsync_record_new(run, tw->repo, tag);
+    imgsync_record *rec = imgsync_record_new(run, tw->name, tag);
     if (!rec)
         return IMGSYNC_ENOMEM;
     char media_type[128];
@@ -480,7 +514,7 @@ static int on_head(imgsync_run *run, tags_walk *tw, const char *tag, const imgsy
     imgsync_record_set_digest(rec, digest);
     imgsync_record_set_media_type(rec, media_type);
     imgsync_record_set_multi_arch(rec, is_list_type(media_type));
-    return imgsync_record_emit(run, rec);
+    return dist_emit(run, tw, rec, tag, is_list_type(media_type));
 }
 
 static int on_get(imgsync_run *run, tags_walk *tw, const char *tag, const imgsync_response *resp)
@@ -493,14 +527,14 @@ static int on_get(imgsync_run *run, tags_walk *tw, const char *tag, const imgsyn
     const char *header_digest = imgsync_response_header(resp, "Docker-Content-Digest");
     if (header_digest && imgsync__name_digest_ok(header_digest) && !strncmp(header_digest, "sha256:", 7) &&
         strcmp(header_digest, digest) != 0)
-        return imgsync_run_scope_fail(run, part, tw->repo, IMGSYNC_EPROTOCOL,
+        return imgsync_run_scope_fail(run, part, tw->name, IMGSYNC_EPROTOCOL,
                                       "manifest body does not match its Docker-Content-Digest"), 0;
     yajl_val m = imgsync__json_parse(body, len, err, sizeof(err));
     if (!m || !YAJL_IS_OBJECT(m)) {
         imgsync__json_free(m);
-        return imgsync_run_scope_fail(run, part, tw->repo, IMGSYNC_EPROTOCOL, "manifest is not a JSON object"), 0;
+        return imgsync_run_scope_fail(run, part, tw->name, IMGSYNC_EPROTOCOL, "manifest is not a JSON object"), 0;
     }
-    imgsync_record *rec = imgsync_record_new(run, tw->repo, tag);
+    imgsync_record *rec = imgsync_record_new(run, tw->name, tag);
     if (!rec) {
         imgsync__json_free(m);
         return IMGSYNC_ENOMEM;
@@ -514,10 +548,10 @@ static int on_get(imgsync_run *run, tags_walk *tw, const char *tag, const imgsyn
     int rc;
     if (is_index(media_type, m)) {
         imgsync_record_set_multi_arch(rec, 1);
-        rc = start_index(run, tw, rec, m);
+        rc = start_index(run, tw, rec, tag, m);
     } else {
         imgsync_record_set_size(rec, image_size(m));
-        rc = imgsync_record_emit(run, rec);
+        rc = dist_emit(run, tw, rec, tag, 0);
     }
     imgsync__json_free(m);
     return rc;
@@ -550,7 +584,7 @@ static int on_child(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         char digest[72], err[64];
         imgsync__pv_sha256(body, len, digest);
         if (strcmp(digest, j->ref) != 0)
-            return imgsync_run_scope_fail(run, j->tw->d->c.partition, j->tw->repo, IMGSYNC_EPROTOCOL,
+            return imgsync_run_scope_fail(run, j->tw->d->c.partition, j->tw->name, IMGSYNC_EPROTOCOL,
                                           "a child manifest of an index does not match its digest"), 0;
         yajl_val m = imgsync__json_parse(body, len, err, sizeof(err));
         size = m ? image_size(m) : -1;

@@ -27,6 +27,17 @@ typedef struct imgsync__dist_config {
      * imgsync_run_catalog_complete() when complete. */
     void (*catalog_done)(imgsync_run *run, void *ud, int complete);
     void *ud;
+    /* ---- optional (zero = off) ---- */
+    /* Prefix of scope and row names ("key/" for JFrog: the API knows "img", the row is
+     * "key/img"); URLs keep the API's name. */
+    const char *repo_prefix;
+    /* Drop tags/list entries that are digests (sha256:<hex>, sha256__<hex>: Artifactory lists
+     * them among the tags; they are not tags and give no row). */
+    int skip_digest_tags;
+    /* A row is complete: the hook takes it (always consumes rec) to add fields it must fetch
+     * first (JFrog's update time) and emits it, with jobs on the row's scope so that the scope
+     * waits for them. image = the API's repository name. NULL = imgsync_record_emit. */
+    int (*emit)(imgsync_run *run, void *ud, imgsync_record *rec, const char *image, const char *tag, int multi_arch);
 } imgsync__dist_config;
 
 /* "full" | "digest" | "none" -> IMGSYNC__RESOLVE_*. 0 or EINVAL. */
