@@ -15,17 +15,25 @@
 #include "imgsync/sys/provider.h"
 #include "providers/common.h"
 #include "providers/distribution.h"
+#include "providers/jfrog_aql.h"
+#include "providers/platform.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/names.h"
 #include "util/timeutil.h"
 #include "util/url.h"
 
-enum { K_PING = 1, K_REPOS, K_STORAGE, K_WALK = 16 };
+enum { K_PING = 1, K_REPOS, K_STORAGE, K_PROBE, K_AQL, K_LIST, K_WALK = 16 };
 enum { T_LOCAL = 1, T_REMOTE = 2, T_VIRTUAL = 4, T_FEDERATED = 8 };
 enum { M_AUTO = 0, M_AQL, M_V2 };
 
 #define MAX_PAGE 1000
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define ACCEPT_MANIFESTS                                                                          \
+    "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, " \
+    "application/vnd.docker.distribution.manifest.list.v2+json, "                                 \
+    "application/vnd.docker.distribution.manifest.v2+json"
 
 /* One selected repository key and its walk. */
 typedef struct jf_key {
@@ -359,6 +367,8 @@ static int start_named(imgsync_run *run, jf_run *st)
     return rc;
 }
 
+static int start_probe(imgsync_run *run, jf_key *k);
+
 static int start_walks(imgsync_run *run)
 {
     jf_run *st = imgsync_run_data(run);
@@ -371,7 +381,7 @@ static int start_walks(imgsync_run *run)
         return imgsync_run_catalog_complete(run);
     st->walking = st->nkeys;
     for (size_t i = 0; i < st->nkeys && !rc; i++)
-        rc = imgsync__dist_catalog(run, st->keys[i].walk);
+        rc = st->mode == M_V2 ? imgsync__dist_catalog(run, st->keys[i].walk) : start_probe(run, &st->keys[i]);
     return rc;
 }
 
@@ -431,6 +441,352 @@ static int on_storage(imgsync_run *run, imgsync_job *job, const imgsync_response
     return imgsync_record_emit(run, rec);
 }
 
+/* ---- AQL mode ------------------------------------------------------------------------------ */
+
+/* One manifest file found by AQL: a row to be. */
+typedef struct mrow {
+    char *image, *tag, *digest, *media_type;
+    int64_t modified_ms;
+    int multi;
+} mrow;
+
+/* One key's AQL listing: manifests, then blob sizes per folder, then the rows. */
+typedef struct aql_key {
+    int refs;
+    jf_key *k;        /* the run's (lives as long as the run's data) */
+    int what;         /* IMGSYNC__AQL_MANIFESTS, then IMGSYNC__AQL_BLOBS */
+    long offset;
+    mrow *rows;
+    size_t nrows;
+    imgsync__map sizes; /* folder path -> int64_t* sum of its sha256__* files */
+} aql_key;
+
+static void aql_unref(void *p)
+{
+    aql_key *a = p;
+    if (!a || --a->refs > 0)
+        return;
+    for (size_t i = 0; i < a->nrows; i++) {
+        free(a->rows[i].image);
+        free(a->rows[i].tag);
+        free(a->rows[i].digest);
+        free(a->rows[i].media_type);
+    }
+    free(a->rows);
+    size_t pos = 0;
+    imgsync__map_entry *e;
+    while ((e = imgsync__map_next(&a->sizes, &pos)) != NULL)
+        free(e->value);
+    imgsync__map_clear(&a->sizes);
+    free(a);
+}
+
+/* A key's listing ended (complete or failed alone): the catalog is complete after the last. */
+static void key_done(imgsync_run *run, jf_key *k) { key_catalog_done(run, k, 1); }
+
+static void key_fail(imgsync_run *run, jf_key *k, const imgsync_response *resp, const char *what)
+{
+    int status = imgsync_response_status(resp), err = imgsync_response_error(resp);
+    int code = err ? err : (status == 401 || status == 403) ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "repository key %s: %s gave %s %d", k->key, what, err ? "error" : "HTTP",
+             err ? err : status);
+    imgsync_run_partition_fail(run, k->key, code, msg);
+    key_done(run, k);
+}
+
+/* AQL drops the items a user may not read without a word: a key is first probed through the
+ * storage API, so that an unreadable key fails (its rows kept) instead of looking empty. */
+static int start_probe(imgsync_run *run, jf_key *k)
+{
+    char *url = imgsync__asprintf("%s/api/storage/%s", k->st->base, k->storage);
+    imgsync__pv_job j = {"GET", url, K_PROBE, NULL, NULL, "Accept: application/json", k->st->rest_auth, NULL, NULL};
+    int rc = url ? imgsync__pv_submit(run, &j) : IMGSYNC_ENOMEM; /* its URL names its key */
+    free(url);
+    return rc;
+}
+
+static long aql_limit(const jf_run *st) { return st->page_size ? st->page_size : 1000; }
+
+static int submit_aql(imgsync_run *run, aql_key *a)
+{
+    jf_run *st = a->k->st;
+    char *q = imgsync__aql_query(a->what, a->k->storage, a->offset, aql_limit(st));
+    char *url = imgsync__asprintf("%s/api/search/aql", st->base);
+    imgsync_job *job = q && url ? imgsync_job_new(run, "POST", url) : NULL;
+    int rc = job ? imgsync_job_set_body(job, "text/plain", q, strlen(q)) : IMGSYNC_ENOMEM;
+    free(q);
+    free(url);
+    if (!rc)
+        rc = imgsync_job_set_auth(job, st->rest_auth);
+    if (rc) {
+        imgsync_job_free(job);
+        return rc;
+    }
+    imgsync_job_set_idempotent(job, 1); /* a search: safe to send again */
+    imgsync_job_set_kind(job, K_AQL);
+    a->refs++;
+    imgsync_job_set_data(job, a, aql_unref);
+    return imgsync_job_submit(job);
+}
+
+static jf_key *key_of_probe(jf_run *st, const imgsync_job *job)
+{
+    const char *url = imgsync_job_url(job);
+    for (size_t i = 0; i < st->nkeys; i++) {
+        size_t n = strlen(st->base) + strlen("/api/storage/");
+        if (strlen(url) > n && !strcmp(url + n, st->keys[i].storage))
+            return &st->keys[i];
+    }
+    return NULL;
+}
+
+static int on_probe(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    jf_run *st = imgsync_run_data(run);
+    jf_key *k = key_of_probe(st, job);
+    int status = imgsync_response_status(resp);
+    if (!k)
+        return IMGSYNC_EINTERNAL;
+    if (!imgsync_response_error(resp) && status == 404 && strcmp(k->storage, k->key))
+        return key_done(run, k), 0; /* a remote key with nothing cached yet: no rows */
+    if (imgsync_response_error(resp) || status != 200)
+        return key_fail(run, k, resp, "GET api/storage"), 0;
+    aql_key *a = calloc(1, sizeof(*a));
+    if (!a)
+        return IMGSYNC_ENOMEM;
+    a->refs = 1;
+    a->k = k;
+    imgsync__map_init(&a->sizes);
+    int rc = submit_aql(run, a);
+    aql_unref(a);
+    return rc;
+}
+
+static int is_digest_name(const char *s) { return !strncmp(s, "sha256:", 7) || !strncmp(s, "sha256__", 8); }
+
+/* A manifest item "{image}/{tag}/manifest.json" into a row to be (digest folders give none). */
+static int add_mrow(aql_key *a, const imgsync__aql_item *it)
+{
+    const char *slash = strrchr(it->path, '/');
+    int multi = !strcmp(it->name, "list.manifest.json");
+    if (!slash || is_digest_name(slash + 1) || (!multi && strcmp(it->name, "manifest.json")))
+        return 0;
+    mrow *grown = realloc(a->rows, (a->nrows + 1) * sizeof(*grown));
+    if (!grown)
+        return IMGSYNC_ENOMEM;
+    a->rows = grown;
+    mrow *r = &a->rows[a->nrows];
+    memset(r, 0, sizeof(*r));
+    r->image = imgsync__strndup(it->path, (size_t)(slash - it->path));
+    r->tag = imgsync__strdup(slash + 1);
+    r->digest = it->digest ? imgsync__strdup(it->digest)
+                           : it->sha256 ? imgsync__asprintf("sha256:%s", it->sha256) : imgsync__strdup("");
+    r->media_type = imgsync__strdup(it->media_type ? it->media_type : "");
+    r->modified_ms = it->modified_ms;
+    r->multi = multi;
+    a->nrows++; /* counted before the check: aql_unref frees what was allocated */
+    return r->image && r->tag && r->digest && r->media_type ? 0 : IMGSYNC_ENOMEM;
+}
+
+/* A blob file: its size counts for its folder. */
+static int add_blob(aql_key *a, const imgsync__aql_item *it)
+{
+    int64_t *sum = imgsync__map_get(&a->sizes, it->path);
+    if (!sum) {
+        if (!(sum = calloc(1, sizeof(*sum))) || imgsync__map_put(&a->sizes, it->path, sum, NULL)) {
+            free(sum);
+            return IMGSYNC_ENOMEM;
+        }
+    }
+    if (it->size < 0 || *sum < 0 || *sum > INT64_MAX - it->size)
+        *sum = -1; /* unknown stays unknown */
+    else
+        *sum += it->size;
+    return 0;
+}
+
+static int aql_finish(imgsync_run *run, aql_key *a);
+
+static int on_aql(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    aql_key *a = imgsync_job_data(job);
+    int status = imgsync_response_status(resp);
+    int refused = !imgsync_response_error(resp) && (status == 403 || status == 400);
+    if (refused && a->k->st->mode == M_AUTO && a->what == IMGSYNC__AQL_MANIFESTS && a->offset == 0)
+        return imgsync__dist_catalog(run, a->k->walk); /* no AQL for this account: the v2 walk */
+    if (imgsync_response_error(resp) || status != 200)
+        return key_fail(run, a->k, resp, "POST api/search/aql"), 0;
+    size_t len;
+    const char *body = imgsync_response_body(resp, &len);
+    imgsync__aql_page page;
+    char why[160];
+    int rc = imgsync__aql_parse(body, len, &page, why, sizeof(why));
+    for (size_t i = 0; !rc && i < page.n; i++)
+        rc = a->what == IMGSYNC__AQL_MANIFESTS ? add_mrow(a, &page.items[i]) : add_blob(a, &page.items[i]);
+    size_t n = page.n;
+    imgsync__aql_page_free(&page);
+    if (rc == IMGSYNC_EPROTOCOL) {
+        imgsync_run_partition_fail(run, a->k->key, rc, why);
+        return key_done(run, a->k), 0;
+    }
+    if (rc)
+        return rc;
+    /* range.total counts this page only (ref 4.1): a full page means "maybe more" */
+    if ((long)n == aql_limit(a->k->st)) {
+        a->offset += (long)n;
+        return submit_aql(run, a);
+    }
+    if (a->what == IMGSYNC__AQL_MANIFESTS) {
+        a->what = IMGSYNC__AQL_BLOBS;
+        a->offset = 0;
+        return submit_aql(run, a);
+    }
+    return aql_finish(run, a);
+}
+
+/* The sum of the blob files of folder image/name; -1 when unknown. */
+static int64_t folder_size(const aql_key *a, const char *image, const char *name)
+{
+    char *path = imgsync__asprintf("%s/%s", image, name);
+    int64_t *sum = path ? imgsync__map_get(&a->sizes, path) : NULL;
+    free(path);
+    return sum ? *sum : -1;
+}
+
+static imgsync_record *row_record(imgsync_run *run, const aql_key *a, const mrow *r, const char *repo)
+{
+    imgsync_record *rec = imgsync_record_new(run, repo, r->tag);
+    if (!rec)
+        return NULL;
+    imgsync_record_set_partition(rec, a->k->key);
+    imgsync_record_set_namespace(rec, a->k->key);
+    imgsync_record_set_digest(rec, r->digest);
+    imgsync_record_set_media_type(rec, r->media_type);
+    imgsync_record_set_multi_arch(rec, r->multi);
+    imgsync_record_set_update_ms(rec, r->modified_ms);
+    return rec;
+}
+
+/* Job data of a list manifest's GET: the row and the sizes of its children's folders. */
+typedef struct list_job {
+    aql_key *a;
+    imgsync_record *rec;
+    char *image;
+    char *digest;
+} list_job;
+
+static void list_job_free(void *p)
+{
+    list_job *l = p;
+    aql_unref(l->a);
+    imgsync_record_free(l->rec);
+    free(l->image);
+    free(l->digest);
+    free(l);
+}
+
+/* A list's size is its children's: AQL does not hold the list's content, the Docker API does. */
+static int submit_list(imgsync_run *run, aql_key *a, const mrow *r, const char *repo, imgsync_record *rec)
+{
+    list_job *l = calloc(1, sizeof(*l));
+    char *url = imgsync__asprintf("%s/api/docker/%s/v2/%s/manifests/%s", a->k->st->base, a->k->key, r->image, r->tag);
+    if (!l || !url || !(l->image = imgsync__strdup(r->image)) || !(l->digest = imgsync__strdup(r->digest))) {
+        if (l)
+            free(l->image);
+        free(l);
+        free(url);
+        imgsync_record_free(rec);
+        return IMGSYNC_ENOMEM;
+    }
+    l->a = a;
+    a->refs++;
+    l->rec = rec;
+    imgsync__pv_job j = {"GET", url, K_LIST, a->k->key, repo, ACCEPT_MANIFESTS, a->k->st->docker_auth, l, list_job_free};
+    int rc = imgsync__pv_submit(run, &j);
+    free(url);
+    return rc;
+}
+
+static int emit_mrow(imgsync_run *run, aql_key *a, const mrow *r, const char *repo)
+{
+    imgsync_record *rec = row_record(run, a, r, repo);
+    if (!rec)
+        return IMGSYNC_ENOMEM;
+    if (r->multi)
+        return submit_list(run, a, r, repo, rec);
+    imgsync_record_set_size(rec, folder_size(a, r->image, r->tag));
+    return imgsync_record_emit(run, rec);
+}
+
+/* Every row of the key: scopes begun, rows emitted (lists once their children are sized), then
+ * every scope listed. */
+static int aql_finish(imgsync_run *run, aql_key *a)
+{
+    const char *key = a->k->key;
+    imgsync__map scopes;
+    imgsync__map_init(&scopes);
+    int rc = 0;
+    for (size_t i = 0; i < a->nrows && !rc; i++) {
+        char *repo = imgsync__asprintf("%s/%s", key, a->rows[i].image);
+        if (!repo)
+            rc = IMGSYNC_ENOMEM;
+        else if (!imgsync__name_repository_ok(repo) || !imgsync_run_wants_repository(run, repo))
+            rc = 0; /* not a name a row may carry, or not asked for */
+        else if (!(rc = imgsync_run_scope_begin(run, key, repo)) && !(rc = imgsync__map_put(&scopes, repo, NULL, NULL)))
+            rc = imgsync_run_wants_tag(run, a->rows[i].tag) ? emit_mrow(run, a, &a->rows[i], repo) : 0;
+        free(repo);
+    }
+    size_t pos = 0;
+    imgsync__map_entry *e;
+    while (!rc && (e = imgsync__map_next(&scopes, &pos)) != NULL)
+        rc = imgsync_run_scope_listed(run, key, e->key);
+    imgsync__map_clear(&scopes);
+    key_done(run, a->k);
+    return rc;
+}
+
+/* Sum of the children folders of a list (the body was checked against the row's digest). */
+static int64_t children_size(const list_job *l, yajl_val children)
+{
+    int64_t total = 0;
+    for (size_t i = 0; children && i < children->u.array.len; i++) {
+        const char *dg = imgsync__json_string(children->u.array.values[i], "digest");
+        int64_t s = dg && imgsync__name_digest_ok(dg) ? folder_size(l->a, l->image, dg) : -1;
+        if (s < 0 || total > INT64_MAX - s)
+            return -1;
+        total += s;
+    }
+    return total;
+}
+
+static int on_list(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    list_job *l = imgsync_job_data(job);
+    int status = imgsync_response_status(resp);
+    if (!imgsync_response_error(resp) && status == 404)
+        return 0; /* the tag went away since the search */
+    if (imgsync_response_error(resp) || status != 200)
+        return imgsync_run_fail_response(run, job, resp), 0;
+    size_t len;
+    const char *body = imgsync_response_body(resp, &len);
+    char digest[72], err[64];
+    imgsync__pv_sha256(body, len, digest);
+    yajl_val m = imgsync__json_parse(body, len, err, sizeof(err));
+    yajl_val children = m ? imgsync__json_array(m, "manifests") : NULL;
+    int same = !strcmp(digest, l->digest);
+    char *platforms = same && children ? imgsync__pv_platforms(children) : NULL;
+    if (platforms)
+        imgsync_record_set_platforms(l->rec, platforms);
+    free(platforms);
+    /* a list pushed again since the search: its children are not those sized */
+    imgsync_record_set_size(l->rec, same ? children_size(l, children) : -1);
+    imgsync__json_free(m);
+    imgsync_record *rec = l->rec;
+    l->rec = NULL;
+    return imgsync_record_emit(run, rec);
+}
+
 static int jfrog_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
     int rc;
@@ -438,6 +794,9 @@ static int jfrog_on_response(imgsync_run *run, imgsync_job *job, const imgsync_r
     case K_PING: return on_ping(run, job, resp);
     case K_REPOS: return on_repos(run, job, resp);
     case K_STORAGE: return on_storage(run, job, resp);
+    case K_PROBE: return on_probe(run, job, resp);
+    case K_AQL: return on_aql(run, job, resp);
+    case K_LIST: return on_list(run, job, resp);
     default: break;
     }
     if (imgsync__dist_on_response(run, job, resp, K_WALK, &rc))

@@ -375,6 +375,96 @@ START_TEST(test_faults_complete)
 }
 END_TEST
 
+/* ---- AQL mode --------------------------------------------------------------------------------- */
+
+static void inventory_lines(lines *out) { actual_rows(out); }
+
+/* AQL and the v2 walk give the same inventory, row by row, on the same dataset. */
+START_TEST(test_aql_equals_v2)
+{
+    provider("v2", ADMIN_USER, ADMIN_PASS);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    lines v2 = {NULL, 0}, aql = {NULL, 0};
+    inventory_lines(&v2);
+    imgsync_ctx_free(CTX);
+    ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0);
+    ck_assert_int_eq(ef_stats_reset(&EMU), 0);
+    provider("aql", ADMIN_USER, ADMIN_PASS);
+    set("page_size", "9"); /* several AQL pages per key */
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    inventory_lines(&aql);
+    ck_assert_uint_gt(v2.n, 100);
+    ck_assert_uint_eq(v2.n, aql.n);
+    for (size_t i = 0; i < v2.n; i++)
+        ck_assert_str_eq(v2.v[i], aql.v[i]);
+    lines_free(&v2);
+    lines_free(&aql);
+    expect_inventory("local,remote");
+    ef_stats st;
+    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
+    long aqls = ef_stats_path(&st, "/artifactory/api/search/aql");
+    long tags = ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/tags/list");
+    ef_stats_free(&st);
+    ck_assert_int_gt(aqls, 4);
+    ck_assert_int_eq(tags, 0); /* no tag lists in AQL mode */
+}
+END_TEST
+
+/* auto: an account without AQL rights (403) falls back to the v2 walk. */
+START_TEST(test_auto_falls_back_without_aql)
+{
+    provider("auto", "noaql", "noaql-pass");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("local,remote");
+    ef_stats st;
+    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
+    ck_assert_int_gt(ef_stats_path(&st, "/artifactory/api/search/aql"), 0);
+    ck_assert_int_gt(ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/tags/list"), 0);
+    ef_stats_free(&st);
+}
+END_TEST
+
+/* aql: the same account fails (no silent switch when the user asked for AQL). */
+START_TEST(test_aql_mode_without_aql_fails)
+{
+    provider("aql", "noaql", "noaql-pass");
+    sync_expect(IMGSYNC_TASK_FAILED);
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), 0);
+}
+END_TEST
+
+/* AQL leaves out what a user may not read: the key fails alone instead of looking empty. */
+START_TEST(test_aql_unreadable_key_fails_alone)
+{
+    provider("aql", ADMIN_USER, ADMIN_PASS);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    size_t team = rows_under("team-local/");
+    ck_assert_uint_gt(team, 0);
+    set("username", LIMITED_USER);
+    set("password", LIMITED_PASS);
+    sync_expect(IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_eq(rows_under("team-local/"), team);
+    expect_inventory("local,remote");
+}
+END_TEST
+
+START_TEST(test_aql_faults_complete)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "[{\"type\":\"503\",\"pattern\":\"^/artifactory/api\",\"rate\":0.15,\"seed\":5},"
+                                         "{\"type\":\"429\",\"pattern\":\"^/artifactory/api/search\",\"rate\":0.2,"
+                                         "\"seed\":6,\"retry_after\":\"0\"}]"),
+                     0);
+    ctx_set("retry_base_ms", "5");
+    ctx_set("retry_max_ms", "50");
+    ctx_set("max_retries", "12");
+    provider("aql", NULL, NULL);
+    set("token", ADMIN_TOKEN);
+    set("page_size", "25");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("local,remote");
+}
+END_TEST
+
 Suite *jfrog_suite(void)
 {
     Suite *s = suite_create("jfrog");
@@ -393,6 +483,11 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_repos_option);
     tcase_add_test(tc, test_paged_nested_digest_tags);
     tcase_add_test(tc, test_faults_complete);
+    tcase_add_test(tc, test_aql_equals_v2);
+    tcase_add_test(tc, test_auto_falls_back_without_aql);
+    tcase_add_test(tc, test_aql_mode_without_aql_fails);
+    tcase_add_test(tc, test_aql_unreadable_key_fails_alone);
+    tcase_add_test(tc, test_aql_faults_complete);
     suite_add_tcase(s, tc);
     return s;
 }
