@@ -459,6 +459,8 @@ typedef struct aql_key {
     mrow *rows;
     size_t nrows;
     imgsync__map sizes; /* folder path -> int64_t* sum of its sha256__* files */
+    imgsync__pager pager; /* the run's limits on pages and items (a server that never ends a
+                           * page short must not page forever) */
 } aql_key;
 
 static void aql_unref(void *p)
@@ -478,6 +480,7 @@ static void aql_unref(void *p)
     while ((e = imgsync__map_next(&a->sizes, &pos)) != NULL)
         free(e->value);
     imgsync__map_clear(&a->sizes);
+    imgsync__pager_clear(&a->pager);
     free(a);
 }
 
@@ -558,6 +561,7 @@ static int on_probe(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     a->refs = 1;
     a->k = k;
     imgsync__map_init(&a->sizes);
+    imgsync__pager_init(&a->pager, run);
     int rc = submit_aql(run, a);
     aql_unref(a);
     return rc;
@@ -592,6 +596,8 @@ static int add_mrow(aql_key *a, const imgsync__aql_item *it)
 /* A blob file: its size counts for its folder. */
 static int add_blob(aql_key *a, const imgsync__aql_item *it)
 {
+    if (strncmp(it->name, "sha256__", 8)) /* only config and layer files make the image size */
+        return 0;
     int64_t *sum = imgsync__map_get(&a->sizes, it->path);
     if (!sum) {
         if (!(sum = calloc(1, sizeof(*sum))) || imgsync__map_put(&a->sizes, it->path, sum, NULL)) {
@@ -626,7 +632,11 @@ static int on_aql(imgsync_run *run, const imgsync_job *job, const imgsync_respon
         rc = a->what == IMGSYNC__AQL_MANIFESTS ? add_mrow(a, &page.items[i]) : add_blob(a, &page.items[i]);
     size_t n = page.n;
     imgsync__aql_page_free(&page);
-    if (rc == IMGSYNC_EPROTOCOL) {
+    char at[64]; /* the page's identity for the pager: query and offset */
+    snprintf(at, sizeof(at), "aql:%d:%ld", a->what, a->offset);
+    if (!rc)
+        rc = imgsync__pager_read(&a->pager, at, n, why, sizeof(why));
+    if (rc == IMGSYNC_EPROTOCOL || rc == IMGSYNC_ETOOBIG) {
         imgsync_run_partition_fail(run, a->k->key, rc, why);
         return key_done(run, a->k), 0;
     }
