@@ -231,6 +231,20 @@ static void catalog_end(imgsync_run *run, imgsync__dist *d, int complete)
         imgsync_run_catalog_complete(run);
 }
 
+/* The next page's URL (malloc'd). With rebase_root_links, a Link to the host's /v2/ root
+ * (Artifactory 6.x drops its "/artifactory/api/docker/{key}" prefix from Link) is taken under
+ * the walk's base instead. */
+static char *next_url(const imgsync__dist *d, const char *next)
+{
+    const char *host = strstr(next, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    const char *base_host = strstr(d->c.base, "://");
+    const char *base_path = base_host ? strchr(base_host + 3, '/') : NULL;
+    if (!d->c.rebase_root_links || !path || !base_path || strncmp(path, "/v2/", 4) || !strcmp(base_path, "/v2"))
+        return imgsync__strdup(next);
+    return imgsync__asprintf("%s%s", d->c.base, path + 3);
+}
+
 /* One repository name of a catalog page. */
 static int catalog_item(imgsync_run *run, void *ctx, const char *name)
 {
@@ -299,7 +313,7 @@ static int on_catalog(imgsync_run *run, const imgsync_job *job, const imgsync_re
         return rc == IMGSYNC_ENOMEM ? rc : (fail_registry(run, d, rc, why), 0);
     }
     if (next) {
-        char *copy = imgsync__strdup(next);
+        char *copy = next_url(d, next);
         rc = copy ? submit(run, d, "GET", copy, K_CATALOG, NULL, ACCEPT_JSON, djob_new(d, NULL, NULL, NULL)) : IMGSYNC_ENOMEM;
         free(copy);
     } else {
@@ -399,7 +413,7 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
         return frc;
     if (!next)
         return imgsync_run_scope_listed(run, part, tw->name); /* commits once the rest is done */
-    char *copy = imgsync__strdup(next);
+    char *copy = next_url(tw->d, next);
     rc = copy ? submit(run, tw->d, "GET", copy, K_TAGS, tw->name, ACCEPT_JSON, djob_new(NULL, tw, NULL, NULL))
               : IMGSYNC_ENOMEM;
     free(copy);

@@ -34,6 +34,9 @@ typedef struct imgsync__dist_config {
     /* Drop tags/list entries that are digests (sha256:<hex>, sha256__<hex>: Artifactory lists
      * them among the tags; they are not tags and give no row). */
     int skip_digest_tags;
+    /* A Link whose path starts at the host's "/v2/" (not under the base) is taken under the
+     * base: Artifactory 6.x drops "/artifactory/api/docker/{key}" from its Link headers. */
+    int rebase_root_links;
     /* A row is complete: the hook takes it (always consumes rec) to add fields it must fetch
      * first (JFrog's update time) and emits it, with jobs on the row's scope so that the scope
      * waits for them. image = the API's repository name. NULL = imgsync_record_emit. */

@@ -336,6 +336,7 @@ static int new_walk(imgsync_run *run, jf_run *st, jf_key *k)
     c.catalog_done = key_catalog_done;
     c.ud = k;
     c.skip_digest_tags = 1;
+    c.rebase_root_links = 1;
     c.emit = emit_with_time;
     k->walk = base && prefix ? imgsync__dist_new(&c) : NULL;
     free(base);

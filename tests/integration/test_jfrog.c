@@ -465,6 +465,40 @@ START_TEST(test_aql_faults_complete)
 }
 END_TEST
 
+/* Artifactory 6.x (emulator --version 6): tag lists need Accept: application/json (406
+ * otherwise) and Link headers lack the "/artifactory/api/docker/{key}" prefix. Its own emulator,
+ * so the suite's one is left as it is. */
+START_TEST(test_artifactory6)
+{
+    ef_emulator v6;
+    memset(&v6, 0, sizeof(v6));
+    static const char *const args[] = {"--version", "6", NULL};
+    ck_assert_int_eq(ef_start(&v6, SCRIPT, DATASET, NULL, NULL, args), 0);
+    ck_assert_int_eq(imgsync_provider_new(&P, CTX, "jfrog", PROV), 0);
+    set("endpoint", v6.url);
+    set("username", ADMIN_USER);
+    set("password", ADMIN_PASS);
+    set("mode", "v2");
+    set("page_size", "2"); /* catalog pages: Link followed */
+    imgsync_task *t = sync_now();
+    int state = imgsync_task_state_of(t);
+    const char *reason = imgsync_task_registry_reason(t, 0);
+    char *why = imgsync__strdup(reason ? reason : "");
+    imgsync_task_free(t);
+    char *text = NULL;
+    int rc = ef_control(&v6, "GET", "/_emulator/inventory?repo_types=local,remote", NULL, &text);
+    ef_stop(&v6);
+    ck_assert_msg(state == IMGSYNC_TASK_SUCCEEDED, "task %s: %s", imgsync_task_state_name(state), why);
+    free(why);
+    ck_assert_int_eq(rc, 0);
+    yajl_val rows = ef_parse_json(text, "inventory");
+    free(text);
+    ck_assert(rows && YAJL_IS_ARRAY(rows));
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), rows->u.array.len);
+    yajl_tree_free(rows);
+}
+END_TEST
+
 Suite *jfrog_suite(void)
 {
     Suite *s = suite_create("jfrog");
@@ -488,6 +522,7 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_aql_mode_without_aql_fails);
     tcase_add_test(tc, test_aql_unreadable_key_fails_alone);
     tcase_add_test(tc, test_aql_faults_complete);
+    tcase_add_test(tc, test_artifactory6);
     suite_add_tcase(s, tc);
     return s;
 }
