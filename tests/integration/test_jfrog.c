@@ -375,6 +375,47 @@ START_TEST(test_faults_complete)
 }
 END_TEST
 
+static imgsync_task *sync_request(const imgsync_request *req)
+{
+    uint64_t id = 0;
+    int rc = imgsync_sync_start(CTX, req, &id);
+    ck_assert_msg(rc == 0, "imgsync_sync_start: %s", imgsync_ctx_errmsg(CTX));
+    ck_assert_int_eq(imgsync_task_wait(CTX, id, WAIT_MS), 0);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, CTX, id), 0);
+    return t;
+}
+
+/* A namespace filter (a repository key) syncs that key only; a named repository ("key/image")
+ * is listed directly, in either mode, and other rows stay. */
+START_TEST(test_request_namespace_and_repository)
+{
+    provider("auto", ADMIN_USER, ADMIN_PASS);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "team-local", IMGSYNC_INCLUDE), 0);
+    imgsync_task *t = sync_request(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task_free(t);
+    imgsync_request_free(req);
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), rows_under("team-local/"));
+    ck_assert_uint_gt(imgsync_inventory_count(CTX), 0);
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "docker-local/team/app/api/server"), 0);
+    ck_assert_int_eq(ef_stats_reset(&EMU), 0);
+    t = sync_request(req);
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task_free(t);
+    imgsync_request_free(req);
+    ck_assert_uint_eq(rows_under("docker-local/team/app/api/server"), 2); /* 1.0.0, 1.1.0; no digest row */
+    ck_assert_uint_gt(rows_under("team-local/"), 0);
+    ef_stats st;
+    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
+    ck_assert_int_eq(ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/_catalog"), 0);
+    ef_stats_free(&st);
+}
+END_TEST
+
 /* ---- AQL mode --------------------------------------------------------------------------------- */
 
 static void inventory_lines(lines *out) { actual_rows(out); }
@@ -523,6 +564,7 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_aql_unreadable_key_fails_alone);
     tcase_add_test(tc, test_aql_faults_complete);
     tcase_add_test(tc, test_artifactory6);
+    tcase_add_test(tc, test_request_namespace_and_repository);
     suite_add_tcase(s, tc);
     return s;
 }
