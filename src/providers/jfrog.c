@@ -141,6 +141,8 @@ static int configure(imgsync_run *run, jf_run *st)
      * Docker API's Bearer challenges at the key's token realm */
     st->rest_auth = token ? IMGSYNC_AUTH_PROVIDER : user ? IMGSYNC_AUTH_BASIC : IMGSYNC_AUTH_NONE;
     st->docker_auth = token ? IMGSYNC_AUTH_PROVIDER : IMGSYNC_AUTH_REGISTRY;
+    if (st->mode == M_AUTO && !token && !user)
+        st->mode = M_V2; /* AQL refuses anonymous callers (401, ref 4): no use asking */
     st->base = base_of(imgsync_run_endpoint(run));
     return st->base ? 0 : IMGSYNC_ENOMEM;
 }

@@ -416,6 +416,22 @@ START_TEST(test_request_namespace_and_repository)
 }
 END_TEST
 
+/* No credentials (the dataset allows anonymous reads of docker-local): auto goes to the v2 walk
+ * (AQL refuses anonymous callers) and syncs what an anonymous caller may read. */
+START_TEST(test_anonymous_auto)
+{
+    provider("auto", NULL, NULL);
+    set("repos", "docker-local");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_gt(rows_under("docker-local/"), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(CTX), rows_under("docker-local/"));
+    ef_stats st;
+    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
+    ck_assert_int_eq(ef_stats_path(&st, "/artifactory/api/search/aql"), 0);
+    ef_stats_free(&st);
+}
+END_TEST
+
 /* ---- AQL mode --------------------------------------------------------------------------------- */
 
 static void inventory_lines(lines *out) { actual_rows(out); }
@@ -565,6 +581,7 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_aql_faults_complete);
     tcase_add_test(tc, test_artifactory6);
     tcase_add_test(tc, test_request_namespace_and_repository);
+    tcase_add_test(tc, test_anonymous_auto);
     suite_add_tcase(s, tc);
     return s;
 }
