@@ -233,7 +233,16 @@ static int wanted_repo(imgsync_run *run, const jf_run *st, yajl_val r, int *bit)
     *bit = type_bit(imgsync__json_string(r, "type"));
     if (!key || !imgsync__name_label_ok(key) || !pt || strcasecmp(pt, "docker") || !(st->types & *bit))
         return 0;
-    return (!only || in_list(only, key)) && imgsync_run_wants_namespace(run, key);
+    if ((only && !in_list(only, key)) || !imgsync_run_wants_namespace(run, key))
+        return 0;
+    if (!imgsync__name_component_ok(key)) {
+        /* rows are named "key/image" and repository names are lower-case OCI paths: a key such
+         * as "Docker-Local" cannot name one (see JFROG_NOTES.md); said, not skipped silently */
+        imgsync_run_partition_fail(run, key, IMGSYNC_EUNSUPPORTED,
+                                   "repository key is not a lower-case OCI path component; its images cannot be named");
+        return 0;
+    }
+    return 1;
 }
 
 static int add_key(jf_run *st, const char *key, int bit)

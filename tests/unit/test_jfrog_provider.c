@@ -312,6 +312,21 @@ START_TEST(test_key_403_fails_alone)
 }
 END_TEST
 
+/* A key with upper-case letters cannot prefix OCI repository names: it fails, the others sync. */
+START_TEST(test_uppercase_key_fails_alone)
+{
+    make(EP, "v2", 0);
+    add_ping_repos();
+    add_v2_walk();
+    respond("GET", ART "/api/repositories?packageType=docker", 200, H_JSON,
+            "[{\"key\":\"docker-local\",\"type\":\"LOCAL\",\"packageType\":\"Docker\"},"
+            "{\"key\":\"Team-Local\",\"type\":\"LOCAL\",\"packageType\":\"Docker\"}]");
+    ck_assert_int_eq(run_sync(), IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2);
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "Team-Local"), 0);
+}
+END_TEST
+
 /* A storage answer of 404 (the manifest file is elsewhere) keeps the row, without a time. */
 START_TEST(test_storage_404_keeps_row)
 {
@@ -511,6 +526,7 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_token_and_user_refused);
     tcase_add_test(tc, test_key_403_fails_alone);
     tcase_add_test(tc, test_storage_404_keeps_row);
+    tcase_add_test(tc, test_uppercase_key_fails_alone);
     tcase_add_test(tc, test_bad_tags_fails_scope);
     tcase_add_test(tc, test_aql_rows_and_query);
     tcase_add_test(tc, test_aql_full_page_asks_more);
