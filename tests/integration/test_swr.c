@@ -19,6 +19,7 @@
 #include "imgsync.h"
 #include "imgsync/sys/clock.h"
 #include "support/emulator_fixture.h"
+#include "support/lines.h"
 #include "util/buf.h"
 
 Suite *swr_suite(void);
@@ -127,36 +128,6 @@ static void sync_expect(int state)
 
 /* ---- inventories as sorted lines ----------------------------------------------------------- */
 
-typedef struct lines {
-    char **v;
-    size_t n;
-} lines;
-
-static void lines_add(lines *l, char *s)
-{
-    ck_assert_ptr_nonnull(s);
-    char **grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
-    ck_assert_ptr_nonnull(grown);
-    l->v = grown;
-    l->v[l->n++] = s;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void lines_sort(lines *l)
-{
-    if (l->n)
-        qsort(l->v, l->n, sizeof(*l->v), cmp_str);
-}
-
-static void lines_free(lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
 
 /* One row as the tests compare it: everything SWR publishes about a tag. */
 static char *row_line(const char *partition, const char *repository, const char *tag, const char *digest,
@@ -227,9 +198,7 @@ static size_t expect_inventory_of(const char *account, const char *kind, const c
     lines want = {NULL, 0}, got = {NULL, 0};
     expected_rows_of(account, kind, only_ns, only_repo, &want);
     actual_rows(&got);
-    size_t i = 0;
-    while (i < want.n && i < got.n && !strcmp(want.v[i], got.v[i]))
-        i++;
+    size_t i = lines_first_difference(&want, &got);
     ck_assert_msg(i == want.n && i == got.n, "%zu rows expected, %zu synced; first difference: want '%s', got '%s'",
                   want.n, got.n, i < want.n ? want.v[i] : "(none)", i < got.n ? got.v[i] : "(none)");
     size_t n = want.n;
