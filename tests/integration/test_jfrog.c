@@ -194,6 +194,18 @@ static size_t rows_under(const char *prefix)
     return n;
 }
 
+/* Requests the emulator counted: AQL searches, and Docker API requests whose path ends with
+ * `suffix` ("/_catalog", "/tags/list"). */
+static long emulator_count(const char *suffix)
+{
+    ef_stats st;
+    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
+    long n = suffix ? ef_stats_sum(&st, "/artifactory/api/docker/", NULL, suffix)
+                    : ef_stats_path(&st, "/artifactory/api/search/aql");
+    ef_stats_free(&st);
+    return n;
+}
+
 /* ---- v2 mode --------------------------------------------------------------------------------- */
 
 START_TEST(test_v2_basic)
@@ -385,10 +397,7 @@ START_TEST(test_request_namespace_and_repository)
     imgsync_request_free(req);
     ck_assert_uint_eq(rows_under("docker-local/team/app/api/server"), 2); /* 1.0.0, 1.1.0; no digest row */
     ck_assert_uint_gt(rows_under("team-local/"), 0);
-    ef_stats st;
-    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
-    ck_assert_int_eq(ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/_catalog"), 0);
-    ef_stats_free(&st);
+    ck_assert_int_eq(emulator_count("/_catalog"), 0);
 }
 END_TEST
 
@@ -401,10 +410,7 @@ START_TEST(test_anonymous_auto)
     sync_expect(IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_gt(rows_under("docker-local/"), 0);
     ck_assert_uint_eq(imgsync_inventory_count(CTX), rows_under("docker-local/"));
-    ef_stats st;
-    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
-    ck_assert_int_eq(ef_stats_path(&st, "/artifactory/api/search/aql"), 0);
-    ef_stats_free(&st);
+    ck_assert_int_eq(emulator_count(NULL), 0);
 }
 END_TEST
 
@@ -433,13 +439,8 @@ START_TEST(test_aql_equals_v2)
     lines_free(&v2);
     lines_free(&aql);
     expect_inventory("local,remote");
-    ef_stats st;
-    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
-    long aqls = ef_stats_path(&st, "/artifactory/api/search/aql");
-    long tags = ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/tags/list");
-    ef_stats_free(&st);
-    ck_assert_int_gt(aqls, 4);
-    ck_assert_int_eq(tags, 0); /* no tag lists in AQL mode */
+    ck_assert_int_gt(emulator_count(NULL), 4);
+    ck_assert_int_eq(emulator_count("/tags/list"), 0); /* no tag lists in AQL mode */
 }
 END_TEST
 
@@ -449,11 +450,8 @@ START_TEST(test_auto_falls_back_without_aql)
     provider("auto", "noaql", "noaql-pass");
     sync_expect(IMGSYNC_TASK_SUCCEEDED);
     expect_inventory("local,remote");
-    ef_stats st;
-    ck_assert_int_eq(ef_stats_get(&EMU, &st), 0);
-    ck_assert_int_gt(ef_stats_path(&st, "/artifactory/api/search/aql"), 0);
-    ck_assert_int_gt(ef_stats_sum(&st, "/artifactory/api/docker/", NULL, "/tags/list"), 0);
-    ef_stats_free(&st);
+    ck_assert_int_gt(emulator_count(NULL), 0);
+    ck_assert_int_gt(emulator_count("/tags/list"), 0);
 }
 END_TEST
 
