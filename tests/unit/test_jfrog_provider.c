@@ -327,6 +327,22 @@ START_TEST(test_uppercase_key_fails_alone)
 }
 END_TEST
 
+/* Artifactory 6.x Link headers point at the host's /v2/ root: followed under the key's API. */
+START_TEST(test_v6_root_link_rebased)
+{
+    make(EP, "v2", 0);
+    add_ping_repos();
+    add_v2_walk();
+    respond("GET", D "/_catalog?n=100", 200,
+            H_JSON "Link: </v2/_catalog?last=a%2Fb%2Fc%2Fd&n=100>; rel=\"next\"\n", "{\"repositories\":[\"a/b/c/d\"]}");
+    respond("GET", D "/_catalog?last=a%2Fb%2Fc%2Fd&n=100", 200, H_JSON, "{\"repositories\":[\"app\"]}");
+    ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    expect_rows();
+    ck_assert_uint_eq(replay_count_containing(R, NULL, EP "/v2/"), 0);
+}
+END_TEST
+
 /* A storage answer of 404 (the manifest file is elsewhere) keeps the row, without a time. */
 START_TEST(test_storage_404_keeps_row)
 {
@@ -527,6 +543,7 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_key_403_fails_alone);
     tcase_add_test(tc, test_storage_404_keeps_row);
     tcase_add_test(tc, test_uppercase_key_fails_alone);
+    tcase_add_test(tc, test_v6_root_link_rebased);
     tcase_add_test(tc, test_bad_tags_fails_scope);
     tcase_add_test(tc, test_aql_rows_and_query);
     tcase_add_test(tc, test_aql_full_page_asks_more);
