@@ -40,6 +40,7 @@ typedef struct jf_key {
     struct jf_run *st;
     char *key;
     char *storage; /* where its files are: the key, or "{key}-cache" for a remote key (ref 4.1) */
+    int virtual_key; /* stores nothing itself: AQL finds none of its images */
     imgsync__dist *walk;
 } jf_key;
 
@@ -256,6 +257,7 @@ static int add_key(jf_run *st, const char *key, int bit)
     k->st = st;
     k->key = imgsync__strdup(key);
     k->storage = imgsync__asprintf("%s%s", key, bit == T_REMOTE ? "-cache" : "");
+    k->virtual_key = bit == T_VIRTUAL;
     if (!k->key || !k->storage) {
         free(k->key);
         free(k->storage);
@@ -393,7 +395,8 @@ static int start_walks(imgsync_run *run)
         return imgsync_run_catalog_complete(run);
     st->walking = st->nkeys;
     for (size_t i = 0; i < st->nkeys && !rc; i++)
-        rc = st->mode == M_V2 ? imgsync__dist_catalog(run, st->keys[i].walk) : start_probe(run, &st->keys[i]);
+        rc = st->mode == M_V2 || st->keys[i].virtual_key ? imgsync__dist_catalog(run, st->keys[i].walk)
+                                                          : start_probe(run, &st->keys[i]);
     return rc;
 }
 

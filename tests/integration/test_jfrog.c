@@ -468,6 +468,17 @@ END_TEST
 START_TEST(test_aql_unreadable_key_fails_alone) { forbidden_key_kept("aql"); }
 END_TEST
 
+/* A virtual key stores nothing (AQL finds none of its items): it is walked through its Docker
+ * API in every mode, and gives the same rows as in v2 mode. */
+START_TEST(test_aql_virtual_key_walked)
+{
+    provider("aql", ADMIN_USER, ADMIN_PASS);
+    set("repo_types", "virtual");
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("virtual");
+}
+END_TEST
+
 START_TEST(test_aql_faults_complete)
 {
     ck_assert_int_eq(ef_faults_add(&EMU, "[{\"type\":\"503\",\"pattern\":\"^/artifactory/api\",\"rate\":0.15,\"seed\":5},"
@@ -542,6 +553,7 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_aql_mode_without_aql_fails);
     tcase_add_test(tc, test_aql_unreadable_key_fails_alone);
     tcase_add_test(tc, test_aql_faults_complete);
+    tcase_add_test(tc, test_aql_virtual_key_walked);
     tcase_add_test(tc, test_artifactory6);
     tcase_add_test(tc, test_request_namespace_and_repository);
     tcase_add_test(tc, test_anonymous_auto);
