@@ -473,9 +473,9 @@ END_TEST
 START_TEST(test_aql_virtual_key_walked)
 {
     provider("aql", ADMIN_USER, ADMIN_PASS);
-    set("repo_types", "virtual");
+    set("repo_types", "virtual,federated"); /* federated: stored, found by AQL like local */
     sync_expect(IMGSYNC_TASK_SUCCEEDED);
-    expect_inventory("virtual");
+    expect_inventory("virtual,federated");
 }
 END_TEST
 
