@@ -438,6 +438,13 @@ static int emit_with_time(imgsync_run *run, void *ud, imgsync_record *rec, const
     return rc;
 }
 
+static int64_t storage_time(yajl_val root, const char *key)
+{
+    const char *t = root ? imgsync__json_string(root, key) : NULL;
+    int64_t ms;
+    return t && !imgsync__parse_rfc3339_ms(t, &ms) ? ms : 0;
+}
+
 static int on_storage(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
     int status = imgsync_response_status(resp);
@@ -448,10 +455,9 @@ static int on_storage(imgsync_run *run, imgsync_job *job, const imgsync_response
     imgsync_record *rec = h->rec;
     h->rec = NULL; /* the row goes to the core */
     yajl_val root = status == 200 ? imgsync__pv_json_body(resp) : NULL;
-    const char *t = root ? imgsync__json_string(root, "lastModified") : NULL;
-    int64_t ms = 0;
-    if (t && !imgsync__parse_rfc3339_ms(t, &ms))
-        imgsync_record_set_update_ms(rec, ms);
+    /* the same two times as AQL's "modified" and "created", so that both modes agree */
+    imgsync_record_set_update_ms(rec, storage_time(root, "lastModified"));
+    imgsync_record_set_created_ms(rec, storage_time(root, "created"));
     imgsync__json_free(root);
     return imgsync_record_emit(run, rec);
 }
@@ -461,7 +467,7 @@ static int on_storage(imgsync_run *run, imgsync_job *job, const imgsync_response
 /* One manifest file found by AQL: a row to be. */
 typedef struct mrow {
     char *image, *tag, *digest, *media_type;
-    int64_t modified_ms;
+    int64_t modified_ms, created_ms;
     int multi;
 } mrow;
 
@@ -603,6 +609,7 @@ static int add_mrow(aql_key *a, const imgsync__aql_item *it)
                            : it->sha256 ? imgsync__asprintf("sha256:%s", it->sha256) : imgsync__strdup("");
     r->media_type = imgsync__strdup(it->media_type ? it->media_type : "");
     r->modified_ms = it->modified_ms;
+    r->created_ms = it->created_ms;
     r->multi = multi;
     a->nrows++; /* counted before the check: aql_unref frees what was allocated */
     return r->image && r->tag && r->digest && r->media_type ? 0 : IMGSYNC_ENOMEM;
@@ -690,6 +697,7 @@ static imgsync_record *row_record(imgsync_run *run, const aql_key *a, const mrow
     imgsync_record_set_media_type(rec, r->media_type);
     imgsync_record_set_multi_arch(rec, r->multi);
     imgsync_record_set_update_ms(rec, r->modified_ms);
+    imgsync_record_set_created_ms(rec, r->created_ms);
     return rec;
 }
 

@@ -56,6 +56,14 @@ static void read_properties(yajl_val r, imgsync__aql_item *it)
     }
 }
 
+/* A time member in ms since the epoch; 0 when absent or not a time. */
+static int64_t time_of(yajl_val r, const char *key)
+{
+    const char *t = imgsync__json_string(r, key);
+    int64_t ms;
+    return t && !imgsync__parse_rfc3339_ms(t, &ms) ? ms : 0;
+}
+
 static int read_item(yajl_val r, imgsync__aql_item *it)
 {
     memset(it, 0, sizeof(*it));
@@ -66,10 +74,8 @@ static int read_item(yajl_val r, imgsync__aql_item *it)
     if (!it->path || !it->name)
         return IMGSYNC_EPROTOCOL;
     it->size = size_of(r);
-    const char *t = imgsync__json_string(r, "modified");
-    int64_t ms;
-    if (t && !imgsync__parse_rfc3339_ms(t, &ms))
-        it->modified_ms = ms;
+    it->modified_ms = time_of(r, "modified");
+    it->created_ms = time_of(r, "created");
     it->sha256 = imgsync__json_string(r, "sha256");
     read_properties(r, it);
     return 0;

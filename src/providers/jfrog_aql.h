@@ -22,6 +22,7 @@ typedef struct imgsync__aql_item {
     const char *name;       /* file name */
     int64_t size;           /* -1 when absent */
     int64_t modified_ms;    /* 0 when absent or not a time */
+    int64_t created_ms;     /* likewise */
     const char *sha256;     /* hex, or NULL */
     const char *digest;     /* property docker.manifest.digest, or NULL */
     const char *media_type; /* property docker.manifest.type, or NULL */
