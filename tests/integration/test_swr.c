@@ -61,10 +61,24 @@ static void setup(void)
     ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0);
 }
 
+/* No secret went where it does not belong (the emulator checks every request: a password
+ * anywhere but in the IAM login body, an SK anywhere at all). */
+static void expect_no_leaks(void)
+{
+    char *text = NULL;
+    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
+    yajl_val root = ef_parse_json(text, "stats");
+    yajl_val leaks = ef_member(root, "leaks", yajl_t_array);
+    ck_assert_msg(leaks && leaks->u.array.len == 0, "secrets leaked: %s", text);
+    free(text);
+    yajl_tree_free(root);
+}
+
 static void teardown(void)
 {
     imgsync_ctx_free(CTX);
     CTX = NULL;
+    expect_no_leaks();
 }
 
 static void set(const char *k, const char *v)
