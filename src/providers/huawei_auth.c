@@ -504,3 +504,20 @@ int imgsync__huawei_auth_fail_http(imgsync_run *run, const imgsync_job *job, con
         imgsync_run_fail_response(run, job, resp);
     return 0;
 }
+
+int imgsync__huawei_auth_describe(const imgsync_response *resp, const char *what, const char *service, char *msg,
+                                  size_t msglen)
+{
+    int err = imgsync_response_error(resp);
+    if (err) {
+        snprintf(msg, msglen, "%s failed: %s", what, imgsync_response_error_detail(resp));
+        return err;
+    }
+    char code[80];
+    error_code_of(resp, code, sizeof(code));
+    int status = auth_status(resp, code);
+    snprintf(msg, msglen, "%s%s%s%s answered HTTP %d%s%s%s", status ? "not authorized for " : "",
+             status ? service : "", status ? ": " : "", what, imgsync_response_status(resp),
+             code[0] ? ", error_code '" : "", code, code[0] ? "'" : "");
+    return status ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
+}

@@ -101,4 +101,11 @@ int imgsync__huawei_auth_refused(imgsync__huawei_auth *auth, const imgsync_respo
 int imgsync__huawei_auth_fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp,
                                    const char *what, const char *service);
 
+/* The same classification without failing anything, for a provider that fails a part of the
+ * registry itself (an SWR EE instance): the code (EAUTH for 401/403 and SVCSTG.SWR.403xx, the
+ * transport error, else EHTTP) and a message into msg ("not authorized for <service>: <what>
+ * answered HTTP 403, error_code '...'"; only the error_code is quoted). */
+int imgsync__huawei_auth_describe(const imgsync_response *resp, const char *what, const char *service, char *msg,
+                                  size_t msglen);
+
 #endif
