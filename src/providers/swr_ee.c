@@ -154,44 +154,22 @@ static walk *walk_new(const imgsync_run *run, int kind, char *base, const ee_ins
     return w;
 }
 
-/* The GET of the walk's page at w->offset, with its headers and scope (holds a reference). */
-static int page_submit(imgsync_run *run, walk *w)
-{
-    ee_run *st = imgsync_run_data(run);
-    char *url = w->kind == K_INSTANCE ? imgsync__strdup(w->base) /* one object, no pages */
-                                      : imgsync__asprintf("%s%climit=%ld&offset=%ld", w->base,
-                                                          strchr(w->base, '?') ? '&' : '?', st->page_size, w->offset);
-    imgsync_job *job = url ? imgsync_job_new(run, "GET", url) : NULL;
-    free(url);
-    if (!job)
-        return IMGSYNC_ENOMEM;
-    imgsync_job_set_kind(job, w->kind);
-    w->refs++;
-    imgsync_job_set_data(job, w, walk_unref);
-    int rc = imgsync_job_add_header(job, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON);
-    if (!rc)
-        rc = imgsync_job_add_header(job, "Accept: application/json");
-    if (!rc)
-        rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER);
-    if (!rc && w->kind == K_ARTIFACTS)
-        rc = imgsync_job_set_scope(job, w->in.id, w->repository);
-    if (rc) {
-        imgsync_job_free(job);
-        return rc;
-    }
-    return imgsync_job_submit(job);
-}
-
-/* Submit the walk's current page; with an IAM token about to expire (or refused), the page
- * waits for a new one instead. */
+/* Submit the walk's current page (the job holds a reference); with an IAM token about to
+ * expire (or refused), the page waits for a new one instead. */
 static int submit_page(imgsync_run *run, walk *w)
 {
     ee_run *st = imgsync_run_data(run);
-    if (!imgsync__huawei_auth_ready(run, &st->auth)) {
-        w->refs++; /* the parked walk's reference */
+    w->refs++; /* the job's or the parked walk's reference */
+    if (!imgsync__huawei_auth_ready(run, &st->auth))
         return imgsync__huawei_auth_park(run, &st->auth, w);
-    }
-    return page_submit(run, w);
+    char *url = w->kind == K_INSTANCE ? imgsync__strdup(w->base) /* one object, no pages */
+                                      : imgsync__offset_url(w->base, st->page_size, w->offset);
+    imgsync__pv_job j = {"GET", url, w->kind, w->in.id, w->kind == K_ARTIFACTS ? w->repository : NULL,
+                         "Accept: application/json", IMGSYNC_AUTH_PROVIDER, w, walk_unref,
+                         "Content-Type: " IMGSYNC__HUAWEI_CT_JSON};
+    int rc = url ? imgsync__pv_submit(run, &j) : (walk_unref(w), IMGSYNC_ENOMEM);
+    free(url);
+    return rc;
 }
 
 /* huawei_auth's resume callback: a parked walk's page, now that a token came. */
@@ -217,12 +195,10 @@ static yajl_val page_items(const ee_run *st, walk *w, const imgsync_response *re
 static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
 {
     ee_run *st = imgsync_run_data(run);
-    int rc = imgsync__pager_read(&w->pager, imgsync_job_url(job), n, why, whylen);
-    if (rc)
+    int rc = imgsync__offset_next(&w->pager, imgsync_job_url(job), n, st->page_size, w->total, &w->offset, why,
+                                  whylen);
+    if (rc <= 0)
         return rc;
-    if (n < (size_t)st->page_size || (w->total >= 0 && w->offset + (int64_t)n >= w->total))
-        return 0;
-    w->offset += st->page_size;
     w->sent.replays = 0;
     rc = submit_page(run, w);
     return rc ? rc : 1;
@@ -272,12 +248,6 @@ static void instance_fail_http(imgsync_run *run, const walk *w, const imgsync_jo
 
 /* ---- artifacts ---------------------------------------------------------------------------- */
 
-static int64_t time_ms(const char *s)
-{
-    int64_t ms = 0;
-    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
-}
-
 /* What every row of one artifact shares. */
 typedef struct artifact_info {
     const char *digest, *media_type, *type;
@@ -317,7 +287,7 @@ static int emit_tags(imgsync_run *run, const walk *w, const artifact_info *ai, y
         const char *tag = imgsync__json_string(t, "name");
         if (!tag || !*tag)
             return IMGSYNC_EPROTOCOL;
-        rc = emit_row(run, w, ai, tag, time_ms(imgsync__json_string(t, "push_time")));
+        rc = emit_row(run, w, ai, tag, imgsync__pv_time_ms(imgsync__json_string(t, "push_time")));
     }
     if (!rc && n == 0 && st->include_untagged)
         rc = emit_row(run, w, ai, "", 0);
@@ -339,7 +309,7 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a)
         mt = imgsync__json_string(a, "media_type");
     artifact_info ai = {digest, mt ? mt : "", type ? type : "", -1, 0, 0};
     imgsync__json_int(a, "size", &ai.size);
-    ai.push_ms = time_ms(imgsync__json_string(a, "push_time"));
+    ai.push_ms = imgsync__pv_time_ms(imgsync__json_string(a, "push_time"));
     ai.multi = mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
     return emit_tags(run, w, &ai, a);
 }
@@ -388,19 +358,6 @@ static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_
  * so that long lists cost no walk until their turn comes). */
 enum { F_ID, F_NAME, F_HOST, F_NS, F_REPOSITORY, F_NAMED, F_COUNT };
 
-static int split_item(char *item, char *f[F_COUNT])
-{
-    char *p = item;
-    for (int i = 0; i < F_COUNT; i++) {
-        f[i] = p;
-        p = strchr(p, '\t');
-        if (!p)
-            return i == F_COUNT - 1 ? 0 : IMGSYNC_EINTERNAL;
-        *p++ = '\0';
-    }
-    return 0;
-}
-
 /* The artifacts walk of the item's repository:
  * /v2/{project}/instances/{id}/namespaces/{ns}/repositories/{name with '/' as %2F}/artifacts. */
 static walk *artifacts_walk_new(imgsync_run *run, char *const f[F_COUNT])
@@ -434,7 +391,7 @@ static int start_artifacts(imgsync_run *run, void *ctx, const char *item)
     (void)ctx;
     char *copy = imgsync__strdup(item);
     char *f[F_COUNT] = {0};
-    int rc = copy ? split_item(copy, f) : IMGSYNC_ENOMEM;
+    int rc = copy ? imgsync__pv_split(copy, '\t', f, F_COUNT) : IMGSYNC_ENOMEM;
     walk *w = rc ? NULL : artifacts_walk_new(run, f);
     if (!rc && !w)
         rc = IMGSYNC_ENOMEM;
