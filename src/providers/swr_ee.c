@@ -54,6 +54,8 @@ typedef struct ee_run {
     int named;             /* repositories named in the request: fetched, nothing listed */
     int catalog_broken;    /* an unusable instance item: nothing is pruned */
     imgsync__map started;  /* "instance\trepository" of artifact walks already started */
+    imgsync__map instances; /* ids of the instances seen (a page shifted by a new instance
+                             * repeats one: it is listed, or noted, once) */
 } ee_run;
 
 /* An instance as its rows name it. */
@@ -594,6 +596,11 @@ static int instance_item(imgsync_run *run, yajl_val it)
         catalog_broken(run, "SWR EE listed an instance without a valid id or status: nothing is removed");
         return 0;
     }
+    ee_run *st = imgsync_run_data(run);
+    if (imgsync__map_get(&st->instances, id))
+        return 0;
+    if (imgsync__map_put(&st->instances, id, (void *)1, NULL))
+        return IMGSYNC_ENOMEM;
     ee_instance in = {(char *)id, (char *)display_name(imgsync__json_string(it, "name"), id), NULL};
     char msg[400];
     if (strcmp(status, "Running") != 0) {
@@ -682,6 +689,7 @@ static void ee_run_free(void *p)
     ee_run *st = p;
     imgsync__huawei_auth_clear(&st->auth);
     imgsync__map_clear(&st->started);
+    imgsync__map_clear(&st->instances);
     free(st);
 }
 
@@ -711,6 +719,7 @@ static int ee_start(imgsync_run *run)
     if (!st)
         return IMGSYNC_ENOMEM;
     imgsync__map_init(&st->started);
+    imgsync__map_init(&st->instances);
     imgsync_run_set_data(run, st, ee_run_free);
     st->page_size = MAX_PAGE;
     long long n;

@@ -426,6 +426,29 @@ START_TEST(test_partitions_separate)
 }
 END_TEST
 
+/* An instance created meanwhile shifts the pages: one seen again is listed (or noted) once. */
+START_TEST(test_instance_repeated_across_pages)
+{
+    P = make(1);
+    add_base();
+    const char *i2[] = {instance_json(STG, "acme-staging", "Running", STG_HOST),
+                        instance_json(OLD, "acme-legacy", "Unavailable", "")};
+    add_page(u_instances(2, 2), "instances", 4, i2, 2);
+    ck_assert_int_eq(replay_respond(R, "GET", u_instances(2, 4), 200, H_JSON,
+                                    kprintf("{\"instances\":[%s],\"total\":4}",
+                                            instance_json(OLD, "acme-legacy", "Unavailable", ""))),
+                     0);
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(BASE_ROWS, NBASE);
+    ck_assert_uint_eq(replay_count(R, "GET", u_repos(STG, 2, 0)), 1);
+    const char *reason = imgsync_task_registry_reason(t, 0);
+    const char *first = strstr(reason, "acme-legacy skipped");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_null(strstr(first + 1, "acme-legacy skipped"));
+}
+END_TEST
+
 /* ---- failures ---------------------------------------------------------------------------------- */
 
 START_TEST(test_not_authorized)
@@ -698,6 +721,7 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_password_token_on_every_request);
     tcase_add_test(tc, test_untagged);
     tcase_add_test(tc, test_partitions_separate);
+    tcase_add_test(tc, test_instance_repeated_across_pages);
     tcase_add_test(tc, test_not_authorized);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);
     tcase_add_test(tc, test_instance_fails_alone);
