@@ -359,6 +359,16 @@ int imgsync__huawei_auth_park(imgsync_run *run, imgsync__huawei_auth *auth, void
     return auth->token_pending ? 0 : request_token(run, auth);
 }
 
+int imgsync__huawei_auth_get(imgsync_run *run, imgsync__huawei_auth *auth, const char *url, int kind, void *item,
+                             const char *partition, const char *repository)
+{
+    if (!imgsync__huawei_auth_ready(run, auth))
+        return imgsync__huawei_auth_park(run, auth, item);
+    imgsync__pv_job j = {"GET", url, kind, partition, repository, "Accept: application/json", IMGSYNC_AUTH_PROVIDER,
+                         item, auth->cfg.release, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON};
+    return imgsync__pv_submit(run, &j);
+}
+
 /* Keep the token of a 201 (registered as a run secret) and its expiry. */
 static int keep_token(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync_response *resp, const char *tok)
 {

@@ -83,6 +83,14 @@ int imgsync__huawei_auth_ready(const imgsync_run *run, const imgsync__huawei_aut
  * error of submitting the token request. */
 int imgsync__huawei_auth_park(imgsync_run *run, imgsync__huawei_auth *auth, void *item);
 
+/* Submit a GET of the service at url (JSON Content-Type and Accept; credentials added by the
+ * sign hook) of provider kind `kind` on the scope (partition, repository; repository NULL = the
+ * registry scope), with `item` as its data (released with cfg.release); or, when no token is
+ * usable, park item (to be resumed). Takes the caller's reference on item, also on failure.
+ * The return of imgsync_job_submit, or of parking. */
+int imgsync__huawei_auth_get(imgsync_run *run, imgsync__huawei_auth *auth, const char *url, int kind, void *item,
+                             const char *partition, const char *repository);
+
 /* The answer to the token request (a job of cfg.token_kind): keep the token, resume the parked
  * items. The on_response return. */
 int imgsync__huawei_auth_on_token(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync_job *job,

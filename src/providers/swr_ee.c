@@ -161,15 +161,13 @@ static walk *walk_new(const imgsync_run *run, int kind, char *base, const ee_ins
 static int submit_page(imgsync_run *run, walk *w)
 {
     ee_run *st = imgsync_run_data(run);
-    w->refs++; /* the job's or the parked walk's reference */
-    if (!imgsync__huawei_auth_ready(run, &st->auth))
-        return imgsync__huawei_auth_park(run, &st->auth, w);
     char *url = w->kind == K_INSTANCE ? imgsync__strdup(w->base) /* one object, no pages */
                                       : imgsync__offset_url(w->base, st->page_size, w->offset);
-    imgsync__pv_job j = {"GET", url, w->kind, w->in.id, w->kind == K_ARTIFACTS ? w->repository : NULL,
-                         "Accept: application/json", IMGSYNC_AUTH_PROVIDER, w, walk_unref,
-                         "Content-Type: " IMGSYNC__HUAWEI_CT_JSON};
-    int rc = url ? imgsync__pv_submit(run, &j) : (walk_unref(w), IMGSYNC_ENOMEM);
+    if (!url)
+        return IMGSYNC_ENOMEM;
+    w->refs++;
+    int rc = imgsync__huawei_auth_get(run, &st->auth, url, w->kind, w, w->in.id,
+                                      w->kind == K_ARTIFACTS ? w->repository : NULL);
     free(url);
     return rc;
 }
