@@ -771,8 +771,6 @@ static int ee_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *a)
     return imgsync__huawei_auth_sign(run, job, a, &st->auth, w ? &w->sent : NULL);
 }
 
-static const char *const ee_secrets[] = {"password", "sk", "security_token", NULL};
-
 const imgsync_provider_vtable imgsync__swr_enterprise_provider = {
     .version = IMGSYNC_PROVIDER_VTABLE_VERSION,
     .kind = "swr-enterprise",
@@ -781,5 +779,5 @@ const imgsync_provider_vtable imgsync__swr_enterprise_provider = {
     .start = ee_start,
     .on_response = ee_on_response,
     .sign = ee_sign,
-    .secret_options = ee_secrets,
+    /* its secrets (password, sk, security_token) are among the common ones: no secret_options */
 };

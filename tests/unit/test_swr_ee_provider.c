@@ -161,12 +161,14 @@ static void add_base(void)
     add_page(u_repos(PROD, 2, 2), "repositories", 3, r2, 1);
     const char *r3[] = {repo_json("library", "nginx")};
     add_page(u_repos(STG, 2, 0), "repositories", 1, r3, 1);
-    const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2, kprintf("[%s,%s]", tag_ref("1.25", T_A), tag_ref("latest", T_C))),
+    const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2,
+                                      kprintf("[%s,%s]", tag_ref("1.25", T_A), tag_ref("latest", T_C))),
                         artifact_json(D2, 200, T_B, MT_V2, kprintf("[%s]", tag_ref("1.24", T_B)))};
     const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, "[]")};
     add_page(u_arts(PROD, "library", "nginx", 2, 0), "artifacts", 3, n1, 2);
     add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
-    const char *app[] = {artifact_json(D4, 400, T_C, MT_LIST, kprintf("[%s,%s]", tag_ref("v2", T_C), tag_ref("stable", T_C)))};
+    const char *app[] = {artifact_json(D4, 400, T_C, MT_LIST,
+                                       kprintf("[%s,%s]", tag_ref("v2", T_C), tag_ref("stable", T_C)))};
     add_page(u_arts(PROD, "library", "team%2Fapp", 2, 0), "artifacts", 1, app, 1);
     const char *api[] = {artifact_json(D1, 500, T_B, MT_V2, kprintf("[%s]", tag_ref("2024.12", T_B))),
                          artifact_json(D2, 600, T_B, MT_V2, kprintf("[%s]", tag_ref("2024.11", T_A)))};
@@ -414,7 +416,8 @@ START_TEST(test_partitions_separate)
     P = make(1);
     add_base();
     run_sync();
-    ck_assert_int_eq(replay_respond(R, "GET", u_arts(STG, "library", "nginx", 2, 0), 200, H_JSON, "{\"artifacts\":7}"), 0);
+    ck_assert_int_eq(
+        replay_respond(R, "GET", u_arts(STG, "library", "nginx", 2, 0), 200, H_JSON, "{\"artifacts\":7}"), 0);
     const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2, kprintf("[%s]", tag_ref("1.25", T_A)))};
     add_page(u_arts(PROD, "library", "nginx", 2, 0), "artifacts", 1, n1, 1);
     imgsync_task *t = run_sync();
@@ -481,6 +484,30 @@ START_TEST(test_wrong_sk_keeps_rows)
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
     expect_reason(t, "APIGW.0301");
     expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
+/* A server that echoes the SK or the password in its error text: no status text quotes them. */
+START_TEST(test_secrets_never_in_status)
+{
+    static const char *const secrets[] = {"Acme#EE-Admin-Pass1", SK}; /* by aksk */
+    for (int aksk = 0; aksk < 2; aksk++) {
+        replay_free(R);
+        R = replay_new();
+        P = make(aksk);
+        ck_assert_int_eq(replay_respond(R, "POST", IAM, 201, H_JSON "X-Subject-Token: " TOKEN1 "\n", TOKEN_BODY), 0);
+        add_base();
+        const char *body = kprintf("{\"error_code\":\"SVCSTG.SWR.5000003\",\"error_msg\":\"bad %s\"}", secrets[aksk]);
+        ck_assert_int_eq(replay_respond(R, "GET", u_arts(STG, "library", "nginx", 2, 0), 500, H_JSON, body), 0);
+        ck_assert_int_eq(replay_respond(R, "GET", u_repos(PROD, 2, 2), 502, H_JSON, body), 0);
+        imgsync_task *t = run_sync();
+        expect_state(t, IMGSYNC_TASK_PARTIAL);
+        ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), secrets[aksk]));
+        ck_assert_uint_ge(imgsync_task_error_count(t), 2);
+        for (size_t i = 0; i < imgsync_task_error_count(t); i++)
+            ck_assert_msg(!strstr(imgsync_task_error_message(t, i), secrets[aksk]), "aksk %d: %s", aksk,
+                          imgsync_task_error_message(t, i));
+    }
 }
 END_TEST
 
@@ -725,6 +752,7 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_not_authorized);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);
     tcase_add_test(tc, test_instance_fails_alone);
+    tcase_add_test(tc, test_secrets_never_in_status);
     tcase_add_test(tc, test_running_without_access_address);
     tcase_add_test(tc, test_malformed_instances);
     tcase_add_test(tc, test_malformed_repositories_and_artifacts);
