@@ -361,6 +361,24 @@ START_TEST(test_nested_names_single_encoding)
 }
 END_TEST
 
+/* A server that takes only the double encoding (%252F, the reference's "curl" form): the
+ * provider sends the reference's %2F, so the nested repositories fail (404 APIGW.0101), each
+ * alone, keeping their rows; the others sync. */
+START_TEST(test_nested_names_double_encoding_fail_alone)
+{
+    provider(ACME_PROJECT, NULL);
+    aksk(ACME_AK, ACME_SK);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(ef_config(&EMU, "{\"nested_names\":\"double\"}"), 0);
+    imgsync_task *t = sync_now();
+    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    expect_reason_has(t, "3 of 7 repositories failed");
+    expect_reason_has(t, "APIGW.0101");
+    imgsync_task_free(t);
+    expect_inventory("acme", NULL, 0);
+}
+END_TEST
+
 /* include_untagged: one row with tag "" per untagged artifact, whatever form "tags" has. */
 START_TEST(test_untagged)
 {
@@ -508,6 +526,26 @@ START_TEST(test_large_paged)
 }
 END_TEST
 
+/* Every IAM token expires in the middle of the artifact walks: the refused pages are sent again
+ * with one new token, the inventory is complete. */
+START_TEST(test_token_expiry_mid_sync)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"expire_tokens\",\"pattern\":\"/artifacts\",\"after\":10,"
+                                         "\"count\":1}"),
+                     0);
+    provider(GEN_PROJECT, "10");
+    set("username", "gen-ops");
+    set("password", "gen-pass");
+    set("domain", "gen");
+    set("iam_endpoint", EMU.url);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("gen", NULL, 0);
+    ck_assert_int_eq(ef_rule_fired(&EMU, "/artifacts"), 1);
+    ck_assert_int_eq(stats_number("iam_tokens", NULL), 2);
+    ck_assert_int_gt(stats_number("status", "401"), 0);
+}
+END_TEST
+
 /* 10 % of SWR EE's answers are 500, 503 or 429: everything is retried, the sync is complete. */
 START_TEST(test_faults_complete)
 {
@@ -540,6 +578,7 @@ Suite *swr_ee_suite(void)
     tcase_add_test(tc, test_password_sync);
     tcase_add_test(tc, test_same_path_two_instances);
     tcase_add_test(tc, test_nested_names_single_encoding);
+    tcase_add_test(tc, test_nested_names_double_encoding_fail_alone);
     tcase_add_test(tc, test_untagged);
     tcase_add_test(tc, test_untagged_left_out_by_default);
     tcase_add_test(tc, test_not_authorized);
@@ -548,6 +587,7 @@ Suite *swr_ee_suite(void)
     tcase_add_test(tc, test_skipped_instance_keeps_rows);
     tcase_add_test(tc, test_instance_listing_fails_alone);
     tcase_add_test(tc, test_large_paged);
+    tcase_add_test(tc, test_token_expiry_mid_sync);
     tcase_add_test(tc, test_faults_complete);
     suite_add_tcase(s, tc);
     return s;
