@@ -15,7 +15,6 @@ REGISTRY_PY=tests/registry/registry.py
 HARBOR_PY=tests/emulators/harbor_emulator.py
 SWR_PY=tests/emulators/swr_emulator.py
 SWR_EE_PY=tests/emulators/swr_ee_emulator.py
-EMULATOR_PIDS=
 
 if [ ! -x "$IMGSYNC" ]; then
     echo "demo: $IMGSYNC is missing; run 'make' first (or 'make demo')" >&2
@@ -30,7 +29,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-demo.XXXXXX")
 cleanup() {
     # Stop first: the registry's storage is inside $TMP.
     python3 "$REGISTRY_PY" stop --dir "$TMP/reg" >/dev/null 2>&1 || true
-    for pid in $EMULATOR_PIDS; do
+    # start_emulator runs in a command substitution (a subshell): its pids come back in a file
+    for pid in $(cat "$TMP/emulator.pids" 2>/dev/null); do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -58,7 +58,7 @@ python3 "$REGISTRY_PY" seed --url "$URL" --out "$TMP/expected.json" --stage init
 # the latest) and print the port it listens on: start_emulator NAME SCRIPT DATASET
 start_emulator() {
     python3 "$2" --dataset "$3" --port-file "$TMP/$1.port" --max-seconds 600 >/dev/null &
-    EMULATOR_PIDS="$EMULATOR_PIDS $!"
+    echo "$!" >>"$TMP/emulator.pids"
     i=0
     while [ ! -s "$TMP/$1.port" ] && [ $i -lt 100 ]; do
         sleep 0.1
