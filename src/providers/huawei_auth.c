@@ -199,6 +199,18 @@ int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, con
     return rc;
 }
 
+int imgsync__huawei_auth_projects_url(imgsync_run *run, imgsync__huawei_auth *auth, char **url)
+{
+    static const char tokens[] = "/v3/auth/tokens";
+    *url = NULL;
+    int rc = auth->iam_url ? 0 : iam_url(run, auth); /* AK/SK runs have none yet */
+    if (rc)
+        return rc;
+    int n = (int)(strlen(auth->iam_url) - (sizeof(tokens) - 1));
+    *url = imgsync__asprintf("%.*s/v3/projects?name=%s", n, auth->iam_url, auth->region);
+    return *url ? 0 : IMGSYNC_ENOMEM;
+}
+
 void imgsync__huawei_auth_clear(imgsync__huawei_auth *auth)
 {
     for (size_t i = 0; i < auth->nwaiting; i++)

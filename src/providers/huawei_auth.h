@@ -65,6 +65,12 @@ int imgsync__huawei_auth_check_option(const char *key, const char *value, char *
  * 0; EINVAL or EINSECURE after imgsync_run_fail (the message names the registry); ENOMEM. */
 int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync__huawei_auth_config *cfg);
 
+/* The URL of the project id lookup, {iam_endpoint}/v3/projects?name={region} (reference 3.1), in
+ * *url (malloc'd), for a service whose paths hold the project id when the option is not set; the
+ * IAM origin is allowed to the run's credentialed jobs (the lookup is signed, or carries the
+ * token). 0; EINVAL or EINSECURE after imgsync_run_fail; ENOMEM. */
+int imgsync__huawei_auth_projects_url(imgsync_run *run, imgsync__huawei_auth *auth, char **url);
+
 /* Release parked items, wipe the token. auth may be zeroed (never started). */
 void imgsync__huawei_auth_clear(imgsync__huawei_auth *auth);
 

@@ -3,6 +3,7 @@
  *
  * Authentication (AK/SK signing or an IAM token, the classification of 401/403 answers) is
  * huawei_auth.h's, with service "SWR Enterprise Edition"; this file is the listing:
+ *   (without option project_id: GET {iam_endpoint}/v3/projects?name={region} first, §3.1)
  *   GET /v2/{project_id}/instances?limit&offset          {"instances":[…],"total":N}
  *     (or GET /v2/{project_id}/instances/{id} with option instance_id)
  *   per Running instance:
@@ -38,7 +39,7 @@
 #include "util/timeutil.h"
 #include "util/url.h"
 
-enum { K_TOKEN = 1, K_INSTANCES, K_INSTANCE, K_REPOS, K_ARTIFACTS };
+enum { K_TOKEN = 1, K_PROJECT, K_INSTANCES, K_INSTANCE, K_REPOS, K_ARTIFACTS };
 
 #define MAX_PAGE 100 /* §2: limit at most 100 everywhere */
 #define SERVICE "SWR Enterprise Edition"
@@ -50,6 +51,7 @@ typedef struct ee_run {
     long page_size;
     int include_untagged;
     const char *only;      /* option instance_id */
+    char *project;         /* project id found by the IAM lookup (option project_id unset) */
     int lists;             /* instance and repository list walks still running */
     int named;             /* repositories named in the request: fetched, nothing listed */
     int catalog_broken;    /* an unusable instance item: nothing is pruned */
@@ -161,8 +163,8 @@ static walk *walk_new(const imgsync_run *run, int kind, char *base, const ee_ins
 static int submit_page(imgsync_run *run, walk *w)
 {
     ee_run *st = imgsync_run_data(run);
-    char *url = w->kind == K_INSTANCE ? imgsync__strdup(w->base) /* one object, no pages */
-                                      : imgsync__offset_url(w->base, st->page_size, w->offset);
+    int one = w->kind == K_INSTANCE || w->kind == K_PROJECT; /* one object, no pages */
+    char *url = one ? imgsync__strdup(w->base) : imgsync__offset_url(w->base, st->page_size, w->offset);
     if (!url)
         return IMGSYNC_ENOMEM;
     w->refs++;
@@ -688,6 +690,7 @@ static void ee_run_free(void *p)
     imgsync__huawei_auth_clear(&st->auth);
     imgsync__map_clear(&st->started);
     imgsync__map_clear(&st->instances);
+    free(st->project);
     free(st);
 }
 
@@ -710,6 +713,65 @@ static int start_listing(imgsync_run *run)
     return rc;
 }
 
+/* No project_id option: GET {iam}/v3/projects?name={region} first (signed, or with the token). */
+static int start_lookup(imgsync_run *run)
+{
+    ee_run *st = imgsync_run_data(run);
+    char *url = NULL;
+    int rc = imgsync__huawei_auth_projects_url(run, &st->auth, &url);
+    if (rc)
+        return rc;
+    walk *w = walk_new(run, K_PROJECT, url, NULL);
+    rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
+    walk_unref(w);
+    return rc;
+}
+
+/* The id of the project named after the region in an IAM project list, or NULL. */
+static const char *project_of(yajl_val root, const char *region)
+{
+    yajl_val projects = imgsync__json_array(root, "projects");
+    for (size_t i = 0; projects && i < projects->u.array.len; i++) {
+        yajl_val p = projects->u.array.values[i];
+        const char *name = imgsync__json_string(p, "name"), *id = imgsync__json_string(p, "id");
+        if (name && !strcmp(name, region) && imgsync__name_label_ok(id) && strlen(id) <= 64)
+            return id;
+    }
+    return NULL;
+}
+
+/* The project lookup's answer: the listing starts with the id found (also sent as X-Project-Id
+ * from then on, as the SDK does). */
+static int on_project(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
+{
+    ee_run *st = imgsync_run_data(run);
+    char why[300], msg[500];
+    if (!imgsync_response_error(resp) && imgsync_response_status(resp) == 401)
+        return imgsync__huawei_auth_fail_http(run, job, resp, "IAM (GET /v3/projects)", SERVICE);
+    if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200) {
+        int code = imgsync__huawei_auth_describe(resp, "IAM (GET /v3/projects)", "IAM", why, sizeof(why));
+        snprintf(msg, sizeof(msg), "registry '%s': cannot look up the project id of region %s: %s; set option "
+                 "'project_id'", imgsync_run_name(run), st->auth.region, why);
+        imgsync_run_fail(run, code, msg);
+        return 0;
+    }
+    yajl_val root = imgsync__pv_json_body(resp);
+    const char *id = project_of(root, st->auth.region);
+    if (id && !(st->project = imgsync__strdup(id))) {
+        imgsync__json_free(root);
+        return IMGSYNC_ENOMEM;
+    }
+    imgsync__json_free(root);
+    if (!id) {
+        snprintf(msg, sizeof(msg), "registry '%s': IAM lists no project named %s; set option 'project_id'",
+                 imgsync_run_name(run), st->auth.region);
+        imgsync_run_fail(run, IMGSYNC_ENOTFOUND, msg);
+        return 0;
+    }
+    st->auth.project_id = st->project;
+    return start_listing(run);
+}
+
 static int ee_start(imgsync_run *run)
 {
     static const imgsync__huawei_auth_config auth_config = {SERVICE, "swr-api", K_TOKEN, resume_walk, walk_unref};
@@ -730,13 +792,8 @@ static int ee_start(imgsync_run *run)
     int rc = imgsync__huawei_auth_start(run, &st->auth, &auth_config);
     if (rc)
         return rc;
-    if (!st->auth.project_id) { /* every SWR EE path holds it (§2) */
-        char msg[200];
-        snprintf(msg, sizeof(msg), "registry '%s': option 'project_id' is required for SWR Enterprise Edition",
-                 imgsync_run_name(run));
-        imgsync_run_fail(run, IMGSYNC_EINVAL, msg);
-        return IMGSYNC_EINVAL;
-    }
+    if (!st->auth.project_id) /* every SWR EE path holds it (§2): ask IAM (§3.1) */
+        return start_lookup(run);
     return start_listing(run);
 }
 
@@ -747,12 +804,14 @@ static int ee_on_response(imgsync_run *run, imgsync_job *job, const imgsync_resp
     if (kind == K_TOKEN)
         return imgsync__huawei_auth_on_token(run, &st->auth, job, resp);
     walk *w = imgsync_job_data(job);
-    if (kind < K_INSTANCES || kind > K_ARTIFACTS || !w)
+    if (kind < K_PROJECT || kind > K_ARTIFACTS || !w)
         return IMGSYNC_EINTERNAL;
     /* an IAM token refused: get a new one once and send the page again */
     if (imgsync__huawei_auth_refused(&st->auth, resp, &w->sent))
         return submit_page(run, w);
     switch (kind) {
+    case K_PROJECT:
+        return on_project(run, job, resp);
     case K_INSTANCES:
         return on_instances(run, job, resp);
     case K_INSTANCE:

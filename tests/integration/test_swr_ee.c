@@ -36,7 +36,6 @@ Suite *swr_ee_suite(void);
 #define ACME_LEGACY "b0f1e2d3-c4b5-4a69-8788-0a1b2c3d4e03"
 #define INITECH_USER "initech-ops"
 #define INITECH_PASS "Initech#EE-Ops-Pass3"
-#define INITECH_PROJECT "b98c3c77c8c830229c34177090354194"
 #define HOOLI_AK "HOOLIEEAK00000000001" /* valid credentials, no SWR EE permission */
 #define HOOLI_SK "hooli-ee-sk-0001-AsDfGhJkL"
 #define HOOLI_PROJECT "46387705cef429ddf4d7c4f9b3f73628"
@@ -81,7 +80,8 @@ static void provider(const char *project, const char *page_size)
     ck_assert_int_eq(imgsync_provider_new(&P, CTX, "swr-enterprise", PROV), 0);
     set("endpoint", EMU.url);
     set("region", "cn-north-4");
-    set("project_id", project);
+    if (project)
+        set("project_id", project);
     if (page_size)
         set("page_size", page_size);
 }
@@ -303,15 +303,17 @@ START_TEST(test_aksk_sync)
 }
 END_TEST
 
+/* initech gives no project_id: it is looked up in IAM (GET /v3/projects?name=cn-north-4). */
 START_TEST(test_password_sync)
 {
-    provider(INITECH_PROJECT, NULL);
+    provider(NULL, NULL);
     set("username", INITECH_USER);
     set("password", INITECH_PASS);
     set("domain", "initech");
     set("iam_endpoint", EMU.url);
     sync_expect(IMGSYNC_TASK_SUCCEEDED);
     expect_inventory("initech", NULL, 0);
+    ck_assert_int_eq(requests_of("/v3/projects"), 1);
     ck_assert_int_eq(stats_number("iam_tokens", NULL), 1);
     ck_assert_int_eq(stats_number("auth", "aksk"), 0);
 }
@@ -417,6 +419,18 @@ START_TEST(test_not_authorized)
     expect_reason_has(t, "'" PROV "'");
     imgsync_task_free(t);
     ck_assert_uint_eq(imgsync_inventory_count(CTX), 0);
+}
+END_TEST
+
+/* acme without project_id, AK/SK: the signed IAM lookup gives it. */
+START_TEST(test_aksk_project_looked_up)
+{
+    provider(NULL, "100");
+    aksk(ACME_AK, ACME_SK);
+    set("iam_endpoint", EMU.url);
+    sync_expect(IMGSYNC_TASK_SUCCEEDED);
+    expect_inventory("acme", NULL, 0);
+    ck_assert_int_eq(requests_of("/v3/projects"), 1);
 }
 END_TEST
 
@@ -582,6 +596,7 @@ Suite *swr_ee_suite(void)
     tcase_add_test(tc, test_untagged);
     tcase_add_test(tc, test_untagged_left_out_by_default);
     tcase_add_test(tc, test_not_authorized);
+    tcase_add_test(tc, test_aksk_project_looked_up);
     tcase_add_test(tc, test_wrong_sk_keeps_rows);
     tcase_add_test(tc, test_instance_id_only);
     tcase_add_test(tc, test_skipped_instance_keeps_rows);

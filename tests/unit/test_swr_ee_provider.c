@@ -704,17 +704,57 @@ START_TEST(test_option_values)
 }
 END_TEST
 
-START_TEST(test_project_id_required)
+#define IAM_PROJECTS "https://iam.cn-north-4.myhuaweicloud.com/v3/projects?name=cn-north-4"
+
+static imgsync_provider *make_without_project(void)
 {
-    P = replay_add_provider(R, "swr-enterprise", PROV, EP);
-    ck_assert_int_eq(imgsync_provider_set(P, "region", "cn-north-4"), 0);
-    ck_assert_int_eq(imgsync_provider_set(P, "ak", AK), 0);
-    ck_assert_int_eq(imgsync_provider_set(P, "sk", SK), 0);
+    imgsync_provider *p = replay_add_provider(R, "swr-enterprise", PROV, EP);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(imgsync_provider_set(p, "region", "cn-north-4"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "page_size", "2"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "ak", AK), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "sk", SK), 0);
+    return p;
+}
+
+/* No project_id: IAM's GET /v3/projects?name={region} (ref §3.1), signed, gives it; the SWR EE
+ * requests then carry it in their paths and as X-Project-Id. */
+START_TEST(test_project_id_looked_up)
+{
+    P = make_without_project();
+    ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 200, H_JSON,
+                                    "{\"projects\":[{\"id\":\"0000\",\"name\":\"cn-north-4_sub\"},"
+                                    "{\"id\":\"" PROJECT "\",\"name\":\"cn-north-4\"}]}"),
+                     0);
+    add_base();
+    imgsync_task *t = run_sync();
+    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_no_unexpected();
+    expect_rows(BASE_ROWS, NBASE);
+    const replay_request *q = replay_request_at(R, 0);
+    ck_assert_str_eq(q->url, IAM_PROJECTS);
+    ck_assert_ptr_nonnull(strstr(replay_request_header(q, "Authorization"), "SDK-HMAC-SHA256 Access=" AK));
+    ck_assert_ptr_null(replay_request_header(q, "X-Project-Id"));
+    for (size_t i = 1; i < replay_nrequests(R); i++)
+        expect_signed(replay_request_at(R, i));
+}
+END_TEST
+
+START_TEST(test_project_lookup_fails)
+{
+    P = make_without_project();
+    ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 200, H_JSON, "{\"projects\":[]}"), 0);
     imgsync_task *t = run_sync();
     expect_state(t, IMGSYNC_TASK_FAILED);
-    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EINVAL);
-    expect_reason(t, "'project_id' is required");
-    ck_assert_uint_eq(replay_nrequests(R), 0);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_ENOTFOUND);
+    expect_reason(t, "IAM lists no project named cn-north-4; set option 'project_id'");
+    ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 403, H_JSON, "{\"error_code\":\"IAM.0003\"}"), 0);
+    t = run_sync();
+    expect_state(t, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    expect_reason(t, "cannot look up the project id of region cn-north-4");
+    expect_reason(t, "IAM.0003");
+    ck_assert_uint_eq(replay_nrequests(R), 1);
 }
 END_TEST
 
@@ -761,7 +801,8 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_instance_id_option);
     tcase_add_test(tc, test_check_one_small_page);
     tcase_add_test(tc, test_option_values);
-    tcase_add_test(tc, test_project_id_required);
+    tcase_add_test(tc, test_project_id_looked_up);
+    tcase_add_test(tc, test_project_lookup_fails);
     tcase_add_test(tc, test_deleted_instance_pruned);
     suite_add_tcase(s, tc);
     return s;
