@@ -8,6 +8,7 @@ extern const imgsync_provider_vtable imgsync__oci_provider;
 extern const imgsync_provider_vtable imgsync__harbor_provider;
 extern const imgsync_provider_vtable imgsync__swr_private_provider;
 extern const imgsync_provider_vtable imgsync__swr_shared_provider;
+extern const imgsync_provider_vtable imgsync__swr_enterprise_provider;
 
 #define MAX_KINDS 64
 #define MAX_TYPES 16
@@ -84,6 +85,7 @@ static void register_builtins(void)
     imgsync_provider_register(&imgsync__harbor_provider);
     imgsync_provider_register(&imgsync__swr_private_provider);
     imgsync_provider_register(&imgsync__swr_shared_provider);
+    imgsync_provider_register(&imgsync__swr_enterprise_provider);
 }
 
 void imgsync__builtin_kinds(void) { pthread_once(&builtin_once, register_builtins); }

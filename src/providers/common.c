@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+#include "util/timeutil.h"
+
 int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j)
 {
     imgsync_job *job = imgsync_job_new(run, j->method, j->url);
@@ -21,6 +24,8 @@ int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j)
         rc = imgsync_job_set_scope(job, j->partition, j->repository);
     if (!rc && j->accept)
         rc = imgsync_job_add_header(job, j->accept);
+    if (!rc && j->header)
+        rc = imgsync_job_add_header(job, j->header);
     if (rc) {
         imgsync_job_free(job);
         return rc;
@@ -86,6 +91,23 @@ int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const c
         return IMGSYNC_ENOMEM;
     *next = url;
     return 0;
+}
+
+char *imgsync__offset_url(const char *base, long limit, long offset)
+{
+    return imgsync__asprintf("%s%climit=%ld&offset=%ld", base, strchr(base, '?') ? '&' : '?', limit, offset);
+}
+
+int imgsync__offset_next(imgsync__pager *p, const char *url, size_t n, long limit, int64_t total, long *offset,
+                         char *why, size_t whylen)
+{
+    int rc = imgsync__pager_read(p, url, n, why, whylen);
+    if (rc)
+        return rc;
+    if (n < (size_t)limit || (total >= 0 && *offset + (int64_t)n >= total))
+        return 0;
+    *offset += limit;
+    return 1;
 }
 
 /* ---- lazy lists ----------------------------------------------------------------------------- */
@@ -162,4 +184,23 @@ void imgsync__pv_sha256(const void *body, size_t len, char out[72])
         out[8 + 2 * i] = hex[md[i] & 15];
     }
     out[7 + 2 * SHA256_DIGEST_LENGTH] = '\0';
+}
+
+int64_t imgsync__pv_time_ms(const char *s)
+{
+    int64_t ms = 0;
+    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
+}
+
+int imgsync__pv_split(char *item, char sep, char **f, int n)
+{
+    char *p = item;
+    for (int i = 0; i < n; i++) {
+        f[i] = p;
+        p = strchr(p, sep);
+        if (!p)
+            return i == n - 1 ? 0 : IMGSYNC_EINTERNAL;
+        *p++ = '\0';
+    }
+    return 0;
 }

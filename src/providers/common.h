@@ -24,6 +24,7 @@ typedef struct imgsync__pv_job {
     int auth;
     void *data;
     void (*free_fn)(void *);
+    const char *header; /* one more header line (NULL = none) */
 } imgsync__pv_job;
 int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j);
 
@@ -47,6 +48,15 @@ int imgsync__pager_read(imgsync__pager *p, const char *url, size_t n, char *why,
 int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const char **next, char *why,
                         size_t whylen);
 
+/* Offset paging (SWR, SWR EE: offset a multiple of limit, the total from the server):
+ * "base?limit=L&offset=O" ('&' when base has a query already), or NULL on ENOMEM. */
+char *imgsync__offset_url(const char *base, long limit, long offset);
+/* After a page at url of n items (counted by the pager): 1 when a next page exists (*offset
+ * advanced by limit), 0 when the listing is done (a short page, or total >= 0 reached),
+ * ETOOBIG / ENOMEM (message in why). */
+int imgsync__offset_next(imgsync__pager *p, const char *url, size_t n, long limit, int64_t total, long *offset,
+                         char *why, size_t whylen);
+
 /* Call fn(run, ctx, item) for each item of a list, only while the run has room for more jobs;
  * the rest is deferred (imgsync_run_defer) on the scope (partition, repository). Takes the list.
  * ctx is released with ctx_free (may be NULL) once every item was handled or on failure. Returns
@@ -57,6 +67,13 @@ int imgsync__pv_foreach(imgsync_run *run, const char *partition, const char *rep
 
 /* The response body parsed as JSON (NULL when it is not JSON); free with imgsync__json_free. */
 yajl_val imgsync__pv_json_body(const imgsync_response *resp);
+
+/* ms since the epoch of an RFC 3339 time (with or without fraction); 0 when NULL or not one. */
+int64_t imgsync__pv_time_ms(const char *s);
+
+/* Split item in place at each sep into exactly n fields (f[0..n)). 0, or EINTERNAL when there
+ * are fewer (lazy-list items are the provider's own strings). */
+int imgsync__pv_split(char *item, char sep, char **f, int n);
 
 /* "sha256:<hex>" of a body, into out (72 bytes). */
 void imgsync__pv_sha256(const void *body, size_t len, char out[72]);

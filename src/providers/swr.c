@@ -104,46 +104,19 @@ static walk *walk_new(const imgsync_run *run, int kind, char *base)
     return w;
 }
 
-/* The GET of the walk's page at w->offset (the job holds a reference). */
-static imgsync_job *page_job(imgsync_run *run, walk *w)
-{
-    swr_run *st = imgsync_run_data(run);
-    char *url = imgsync__asprintf("%s%climit=%ld&offset=%ld", w->base, strchr(w->base, '?') ? '&' : '?',
-                                  st->page_size, w->offset);
-    imgsync_job *job = url ? imgsync_job_new(run, "GET", url) : NULL;
-    free(url);
-    if (!job)
-        return NULL;
-    imgsync_job_set_kind(job, w->kind);
-    w->refs++;
-    imgsync_job_set_data(job, w, walk_unref);
-    return job;
-}
-
-/* Submit the walk's page at w->offset. With an IAM token about to expire (or refused), the page
- * waits for a new one instead. */
+/* Submit the walk's page at w->offset (the job holds a reference). With an IAM token about to
+ * expire (or refused), the page waits for a new one instead. */
 static int submit_page(imgsync_run *run, walk *w)
 {
     swr_run *st = imgsync_run_data(run);
-    if (!imgsync__huawei_auth_ready(run, &st->auth)) {
-        w->refs++; /* the parked walk's reference */
-        return imgsync__huawei_auth_park(run, &st->auth, w);
-    }
-    imgsync_job *job = page_job(run, w);
-    if (!job)
+    char *url = imgsync__offset_url(w->base, st->page_size, w->offset);
+    if (!url)
         return IMGSYNC_ENOMEM;
-    int rc = imgsync_job_add_header(job, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON);
-    if (!rc)
-        rc = imgsync_job_add_header(job, "Accept: application/json");
-    if (!rc)
-        rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER);
-    if (!rc && w->kind == K_TAGS)
-        rc = imgsync_job_set_scope(job, w->partition, w->repository);
-    if (rc) {
-        imgsync_job_free(job);
-        return rc;
-    }
-    return imgsync_job_submit(job);
+    w->refs++;
+    int rc = imgsync__huawei_auth_get(run, &st->auth, url, w->kind, w, w->partition,
+                                      w->kind == K_TAGS ? w->repository : NULL);
+    free(url);
+    return rc;
 }
 
 /* huawei_auth's resume callback: a parked walk's page, now that a token came. */
@@ -190,12 +163,10 @@ static yajl_val page_items(const swr_run *st, const imgsync_response *resp)
 static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
 {
     swr_run *st = imgsync_run_data(run);
-    int rc = imgsync__pager_read(&w->pager, imgsync_job_url(job), n, why, whylen);
-    if (rc)
+    int rc = imgsync__offset_next(&w->pager, imgsync_job_url(job), n, st->page_size, w->total, &w->offset, why,
+                                  whylen);
+    if (rc <= 0)
         return rc;
-    if (n < (size_t)st->page_size || (w->total >= 0 && w->offset + (int64_t)n >= w->total))
-        return 0;
-    w->offset += st->page_size;
     w->sent.replays = 0;
     rc = submit_page(run, w);
     return rc ? rc : 1;
@@ -252,20 +223,6 @@ static char *host_of_path(const char *path)
  * string, so that long lists cost no walk until their turn comes). */
 enum { F_REPOSITORY, F_HOST, F_PARTITION, F_EXPIRED, F_NAMED, F_COUNT };
 
-/* Split an item in place into its fields. 0, or EINTERNAL when fields are missing. */
-static int split_item(char *item, char *f[F_COUNT])
-{
-    char *p = item;
-    for (int i = 0; i < F_COUNT; i++) {
-        f[i] = p;
-        p = strchr(p, SWR_ITEM_SEP);
-        if (!p)
-            return i == F_COUNT - 1 ? 0 : IMGSYNC_EINTERNAL;
-        *p++ = '\0';
-    }
-    return 0;
-}
-
 /* The tags walk of "ns/name": /v2/manage/namespaces/{ns}/repos/{dollar name}/tags. */
 static walk *tags_walk_new(imgsync_run *run, const char *repository)
 {
@@ -312,7 +269,7 @@ static int start_tags(imgsync_run *run, void *ctx, const char *item)
     if (!copy)
         return IMGSYNC_ENOMEM;
     char *f[F_COUNT] = {0};
-    int rc = split_item(copy, f);
+    int rc = imgsync__pv_split(copy, SWR_ITEM_SEP, f, F_COUNT);
     walk *w = rc ? NULL : item_walk_new(run, f);
     if (!rc && !w)
         rc = IMGSYNC_ENOMEM;
@@ -532,12 +489,6 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     return rc ? rc : repos_continue(run, w, job, n, what);
 }
 
-static int64_t time_ms(const char *s)
-{
-    int64_t ms = 0;
-    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
-}
-
 static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
 {
     swr_run *st = imgsync_run_data(run);
@@ -557,8 +508,8 @@ static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
     if (digest)
         imgsync_record_set_digest(r, digest);
     imgsync_record_set_size(r, size);
-    imgsync_record_set_update_ms(r, time_ms(imgsync__json_string(t, "updated")));
-    imgsync_record_set_created_ms(r, time_ms(imgsync__json_string(t, "created")));
+    imgsync_record_set_update_ms(r, imgsync__pv_time_ms(imgsync__json_string(t, "updated")));
+    imgsync_record_set_created_ms(r, imgsync__pv_time_ms(imgsync__json_string(t, "created")));
     imgsync_record_set_multi_arch(r, tag_type == 1);
     if (st->shared) {
         imgsync_record_set_partition(r, w->partition);
