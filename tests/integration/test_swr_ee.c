@@ -466,7 +466,7 @@ END_TEST
  * whose dataset has acme-legacy Running.) */
 START_TEST(test_skipped_instance_keeps_rows)
 {
-    char *text = ef_read_file(DATASET);
+    char *text = ef_read_file(DATASET, NULL);
     ck_assert_ptr_nonnull(text);
     char *at = strstr(text, "\"status\": \"Unavailable\"");
     ck_assert_ptr_nonnull(at);
