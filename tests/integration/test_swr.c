@@ -63,16 +63,7 @@ static void setup(void)
 
 /* No secret went where it does not belong (the emulator checks every request: a password
  * anywhere but in the IAM login body, an SK anywhere at all). */
-static void expect_no_leaks(void)
-{
-    char *text = NULL;
-    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
-    yajl_val root = ef_parse_json(text, "stats");
-    yajl_val leaks = ef_member(root, "leaks", yajl_t_array);
-    ck_assert_msg(leaks && leaks->u.array.len == 0, "secrets leaked: %s", text);
-    free(text);
-    yajl_tree_free(root);
-}
+static void expect_no_leaks(void) { ck_assert_int_eq(ef_leaks(&EMU), 0); }
 
 static void teardown(void)
 {
@@ -141,36 +132,9 @@ static void sync_expect(int state)
 
 /* ---- inventories as sorted lines ----------------------------------------------------------- */
 
-typedef struct lines {
-    char **v;
-    size_t n;
-} lines;
+typedef ef_lines lines;
 
-static void lines_add(lines *l, char *s)
-{
-    ck_assert_ptr_nonnull(s);
-    char **grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
-    ck_assert_ptr_nonnull(grown);
-    l->v = grown;
-    l->v[l->n++] = s;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void lines_sort(lines *l)
-{
-    if (l->n)
-        qsort(l->v, l->n, sizeof(*l->v), cmp_str);
-}
-
-static void lines_free(lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
+static void lines_add(lines *l, char *s) { ck_assert_int_eq(ef_lines_add(l, s), 0); }
 
 /* One row as the tests compare it: everything SWR publishes about a tag. */
 static char *row_line(const char *partition, const char *repository, const char *tag, const char *digest,
@@ -216,7 +180,6 @@ static void expected_rows_of(const char *account, const char *kind, const char *
         free(repo);
     }
     yajl_tree_free(rows);
-    lines_sort(out);
 }
 
 static void actual_rows(lines *out)
@@ -231,7 +194,6 @@ static void actual_rows(lines *out)
                                 imgsync_image_namespace(im), imgsync_image_image_type(im), imgsync_image_owner(im),
                                 imgsync_image_share_status(im)));
     imgsync_iter_free(it);
-    lines_sort(out);
 }
 
 /* The context's inventory equals the emulator's rows of (account, kind), restricted to a
@@ -241,15 +203,11 @@ static size_t expect_inventory_of(const char *account, const char *kind, const c
     lines want = {NULL, 0}, got = {NULL, 0};
     expected_rows_of(account, kind, only_ns, only_repo, &want);
     actual_rows(&got);
-    size_t i = 0;
-    while (i < want.n && i < got.n && !strcmp(want.v[i], got.v[i]))
-        i++;
-    ck_assert_msg(i == want.n && i == got.n, "%zu rows expected, %zu synced; first difference: want '%s', got '%s'",
-                  want.n, got.n, i < want.n ? want.v[i] : "(none)", i < got.n ? got.v[i] : "(none)");
+    ck_assert_msg(ef_lines_diff(&want, &got, account) == 0, "the inventory differs from the emulator's (stderr)");
     size_t n = want.n;
     ck_assert_uint_gt(n, 0);
-    lines_free(&want);
-    lines_free(&got);
+    ef_lines_free(&want);
+    ef_lines_free(&got);
     return n;
 }
 
@@ -260,28 +218,9 @@ static size_t expect_inventory(const char *account, const char *kind)
 
 /* ---- emulator statistics ---------------------------------------------------------------------- */
 
-static long stats_number(const char *key, const char *sub)
-{
-    char *text = NULL;
-    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
-    yajl_val root = ef_parse_json(text, "stats");
-    free(text);
-    yajl_val v = ef_member(root, key, yajl_t_any);
-    if (sub)
-        v = ef_member(v, sub, yajl_t_any);
-    long n = v && YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
-    yajl_tree_free(root);
-    return n;
-}
+static long stats_number(const char *key, const char *sub) { return ef_stats_number(&EMU, key, sub); }
 
-static long requests_of(const char *path)
-{
-    ef_stats s;
-    ck_assert_int_eq(ef_stats_get(&EMU, &s), 0);
-    long n = ef_stats_path(&s, path);
-    ef_stats_free(&s);
-    return n;
-}
+static long requests_of(const char *path) { return ef_requests_of(&EMU, path); }
 
 /* ---- the sample dataset --------------------------------------------------------------------- */
 

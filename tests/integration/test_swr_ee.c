@@ -65,6 +65,7 @@ static void teardown(void)
 {
     imgsync_ctx_free(CTX);
     CTX = NULL;
+    ck_assert_int_eq(ef_leaks(&EMU), 0); /* no secret where it does not belong */
 }
 
 static void set(const char *k, const char *v)
@@ -125,30 +126,9 @@ static void expect_reason_has(imgsync_task *t, const char *needle)
 
 /* ---- inventories as sorted lines ----------------------------------------------------------- */
 
-typedef struct lines {
-    char **v;
-    size_t n;
-} lines;
+typedef ef_lines lines;
 
-static void lines_add(lines *l, char *s)
-{
-    ck_assert_ptr_nonnull(s);
-    char **grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
-    ck_assert_ptr_nonnull(grown);
-    l->v = grown;
-    l->v[l->n++] = s;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void lines_free(lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
+static void lines_add(lines *l, char *s) { ck_assert_int_eq(ef_lines_add(l, s), 0); }
 
 /* One row as the tests compare it: everything SWR EE publishes about a tag. */
 static char *row_line(const char *partition, const char *repository, const char *tag, const char *digest,
@@ -223,19 +203,11 @@ static size_t expect_lines(lines *want)
 {
     lines got = {NULL, 0};
     actual_rows(&got);
-    if (want->n)
-        qsort(want->v, want->n, sizeof(*want->v), cmp_str);
-    if (got.n)
-        qsort(got.v, got.n, sizeof(*got.v), cmp_str);
-    size_t i = 0;
-    while (i < want->n && i < got.n && !strcmp(want->v[i], got.v[i]))
-        i++;
-    ck_assert_msg(i == want->n && i == got.n, "%zu rows expected, %zu synced; first difference: want '%s', got '%s'",
-                  want->n, got.n, i < want->n ? want->v[i] : "(none)", i < got.n ? got.v[i] : "(none)");
+    ck_assert_msg(ef_lines_diff(want, &got, "swr-ee") == 0, "the inventory differs from the emulator's (stderr)");
     size_t n = want->n;
     ck_assert_uint_gt(n, 0);
-    lines_free(want);
-    lines_free(&got);
+    ef_lines_free(want);
+    ef_lines_free(&got);
     return n;
 }
 
@@ -246,28 +218,9 @@ static size_t expect_inventory(const char *account, const char *instance, int un
     return expect_lines(&want);
 }
 
-static long stats_number(const char *key, const char *sub)
-{
-    char *text = NULL;
-    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
-    yajl_val root = ef_parse_json(text, "stats");
-    free(text);
-    yajl_val v = ef_member(root, key, yajl_t_any);
-    if (sub)
-        v = ef_member(v, sub, yajl_t_any);
-    long n = v && YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
-    yajl_tree_free(root);
-    return n;
-}
+static long stats_number(const char *key, const char *sub) { return ef_stats_number(&EMU, key, sub); }
 
-static long requests_of(const char *path)
-{
-    ef_stats s;
-    ck_assert_int_eq(ef_stats_get(&EMU, &s), 0);
-    long n = ef_stats_path(&s, path);
-    ef_stats_free(&s);
-    return n;
-}
+static long requests_of(const char *path) { return ef_requests_of(&EMU, path); }
 
 /* Rows of one partition in the context's inventory. */
 static size_t rows_in(const char *partition)
