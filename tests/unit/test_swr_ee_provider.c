@@ -12,6 +12,7 @@
 #include "imgsync/sys/provider.h"
 #include "providers/swr_sign.h"
 #include "util/buf.h"
+#include "support/provider_harness.h"
 #include "support/replay.h"
 
 Suite *swr_ee_provider_suite(void);
@@ -50,29 +51,22 @@ Suite *swr_ee_provider_suite(void);
 
 static replay *R;
 static imgsync_provider *P;
-static imgsync_task *TASKS[8];
-static size_t NTASKS;
-static char *KEPT[512];
-static size_t NKEPT;
 
-static const char *kprintf(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *kprintf(const char *f, ...)
+
+static void setup(void) { R = ph_setup(); }
+
+static void teardown(void)
 {
-    va_list ap;
-    va_start(ap, f);
-    char *s = imgsync__vasprintf(f, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_lt(NKEPT, sizeof(KEPT) / sizeof(KEPT[0]));
-    KEPT[NKEPT++] = s;
-    return s;
+    ph_teardown();
+    R = NULL;
+    P = NULL;
 }
 
 /* ---- SWR EE JSON models (ref §2) --------------------------------------------------------------- */
 
 static const char *instance_json(const char *id, const char *name, const char *status, const char *host)
 {
-    return kprintf("{\"id\":\"%s\",\"name\":\"%s\",\"description\":\"\",\"spec\":\"swr_ee_pro\","
+    return ph_printf("{\"id\":\"%s\",\"name\":\"%s\",\"description\":\"\",\"spec\":\"swr_ee_pro\","
                    "\"version\":\"v2.9.0\",\"charge_mode\":\"postPaid\",\"access_address\":\"%s\","
                    "\"created_at\":\"2025-01-10T02:00:00Z\",\"updated_at\":\"2025-01-10T02:00:00Z\","
                    "\"expires_at\":\"\",\"status\":\"%s\",\"project_id\":\"" PROJECT "\"}",
@@ -81,7 +75,7 @@ static const char *instance_json(const char *id, const char *name, const char *s
 
 static const char *repo_json(const char *ns, const char *name)
 {
-    return kprintf("{\"id\":1,\"name\":\"%s\",\"namespace_name\":\"%s\",\"namespace_id\":1,\"tag_count\":2,"
+    return ph_printf("{\"id\":1,\"name\":\"%s\",\"namespace_name\":\"%s\",\"namespace_id\":1,\"tag_count\":2,"
                    "\"pull_count\":0,\"artifact_count\":2,\"description\":\"\",\"created_at\":\"" T_A "\","
                    "\"updated_at\":\"" T_A "\"}",
                    name, ns);
@@ -91,7 +85,7 @@ static const char *repo_json(const char *ns, const char *name)
 static const char *artifact_json(const char *digest, long long size, const char *push, const char *mmt,
                                  const char *tags)
 {
-    return kprintf("{\"digest\":\"%s\",\"id\":1,\"repository_id\":1,\"repository_name\":\"x\",\"type\":\"IMAGE\","
+    return ph_printf("{\"digest\":\"%s\",\"id\":1,\"repository_id\":1,\"repository_name\":\"x\",\"type\":\"IMAGE\","
                    "\"namespace_id\":1,\"media_type\":\"%s\",\"manifest_media_type\":\"%s\","
                    "\"pull_time\":\"0001-01-01T00:00:00Z\",\"push_time\":\"%s\",\"size\":%lld%s%s}",
                    digest, !strcmp(mmt, MT_LIST) ? MT_LIST : MT_CONFIG, mmt, push, size, tags ? ",\"tags\":" : "",
@@ -100,7 +94,7 @@ static const char *artifact_json(const char *digest, long long size, const char 
 
 static const char *tag_ref(const char *name, const char *push)
 {
-    return kprintf("{\"id\":7,\"repository_id\":1,\"artifact_id\":1,\"name\":\"%s\",\"push_time\":\"%s\","
+    return ph_printf("{\"id\":7,\"repository_id\":1,\"artifact_id\":1,\"name\":\"%s\",\"push_time\":\"%s\","
                    "\"pull_time\":\"0001-01-01T00:00:00Z\"}",
                    name, push);
 }
@@ -124,23 +118,23 @@ static void add_page(const char *url, const char *member, long total, const char
 
 static const char *u_instances(long limit, long offset)
 {
-    return kprintf(EP "/v2/" PROJECT "/instances?limit=%ld&offset=%ld", limit, offset);
+    return ph_printf(EP "/v2/" PROJECT "/instances?limit=%ld&offset=%ld", limit, offset);
 }
 static const char *u_repos(const char *iid, long limit, long offset)
 {
-    return kprintf(EP "/v2/" PROJECT "/instances/%s/repositories?order_column=created_at&order_type=asc"
+    return ph_printf(EP "/v2/" PROJECT "/instances/%s/repositories?order_column=created_at&order_type=asc"
                       "&limit=%ld&offset=%ld",
                    iid, limit, offset);
 }
 static const char *u_ns_repos(const char *iid, const char *ns, long limit, long offset)
 {
-    return kprintf(EP "/v2/" PROJECT "/instances/%s/namespaces/%s/repositories?order_column=created_at"
+    return ph_printf(EP "/v2/" PROJECT "/instances/%s/namespaces/%s/repositories?order_column=created_at"
                       "&order_type=asc&limit=%ld&offset=%ld",
                    iid, ns, limit, offset);
 }
 static const char *u_arts(const char *iid, const char *ns, const char *enc, long limit, long offset)
 {
-    return kprintf(EP "/v2/" PROJECT "/instances/%s/namespaces/%s/repositories/%s/artifacts?limit=%ld&offset=%ld",
+    return ph_printf(EP "/v2/" PROJECT "/instances/%s/namespaces/%s/repositories/%s/artifacts?limit=%ld&offset=%ld",
                    iid, ns, enc, limit, offset);
 }
 
@@ -162,18 +156,18 @@ static void add_base(void)
     const char *r3[] = {repo_json("library", "nginx")};
     add_page(u_repos(STG, 2, 0), "repositories", 1, r3, 1);
     const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2,
-                                      kprintf("[%s,%s]", tag_ref("1.25", T_A), tag_ref("latest", T_C))),
-                        artifact_json(D2, 200, T_B, MT_V2, kprintf("[%s]", tag_ref("1.24", T_B)))};
+                                      ph_printf("[%s,%s]", tag_ref("1.25", T_A), tag_ref("latest", T_C))),
+                        artifact_json(D2, 200, T_B, MT_V2, ph_printf("[%s]", tag_ref("1.24", T_B)))};
     const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, "[]")};
     add_page(u_arts(PROD, "library", "nginx", 2, 0), "artifacts", 3, n1, 2);
     add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
     const char *app[] = {artifact_json(D4, 400, T_C, MT_LIST,
-                                       kprintf("[%s,%s]", tag_ref("v2", T_C), tag_ref("stable", T_C)))};
+                                       ph_printf("[%s,%s]", tag_ref("v2", T_C), tag_ref("stable", T_C)))};
     add_page(u_arts(PROD, "library", "team%2Fapp", 2, 0), "artifacts", 1, app, 1);
-    const char *api[] = {artifact_json(D1, 500, T_B, MT_V2, kprintf("[%s]", tag_ref("2024.12", T_B))),
-                         artifact_json(D2, 600, T_B, MT_V2, kprintf("[%s]", tag_ref("2024.11", T_A)))};
+    const char *api[] = {artifact_json(D1, 500, T_B, MT_V2, ph_printf("[%s]", tag_ref("2024.12", T_B))),
+                         artifact_json(D2, 600, T_B, MT_V2, ph_printf("[%s]", tag_ref("2024.11", T_A)))};
     add_page(u_arts(PROD, "apps", "api", 2, 0), "artifacts", 2, api, 2);
-    const char *sn[] = {artifact_json(D3, 700, T_C, MT_V2, kprintf("[%s]", tag_ref("1.25", T_C)))};
+    const char *sn[] = {artifact_json(D3, 700, T_C, MT_V2, ph_printf("[%s]", tag_ref("1.25", T_C)))};
     add_page(u_arts(STG, "library", "nginx", 2, 0), "artifacts", 1, sn, 1);
 }
 
@@ -249,87 +243,15 @@ static imgsync_provider *make(int aksk)
     return p;
 }
 
-static void setup(void)
-{
-    R = replay_new();
-    ck_assert_ptr_nonnull(R);
-}
 
-static void teardown(void)
-{
-    for (size_t i = 0; i < NTASKS; i++)
-        imgsync_task_free(TASKS[i]);
-    NTASKS = 0;
-    replay_free(R);
-    R = NULL;
-    P = NULL;
-    for (size_t i = 0; i < NKEPT; i++)
-        free(KEPT[i]);
-    NKEPT = 0;
-}
 
-static imgsync_task *run_sync_req(imgsync_request *req)
-{
-    uint64_t id = 0;
-    int rc = replay_sync(R, req, &id);
-    imgsync_request_free(req);
-    ck_assert_msg(rc == 0, "replay_sync: %s", imgsync_strerror(rc));
-    imgsync_task *t = NULL;
-    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
-    ck_assert_uint_lt(NTASKS, sizeof(TASKS) / sizeof(TASKS[0]));
-    TASKS[NTASKS++] = t;
-    return t;
-}
 
-static imgsync_task *run_sync(void) { return run_sync_req(NULL); }
 
-static void expect_state(const imgsync_task *t, int state)
-{
-    ck_assert_msg(imgsync_task_state_of(t) == state, "task is %s, want %s (reason '%s', %zu errors, first '%s')",
-                  imgsync_task_state_name(imgsync_task_state_of(t)), imgsync_task_state_name(state),
-                  imgsync_task_registry_reason(t, 0), imgsync_task_error_count(t),
-                  imgsync_task_error_count(t) ? imgsync_task_error_message(t, 0) : "");
-}
 
-static void expect_reason(const imgsync_task *t, const char *needle)
-{
-    ck_assert_msg(strstr(imgsync_task_registry_reason(t, 0), needle) != NULL, "reason '%s' lacks '%s'",
-                  imgsync_task_registry_reason(t, 0), needle);
-}
 
-static void expect_no_unexpected(void)
-{
-    if (replay_unexpected(R)) {
-        char *log = replay_log_text(R);
-        ck_abort_msg("requests without a scripted response:\n%s", log ? log : "");
-        free(log);
-    }
-}
 
 /* Recompute the request's signature from what went on the wire (ref §3.2). */
-static void expect_signed(const replay_request *q)
-{
-    const char *auth = replay_request_header(q, "Authorization");
-    ck_assert_msg(auth != NULL, "%s has no Authorization", q->url);
-    ck_assert_str_eq(replay_request_header(q, "X-Sdk-Date"), SDK_DATE);
-    ck_assert_str_eq(replay_request_header(q, "X-Project-Id"), PROJECT);
-    ck_assert_str_eq(replay_request_header(q, "Content-Type"), CT_JSON);
-    const char *names[32], *values[32];
-    size_t n = 0;
-    for (size_t i = 0; i < q->nheaders; i++) {
-        if (!strcasecmp(q->headers[i].name, "Authorization"))
-            continue;
-        ck_assert_uint_lt(n, 32);
-        names[n] = q->headers[i].name;
-        values[n++] = q->headers[i].value;
-    }
-    imgsync__swr_sign_req req = {q->method, q->url, names, values, n, q->body, q->body_len, AK, SK, SDK_DATE};
-    char *want = NULL;
-    ck_assert_int_eq(imgsync__swr_sign(&req, &want), 0);
-    ck_assert_str_eq(auth, want);
-    free(want);
-    ck_assert_ptr_null(strstr(q->url, SK));
-}
+static void expect_signed(const replay_request *q) { ph_expect_signed(q, AK, SK, SDK_DATE, PROJECT); }
 
 /* ---- syncs ---------------------------------------------------------------------------------- */
 
@@ -337,11 +259,11 @@ START_TEST(test_aksk_sync_paged)
 {
     P = make(1);
     add_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_rows(BASE_ROWS, NBASE);
-    expect_reason(t, "instance acme-legacy skipped: status Unavailable");
+    ph_expect_reason(t, "instance acme-legacy skipped: status Unavailable");
     ck_assert_str_eq(imgsync_task_registry_type(t, 0), "SwrEnterprise");
     /* instances 2 pages, prod repos 2, staging repos 1, nginx 2, team/app 1, api 1 (total
      * reached on a full page), staging nginx 1; nothing of the skipped instance */
@@ -360,9 +282,9 @@ START_TEST(test_password_token_on_every_request)
     P = make(0);
     ck_assert_int_eq(replay_respond(R, "POST", IAM, 201, H_JSON "X-Subject-Token: " TOKEN1 "\n", TOKEN_BODY), 0);
     add_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_rows(BASE_ROWS, NBASE);
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 1);
     for (size_t i = 1; i < replay_nrequests(R); i++) {
@@ -379,15 +301,14 @@ START_TEST(test_untagged)
 {
     static const char *const forms[] = {"[]", "null", NULL};
     for (size_t k = 0; k < 3; k++) {
-        replay_free(R);
-        R = replay_new();
+        R = ph_renew();
         P = make(1);
         ck_assert_int_eq(imgsync_provider_set(P, "include_untagged", "true"), 0);
         add_base();
         const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, forms[k])};
         add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
-        imgsync_task *t = run_sync();
-        expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+        imgsync_task *t = ph_sync(NULL);
+        ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
         ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NBASE + 1);
         imgsync_iter *it = NULL;
         ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
@@ -404,7 +325,7 @@ START_TEST(test_untagged)
         ck_assert_int_eq(found, 1);
     }
     ck_assert_int_eq(imgsync_provider_set(P, "include_untagged", "false"), 0);
-    run_sync();
+    ph_sync(NULL);
     expect_rows(BASE_ROWS, NBASE);
 }
 END_TEST
@@ -415,13 +336,13 @@ START_TEST(test_partitions_separate)
 {
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     ck_assert_int_eq(
         replay_respond(R, "GET", u_arts(STG, "library", "nginx", 2, 0), 200, H_JSON, "{\"artifacts\":7}"), 0);
-    const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2, kprintf("[%s]", tag_ref("1.25", T_A)))};
+    const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.25", T_A)))};
     add_page(u_arts(PROD, "library", "nginx", 2, 0), "artifacts", 1, n1, 1);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_PARTIAL);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NBASE - 2); /* prod nginx: 1.25 only */
     ck_assert_uint_eq(imgsync_task_error_count(t), 1);
     ck_assert_str_eq(imgsync_task_error_repository(t, 0), STG "/library/nginx");
@@ -438,11 +359,11 @@ START_TEST(test_instance_repeated_across_pages)
                         instance_json(OLD, "acme-legacy", "Unavailable", "")};
     add_page(u_instances(2, 2), "instances", 4, i2, 2);
     ck_assert_int_eq(replay_respond(R, "GET", u_instances(2, 4), 200, H_JSON,
-                                    kprintf("{\"instances\":[%s],\"total\":4}",
+                                    ph_printf("{\"instances\":[%s],\"total\":4}",
                                             instance_json(OLD, "acme-legacy", "Unavailable", ""))),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     expect_rows(BASE_ROWS, NBASE);
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(STG, 2, 0)), 1);
     const char *reason = imgsync_task_registry_reason(t, 0);
@@ -461,11 +382,11 @@ START_TEST(test_not_authorized)
                                     "{\"error_code\":\"SVCSTG.SWR.4030170\",\"error_msg\":\"Insufficient "
                                     "permissions\",\"encoded_authorization_message\":\"\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
-    expect_reason(t, "registry '" PROV "' is not authorized for SWR Enterprise Edition");
-    expect_reason(t, "SVCSTG.SWR.4030170");
+    ph_expect_reason(t, "registry '" PROV "' is not authorized for SWR Enterprise Edition");
+    ph_expect_reason(t, "SVCSTG.SWR.4030170");
     ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), "Insufficient"));
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 0);
 }
@@ -475,14 +396,14 @@ START_TEST(test_wrong_sk_keeps_rows)
 {
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     ck_assert_int_eq(replay_respond(R, "GET", u_instances(2, 0), 401, H_JSON,
                                     "{\"error_code\":\"APIGW.0301\",\"error_msg\":\"verify aksk signature fail\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
-    expect_reason(t, "APIGW.0301");
+    ph_expect_reason(t, "APIGW.0301");
     expect_rows(BASE_ROWS, NBASE);
 }
 END_TEST
@@ -492,16 +413,15 @@ START_TEST(test_secrets_never_in_status)
 {
     static const char *const secrets[] = {"Acme#EE-Admin-Pass1", SK}; /* by aksk */
     for (int aksk = 0; aksk < 2; aksk++) {
-        replay_free(R);
-        R = replay_new();
+        R = ph_renew();
         P = make(aksk);
         ck_assert_int_eq(replay_respond(R, "POST", IAM, 201, H_JSON "X-Subject-Token: " TOKEN1 "\n", TOKEN_BODY), 0);
         add_base();
-        const char *body = kprintf("{\"error_code\":\"SVCSTG.SWR.5000003\",\"error_msg\":\"bad %s\"}", secrets[aksk]);
+        const char *body = ph_printf("{\"error_code\":\"SVCSTG.SWR.5000003\",\"error_msg\":\"bad %s\"}", secrets[aksk]);
         ck_assert_int_eq(replay_respond(R, "GET", u_arts(STG, "library", "nginx", 2, 0), 500, H_JSON, body), 0);
         ck_assert_int_eq(replay_respond(R, "GET", u_repos(PROD, 2, 2), 502, H_JSON, body), 0);
-        imgsync_task *t = run_sync();
-        expect_state(t, IMGSYNC_TASK_PARTIAL);
+        imgsync_task *t = ph_sync(NULL);
+        ph_expect_state(t, IMGSYNC_TASK_PARTIAL);
         ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), secrets[aksk]));
         ck_assert_uint_ge(imgsync_task_error_count(t), 2);
         for (size_t i = 0; i < imgsync_task_error_count(t); i++)
@@ -528,19 +448,18 @@ START_TEST(test_instance_fails_alone)
     };
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         if (cases[k].status)
             ck_assert_int_eq(replay_respond(R, "GET", u_repos(STG, 2, 0), cases[k].status, H_JSON, cases[k].body), 0);
         else
             ck_assert_int_eq(replay_respond_error(R, "GET", u_repos(STG, 2, 0), IMGSYNC_ENETWORK), 0);
-        imgsync_task *t = run_sync();
-        expect_state(t, IMGSYNC_TASK_PARTIAL);
-        expect_reason(t, "instance acme-staging (" STG ")");
-        expect_reason(t, cases[k].needle);
+        imgsync_task *t = ph_sync(NULL);
+        ph_expect_state(t, IMGSYNC_TASK_PARTIAL);
+        ph_expect_reason(t, "instance acme-staging (" STG ")");
+        ph_expect_reason(t, cases[k].needle);
         ck_assert_int_eq(imgsync_task_registry_error(t, 0), cases[k].code);
         expect_rows(BASE_ROWS, NBASE);
-        imgsync_task_free(TASKS[--NTASKS]);
     }
 }
 END_TEST
@@ -550,13 +469,13 @@ START_TEST(test_running_without_access_address)
 {
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     const char *i1[] = {instance_json(PROD, "acme-prod", "Running", PROD_HOST),
                         instance_json(STG, "acme-staging", "Running", "")};
     add_page(u_instances(2, 0), "instances", 3, i1, 2);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_PARTIAL);
-    expect_reason(t, "access_address");
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_PARTIAL);
+    ph_expect_reason(t, "access_address");
     expect_rows(BASE_ROWS, NBASE);
     ck_assert_uint_eq(replay_count_containing(R, "GET", STG), 0);
 }
@@ -571,14 +490,13 @@ START_TEST(test_malformed_instances)
                                          "{\"instances\":[{\"id\":\"x\\u0000y\",\"status\":\"Running\"}]}"};
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     for (size_t k = 0; k < sizeof(bodies) / sizeof(bodies[0]); k++) {
         ck_assert_int_eq(replay_respond(R, "GET", u_instances(2, 0), 200, H_JSON, bodies[k]), 0);
-        imgsync_task *t = run_sync();
+        imgsync_task *t = ph_sync(NULL);
         ck_assert_msg(imgsync_task_state_of(t) != IMGSYNC_TASK_SUCCEEDED, "body %s succeeded", bodies[k]);
         ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EPROTOCOL);
         expect_rows(BASE_ROWS, NBASE);
-        imgsync_task_free(TASKS[--NTASKS]);
     }
 }
 END_TEST
@@ -587,7 +505,7 @@ START_TEST(test_malformed_repositories_and_artifacts)
 {
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     /* a repository without namespace_name fails prod (all of it kept); staging's nginx has an
      * artifact without a digest, prod's team/app a tag named with a NUL, api a page too long */
     const char *r1[] = {"{\"name\":\"nginx\",\"namespace_name\":null}", repo_json("library", "team/app")};
@@ -597,14 +515,14 @@ START_TEST(test_malformed_repositories_and_artifacts)
                                     "\"total\":1}"),
                      0);
     ck_assert_int_eq(replay_respond(R, "GET", u_arts(PROD, "library", "team%2Fapp", 2, 0), 200, H_JSON,
-                                    kprintf("{\"artifacts\":[%s],\"total\":1}",
+                                    ph_printf("{\"artifacts\":[%s],\"total\":1}",
                                             artifact_json(D4, 1, T_A, MT_V2, "[{\"name\":\"v\\u0000x\"}]"))),
                      0);
     const char *three[] = {artifact_json(D1, 1, T_A, MT_V2, "[]"), artifact_json(D2, 1, T_A, MT_V2, "[]"),
                            artifact_json(D3, 1, T_A, MT_V2, "[]")};
     add_page(u_arts(PROD, "apps", "api", 2, 0), "artifacts", 3, three, 3);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED); /* every repository listed failed, each one on its own */
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED); /* every repository listed failed, each one on its own */
     size_t eproto = 0;
     for (size_t i = 0; i < imgsync_task_error_count(t); i++)
         eproto += imgsync_task_error_code(t, i) == IMGSYNC_EPROTOCOL;
@@ -625,9 +543,9 @@ START_TEST(test_named_repositories_fetched_directly)
     imgsync_request *req = NULL;
     ck_assert_int_eq(imgsync_request_new(&req), 0);
     ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "library/team/app"), 0);
-    imgsync_task *t = run_sync_req(req);
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/repositories?"), 0);
     ck_assert_uint_eq(replay_count(R, "GET", u_arts(PROD, "library", "team%2Fapp", 2, 0)), 1);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2);
@@ -646,9 +564,9 @@ START_TEST(test_namespace_hint)
     imgsync_request *req = NULL;
     ck_assert_int_eq(imgsync_request_new(&req), 0);
     ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "apps", IMGSYNC_INCLUDE), 0);
-    imgsync_task *t = run_sync_req(req);
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(PROD, 2, 0)), 0);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2);
 }
@@ -662,18 +580,18 @@ START_TEST(test_instance_id_option)
     ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/" PROJECT "/instances/" STG, 200, H_JSON,
                                     instance_json(STG, "acme-staging", "Running", STG_HOST)),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_rows(BASE_ROWS + NBASE - 1, 1);
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/instances?"), 0);
     ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/" PROJECT "/instances/" STG, 404, H_JSON,
                                     "{\"error_code\":\"SVCSTG.SWR.4040010\"}"),
                      0);
-    t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_ENOTFOUND);
-    expect_reason(t, "no instance '" STG "'");
+    ph_expect_reason(t, "no instance '" STG "'");
 }
 END_TEST
 
@@ -727,9 +645,9 @@ START_TEST(test_project_id_looked_up)
                                     "{\"id\":\"" PROJECT "\",\"name\":\"cn-north-4\"}]}"),
                      0);
     add_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_rows(BASE_ROWS, NBASE);
     const replay_request *q = replay_request_at(R, 0);
     ck_assert_str_eq(q->url, IAM_PROJECTS);
@@ -744,16 +662,16 @@ START_TEST(test_project_lookup_fails)
 {
     P = make_without_project();
     ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 200, H_JSON, "{\"projects\":[]}"), 0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_ENOTFOUND);
-    expect_reason(t, "IAM lists no project named cn-north-4; set option 'project_id'");
+    ph_expect_reason(t, "IAM lists no project named cn-north-4; set option 'project_id'");
     ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 403, H_JSON, "{\"error_code\":\"IAM.0003\"}"), 0);
-    t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
-    expect_reason(t, "cannot look up the project id of region cn-north-4");
-    expect_reason(t, "IAM.0003");
+    ph_expect_reason(t, "cannot look up the project id of region cn-north-4");
+    ph_expect_reason(t, "IAM.0003");
     ck_assert_uint_eq(replay_nrequests(R), 1);
 }
 END_TEST
@@ -763,17 +681,17 @@ START_TEST(test_deleted_instance_pruned)
 {
     P = make(1);
     add_base();
-    run_sync();
+    ph_sync(NULL);
     const char *i1[] = {instance_json(PROD, "acme-prod", "Running", PROD_HOST),
                         instance_json(STG, "acme-staging", "Unavailable", STG_HOST)};
     add_page(u_instances(2, 0), "instances", 2, i1, 2);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     expect_rows(BASE_ROWS, NBASE);
     const char *i2[] = {instance_json(PROD, "acme-prod", "Running", PROD_HOST)};
     add_page(u_instances(2, 0), "instances", 1, i2, 1);
-    t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     expect_rows(BASE_ROWS, NBASE - 1);
 }
 END_TEST
