@@ -130,15 +130,7 @@ static char *host_of_path(const char *path)
     if (!path)
         return NULL;
     size_t n = strcspn(path, "/");
-    if (n == 0 || !path[n] || n > 253)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = path[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':'))
-            return NULL;
-    }
-    return imgsync__strndup(path, n);
+    return path[n] ? imgsync__pv_host_dup(path, n) : NULL;
 }
 
 /* An item of the lazy list of tag walks: "repository\thost\tpartition\texpired\tnamed" (a
@@ -212,20 +204,12 @@ static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const char
                             const char *partition, int expired, int named)
 {
     swr_run *st = imgsync_run_data(run);
-    char *key = imgsync__asprintf("%s\t%s", partition, repository);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    int rc = 0;
-    if (!imgsync__map_get(&st->started, key)) {
-        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 0;
-        char *item = rc ? NULL
-                        : imgsync__asprintf("%s\t%s\t%s\t%d\t%d", repository, host ? host : "", partition, expired,
-                                            named);
-        if (!rc)
-            rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
-        free(item);
-    }
-    free(key);
+    int rc = imgsync__pv_scope_first(&st->started, partition, repository);
+    if (rc <= 0)
+        return rc;
+    char *item = imgsync__asprintf("%s\t%s\t%s\t%d\t%d", repository, host ? host : "", partition, expired, named);
+    rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
+    free(item);
     return rc;
 }
 
@@ -241,9 +225,7 @@ static void maybe_catalog_complete(imgsync_run *run)
 static void catalog_broken(imgsync_run *run, const char *message)
 {
     swr_run *st = imgsync_run_data(run);
-    if (!st->catalog_broken)
-        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
-    st->catalog_broken = 1;
+    imgsync__pv_catalog_broken(run, &st->catalog_broken, message);
 }
 
 /* Repositories named in the request, fetched directly without listing. */

@@ -173,9 +173,7 @@ static void list_done(imgsync_run *run)
 static void catalog_broken(imgsync_run *run, const char *message)
 {
     ee_run *st = imgsync_run_data(run);
-    if (!st->catalog_broken)
-        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
-    st->catalog_broken = 1;
+    imgsync__pv_catalog_broken(run, &st->catalog_broken, message);
 }
 
 /* Fail one instance (its rows are kept): the reason names it. */
@@ -335,20 +333,12 @@ static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const ee_i
                             const char *repository, int named)
 {
     ee_run *st = imgsync_run_data(run);
-    char *key = imgsync__asprintf("%s\t%s", in->id, repository);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    int rc = 0;
-    if (!imgsync__map_get(&st->started, key)) {
-        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 0;
-        char *item = rc ? NULL
-                        : imgsync__asprintf("%s\t%s\t%s\t%s\t%s\t%d", in->id, in->name, in->host, ns, repository,
-                                            named);
-        if (!rc)
-            rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
-        free(item);
-    }
-    free(key);
+    int rc = imgsync__pv_scope_first(&st->started, in->id, repository);
+    if (rc <= 0)
+        return rc;
+    char *item = imgsync__asprintf("%s\t%s\t%s\t%s\t%s\t%d", in->id, in->name, in->host, ns, repository, named);
+    rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
+    free(item);
     return rc;
 }
 
@@ -487,16 +477,7 @@ static char *access_host(const char *addr)
         return NULL;
     const char *p = strstr(addr, "://");
     p = p ? p + 3 : addr;
-    size_t n = strcspn(p, "/");
-    if (n == 0 || n > 253)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':'))
-            return NULL;
-    }
-    return imgsync__strndup(p, n);
+    return imgsync__pv_host_dup(p, strcspn(p, "/"));
 }
 
 /* An instance name fit for a row and a message (printable, no tab), else the id. */
