@@ -204,3 +204,35 @@ int imgsync__pv_split(char *item, char sep, char **f, int n)
     }
     return 0;
 }
+
+int imgsync__pv_scope_first(imgsync__map *seen, const char *partition, const char *repository)
+{
+    char *key = imgsync__asprintf("%s\t%s", partition, repository);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__map_get(seen, key))
+        rc = imgsync__map_put(seen, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 1;
+    free(key);
+    return rc;
+}
+
+void imgsync__pv_catalog_broken(imgsync_run *run, int *broken, const char *message)
+{
+    if (!*broken)
+        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
+    *broken = 1;
+}
+
+char *imgsync__pv_host_dup(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == ':'))
+            return NULL;
+    }
+    return imgsync__strndup(s, n);
+}

@@ -75,6 +75,20 @@ int64_t imgsync__pv_time_ms(const char *s);
  * are fewer (lazy-list items are the provider's own strings). */
 int imgsync__pv_split(char *item, char sep, char **f, int n);
 
+/* 1 the first time the scope (partition, repository) is asked about in the run (remembered in
+ * seen: a repeated or shifted page, or two hinted lists, can name a repository again), 0
+ * afterwards, ENOMEM. */
+int imgsync__pv_scope_first(imgsync__map *seen, const char *partition, const char *repository);
+
+/* An item of the catalog listing is unusable: the listing is not known to be complete, so
+ * *broken is set (nothing is to be pruned) and the registry partition fails, once, with the
+ * first message (EPROTOCOL). */
+void imgsync__pv_catalog_broken(imgsync_run *run, int *broken, const char *message);
+
+/* s[0..n) as a registry host (1 to 253 letters, digits, '.', '-', ':'), malloc'd; NULL when it
+ * is not one (or on ENOMEM): the host of a row, as a listing item gives it. */
+char *imgsync__pv_host_dup(const char *s, size_t n);
+
 /* "sha256:<hex>" of a body, into out (72 bytes). */
 void imgsync__pv_sha256(const void *body, size_t len, char out[72]);
 

@@ -32,6 +32,7 @@
 #include "imgsync/sys/provider.h"
 #include "providers/common.h"
 #include "providers/huawei_auth.h"
+#include "providers/huawei_list.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
@@ -65,21 +66,14 @@ typedef struct ee_instance {
     char *id, *name, *host;
 } ee_instance;
 
-/* One paged list (instances, one instance's repositories, one repository's artifacts), shared
- * by the jobs of its pages; one page is in flight at a time. */
-typedef struct walk {
-    int refs;
-    int kind;
-    char *base; /* URL without limit/offset */
-    long offset;
-    imgsync__huawei_sent sent;
-    int64_t total; /* -1 unknown */
-    imgsync__pager pager;
-    ee_instance in;   /* K_REPOS, K_ARTIFACTS */
-    char *ns;         /* K_ARTIFACTS */
+/* What an instance's repository list or a repository's artifact list is of (the payload of its
+ * imgsync__huawei_list; the instance list and the lookups have none). */
+typedef struct ee_of {
+    ee_instance in;
+    char *ns;         /* K_REPOS: the hinted namespace (NULL: all of them); K_ARTIFACTS */
     char *repository; /* K_ARTIFACTS: "ns/name" */
     int named;        /* K_ARTIFACTS: named in the request (a 404 is "no tags") */
-} walk;
+} ee_of;
 
 static const char *opt(const imgsync_run *run, const char *key)
 {
@@ -89,12 +83,9 @@ static const char *opt(const imgsync_run *run, const char *key)
 
 static int ee_check_option(const char *key, const char *value, char *err, size_t errlen)
 {
-    long long n;
     int b;
-    if (!strcmp(key, "page_size") && imgsync__parse_i64(value, 1, MAX_PAGE, &n)) {
-        snprintf(err, errlen, "must be an integer from 1 to %d", MAX_PAGE);
+    if (!strcmp(key, "page_size") && imgsync__huawei_list_check_page_size(value, MAX_PAGE, err, errlen))
         return IMGSYNC_EINVAL;
-    }
     if (!strcmp(key, "include_untagged") && imgsync__parse_bool(value, &b)) {
         snprintf(err, errlen, "must be true or false");
         return IMGSYNC_EINVAL;
@@ -125,61 +116,37 @@ static int instance_copy(ee_instance *to, const ee_instance *from)
     return to->id && to->name && to->host ? 0 : IMGSYNC_ENOMEM;
 }
 
-static void walk_unref(void *p)
+static void of_free(void *p)
 {
-    walk *w = p;
-    if (!w || --w->refs > 0)
+    ee_of *of = p;
+    if (!of)
         return;
-    imgsync__pager_clear(&w->pager);
-    instance_clear(&w->in);
-    free(w->base);
-    free(w->ns);
-    free(w->repository);
-    free(w);
+    instance_clear(&of->in);
+    free(of->ns);
+    free(of->repository);
+    free(of);
 }
 
-/* A walk of `base` (taken, NULL = ENOMEM) for instance `in` (copied; may be NULL). */
-static walk *walk_new(const imgsync_run *run, int kind, char *base, const ee_instance *in)
+/* A list of `base` (taken, NULL = ENOMEM) of what `tmpl` says (copied), on the scope of its
+ * instance and repository; NULL on ENOMEM. */
+static imgsync__huawei_list *of_list_new(imgsync_run *run, int kind, char *base, const ee_of *tmpl)
 {
-    walk *w = base ? calloc(1, sizeof(*w)) : NULL;
-    if (!w) {
+    ee_run *st = imgsync_run_data(run);
+    ee_of *of = calloc(1, sizeof(*of));
+    if (!of || instance_copy(&of->in, &tmpl->in) || (tmpl->ns && !(of->ns = imgsync__strdup(tmpl->ns))) ||
+        (tmpl->repository && !(of->repository = imgsync__strdup(tmpl->repository)))) {
+        of_free(of);
         free(base);
         return NULL;
     }
-    w->refs = 1;
-    w->kind = kind;
-    w->base = base;
-    w->total = -1;
-    imgsync__pager_init(&w->pager, run);
-    if (in && instance_copy(&w->in, in)) {
-        walk_unref(w);
-        return NULL;
-    }
-    return w;
+    of->named = tmpl->named;
+    imgsync__huawei_list *l = imgsync__huawei_list_new(run, &st->auth, kind, base, st->page_size);
+    return imgsync__huawei_list_hold(l, of, of_free, of->in.id, of->repository);
 }
 
-/* Submit the walk's current page (the job holds a reference); with an IAM token about to
- * expire (or refused), the page waits for a new one instead. */
-static int submit_page(imgsync_run *run, walk *w)
-{
-    ee_run *st = imgsync_run_data(run);
-    int one = w->kind == K_INSTANCE || w->kind == K_PROJECT; /* one object, no pages */
-    char *url = one ? imgsync__strdup(w->base) : imgsync__offset_url(w->base, st->page_size, w->offset);
-    if (!url)
-        return IMGSYNC_ENOMEM;
-    w->refs++;
-    int rc = imgsync__huawei_auth_get(run, &st->auth, url, w->kind, w, w->in.id,
-                                      w->kind == K_ARTIFACTS ? w->repository : NULL);
-    free(url);
-    return rc;
-}
-
-/* huawei_auth's resume callback: a parked walk's page, now that a token came. */
-static int resume_walk(imgsync_run *run, void *item) { return submit_page(run, item); }
-
-/* The page's array `member` of at most page_size items (and its "total" into w), or NULL when
+/* The page's array `member` of at most page_size items (and its "total" into l), or NULL when
  * the body is not such an envelope. *root gets the document to free. */
-static yajl_val page_items(const ee_run *st, walk *w, const imgsync_response *resp, const char *member,
+static yajl_val page_items(const ee_run *st, imgsync__huawei_list *l, const imgsync_response *resp, const char *member,
                            yajl_val *root)
 {
     *root = imgsync__pv_json_body(resp);
@@ -188,22 +155,8 @@ static yajl_val page_items(const ee_run *st, walk *w, const imgsync_response *re
         return NULL;
     int64_t total;
     if (!imgsync__json_int(*root, "total", &total) && total >= 0)
-        w->total = total;
+        l->total = total;
     return items;
-}
-
-/* After a page of n items: 1 when the next page was submitted, 0 when the walk is done,
- * negative on error (reason in why). */
-static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
-{
-    ee_run *st = imgsync_run_data(run);
-    int rc = imgsync__offset_next(&w->pager, imgsync_job_url(job), n, st->page_size, w->total, &w->offset, why,
-                                  whylen);
-    if (rc <= 0)
-        return rc;
-    w->sent.replays = 0;
-    rc = submit_page(run, w);
-    return rc ? rc : 1;
 }
 
 /* ---- catalog ------------------------------------------------------------------------------ */
@@ -220,9 +173,7 @@ static void list_done(imgsync_run *run)
 static void catalog_broken(imgsync_run *run, const char *message)
 {
     ee_run *st = imgsync_run_data(run);
-    if (!st->catalog_broken)
-        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
-    st->catalog_broken = 1;
+    imgsync__pv_catalog_broken(run, &st->catalog_broken, message);
 }
 
 /* Fail one instance (its rows are kept): the reason names it. */
@@ -235,8 +186,8 @@ static void instance_fail(imgsync_run *run, const ee_instance *in, int code, con
 
 /* A listing job of one instance answered something else than 200: 401 fails the run (wrong
  * credentials), anything else that instance only. */
-static void instance_fail_http(imgsync_run *run, const walk *w, const imgsync_job *job, const imgsync_response *resp,
-                               const char *what)
+static void instance_fail_http(imgsync_run *run, const ee_instance *in, const imgsync_job *job,
+                               const imgsync_response *resp, const char *what)
 {
     int status = imgsync_response_status(resp);
     if (!imgsync_response_error(resp) && status == 401) {
@@ -245,7 +196,7 @@ static void instance_fail_http(imgsync_run *run, const walk *w, const imgsync_jo
     }
     char why[300];
     int code = imgsync__huawei_auth_describe(resp, what, SERVICE, why, sizeof(why));
-    instance_fail(run, &w->in, code, why);
+    instance_fail(run, in, code, why);
 }
 
 /* ---- artifacts ---------------------------------------------------------------------------- */
@@ -257,16 +208,16 @@ typedef struct artifact_info {
     int multi;
 } artifact_info;
 
-static int emit_row(imgsync_run *run, const walk *w, const artifact_info *ai, const char *tag, int64_t push_ms)
+static int emit_row(imgsync_run *run, const ee_of *of, const artifact_info *ai, const char *tag, int64_t push_ms)
 {
-    imgsync_record *r = imgsync_record_new(run, w->repository, tag);
+    imgsync_record *r = imgsync_record_new(run, of->repository, tag);
     if (!r)
         return IMGSYNC_ENOMEM;
-    imgsync_record_set_partition(r, w->in.id);
-    imgsync_record_set_namespace(r, w->ns);
-    imgsync_record_set_host(r, w->in.host);
-    imgsync_record_set_instance_id(r, w->in.id);
-    imgsync_record_set_instance_name(r, w->in.name);
+    imgsync_record_set_partition(r, of->in.id);
+    imgsync_record_set_namespace(r, of->ns);
+    imgsync_record_set_host(r, of->in.host);
+    imgsync_record_set_instance_id(r, of->in.id);
+    imgsync_record_set_instance_name(r, of->in.name);
     imgsync_record_set_digest(r, ai->digest);
     imgsync_record_set_media_type(r, ai->media_type);
     imgsync_record_set_artifact_type(r, ai->type);
@@ -278,7 +229,7 @@ static int emit_row(imgsync_run *run, const walk *w, const artifact_info *ai, co
 
 /* One row per tag, or one untagged row (tag "") when asked and there is none. A tag without a
  * usable name (absent, not a string, a NUL) is EPROTOCOL: never stored under another name. */
-static int emit_tags(imgsync_run *run, const walk *w, const artifact_info *ai, yajl_val a)
+static int emit_tags(imgsync_run *run, const ee_of *of, const artifact_info *ai, yajl_val a)
 {
     ee_run *st = imgsync_run_data(run);
     yajl_val tags = imgsync__json_array(a, "tags");
@@ -289,15 +240,15 @@ static int emit_tags(imgsync_run *run, const walk *w, const artifact_info *ai, y
         const char *tag = imgsync__json_string(t, "name");
         if (!tag || !*tag)
             return IMGSYNC_EPROTOCOL;
-        rc = emit_row(run, w, ai, tag, imgsync__pv_time_ms(imgsync__json_string(t, "push_time")));
+        rc = emit_row(run, of, ai, tag, imgsync__pv_time_ms(imgsync__json_string(t, "push_time")));
     }
     if (!rc && n == 0 && st->include_untagged)
-        rc = emit_row(run, w, ai, "", 0);
+        rc = emit_row(run, of, ai, "", 0);
     return rc;
 }
 
 /* The rows of one artifact (non-images only when the request asks for them). */
-static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a)
+static int emit_artifact(imgsync_run *run, const ee_of *of, yajl_val a)
 {
     const char *type = imgsync__json_string(a, "type");
     if (type && strcmp(type, "IMAGE") != 0 && !imgsync_run_include_non_images(run))
@@ -313,45 +264,32 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a)
     imgsync__json_int(a, "size", &ai.size);
     ai.push_ms = imgsync__pv_time_ms(imgsync__json_string(a, "push_time"));
     ai.multi = mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
-    return emit_tags(run, w, &ai, a);
-}
-
-/* After an artifacts page of n items: its next page, or the scope listed. */
-static int artifacts_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
-{
-    char why[300];
-    int c = walk_continue(run, w, job, n, why, sizeof(why));
-    if (c < 0 && c != IMGSYNC_ENOMEM) {
-        imgsync_run_scope_fail(run, w->in.id, w->repository, c, why);
-        return 0;
-    }
-    if (c < 0)
-        return c;
-    return c == 0 ? imgsync_run_scope_listed(run, w->in.id, w->repository) : 0;
+    return emit_tags(run, of, &ai, a);
 }
 
 static int on_artifacts(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
-    walk *w = imgsync_job_data(job);
+    imgsync__huawei_list *l = imgsync_job_data(job);
+    const ee_of *of = l->data;
     ee_run *st = imgsync_run_data(run);
     int status = imgsync_response_status(resp);
-    if (!imgsync_response_error(resp) && status == 404 && w->named) /* named, does not exist: no tags */
-        return imgsync_run_scope_listed(run, w->in.id, w->repository);
+    if (!imgsync_response_error(resp) && status == 404 && of->named) /* named, does not exist: no tags */
+        return imgsync_run_scope_listed(run, of->in.id, of->repository);
     if (imgsync_response_error(resp) || status != 200)
         return imgsync__huawei_auth_fail_http(run, job, resp, "GET artifacts", SERVICE);
-    yajl_val root, items = page_items(st, w, resp, "artifacts", &root);
+    yajl_val root, items = page_items(st, l, resp, "artifacts", &root);
     int rc = items ? 0 : IMGSYNC_EPROTOCOL;
     size_t n = items ? items->u.array.len : 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = emit_artifact(run, w, items->u.array.values[i]);
+        rc = emit_artifact(run, of, items->u.array.values[i]);
     imgsync__json_free(root);
     if (rc == IMGSYNC_EPROTOCOL) {
-        imgsync_run_scope_fail(run, w->in.id, w->repository, rc,
+        imgsync_run_scope_fail(run, of->in.id, of->repository, rc,
                                items ? "SWR EE listed an artifact without a valid digest or tag name"
                                      : "the artifact list is not {\"artifacts\":[...]} of at most page_size items");
         return 0;
     }
-    return rc ? rc : artifacts_continue(run, w, job, n);
+    return rc ? rc : imgsync__huawei_list_scope_next(run, l, job, n);
 }
 
 /* ---- repositories ------------------------------------------------------------------------- */
@@ -362,7 +300,7 @@ enum { F_ID, F_NAME, F_HOST, F_NS, F_REPOSITORY, F_NAMED, F_COUNT };
 
 /* The artifacts walk of the item's repository:
  * /v2/{project}/instances/{id}/namespaces/{ns}/repositories/{name with '/' as %2F}/artifacts. */
-static walk *artifacts_walk_new(imgsync_run *run, char *const f[F_COUNT])
+static imgsync__huawei_list *artifacts_list_new(imgsync_run *run, char *const f[F_COUNT])
 {
     ee_run *st = imgsync_run_data(run);
     const char *name = f[F_REPOSITORY] + strlen(f[F_NS]) + 1;
@@ -373,18 +311,8 @@ static walk *artifacts_walk_new(imgsync_run *run, char *const f[F_COUNT])
                               : NULL;
     free(ens);
     free(ename);
-    ee_instance in = {f[F_ID], f[F_NAME], f[F_HOST]};
-    walk *w = walk_new(run, K_ARTIFACTS, base, &in);
-    if (w) {
-        w->ns = imgsync__strdup(f[F_NS]);
-        w->repository = imgsync__strdup(f[F_REPOSITORY]);
-        w->named = f[F_NAMED][0] == '1';
-        if (!w->ns || !w->repository) {
-            walk_unref(w);
-            return NULL;
-        }
-    }
-    return w;
+    ee_of of = {{f[F_ID], f[F_NAME], f[F_HOST]}, f[F_NS], f[F_REPOSITORY], f[F_NAMED][0] == '1'};
+    return of_list_new(run, K_ARTIFACTS, base, &of);
 }
 
 /* imgsync__pv_foreach's callback: begin the item's scope and walk its artifacts. */
@@ -394,14 +322,8 @@ static int start_artifacts(imgsync_run *run, void *ctx, const char *item)
     char *copy = imgsync__strdup(item);
     char *f[F_COUNT] = {0};
     int rc = copy ? imgsync__pv_split(copy, '\t', f, F_COUNT) : IMGSYNC_ENOMEM;
-    walk *w = rc ? NULL : artifacts_walk_new(run, f);
-    if (!rc && !w)
-        rc = IMGSYNC_ENOMEM;
     if (!rc)
-        rc = imgsync_run_scope_begin(run, f[F_ID], f[F_REPOSITORY]);
-    if (!rc)
-        rc = submit_page(run, w);
-    walk_unref(w);
+        rc = imgsync__huawei_list_begin(run, artifacts_list_new(run, f));
     free(copy);
     return rc;
 }
@@ -411,26 +333,18 @@ static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const ee_i
                             const char *repository, int named)
 {
     ee_run *st = imgsync_run_data(run);
-    char *key = imgsync__asprintf("%s\t%s", in->id, repository);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    int rc = 0;
-    if (!imgsync__map_get(&st->started, key)) {
-        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 0;
-        char *item = rc ? NULL
-                        : imgsync__asprintf("%s\t%s\t%s\t%s\t%s\t%d", in->id, in->name, in->host, ns, repository,
-                                            named);
-        if (!rc)
-            rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
-        free(item);
-    }
-    free(key);
+    int rc = imgsync__pv_scope_first(&st->started, in->id, repository);
+    if (rc <= 0)
+        return rc;
+    char *item = imgsync__asprintf("%s\t%s\t%s\t%s\t%s\t%d", in->id, in->name, in->host, ns, repository, named);
+    rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
+    free(item);
     return rc;
 }
 
 /* One repository item: its artifacts walk queued when the request wants it. An item without a
  * usable namespace or name fails its instance (whose rows are then all kept). */
-static int repo_item(imgsync_run *run, const walk *w, imgsync__strlist *todo, yajl_val it)
+static int repo_item(imgsync_run *run, const ee_of *of, imgsync__strlist *todo, yajl_val it)
 {
     const char *ns = imgsync__json_string(it, "namespace_name");
     const char *name = imgsync__json_string(it, "name");
@@ -439,24 +353,25 @@ static int repo_item(imgsync_run *run, const walk *w, imgsync__strlist *todo, ya
     if (!ns || !name || !imgsync__name_component_ok(ns) || !imgsync__name_repository_ok(repository)) {
         if (ns && name && !repository)
             return IMGSYNC_ENOMEM;
-        instance_fail(run, &w->in, IMGSYNC_EPROTOCOL, "SWR EE listed a repository without a valid namespace_name "
-                                                      "and name: nothing of this instance is removed");
+        instance_fail(run, &of->in, IMGSYNC_EPROTOCOL, "SWR EE listed a repository without a valid namespace_name "
+                                                       "and name: nothing of this instance is removed");
     } else if (imgsync_run_wants_repository(run, repository)) {
-        rc = queue_repository(run, todo, &w->in, ns, repository, 0);
+        rc = queue_repository(run, todo, &of->in, ns, repository, 0);
     }
     free(repository);
     return rc;
 }
 
 /* After a repository list page of n items: its next page, or the end of the walk. */
-static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
+static int repos_continue(imgsync_run *run, imgsync__huawei_list *l, const imgsync_job *job, size_t n)
 {
-    char why[300];
-    int rc = walk_continue(run, w, job, n, why, sizeof(why));
+    const ee_of *of = l->data;
+    char why[300] = "";
+    int rc = imgsync__huawei_list_next(run, l, job, n, why, sizeof(why));
     if (rc == IMGSYNC_ENOMEM)
         return rc;
     if (rc < 0)
-        instance_fail(run, &w->in, rc, why);
+        instance_fail(run, &of->in, rc, why);
     if (rc <= 0)
         list_done(run);
     return 0;
@@ -464,35 +379,36 @@ static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, siz
 
 static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
-    walk *w = imgsync_job_data(job);
+    imgsync__huawei_list *l = imgsync_job_data(job);
+    const ee_of *of = l->data;
     ee_run *st = imgsync_run_data(run);
     int status = imgsync_response_status(resp);
-    if (!imgsync_response_error(resp) && status == 404 && w->ns) { /* a hinted namespace it does not have */
+    if (!imgsync_response_error(resp) && status == 404 && of->ns) { /* a hinted namespace it does not have */
         list_done(run);
         return 0;
     }
     if (imgsync_response_error(resp) || status != 200) {
-        instance_fail_http(run, w, job, resp, "GET repositories");
+        instance_fail_http(run, &of->in, job, resp, "GET repositories");
         list_done(run);
         return 0;
     }
-    yajl_val root, items = page_items(st, w, resp, "repositories", &root);
+    yajl_val root, items = page_items(st, l, resp, "repositories", &root);
     int rc = 0;
     imgsync__strlist todo = {0};
     for (size_t i = 0; items && i < items->u.array.len && !rc; i++)
-        rc = repo_item(run, w, &todo, items->u.array.values[i]);
+        rc = repo_item(run, of, &todo, items->u.array.values[i]);
     size_t n = items ? items->u.array.len : 0;
     imgsync__json_free(root);
     if (!items) {
-        instance_fail(run, &w->in, IMGSYNC_EPROTOCOL, "the repository list is not {\"repositories\":[...]} of at "
+        instance_fail(run, &of->in, IMGSYNC_EPROTOCOL, "the repository list is not {\"repositories\":[...]} of at "
                                                       "most page_size items");
         list_done(run);
         return 0;
     }
     if (!rc)
-        rc = imgsync__pv_foreach(run, w->in.id, NULL, &todo, start_artifacts, NULL, NULL);
+        rc = imgsync__pv_foreach(run, of->in.id, NULL, &todo, start_artifacts, NULL, NULL);
     imgsync__strlist_free(&todo);
-    return rc ? rc : repos_continue(run, w, job, n);
+    return rc ? rc : repos_continue(run, l, job, n);
 }
 
 /* ---- instances ---------------------------------------------------------------------------- */
@@ -507,13 +423,10 @@ static int start_repo_walk(imgsync_run *run, const ee_instance *in, const char *
                                    st->auth.project_id, in->id, ns ? "namespaces/" : "", ens ? ens : "",
                                    ns ? "/" : "");
     free(ens);
-    walk *w = walk_new(run, K_REPOS, base, in);
-    if (w && ns && !(w->ns = imgsync__strdup(ns))) {
-        walk_unref(w);
-        w = NULL;
-    }
-    int rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
-    walk_unref(w);
+    ee_of of = {*in, (char *)ns, NULL, 0};
+    imgsync__huawei_list *l = of_list_new(run, K_REPOS, base, &of);
+    int rc = l ? imgsync__huawei_list_submit(run, l) : IMGSYNC_ENOMEM;
+    imgsync__huawei_list_unref(l);
     if (!rc)
         st->lists++;
     return rc;
@@ -564,16 +477,7 @@ static char *access_host(const char *addr)
         return NULL;
     const char *p = strstr(addr, "://");
     p = p ? p + 3 : addr;
-    size_t n = strcspn(p, "/");
-    if (n == 0 || n > 253)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':'))
-            return NULL;
-    }
-    return imgsync__strndup(p, n);
+    return imgsync__pv_host_dup(p, strcspn(p, "/"));
 }
 
 /* An instance name fit for a row and a message (printable, no tab), else the id. */
@@ -616,30 +520,24 @@ static int instance_item(imgsync_run *run, yajl_val it)
     return rc;
 }
 
-static int instances_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
+/* After an instance list page of n items: its next page, or the end of that listing walk. */
+static int instances_continue(imgsync_run *run, imgsync__huawei_list *l, const imgsync_job *job, size_t n)
 {
-    char why[300];
-    int rc = walk_continue(run, w, job, n, why, sizeof(why));
-    if (rc < 0 && rc != IMGSYNC_ENOMEM) {
-        char msg[400];
-        snprintf(msg, sizeof(msg), "GET instances: %s", why);
-        imgsync_run_fail(run, rc, msg);
-        return 0;
-    }
-    if (rc == 0)
+    int rc = imgsync__huawei_list_run_next(run, l, job, n, "GET instances");
+    if (rc == 1)
         list_done(run);
     return rc < 0 ? rc : 0;
 }
 
 static int on_instances(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
-    walk *w = imgsync_job_data(job);
+    imgsync__huawei_list *l = imgsync_job_data(job);
     ee_run *st = imgsync_run_data(run);
     if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
         return imgsync__huawei_auth_fail_http(run, job, resp, "GET instances", SERVICE);
     if (imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
         return 0;
-    yajl_val root, items = page_items(st, w, resp, "instances", &root);
+    yajl_val root, items = page_items(st, l, resp, "instances", &root);
     if (!items) {
         imgsync__json_free(root);
         imgsync_run_fail(run, IMGSYNC_EPROTOCOL,
@@ -651,7 +549,7 @@ static int on_instances(imgsync_run *run, const imgsync_job *job, const imgsync_
     for (size_t i = 0; i < n && !rc; i++)
         rc = instance_item(run, items->u.array.values[i]);
     imgsync__json_free(root);
-    return rc ? rc : instances_continue(run, w, job, n);
+    return rc ? rc : instances_continue(run, l, job, n);
 }
 
 /* ShowInstance (option instance_id): that instance alone. */
@@ -704,12 +602,14 @@ static int start_listing(imgsync_run *run)
     st->named = imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC && imgsync_run_repository_count(run) > 0;
     char *base = st->only ? imgsync__asprintf("/v2/%s/instances/%s", st->auth.project_id, st->only)
                           : imgsync__asprintf("/v2/%s/instances", st->auth.project_id);
-    walk *w = walk_new(run, st->only ? K_INSTANCE : K_INSTANCES, base, NULL);
-    if (!w)
+    /* ShowInstance answers one object: no limit/offset */
+    imgsync__huawei_list *l = st->only ? imgsync__huawei_list_new(run, &st->auth, K_INSTANCE, base, 0)
+                                       : imgsync__huawei_list_new(run, &st->auth, K_INSTANCES, base, st->page_size);
+    if (!l)
         return IMGSYNC_ENOMEM;
     st->lists = 1;
-    int rc = submit_page(run, w);
-    walk_unref(w);
+    int rc = imgsync__huawei_list_submit(run, l);
+    imgsync__huawei_list_unref(l);
     return rc;
 }
 
@@ -721,9 +621,9 @@ static int start_lookup(imgsync_run *run)
     int rc = imgsync__huawei_auth_projects_url(run, &st->auth, &url);
     if (rc)
         return rc;
-    walk *w = walk_new(run, K_PROJECT, url, NULL);
-    rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
-    walk_unref(w);
+    imgsync__huawei_list *l = imgsync__huawei_list_new(run, &st->auth, K_PROJECT, url, 0); /* one answer */
+    rc = l ? imgsync__huawei_list_submit(run, l) : IMGSYNC_ENOMEM;
+    imgsync__huawei_list_unref(l);
     return rc;
 }
 
@@ -774,22 +674,18 @@ static int on_project(imgsync_run *run, const imgsync_job *job, const imgsync_re
 
 static int ee_start(imgsync_run *run)
 {
-    static const imgsync__huawei_auth_config auth_config = {SERVICE, "swr-api", K_TOKEN, resume_walk, walk_unref};
     ee_run *st = calloc(1, sizeof(*st));
     if (!st)
         return IMGSYNC_ENOMEM;
     imgsync__map_init(&st->started);
     imgsync__map_init(&st->instances);
     imgsync_run_set_data(run, st, ee_run_free);
-    st->page_size = MAX_PAGE;
-    long long n;
-    const char *v = opt(run, "page_size");
-    if (v && !imgsync__parse_i64(v, 1, MAX_PAGE, &n))
-        st->page_size = (long)n;
-    if ((v = opt(run, "include_untagged")))
+    st->page_size = imgsync__huawei_list_page_size(run, MAX_PAGE);
+    const char *v = opt(run, "include_untagged");
+    if (v)
         imgsync__parse_bool(v, &st->include_untagged);
     st->only = opt(run, "instance_id");
-    int rc = imgsync__huawei_auth_start(run, &st->auth, &auth_config);
+    int rc = imgsync__huawei_list_start(run, &st->auth, SERVICE, "swr-api", K_TOKEN);
     if (rc)
         return rc;
     if (!st->auth.project_id) /* every SWR EE path holds it (§2): ask IAM (§3.1) */
@@ -800,15 +696,11 @@ static int ee_start(imgsync_run *run)
 static int ee_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
     ee_run *st = imgsync_run_data(run);
-    int kind = imgsync_job_kind(job);
-    if (kind == K_TOKEN)
-        return imgsync__huawei_auth_on_token(run, &st->auth, job, resp);
-    walk *w = imgsync_job_data(job);
-    if (kind < K_PROJECT || kind > K_ARTIFACTS || !w)
+    int kind = imgsync_job_kind(job), rc;
+    if (kind != K_TOKEN && (kind < K_PROJECT || kind > K_ARTIFACTS || !imgsync_job_data(job)))
         return IMGSYNC_EINTERNAL;
-    /* an IAM token refused: get a new one once and send the page again */
-    if (imgsync__huawei_auth_refused(&st->auth, resp, &w->sent))
-        return submit_page(run, w);
+    if (imgsync__huawei_list_handled(run, &st->auth, job, resp, &rc))
+        return rc;
     switch (kind) {
     case K_PROJECT:
         return on_project(run, job, resp);
@@ -826,8 +718,7 @@ static int ee_on_response(imgsync_run *run, imgsync_job *job, const imgsync_resp
 static int ee_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *a)
 {
     ee_run *st = imgsync_run_data(run);
-    walk *w = imgsync_job_kind(job) == K_TOKEN ? NULL : imgsync_job_data(job);
-    return imgsync__huawei_auth_sign(run, job, a, &st->auth, w ? &w->sent : NULL);
+    return imgsync__huawei_list_sign(run, job, a, &st->auth);
 }
 
 const imgsync_provider_vtable imgsync__swr_enterprise_provider = {
