@@ -141,7 +141,9 @@ unit: $(UNIT_BIN)
 
 # the imgsync program's default database (--db) goes to build/, not to the caller's home
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
-integration: $(INTEG_BIN) build/imgsync build/minimal
+# the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
+BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
+integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
 	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \

@@ -129,14 +129,14 @@ static int submit_tags(imgsync_run *run, tag_walk *w, const char *url)
 {
     w->refs++;
     imgsync__pv_job j = {"GET", url, K_TAGS, "", w->repo, "Accept: application/json", IMGSYNC_AUTH_NONE, w,
-                         walk_unref};
+                         walk_unref, NULL};
     return imgsync__pv_submit(run, &j);
 }
 
 static int submit_catalog(imgsync_run *run, const char *url)
 {
     imgsync__pv_job j = {"GET", url, K_CATALOG, NULL, NULL, "Accept: application/json", IMGSYNC_AUTH_NONE, NULL,
-                         NULL};
+                         NULL, NULL};
     return imgsync__pv_submit(run, &j);
 }
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # What `make demo` runs, from the repository root after the build: start a throw-away local
-# docker-registry, push deterministic test images into it, start the Harbor, SWR and JFrog
-# Artifactory API emulators next to it, then let build/imgsync sync all of them (OCI, Harbor, SWR
-# private and shared images, JFrog Docker repositories)
+# docker-registry, push deterministic test images into it, start the Harbor, SWR, SWR EE and
+# JFrog Artifactory API emulators next to it, then let build/imgsync sync all of them (OCI,
+# Harbor, SWR private and shared images, SWR Enterprise Edition instances, JFrog Docker
+# repositories)
 # into a SQLite database and print the inventory and the task status; push a new tag (and rebuild
 # and delete one), sync again, and show the task history and what the second sync changed; check
 # the connections.
@@ -14,8 +15,8 @@ IMGSYNC=${IMGSYNC:-build/imgsync}
 REGISTRY_PY=tests/registry/registry.py
 HARBOR_PY=tests/emulators/harbor_emulator.py
 SWR_PY=tests/emulators/swr_emulator.py
+SWR_EE_PY=tests/emulators/swr_ee_emulator.py
 JFROG_PY=tests/emulators/jfrog_emulator.py
-EMULATOR_PIDS=
 
 if [ ! -x "$IMGSYNC" ]; then
     echo "demo: $IMGSYNC is missing; run 'make' first (or 'make demo')" >&2
@@ -30,7 +31,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imgsync-demo.XXXXXX")
 cleanup() {
     # Stop first: the registry's storage is inside $TMP.
     python3 "$REGISTRY_PY" stop --dir "$TMP/reg" >/dev/null 2>&1 || true
-    for pid in $EMULATOR_PIDS; do
+    # start_emulator runs in a command substitution (a subshell): its pids come back in a file
+    for pid in $(cat "$TMP/emulator.pids" 2>/dev/null); do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -58,7 +60,7 @@ python3 "$REGISTRY_PY" seed --url "$URL" --out "$TMP/expected.json" --stage init
 # the latest) and print the port it listens on: start_emulator NAME SCRIPT DATASET
 start_emulator() {
     python3 "$2" --dataset "$3" --port-file "$TMP/$1.port" --max-seconds 600 >/dev/null &
-    EMULATOR_PIDS="$EMULATOR_PIDS $!"
+    echo "$!" >>"$TMP/emulator.pids"
     i=0
     while [ ! -s "$TMP/$1.port" ] && [ $i -lt 100 ]; do
         sleep 0.1
@@ -82,6 +84,11 @@ echo "== started the Harbor API emulator on port $HARBOR_PORT (user admin)"
 # has private repositories and images shared with it by two other accounts (one share expired).
 SWR_PORT=$(start_emulator swr "$SWR_PY" tests/emulators/swr_dataset.json)
 echo "== started the SWR + IAM API emulator on port $SWR_PORT (account acme)"
+# The SWR Enterprise Edition API + IAM emulator: account "acme" has two Running instances holding
+# the same repository path (two scopes) and three instances in other states (skipped, noted in
+# the registry's status).
+SWR_EE_PORT=$(start_emulator swr-ee "$SWR_EE_PY" tests/emulators/swr_ee_dataset.json)
+echo "== started the SWR EE + IAM API emulator on port $SWR_EE_PORT (account acme)"
 # The JFrog Artifactory emulator: local, remote (content in "-cache"), federated and virtual
 # Docker repositories, nested images, digest "tags", AQL. Synced with an access token (Bearer).
 JFROG_PORT=$(start_emulator jfrog "$JFROG_PY" tests/emulators/jfrog_dataset.json)
@@ -92,8 +99,9 @@ echo "== started the JFrog Artifactory emulator on port $JFROG_PORT (user admin)
 HARBOR_PASSWORD=Harbor12345
 SWR_SK=acme-sk-0001-AbCdEfGhIjKlMnOpQrStUv
 SWR_PASSWORD='Acme#Admin-Pass1'
+SWR_EE_SK=acme-ee-sk-0001-AbCdEfGhIjKlMnOp
 JFROG_TOKEN=atk-admin-3f8a2b6c4d
-export HARBOR_PASSWORD SWR_SK SWR_PASSWORD JFROG_TOKEN
+export HARBOR_PASSWORD SWR_SK SWR_PASSWORD SWR_EE_SK JFROG_TOKEN
 SWR=http://127.0.0.1:$SWR_PORT
 CFG=$TMP/imgsync.json
 cat >"$CFG" <<EOF
@@ -106,6 +114,9 @@ cat >"$CFG" <<EOF
      "ak": "ACMEAKEXAMPLE0000001", "sk_env": "SWR_SK"},
     {"name": "swr-shared", "type": "swr-shared", "region": "cn-north-4", "endpoint": "$SWR",
      "iam_endpoint": "$SWR", "username": "acme-admin", "domain": "acme", "password_env": "SWR_PASSWORD"},
+    {"name": "swr-ee", "type": "swr-enterprise", "region": "cn-north-4",
+     "endpoint": "http://127.0.0.1:$SWR_EE_PORT", "project_id": "3f2e1d0c9b8a79685746352413021f0e",
+     "ak": "ACMEEEAK000000000001", "sk_env": "SWR_EE_SK", "include_untagged": true},
     {"name": "jfrog", "type": "jfrog", "endpoint": "http://127.0.0.1:$JFROG_PORT", "token_env": "JFROG_TOKEN"}
   ]
 }
@@ -137,9 +148,12 @@ echo "== what the second sync changed: $IMGSYNC changes --db $DB --task ${SECOND
 echo "== the stored inventory of team/app, no network: $IMGSYNC images --db $DB --repo local:team/app --tag 'v*'"
 "$IMGSYNC" images --db "$DB" --repo local:team/app --tag 'v*' || sync_status=$?
 
-echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor|swr|swr-shared|jfrog"
+echo "== the SWR EE rows of library/nginx (two instances, two scopes): $IMGSYNC images --db $DB --repo swr-ee:library/nginx"
+"$IMGSYNC" images --db "$DB" --repo swr-ee:library/nginx || sync_status=$?
+
+echo "== checking the connections: $IMGSYNC check --config $CFG local|harbor|swr|swr-shared|swr-ee|jfrog"
 check_status=0
-for r in local harbor swr swr-shared jfrog; do
+for r in local harbor swr swr-shared swr-ee jfrog; do
     "$IMGSYNC" check --config "$CFG" "$r" || check_status=$?
 done
 

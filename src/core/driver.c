@@ -36,6 +36,12 @@ int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms)
     imgsync__sched_tick(ctx);
     int active = step_all(ctx);
     if (active) {
+        /* another thread waits for the lock: it woke the engine only if it saw a holder (worker.c),
+         * and it may have looked just before this thread took the lock (between two performs of
+         * an embedder's loop): then it must not wait out a whole network wait. holder was set
+         * (seq_cst) before this load, so the caller saw it or this sees the caller. */
+        if (__atomic_load_n(&ctx->waiters, __ATOMIC_SEQ_CST) > 0)
+            timeout_ms = 0;
         imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
         active = step_all(ctx);
     }

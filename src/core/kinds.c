@@ -8,6 +8,7 @@ extern const imgsync_provider_vtable imgsync__oci_provider;
 extern const imgsync_provider_vtable imgsync__harbor_provider;
 extern const imgsync_provider_vtable imgsync__swr_private_provider;
 extern const imgsync_provider_vtable imgsync__swr_shared_provider;
+extern const imgsync_provider_vtable imgsync__swr_enterprise_provider;
 extern const imgsync_provider_vtable imgsync__jfrog_provider;
 
 #define MAX_KINDS 64
@@ -85,6 +86,7 @@ static void register_builtins(void)
     imgsync_provider_register(&imgsync__harbor_provider);
     imgsync_provider_register(&imgsync__swr_private_provider);
     imgsync_provider_register(&imgsync__swr_shared_provider);
+    imgsync_provider_register(&imgsync__swr_enterprise_provider);
     imgsync_provider_register(&imgsync__jfrog_provider);
 }
 

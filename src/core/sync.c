@@ -121,6 +121,14 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
             if (left < slice)
                 slice = (int)left;
         }
+        /* another thread drives (it waits in imgsync_task_wait or its own perform loop): watch
+         * as wait_for_worker does; performing here would wake its network wait, and it ours, in
+         * turn (a spin). It ended or lets go: this thread drives. */
+        if (__atomic_load_n(&ctx->holder, __ATOMIC_SEQ_CST) != 0) {
+            struct timespec ts = {0, (slice < 10 ? slice : 10) * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         int rc = imgsync_ctx_perform(ctx, slice);
         if (rc < 0)
             return rc;

@@ -24,6 +24,7 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     imgsync__map_init(&g->tokens);
     imgsync__map_init(&g->token_reqs);
     imgsync__map_init(&g->realms);
+    imgsync__map_init(&g->throttles);
     int oom = (p->username && !(g->username = imgsync__strdup(p->username))) ||
               (p->password && !(g->password = imgsync__strdup(p->password))) ||
               (p->ca_file && !(g->ca_file = imgsync__strdup(p->ca_file)));
@@ -54,6 +55,7 @@ static void group_destroy(imgsync__group *g)
     if (g->next)
         g->next->prev = g->prev;
     imgsync__bearer_forget(g);
+    imgsync__throttle_forget(g);
     for (size_t i = 0; i < g->norigins; i++)
         free(g->origins[i]);
     free(g->origins);

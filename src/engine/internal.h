@@ -34,6 +34,7 @@ enum {
 };
 
 typedef struct imgsync__host imgsync__host;
+typedef struct imgsync__throttle imgsync__throttle;
 typedef struct imgsync__ereq imgsync__ereq;
 
 struct imgsync__ereq {
@@ -56,6 +57,7 @@ struct imgsync__ereq {
     int retries, redirects, auth_tried;
     int throttled;   /* 429 answers retried (not counted in retries) */
     int64_t sent_ms; /* mono ms the current attempt started */
+    imgsync__throttle *th; /* its group's throttling towards r->host (NULL: out of memory, none) */
     int anonymous;   /* redirected to another origin: no credentials, no provider headers */
     int front;       /* requeue at the head of its origin's queue */
     int cancel_code; /* set while SIGNING: deliver with this code once the hook returns */
@@ -83,7 +85,11 @@ struct imgsync__host {
     long inflight;
     imgsync__ereq *head, *tail;
     imgsync__host *ring_prev, *ring_next; /* in the ready ring while head != NULL */
-    /* throttling (throttle.c): after a 429 the origin is paused, then paced */
+};
+
+/* What a 429 taught about one group (a registry, an account) towards one origin (throttle.c):
+ * accounts that share an origin (SWR's API host of a region) are throttled apart. */
+struct imgsync__throttle {
     int64_t paused_until;  /* mono ms: no attempt starts before */
     double rate;           /* attempts per second allowed (0 = not paced) */
     double next_start_ms;  /* paced: mono ms of the earliest next start */
@@ -113,6 +119,7 @@ struct imgsync__group {
     imgsync__map tokens;     /* realm|service|scope -> imgsync__token */
     imgsync__map token_reqs; /* same key -> token request in progress */
     imgsync__map realms;     /* origin -> "realm|service" of its last Bearer challenge */
+    imgsync__map throttles;  /* origin -> imgsync__throttle (throttle.c) */
     imgsync__group *prev, *next;
 };
 
@@ -157,10 +164,15 @@ const char *imgsync__req_current_url(const imgsync__ereq *r);
 int64_t imgsync__engine_mono(const imgsync__engine *e);
 int64_t imgsync__engine_now(const imgsync__engine *e);
 
-/* throttle.c: origins that answer 429 are paused for its Retry-After, then paced at half the
- * rate they refused, the rate growing again with each answer that is not a 429. */
-/* 0 when an attempt may start on h now, else the ms until one may. */
-int64_t imgsync__throttle_wait(const imgsync__host *h, int64_t now);
+/* throttle.c: a group whose requests an origin answers 429 is paused there for its Retry-After,
+ * then paced at half the rate that was refused, the rate growing again with each answer that is
+ * not a 429. */
+/* The group's state towards h, made on first use; NULL when out of memory (then no throttling). */
+imgsync__throttle *imgsync__throttle_of(imgsync__group *g, const imgsync__host *h);
+/* Free the group's states (the group ends). */
+void imgsync__throttle_forget(imgsync__group *g);
+/* 0 when r's attempt may start now, else the ms until it may. */
+int64_t imgsync__throttle_wait(const imgsync__ereq *r, int64_t now);
 /* Attempt r starts on its origin. */
 void imgsync__throttle_started(imgsync__ereq *r, int64_t now);
 /* An attempt of r got an HTTP answer (not a transport failure). */

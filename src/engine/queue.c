@@ -99,29 +99,46 @@ void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r)
         ring_remove(e, h);
 }
 
+/* The first request of h's queue its group's throttling lets start now, or NULL; *soonest is
+ * lowered to the ms until a held-back one may. Usually the head: a throttled registry's requests
+ * are passed over, so other registries on the same origin go on. */
+static imgsync__ereq *startable(imgsync__host *h, int64_t now, int64_t *soonest)
+{
+    const imgsync__throttle *skipped = NULL;
+    for (imgsync__ereq *r = h->head; r; r = r->next) {
+        if (r->th && r->th == skipped)
+            continue; /* the same registry as the last one held back */
+        int64_t wait = imgsync__throttle_wait(r, now);
+        if (!wait)
+            return r;
+        if (*soonest < 0 || wait < *soonest)
+            *soonest = wait;
+        skipped = r->th;
+    }
+    return NULL;
+}
+
 /* Start ready requests, one origin at a time in turn, over the ring of origins with queued
  * requests (so idle origins cost nothing). A started request may be delivered at once (a
  * failure), whose hook may queue or cancel others: each start looks at the ring afresh.
- * Origins held back by throttling are skipped; returns the ms until the first of them may start
- * again, or -1. */
+ * Requests held back by throttling are passed over; returns the ms until the first of them may
+ * start, or -1. */
 int64_t imgsync__queue_start_ready(imgsync__engine *e)
 {
     int64_t now = imgsync__engine_mono(e), soonest = -1;
     while (e->ring && e->nactive < (size_t)e->o.max_connections) {
         imgsync__host *h = e->ring, *first = h;
-        int64_t wait = 0;
+        imgsync__ereq *r = NULL;
         soonest = -1;
-        /* at most max_connections origins are full; throttled ones wait */
-        while (h->inflight >= e->o.max_host_connections || (wait = imgsync__throttle_wait(h, now)) > 0) {
-            if (h->inflight < e->o.max_host_connections && (soonest < 0 || wait < soonest))
-                soonest = wait;
+        /* at most max_connections origins are full */
+        while (h->inflight >= e->o.max_host_connections || !(r = startable(h, now, &soonest))) {
             h = h->ring_next;
             if (h == first)
                 return soonest;
         }
         e->ring = h->ring_next; /* the next start serves the next origin */
-        imgsync__throttle_started(h->head, now);
-        imgsync__attempt_start(e, h->head);
+        imgsync__throttle_started(r, now);
+        imgsync__attempt_start(e, r);
     }
     return -1;
 }

@@ -53,6 +53,7 @@ int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r)
     free(r->target);
     r->target = target;
     r->host = h;
+    r->th = imgsync__throttle_of(r->g, h);
     r->redirects++;
     r->front = 1;
     imgsync__req_set_state(r, IMGSYNC__RS_QUEUED);

@@ -67,6 +67,7 @@ imgsync__ereq *imgsync__req_new(imgsync__group *g, const imgsync__ereq_spec *spe
         imgsync__req_free(r);
         return NULL;
     }
+    r->th = imgsync__throttle_of(g, r->host);
     r->first_ms = -1;
     /* into the group's list: cancellation finds every request there */
     r->gnext = g->head;

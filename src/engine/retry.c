@@ -147,10 +147,12 @@ int imgsync__retry_schedule(imgsync__engine *e, imgsync__ereq *r)
                      (long long)p->total_ms);
         return 0;
     }
-    if (throttled)
+    if (throttled) {
         r->throttled++;
-    else
+        r->front = 1; /* back at the head of its queue: it already waited its turn once */
+    } else {
         r->retries++;
+    }
     r->not_before = now + delay;
     imgsync__req_set_state(r, IMGSYNC__RS_BACKOFF);
     if (!r->internal && r->g->hooks.event) /* last: r is in its place whatever the hook counts */

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+#include "util/timeutil.h"
+
 int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j)
 {
     imgsync_job *job = imgsync_job_new(run, j->method, j->url);
@@ -21,6 +24,8 @@ int imgsync__pv_submit(imgsync_run *run, const imgsync__pv_job *j)
         rc = imgsync_job_set_scope(job, j->partition, j->repository);
     if (!rc && j->accept)
         rc = imgsync_job_add_header(job, j->accept);
+    if (!rc && j->header)
+        rc = imgsync_job_add_header(job, j->header);
     if (rc) {
         imgsync_job_free(job);
         return rc;
@@ -86,6 +91,23 @@ int imgsync__pager_next(imgsync__pager *p, const imgsync_response *resp, const c
         return IMGSYNC_ENOMEM;
     *next = url;
     return 0;
+}
+
+char *imgsync__offset_url(const char *base, long limit, long offset)
+{
+    return imgsync__asprintf("%s%climit=%ld&offset=%ld", base, strchr(base, '?') ? '&' : '?', limit, offset);
+}
+
+int imgsync__offset_next(imgsync__pager *p, const char *url, size_t n, long limit, int64_t total, long *offset,
+                         char *why, size_t whylen)
+{
+    int rc = imgsync__pager_read(p, url, n, why, whylen);
+    if (rc)
+        return rc;
+    if (n < (size_t)limit || (total >= 0 && *offset + (int64_t)n >= total))
+        return 0;
+    *offset += limit;
+    return 1;
 }
 
 /* ---- lazy lists ----------------------------------------------------------------------------- */
@@ -162,4 +184,55 @@ void imgsync__pv_sha256(const void *body, size_t len, char out[72])
         out[8 + 2 * i] = hex[md[i] & 15];
     }
     out[7 + 2 * SHA256_DIGEST_LENGTH] = '\0';
+}
+
+int64_t imgsync__pv_time_ms(const char *s)
+{
+    int64_t ms = 0;
+    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
+}
+
+int imgsync__pv_split(char *item, char sep, char **f, int n)
+{
+    char *p = item;
+    for (int i = 0; i < n; i++) {
+        f[i] = p;
+        p = strchr(p, sep);
+        if (!p)
+            return i == n - 1 ? 0 : IMGSYNC_EINTERNAL;
+        *p++ = '\0';
+    }
+    return 0;
+}
+
+int imgsync__pv_scope_first(imgsync__map *seen, const char *partition, const char *repository)
+{
+    char *key = imgsync__asprintf("%s\t%s", partition, repository);
+    if (!key)
+        return IMGSYNC_ENOMEM;
+    int rc = 0;
+    if (!imgsync__map_get(seen, key))
+        rc = imgsync__map_put(seen, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 1;
+    free(key);
+    return rc;
+}
+
+void imgsync__pv_catalog_broken(imgsync_run *run, int *broken, const char *message)
+{
+    if (!*broken)
+        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
+    *broken = 1;
+}
+
+char *imgsync__pv_host_dup(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == ':'))
+            return NULL;
+    }
+    return imgsync__strndup(s, n);
 }

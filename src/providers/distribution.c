@@ -163,7 +163,8 @@ static int submit(imgsync_run *run, imgsync__dist *d, const char *method, const 
 {
     if (!data)
         return IMGSYNC_ENOMEM;
-    imgsync__pv_job j = {method, url, d->c.kind_base + kind, d->c.partition, repo, accept, d->c.auth, data, djob_free};
+    imgsync__pv_job j = {method, url, d->c.kind_base + kind, d->c.partition, repo, accept, d->c.auth, data, djob_free,
+                         NULL};
     return imgsync__pv_submit(run, &j);
 }
 

@@ -329,7 +329,7 @@ static int harbor_start(imgsync_run *run)
     if (v)
         imgsync__parse_bool(v, &st->include_untagged);
     imgsync_run_set_data(run, st, harbor_run_free);
-    imgsync__pv_job version = {"GET", "/api/version", K_VERSION, NULL, NULL, NULL, IMGSYNC_AUTH_BASIC, NULL, NULL};
+    imgsync__pv_job version = {"GET", "/api/version", K_VERSION, NULL, NULL, NULL, IMGSYNC_AUTH_BASIC, NULL, NULL, NULL};
     return imgsync__pv_submit(run, &version);
 }
 
@@ -367,7 +367,7 @@ static int on_version(imgsync_run *run, const imgsync_job *job, const imgsync_re
     if (imgsync_response_error(resp) || status != 200)
         return imgsync_run_fail_response(run, job, resp);
     imgsync__pv_job sysinfo = {"GET", API "/systeminfo", K_SYSINFO, NULL, NULL, "Accept: application/json",
-                               IMGSYNC_AUTH_BASIC, NULL, NULL};
+                               IMGSYNC_AUTH_BASIC, NULL, NULL, NULL};
     return imgsync__pv_submit(run, &sysinfo);
 }
 
@@ -553,12 +553,6 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     return rc;
 }
 
-static int64_t time_ms(const char *s)
-{
-    int64_t ms = 0;
-    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
-}
-
 /* What every row of one artifact shares. */
 typedef struct artifact_info {
     const char *digest, *media_type, *type;
@@ -598,7 +592,7 @@ static int emit_tags(imgsync_run *run, const walk *w, const artifact_info *ai, y
                    IMGSYNC_EPROTOCOL;
         if (!tag || !*tag)
             continue;
-        rc = emit_row(run, w, ai, tag, time_ms(imgsync__json_string(t, "push_time")));
+        rc = emit_row(run, w, ai, tag, imgsync__pv_time_ms(imgsync__json_string(t, "push_time")));
         emitted++;
     }
     if (!rc && !emitted && include_untagged)
@@ -626,9 +620,9 @@ static int emit_artifact(imgsync_run *run, const walk *w, yajl_val a, int includ
     artifact_info ai = {digest, mt ? mt : "", type ? type : "", -1, 0, 0, 0, NULL};
     imgsync__json_int(a, "size", &ai.size);
     ai.multi = (refs && refs->u.array.len > 0) || (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)));
-    ai.push_ms = time_ms(imgsync__json_string(a, "push_time"));
+    ai.push_ms = imgsync__pv_time_ms(imgsync__json_string(a, "push_time"));
     /* an image's config creation time (processor/image); an index's children name platforms */
-    ai.created_ms = time_ms(imgsync__json_string(imgsync__json_member(a, "extra_attrs"), "created"));
+    ai.created_ms = imgsync__pv_time_ms(imgsync__json_string(imgsync__json_member(a, "extra_attrs"), "created"));
     if (!(ai.platforms = imgsync__pv_platforms(refs)))
         return IMGSYNC_ENOMEM;
     int rc = emit_tags(run, w, &ai, imgsync__json_array(a, "tags"), include_untagged);

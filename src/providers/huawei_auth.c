@@ -220,6 +220,18 @@ int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, con
     return rc;
 }
 
+int imgsync__huawei_auth_projects_url(imgsync_run *run, imgsync__huawei_auth *auth, char **url)
+{
+    static const char tokens[] = "/v3/auth/tokens";
+    *url = NULL;
+    int rc = auth->iam_url ? 0 : iam_url(run, auth); /* AK/SK runs have none yet */
+    if (rc)
+        return rc;
+    int n = (int)(strlen(auth->iam_url) - (sizeof(tokens) - 1));
+    *url = imgsync__asprintf("%.*s/v3/projects?name=%s", n, auth->iam_url, auth->region);
+    return *url ? 0 : IMGSYNC_ENOMEM;
+}
+
 void imgsync__huawei_auth_clear(imgsync__huawei_auth *auth)
 {
     for (size_t i = 0; i < auth->nwaiting; i++)
@@ -380,6 +392,16 @@ int imgsync__huawei_auth_park(imgsync_run *run, imgsync__huawei_auth *auth, void
     return auth->token_pending ? 0 : request_token(run, auth);
 }
 
+int imgsync__huawei_auth_get(imgsync_run *run, imgsync__huawei_auth *auth, const char *url, int kind, void *item,
+                             const char *partition, const char *repository)
+{
+    if (!imgsync__huawei_auth_ready(run, auth))
+        return imgsync__huawei_auth_park(run, auth, item);
+    imgsync__pv_job j = {"GET", url, kind, partition, repository, "Accept: application/json", IMGSYNC_AUTH_PROVIDER,
+                         item, auth->cfg.release, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON};
+    return imgsync__pv_submit(run, &j);
+}
+
 /* Keep the token of a 201 (registered as a run secret) and its expiry. */
 static int keep_token(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync_response *resp, const char *tok)
 {
@@ -525,4 +547,21 @@ int imgsync__huawei_auth_fail_http(imgsync_run *run, const imgsync_job *job, con
     else
         imgsync_run_fail_response(run, job, resp);
     return 0;
+}
+
+int imgsync__huawei_auth_describe(const imgsync_response *resp, const char *what, const char *service, char *msg,
+                                  size_t msglen)
+{
+    int err = imgsync_response_error(resp);
+    if (err) {
+        snprintf(msg, msglen, "%s failed: %s", what, imgsync_response_error_detail(resp));
+        return err;
+    }
+    char code[80];
+    error_code_of(resp, code, sizeof(code));
+    int status = auth_status(resp, code);
+    snprintf(msg, msglen, "%s%s%s%s answered HTTP %d%s%s%s", status ? "not authorized for " : "",
+             status ? service : "", status ? ": " : "", what, imgsync_response_status(resp),
+             code[0] ? ", error_code '" : "", code, code[0] ? "'" : "");
+    return status ? IMGSYNC_EAUTH : IMGSYNC_EHTTP;
 }

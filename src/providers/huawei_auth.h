@@ -65,6 +65,12 @@ int imgsync__huawei_auth_check_option(const char *key, const char *value, char *
  * 0; EINVAL or EINSECURE after imgsync_run_fail (the message names the registry); ENOMEM. */
 int imgsync__huawei_auth_start(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync__huawei_auth_config *cfg);
 
+/* The URL of the project id lookup, {iam_endpoint}/v3/projects?name={region} (reference 3.1), in
+ * *url (malloc'd), for a service whose paths hold the project id when the option is not set; the
+ * IAM origin is allowed to the run's credentialed jobs (the lookup is signed, or carries the
+ * token). 0; EINVAL or EINSECURE after imgsync_run_fail; ENOMEM. */
+int imgsync__huawei_auth_projects_url(imgsync_run *run, imgsync__huawei_auth *auth, char **url);
+
 /* Release parked items, wipe the token. auth may be zeroed (never started). */
 void imgsync__huawei_auth_clear(imgsync__huawei_auth *auth);
 
@@ -83,6 +89,14 @@ int imgsync__huawei_auth_ready(const imgsync_run *run, const imgsync__huawei_aut
  * error of submitting the token request. */
 int imgsync__huawei_auth_park(imgsync_run *run, imgsync__huawei_auth *auth, void *item);
 
+/* Submit a GET of the service at url (JSON Content-Type and Accept; credentials added by the
+ * sign hook) of provider kind `kind` on the scope (partition, repository; repository NULL = the
+ * registry scope), with `item` as its data (released with cfg.release); or, when no token is
+ * usable, park item (to be resumed). Takes the caller's reference on item, also on failure.
+ * The return of imgsync_job_submit, or of parking. */
+int imgsync__huawei_auth_get(imgsync_run *run, imgsync__huawei_auth *auth, const char *url, int kind, void *item,
+                             const char *partition, const char *repository);
+
 /* The answer to the token request (a job of cfg.token_kind): keep the token, resume the parked
  * items. The on_response return. */
 int imgsync__huawei_auth_on_token(imgsync_run *run, imgsync__huawei_auth *auth, const imgsync_job *job,
@@ -100,5 +114,12 @@ int imgsync__huawei_auth_refused(imgsync__huawei_auth *auth, const imgsync_respo
  * error_code's [A-Za-z0-9._-] is quoted, never the server's text. Returns 0. */
 int imgsync__huawei_auth_fail_http(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp,
                                    const char *what, const char *service);
+
+/* The same classification without failing anything, for a provider that fails a part of the
+ * registry itself (an SWR EE instance): the code (EAUTH for 401/403 and SVCSTG.SWR.403xx, the
+ * transport error, else EHTTP) and a message into msg ("not authorized for <service>: <what>
+ * answered HTTP 403, error_code '...'"; only the error_code is quoted). */
+int imgsync__huawei_auth_describe(const imgsync_response *resp, const char *what, const char *service, char *msg,
+                                  size_t msglen);
 
 #endif

@@ -151,7 +151,7 @@ static int configure(imgsync_run *run, jf_run *st)
 static int submit_rest(imgsync_run *run, const char *method, const char *url, int kind)
 {
     jf_run *st = imgsync_run_data(run);
-    imgsync__pv_job j = {method, url, kind, NULL, NULL, "Accept: application/json", st->rest_auth, NULL, NULL};
+    imgsync__pv_job j = {method, url, kind, NULL, NULL, "Accept: application/json", st->rest_auth, NULL, NULL, NULL};
     return imgsync__pv_submit(run, &j);
 }
 
@@ -428,7 +428,7 @@ static int emit_with_time(imgsync_run *run, void *ud, imgsync_record *rec, const
     if (h) {
         h->rec = rec;
         imgsync__pv_job j = {"GET", url, K_STORAGE, k->key, scope, "Accept: application/json", k->st->rest_auth,
-                             h, held_free};
+                             h, held_free, NULL};
         rc = imgsync__pv_submit(run, &j);
     } else {
         imgsync_record_free(rec);
@@ -524,7 +524,8 @@ static void key_fail(imgsync_run *run, jf_key *k, const imgsync_response *resp, 
 static int start_probe(imgsync_run *run, jf_key *k)
 {
     char *url = imgsync__asprintf("%s/api/storage/%s", k->st->base, k->storage);
-    imgsync__pv_job j = {"GET", url, K_PROBE, NULL, NULL, "Accept: application/json", k->st->rest_auth, NULL, NULL};
+    imgsync__pv_job j = {"GET", url, K_PROBE, NULL, NULL, "Accept: application/json", k->st->rest_auth, NULL, NULL,
+                         NULL};
     int rc = url ? imgsync__pv_submit(run, &j) : IMGSYNC_ENOMEM; /* its URL names its key */
     free(url);
     return rc;
@@ -735,7 +736,8 @@ static int submit_list(imgsync_run *run, aql_key *a, const mrow *r, const char *
     l->a = a;
     a->refs++;
     l->rec = rec;
-    imgsync__pv_job j = {"GET", url, K_LIST, a->k->key, repo, ACCEPT_MANIFESTS, a->k->st->docker_auth, l, list_job_free};
+    imgsync__pv_job j = {"GET", url, K_LIST, a->k->key, repo, ACCEPT_MANIFESTS, a->k->st->docker_auth, l, list_job_free,
+                         NULL};
     int rc = imgsync__pv_submit(run, &j);
     free(url);
     return rc;

@@ -57,7 +57,7 @@ static int oci_start(imgsync_run *run)
     if (!d)
         return IMGSYNC_ENOMEM;
     imgsync_run_set_data(run, d, walk_free);
-    imgsync__pv_job ping = {"GET", "/v2/", K_PING, NULL, NULL, NULL, IMGSYNC_AUTH_REGISTRY, NULL, NULL};
+    imgsync__pv_job ping = {"GET", "/v2/", K_PING, NULL, NULL, NULL, IMGSYNC_AUTH_REGISTRY, NULL, NULL, NULL};
     return imgsync__pv_submit(run, &ping);
 }
 

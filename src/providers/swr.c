@@ -18,6 +18,7 @@
 #include "imgsync/sys/provider.h"
 #include "providers/common.h"
 #include "providers/huawei_auth.h"
+#include "providers/huawei_list.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
@@ -41,119 +42,27 @@ typedef struct swr_run {
     imgsync__map started;  /* "partition\trepository" of tag walks already started */
 } swr_run;
 
-/* One paged list being walked (a repository list or a repository's tags), shared by the jobs
- * of its pages; only one page is in flight at a time, so `offset` and `sent` are that page's. */
-typedef struct walk {
-    int refs;
-    int kind;
-    char *base;        /* URL without limit/offset (path?query or path) */
-    long offset;
-    imgsync__huawei_sent sent; /* token generation, replays after a 401 */
-    int64_t total;     /* -1 unknown */
-    imgsync__pager pager;
-    /* K_TAGS */
+/* What a tags list is of (the payload of its imgsync__huawei_list; a repository list has none). */
+typedef struct tags_of {
     char *repository;  /* "namespace/name" */
     char *ns;
     char *partition;   /* shared: the owner; else "" */
     char *host;
     int expired;       /* shared: the share has expired */
     int named;         /* named in the request (fetched directly) */
-} walk;
+} tags_of;
 
 static int swr_check_option(const char *key, const char *value, char *err, size_t errlen)
 {
-    if (!strcmp(key, "page_size")) {
-        long long n;
-        if (imgsync__parse_i64(value, 1, MAX_PAGE, &n)) {
-            snprintf(err, errlen, "must be an integer from 1 to %d", MAX_PAGE);
-            return IMGSYNC_EINVAL;
-        }
-        return 0;
-    }
+    if (!strcmp(key, "page_size"))
+        return imgsync__huawei_list_check_page_size(value, MAX_PAGE, err, errlen);
     return imgsync__huawei_auth_check_option(key, value, err, errlen);
 }
 
-/* ---- walks -------------------------------------------------------------------------------- */
-
-static void walk_unref(void *p)
-{
-    walk *w = p;
-    if (!w || --w->refs > 0)
-        return;
-    imgsync__pager_clear(&w->pager);
-    free(w->base);
-    free(w->repository);
-    free(w->ns);
-    free(w->partition);
-    free(w->host);
-    free(w);
-}
-
-static walk *walk_new(const imgsync_run *run, int kind, char *base)
-{
-    walk *w = base ? calloc(1, sizeof(*w)) : NULL;
-    if (!w) {
-        free(base);
-        return NULL;
-    }
-    w->refs = 1;
-    w->kind = kind;
-    w->base = base;
-    w->total = -1;
-    imgsync__pager_init(&w->pager, run);
-    return w;
-}
-
-/* The GET of the walk's page at w->offset (the job holds a reference). */
-static imgsync_job *page_job(imgsync_run *run, walk *w)
-{
-    swr_run *st = imgsync_run_data(run);
-    char *url = imgsync__asprintf("%s%climit=%ld&offset=%ld", w->base, strchr(w->base, '?') ? '&' : '?',
-                                  st->page_size, w->offset);
-    imgsync_job *job = url ? imgsync_job_new(run, "GET", url) : NULL;
-    free(url);
-    if (!job)
-        return NULL;
-    imgsync_job_set_kind(job, w->kind);
-    w->refs++;
-    imgsync_job_set_data(job, w, walk_unref);
-    return job;
-}
-
-/* Submit the walk's page at w->offset. With an IAM token about to expire (or refused), the page
- * waits for a new one instead. */
-static int submit_page(imgsync_run *run, walk *w)
-{
-    swr_run *st = imgsync_run_data(run);
-    if (!imgsync__huawei_auth_ready(run, &st->auth)) {
-        w->refs++; /* the parked walk's reference */
-        return imgsync__huawei_auth_park(run, &st->auth, w);
-    }
-    imgsync_job *job = page_job(run, w);
-    if (!job)
-        return IMGSYNC_ENOMEM;
-    int rc = imgsync_job_add_header(job, "Content-Type: " IMGSYNC__HUAWEI_CT_JSON);
-    if (!rc)
-        rc = imgsync_job_add_header(job, "Accept: application/json");
-    if (!rc)
-        rc = imgsync_job_set_auth(job, IMGSYNC_AUTH_PROVIDER);
-    if (!rc && w->kind == K_TAGS)
-        rc = imgsync_job_set_scope(job, w->partition, w->repository);
-    if (rc) {
-        imgsync_job_free(job);
-        return rc;
-    }
-    return imgsync_job_submit(job);
-}
-
-/* huawei_auth's resume callback: a parked walk's page, now that a token came. */
-static int resume_walk(imgsync_run *run, void *item)
-{
-    return submit_page(run, item);
-}
+/* ---- pages ------------------------------------------------------------------------------- */
 
 /* The total of a page: Content-Range's number after '/', else the first item's total_range. */
-static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
+static void read_total(imgsync__huawei_list *l, const imgsync_response *resp, yajl_val root)
 {
     const char *cr = imgsync_response_header(resp, "Content-Range");
     const char *slash = cr ? strchr(cr, '/') : NULL;
@@ -165,14 +74,14 @@ static void read_total(walk *w, const imgsync_response *resp, yajl_val root)
             memcpy(num, slash + 1, n);
             num[n] = '\0';
             if (!imgsync__parse_i64(num, 0, INT64_MAX, &t)) {
-                w->total = t;
+                l->total = t;
                 return;
             }
         }
     }
     int64_t tr;
     if (root && root->u.array.len && !imgsync__json_int(root->u.array.values[0], "total_range", &tr) && tr >= 0)
-        w->total = tr;
+        l->total = tr;
 }
 
 /* The page's JSON array of at most page_size items, or NULL (freed) when it is not one. */
@@ -183,22 +92,6 @@ static yajl_val page_items(const swr_run *st, const imgsync_response *resp)
         return root;
     imgsync__json_free(root);
     return NULL;
-}
-
-/* After a page of n items: 1 when the next page was submitted, 0 when the walk is done,
- * negative on error (reason in why). */
-static int walk_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, char *why, size_t whylen)
-{
-    swr_run *st = imgsync_run_data(run);
-    int rc = imgsync__pager_read(&w->pager, imgsync_job_url(job), n, why, whylen);
-    if (rc)
-        return rc;
-    if (n < (size_t)st->page_size || (w->total >= 0 && w->offset + (int64_t)n >= w->total))
-        return 0;
-    w->offset += st->page_size;
-    w->sent.replays = 0;
-    rc = submit_page(run, w);
-    return rc ? rc : 1;
 }
 
 /* ---- listing ------------------------------------------------------------------------------ */
@@ -237,71 +130,58 @@ static char *host_of_path(const char *path)
     if (!path)
         return NULL;
     size_t n = strcspn(path, "/");
-    if (n == 0 || !path[n] || n > 253)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = path[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':'))
-            return NULL;
-    }
-    return imgsync__strndup(path, n);
+    return path[n] ? imgsync__pv_host_dup(path, n) : NULL;
 }
 
 /* An item of the lazy list of tag walks: "repository\thost\tpartition\texpired\tnamed" (a
  * string, so that long lists cost no walk until their turn comes). */
 enum { F_REPOSITORY, F_HOST, F_PARTITION, F_EXPIRED, F_NAMED, F_COUNT };
 
-/* Split an item in place into its fields. 0, or EINTERNAL when fields are missing. */
-static int split_item(char *item, char *f[F_COUNT])
+static void tags_of_free(void *p)
 {
-    char *p = item;
-    for (int i = 0; i < F_COUNT; i++) {
-        f[i] = p;
-        p = strchr(p, SWR_ITEM_SEP);
-        if (!p)
-            return i == F_COUNT - 1 ? 0 : IMGSYNC_EINTERNAL;
-        *p++ = '\0';
-    }
-    return 0;
+    tags_of *t = p;
+    if (!t)
+        return;
+    free(t->repository);
+    free(t->ns);
+    free(t->partition);
+    free(t->host);
+    free(t);
 }
 
-/* The tags walk of "ns/name": /v2/manage/namespaces/{ns}/repos/{dollar name}/tags. */
-static walk *tags_walk_new(imgsync_run *run, const char *repository)
+/* The tags path of "ns/name": /v2/manage/namespaces/{ns}/repos/{dollar name}/tags, or NULL. */
+static char *tags_base(const char *repository)
 {
     size_t nslen = strcspn(repository, "/");
     char *ns = imgsync__strndup(repository, nslen);
     char *ens = ns ? imgsync__url_escape_segment(ns) : NULL;
     char *dn = ens ? dollar_name(repository + nslen + 1) : NULL;
     char *base = dn ? imgsync__asprintf("/v2/manage/namespaces/%s/repos/%s/tags", ens, dn) : NULL;
-    walk *w = base ? walk_new(run, K_TAGS, base) : NULL;
-    if (w) {
-        w->ns = ns;
-        ns = NULL;
-    }
     free(ns);
     free(ens);
     free(dn);
-    return w;
+    return base;
 }
 
-/* The tags walk of an item's fields, NULL on ENOMEM. */
-static walk *item_walk_new(imgsync_run *run, char *const f[F_COUNT])
+/* The tags list of an item's fields (its scope: partition, repository), NULL on ENOMEM. */
+static imgsync__huawei_list *item_list_new(imgsync_run *run, char *const f[F_COUNT])
 {
     swr_run *st = imgsync_run_data(run);
-    walk *w = tags_walk_new(run, f[F_REPOSITORY]);
-    if (!w)
+    tags_of *t = calloc(1, sizeof(*t));
+    if (!t)
         return NULL;
-    w->repository = imgsync__strdup(f[F_REPOSITORY]);
-    w->partition = imgsync__strdup(f[F_PARTITION]);
-    w->host = imgsync__strdup(f[F_HOST][0] ? f[F_HOST] : st->default_host);
-    w->expired = f[F_EXPIRED][0] == '1';
-    w->named = f[F_NAMED][0] == '1';
-    if (!w->repository || !w->partition || !w->host) {
-        walk_unref(w);
+    t->repository = imgsync__strdup(f[F_REPOSITORY]);
+    t->ns = imgsync__strndup(f[F_REPOSITORY], strcspn(f[F_REPOSITORY], "/"));
+    t->partition = imgsync__strdup(f[F_PARTITION]);
+    t->host = imgsync__strdup(f[F_HOST][0] ? f[F_HOST] : st->default_host);
+    t->expired = f[F_EXPIRED][0] == '1';
+    t->named = f[F_NAMED][0] == '1';
+    if (!t->repository || !t->ns || !t->partition || !t->host) {
+        tags_of_free(t);
         return NULL;
     }
-    return w;
+    imgsync__huawei_list *l = imgsync__huawei_list_new(run, &st->auth, K_TAGS, tags_base(t->repository), st->page_size);
+    return imgsync__huawei_list_hold(l, t, tags_of_free, t->partition, t->repository);
 }
 
 /* imgsync__pv_foreach's callback: begin the item's scope and walk its tags. */
@@ -312,15 +192,9 @@ static int start_tags(imgsync_run *run, void *ctx, const char *item)
     if (!copy)
         return IMGSYNC_ENOMEM;
     char *f[F_COUNT] = {0};
-    int rc = split_item(copy, f);
-    walk *w = rc ? NULL : item_walk_new(run, f);
-    if (!rc && !w)
-        rc = IMGSYNC_ENOMEM;
+    int rc = imgsync__pv_split(copy, SWR_ITEM_SEP, f, F_COUNT);
     if (!rc)
-        rc = imgsync_run_scope_begin(run, f[F_PARTITION], f[F_REPOSITORY]);
-    if (!rc)
-        rc = submit_page(run, w);
-    walk_unref(w);
+        rc = imgsync__huawei_list_begin(run, item_list_new(run, f));
     free(copy);
     return rc;
 }
@@ -330,20 +204,12 @@ static int queue_repository(imgsync_run *run, imgsync__strlist *todo, const char
                             const char *partition, int expired, int named)
 {
     swr_run *st = imgsync_run_data(run);
-    char *key = imgsync__asprintf("%s\t%s", partition, repository);
-    if (!key)
-        return IMGSYNC_ENOMEM;
-    int rc = 0;
-    if (!imgsync__map_get(&st->started, key)) {
-        rc = imgsync__map_put(&st->started, key, (void *)1, NULL) ? IMGSYNC_ENOMEM : 0;
-        char *item = rc ? NULL
-                        : imgsync__asprintf("%s\t%s\t%s\t%d\t%d", repository, host ? host : "", partition, expired,
-                                            named);
-        if (!rc)
-            rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
-        free(item);
-    }
-    free(key);
+    int rc = imgsync__pv_scope_first(&st->started, partition, repository);
+    if (rc <= 0)
+        return rc;
+    char *item = imgsync__asprintf("%s\t%s\t%s\t%d\t%d", repository, host ? host : "", partition, expired, named);
+    rc = item ? imgsync__strlist_add(todo, item, strlen(item)) : IMGSYNC_ENOMEM;
+    free(item);
     return rc;
 }
 
@@ -359,9 +225,7 @@ static void maybe_catalog_complete(imgsync_run *run)
 static void catalog_broken(imgsync_run *run, const char *message)
 {
     swr_run *st = imgsync_run_data(run);
-    if (!st->catalog_broken)
-        imgsync_run_partition_fail(run, "", IMGSYNC_EPROTOCOL, message);
-    st->catalog_broken = 1;
+    imgsync__pv_catalog_broken(run, &st->catalog_broken, message);
 }
 
 /* Repositories named in the request, fetched directly without listing. */
@@ -404,9 +268,10 @@ static int start_repo_walks(imgsync_run *run)
     swr_run *st = imgsync_run_data(run);
     size_t hints = imgsync_run_mode_of(run) == IMGSYNC_RUN_SYNC ? imgsync_run_namespace_hint_count(run) : 0;
     for (size_t i = 0; i < (hints ? hints : 1); i++) {
-        walk *w = walk_new(run, K_REPOS, repos_base(run, hints ? imgsync_run_namespace_hint(run, i) : NULL));
-        int rc = w ? submit_page(run, w) : IMGSYNC_ENOMEM;
-        walk_unref(w);
+        char *base = repos_base(run, hints ? imgsync_run_namespace_hint(run, i) : NULL);
+        imgsync__huawei_list *l = imgsync__huawei_list_new(run, &st->auth, K_REPOS, base, st->page_size);
+        int rc = l ? imgsync__huawei_list_submit(run, l) : IMGSYNC_ENOMEM;
+        imgsync__huawei_list_unref(l);
         if (rc)
             return rc;
         st->repo_walks++;
@@ -490,18 +355,12 @@ static int repo_items(imgsync_run *run, yajl_val root)
 
 /* After a repository list page of n items: its next page, or the end of the walk (the catalog
  * is complete once every walk ended). */
-static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n, const char *what)
+static int repos_continue(imgsync_run *run, imgsync__huawei_list *l, const imgsync_job *job, size_t n,
+                          const char *what)
 {
     swr_run *st = imgsync_run_data(run);
-    char why[300];
-    int rc = walk_continue(run, w, job, n, why, sizeof(why));
-    if (rc < 0 && rc != IMGSYNC_ENOMEM) {
-        char msg[400];
-        snprintf(msg, sizeof(msg), "%s: %s", what, why);
-        imgsync_run_fail(run, rc, msg);
-        return 0;
-    }
-    if (rc == 0) {
+    int rc = imgsync__huawei_list_run_next(run, l, job, n, what);
+    if (rc == 1) {
         st->repo_walks--;
         maybe_catalog_complete(run);
     }
@@ -510,7 +369,7 @@ static int repos_continue(imgsync_run *run, walk *w, const imgsync_job *job, siz
 
 static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
-    walk *w = imgsync_job_data(job);
+    imgsync__huawei_list *l = imgsync_job_data(job);
     swr_run *st = imgsync_run_data(run);
     const char *what = st->shared ? "GET /v2/manage/shared-repositories" : "GET /v2/manage/repos";
     if (imgsync_response_error(resp) || imgsync_response_status(resp) != 200)
@@ -525,73 +384,52 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         imgsync_run_fail(run, IMGSYNC_EPROTOCOL, msg);
         return 0;
     }
-    read_total(w, resp, root);
+    read_total(l, resp, root);
     int rc = repo_items(run, root);
     size_t n = root->u.array.len;
     imgsync__json_free(root);
-    return rc ? rc : repos_continue(run, w, job, n, what);
+    return rc ? rc : repos_continue(run, l, job, n, what);
 }
 
-static int64_t time_ms(const char *s)
-{
-    int64_t ms = 0;
-    return s && !imgsync__parse_rfc3339_ms(s, &ms) ? ms : 0;
-}
-
-static int emit_tag(imgsync_run *run, const walk *w, yajl_val t)
+static int emit_tag(imgsync_run *run, const tags_of *of, yajl_val t)
 {
     swr_run *st = imgsync_run_data(run);
     const char *tag = imgsync__json_string(t, "Tag");
     if (!tag) /* SWR names every tag: an item without one (or with a NUL) is a listing we cannot trust */
         return IMGSYNC_EPROTOCOL;
-    imgsync_record *r = imgsync_record_new(run, w->repository, tag);
+    imgsync_record *r = imgsync_record_new(run, of->repository, tag);
     if (!r)
         return IMGSYNC_ENOMEM;
     int64_t size = -1, tag_type = 0;
     imgsync__json_int(t, "size", &size);
     imgsync__json_int(t, "tag_type", &tag_type);
     imgsync_record_set_type(r, st->shared ? IMGSYNC_TYPE_SWR_SHARED : IMGSYNC_TYPE_SWR_PRIVATE);
-    imgsync_record_set_namespace(r, w->ns);
-    imgsync_record_set_host(r, w->host);
+    imgsync_record_set_namespace(r, of->ns);
+    imgsync_record_set_host(r, of->host);
     const char *digest = imgsync__json_string(t, "digest");
     if (digest)
         imgsync_record_set_digest(r, digest);
     imgsync_record_set_size(r, size);
-    imgsync_record_set_update_ms(r, time_ms(imgsync__json_string(t, "updated")));
-    imgsync_record_set_created_ms(r, time_ms(imgsync__json_string(t, "created")));
+    imgsync_record_set_update_ms(r, imgsync__pv_time_ms(imgsync__json_string(t, "updated")));
+    imgsync_record_set_created_ms(r, imgsync__pv_time_ms(imgsync__json_string(t, "created")));
     imgsync_record_set_multi_arch(r, tag_type == 1);
     if (st->shared) {
-        imgsync_record_set_partition(r, w->partition);
-        imgsync_record_set_owner(r, w->partition);
-        imgsync_record_set_share_status(r, w->expired ? "expired" : "effective");
+        imgsync_record_set_partition(r, of->partition);
+        imgsync_record_set_owner(r, of->partition);
+        imgsync_record_set_share_status(r, of->expired ? "expired" : "effective");
     }
     return imgsync_record_emit(run, r);
 }
 
-/* After a tags page of n items: its next page, or the scope listed. */
-static int tags_continue(imgsync_run *run, walk *w, const imgsync_job *job, size_t n)
-{
-    char why[300];
-    int c = walk_continue(run, w, job, n, why, sizeof(why));
-    if (c < 0 && c != IMGSYNC_ENOMEM) {
-        imgsync_run_scope_fail(run, w->partition, w->repository, c, why);
-        return 0;
-    }
-    if (c < 0)
-        return c;
-    if (c == 0)
-        return imgsync_run_scope_listed(run, w->partition, w->repository);
-    return 0;
-}
-
 static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
-    walk *w = imgsync_job_data(job);
+    imgsync__huawei_list *l = imgsync_job_data(job);
+    const tags_of *of = l->data;
     swr_run *st = imgsync_run_data(run);
     int status = imgsync_response_status(resp);
-    if (!imgsync_response_error(resp) && status == 404 && w->named) {
+    if (!imgsync_response_error(resp) && status == 404 && of->named) {
         /* a repository named in the request that does not exist: it has no tags */
-        return imgsync_run_scope_listed(run, w->partition, w->repository);
+        return imgsync_run_scope_listed(run, of->partition, of->repository);
     }
     if (imgsync_response_error(resp) || status != 200)
         return imgsync__huawei_auth_fail_http(run, job, resp, "GET tags", SERVICE);
@@ -599,20 +437,20 @@ static int on_tags(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     if (!root) {
         char msg[200];
         snprintf(msg, sizeof(msg), "tag list is not a JSON array of at most %ld tags", st->page_size);
-        imgsync_run_scope_fail(run, w->partition, w->repository, IMGSYNC_EPROTOCOL, msg);
+        imgsync_run_scope_fail(run, of->partition, of->repository, IMGSYNC_EPROTOCOL, msg);
         return 0;
     }
-    read_total(w, resp, root);
+    read_total(l, resp, root);
     int rc = 0;
     for (size_t i = 0; i < root->u.array.len && !rc; i++)
-        rc = emit_tag(run, w, root->u.array.values[i]);
+        rc = emit_tag(run, of, root->u.array.values[i]);
     size_t n = root->u.array.len;
     imgsync__json_free(root);
     if (rc == IMGSYNC_EPROTOCOL) {
-        imgsync_run_scope_fail(run, w->partition, w->repository, rc, "SWR listed an invalid tag");
+        imgsync_run_scope_fail(run, of->partition, of->repository, rc, "SWR listed an invalid tag");
         return 0;
     }
-    return rc ? rc : tags_continue(run, w, job, n);
+    return rc ? rc : imgsync__huawei_list_scope_next(run, l, job, n);
 }
 
 /* ---- vtable ------------------------------------------------------------------------------- */
@@ -628,19 +466,14 @@ static void swr_run_free(void *p)
 
 static int swr_start_kind(imgsync_run *run, int shared)
 {
-    static const imgsync__huawei_auth_config auth_config = {SERVICE, "swr-api", K_TOKEN, resume_walk, walk_unref};
     swr_run *st = calloc(1, sizeof(*st));
     if (!st)
         return IMGSYNC_ENOMEM;
     imgsync__map_init(&st->started);
     imgsync_run_set_data(run, st, swr_run_free);
     st->shared = shared;
-    st->page_size = MAX_PAGE;
-    long long n;
-    const char *v = imgsync_run_option(run, "page_size");
-    if (v && *v && !imgsync__parse_i64(v, 1, MAX_PAGE, &n))
-        st->page_size = (long)n;
-    int rc = imgsync__huawei_auth_start(run, &st->auth, &auth_config);
+    st->page_size = imgsync__huawei_list_page_size(run, MAX_PAGE);
+    int rc = imgsync__huawei_list_start(run, &st->auth, SERVICE, "swr-api", K_TOKEN);
     if (rc)
         return rc;
     if (!(st->default_host = imgsync__asprintf("swr.%s.myhuaweicloud.com", st->auth.region)))
@@ -654,23 +487,18 @@ static int swr_shared_start(imgsync_run *run) { return swr_start_kind(run, 1); }
 static int swr_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
     swr_run *st = imgsync_run_data(run);
-    int kind = imgsync_job_kind(job);
-    if (kind == K_TOKEN)
-        return imgsync__huawei_auth_on_token(run, &st->auth, job, resp);
-    if (kind != K_REPOS && kind != K_TAGS)
+    int kind = imgsync_job_kind(job), rc;
+    if (kind != K_TOKEN && kind != K_REPOS && kind != K_TAGS)
         return IMGSYNC_EINTERNAL;
-    walk *w = imgsync_job_data(job);
-    /* an IAM token refused: get a new one once and send the page again */
-    if (imgsync__huawei_auth_refused(&st->auth, resp, &w->sent))
-        return submit_page(run, w);
+    if (imgsync__huawei_list_handled(run, &st->auth, job, resp, &rc))
+        return rc;
     return kind == K_REPOS ? on_repos(run, job, resp) : on_tags(run, job, resp);
 }
 
 static int swr_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *a)
 {
     swr_run *st = imgsync_run_data(run);
-    walk *w = imgsync_job_kind(job) == K_TOKEN ? NULL : imgsync_job_data(job);
-    return imgsync__huawei_auth_sign(run, job, a, &st->auth, w ? &w->sent : NULL);
+    return imgsync__huawei_list_sign(run, job, a, &st->auth);
 }
 
 static const char *const swr_secrets[] = {"password", "sk", "security_token", NULL};

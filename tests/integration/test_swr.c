@@ -10,6 +10,7 @@
  */
 #include <check.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include "imgsync.h"
 #include "imgsync/sys/clock.h"
 #include "support/emulator_fixture.h"
-#include "support/lines.h"
 #include "util/buf.h"
 
 Suite *swr_suite(void);
@@ -62,10 +62,15 @@ static void setup(void)
     ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0);
 }
 
+/* No secret went where it does not belong (the emulator checks every request: a password
+ * anywhere but in the IAM login body, an SK anywhere at all). */
+static void expect_no_leaks(void) { ck_assert_int_eq(ef_leaks(&EMU), 0); }
+
 static void teardown(void)
 {
     imgsync_ctx_free(CTX);
     CTX = NULL;
+    expect_no_leaks();
 }
 
 static void set(const char *k, const char *v)
@@ -128,6 +133,9 @@ static void sync_expect(int state)
 
 /* ---- inventories as sorted lines ----------------------------------------------------------- */
 
+typedef ef_lines lines;
+
+static void lines_add(lines *l, char *s) { ck_assert_int_eq(ef_lines_add(l, s), 0); }
 
 /* One row as the tests compare it: everything SWR publishes about a tag. */
 static char *row_line(const char *partition, const char *repository, const char *tag, const char *digest,
@@ -173,7 +181,6 @@ static void expected_rows_of(const char *account, const char *kind, const char *
         free(repo);
     }
     yajl_tree_free(rows);
-    lines_sort(out);
 }
 
 static void actual_rows(lines *out)
@@ -188,7 +195,6 @@ static void actual_rows(lines *out)
                                 imgsync_image_namespace(im), imgsync_image_image_type(im), imgsync_image_owner(im),
                                 imgsync_image_share_status(im)));
     imgsync_iter_free(it);
-    lines_sort(out);
 }
 
 /* The context's inventory equals the emulator's rows of (account, kind), restricted to a
@@ -198,13 +204,11 @@ static size_t expect_inventory_of(const char *account, const char *kind, const c
     lines want = {NULL, 0}, got = {NULL, 0};
     expected_rows_of(account, kind, only_ns, only_repo, &want);
     actual_rows(&got);
-    size_t i = lines_first_difference(&want, &got);
-    ck_assert_msg(i == want.n && i == got.n, "%zu rows expected, %zu synced; first difference: want '%s', got '%s'",
-                  want.n, got.n, i < want.n ? want.v[i] : "(none)", i < got.n ? got.v[i] : "(none)");
+    ck_assert_msg(ef_lines_diff(&want, &got, account) == 0, "the inventory differs from the emulator's (stderr)");
     size_t n = want.n;
     ck_assert_uint_gt(n, 0);
-    lines_free(&want);
-    lines_free(&got);
+    ef_lines_free(&want);
+    ef_lines_free(&got);
     return n;
 }
 
@@ -215,28 +219,9 @@ static size_t expect_inventory(const char *account, const char *kind)
 
 /* ---- emulator statistics ---------------------------------------------------------------------- */
 
-static long stats_number(const char *key, const char *sub)
-{
-    char *text = NULL;
-    ck_assert_int_eq(ef_control(&EMU, "GET", "/_emulator/stats", NULL, &text), 0);
-    yajl_val root = ef_parse_json(text, "stats");
-    free(text);
-    yajl_val v = ef_member(root, key, yajl_t_any);
-    if (sub)
-        v = ef_member(v, sub, yajl_t_any);
-    long n = v && YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
-    yajl_tree_free(root);
-    return n;
-}
+static long stats_number(const char *key, const char *sub) { return ef_stats_number(&EMU, key, sub); }
 
-static long requests_of(const char *path)
-{
-    ef_stats s;
-    ck_assert_int_eq(ef_stats_get(&EMU, &s), 0);
-    long n = ef_stats_path(&s, path);
-    ef_stats_free(&s);
-    return n;
-}
+static long requests_of(const char *path) { return ef_requests_of(&EMU, path); }
 
 /* ---- the sample dataset --------------------------------------------------------------------- */
 
@@ -468,6 +453,115 @@ START_TEST(test_named_repository)
 }
 END_TEST
 
+/* An embedder drives the context with imgsync_ctx_perform(ctx, 4000) in a loop while the server
+ * takes 2.5 s to answer; another thread's API call must get the context promptly (its wakeup cuts
+ * the network wait short), not after the driver's whole wait. */
+typedef struct driver_arg {
+    uint64_t id;
+    volatile int done;
+} driver_arg;
+
+static void *drive_until_done(void *arg)
+{
+    driver_arg *d = arg;
+    for (;;) {
+        imgsync_task *t = NULL;
+        if (imgsync_task_get(&t, CTX, d->id) == 0) {
+            int st = imgsync_task_state_of(t);
+            imgsync_task_free(t);
+            if (st == IMGSYNC_TASK_SUCCEEDED || st == IMGSYNC_TASK_FAILED || st == IMGSYNC_TASK_CANCELED)
+                break;
+        }
+        if (imgsync_ctx_perform(CTX, 4000) < 0)
+            break;
+    }
+    __atomic_store_n(&d->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+START_TEST(test_api_call_beside_perform_loop_is_prompt)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"slow\",\"delay_ms\":2500,\"pattern\":\"^/v2/manage/repos\"}"), 0);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    driver_arg d = {0, 0};
+    ck_assert_int_eq(imgsync_sync_start(CTX, NULL, &d.id), 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, drive_until_done, &d), 0);
+    struct timespec pause = {0, 300 * 1000000L};
+    nanosleep(&pause, NULL); /* the driver is in the network wait by now */
+    int64_t worst = 0;
+    for (int i = 0; i < 5 && !__atomic_load_n(&d.done, __ATOMIC_SEQ_CST); i++) {
+        int64_t t0 = real_mono(NULL);
+        ck_assert_int_eq(imgsync_ctx_set_event_callback(CTX, NULL, NULL), 0);
+        int64_t took = real_mono(NULL) - t0;
+        if (took > worst)
+            worst = took;
+        struct timespec gap = {0, 50 * 1000000L};
+        nanosleep(&gap, NULL);
+    }
+    pthread_join(th, NULL);
+    ck_assert_msg(worst < 500, "an API call beside imgsync_ctx_perform(4000) blocked %lld ms", (long long)worst);
+    expect_inventory("acme", "private");
+}
+END_TEST
+
+/* Two threads wait for the same sync with imgsync_task_wait (no worker: each drives the context
+ * in turn) while the server takes 1.5 s to answer: they must not wake each other's network wait
+ * back and forth (a spin). */
+static void *wait_task(void *arg)
+{
+    driver_arg *d = arg;
+    d->done = imgsync_task_wait(CTX, d->id, WAIT_MS) == 0 ? 1 : -1;
+    return NULL;
+}
+
+START_TEST(test_two_waiters_do_not_spin)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"slow\",\"delay_ms\":1500,\"pattern\":\"^/v2/manage/repos\"}"), 0);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    driver_arg a = {0, 0}, b = {0, 0};
+    ck_assert_int_eq(imgsync_sync_start(CTX, NULL, &a.id), 0);
+    b.id = a.id;
+    long before = cpu_ms();
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, wait_task, &a), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, wait_task, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    long used = cpu_ms() - before;
+    ck_assert_int_eq(a.done, 1);
+    ck_assert_int_eq(b.done, 1);
+    ck_assert_msg(used < 300, "%ld ms of CPU for two threads waiting 1.5 s for one answer", used);
+    expect_inventory("acme", "private");
+}
+END_TEST
+
+/* A second thread's imgsync_task_wait with a short timeout, while a first thread waits for the
+ * same sync (no worker) and the server takes 2.5 s to answer, returns after its own timeout: it
+ * does not stay blocked on the context until the first waiter's sync ends. */
+START_TEST(test_second_waiter_timeout_honoured)
+{
+    ck_assert_int_eq(ef_faults_add(&EMU, "{\"type\":\"slow\",\"delay_ms\":2500,\"pattern\":\"^/v2/manage/repos\"}"), 0);
+    provider("swr-private", NULL);
+    aksk(ACME_AK, ACME_SK);
+    driver_arg a = {0, 0};
+    ck_assert_int_eq(imgsync_sync_start(CTX, NULL, &a.id), 0);
+    pthread_t ta;
+    ck_assert_int_eq(pthread_create(&ta, NULL, wait_task, &a), 0);
+    struct timespec pause = {0, 300 * 1000000L};
+    nanosleep(&pause, NULL);
+    int64_t t0 = real_mono(NULL);
+    int rc = imgsync_task_wait(CTX, a.id, 500);
+    int64_t took = real_mono(NULL) - t0;
+    pthread_join(ta, NULL);
+    ck_assert_int_eq(a.done, 1);
+    ck_assert_msg(rc == IMGSYNC_ETIMEOUT && took < 1500,
+                  "imgsync_task_wait(500 ms) beside another waiter: rc %d after %lld ms", rc, (long long)took);
+}
+END_TEST
+
 /* ---- the generated account: paging, token expiry, faults, throttling --------------------------- */
 
 /* 1,200 repositories in pages of 100 (12 pages), 150 tags in one repository (2 pages). */
@@ -565,6 +659,9 @@ Suite *swr_suite(void)
     tcase_add_test(tc, test_wait_does_not_spin);
     tcase_add_test(tc, test_namespace_hint);
     tcase_add_test(tc, test_named_repository);
+    tcase_add_test(tc, test_api_call_beside_perform_loop_is_prompt);
+    tcase_add_test(tc, test_two_waiters_do_not_spin);
+    tcase_add_test(tc, test_second_waiter_timeout_honoured);
     tcase_add_test(tc, test_large_paged);
     tcase_add_test(tc, test_large_default_pages);
     tcase_add_test(tc, test_token_expiry_mid_sync);

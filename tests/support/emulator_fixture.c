@@ -798,3 +798,89 @@ void ef_stats_print(const ef_stats *s, FILE *f)
 
 /* ---- rows ------------------------------------------------------------------------------------------ */
 
+
+/* ---- stats shortcuts ------------------------------------------------------------------------ */
+
+long ef_stats_number(const ef_emulator *e, const char *key, const char *sub)
+{
+    char *text = NULL;
+    if (ef_control(e, "GET", "/_emulator/stats", NULL, &text) != 0)
+        return -1;
+    yajl_val root = ef_parse_json(text, "GET /_emulator/stats");
+    free(text);
+    if (root == NULL)
+        return -1;
+    yajl_val v = ef_member(root, key, yajl_t_any);
+    if (sub != NULL)
+        v = ef_member(v, sub, yajl_t_any);
+    long n = v != NULL && YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : 0;
+    yajl_tree_free(root);
+    return n;
+}
+
+long ef_requests_of(const ef_emulator *e, const char *path)
+{
+    ef_stats s;
+    if (ef_stats_get(e, &s) != 0)
+        return -1;
+    long n = ef_stats_path(&s, path);
+    ef_stats_free(&s);
+    return n;
+}
+
+long ef_leaks(const ef_emulator *e)
+{
+    char *text = NULL;
+    if (ef_control(e, "GET", "/_emulator/stats", NULL, &text) != 0)
+        return -1;
+    yajl_val root = ef_parse_json(text, "GET /_emulator/stats");
+    yajl_val leaks = ef_member(root, "leaks", yajl_t_array);
+    long n = leaks != NULL ? (long)leaks->u.array.len : -1;
+    if (n > 0)
+        ef_error("secrets seen where they do not belong: %s", text);
+    free(text);
+    yajl_tree_free(root);
+    return n;
+}
+
+/* ---- row sets as text lines ------------------------------------------------------------------ */
+
+int ef_lines_add(ef_lines *l, char *line)
+{
+    char **grown = line != NULL ? realloc(l->v, (l->n + 1) * sizeof(*grown)) : NULL;
+    if (grown == NULL) {
+        free(line);
+        ef_error("out of memory");
+        return -1;
+    }
+    l->v = grown;
+    l->v[l->n++] = line;
+    return 0;
+}
+
+static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int ef_lines_diff(ef_lines *want, ef_lines *got, const char *label)
+{
+    size_t i = 0;
+    if (want->n)
+        qsort(want->v, want->n, sizeof(*want->v), cmp_line);
+    if (got->n)
+        qsort(got->v, got->n, sizeof(*got->v), cmp_line);
+    while (i < want->n && i < got->n && strcmp(want->v[i], got->v[i]) == 0)
+        i++;
+    if (i == want->n && i == got->n)
+        return 0;
+    ef_error("%s: %zu rows expected, %zu found; first difference: want '%s', got '%s'", label, want->n, got->n,
+             i < want->n ? want->v[i] : "(none)", i < got->n ? got->v[i] : "(none)");
+    return 1;
+}
+
+void ef_lines_free(ef_lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}

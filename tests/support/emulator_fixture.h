@@ -102,6 +102,28 @@ long ef_stats_sum(const ef_stats *s, const char *prefix, const char *infix, cons
 void ef_stats_print(const ef_stats *s, FILE *f);
 void ef_stats_free(ef_stats *s);
 
+/* A number of GET /_emulator/stats: stats[key] or stats[key][sub] (sub may be NULL), 0 when it is
+ * absent or not an integer, -1 when the stats cannot be read. */
+long ef_stats_number(const ef_emulator *e, const char *key, const char *sub);
+/* Requests of exactly `path` so far (stats), or -1. */
+long ef_requests_of(const ef_emulator *e, const char *path);
+/* Secrets the emulator saw where they do not belong (the length of stats "leaks"), or -1. */
+long ef_leaks(const ef_emulator *e);
+
+/* ---- row sets as text lines (one line per inventory row, its fields joined) ------------------ */
+
+typedef struct ef_lines {
+    char **v;
+    size_t n;
+} ef_lines;
+
+/* Append `line` (malloc'd, taken; NULL counts as out of memory). 0, or -1. */
+int ef_lines_add(ef_lines *l, char *line);
+/* Sort both sets and compare them; prints the number of lines of each and the first difference
+ * on stderr (prefixed with label) when they differ. Returns 0 when equal, else 1. */
+int ef_lines_diff(ef_lines *want, ef_lines *got, const char *label);
+void ef_lines_free(ef_lines *l);
+
 /* ---- JSON (yajl trees) ----------------------------------------------------------------------------- */
 
 /* Parse text; NULL after printing "<what>: not JSON: ..." on stderr. */

@@ -675,6 +675,70 @@ START_TEST(test_429_retry_budget)
 }
 END_TEST
 
+/* Two registries (two groups, two accounts) on one origin, as two SWR accounts of one region
+ * share swr-api.{region}.myhuaweicloud.com: SWR throttles per account (issue 8), so a 429 to one
+ * account must not hold the other's requests for its Retry-After. Registry B walks three pages
+ * one after the other (each submitted when the previous one is done) while registry A's request
+ * is refused with Retry-After: 5. */
+static imgsync__group *page_group;
+static int pages_left;
+
+static void next_page(eh_req *r)
+{
+    if (--pages_left <= 0)
+        return;
+    imgsync__ereq_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.method = "GET";
+    spec.url = ORIGIN "/v2/manage/repos?account=b";
+    spec.idempotent = 1;
+    spec.ud = r;
+    ck_assert_int_eq(imgsync__group_submit(page_group, &spec), 0);
+}
+
+START_TEST(test_429_pauses_only_the_refused_registry)
+{
+    imgsync__engine_opts o;
+    opts(&o, 3, 100, 30000, 0);
+    eh h;
+    start(&h, &o);
+    imgsync__group *ga = h.g;
+    ck_assert_int_eq(eh_group(&h, NULL), 0); /* h.g: registry B */
+    page_group = h.g;
+    pages_left = 3;
+    fake_reply busy = {429, "Retry-After: 5", "{\"error_code\":\"APIGW.0308\"}", 0, 0, 0, NULL, 10, NULL};
+    fake_reply ok_a = {200, NULL, "[]", 0, 0, 0, NULL, 10, NULL};
+    fake_reply ok_b = {200, NULL, "[]", 0, 0, 0, NULL, 50, NULL};
+    fake_add(h.ft, "GET", ORIGIN "/v2/manage/repos?account=a", &busy);
+    fake_add(h.ft, "GET", ORIGIN "/v2/manage/repos?account=a", &ok_a);
+    fake_set(h.ft, "GET", ORIGIN "/v2/manage/repos?account=b", &ok_b);
+    eh_req a = EH_REQ_INIT, b = EH_REQ_INIT;
+    b.on_done = next_page;
+    imgsync__ereq_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.method = "GET";
+    spec.idempotent = 1;
+    spec.url = ORIGIN "/v2/manage/repos?account=a";
+    spec.ud = &a;
+    a.h = &h;
+    ck_assert_int_eq(imgsync__group_submit(ga, &spec), 0);
+    spec.url = ORIGIN "/v2/manage/repos?account=b";
+    spec.ud = &b;
+    b.h = &h;
+    ck_assert_int_eq(imgsync__group_submit(page_group, &spec), 0);
+    eh_run(&h);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_int_eq(b.status, 200);
+    ck_assert_int_eq(b.done_calls, 3);
+    ck_assert_msg(b.done_mono - h.start_mono < 1000, "registry B's last page done after %lld ms (A's Retry-After: 5 s)",
+                  (long long)(b.done_mono - h.start_mono));
+    eh_req_clear(&a);
+    eh_req_clear(&b);
+    imgsync__group_free(ga);
+    eh_free(&h);
+}
+END_TEST
+
 Suite *engine_retry_suite(void)
 {
     Suite *s = suite_create("engine_retry");
@@ -696,6 +760,7 @@ Suite *engine_retry_suite(void)
     tcase_add_test(tc, test_429_pauses_the_origin);
     tcase_add_test(tc, test_429_paces_the_origin);
     tcase_add_test(tc, test_429_retry_budget);
+    tcase_add_test(tc, test_429_pauses_only_the_refused_registry);
     tcase_add_test(tc, test_backoff_without_memory_retries_at_once);
     suite_add_tcase(s, tc);
     return s;

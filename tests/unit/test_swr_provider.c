@@ -12,6 +12,7 @@
 #include "imgsync/sys/provider.h"
 #include "providers/swr_sign.h"
 #include "util/buf.h"
+#include "support/provider_harness.h"
 #include "support/replay.h"
 
 Suite *swr_provider_suite(void);
@@ -41,29 +42,22 @@ Suite *swr_provider_suite(void);
 
 static replay *R;
 static imgsync_provider *P;
-static imgsync_task *TASKS[8];
-static size_t NTASKS;
-static char *KEPT[512];
-static size_t NKEPT;
 
-static const char *kprintf(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *kprintf(const char *f, ...)
+
+static void setup(void) { R = ph_setup(); }
+
+static void teardown(void)
 {
-    va_list ap;
-    va_start(ap, f);
-    char *s = imgsync__vasprintf(f, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_lt(NKEPT, sizeof(KEPT) / sizeof(KEPT[0]));
-    KEPT[NKEPT++] = s;
-    return s;
+    ph_teardown();
+    R = NULL;
+    P = NULL;
 }
 
 /* ---- SWR JSON models (ref §1.2) -------------------------------------------------------------- */
 
 static const char *repo_json(const char *ns, const char *name, const char *domain, int status, int total)
 {
-    return kprintf("{\"name\":\"%s\",\"category\":\"linux\",\"description\":\"\",\"size\":200977474,"
+    return ph_printf("{\"name\":\"%s\",\"category\":\"linux\",\"description\":\"\",\"size\":200977474,"
                    "\"is_public\":false,\"num_images\":2,\"num_download\":0,\"created_at\":\"2025-01-01T00:00:00Z\","
                    "\"updated_at\":\"2025-09-11T03:00:02.542841141Z\",\"logo\":\"\",\"url\":\"\","
                    "\"path\":\"" REGHOST "/%s/%s\",\"internal_path\":\"10.125.0.198:20202/%s/%s\","
@@ -74,7 +68,7 @@ static const char *repo_json(const char *ns, const char *name, const char *domai
 static const char *tag_json(const char *tag, const char *digest, long long size, const char *created,
                             const char *updated, int tag_type)
 {
-    return kprintf("{\"id\":0,\"repo_id\":0,\"Tag\":\"%s\",\"image_id\":\"741f24a7\",\"manifest\":"
+    return ph_printf("{\"id\":0,\"repo_id\":0,\"Tag\":\"%s\",\"image_id\":\"741f24a7\",\"manifest\":"
                    "\"{\\\"schemaVersion\\\":2}\",\"digest\":\"%s\",\"schema\":2,\"path\":\"" REGHOST "/x:%s\","
                    "\"internal_path\":\"\",\"size\":%lld,\"is_trusted\":false,\"created\":\"%s\",\"updated\":\"%s\","
                    "\"deleted\":null,\"domain_id\":\"d0\",\"scanned\":false,\"tag_type\":%d}",
@@ -91,18 +85,18 @@ static void add_page(const char *url, long offset, long total, const char *const
         strcat(body, items[i]);
     }
     strcat(body, "]");
-    const char *h = total >= 0 ? kprintf(H_JSON "Content-Range: %ld-%zu/%ld\n", offset, n, total) : H_JSON;
+    const char *h = total >= 0 ? ph_printf(H_JSON "Content-Range: %ld-%zu/%ld\n", offset, n, total) : H_JSON;
     ck_assert_int_eq(replay_respond(R, "GET", url, 200, h, body), 0);
 }
 
-static const char *u_repos(long limit, long offset) { return kprintf(EP "/v2/manage/repos?limit=%ld&offset=%ld", limit, offset); }
+static const char *u_repos(long limit, long offset) { return ph_printf(EP "/v2/manage/repos?limit=%ld&offset=%ld", limit, offset); }
 static const char *u_tags(const char *ns, const char *dollar, long limit, long offset)
 {
-    return kprintf(EP "/v2/manage/namespaces/%s/repos/%s/tags?limit=%ld&offset=%ld", ns, dollar, limit, offset);
+    return ph_printf(EP "/v2/manage/namespaces/%s/repos/%s/tags?limit=%ld&offset=%ld", ns, dollar, limit, offset);
 }
 static const char *u_shared(long limit, long offset)
 {
-    return kprintf(EP "/v2/manage/shared-repositories?center=thirdparty&limit=%ld&offset=%ld", limit, offset);
+    return ph_printf(EP "/v2/manage/shared-repositories?center=thirdparty&limit=%ld&offset=%ld", limit, offset);
 }
 
 #define T_A "2025-03-01T10:00:00Z"
@@ -127,9 +121,9 @@ static void add_private_base(void)
     const char *abc[] = {tag_json("v1", D3, 42, T_B, T_B, 0)};
     add_page(u_tags("acme", "a$b$c", 2, 0), 0, 1, abc, 1);
     /* no Content-Range: a full page, total_range says 2 -> no third request */
-    const char *app[] = {kprintf("{\"Tag\":\"2.0\",\"digest\":\"" D4 "\",\"size\":7,\"created\":\"" T_A
+    const char *app[] = {ph_printf("{\"Tag\":\"2.0\",\"digest\":\"" D4 "\",\"size\":7,\"created\":\"" T_A
                                  "\",\"updated\":\"" T_C "\",\"tag_type\":0,\"total_range\":2}"),
-                         kprintf("{\"Tag\":\"1.0\",\"digest\":\"" D3 "\",\"size\":8,\"created\":\"" T_A
+                         ph_printf("{\"Tag\":\"1.0\",\"digest\":\"" D3 "\",\"size\":8,\"created\":\"" T_A
                                  "\",\"updated\":\"" T_A "\",\"tag_type\":0,\"total_range\":2}")};
     add_page(u_tags("acme", "team$app", 2, 0), -1, -1, app, 2);
 }
@@ -197,99 +191,21 @@ static imgsync_provider *make(const char *kind, int aksk)
     return p;
 }
 
-static void setup(void)
-{
-    R = replay_new();
-    ck_assert_ptr_nonnull(R);
-}
 
-static void teardown(void)
-{
-    for (size_t i = 0; i < NTASKS; i++)
-        imgsync_task_free(TASKS[i]);
-    NTASKS = 0;
-    replay_free(R);
-    R = NULL;
-    P = NULL;
-    for (size_t i = 0; i < NKEPT; i++)
-        free(KEPT[i]);
-    NKEPT = 0;
-}
 
-static imgsync_task *run_sync(void)
-{
-    uint64_t id = 0;
-    int rc = replay_sync(R, NULL, &id);
-    ck_assert_msg(rc == 0, "replay_sync: %s", imgsync_strerror(rc));
-    imgsync_task *t = NULL;
-    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
-    ck_assert_uint_lt(NTASKS, sizeof(TASKS) / sizeof(TASKS[0]));
-    TASKS[NTASKS++] = t;
-    return t;
-}
 
-static void expect_state(const imgsync_task *t, int state)
-{
-    ck_assert_msg(imgsync_task_state_of(t) == state, "task is %s, want %s (reason '%s', %zu errors, first '%s')",
-                  imgsync_task_state_name(imgsync_task_state_of(t)), imgsync_task_state_name(state),
-                  imgsync_task_registry_reason(t, 0), imgsync_task_error_count(t),
-                  imgsync_task_error_count(t) ? imgsync_task_error_message(t, 0) : "");
-}
 
-static void expect_no_unexpected(void)
-{
-    if (replay_unexpected(R)) {
-        char *log = replay_log_text(R);
-        ck_abort_msg("requests without a scripted response:\n%s", log ? log : "");
-        free(log);
-    }
-}
 
-/* No status text quotes `secret`. */
-static void expect_not_in_status(const imgsync_task *t, const char *secret)
-{
-    ck_assert_ptr_null(strstr(imgsync_task_registry_reason(t, 0), secret));
-    ck_assert_ptr_null(strstr(imgsync_task_reason(t), secret));
-    for (size_t i = 0; i < imgsync_task_error_count(t); i++)
-        ck_assert_ptr_null(strstr(imgsync_task_error_message(t, i), secret));
-}
 
-/* The request never carries `s` in its URL, headers or body. */
-static void expect_not_in_request(const replay_request *q, const char *s)
-{
-    ck_assert_ptr_null(strstr(q->url, s));
-    for (size_t i = 0; i < q->nheaders; i++)
-        ck_assert_msg(!strstr(q->headers[i].value, s), "%s carries a secret in %s", q->url, q->headers[i].name);
-    size_t n = strlen(s);
-    for (size_t i = 0; q->body_len >= n && i + n <= q->body_len; i++)
-        ck_assert_msg(memcmp(q->body + i, s, n) != 0, "%s carries a secret in its body", q->url);
-}
 
 /* Recompute the request's signature from what went on the wire (ref §3.2). */
 static void expect_signed(const replay_request *q)
 {
+    ph_expect_signed(q, AK, SK, SDK_DATE, PROJECT);
     const char *auth = replay_request_header(q, "Authorization");
-    ck_assert_msg(auth != NULL, "%s has no Authorization", q->url);
-    ck_assert_str_eq(replay_request_header(q, "X-Sdk-Date"), SDK_DATE);
-    ck_assert_str_eq(replay_request_header(q, "X-Project-Id"), PROJECT);
-    ck_assert_str_eq(replay_request_header(q, "Content-Type"), CT_JSON);
-    const char *names[32], *values[32];
-    size_t n = 0;
-    for (size_t i = 0; i < q->nheaders; i++) {
-        if (!strcasecmp(q->headers[i].name, "Authorization"))
-            continue;
-        ck_assert_uint_lt(n, 32);
-        names[n] = q->headers[i].name;
-        values[n++] = q->headers[i].value;
-    }
-    imgsync__swr_sign_req req = {q->method, q->url, names, values, n, q->body, q->body_len, AK, SK, SDK_DATE};
-    char *want = NULL;
-    ck_assert_int_eq(imgsync__swr_sign(&req, &want), 0);
-    ck_assert_str_eq(auth, want);
     ck_assert_ptr_nonnull(strstr(auth, "SDK-HMAC-SHA256 Access=" AK ", SignedHeaders="));
     ck_assert_ptr_null(strstr(auth, "content-type"));
     ck_assert_ptr_nonnull(strstr(auth, "x-project-id;x-sdk-date"));
-    free(want);
 }
 
 /* ---- AK/SK private sync ---------------------------------------------------------------------- */
@@ -298,9 +214,9 @@ START_TEST(test_aksk_private_sync_paged)
 {
     P = make("swr-private", 1);
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_private_inventory();
     ck_assert_str_eq(imgsync_task_registry_type(t, 0), "SwrPrivate");
     /* paging: repos 2 pages, nginx 2 pages, a/b/c 1 (short), team/app 1 (total reached) */
@@ -312,11 +228,11 @@ START_TEST(test_aksk_private_sync_paged)
     for (size_t i = 0; i < replay_nrequests(R); i++) {
         const replay_request *q = replay_request_at(R, i);
         expect_signed(q);
-        expect_not_in_request(q, SK);
+        ph_expect_not_in_request(q, SK);
         ck_assert_ptr_null(replay_request_header(q, "X-Auth-Token"));
         ck_assert_ptr_null(replay_request_header(q, "X-Security-Token"));
     }
-    expect_not_in_status(t, SK);
+    ph_expect_not_in_status(t, SK);
 }
 END_TEST
 
@@ -325,8 +241,8 @@ START_TEST(test_security_token_sent_and_signed)
     P = make("swr-private", 1);
     ck_assert_int_eq(imgsync_provider_set(P, "security_token", "acme-security-token-gQpJbi1ub3J0aC00"), 0);
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     const replay_request *q = replay_find(R, "GET", u_repos(2, 0));
     ck_assert_ptr_nonnull(q);
     ck_assert_str_eq(replay_request_header(q, "X-Security-Token"), "acme-security-token-gQpJbi1ub3J0aC00");
@@ -340,7 +256,7 @@ START_TEST(test_sdk_date_follows_clock)
     P = make("swr-private", 1);
     add_private_base();
     fake_clock_advance(replay_clock(R), 3723000); /* +1h02m03s */
-    run_sync();
+    ph_sync(NULL);
     const replay_request *q = replay_find(R, "GET", u_repos(2, 0));
     ck_assert_ptr_nonnull(q);
     ck_assert_str_eq(replay_request_header(q, "X-Sdk-Date"), "20260101T010203Z");
@@ -356,8 +272,8 @@ static void add_token(const char *token, const char *expires)
 {
     fake_reply r = {0};
     r.status = 201;
-    r.headers = kprintf(H_JSON "X-Subject-Token: %s\n", token);
-    r.body = kprintf(TOKEN_BODY("%s"), expires);
+    r.headers = ph_printf(H_JSON "X-Subject-Token: %s\n", token);
+    r.body = ph_printf(TOKEN_BODY("%s"), expires);
     ck_assert_int_eq(fake_add(replay_transport(R), "POST", IAM, &r), 0);
 }
 
@@ -366,9 +282,9 @@ START_TEST(test_password_login)
     P = make("swr-private", 0);
     add_token(TOKEN1, "2026-01-02T00:00:00.000000Z");
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_private_inventory();
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 1);
     const replay_request *post = replay_request_at(R, 0);
@@ -386,11 +302,11 @@ START_TEST(test_password_login)
         ck_assert_str_eq(q->method, "GET");
         ck_assert_str_eq(replay_request_header(q, "X-Auth-Token"), TOKEN1);
         ck_assert_ptr_null(replay_request_header(q, "Authorization"));
-        expect_not_in_request(q, PASS);
-        expect_not_in_request(q, "Pass1");
-        expect_not_in_request(q, USER);
+        ph_expect_not_in_request(q, PASS);
+        ph_expect_not_in_request(q, "Pass1");
+        ph_expect_not_in_request(q, USER);
     }
-    expect_not_in_status(t, PASS);
+    ph_expect_not_in_status(t, PASS);
 }
 END_TEST
 
@@ -410,9 +326,9 @@ START_TEST(test_token_refresh_on_401)
                                      "{\"error_code\":\"SVCSTG.SWR.4010000\",\"error_msg\":\"token expired\"}"),
                      0);
     ck_assert_int_eq(fake_add_simple(ft, "GET", url, 200, H_JSON "Content-Range: 0-2/3\n", body), 0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_private_inventory();
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 2);
     ck_assert_uint_eq(replay_count(R, "GET", url), 2);
@@ -427,7 +343,7 @@ START_TEST(test_token_refresh_on_401)
         }
     }
     ck_assert(seen_second);
-    expect_not_in_status(t, TOKEN1);
+    ph_expect_not_in_status(t, TOKEN1);
 }
 END_TEST
 
@@ -438,13 +354,13 @@ START_TEST(test_token_401_twice_is_eauth)
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 401, H_JSON,
                                     "{\"error_code\":\"SVCSTG.SWR.4010000\",\"error_msg\":\"bad token\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 2);
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 0)), 2);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "SVCSTG.SWR.4010000"));
-    expect_not_in_status(t, TOKEN1);
+    ph_expect_not_in_status(t, TOKEN1);
 }
 END_TEST
 
@@ -456,8 +372,8 @@ START_TEST(test_token_expiring_soon_still_used)
     add_token(TOKEN1, "2026-01-01T00:04:00Z");
     add_token(TOKEN2, "2026-01-02T00:00:00Z");
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     expect_private_inventory();
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 1);
 }
@@ -476,12 +392,12 @@ START_TEST(test_token_renewed_before_expiry)
     fake_reply slow = {0};
     slow.status = 200;
     slow.headers = H_JSON "Content-Range: 0-2/3\n";
-    slow.body = kprintf("[%s,%s]", p1[0], p1[1]);
+    slow.body = ph_printf("[%s,%s]", p1[0], p1[1]);
     slow.delay_ms = 6 * 60 * 1000;
     ck_assert_int_eq(fake_set(replay_transport(R), "GET", u_repos(2, 0), &slow), 0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     expect_private_inventory();
     ck_assert_uint_eq(replay_count(R, "POST", IAM), 2);
     ck_assert_str_eq(replay_request_header(replay_find(R, "GET", u_repos(2, 0)), "X-Auth-Token"), TOKEN1);
@@ -497,12 +413,12 @@ START_TEST(test_iam_wrong_password)
     ck_assert_int_eq(replay_respond(R, "POST", IAM, 401, H_JSON,
                                     "{\"error_msg\":\"The username or password is wrong.\",\"error_code\":\"IAM.0101\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "IAM.0101"));
     ck_assert_uint_eq(replay_nrequests(R), 1);
-    expect_not_in_status(t, PASS);
+    ph_expect_not_in_status(t, PASS);
 }
 END_TEST
 
@@ -518,9 +434,9 @@ START_TEST(test_shared_two_owners_one_expired)
     const char *u2[] = {tag_json("1.0", D2, 200, T_A, T_C, 1)};
     add_page(u_tags("globex-pub", "base$ubuntu", 2, 0), 0, 1, u1, 1);
     add_page(u_tags("initech", "tools", 2, 0), 0, 1, u2, 1);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     ck_assert_str_eq(imgsync_task_registry_type(t, 0), "SwrShared");
     ck_assert_uint_eq(replay_count(R, "GET", u_shared(2, 2)), 0);
     imgsync_iter *it = NULL;
@@ -559,8 +475,8 @@ START_TEST(test_not_authorized_for_swr)
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 403, H_JSON,
                                     "{\"error_code\":\"SVCSTG.SWR.4030170\",\"error_msg\":\"no permission\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     const char *reason = imgsync_task_registry_reason(t, 0);
     ck_assert_msg(strstr(reason, "not authorized for SWR") && strstr(reason, "'" PROV "'") &&
                       strstr(reason, "SVCSTG.SWR.4030170"),
@@ -576,8 +492,8 @@ START_TEST(test_swr_403_code_with_other_status)
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 400, H_JSON,
                                     "{\"error_code\":\"SVCSTG.SWR.4030001\",\"error_msg\":\"denied\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "not authorized for SWR"));
 }
 END_TEST
@@ -586,19 +502,19 @@ START_TEST(test_wrong_sk_keeps_rows)
 {
     P = make("swr-private", 1);
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 401, H_JSON,
                                     "{\"error_code\":\"APIGW.0301\",\"error_msg\":\"Incorrect IAM authentication "
                                     "information: verify aksk signature fail\"}"),
                      0);
-    t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
     ck_assert_ptr_nonnull(strstr(imgsync_task_registry_reason(t, 0), "APIGW.0301"));
     ck_assert_uint_eq(replay_nrequests(R), 1);
     expect_private_inventory();
-    expect_not_in_status(t, SK);
+    ph_expect_not_in_status(t, SK);
 }
 END_TEST
 
@@ -608,10 +524,10 @@ START_TEST(test_repos_not_an_array)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 200, H_JSON, "{\"repos\":[]}"), 0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EPROTOCOL);
     expect_private_inventory();
 }
@@ -621,15 +537,15 @@ START_TEST(test_tags_malformed_fails_each_scope)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "a$b$c", 2, 0), 200, H_JSON, "[{\"Tag\":"), 0);
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "nginx", 2, 2), 200, H_JSON, "[1,2,3]"), 0);
     /* a tag holding an escaped NUL is never stored as another tag */
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "team$app", 2, 0), 200, H_JSON,
                                     "[{\"Tag\":\"1.0\\u0000x\",\"digest\":\"" D3 "\"}]"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED); /* every repository failed: each one on its own */
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED); /* every repository failed: each one on its own */
     size_t eproto = 0;
     for (size_t i = 0; i < imgsync_task_error_count(t); i++)
         eproto += imgsync_task_error_code(t, i) == IMGSYNC_EPROTOCOL;
@@ -645,8 +561,8 @@ START_TEST(test_page_longer_than_limit)
     const char *three[] = {repo_json("acme", "x", "acme", 0, 3), repo_json("acme", "y", "acme", 0, 3),
                            repo_json("acme", "z", "acme", 0, 3)};
     add_page(u_repos(2, 0), 0, 3, three, 3);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EPROTOCOL);
 }
 END_TEST
@@ -654,18 +570,6 @@ END_TEST
 
 /* ---- request hints, catalog ------------------------------------------------------------------ */
 
-static imgsync_task *run_sync_req(imgsync_request *req)
-{
-    uint64_t id = 0;
-    int rc = replay_sync(R, req, &id);
-    imgsync_request_free(req);
-    ck_assert_msg(rc == 0, "replay_sync: %s", imgsync_strerror(rc));
-    imgsync_task *t = NULL;
-    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
-    ck_assert_uint_lt(NTASKS, sizeof(TASKS) / sizeof(TASKS[0]));
-    TASKS[NTASKS++] = t;
-    return t;
-}
 
 START_TEST(test_namespace_hint)
 {
@@ -678,9 +582,9 @@ START_TEST(test_namespace_hint)
     imgsync_request *req = NULL;
     ck_assert_int_eq(imgsync_request_new(&req), 0);
     ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "acme", IMGSYNC_INCLUDE), 0);
-    imgsync_task *t = run_sync_req(req);
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count(R, "GET", hinted), 1);
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 0)), 0);
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/namespaces/acme-dev/"), 0);
@@ -699,9 +603,9 @@ START_TEST(test_named_repositories_fetched_directly)
     ck_assert_int_eq(imgsync_request_new(&req), 0);
     ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "acme/a/b/c"), 0);
     ck_assert_int_eq(imgsync_request_add_repository(req, PROV, "acme/gone"), 0);
-    imgsync_task *t = run_sync_req(req);
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count_containing(R, "GET", "/v2/manage/repos"), 0);
     ck_assert_uint_eq(replay_count(R, "GET", u_tags("acme", "a$b$c", 2, 0)), 1);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
@@ -712,12 +616,12 @@ START_TEST(test_removed_repository_pruned)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     /* team/app is gone: the list now ends after its first page (2 of 2) */
     const char *p1[] = {repo_json("acme", "nginx", "acme", 0, 2), repo_json("acme", "a/b/c", "acme", 0, 2)};
     add_page(u_repos(2, 0), 0, 2, p1, 2);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 2)), 0);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NPRIVATE - 2);
     ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 2);
@@ -735,8 +639,8 @@ START_TEST(test_shared_tags_403_fails_that_scope)
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("initech", "tools", 2, 0), 403, H_JSON,
                                     "{\"error_code\":\"SVCSTG.SWR.4030170\",\"error_msg\":\"share expired\"}"),
                      0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_PARTIAL);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_PARTIAL);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
     long at = -1;
     for (size_t i = 0; i < imgsync_task_error_count(t); i++)
@@ -756,8 +660,8 @@ START_TEST(test_invalid_names_skipped)
     add_page(u_repos(2, 0), 0, 2, items, 2);
     const char *abc[] = {tag_json("v1", D3, 42, T_B, T_B, 0)};
     add_page(u_tags("acme", "a$b$c", 2, 0), 0, 1, abc, 1);
-    imgsync_task *t = run_sync();
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_no_unexpected();
     ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
     ck_assert_uint_eq(replay_count_containing(R, "GET", "Bad"), 0);
@@ -819,8 +723,8 @@ END_TEST
 
 static void expect_config_error(const char *needle)
 {
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_FAILED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
     ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EINVAL);
     ck_assert_msg(strstr(imgsync_task_registry_reason(t, 0), needle), "reason: %s",
                   imgsync_task_registry_reason(t, 0));
@@ -874,9 +778,9 @@ START_TEST(test_default_endpoint_from_region)
     ck_assert_int_eq(imgsync_provider_set(P, "sk", SK), 0);
     ck_assert_int_eq(imgsync_provider_set(P, "project_id", PROJECT), 0);
     add_private_base();
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_no_unexpected();
 }
 END_TEST
 
@@ -888,12 +792,12 @@ START_TEST(test_review_repo_item_null_namespace_keeps_rows)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     expect_private_inventory();
     const char *p1[] = {"{\"name\":\"nginx\",\"namespace\":null,\"domain_name\":\"acme\",\"total_range\":3}",
                         repo_json("acme", "a/b/c", "acme", 0, 3)};
     add_page(u_repos(2, 0), 0, 3, p1, 2);
-    imgsync_task *t = run_sync();
+    imgsync_task *t = ph_sync(NULL);
     ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
     expect_private_inventory(); /* acme/nginx keeps its 3 rows */
 }
@@ -911,13 +815,13 @@ START_TEST(test_review_shared_item_bad_owner_keeps_rows)
     const char *u2[] = {tag_json("1.0", D2, 200, T_A, T_C, 1)};
     add_page(u_tags("globex-pub", "base$ubuntu", 2, 0), 0, 1, u1, 1);
     add_page(u_tags("initech", "tools", 2, 0), 0, 1, u2, 1);
-    expect_state(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_state(ph_sync(NULL), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2);
-    const char *again[] = {kprintf("{\"name\":\"base/ubuntu\",\"namespace\":\"globex-pub\",\"domain_name\":null,"
+    const char *again[] = {ph_printf("{\"name\":\"base/ubuntu\",\"namespace\":\"globex-pub\",\"domain_name\":null,"
                                    "\"status\":false,\"total_range\":2}"),
                            repo_json("initech", "tools", "initech", 1, 2)};
     add_page(u_shared(2, 0), 0, 2, again, 2);
-    imgsync_task *t = run_sync();
+    imgsync_task *t = ph_sync(NULL);
     ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 2); /* globex's share keeps its row */
 }
@@ -929,12 +833,12 @@ START_TEST(test_review_tag_not_a_string_keeps_rows)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     ck_assert_int_eq(replay_respond(R, "GET", u_tags("acme", "a$b$c", 2, 0), 200,
                                     H_JSON "Content-Range: 0-1/1\n",
                                     "[{\"Tag\":1,\"digest\":\"" D3 "\",\"size\":42,\"tag_type\":0}]"),
                      0);
-    imgsync_task *t = run_sync();
+    imgsync_task *t = ph_sync(NULL);
     ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
     expect_private_inventory(); /* acme/a/b/c:v1 kept */
 }
@@ -947,13 +851,13 @@ START_TEST(test_review_content_range_malformed_total)
 {
     P = make("swr-private", 1);
     add_private_base();
-    run_sync();
+    ph_sync(NULL);
     const char *p1[] = {repo_json("acme", "nginx", "acme", 0, 3), repo_json("acme", "a/b/c", "acme", 0, 3)};
     char body[8192];
     snprintf(body, sizeof(body), "[%s,%s]", p1[0], p1[1]);
     ck_assert_int_eq(replay_respond(R, "GET", u_repos(2, 0), 200, H_JSON "Content-Range: 0-2/3/1\n", body), 0);
-    imgsync_task *t = run_sync();
-    expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
     ck_assert_uint_eq(replay_count(R, "GET", u_repos(2, 2)), 1);
     expect_private_inventory();
 }
