@@ -882,6 +882,53 @@ START_TEST(test_times_zero_and_offsets)
 }
 END_TEST
 
+/* Passes: an artifact pushed during the walk shifts the later pages forward (the server lists
+ * push_time desc): D2 is seen twice, the new artifact not at all; the scope still commits with
+ * every row it had (nothing lost, no duplicate row). */
+START_TEST(test_artifact_pushed_mid_walk)
+{
+    P = make(1);
+    add_base();
+    const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.23", T_A)))};
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
+    ph_sync(NULL);
+    expect_rows(ROWS_123, N123);
+    const char *shifted[] = {artifact_json(D2, 200, T_B, MT_V2, ph_printf("[%s]", tag_ref("1.24", T_B))),
+                             artifact_json(D3, 300, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.23", T_A)))};
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 4, shifted, 2);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(ROWS_123, N123);
+}
+END_TEST
+
+/* Passes: hostile repository names from the server ("..", "%2F", a space, upper case, an
+ * empty component, unicode, a leading '/') fail their instance alone, keep its rows, and never
+ * reach a request path. */
+START_TEST(test_hostile_repository_names)
+{
+    static const char *const names[] = {"../../../instances", "a%2Fb", "a b", "UPPER", "a//b", "caf\\u00e9", "/abs",
+                                        "x/..", "x\\u0000y"};
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        const char *r1[] = {repo_json("library", names[k]), repo_json("library", "team/app")};
+        add_page(u_repos(PROD, 2, 0), "repositories", 3, r1, 2);
+        imgsync_task *t = ph_sync(NULL);
+        ck_assert_msg(imgsync_task_state_of(t) == IMGSYNC_TASK_PARTIAL, "name %s: state %d", names[k],
+                      imgsync_task_state_of(t));
+        ph_expect_reason(t, "instance acme-prod (" PROD ")");
+        expect_rows(BASE_ROWS, NBASE);
+        for (size_t i = 0; i < replay_nrequests(R); i++) {
+            const char *u = replay_request_at(R, i)->url;
+            ck_assert_msg(!strstr(u, "..") && !strstr(u, " ") && !strstr(u, "//v2") && !strstr(u, "%25"),
+                          "name %s: request %s", names[k], u);
+        }
+    }
+}
+END_TEST
+
 Suite *swr_ee_provider_suite(void)
 {
     Suite *s = suite_create("swr_ee_provider");
@@ -916,6 +963,8 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_endless_full_instance_pages_bounded);
     tcase_add_test(tc, test_hostile_instance_status_sanitized);
     tcase_add_test(tc, test_times_zero_and_offsets);
+    tcase_add_test(tc, test_artifact_pushed_mid_walk);
+    tcase_add_test(tc, test_hostile_repository_names);
     suite_add_tcase(s, tc);
     return s;
 }
