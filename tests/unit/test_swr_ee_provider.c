@@ -929,6 +929,27 @@ START_TEST(test_hostile_repository_names)
 }
 END_TEST
 
+/* FAILS: a truncated list declared complete. prod's first repository page holds 1 item where
+ * 2 were asked for, and says total 3 (a server capping limit below ours, or cutting the page):
+ * offset + n < total, yet the short page ends the walk, the catalog is declared complete and
+ * library/team/app and apps/api (4 rows) are pruned. Sound: a short page that contradicts the
+ * total is not the end of the list (fail the instance, keeping its rows). Same in
+ * on_artifacts: a short artifacts page below total commits the scope without the rest. */
+START_TEST(test_short_page_below_total_not_complete)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    expect_rows(BASE_ROWS, NBASE);
+    const char *r1[] = {repo_json("library", "nginx")};
+    add_page(u_repos(PROD, 2, 0), "repositories", 3, r1, 1);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_msg(imgsync_inventory_count(replay_ctx(R)) == NBASE,
+                  "rows %zu of %zu after a short page with total 3 (state %d)",
+                  (size_t)imgsync_inventory_count(replay_ctx(R)), NBASE, imgsync_task_state_of(t));
+}
+END_TEST
+
 Suite *swr_ee_provider_suite(void)
 {
     Suite *s = suite_create("swr_ee_provider");
@@ -965,6 +986,7 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_times_zero_and_offsets);
     tcase_add_test(tc, test_artifact_pushed_mid_walk);
     tcase_add_test(tc, test_hostile_repository_names);
+    tcase_add_test(tc, test_short_page_below_total_not_complete);
     suite_add_tcase(s, tc);
     return s;
 }
