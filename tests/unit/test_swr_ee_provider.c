@@ -975,6 +975,25 @@ START_TEST(test_tags_of_wrong_type_not_untagged)
 }
 END_TEST
 
+/* Passes: a namespace-hinted sync ("apps") after a full one prunes nothing outside apps in
+ * either instance (library/... of prod and staging keep their rows). */
+START_TEST(test_namespace_hint_prunes_only_its_namespace)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    const char *api[] = {repo_json("apps", "api")};
+    add_page(u_ns_repos(PROD, "apps", 2, 0), "repositories", 1, api, 1);
+    add_page(u_ns_repos(STG, "apps", 2, 0), "repositories", 0, NULL, 0);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "apps", IMGSYNC_INCLUDE), 0);
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
 Suite *swr_ee_provider_suite(void)
 {
     Suite *s = suite_create("swr_ee_provider");
@@ -1013,6 +1032,7 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_hostile_repository_names);
     tcase_add_test(tc, test_short_page_below_total_not_complete);
     tcase_add_test(tc, test_tags_of_wrong_type_not_untagged);
+    tcase_add_test(tc, test_namespace_hint_prunes_only_its_namespace);
     suite_add_tcase(s, tc);
     return s;
 }
