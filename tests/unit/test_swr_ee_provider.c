@@ -994,6 +994,44 @@ START_TEST(test_namespace_hint_prunes_only_its_namespace)
 }
 END_TEST
 
+/* Passes: option instance_id naming an instance that is not Running: noted, its rows kept. */
+START_TEST(test_instance_id_not_running_keeps_rows)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    ck_assert_int_eq(imgsync_provider_set(P, "instance_id", STG), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/" PROJECT "/instances/" STG, 200, H_JSON,
+                                    instance_json(STG, "acme-staging", "Unavailable", STG_HOST)),
+                     0);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_reason(t, "instance acme-staging skipped: status Unavailable");
+    size_t stg = 0;
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        stg += !strcmp(imgsync_image_partition(im), STG);
+    imgsync_iter_free(it);
+    ck_assert_uint_eq(stg, 1);
+}
+END_TEST
+
+/* Passes: IAM answering 401 to the project lookup is EAUTH naming the credentials. */
+START_TEST(test_project_lookup_401)
+{
+    P = make_without_project();
+    ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 401, H_JSON, "{\"error_code\":\"APIGW.0301\"}"), 0);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ph_expect_reason(t, "APIGW.0301");
+    ph_expect_not_in_status(t, SK);
+    ck_assert_uint_eq(replay_nrequests(R), 1);
+}
+END_TEST
+
 Suite *swr_ee_provider_suite(void)
 {
     Suite *s = suite_create("swr_ee_provider");
@@ -1033,6 +1071,8 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_short_page_below_total_not_complete);
     tcase_add_test(tc, test_tags_of_wrong_type_not_untagged);
     tcase_add_test(tc, test_namespace_hint_prunes_only_its_namespace);
+    tcase_add_test(tc, test_instance_id_not_running_keeps_rows);
+    tcase_add_test(tc, test_project_lookup_401);
     suite_add_tcase(s, tc);
     return s;
 }
