@@ -51,7 +51,7 @@ imgsync__huawei_list *imgsync__huawei_list_new(const imgsync_run *run, imgsync__
     l->kind = kind;
     l->base = base;
     l->limit = limit;
-    l->total = -1;
+    l->total = l->first_total = -1;
     l->auth = auth;
     imgsync__pager_init(&l->pager, run);
     return l;
@@ -103,9 +103,32 @@ int imgsync__huawei_list_begin(imgsync_run *run, imgsync__huawei_list *l)
     return rc;
 }
 
+/* An offset-paged list that changed while it was walked is not complete: a deletion moves later
+ * items back onto a page already read, and they would be missed and their rows removed. The
+ * totals tell: one lower than the first page's, a page past the total, a short page before it.
+ * (A list without totals cannot tell.) EPROTOCOL with the reason in why, or 0. */
+static int changed_while_walked(imgsync__huawei_list *l, size_t n, char *why, size_t whylen)
+{
+    if (l->total < 0)
+        return 0;
+    if (l->first_total < 0)
+        l->first_total = l->total;
+    const char *what = l->total < l->first_total                        ? "it shrank"
+                       : l->offset + (int64_t)n > l->total               ? "a page goes past its total"
+                       : n < (size_t)l->limit && l->offset + (int64_t)n < l->total ? "a page ended before its total"
+                                                                                   : NULL;
+    if (!what)
+        return 0;
+    snprintf(why, whylen, "the list changed while it was read (%s: total %lld, then %lld at offset %ld): not complete",
+             what, (long long)l->first_total, (long long)l->total, l->offset);
+    return IMGSYNC_EPROTOCOL;
+}
+
 int imgsync__huawei_list_next(imgsync_run *run, imgsync__huawei_list *l, const imgsync_job *job, size_t n,
                               char *why, size_t whylen)
 {
+    if (l->limit > 0 && changed_while_walked(l, n, why, whylen))
+        return IMGSYNC_EPROTOCOL;
     int rc = imgsync__offset_next(&l->pager, imgsync_job_url(job), n, l->limit, l->total, &l->offset, why, whylen);
     if (rc <= 0)
         return rc;

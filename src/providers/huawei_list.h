@@ -23,6 +23,7 @@ typedef struct imgsync__huawei_list {
     long offset;
     imgsync__huawei_sent sent; /* token generation, replays after a 401 */
     int64_t total;             /* -1 unknown */
+    int64_t first_total;       /* the total the first page gave, -1 unknown */
     imgsync__pager pager;
     imgsync__huawei_auth *auth; /* the run's (borrowed) */
     /* scope of its jobs, borrowed from data (NULL, NULL = the registry's) */

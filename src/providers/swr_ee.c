@@ -233,6 +233,9 @@ static int emit_tags(imgsync_run *run, const ee_of *of, const artifact_info *ai,
 {
     ee_run *st = imgsync_run_data(run);
     yajl_val tags = imgsync__json_array(a, "tags");
+    yajl_val given = imgsync__json_member(a, "tags");
+    if (!tags && given && !YAJL_IS_NULL(given))
+        return IMGSYNC_EPROTOCOL; /* tags of another type: not "untagged" (its rows would go) */
     size_t n = tags ? tags->u.array.len : 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -696,6 +696,342 @@ START_TEST(test_deleted_instance_pruned)
 }
 END_TEST
 
+
+/* ---- review9: paging under change, lying totals, hostile values ------------------------------ */
+
+/* Rows of prod's library/nginx with D3 tagged "1.23" (instead of untagged), for the shift tests. */
+static const want_row ROWS_123[] = {
+    {PROD, "apps/api", "2024.11", D2, 600, MS_A, 0},
+    {PROD, "apps/api", "2024.12", D1, 500, MS_B, 0},
+    {PROD, "library/nginx", "1.23", D3, 300, MS_A, 0},
+    {PROD, "library/nginx", "1.24", D2, 200, MS_B, 0},
+    {PROD, "library/nginx", "1.25", D1, 100, MS_A, 0},
+    {PROD, "library/nginx", "latest", D1, 100, MS_C, 0},
+    {PROD, "library/team/app", "stable", D4, 400, MS_C, 1},
+    {PROD, "library/team/app", "v2", D4, 400, MS_C, 1},
+    {STG, "library/nginx", "1.25", D3, 700, MS_C, 0},
+};
+#define N123 (sizeof(ROWS_123) / sizeof(ROWS_123[0]))
+
+/* FAILS: page shift on deletion in the repository walk. prod's repositories are [nginx,
+ * team/app, api]; page 1 (offset 0) is read, then nginx is deleted: api moves to offset 1, the
+ * page at offset 2 is empty and total drops from 3 to 2. apps/api exists (its artifacts answer)
+ * but is never listed; the walk ends "complete" and the catalog prunes its rows. The only sound
+ * outcomes are listing api or failing prod (rows kept); here its 2 rows are removed. */
+START_TEST(test_repository_deleted_mid_walk_keeps_rows)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    expect_rows(BASE_ROWS, NBASE);
+    add_page(u_repos(PROD, 2, 2), "repositories", 2, NULL, 0);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_uint_eq(replay_count(R, "GET", u_arts(PROD, "apps", "api", 2, 0)), 0); /* never asked for */
+    size_t api = 0;
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        api += !strcmp(imgsync_image_repository(im), "apps/api");
+    imgsync_iter_free(it);
+    ck_assert_msg(api == 2, "apps/api rows after a repository list that shrank mid-walk: %zu (state %d)", api,
+                  imgsync_task_state_of(t));
+}
+END_TEST
+
+/* FAILS: page shift on deletion in the instance walk. The instance list is [legacy, prod,
+ * staging]; page 1 (offset 0) gives legacy and prod, then legacy is deleted: staging moves to
+ * offset 1, the page at offset 2 is empty, total 2. staging still exists and is Running but is
+ * never seen; the listing is declared complete and every row of staging is pruned. */
+START_TEST(test_instance_deleted_mid_walk_keeps_rows)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    expect_rows(BASE_ROWS, NBASE);
+    const char *i1[] = {instance_json(OLD, "acme-legacy", "Unavailable", ""),
+                        instance_json(PROD, "acme-prod", "Running", PROD_HOST)};
+    add_page(u_instances(2, 0), "instances", 3, i1, 2);
+    add_page(u_instances(2, 2), "instances", 2, NULL, 0);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_msg(imgsync_inventory_count(replay_ctx(R)) == NBASE,
+                  "rows after an instance list that shrank mid-walk: %zu of %zu (state %d, reason %s)",
+                  (size_t)imgsync_inventory_count(replay_ctx(R)), NBASE, imgsync_task_state_of(t),
+                  imgsync_task_registry_reason(t, 0));
+    expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
+/* FAILS: page shift on deletion in an artifact walk. prod's nginx holds [D1, D2, D3 "1.23"];
+ * page 1 (offset 0) gives D1 and D2, then D1 is deleted: D3 moves to offset 1, the page at
+ * offset 2 is empty, total 2. The scope is committed as listed without D3: tag 1.23, still in
+ * the repository, is removed (and 1.25/latest with D1 legitimately). Sound: fail the scope (keep
+ * its rows) when total shrinks between pages of one walk, or restart the walk. */
+START_TEST(test_artifact_deleted_mid_walk_keeps_rows)
+{
+    P = make(1);
+    add_base();
+    const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.23", T_A)))};
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
+    ph_sync(NULL);
+    expect_rows(ROWS_123, N123);
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 2, NULL, 0);
+    imgsync_task *t = ph_sync(NULL);
+    int found = 0;
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        found += !strcmp(imgsync_image_repository(im), "library/nginx") && !strcmp(imgsync_image_tag(im), "1.23") &&
+                 !strcmp(imgsync_image_partition(im), PROD);
+    imgsync_iter_free(it);
+    ck_assert_msg(found == 1, "prod library/nginx:1.23 removed by a shifted page (state %d)",
+                  imgsync_task_state_of(t));
+}
+END_TEST
+
+/* FAILS: a lying total. prod's first repository page is full (2 items, limit 2) but says
+ * total 1: offset + n > total cannot come from an honest server, yet the walk stops there,
+ * declares the catalog complete and prunes apps/api (listed on the next page, which is never
+ * asked for). Sound: distrust a total below offset + n (continue to a short page, or fail the
+ * instance). */
+START_TEST(test_total_below_items_seen_not_trusted)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    expect_rows(BASE_ROWS, NBASE);
+    const char *r1[] = {repo_json("library", "nginx"), repo_json("library", "team/app")};
+    add_page(u_repos(PROD, 2, 0), "repositories", 1, r1, 2);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_msg(imgsync_inventory_count(replay_ctx(R)) == NBASE, "rows %zu of %zu after total 1 on a page of 2 "
+                  "(state %d)", (size_t)imgsync_inventory_count(replay_ctx(R)), NBASE, imgsync_task_state_of(t));
+}
+END_TEST
+
+/* Passes: a negative size from the server is never stored as the image size (bytes, -1 =
+ * unknown). */
+START_TEST(test_negative_size_not_stored)
+{
+    P = make(1);
+    add_base();
+    const char *sn[] = {artifact_json(D3, -5, T_C, MT_V2, ph_printf("[%s]", tag_ref("1.25", T_C)))};
+    add_page(u_arts(STG, "library", "nginx", 2, 0), "artifacts", 1, sn, 1);
+    ph_sync(NULL);
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        ck_assert_msg(imgsync_image_size(im) >= -1, "%s %s:%s stored with size %lld", imgsync_image_partition(im),
+                      imgsync_image_repository(im), imgsync_image_tag(im), (long long)imgsync_image_size(im));
+    imgsync_iter_free(it);
+}
+END_TEST
+
+/* Passes: a server whose instance pages are always full and carry no total stops at
+ * max_list_pages (ETOOBIG), keeping every row. */
+START_TEST(test_endless_full_instance_pages_bounded)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    ck_assert_int_eq(imgsync_provider_set(P, "max_list_pages", "4"), 0);
+    const char *i1[] = {instance_json(PROD, "acme-prod", "Running", PROD_HOST),
+                        instance_json(STG, "acme-staging", "Running", STG_HOST)};
+    for (long off = 0; off <= 20; off += 2)
+        add_page(u_instances(2, off), "instances", -1, i1, 2);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_ETOOBIG);
+    ck_assert_uint_le(replay_count_containing(R, "GET", "/instances?"), 5);
+    expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
+/* Passes: hostile instance values: a status with ESC/CR/LF and a name with control characters
+ * never reach the task status raw; the skipped instance keeps its partition. */
+START_TEST(test_hostile_instance_status_sanitized)
+{
+    P = make(1);
+    add_base();
+    const char *i2[] = {"{\"id\":\"" OLD "\",\"name\":\"evil\\u001b[2J\",\"status\":\"Unavail\\u001b[31m\\r\\nable\","
+                        "\"access_address\":\"\"}"};
+    add_page(u_instances(2, 2), "instances", 3, i2, 1);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    const char *reason = imgsync_task_registry_reason(t, 0);
+    ck_assert_ptr_nonnull(strstr(reason, "instance " OLD " skipped"));
+    for (const unsigned char *p = (const unsigned char *)reason; *p; p++)
+        ck_assert_msg(*p >= 0x20 && *p != 0x7f, "raw control character 0x%02x in reason %s", *p, reason);
+    expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
+/* Passes: a tag whose push_time is Go's zero time (year 0001) or carries an offset and a
+ * fraction: the zero time falls back to the artifact's push_time, the offset is applied. */
+START_TEST(test_times_zero_and_offsets)
+{
+    P = make(1);
+    add_base();
+    const char *sn[] = {artifact_json(D3, 700, "2025-03-03T18:00:00.5+08:00", MT_V2,
+                                      ph_printf("[%s]", tag_ref("1.25", "0001-01-01T00:00:00Z")))};
+    add_page(u_arts(STG, "library", "nginx", 2, 0), "artifacts", 1, sn, 1);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(BASE_ROWS, NBASE); /* staging nginx 1.25: MS_C */
+}
+END_TEST
+
+/* Passes: an artifact pushed during the walk shifts the later pages forward (the server lists
+ * push_time desc): D2 is seen twice, the new artifact not at all; the scope still commits with
+ * every row it had (nothing lost, no duplicate row). */
+START_TEST(test_artifact_pushed_mid_walk)
+{
+    P = make(1);
+    add_base();
+    const char *n2[] = {artifact_json(D3, 300, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.23", T_A)))};
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 3, n2, 1);
+    ph_sync(NULL);
+    expect_rows(ROWS_123, N123);
+    const char *shifted[] = {artifact_json(D2, 200, T_B, MT_V2, ph_printf("[%s]", tag_ref("1.24", T_B))),
+                             artifact_json(D3, 300, T_A, MT_V2, ph_printf("[%s]", tag_ref("1.23", T_A)))};
+    add_page(u_arts(PROD, "library", "nginx", 2, 2), "artifacts", 4, shifted, 2);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(ROWS_123, N123);
+}
+END_TEST
+
+/* Passes: hostile repository names from the server ("..", "%2F", a space, upper case, an
+ * empty component, unicode, a leading '/') fail their instance alone, keep its rows, and never
+ * reach a request path. */
+START_TEST(test_hostile_repository_names)
+{
+    static const char *const names[] = {"../../../instances", "a%2Fb", "a b", "UPPER", "a//b", "caf\\u00e9", "/abs",
+                                        "x/..", "x\\u0000y"};
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        const char *r1[] = {repo_json("library", names[k]), repo_json("library", "team/app")};
+        add_page(u_repos(PROD, 2, 0), "repositories", 3, r1, 2);
+        imgsync_task *t = ph_sync(NULL);
+        ck_assert_msg(imgsync_task_state_of(t) == IMGSYNC_TASK_PARTIAL, "name %s: state %d", names[k],
+                      imgsync_task_state_of(t));
+        ph_expect_reason(t, "instance acme-prod (" PROD ")");
+        expect_rows(BASE_ROWS, NBASE);
+        for (size_t i = 0; i < replay_nrequests(R); i++) {
+            const char *u = replay_request_at(R, i)->url;
+            ck_assert_msg(!strstr(u, "..") && !strstr(u, " ") && !strstr(u, "//v2") && !strstr(u, "%25"),
+                          "name %s: request %s", names[k], u);
+        }
+    }
+}
+END_TEST
+
+/* FAILS: a truncated list declared complete. prod's first repository page holds 1 item where
+ * 2 were asked for, and says total 3 (a server capping limit below ours, or cutting the page):
+ * offset + n < total, yet the short page ends the walk, the catalog is declared complete and
+ * library/team/app and apps/api (4 rows) are pruned. Sound: a short page that contradicts the
+ * total is not the end of the list (fail the instance, keeping its rows). Same in
+ * on_artifacts: a short artifacts page below total commits the scope without the rest. */
+START_TEST(test_short_page_below_total_not_complete)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    expect_rows(BASE_ROWS, NBASE);
+    const char *r1[] = {repo_json("library", "nginx")};
+    add_page(u_repos(PROD, 2, 0), "repositories", 3, r1, 1);
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_msg(imgsync_inventory_count(replay_ctx(R)) == NBASE,
+                  "rows %zu of %zu after a short page with total 3 (state %d)",
+                  (size_t)imgsync_inventory_count(replay_ctx(R)), NBASE, imgsync_task_state_of(t));
+}
+END_TEST
+
+/* FAILS: an artifact whose "tags" is neither an array nor null/absent ({"name":..}, a string, a
+ * number) is taken as untagged: its tags are dropped silently, the scope commits as listed and
+ * the rows of those tags (library/nginx 1.25 and latest) are removed - with include_untagged a
+ * row with tag "" even appears in their place. Sound: a "tags" member of another type is
+ * EPROTOCOL for the scope (rows kept), as for a tag without a name. */
+START_TEST(test_tags_of_wrong_type_not_untagged)
+{
+    static const char *const forms[] = {"{\"name\":\"1.25\"}", "\"1.25\"", "7", "true"};
+    for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+        R = ph_renew();
+        P = make(1);
+        add_base();
+        ph_sync(NULL);
+        expect_rows(BASE_ROWS, NBASE);
+        const char *n1[] = {artifact_json(D1, 100, T_A, MT_V2, forms[k]),
+                            artifact_json(D2, 200, T_B, MT_V2, ph_printf("[%s]", tag_ref("1.24", T_B)))};
+        add_page(u_arts(PROD, "library", "nginx", 2, 0), "artifacts", 3, n1, 2);
+        imgsync_task *t = ph_sync(NULL);
+        ck_assert_msg(imgsync_inventory_count(replay_ctx(R)) == NBASE,
+                      "tags %s: rows %zu of %zu (state %d)", forms[k], (size_t)imgsync_inventory_count(replay_ctx(R)),
+                      NBASE, imgsync_task_state_of(t));
+    }
+}
+END_TEST
+
+/* Passes: a namespace-hinted sync ("apps") after a full one prunes nothing outside apps in
+ * either instance (library/... of prod and staging keep their rows). */
+START_TEST(test_namespace_hint_prunes_only_its_namespace)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    const char *api[] = {repo_json("apps", "api")};
+    add_page(u_ns_repos(PROD, "apps", 2, 0), "repositories", 1, api, 1);
+    add_page(u_ns_repos(STG, "apps", 2, 0), "repositories", 0, NULL, 0);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "apps", IMGSYNC_INCLUDE), 0);
+    imgsync_task *t = ph_sync(req);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    expect_rows(BASE_ROWS, NBASE);
+}
+END_TEST
+
+/* Passes: option instance_id naming an instance that is not Running: noted, its rows kept. */
+START_TEST(test_instance_id_not_running_keeps_rows)
+{
+    P = make(1);
+    add_base();
+    ph_sync(NULL);
+    ck_assert_int_eq(imgsync_provider_set(P, "instance_id", STG), 0);
+    ck_assert_int_eq(replay_respond(R, "GET", EP "/v2/" PROJECT "/instances/" STG, 200, H_JSON,
+                                    instance_json(STG, "acme-staging", "Unavailable", STG_HOST)),
+                     0);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_reason(t, "instance acme-staging skipped: status Unavailable");
+    size_t stg = 0;
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im;
+    while ((im = imgsync_iter_next(it)) != NULL)
+        stg += !strcmp(imgsync_image_partition(im), STG);
+    imgsync_iter_free(it);
+    ck_assert_uint_eq(stg, 1);
+}
+END_TEST
+
+/* Passes: IAM answering 401 to the project lookup is EAUTH naming the credentials. */
+START_TEST(test_project_lookup_401)
+{
+    P = make_without_project();
+    ck_assert_int_eq(replay_respond(R, "GET", IAM_PROJECTS, 401, H_JSON, "{\"error_code\":\"APIGW.0301\"}"), 0);
+    imgsync_task *t = ph_sync(NULL);
+    ph_expect_state(t, IMGSYNC_TASK_FAILED);
+    ck_assert_int_eq(imgsync_task_registry_error(t, 0), IMGSYNC_EAUTH);
+    ph_expect_reason(t, "APIGW.0301");
+    ph_expect_not_in_status(t, SK);
+    ck_assert_uint_eq(replay_nrequests(R), 1);
+}
+END_TEST
+
 Suite *swr_ee_provider_suite(void)
 {
     Suite *s = suite_create("swr_ee_provider");
@@ -722,6 +1058,21 @@ Suite *swr_ee_provider_suite(void)
     tcase_add_test(tc, test_project_id_looked_up);
     tcase_add_test(tc, test_project_lookup_fails);
     tcase_add_test(tc, test_deleted_instance_pruned);
+    tcase_add_test(tc, test_repository_deleted_mid_walk_keeps_rows);
+    tcase_add_test(tc, test_instance_deleted_mid_walk_keeps_rows);
+    tcase_add_test(tc, test_artifact_deleted_mid_walk_keeps_rows);
+    tcase_add_test(tc, test_total_below_items_seen_not_trusted);
+    tcase_add_test(tc, test_negative_size_not_stored);
+    tcase_add_test(tc, test_endless_full_instance_pages_bounded);
+    tcase_add_test(tc, test_hostile_instance_status_sanitized);
+    tcase_add_test(tc, test_times_zero_and_offsets);
+    tcase_add_test(tc, test_artifact_pushed_mid_walk);
+    tcase_add_test(tc, test_hostile_repository_names);
+    tcase_add_test(tc, test_short_page_below_total_not_complete);
+    tcase_add_test(tc, test_tags_of_wrong_type_not_untagged);
+    tcase_add_test(tc, test_namespace_hint_prunes_only_its_namespace);
+    tcase_add_test(tc, test_instance_id_not_running_keeps_rows);
+    tcase_add_test(tc, test_project_lookup_401);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -628,6 +628,26 @@ START_TEST(test_removed_repository_pruned)
 }
 END_TEST
 
+/* A repository deleted while the list is read (review of issue 9, the same walk here): the total
+ * drops from 3 to 2 and the second page comes back empty - team/app moved onto the page already
+ * read. The list is not complete: nothing is removed, the registry says why. */
+START_TEST(test_list_shrinking_mid_walk_keeps_rows)
+{
+    P = make("swr-private", 1);
+    add_private_base();
+    ph_sync(NULL);
+    replay_clear_responses(R);
+    add_private_base();
+    const char *none[] = {NULL};
+    add_page(u_repos(2, 2), 2, 2, none, 0); /* replaces the base's second page */
+    imgsync_task *t = ph_sync(NULL);
+    ck_assert_int_ne(imgsync_task_state_of(t), IMGSYNC_TASK_SUCCEEDED);
+    ph_expect_reason(t, "changed while it was read");
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), NPRIVATE);
+    ck_assert_uint_eq(imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_REMOVED), 0);
+}
+END_TEST
+
 START_TEST(test_shared_tags_403_fails_that_scope)
 {
     P = make("swr-shared", 1);
@@ -888,6 +908,7 @@ Suite *swr_provider_suite(void)
     tcase_add_test(tc, test_namespace_hint);
     tcase_add_test(tc, test_named_repositories_fetched_directly);
     tcase_add_test(tc, test_removed_repository_pruned);
+    tcase_add_test(tc, test_list_shrinking_mid_walk_keeps_rows);
     tcase_add_test(tc, test_shared_tags_403_fails_that_scope);
     tcase_add_test(tc, test_invalid_names_skipped);
     tcase_add_test(tc, test_check_one_small_page);
