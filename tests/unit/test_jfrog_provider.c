@@ -651,6 +651,54 @@ START_TEST(test_token_docker_bearer_challenge_answered)
 }
 END_TEST
 
+/* FAILS: a key named in the `repos` option that the request's namespace filter leaves out is
+ * reported by report_missing_keys as "not a Docker repository of the selected types" (a failed
+ * partition, ENOTFOUND): syncing one namespace of a provider with `repos` ends PARTIAL although
+ * every selected key synced. Expected: SUCCEEDED, no error. */
+START_TEST(test_repos_with_namespace_filter_no_false_failure)
+{
+    make(EP, "v2", 0);
+    ck_assert_int_eq(imgsync_provider_set(P, "repos", "docker-local,hub"), 0);
+    add_ping_repos();
+    add_v2_walk();
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_filter(req, IMGSYNC_FILTER_NAMESPACE, "hub", IMGSYNC_INCLUDE), 0);
+    uint64_t id = 0;
+    ck_assert_int_eq(replay_sync(R, req, &id), 0);
+    imgsync_request_free(req);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
+    int state = imgsync_task_state_of(t);
+    const char *first = imgsync_task_error_count(t) ? imgsync_task_error_message(t, 0) : "";
+    char msg[300];
+    snprintf(msg, sizeof(msg), "%s", first);
+    imgsync_task_free(t);
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "/api/docker/docker-local/"), 0);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+    ck_assert_msg(state == IMGSYNC_TASK_SUCCEEDED, "state %d: %s", state, msg);
+}
+END_TEST
+
+/* Passes (coverage): a catalog Link to another host (with a /v2/ path that rebase_root_links
+ * would otherwise take under the key's base) is refused: no request leaves the endpoint's origin,
+ * the key fails alone and keeps its rows. */
+START_TEST(test_cross_host_link_refused)
+{
+    make(EP, "v2", 1);
+    add_ping_repos();
+    add_v2_walk();
+    ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    respond("GET", D "/_catalog?n=100", 200,
+            H_JSON "Link: <https://evil.example/v2/_catalog?last=a%2Fb%2Fc%2Fd&n=100>; rel=\"next\"\n",
+            "{\"repositories\":[\"a/b/c/d\"]}");
+    ck_assert_int_eq(run_sync(), IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "evil.example"), 0);
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "last=a%2Fb%2Fc%2Fd"), 0);
+    expect_rows();
+}
+END_TEST
+
 /* ---- AQL helpers ------------------------------------------------------------------------------ */
 
 START_TEST(test_aql_query_text)
@@ -730,6 +778,8 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_aql_invalid_tag_fails_only_its_image);
     tcase_add_test(tc, test_aql_items_shift_between_pages);
     tcase_add_test(tc, test_token_docker_bearer_challenge_answered);
+    tcase_add_test(tc, test_repos_with_namespace_filter_no_false_failure);
+    tcase_add_test(tc, test_cross_host_link_refused);
     suite_add_tcase(s, tc);
     return s;
 }
