@@ -699,6 +699,31 @@ START_TEST(test_cross_host_link_refused)
 }
 END_TEST
 
+/* FAILS: a requested repository ("key/image") whose key is not synced (unknown key here) makes
+ * start_named call imgsync_run_fail: the whole run fails and the other requested repository,
+ * which exists, gets no row. Expected: that one repository fails (ENOTFOUND), the others sync
+ * (PARTIAL), as the walk does for a named repository that answers 404. */
+START_TEST(test_named_repo_unknown_key_fails_alone)
+{
+    make(EP, "v2", 0);
+    add_ping_repos();
+    add_v2_walk();
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, "jf", "hub/library/redis"), 0);
+    ck_assert_int_eq(imgsync_request_add_repository(req, "jf", "gone-local/app"), 0);
+    uint64_t id = 0;
+    ck_assert_int_eq(replay_sync(R, req, &id), 0);
+    imgsync_request_free(req);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
+    int state = imgsync_task_state_of(t);
+    imgsync_task_free(t);
+    ck_assert_int_eq(state, IMGSYNC_TASK_PARTIAL);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1); /* hub/library/redis:7 */
+}
+END_TEST
+
 /* ---- AQL helpers ------------------------------------------------------------------------------ */
 
 START_TEST(test_aql_query_text)
@@ -780,6 +805,7 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_token_docker_bearer_challenge_answered);
     tcase_add_test(tc, test_repos_with_namespace_filter_no_false_failure);
     tcase_add_test(tc, test_cross_host_link_refused);
+    tcase_add_test(tc, test_named_repo_unknown_key_fails_alone);
     suite_add_tcase(s, tc);
     return s;
 }
