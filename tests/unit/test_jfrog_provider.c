@@ -724,6 +724,37 @@ START_TEST(test_named_repo_unknown_key_fails_alone)
 }
 END_TEST
 
+/* Passes (coverage): hostile AQL items: a path with a terminal escape, a size of the wrong type,
+ * properties that are not an array, a repo field naming another key, a range.total that is not
+ * a number: the item with the escape gives no row (and does not fail the run); the valid image
+ * keeps its row, its size unknown because one of its blobs has no numeric size. */
+START_TEST(test_aql_hostile_items)
+{
+    make(EP, "aql", 0);
+    ck_assert_int_eq(imgsync_provider_set(P, "repos", "docker-local"), 0);
+    M_APP = manifest(100, 1000, 23);
+    add_ping_repos();
+    respond("GET", ART "/api/storage/docker-local", 200, H_JSON, "{\"repo\":\"docker-local\",\"path\":\"/\"}");
+    const char *body = kprintf(
+        "{\"results\":[{\"repo\":\"x\",\"path\":\"\\u001b[31mevil/1.0\",\"name\":\"manifest.json\",\"size\":[1],"
+        "\"properties\":{\"a\":1}},%s,%s,{\"repo\":\"docker-local\",\"path\":\"app/1.0\",\"name\":\"sha256__z\","
+        "\"size\":true}],\"range\":{\"total\":\"x\"}}",
+        aql_item("app/1.0", "manifest.json", 400, T_A, digest_of(M_APP)),
+        aql_item("app/1.0", "sha256__" HEX64, 1123, NULL, NULL));
+    respond("POST", aql_url(), 200, H_JSON, body);
+    int state = run_sync();
+    ck_assert_int_ne(state, IMGSYNC_TASK_FAILED);
+    imgsync_iter *it = NULL;
+    ck_assert_int_eq(imgsync_iter_new(&it, replay_ctx(R), NULL), 0);
+    const imgsync_image *im = imgsync_iter_next(it);
+    ck_assert_ptr_nonnull(im);
+    ck_assert_str_eq(imgsync_image_repository(im), "docker-local/app");
+    ck_assert_int_eq(imgsync_image_size(im), -1); /* one blob of unknown size: unknown */
+    ck_assert_ptr_null(imgsync_iter_next(it));
+    imgsync_iter_free(it);
+}
+END_TEST
+
 /* ---- AQL helpers ------------------------------------------------------------------------------ */
 
 START_TEST(test_aql_query_text)
@@ -806,6 +837,7 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_repos_with_namespace_filter_no_false_failure);
     tcase_add_test(tc, test_cross_host_link_refused);
     tcase_add_test(tc, test_named_repo_unknown_key_fails_alone);
+    tcase_add_test(tc, test_aql_hostile_items);
     suite_add_tcase(s, tc);
     return s;
 }
