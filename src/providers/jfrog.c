@@ -267,8 +267,34 @@ static int add_key(jf_run *st, const char *key, int bit)
     return 0;
 }
 
-/* A key named in the "repos" option that the list did not give: say so (its rows are kept). */
-static void report_missing_keys(imgsync_run *run, const jf_run *st)
+/* 1 when the repository list holds an entry of that key. */
+static int listed(yajl_val root, const char *key)
+{
+    for (size_t i = 0; i < root->u.array.len; i++) {
+        const char *k = imgsync__json_string(root->u.array.values[i], "key");
+        if (k && !strcmp(k, key))
+            return 1;
+    }
+    return 0;
+}
+
+/* One key named in "repos" that is not synced: say why, unless the request's namespace filter
+ * leaves it out anyway or wanted_repo already said it (a key that cannot name images). */
+static void report_missing_key(imgsync_run *run, yajl_val root, const char *key)
+{
+    if (!imgsync_run_wants_namespace(run, key) || (imgsync__name_label_ok(key) &&
+                                                   !imgsync__name_component_ok(key) && listed(root, key)))
+        return;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "repository key '%.100s' is not a Docker repository of the selected types", key);
+    if (imgsync__name_label_ok(key))
+        imgsync_run_partition_fail(run, key, IMGSYNC_ENOTFOUND, msg);
+    else
+        imgsync_run_fail(run, IMGSYNC_ENOTFOUND, msg);
+}
+
+/* Keys named in the "repos" option that the list did not give (their rows are kept). */
+static int report_missing_keys(imgsync_run *run, const jf_run *st, yajl_val root)
 {
     const char *list = imgsync_run_option(run, "repos");
     while (list && *list) {
@@ -276,20 +302,16 @@ static void report_missing_keys(imgsync_run *run, const jf_run *st)
         int found = 0;
         for (size_t i = 0; i < st->nkeys && !found; i++)
             found = strlen(st->keys[i].key) == m && !strncmp(st->keys[i].key, list, m);
-        if (m && !found) {
-            char msg[200];
-            snprintf(msg, sizeof(msg), "repository key '%.*s' is not a Docker repository of the selected types",
-                     (int)(m > 100 ? 100 : m), list);
-            char *key = imgsync__strndup(list, m);
-            if (key && imgsync__name_label_ok(key))
-                imgsync_run_partition_fail(run, key, IMGSYNC_ENOTFOUND, msg);
-            else
-                imgsync_run_fail(run, IMGSYNC_ENOTFOUND, msg);
-            free(key);
-        }
+        char *key = m && !found ? imgsync__strndup(list, m) : NULL;
+        if (m && !found && !key)
+            return IMGSYNC_ENOMEM;
+        if (key)
+            report_missing_key(run, root, key);
+        free(key);
         list += m;
         list += strspn(list, ", ");
     }
+    return 0;
 }
 
 static int start_walks(imgsync_run *run);
@@ -311,10 +333,11 @@ static int on_repos(imgsync_run *run, const imgsync_job *job, const imgsync_resp
         if (wanted_repo(run, st, root->u.array.values[i], &bit))
             rc = add_key(st, imgsync__json_string(root->u.array.values[i], "key"), bit);
     }
+    if (!rc && imgsync_run_mode_of(run) != IMGSYNC_RUN_CHECK)
+        rc = report_missing_keys(run, st, root);
     imgsync__json_free(root);
     if (rc || imgsync_run_mode_of(run) == IMGSYNC_RUN_CHECK)
         return rc;
-    report_missing_keys(run, st);
     return start_walks(run);
 }
 
@@ -365,6 +388,18 @@ static jf_key *find_key(jf_run *st, const char *key, size_t n)
     return NULL;
 }
 
+/* A requested repository under no synced key fails alone, in its key's partition. */
+static int named_missing(imgsync_run *run, const char *name, const char *slash)
+{
+    char *key = slash ? imgsync__strndup(name, (size_t)(slash - name)) : NULL;
+    if (slash && !key)
+        return IMGSYNC_ENOMEM;
+    const char *part = key && imgsync__name_label_ok(key) ? key : "";
+    imgsync_run_scope_fail(run, part, name, IMGSYNC_ENOTFOUND, "the repository is not under a synced repository key");
+    free(key);
+    return 0;
+}
+
 /* Repositories the request names ("key/image"): listed directly, no catalog. */
 static int start_named(imgsync_run *run, jf_run *st)
 {
@@ -375,8 +410,8 @@ static int start_named(imgsync_run *run, jf_run *st)
         jf_key *k = slash ? find_key(st, name, (size_t)(slash - name)) : NULL;
         if (k)
             rc = imgsync__dist_repository(run, k->walk, slash + 1);
-        else
-            imgsync_run_fail(run, IMGSYNC_ENOTFOUND, "a requested repository is not under a synced repository key");
+        else /* that repository alone fails (the others named are fetched) */
+            rc = named_missing(run, name, slash);
     }
     return rc;
 }
@@ -477,6 +512,7 @@ typedef struct aql_key {
     jf_key *k;        /* the run's (lives as long as the run's data) */
     int what;         /* IMGSYNC__AQL_MANIFESTS, then IMGSYNC__AQL_BLOBS */
     long offset;
+    char *last;       /* "path/name" of the previous page's last item (pages overlap by one) */
     mrow *rows;
     size_t nrows;
     imgsync__map sizes; /* folder path -> int64_t* sum of its sha256__* files */
@@ -502,6 +538,7 @@ static void aql_unref(void *p)
         free(e->value);
     imgsync__map_clear(&a->sizes);
     imgsync__pager_clear(&a->pager);
+    free(a->last);
     free(a);
 }
 
@@ -531,7 +568,8 @@ static int start_probe(imgsync_run *run, jf_key *k)
     return rc;
 }
 
-static long aql_limit(const jf_run *st) { return st->page_size ? st->page_size : 1000; }
+/* At least 2: consecutive pages overlap by one item (see on_aql). */
+static long aql_limit(const jf_run *st) { return st->page_size > 2 ? st->page_size : st->page_size ? 2 : 1000; }
 
 static int submit_aql(imgsync_run *run, aql_key *a)
 {
@@ -637,6 +675,62 @@ static int add_blob(aql_key *a, const imgsync__aql_item *it)
 
 static int aql_finish(imgsync_run *run, aql_key *a);
 
+/* AQL pages by offset: an item deleted (or added) before the page boundary between two pages
+ * shifts the rest, and an item would be missed (its rows removed). So each page after the first
+ * starts at the previous page's last item: when that is not the first item any more, the results
+ * changed and the key is not complete. 0 when the page continues the previous one (its first
+ * item then skipped: *from = 1), 1 when the results changed. */
+static int overlap_check(const aql_key *a, const imgsync__aql_page *page, size_t *from)
+{
+    *from = 0;
+    if (!a->last)
+        return 0;
+    *from = 1;
+    if (!page->n)
+        return 1;
+    const imgsync__aql_item *it = &page->items[0];
+    size_t pl = strlen(it->path);
+    return !(strncmp(a->last, it->path, pl) == 0 && a->last[pl] == '/' && !strcmp(a->last + pl + 1, it->name));
+}
+
+static int remember_last(aql_key *a, const imgsync__aql_page *page)
+{
+    const imgsync__aql_item *it = &page->items[page->n - 1];
+    char *last = imgsync__asprintf("%s/%s", it->path, it->name);
+    if (!last)
+        return IMGSYNC_ENOMEM;
+    free(a->last);
+    a->last = last;
+    return 0;
+}
+
+/* One page's items into the key's rows and sizes (from the item after the overlap). */
+static int aql_take(aql_key *a, const imgsync__aql_page *page, size_t from)
+{
+    int rc = 0;
+    for (size_t i = from; !rc && i < page->n; i++)
+        rc = a->what == IMGSYNC__AQL_MANIFESTS ? add_mrow(a, &page->items[i]) : add_blob(a, &page->items[i]);
+    return rc || page->n <= from ? rc : remember_last(a, page);
+}
+
+/* After a page of n results: the next page of the query, the blob query, or the rows. */
+static int aql_next(imgsync_run *run, aql_key *a, size_t n)
+{
+    /* range.total counts this page only (ref 4.1): a full page means "maybe more" */
+    if ((long)n == aql_limit(a->k->st)) {
+        a->offset += (long)n - 1; /* the next page starts at this one's last item */
+        return submit_aql(run, a);
+    }
+    if (a->what == IMGSYNC__AQL_MANIFESTS) {
+        a->what = IMGSYNC__AQL_BLOBS;
+        a->offset = 0;
+        free(a->last);
+        a->last = NULL;
+        return submit_aql(run, a);
+    }
+    return aql_finish(run, a);
+}
+
 static int on_aql(imgsync_run *run, const imgsync_job *job, const imgsync_response *resp)
 {
     aql_key *a = imgsync_job_data(job);
@@ -646,13 +740,17 @@ static int on_aql(imgsync_run *run, const imgsync_job *job, const imgsync_respon
         return imgsync__dist_catalog(run, a->k->walk); /* no AQL for this account: the v2 walk */
     if (imgsync_response_error(resp) || status != 200)
         return key_fail(run, a->k, resp, "POST api/search/aql"), 0;
-    size_t len;
+    size_t len, from = 0;
     const char *body = imgsync_response_body(resp, &len);
     imgsync__aql_page page;
     char why[160];
     int rc = imgsync__aql_parse(body, len, &page, why, sizeof(why));
-    for (size_t i = 0; !rc && i < page.n; i++)
-        rc = a->what == IMGSYNC__AQL_MANIFESTS ? add_mrow(a, &page.items[i]) : add_blob(a, &page.items[i]);
+    if (!rc && overlap_check(a, &page, &from)) {
+        snprintf(why, sizeof(why), "the AQL results changed while they were paged: not complete");
+        rc = IMGSYNC_EPROTOCOL;
+    }
+    if (!rc)
+        rc = aql_take(a, &page, from);
     size_t n = page.n;
     imgsync__aql_page_free(&page);
     char at[64]; /* the page's identity for the pager: query and offset */
@@ -663,19 +761,7 @@ static int on_aql(imgsync_run *run, const imgsync_job *job, const imgsync_respon
         imgsync_run_partition_fail(run, a->k->key, rc, why);
         return key_done(run, a->k), 0;
     }
-    if (rc)
-        return rc;
-    /* range.total counts this page only (ref 4.1): a full page means "maybe more" */
-    if ((long)n == aql_limit(a->k->st)) {
-        a->offset += (long)n;
-        return submit_aql(run, a);
-    }
-    if (a->what == IMGSYNC__AQL_MANIFESTS) {
-        a->what = IMGSYNC__AQL_BLOBS;
-        a->offset = 0;
-        return submit_aql(run, a);
-    }
-    return aql_finish(run, a);
+    return rc ? rc : aql_next(run, a, n);
 }
 
 /* The sum of the blob files of folder image/name; -1 when unknown. */
@@ -770,6 +856,8 @@ static int aql_finish(imgsync_run *run, aql_key *a)
             rc = 0; /* not a name a row may carry, or not asked for */
         else if (!(rc = imgsync_run_scope_begin(run, key, repo)) && !(rc = imgsync__map_put(&scopes, repo, NULL, NULL)))
             rc = imgsync_run_wants_tag(run, a->rows[i].tag) ? emit_mrow(run, a, &a->rows[i], repo) : 0;
+        if (rc == IMGSYNC_EPROTOCOL)
+            rc = 0; /* an invalid row (tag, digest): the core failed its scope, the others go on */
         free(repo);
     }
     size_t pos = 0;
@@ -819,7 +907,8 @@ static int on_list(imgsync_run *run, const imgsync_job *job, const imgsync_respo
     imgsync__json_free(m);
     imgsync_record *rec = l->rec;
     l->rec = NULL;
-    return imgsync_record_emit(run, rec);
+    int rc = imgsync_record_emit(run, rec);
+    return rc == IMGSYNC_EPROTOCOL ? 0 : rc; /* an invalid row failed its scope alone */
 }
 
 static int jfrog_on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
