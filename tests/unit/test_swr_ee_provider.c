@@ -713,7 +713,7 @@ static const want_row ROWS_123[] = {
 };
 #define N123 (sizeof(ROWS_123) / sizeof(ROWS_123[0]))
 
-/* FAILS: page shift on deletion in the repository walk. prod's repositories are [nginx,
+/* Was a defect (review of issue 9): page shift on deletion in the repository walk. prod's repositories are [nginx,
  * team/app, api]; page 1 (offset 0) is read, then nginx is deleted: api moves to offset 1, the
  * page at offset 2 is empty and total drops from 3 to 2. apps/api exists (its artifacts answer)
  * but is never listed; the walk ends "complete" and the catalog prunes its rows. The only sound
@@ -739,7 +739,7 @@ START_TEST(test_repository_deleted_mid_walk_keeps_rows)
 }
 END_TEST
 
-/* FAILS: page shift on deletion in the instance walk. The instance list is [legacy, prod,
+/* Was a defect (review of issue 9): page shift on deletion in the instance walk. The instance list is [legacy, prod,
  * staging]; page 1 (offset 0) gives legacy and prod, then legacy is deleted: staging moves to
  * offset 1, the page at offset 2 is empty, total 2. staging still exists and is Running but is
  * never seen; the listing is declared complete and every row of staging is pruned. */
@@ -762,7 +762,7 @@ START_TEST(test_instance_deleted_mid_walk_keeps_rows)
 }
 END_TEST
 
-/* FAILS: page shift on deletion in an artifact walk. prod's nginx holds [D1, D2, D3 "1.23"];
+/* Was a defect (review of issue 9): page shift on deletion in an artifact walk. prod's nginx holds [D1, D2, D3 "1.23"];
  * page 1 (offset 0) gives D1 and D2, then D1 is deleted: D3 moves to offset 1, the page at
  * offset 2 is empty, total 2. The scope is committed as listed without D3: tag 1.23, still in
  * the repository, is removed (and 1.25/latest with D1 legitimately). Sound: fail the scope (keep
@@ -790,7 +790,7 @@ START_TEST(test_artifact_deleted_mid_walk_keeps_rows)
 }
 END_TEST
 
-/* FAILS: a lying total. prod's first repository page is full (2 items, limit 2) but says
+/* Was a defect (review of issue 9): a lying total. prod's first repository page is full (2 items, limit 2) but says
  * total 1: offset + n > total cannot come from an honest server, yet the walk stops there,
  * declares the catalog complete and prunes apps/api (listed on the next page, which is never
  * asked for). Sound: distrust a total below offset + n (continue to a short page, or fail the
@@ -929,7 +929,7 @@ START_TEST(test_hostile_repository_names)
 }
 END_TEST
 
-/* FAILS: a truncated list declared complete. prod's first repository page holds 1 item where
+/* Was a defect (review of issue 9): a truncated list declared complete. prod's first repository page holds 1 item where
  * 2 were asked for, and says total 3 (a server capping limit below ours, or cutting the page):
  * offset + n < total, yet the short page ends the walk, the catalog is declared complete and
  * library/team/app and apps/api (4 rows) are pruned. Sound: a short page that contradicts the
@@ -950,7 +950,7 @@ START_TEST(test_short_page_below_total_not_complete)
 }
 END_TEST
 
-/* FAILS: an artifact whose "tags" is neither an array nor null/absent ({"name":..}, a string, a
+/* Was a defect (review of issue 9): an artifact whose "tags" is neither an array nor null/absent ({"name":..}, a string, a
  * number) is taken as untagged: its tags are dropped silently, the scope commits as listed and
  * the rows of those tags (library/nginx 1.25 and latest) are removed - with include_untagged a
  * row with tag "" even appears in their place. Sound: a "tags" member of another type is
