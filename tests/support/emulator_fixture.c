@@ -835,7 +835,7 @@ long ef_leaks(const ef_emulator *e)
         return -1;
     yajl_val root = ef_parse_json(text, "GET /_emulator/stats");
     yajl_val leaks = ef_member(root, "leaks", yajl_t_array);
-    long n = leaks != NULL ? (long)leaks->u.array.len : -1;
+    long n = leaks != NULL ? (long)leaks->u.array.len : root != NULL ? -2 : -1;
     if (n > 0)
         ef_error("secrets seen where they do not belong: %s", text);
     free(text);

@@ -107,7 +107,8 @@ void ef_stats_free(ef_stats *s);
 long ef_stats_number(const ef_emulator *e, const char *key, const char *sub);
 /* Requests of exactly `path` so far (stats), or -1. */
 long ef_requests_of(const ef_emulator *e, const char *path);
-/* Secrets the emulator saw where they do not belong (the length of stats "leaks"), or -1. */
+/* Secrets the emulator saw where they do not belong (the length of stats "leaks"); -2 when the
+ * emulator does not check (no "leaks"), -1 on error. */
 long ef_leaks(const ef_emulator *e);
 
 /* ---- row sets as text lines (one line per inventory row, its fields joined) ------------------ */

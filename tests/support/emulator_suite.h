@@ -14,7 +14,7 @@
 void es_start(ef_emulator *e, const char *script, const char *dataset, const char *generate);
 /* Reset the emulator (dataset, faults, stats, config) and make a new context in *ctx. */
 void es_setup(ef_emulator *e, imgsync_ctx **ctx);
-/* Free *ctx; the emulator saw no secret where it does not belong. */
+/* Free *ctx; the emulator saw no secret where it does not belong (when it checks). */
 void es_teardown(ef_emulator *e, imgsync_ctx **ctx);
 /* imgsync_provider_set that must succeed. */
 void es_set(imgsync_ctx *ctx, imgsync_provider *p, const char *key, const char *value);
