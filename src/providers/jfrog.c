@@ -1,12 +1,16 @@
 /* Provider "jfrog": JFrog Artifactory Docker repositories (shared/reference/swr-jfrog-oci-api.md
- * sections 4, 4.1 and 5; design in JFROG_NOTES.md on the jfrog branch).
+ * sections 4, 4.1 and 5).
  *
  * GET {base}/api/system/ping -> GET {base}/api/repositories?packageType=docker, filtered by
  * repo_types / repos / the request's namespaces -> per repository key K the OCI distribution
  * walk (distribution.c) under {base}/api/docker/K/v2, rows named "K/{image}" in partition K,
  * namespace K; before a row is emitted its update time is read from the storage API (the
  * manifest file's lastModified: Docker API answers carry no time). {base} is the endpoint, plus
- * "/artifactory" when the endpoint has no path. A key whose listing fails fails alone. */
+ * "/artifactory" when the endpoint has no path. A key whose listing fails fails alone.
+ * AQL (mode aql, or auto while the account may search): per key a storage probe (AQL leaves out
+ * what a user may not read), then POST api/search/aql for the manifest files, then the blob files
+ * (sizes), paged with offset/limit, pages overlapping by one item (jfrog_aql.c builds and reads
+ * the queries); rows equal to the walk's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +242,7 @@ static int wanted_repo(imgsync_run *run, const jf_run *st, yajl_val r, int *bit)
         return 0;
     if (!imgsync__name_component_ok(key)) {
         /* rows are named "key/image" and repository names are lower-case OCI paths: a key such
-         * as "Docker-Local" cannot name one (see JFROG_NOTES.md); said, not skipped silently */
+         * as "Docker-Local" cannot name one; said, not skipped silently */
         imgsync_run_partition_fail(run, key, IMGSYNC_EUNSUPPORTED,
                                    "repository key is not a lower-case OCI path component; its images cannot be named");
         return 0;

@@ -17,6 +17,7 @@
 
 #include "imgsync.h"
 #include "support/emulator_fixture.h"
+#include "support/emulator_suite.h"
 #include "util/buf.h"
 
 Suite *jfrog_suite(void);
@@ -35,33 +36,18 @@ Suite *jfrog_suite(void);
 
 static ef_emulator EMU;
 
-static void emulator_start(void)
-{
-    ck_assert_msg(ef_start(&EMU, SCRIPT, DATASET, GENERATE, NULL, NULL) == 0, "cannot start " SCRIPT);
-}
+static void emulator_start(void) { es_start(&EMU, SCRIPT, DATASET, GENERATE); }
 
 static void emulator_stop(void) { ef_stop(&EMU); }
 
 static imgsync_ctx *CTX;
 static imgsync_provider *P;
 
-static void setup(void)
-{
-    ck_assert_int_eq(ef_reset(&EMU), 0);
-    ck_assert_int_eq(imgsync_ctx_new(&CTX, NULL), 0);
-}
+static void setup(void) { es_setup(&EMU, &CTX); }
 
-static void teardown(void)
-{
-    imgsync_ctx_free(CTX);
-    CTX = NULL;
-}
+static void teardown(void) { es_teardown(&EMU, &CTX); }
 
-static void set(const char *k, const char *v)
-{
-    int rc = imgsync_provider_set(P, k, v);
-    ck_assert_msg(rc == 0, "set %s: %s", k, imgsync_ctx_errmsg(CTX));
-}
+static void set(const char *k, const char *v) { es_set(CTX, P, k, v); }
 
 static void ctx_set(const char *k, const char *v) { ck_assert_int_eq(imgsync_ctx_set(CTX, k, v), 0); }
 
@@ -77,24 +63,9 @@ static void provider(const char *mode, const char *user, const char *pass)
     }
 }
 
-static imgsync_task *sync_now(void)
-{
-    uint64_t id = 0;
-    int rc = imgsync_sync_start(CTX, NULL, &id);
-    ck_assert_msg(rc == 0, "imgsync_sync_start: %s", imgsync_ctx_errmsg(CTX));
-    ck_assert_int_eq(imgsync_task_wait(CTX, id, WAIT_MS), 0);
-    imgsync_task *t = NULL;
-    ck_assert_int_eq(imgsync_task_get(&t, CTX, id), 0);
-    return t;
-}
+static imgsync_task *sync_now(void) { return es_sync(CTX, NULL, WAIT_MS); }
 
-static void expect_state(imgsync_task *t, int state)
-{
-    ck_assert_msg(imgsync_task_state_of(t) == state, "task %s, want %s: %s (%zu errors, first '%s')",
-                  imgsync_task_state_name(imgsync_task_state_of(t)), imgsync_task_state_name(state),
-                  imgsync_task_registry_reason(t, 0), imgsync_task_error_count(t),
-                  imgsync_task_error_count(t) ? imgsync_task_error_message(t, 0) : "");
-}
+static void expect_state(imgsync_task *t, int state) { es_expect_state(t, state); }
 
 static void sync_expect(int state)
 {

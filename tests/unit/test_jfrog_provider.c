@@ -13,6 +13,7 @@
 #include "providers/common.h"
 #include "providers/jfrog_aql.h"
 #include "util/buf.h"
+#include "support/provider_harness.h"
 #include "support/replay.h"
 
 Suite *jfrog_provider_suite(void);
@@ -36,21 +37,7 @@ Suite *jfrog_provider_suite(void);
 
 static replay *R;
 static imgsync_provider *P;
-static char *KEPT[256];
-static size_t NKEPT;
 
-static const char *kprintf(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *kprintf(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    char *s = imgsync__vasprintf(f, ap);
-    va_end(ap);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_lt(NKEPT, sizeof(KEPT) / sizeof(KEPT[0]));
-    KEPT[NKEPT++] = s;
-    return s;
-}
 
 static void respond(const char *method, const char *url, int status, const char *headers, const char *body)
 {
@@ -60,7 +47,7 @@ static void respond(const char *method, const char *url, int status, const char 
 /* An image manifest of config `config` bytes and layers `l1`, `l2`. */
 static const char *manifest(int config, int l1, int l2)
 {
-    return kprintf("{\"schemaVersion\":2,\"mediaType\":\"" MT_V2 "\",\"config\":{\"mediaType\":"
+    return ph_printf("{\"schemaVersion\":2,\"mediaType\":\"" MT_V2 "\",\"config\":{\"mediaType\":"
                    "\"application/vnd.docker.container.image.v1+json\",\"size\":%d,\"digest\":\"sha256:" HEX64 "\"},"
                    "\"layers\":[{\"size\":%d,\"digest\":\"sha256:" HEX64 "\"},{\"size\":%d,\"digest\":\"sha256:" HEX64
                    "\"}]}",
@@ -71,7 +58,7 @@ static const char *digest_of(const char *body)
 {
     char d[72];
     imgsync__pv_sha256(body, strlen(body), d);
-    return kprintf("%s", d);
+    return ph_printf("%s", d);
 }
 
 static void add_ping_repos(void)
@@ -151,21 +138,16 @@ static void expect_rows(void)
 
 /* ---- driving ------------------------------------------------------------------------------- */
 
-static void setup(void)
-{
-    R = replay_new();
-    ck_assert_ptr_nonnull(R);
-}
+static void setup(void) { R = ph_setup(); }
 
 static void teardown(void)
 {
-    replay_free(R);
+    ph_teardown();
     R = NULL;
     P = NULL;
-    for (size_t i = 0; i < NKEPT; i++)
-        free(KEPT[i]);
-    NKEPT = 0;
 }
+
+
 
 static void make(const char *endpoint, const char *mode, int token)
 {
@@ -197,14 +179,6 @@ static int run_sync(void)
     return state;
 }
 
-static void expect_no_unexpected(void)
-{
-    if (replay_unexpected(R)) {
-        char *log = replay_log_text(R);
-        ck_abort_msg("requests without a scripted response:\n%s", log ? log : "");
-        free(log);
-    }
-}
 
 /* ---- v2 mode --------------------------------------------------------------------------------- */
 
@@ -214,7 +188,7 @@ START_TEST(test_v2_basic)
     add_ping_repos();
     add_v2_walk();
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     expect_rows();
     /* virtual and federated keys are not synced by default; no "-cache" Docker API */
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/api/docker/all/"), 0);
@@ -236,7 +210,7 @@ START_TEST(test_v2_token_bearer_everywhere)
     add_ping_repos();
     add_v2_walk();
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     expect_rows();
     for (size_t i = 0; i < replay_nrequests(R); i++) {
         const replay_request *q = replay_request_at(R, i);
@@ -254,7 +228,7 @@ START_TEST(test_repo_types_and_repos)
     add_ping_repos();
     add_v2_walk();
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_PARTIAL); /* "nope" is reported as not found */
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/api/docker/docker-local/"), 0);
     ck_assert_uint_eq(replay_count_containing(R, NULL, "/api/docker/all/"), 0); /* not in repos */
     ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
@@ -337,7 +311,7 @@ START_TEST(test_v6_root_link_rebased)
             H_JSON "Link: </v2/_catalog?last=a%2Fb%2Fc%2Fd&n=100>; rel=\"next\"\n", "{\"repositories\":[\"a/b/c/d\"]}");
     respond("GET", D "/_catalog?last=a%2Fb%2Fc%2Fd&n=100", 200, H_JSON, "{\"repositories\":[\"app\"]}");
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     expect_rows();
     ck_assert_uint_eq(replay_count_containing(R, NULL, EP "/v2/"), 0);
 }
@@ -375,9 +349,9 @@ static const char *aql_url(void) { return ART "/api/search/aql"; }
 static const char *aql_item(const char *path, const char *name, int size, const char *modified, const char *digest)
 {
     if (!digest)
-        return kprintf("{\"repo\":\"docker-local\",\"path\":\"%s\",\"name\":\"%s\",\"type\":\"file\",\"size\":%d}", path,
+        return ph_printf("{\"repo\":\"docker-local\",\"path\":\"%s\",\"name\":\"%s\",\"type\":\"file\",\"size\":%d}", path,
                        name, size);
-    return kprintf("{\"repo\":\"docker-local\",\"path\":\"%s\",\"name\":\"%s\",\"type\":\"file\",\"size\":%d,"
+    return ph_printf("{\"repo\":\"docker-local\",\"path\":\"%s\",\"name\":\"%s\",\"type\":\"file\",\"size\":%d,"
                    "\"modified\":\"%s\",\"sha256\":\"%s\",\"properties\":[{\"key\":\"docker.manifest.digest\","
                    "\"value\":\"%s\"},{\"key\":\"docker.manifest.type\",\"value\":\"" MT_V2 "\"}]}",
                    path, name, size, modified, digest + 7, digest);
@@ -389,7 +363,7 @@ static const char *aql_item(const char *path, const char *name, int size, const 
 static void add_aql_one_answer(void)
 {
     respond("GET", ART "/api/storage/docker-local", 200, H_JSON, "{\"repo\":\"docker-local\",\"path\":\"/\"}");
-    const char *body = kprintf(
+    const char *body = ph_printf(
         "{\"results\":[%s,%s,%s,%s,%s,%s],\"range\":{\"start_pos\":0,\"end_pos\":6,\"total\":6}}",
         aql_item("app/1.0", "manifest.json", 400, T_A, digest_of(M_APP)),
         aql_item("app/1.0", "sha256__" HEX64, 100, NULL, NULL), aql_item("app/1.0", "sha256__b", 1023, NULL, NULL),
@@ -408,7 +382,7 @@ START_TEST(test_aql_rows_and_query)
     add_ping_repos();
     add_aql_one_answer();
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     ck_assert_uint_eq(replay_count(R, "POST", aql_url()), 2); /* manifests, then blobs */
     const replay_request *q = replay_find(R, "POST", aql_url());
     ck_assert_str_eq(replay_request_header(q, "Content-Type"), "text/plain");
@@ -462,7 +436,7 @@ START_TEST(test_auto_falls_back_on_400)
     respond("GET", ART "/api/storage/hub-cache", 200, H_JSON, "{}");
     respond("POST", aql_url(), 400, H_JSON, "{\"errors\":[{\"status\":400,\"message\":\"Failed to parse query\"}]}");
     ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
-    expect_no_unexpected();
+    ph_expect_no_unexpected();
     expect_rows();
 }
 END_TEST
@@ -493,7 +467,7 @@ START_TEST(test_aql_invalid_tag_fails_only_its_image)
     M_DEEP = manifest(7, 8, 9);
     add_ping_repos();
     respond("GET", ART "/api/storage/docker-local", 200, H_JSON, "{\"repo\":\"docker-local\",\"path\":\"/\"}");
-    const char *body = kprintf(
+    const char *body = ph_printf(
         "{\"results\":[%s,%s,%s,%s,%s,%s],\"range\":{\"start_pos\":0,\"end_pos\":6,\"total\":6}}",
         aql_item("a/b/c/d/v1", "manifest.json", 300, T_B, digest_of(M_DEEP)),
         aql_item("a/b/c/d/v1", "sha256__c", 24, NULL, NULL),
@@ -558,7 +532,7 @@ static void aql_fallback(void *ud, const fake_request *q, fake_reply *out)
     }
     out->status = 200;
     out->headers = H_JSON;
-    out->body = kprintf("{\"results\":[%s],\"range\":{\"start_pos\":%ld,\"end_pos\":%ld,\"total\":%ld}}", res, offset,
+    out->body = ph_printf("{\"results\":[%s],\"range\":{\"start_pos\":%ld,\"end_pos\":%ld,\"total\":%ld}}", res, offset,
                         offset + n, n);
     free(res);
     if (manifests && AQL_MUTATE)
@@ -679,7 +653,7 @@ START_TEST(test_aql_hostile_items)
     M_APP = manifest(100, 1000, 23);
     add_ping_repos();
     respond("GET", ART "/api/storage/docker-local", 200, H_JSON, "{\"repo\":\"docker-local\",\"path\":\"/\"}");
-    const char *body = kprintf(
+    const char *body = ph_printf(
         "{\"results\":[{\"repo\":\"x\",\"path\":\"\\u001b[31mevil/1.0\",\"name\":\"manifest.json\",\"size\":[1],"
         "\"properties\":{\"a\":1}},%s,%s,{\"repo\":\"docker-local\",\"path\":\"app/1.0\",\"name\":\"sha256__z\","
         "\"size\":true}],\"range\":{\"total\":\"x\"}}",
