@@ -5,10 +5,10 @@
  * burst again a second later. So a 429 pauses the group (the registry, the account) that got it
  * towards that origin: none of its attempts starts there before the Retry-After (or the retry
  * backoff when there is none), while other registries on the same origin - other accounts on
- * SWR's API host of a region - go on. Then the group is paced there: attempts start at
- * most `rate` per second, half the rate its last run of answers came at, and the rate grows by one
- * attempt per second with each answer that is not a 429 (additive increase, multiplicative decrease), so
- * a sync settles just under the server's limit instead of bouncing off it. */
+ * SWR's API host of a region - go on. Then the group is paced there: attempts start at most
+ * `rate` per second, half the rate its last run of answers came at, and the rate grows by one
+ * attempt per second with each answer that is not a 429 (additive increase, multiplicative
+ * decrease), so a sync settles just under the server's limit instead of bouncing off it. */
 #include <stdlib.h>
 
 #include "engine/internal.h"
