@@ -336,8 +336,7 @@ static int dist_emit(imgsync_run *run, tags_walk *tw, imgsync_record *rec, const
     return imgsync_record_emit(run, rec);
 }
 
-/* sha256:<hex> and sha256__<hex>: digests some registries (Artifactory) list among the tags. */
-static int is_digest_tag(const char *tag) { return !strncmp(tag, "sha256:", 7) || !strncmp(tag, "sha256__", 8); }
+int imgsync__dist_is_digest_tag(const char *tag) { return !strncmp(tag, "sha256:", 7) || !strncmp(tag, "sha256__", 8); }
 
 static int emit_plain(imgsync_run *run, tags_walk *tw, const char *tag)
 {
@@ -363,7 +362,7 @@ static int manifest_job(imgsync_run *run, tags_walk *tw, const char *method, con
 static int tag_item(imgsync_run *run, void *ctx, const char *tag)
 {
     tags_walk *tw = ctx;
-    if ((tw->d->c.skip_digest_tags && is_digest_tag(tag)) || !imgsync_run_wants_tag(run, tag))
+    if ((tw->d->c.skip_digest_tags && imgsync__dist_is_digest_tag(tag)) || !imgsync_run_wants_tag(run, tag))
         return 0;
     if (tw->d->c.resolve == IMGSYNC__RESOLVE_NONE)
         return emit_plain(run, tw, tag);
@@ -374,7 +373,7 @@ static int first_invalid_tag(const imgsync__dist *d, const imgsync__strlist *tag
 {
     for (size_t i = 0; i < tags->n; i++) {
         const char *tag = imgsync__strlist_at(tags, i);
-        if (!imgsync__name_tag_ok(tag) && !(d->c.skip_digest_tags && is_digest_tag(tag)))
+        if (!imgsync__name_tag_ok(tag) && !(d->c.skip_digest_tags && imgsync__dist_is_digest_tag(tag)))
             return 1;
     }
     return 0;

@@ -45,6 +45,9 @@ typedef struct imgsync__dist_config {
 
 /* "full" | "digest" | "none" -> IMGSYNC__RESOLVE_*. 0 or EINVAL. */
 int imgsync__dist_parse_resolve(const char *v, int *out);
+/* 1 for sha256:<hex> and sha256__<hex>: digests some registries (Artifactory) list among the
+ * tags (ref 4.1); not tags. */
+int imgsync__dist_is_digest_tag(const char *tag);
 /* A walk (strings copied; reference counted, one reference for the caller). NULL on ENOMEM. */
 imgsync__dist *imgsync__dist_new(const imgsync__dist_config *c);
 void imgsync__dist_unref(imgsync__dist *d);

@@ -631,14 +631,12 @@ static int on_probe(imgsync_run *run, const imgsync_job *job, const imgsync_resp
     return rc;
 }
 
-static int is_digest_name(const char *s) { return !strncmp(s, "sha256:", 7) || !strncmp(s, "sha256__", 8); }
-
 /* A manifest item "{image}/{tag}/manifest.json" into a row to be (digest folders give none). */
 static int add_mrow(aql_key *a, const imgsync__aql_item *it)
 {
     const char *slash = strrchr(it->path, '/');
     int multi = !strcmp(it->name, "list.manifest.json");
-    if (!slash || is_digest_name(slash + 1) || (!multi && strcmp(it->name, "manifest.json")))
+    if (!slash || imgsync__dist_is_digest_tag(slash + 1) || (!multi && strcmp(it->name, "manifest.json")))
         return 0;
     mrow *grown = realloc(a->rows, (a->nrows + 1) * sizeof(*grown));
     if (!grown)
