@@ -56,7 +56,10 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 .SECONDARY:
 
 .PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
-all: lib build/imgsync build/minimal
+# examples/uv_sync.c needs libuv (Debian libuv1-dev): built when pkg-config finds it
+HAVE_LIBUV := $(shell $(PKG_CONFIG) --exists libuv 2>/dev/null && echo 1)
+EXAMPLES := build/minimal $(if $(HAVE_LIBUV),build/uv_sync)
+all: lib build/imgsync $(EXAMPLES)
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
 
@@ -104,6 +107,10 @@ build/imgsync: $(CLI_OBJ) build/$(SHLIB)
 build/minimal: examples/minimal.c build/$(SHLIB)
 	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN'
 
+build/uv_sync: examples/uv_sync.c build/$(SHLIB)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default $(shell $(PKG_CONFIG) --cflags libuv) -o $@ $< -Lbuild -limgsync \
+	  -Wl,-rpath,'$$ORIGIN' $(shell $(PKG_CONFIG) --libs libuv)
+
 build/tests/%: tests/unit/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
@@ -121,7 +128,8 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
-                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind tzdata
+                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind tzdata \
+                libuv1-dev
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -143,7 +151,7 @@ unit: $(UNIT_BIN)
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
 # the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
 BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
-integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
+integration: $(INTEG_BIN) build/imgsync $(EXAMPLES) $(BENCH_BIN)
 	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
@@ -166,6 +174,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-history-check.sh
 	@sh tests/tools/crash-check.sh
+	@sh tests/tools/uv-sync-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
@@ -187,7 +196,7 @@ tsan:
 
 VALGRIND_CMD := valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q
 
-valgrind: $(UNIT_BIN) $(INTEG_BIN) build/imgsync build/minimal
+valgrind: $(UNIT_BIN) $(INTEG_BIN) build/imgsync $(EXAMPLES)
 	@CK_FORK=no VALGRIND="$(VALGRIND_CMD)" sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
 
 # the unit suites alone under valgrind (what CI runs: the integration suites run under ASan there)
