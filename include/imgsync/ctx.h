@@ -143,8 +143,9 @@ typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, long timeout_ms, void *p
 /*
  * Drive ctx from an event loop: cb is told, on the loop's thread (this one), every socket to
  * watch, starting with the context's own wakeup descriptor (at once). cb NULL: back to
- * imgsync_ctx_perform; every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each).
- * payload is given back to cb. imgsync_ctx_free removes every fd told as well. Errors: EINVAL
+ * imgsync_ctx_perform; every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each)
+ * and a timer callback is told -1. payload is given back to cb. imgsync_ctx_free removes every
+ * fd told as well (and a callback must then not use ctx). Errors: EINVAL
  * (ctx NULL), EBUSY (from a callback, while the worker of imgsync_ctx_start runs, or cb NULL
  * while a task is queued or running), EUNSUPPORTED (the context's HTTP transport cannot be
  * driven so), ENETWORK (no descriptor for the wakeup), ENOMEM.
@@ -174,7 +175,7 @@ IMGSYNC_EXTERN int imgsync_ctx_socket_action(imgsync_ctx *ctx, int fd, int event
  */
 IMGSYNC_EXTERN long imgsync_ctx_timeout(imgsync_ctx *ctx);
 /*
- * From any thread (also a signal-free one that never called the context before): an
+ * From any thread (also one that never called the context before): an
  * imgsync_ctx_perform waiting for the network returns soon (or the next one, when none waits
  * now), also the worker's wait; with a socket callback set, the loop's wakeup descriptor
  * becomes readable. Nothing is canceled. Accepts NULL. Not after imgsync_ctx_free began.

@@ -166,6 +166,12 @@ static void unwatch(imgsync_ctx *ctx)
         tell_socket(ctx, ctx->wake_rd, IMGSYNC_POLL_REMOVE);
     pipe_close(ctx);
     ctx->socket_fn = NULL;
+    if (ctx->timer_fn && ctx->timer_told != -1) { /* a timer left armed would act on nothing */
+        ctx->timer_told = -1;
+        ctx->in_io = 1;
+        ctx->timer_fn(ctx, -1, ctx->timer_payload);
+        ctx->in_io = 0;
+    }
 }
 
 void imgsync__evloop_free(imgsync_ctx *ctx)

@@ -249,15 +249,18 @@ START_TEST(test_errors)
 }
 END_TEST
 
-/* imgsync_ctx_free removes every descriptor it told, also with a request in flight. */
+/* imgsync_ctx_free removes every descriptor it told and stops the timer, also with a request in
+ * flight. */
 START_TEST(test_free_removes_descriptors)
 {
     ck_assert_int_eq(pl_attach(&loop, ctx), 0);
     start_sync();
     until_in_flight();
+    ck_assert_int_ge(loop.timer_due, 0); /* libcurl's timeouts of the request */
     imgsync_ctx_free(ctx);
     ctx = NULL;
     ck_assert_int_eq(loop.n, 0);
+    ck_assert_int_eq(loop.timer_due, -1); /* and the timer was stopped */
 }
 END_TEST
 
