@@ -98,12 +98,11 @@ static void add_provider(imgsync_ctx *c, const char *kind, const char *name, con
 
 static uint64_t start_sync(imgsync_ctx *c)
 {
-    imgsync_request *req = NULL;
+    pl_loop l = {0};
     uint64_t id = 0;
-    ck_assert_int_eq(imgsync_request_new(&req), 0);
-    int rc = imgsync_sync_start(c, req, &id);
+    l.ctx = c;
+    int rc = pl_start_all(&l, &id);
     ck_assert_msg(rc == 0, "imgsync_sync_start = %d: %s", rc, imgsync_ctx_errmsg(c));
-    imgsync_request_free(req);
     return id;
 }
 
@@ -267,10 +266,7 @@ START_TEST(test_cancel_mid_sync)
     add_provider(ctx, "harbor", HARBOR, emu.url, 1);
     ck_assert_int_eq(pl_attach(&loop, ctx), 0);
     uint64_t id = start_sync(ctx);
-    int64_t end = pl_mono_ms() + 5000;
-    while (loop.n < 2 && pl_mono_ms() < end)
-        ck_assert_int_ge(pl_run_once(&loop, 100), 0);
-    ck_assert_msg(loop.n >= 2, "no request went out");
+    ck_assert_msg(pl_run_until_watching(&loop, 2, 5000) == 0, "no request went out");
     pl_run_once(&loop, 200);
     int64_t t0 = pl_mono_ms();
     ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);

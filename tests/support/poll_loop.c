@@ -104,6 +104,25 @@ int pl_run_once(pl_loop *l, int max_wait_ms)
     return last;
 }
 
+int pl_start_all(pl_loop *l, uint64_t *task_id)
+{
+    imgsync_request *req = NULL;
+    int rc = imgsync_request_new(&req);
+    if (!rc)
+        rc = imgsync_sync_start(l->ctx, req, task_id);
+    imgsync_request_free(req);
+    return rc;
+}
+
+int pl_run_until_watching(pl_loop *l, size_t n, int timeout_ms)
+{
+    int64_t end = pl_mono_ms() + timeout_ms;
+    while (l->n < n && pl_mono_ms() < end)
+        if (pl_run_once(l, 100) < 0)
+            return -1;
+    return l->n >= n ? 0 : -1;
+}
+
 int pl_run_task(pl_loop *l, uint64_t task_id, int timeout_ms)
 {
     int64_t end = pl_mono_ms() + timeout_ms;

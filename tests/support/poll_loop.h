@@ -34,6 +34,11 @@ int pl_run_once(pl_loop *l, int max_wait_ms);
 /* Run until task_id ended or timeout_ms passed. The task's final state, or -1 (timeout or an
  * error of imgsync_ctx_socket_action, printed on stderr). */
 int pl_run_task(pl_loop *l, uint64_t task_id, int timeout_ms);
+/* Start a sync of everything on l's context: 0, or the error of imgsync_sync_start. */
+int pl_start_all(pl_loop *l, uint64_t *task_id);
+/* Run until at least `n` descriptors are watched (the wakeup descriptor is one), up to
+ * timeout_ms. 0, or -1. */
+int pl_run_until_watching(pl_loop *l, size_t n, int timeout_ms);
 /* Is fd watched (told and not removed)? */
 int pl_watching(const pl_loop *l, int fd);
 /* Real monotonic ms. */

@@ -59,12 +59,10 @@ static void teardown(void)
 
 static uint64_t start_sync(void)
 {
-    imgsync_request *req = NULL;
     uint64_t id = 0;
-    ck_assert_int_eq(imgsync_request_new(&req), 0);
-    int rc = imgsync_sync_start(ctx, req, &id);
+    loop.ctx = ctx; /* also before pl_attach */
+    int rc = pl_start_all(&loop, &id);
     ck_assert_msg(rc == 0, "imgsync_sync_start = %d: %s", rc, imgsync_ctx_errmsg(ctx));
-    imgsync_request_free(req);
     return id;
 }
 
@@ -80,10 +78,7 @@ static int state_of(uint64_t id)
 /* Loop until a socket besides the wakeup descriptor is watched (the request is out). */
 static void until_in_flight(void)
 {
-    int64_t end = pl_mono_ms() + 5000;
-    while (loop.n < 2 && pl_mono_ms() < end)
-        ck_assert_int_ge(pl_run_once(&loop, 100), 0);
-    ck_assert_msg(loop.n >= 2, "no socket besides the wakeup descriptor after 5 s");
+    ck_assert_msg(pl_run_until_watching(&loop, 2, 5000) == 0, "no socket besides the wakeup descriptor after 5 s");
 }
 
 static void sleep_ms(long ms)
