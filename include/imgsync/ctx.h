@@ -119,8 +119,9 @@ IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
  * other (the loop reports it readable with imgsync_ctx_socket_action as usual), and what those
  * calls change for the loop's sockets is told to the callback on the loop's thread then. While
  * a socket callback is set, imgsync_ctx_perform, imgsync_task_wait and imgsync_ctx_start answer
- * EBUSY. A callback must not call imgsync_ctx_socket_action, imgsync_ctx_set_*_callback,
- * imgsync_ctx_perform or imgsync_ctx_free on its context (EBUSY); it may call
+ * EBUSY. imgsync_provider_check still works (it blocks the loop while it runs). A callback must
+ * not call imgsync_ctx_socket_action, imgsync_ctx_set_*_callback, imgsync_ctx_perform,
+ * imgsync_provider_check (EBUSY) or imgsync_ctx_free on its context; it may call
  * imgsync_ctx_timeout and the reads.
  */
 enum imgsync_poll {
@@ -143,7 +144,8 @@ typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, long timeout_ms, void *p
 /*
  * Drive ctx from an event loop: cb is told, on the loop's thread (this one), every socket to
  * watch, starting with the context's own wakeup descriptor (at once). cb NULL: back to
- * imgsync_ctx_perform; every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each)
+ * imgsync_ctx_perform; another cb replaces the first one for what is told from then on (the fds
+ * told before stay watched); every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each)
  * and a timer callback is told -1. payload is given back to cb. imgsync_ctx_free removes every
  * fd told as well (and a callback must then not use ctx). Errors: EINVAL
  * (ctx NULL), EBUSY (from a callback, while the worker of imgsync_ctx_start runs, or cb NULL

@@ -85,7 +85,8 @@ static void ctx_set(imgsync_ctx *c, const char *key, const char *value)
     ck_assert_msg(rc == 0, "imgsync_ctx_set(%s) = %d: %s", key, rc, imgsync_ctx_errmsg(c));
 }
 
-static void add_provider(imgsync_ctx *c, const char *kind, const char *name, const char *endpoint, int admin)
+static imgsync_provider *add_provider(imgsync_ctx *c, const char *kind, const char *name, const char *endpoint,
+                                      int admin)
 {
     imgsync_provider *p = NULL;
     ck_assert_int_eq(imgsync_provider_new(&p, c, kind, name), 0);
@@ -94,6 +95,7 @@ static void add_provider(imgsync_ctx *c, const char *kind, const char *name, con
         ck_assert_int_eq(imgsync_provider_set(p, "username", HF_ADMIN_USER), 0);
         ck_assert_int_eq(imgsync_provider_set(p, "password", HF_ADMIN_PASSWORD), 0);
     }
+    return p;
 }
 
 static uint64_t start_sync(imgsync_ctx *c)
@@ -144,12 +146,16 @@ static long cpu_ms(void)
 
 /* ---- docker-registry --------------------------------------------------------------------------- */
 
-/* The loop-driven inventory is the registry's, row for row the same as a perform-driven one. */
+/* The loop-driven inventory is the registry's, row for row the same as a perform-driven one; a
+ * provider check (blocking) still works while the loop drives. */
 START_TEST(test_registry_sync_equals_perform)
 {
     ck_assert_msg(reg_ok, "the registry fixture failed to start or seed (see stderr)");
-    add_provider(ctx, "oci", OCI, reg.url, 0);
+    imgsync_provider *p = add_provider(ctx, "oci", OCI, reg.url, 0);
     uint64_t id = loop_sync(IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_int_eq(imgsync_provider_check(p), 0);
+    ck_assert_int_eq(pl_run_once(&loop, 0), 0);
+    ck_assert_int_eq(loop.n, 1); /* the check's socket came and went */
     ck_assert_uint_eq(counter(id, IMGSYNC_COUNT_IMAGES_FOUND), initial.n);
     ck_assert_uint_eq(rf_compare_inventory(ctx, OCI, reg.host, &initial, RF_ALL), 0);
 
