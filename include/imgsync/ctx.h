@@ -122,7 +122,8 @@ IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
  * EBUSY. imgsync_provider_check still works (it blocks the loop while it runs). A callback must
  * not call imgsync_ctx_socket_action, imgsync_ctx_set_*_callback, imgsync_ctx_perform,
  * imgsync_provider_check (EBUSY) or imgsync_ctx_free on its context; it may call
- * imgsync_ctx_timeout and the reads.
+ * imgsync_ctx_timeout and the reads. Callbacks run while the context is held: another thread's
+ * call on it waits until they return, so they must not wait for such a thread.
  */
 enum imgsync_poll {
     IMGSYNC_POLL_IN = 1,    /* wait until fd is readable */
