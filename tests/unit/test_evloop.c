@@ -151,6 +151,21 @@ START_TEST(test_start_asks_zero_timer)
 }
 END_TEST
 
+/* The task deadline reaches the loop through the timer: a sync whose request is never answered
+ * fails at its 1 s task timeout, not at the 30 s request timeout. */
+START_TEST(test_task_deadline_through_timer)
+{
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "task_timeout_ms", "1000"), 0);
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "low_speed_bytes", "0"), 0); /* no libcurl timer each second */
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    int64_t t0 = pl_mono_ms();
+    uint64_t id = start_sync();
+    ck_assert_int_eq(pl_run_task(&loop, id, 10000), IMGSYNC_TASK_FAILED);
+    int64_t took = pl_mono_ms() - t0;
+    ck_assert_msg(took >= 900 && took < 3000, "the 1 s task timeout ended the task after %lld ms", (long long)took);
+}
+END_TEST
+
 /* ---- other threads ----------------------------------------------------------------------------- */
 
 typedef struct other_call {
@@ -283,6 +298,7 @@ Suite *evloop_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_wakeup_interrupts_perform);
     tcase_add_test(tc, test_start_asks_zero_timer);
+    tcase_add_test(tc, test_task_deadline_through_timer);
     tcase_add_test(tc, test_other_thread_wakes_loop);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_free_removes_descriptors);
