@@ -174,10 +174,12 @@ int imgsync__engine_watch(imgsync__engine *e, void (*sock)(void *ud, int fd, int
 
 void imgsync__engine_kick(imgsync__engine *e)
 {
-    e->kick_wanted = 0;
     imgsync__heap_promote(e);
     int64_t ready = imgsync__queue_start_ready(e);
     e->throttle_due = ready < 0 ? -1 : imgsync__engine_mono(e) + ready;
+    /* what is still queued now waits for a slot or its throttle time, not for another kick
+     * (cleared after the promotion, whose requeues set it: else a paused queue spins) */
+    e->kick_wanted = 0;
     process_finished(e);
 }
 

@@ -249,6 +249,27 @@ START_TEST(test_retries_through_timer)
 }
 END_TEST
 
+/* A 429 with Retry-After: 1 pauses the registry for a second: the loop sleeps through the pause
+ * on its timer (little CPU) and the sync completes. */
+START_TEST(test_throttle_pause_through_timer)
+{
+    ck_assert_int_eq(ef_faults_add(&emu, "{\"type\":\"429\",\"retry_after\":\"1\",\"pattern\":\"^/api/v2\\\\.0/projects\\\\?\",\"count\":1}"), 0);
+    add_provider(ctx, "harbor", HARBOR, emu.url, 1);
+    long cpu0 = cpu_ms();
+    int64_t t0 = pl_mono_ms();
+    loop_sync(IMGSYNC_TASK_SUCCEEDED);
+    long cpu = cpu_ms() - cpu0;
+    int64_t wall = pl_mono_ms() - t0;
+    ck_assert_int_eq(ef_rule_fired(&emu, "^/api/v2\\.0/projects\\?"), 1);
+    ck_assert_msg(wall >= 1000, "the 1 s pause was not waited for (%lld ms)", (long long)wall);
+    ck_assert_msg(cpu < 700, "%ld ms of CPU for a %lld ms sync paused 1 s", cpu, (long long)wall);
+    /* a cheap spin costs little CPU: count the loop's rounds too (a 0 ms timer repeated through
+     * the pause made tens of thousands) */
+    ck_assert_msg(loop.actions < 500, "%ld actions of the loop for one sync paused 1 s", loop.actions);
+    expect_harbor_inventory();
+}
+END_TEST
+
 /* The projects list takes 1.5 s: the loop sleeps in poll() meanwhile (CPU far below wall time). */
 START_TEST(test_slow_server_does_not_spin)
 {
@@ -261,6 +282,7 @@ START_TEST(test_slow_server_does_not_spin)
     int64_t wall = pl_mono_ms() - t0;
     ck_assert_msg(wall >= 1500, "the slow answer took %lld ms", (long long)wall);
     ck_assert_msg(cpu < 700, "%ld ms of CPU for a %lld ms sync that waited 1.5 s for one answer", cpu, (long long)wall);
+    ck_assert_msg(loop.actions < 500, "%ld actions of the loop for one sync", loop.actions);
     expect_harbor_inventory();
 }
 END_TEST
@@ -303,6 +325,7 @@ Suite *evloop_sync_suite(void)
     tcase_add_checked_fixture(tc, harbor_setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_retries_through_timer);
+    tcase_add_test(tc, test_throttle_pause_through_timer);
     tcase_add_test(tc, test_slow_server_does_not_spin);
     tcase_add_test(tc, test_cancel_mid_sync);
     suite_add_tcase(s, tc);
