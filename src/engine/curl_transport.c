@@ -9,7 +9,6 @@
 #include "engine/retry.h"
 #include "imgsync/errors.h"
 #include "util/buf.h"
-#include "util/clock.h"
 
 #define EASY_POOL_MAX 64
 
@@ -18,12 +17,11 @@ typedef struct curl_transport {
     CURLM *multi;
     CURL *pool[EASY_POOL_MAX];
     size_t npool;
-    /* event-loop mode: who is told of sockets, the sockets told, when curl wants action(-1) */
+    /* event-loop mode: who is told of sockets, the sockets told */
     void (*sock)(void *ud, int fd, int what);
     void *sock_ud;
     int *fds;
     size_t nfds, fdcap;
-    int64_t timer_due; /* real mono ms, -1 none */
 } curl_transport;
 
 /* Per transfer. */
@@ -337,14 +335,6 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     return 0;
 }
 
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    curl_transport *ct = userp;
-    (void)multi;
-    ct->timer_due = timeout_ms < 0 ? -1 : imgsync__real_mono_ms() + timeout_ms;
-    return 0;
-}
-
 static int ct_watch(imgsync__transport *t, void (*sock)(void *ud, int fd, int what), void *ud)
 {
     curl_transport *ct = (curl_transport *)t;
@@ -360,9 +350,6 @@ static int ct_watch(imgsync__transport *t, void (*sock)(void *ud, int fd, int wh
     ct->sock_ud = ud;
     curl_multi_setopt(ct->multi, CURLMOPT_SOCKETFUNCTION, sock ? on_socket : NULL);
     curl_multi_setopt(ct->multi, CURLMOPT_SOCKETDATA, ct);
-    curl_multi_setopt(ct->multi, CURLMOPT_TIMERFUNCTION, sock ? on_timer : NULL);
-    curl_multi_setopt(ct->multi, CURLMOPT_TIMERDATA, ct);
-    ct->timer_due = -1;
     return 0;
 }
 
@@ -378,13 +365,14 @@ static int ct_action(imgsync__transport *t, int fd, int events)
     return 0;
 }
 
+/* libcurl's own answer rather than the last value its timer callback gave: that one goes stale
+ * once the loop acted on it (libcurl calls back only when its earliest timer changes). */
 static long ct_timeout(imgsync__transport *t)
 {
-    curl_transport *ct = (curl_transport *)t;
-    if (ct->timer_due < 0)
+    long ms = -1;
+    if (curl_multi_timeout(((curl_transport *)t)->multi, &ms) != CURLM_OK)
         return -1;
-    int64_t left = ct->timer_due - imgsync__real_mono_ms();
-    return left > 0 ? (long)left : 0;
+    return ms;
 }
 
 static void ct_free(imgsync__transport *t)
@@ -413,6 +401,5 @@ imgsync__transport *imgsync__curl_transport_new(void)
         return NULL;
     }
     ct->base.ops = &curl_ops;
-    ct->timer_due = -1;
     return &ct->base;
 }
