@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imgsync.h"
 #include "util/buf.h"
@@ -477,3 +478,7 @@ char *imgsync__url_escape_segment(const char *s)
         return imgsync__strdup(s[1] ? "%2E%2E" : "%2E");
     return imgsync__url_escape(s, NULL);
 }
+
+int imgsync__url_is_http(const char *url) { return url && !strncasecmp(url, "http:", 5); }
+
+int imgsync__url_is_https(const char *url) { return url && !strncasecmp(url, "https:", 6); }

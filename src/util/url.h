@@ -30,6 +30,10 @@ char *imgsync__url_origin(const char *url);
 /* "host" or "host:port" when a port is written in the URL ("[::1]:5000" for IPv6); malloc'd;
  * NULL when the URL does not parse. */
 char *imgsync__url_hostport(const char *url);
+/* 1 when the URL's scheme is http (plain) or https, in any case ("HTTP://" is plain http to
+ * curl and to imgsync__url_parse too); 0 otherwise. */
+int imgsync__url_is_http(const char *url);
+int imgsync__url_is_https(const char *url);
 /* 1 for "localhost", "*.localhost", 127.0.0.0/8 and ::1; 0 otherwise. */
 int imgsync__url_is_loopback_host(const char *host);
 /* Percent-encode every byte except ALPHA / DIGIT / "-._~" and the bytes in `keep` (may be NULL),
