@@ -80,8 +80,9 @@ IMGSYNC_EXTERN int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char
 
 /* Levels of log messages, from the most to the least severe. */
 typedef enum imgsync_log_level {
-    IMGSYNC_LOG_ERROR = 1, /* a registry of a task failed as a whole */
-    IMGSYNC_LOG_WARN = 2,  /* a repository failed; a request gave up on a transient failure */
+    IMGSYNC_LOG_ERROR = 1, /* a task, or a registry of it, failed as a whole */
+    IMGSYNC_LOG_WARN = 2,  /* a repository failed; a request gave up on a transient failure; a
+                              task partially succeeded; a registry's run was canceled */
     IMGSYNC_LOG_INFO = 3,  /* a task or a registry of it started or ended, with its counts */
     IMGSYNC_LOG_DEBUG = 4  /* one line per HTTP attempt: method, URL, status or error, bytes,
                               time, attempt number, retry delay */
@@ -107,8 +108,9 @@ typedef void (*imgsync_log_callback)(imgsync_ctx *ctx, int level, const char *me
  * engine's work: it must only record the message and return. It must not call libimgsync on
  * ctx or on its handles: imgsync_ctx_perform and imgsync_ctx_set_log_callback answer EBUSY
  * there, other calls are not allowed (undefined). Set it from the driving thread, or before
- * imgsync_ctx_start. 0, EINVAL (NULL ctx, max_level out of range with a cb), EBUSY (from the
- * callback).
+ * imgsync_ctx_start; imgsync_ctx_stop and imgsync_ctx_free still call it for the tasks they
+ * cancel, before they return. 0, EINVAL (NULL ctx, max_level out of range with a cb), EBUSY
+ * (from the callback).
  */
 IMGSYNC_EXTERN int imgsync_ctx_set_log_callback(imgsync_ctx *ctx, int max_level, imgsync_log_callback cb,
                                                 void *payload);

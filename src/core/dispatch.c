@@ -54,7 +54,9 @@ static void next_phrase(char *out, size_t n, const imgsync__trace *t)
     case IMGSYNC__NEXT_RETRY: snprintf(out, n, "; retry in %lld ms", (long long)t->retry_ms); break;
     case IMGSYNC__NEXT_REDIRECT: snprintf(out, n, "; redirected"); break;
     case IMGSYNC__NEXT_CHALLENGE: snprintf(out, n, "; answering the Bearer challenge"); break;
-    case IMGSYNC__NEXT_GIVE_UP: snprintf(out, n, "; gave up after %d attempts", t->attempt); break;
+    case IMGSYNC__NEXT_GIVE_UP:
+        snprintf(out, n, "; gave up after %d attempt%s", t->attempt, t->attempt == 1 ? "" : "s");
+        break;
     default: out[0] = '\0';
     }
 }

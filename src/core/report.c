@@ -46,9 +46,9 @@ void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, cons
     if (where)
         imgsync__run_log(run, IMGSYNC_LOG_WARN, "registry '%s': repository '%s' failed: %s", run->name, where,
                          msg ? msg : imgsync_strerror(code));
-    else
-        imgsync__run_log(run, IMGSYNC_LOG_ERROR, "registry '%s' failed: %s", run->name,
-                         msg ? msg : imgsync_strerror(code));
+    else /* a cancellation is the embedder's wish, not a failure of the registry */
+        imgsync__run_log(run, code == IMGSYNC_ECANCELED ? IMGSYNC_LOG_WARN : IMGSYNC_LOG_ERROR, "registry '%s' failed: %s",
+                         run->name, msg ? msg : imgsync_strerror(code));
     imgsync__task_add_error(run->task, run->name, where, code, msg ? msg : imgsync_strerror(code));
     free(msg);
     free(where);

@@ -13,6 +13,7 @@
 #include "imgsync/sys/provider.h"
 #include "support/replay.h"
 #include "support/spi_provider.h"
+#include "engine/retry.h"
 #include "util/url.h"
 
 Suite *log_suite(void);
@@ -288,6 +289,31 @@ START_TEST(credentials_in_query_redacted)
 }
 END_TEST
 
+START_TEST(redirect_and_transport_error)
+{
+    static const job_spec j[] = {{"GET", EP "/v2/a/blobs/sha256:1", IMGSYNC_AUTH_NONE},
+                                 {"GET", EP "/v2/b/tags/list", IMGSYNC_AUTH_NONE}, {0}};
+    jobs = j;
+    fake_transport *ft = replay_transport(R);
+    ck_assert_int_eq(fake_set_simple(ft, "GET", j[0].url, 307,
+                                     "Location: https://cdn.example/blob?X-Amz-Credential=AKIA1&X-Amz-Signature=f00d", NULL),
+                     0);
+    ck_assert_int_eq(fake_set_simple(ft, "GET", "https://cdn.example/blob?X-Amz-Credential=AKIA1&X-Amz-Signature=f00d",
+                                     200, NULL, "ok"),
+                     0);
+    fake_reply refused = {0, NULL, NULL, 0, IMGSYNC_ENETWORK, IMGSYNC__RETRY_SAFE, "connection \x1b[2Jrefused", 7, NULL};
+    ck_assert_int_eq(fake_set(ft, "GET", j[1].url, &refused), 0);
+    sync_ok(IMGSYNC_TASK_SUCCEEDED);
+    EXPECT_LINES(IMGSYNC_LOG_DEBUG,
+                 "registry 'lt': GET https://reg.example/v2/a/blobs/sha256:1 -> 307, 0 bytes, 0 ms, attempt 1; redirected\n"
+                 "registry 'lt': GET https://cdn.example/blob?X-Amz-Credential=***&X-Amz-Signature=*** -> 200, 2 bytes, "
+                 "0 ms, attempt 2\n");
+    /* retries are off in the replay harness: a transient failure is given up at once */
+    EXPECT_LINES(IMGSYNC_LOG_WARN, "registry 'lt': GET https://reg.example/v2/b/tags/list -> network error: "
+                                   "connection ?[2Jrefused, 7 ms, attempt 1; gave up after 1 attempt\n");
+}
+END_TEST
+
 /* URLs with userinfo never reach the engine (imgsync__url_parse refuses them): the log's URL
  * form takes it out anyway, and keeps only listing parameters' values. */
 START_TEST(url_for_log_forms)
@@ -343,6 +369,26 @@ START_TEST(scope_failure_is_a_warning)
     ck_assert_msg(strstr(lines_of(IMGSYNC_LOG_INFO), "registry 'lt': failed, 1 repositories listed, 1 failed: 1 of 1 "
                                                      "repositories failed; first: gone\n"),
                   "%s", lines_of(IMGSYNC_LOG_INFO));
+}
+END_TEST
+
+START_TEST(cancel_is_a_warning)
+{
+    static const job_spec j[] = {{"GET", EP "/v2/slow", IMGSYNC_AUTH_NONE}, {0}};
+    jobs = j;
+    fake_reply slow = {200, NULL, "{}", 0, 0, 0, NULL, 600000, NULL};
+    ck_assert_int_eq(fake_set(replay_transport(R), "GET", EP "/v2/slow", &slow), 0);
+    imgsync_ctx *ctx = replay_ctx(R);
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    ck_assert_int_eq(imgsync_ctx_perform(ctx, 0), 1);
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);
+    for (int i = 0; i < 100 && imgsync_ctx_perform(ctx, 0) > 0; i++)
+        ;
+    EXPECT_LINES(IMGSYNC_LOG_ERROR, "");
+    EXPECT_LINES(IMGSYNC_LOG_WARN, "registry 'lt' failed: canceled by the caller\n");
+    ck_assert_msg(strstr(lines_of(IMGSYNC_LOG_INFO), "task 1: canceled: canceled by the caller; repositories 0/0"), "%s",
+                  lines_of(IMGSYNC_LOG_INFO));
 }
 END_TEST
 
@@ -412,9 +458,11 @@ Suite *log_suite(void)
     tcase_add_test(tc, bearer_flow_logs_no_token);
     tcase_add_test(tc, signed_request_logs_no_signature);
     tcase_add_test(tc, credentials_in_query_redacted);
+    tcase_add_test(tc, redirect_and_transport_error);
     tcase_add_test(tc, url_for_log_forms);
     tcase_add_test(tc, control_characters_in_server_error);
     tcase_add_test(tc, scope_failure_is_a_warning);
+    tcase_add_test(tc, cancel_is_a_warning);
     tcase_add_test(tc, level_filtering);
     tcase_add_test(tc, null_callback_turns_it_off);
     tcase_add_test(tc, reentry_is_refused);
