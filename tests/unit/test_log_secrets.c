@@ -51,26 +51,12 @@ static void on_log(imgsync_ctx *ctx, int level, const char *message, void *paylo
     logged.per_level[level]++;
 }
 
-/* Some 8 bytes of secret (any window) in text. */
-static int holds_part_of(const char *text, const char *secret)
-{
-    size_t n = strlen(secret);
-    for (size_t i = 0; i + 8 <= n; i++) {
-        char window[9];
-        memcpy(window, secret + i, 8);
-        window[8] = '\0';
-        if (strstr(text, window))
-            return 1;
-    }
-    return 0;
-}
-
 static void expect_clean_log(const char *kind)
 {
     const char *text = logged.text ? logged.text : "";
     const char *secrets[] = {PASS, SK, TOKEN};
     for (size_t i = 0; i < 3; i++)
-        if (holds_part_of(text, secrets[i])) {
+        if (ts_holds_part_of(text, secrets[i])) {
             char *a = ts_mask(text, PASS), *b = a ? ts_mask(a, SK) : NULL, *c = b ? ts_mask(b, TOKEN) : NULL;
             ck_abort_msg("%s: secret %zu in the log:\n%s", kind, i, c ? c : "");
         }
@@ -202,27 +188,27 @@ START_TEST(swr_private_password_login)
 }
 END_TEST
 
-START_TEST(swr_shared_aksk)
+/* An SWR kind signing with AK/SK and a security token. */
+static void swr_aksk(const char *kind)
 {
     const char *opts[] = {"region", "cn-north-4", "ak", "ACMEAKEXAMPLE0000001", "sk", SK, "project_id", PROJECT,
                           "security_token", TOKEN, NULL};
     held[0] = SK;
     held[1] = TOKEN;
     refusal = 400;
-    add("swr-shared", "https://swr-api.cn-north-4.myhuaweicloud.com", opts);
-    sync_and_check("swr-shared");
+    add(kind, "https://swr-api.cn-north-4.myhuaweicloud.com", opts);
+    sync_and_check(kind);
+}
+
+START_TEST(swr_shared_aksk)
+{
+    swr_aksk("swr-shared");
 }
 END_TEST
 
 START_TEST(swr_enterprise_aksk)
 {
-    const char *opts[] = {"region", "cn-north-4", "ak", "ACMEEEAK000000000001", "sk", SK, "project_id", PROJECT,
-                          "security_token", TOKEN, NULL};
-    held[0] = SK;
-    held[1] = TOKEN;
-    refusal = 400;
-    add("swr-enterprise", "https://swr-api.cn-north-4.myhuaweicloud.com", opts);
-    sync_and_check("swr-enterprise");
+    swr_aksk("swr-enterprise");
 }
 END_TEST
 
