@@ -102,15 +102,16 @@ typedef void (*imgsync_log_callback)(imgsync_ctx *ctx, int level, const char *me
 /*
  * Send ctx's messages of level <= max_level (IMGSYNC_LOG_ERROR..IMGSYNC_LOG_DEBUG) to
  * cb(ctx, level, message, payload); a NULL cb turns logging off (max_level is then ignored).
- * Without a callback, or below DEBUG, the cost per HTTP attempt is one branch. The callback is
- * called on the thread that drives the context (inside imgsync_ctx_perform, imgsync_task_wait,
- * imgsync_provider_check, or on the worker thread of imgsync_ctx_start), in the middle of the
- * engine's work: it must only record the message and return. It must not call libimgsync on
- * ctx or on its handles: imgsync_ctx_perform and imgsync_ctx_set_log_callback answer EBUSY
- * there, other calls are not allowed (undefined). Set it from the driving thread, or before
- * imgsync_ctx_start; imgsync_ctx_stop and imgsync_ctx_free still call it for the tasks they
- * cancel, before they return. 0, EINVAL (NULL ctx, max_level out of range with a cb), EBUSY
- * (from the callback).
+ * Without a callback, or below WARN, the cost per HTTP attempt is one branch. May be called
+ * from any thread (like imgsync_task_cancel, it waits for the driver's current step); it applies
+ * to the next message. The callback is called with the context's lock held, never on two
+ * threads at once: on the thread that drives the context (inside imgsync_ctx_perform,
+ * imgsync_task_wait, imgsync_provider_check, or on the worker thread of imgsync_ctx_start), in
+ * the middle of the engine's work, or on a thread that cancels tasks (imgsync_task_cancel,
+ * imgsync_ctx_stop, imgsync_ctx_free, before they return). It must only record the message and
+ * return, and must not call libimgsync on ctx or on its handles: imgsync_ctx_perform and
+ * imgsync_ctx_set_log_callback answer EBUSY there, other calls are not allowed (undefined).
+ * 0, EINVAL (NULL ctx, max_level out of range with a cb), EBUSY (from the callback).
  */
 IMGSYNC_EXTERN int imgsync_ctx_set_log_callback(imgsync_ctx *ctx, int max_level, imgsync_log_callback cb,
                                                 void *payload);

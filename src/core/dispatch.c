@@ -8,9 +8,9 @@
 
 #include "core/attempt.h"
 #include "core/kinds.h"
+#include "core/log.h"
 #include "core/response.h"
 #include "core/run.h"
-#include "core/log.h"
 #include "util/buf.h"
 #include "util/url.h"
 

@@ -82,6 +82,7 @@ static void drop_everything(imgsync__engine *e)
         g->hooks.done = NULL; /* the core that owns the hooks is being torn down */
         g->hooks.sign = NULL;
         g->hooks.event = NULL;
+        g->hooks.trace = NULL;
         imgsync__group_free(g);
     }
 }
