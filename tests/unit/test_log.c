@@ -13,6 +13,8 @@
 #include "imgsync/sys/provider.h"
 #include "support/replay.h"
 #include "support/spi_provider.h"
+#include "core/ctx.h"
+#include "engine/internal.h"
 #include "engine/retry.h"
 #include "util/url.h"
 
@@ -423,16 +425,44 @@ START_TEST(level_filtering)
 }
 END_TEST
 
+/* The engine traces attempts only when a line of them may be wanted (DEBUG, or WARN for a
+ * request that gives up): otherwise an attempt costs the one test of e->trace. */
+static int traced(void) { return replay_ctx(R)->engine->trace; }
+
 START_TEST(null_callback_turns_it_off)
 {
     script_one();
+    ck_assert(traced());
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(replay_ctx(R), IMGSYNC_LOG_INFO, on_log, &seen), 0);
+    ck_assert(traced());
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(replay_ctx(R), IMGSYNC_LOG_ERROR, on_log, &seen), 0);
+    ck_assert(!traced());
     ck_assert_int_eq(imgsync_ctx_set_log_callback(replay_ctx(R), IMGSYNC_LOG_DEBUG, NULL, &seen), 0);
+    ck_assert(!traced());
     sync_ok(IMGSYNC_TASK_SUCCEEDED);
     ck_assert_int_eq(seen.n, 0);
     /* max_level is ignored without a callback */
     ck_assert_int_eq(imgsync_ctx_set_log_callback(replay_ctx(R), 99, NULL, NULL), 0);
     sync_ok(IMGSYNC_TASK_SUCCEEDED);
     ck_assert_int_eq(seen.n, 0);
+}
+END_TEST
+
+/* Set from the embedder's thread while the worker thread drives: the worker logs the task. */
+START_TEST(set_while_the_worker_runs)
+{
+    script_one();
+    imgsync_ctx *ctx = replay_ctx(R);
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(ctx, IMGSYNC_LOG_DEBUG, NULL, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_start(ctx), 0);
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(ctx, IMGSYNC_LOG_INFO, on_log, &seen), 0);
+    uint64_t id;
+    ck_assert_int_eq(imgsync_sync_start(ctx, NULL, &id), 0);
+    ck_assert_int_eq(imgsync_task_wait(ctx, id, 20000), 0);
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(ctx, IMGSYNC_LOG_INFO, NULL, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_stop(ctx), 0);
+    ck_assert_int_eq(seen.n, 4);
+    ck_assert_str_eq(seen.line[0], "task 1: sync of 1 registry started");
 }
 END_TEST
 
@@ -465,6 +495,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, cancel_is_a_warning);
     tcase_add_test(tc, level_filtering);
     tcase_add_test(tc, null_callback_turns_it_off);
+    tcase_add_test(tc, set_while_the_worker_runs);
     tcase_add_test(tc, reentry_is_refused);
     suite_add_tcase(s, tc);
     return s;
