@@ -42,5 +42,11 @@ char *imgsync__url_escape(const char *s, const char *keep);
 /* imgsync__url_escape for one path segment: also "." and ".." become "%2E" and "%2E%2E", so that
  * no dot-segment removal (RFC 3986 5.2.4, done by libcurl) can move the request elsewhere. */
 char *imgsync__url_escape_segment(const char *s);
+/* A URL as logs may show it: without userinfo and fragment, each query value replaced by "***"
+ * unless its name is a known listing parameter (n, last, page, page_size, limit, offset,
+ * service, scope ...: a token realm's service and scope, a registry's paging); SWR's signed
+ * requests and token requests keep nothing secret in their URLs that way. malloc'd, NULL on
+ * ENOMEM. */
+char *imgsync__url_for_log(const char *url);
 
 #endif
