@@ -30,6 +30,16 @@ from .strings import dec as _dec
 from .strings import enc as _enc
 
 __version__ = "0.1.0"
+__all__ = [
+    "lib", "library_path", "version", "version_num", "strerror", "type_from_string", "type_names",
+    "Context", "Provider", "Request", "Image", "Change", "Task", "RegistryStatus", "TaskError", "Schedule",
+    "Event", "image_fields",
+    "ChangeKind", "Counter", "Error", "EventType", "FieldKind", "FilterField", "FilterMode", "RegistryState",
+    "ScheduleKind", "TaskState", "Trigger", "Type",
+    "ImgsyncError", "InvalidArgument", "OutOfMemory", "NotFound", "AlreadyExists", "AuthError", "NetworkError",
+    "Timeout", "ProtocolError", "HttpError", "TooBig", "Canceled", "Unsupported", "VersionError", "Busy",
+    "StoreError", "InsecureError", "PartialError", "InternalError",
+]
 
 
 def version():

@@ -6,7 +6,7 @@ import weakref
 from . import _lib
 from ._lib import lib
 from .constants import IMGSYNC_CLOCK_VERSION, Error
-from .errors import Timeout, check, error
+from .errors import check, error
 from .records import Change, Event, Image, Schedule, Task
 from .request import handle
 from .strings import dec, enc

@@ -1,8 +1,9 @@
 """The Python layer against a real docker-registry: rows, errors, change feed, history, SQLite,
 threads, events, memory."""
 import os
+import subprocess
+import sys
 import threading
-import time
 
 import pytest
 
@@ -239,3 +240,15 @@ def test_memory_is_stable_over_repeated_syncs(registry):
         round_trip()
     grown = rss_kb() - start
     assert grown < 2048, f"RSS grew by {grown} KiB over 40 sync + iterate rounds"
+
+
+def test_the_example_program_uses_the_package(auth_registry):
+    reg, rows = auth_registry
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "imgsync.py")
+    env = dict(os.environ, IMGSYNC_PASSWORD=reg.password)
+    r = subprocess.run([sys.executable, example, reg.url, reg.user], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.splitlines()) == sorted(f"{x['repository']}:{x['tag']} {x['digest']} {x['size']}"
+                                                   for x in rows)
+    assert "task succeeded" in r.stderr and reg.password not in r.stderr
