@@ -252,3 +252,19 @@ def test_the_example_program_uses_the_package(auth_registry):
     assert sorted(r.stdout.splitlines()) == sorted(f"{x['repository']}:{x['tag']} {x['digest']} {x['size']}"
                                                    for x in rows)
     assert "task succeeded" in r.stderr and reg.password not in r.stderr
+
+
+def test_the_readme_python_example(registry):
+    """The first ```python block of README.md runs as shown against a real registry."""
+    reg, rows = registry
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "README.md")) as f:
+        text = f.read()
+    code = text.split("```python\n", 1)[1].split("```\n", 1)[0]
+    pkg = os.path.join(os.path.dirname(__file__), "..")
+    env = dict(os.environ, REGISTRY_URL=reg.url, PYTHONPATH=pkg)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"succeeded {len(rows)} images"
+    assert sorted(lines[1:]) == sorted(f"{reg.host}/{x['repository']}:{x['tag']} {x['digest']} {x['size']}"
+                                       for x in rows)
