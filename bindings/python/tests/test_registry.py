@@ -268,3 +268,17 @@ def test_the_readme_python_example(registry):
     assert lines[0] == f"succeeded {len(rows)} images"
     assert sorted(lines[1:]) == sorted(f"{reg.host}/{x['repository']}:{x['tag']} {x['digest']} {x['size']}"
                                        for x in rows)
+
+
+def test_wait_timeout_then_cancel(registry):
+    reg, rows = registry
+    with imgsync.Context() as ctx:
+        oci(ctx, reg)
+        tid = ctx.start_sync()
+        with pytest.raises(imgsync.Timeout) as e:  # a listing of many requests cannot end in 0 ms
+            ctx.wait(tid, timeout=0)
+        assert isinstance(e.value, TimeoutError) and e.value.code == imgsync.Error.ETIMEOUT
+        ctx.cancel(tid)
+        task = ctx.task(tid)
+        assert task.state == TaskState.CANCELED and task.ended
+        assert ctx.wait(tid, timeout=5).state == TaskState.CANCELED
