@@ -7,6 +7,7 @@ from . import _lib
 from ._lib import lib
 from .constants import IMGSYNC_CLOCK_VERSION, Error
 from .errors import check, error
+from .owned import Owned
 from .records import Change, Event, Image, Schedule, Task
 from .request import handle
 from .strings import dec, enc
@@ -298,8 +299,9 @@ class Provider:
         self._ctx._providers.pop(name, None)
 
 
-class _Cursor:
+class _Cursor(Owned):
     """An iterator over a C cursor that copies each borrowed row before asking for the next."""
+    _what = "iterator"
 
     def __init__(self, ptr, next_fn, free_fn, copy):
         self._ptr, self._next, self._free, self._copy = ptr, next_fn, free_fn, copy
@@ -315,16 +317,3 @@ class _Cursor:
             self.close()
             raise StopIteration
         return self._copy(row)  # the C row is valid only until the next call
-
-    def close(self):
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr:
-            self._free(ptr)
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -5,10 +5,11 @@ from . import _lib
 from ._lib import lib
 from .constants import FilterField, FilterMode
 from .errors import check
+from .owned import Owned
 from .strings import enc
 
 
-class Request:
+class Request(Owned):
     """An imgsync_request (a plain value, copied by the calls that take it).
 
     Every keyword is optional; an empty Request selects everything:
@@ -17,6 +18,8 @@ class Request:
                 include_non_images=False, updated_since_ms=0)
     Builder methods return the request. Errors carry no errmsg (the C request has no context).
     """
+    _free = lib.imgsync_request_free
+    _what = "request"
 
     def __init__(self, types=(), providers=(), repositories=None, filters=(), max_tags=None,
                  include_non_images=None, updated_since_ms=None):
@@ -67,24 +70,6 @@ class Request:
     def set_updated_since(self, ms):
         check(lib.imgsync_request_set_updated_since(self._handle(), ms))
         return self
-
-    def _handle(self):
-        if not self._ptr:
-            raise ValueError("the request is closed")
-        return self._ptr
-
-    def close(self):
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr:
-            lib.imgsync_request_free(ptr)
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def handle(req):
