@@ -122,3 +122,17 @@ def test_closed_objects_raise_instead_of_crashing():
         imgsync.Context("sqlite:/proc/no/such.db")
     with pytest.raises(imgsync.Unsupported):
         imgsync.Context("postgres://db")
+
+
+def test_provider_attributes_and_removal():
+    with imgsync.Context() as ctx:
+        p = ctx.add_provider("harbor", "prod", endpoint="https://harbor.example.com")
+        assert (p.name, p.kind, p.type) == ("prod", "harbor", Type.HARBOR)
+        assert ctx.provider("prod") is p
+        p.close()
+        p.close()  # idempotent
+        with pytest.raises(KeyError):
+            ctx.provider("prod")
+        with pytest.raises(imgsync.NotFound):
+            ctx.start_sync(Request(providers=["prod"]))
+        ctx.add_provider("harbor", "prod")  # the name is free again
