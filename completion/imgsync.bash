@@ -1,0 +1,94 @@
+# bash completion for imgsync(1). Installed as share/bash-completion/completions/imgsync;
+# tests/tools/completion-check.sh keeps it in step with src/cli/options.c.
+
+_imgsync_options() { # the options command "$1" accepts (as src/cli/options.c has them)
+    local select="--type --registry --repo --namespace --exclude-namespace --repo-glob
+                  --exclude-repo --tag --exclude-tag"
+    case $1 in
+    sync) echo "--db --config $select --max-tags --format --timeout-ms" ;;
+    check) echo "--db --config --timeout-ms --format" ;;
+    images) echo "--db --config $select --updated-since --format" ;;
+    tasks) echo "--db --state --trigger --limit --format" ;;
+    task) echo "--db --format" ;;
+    changes) echo "--db --task --since --format" ;;
+    "schedule add") echo "--db --config --daily --every $select --max-tags" ;;
+    "schedule list") echo "--db --format" ;;
+    "schedule rm") echo "--db" ;;
+    daemon) echo "--db --config" ;;
+    esac
+}
+
+# the registry names of the --config file given on the command line, if any
+_imgsync_registries() {
+    local i config=
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        [[ ${COMP_WORDS[i]} == --config ]] || continue
+        config=${COMP_WORDS[i + 1]}
+        # --config=FILE comes as "--config" "=" "FILE"
+        [[ $config == = ]] && config=${COMP_WORDS[i + 2]:-}
+    done
+    config=${config/#\~/$HOME}
+    [[ -r $config ]] || return 0
+    sed -n 's/.*"name"[[:space:]]*:[[:space:]]*"\([A-Za-z0-9._-]*\)".*/\1/p' -- "$config" 2>/dev/null
+}
+
+# the values option $2 of command $1 takes, or the files it names, starting with $3
+_imgsync_values() {
+    local cmd=$1 opt=$2 cur=$3
+    case $opt in
+    --config | --db) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    --format)
+        if [[ $cmd == sync || $cmd == images || $cmd == changes ]]; then
+            COMPREPLY=($(compgen -W "table json ndjson" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "table json" -- "$cur"))
+        fi
+        ;;
+    --type) COMPREPLY=($(compgen -W "Oci Harbor Jfrog SwrPrivate SwrShared SwrEnterprise" -- "$cur")) ;;
+    --state) COMPREPLY=($(compgen -W "queued running succeeded partial failed canceled skipped" -- "$cur")) ;;
+    --trigger) COMPREPLY=($(compgen -W "manual scheduled" -- "$cur")) ;;
+    --registry) COMPREPLY=($(compgen -W "$(_imgsync_registries)" -- "$cur")) ;;
+    *) COMPREPLY=() ;; # a number, a glob, a time: nothing to offer
+    esac
+}
+
+_imgsync() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= i
+    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    COMPREPLY=()
+    if ((COMP_CWORD == 1)); then
+        COMPREPLY=($(compgen -W "sync check images tasks task changes schedule daemon --version --help" -- "$cur"))
+        return 0
+    fi
+    cmd=${COMP_WORDS[1]}
+    if [[ $cmd == schedule ]]; then
+        if ((COMP_CWORD == 2)); then
+            COMPREPLY=($(compgen -W "add list rm" -- "$cur"))
+            return 0
+        fi
+        cmd="schedule ${COMP_WORDS[2]}"
+    fi
+    local opts
+    opts=$(_imgsync_options "$cmd")
+    [[ -n $opts ]] || return 0
+    # --option=value: bash splits it into "--option" "=" "value" (COMP_WORDBREAKS has '=')
+    if [[ $cur == = ]]; then
+        _imgsync_values "$cmd" "$prev" ""
+        return 0
+    fi
+    if [[ $prev == = ]] && ((COMP_CWORD > 2)); then
+        _imgsync_values "$cmd" "${COMP_WORDS[COMP_CWORD - 2]}" "$cur"
+        return 0
+    fi
+    if [[ $prev == --* && " $opts " == *" $prev "* ]]; then
+        _imgsync_values "$cmd" "$prev" "$cur"
+        return 0
+    fi
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+    elif [[ $cmd == check ]]; then
+        COMPREPLY=($(compgen -W "$(_imgsync_registries)" -- "$cur"))
+    fi
+    return 0
+}
+complete -F _imgsync imgsync
