@@ -218,6 +218,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@sh tests/tools/man-check.sh
 	@sh tests/tools/completion-check.sh
+	@ABI_DEP_LIBS="$(if $(SANITIZE),,$(DEP_LIBS))" sh tests/tools/abi-check.sh --self-test
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 
@@ -277,6 +278,18 @@ bench-million: build/bench_million
 # the same under callgrind (BENCH_IMAGES, default 100,000): top 15 functions of each phase
 bench-million-callgrind: build/bench_million
 	@sh bench/million_callgrind.sh
+
+# The ABI gate: abi/libimgsync.so.1.abi is the abidw dump of the released ABI (no release was
+# tagged: it is the library of main when the gate was added). abi-check fails on any change but
+# added symbols, and on added symbols CHANGELOG.md's Unreleased "### ABI" notes do not name.
+ABI_BASELINE := abi/$(SONAME).abi
+abi-check: build/$(SHLIB)
+	@sh tests/tools/abi-check.sh $(ABI_BASELINE) build/$(SHLIB) include CHANGELOG.md
+
+# a new baseline, on purpose only (a release, or an intended change abidiff reports)
+abi-baseline: build/$(SHLIB)
+	abidw --no-corpus-path --no-comp-dir-path --short-locs --headers-dir include --drop-private-types \
+	    --type-id-style hash --out-file $(ABI_BASELINE) build/$(SHLIB)
 
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk
