@@ -11,9 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 config=$(pwd)/examples/config.example.json # registries "prod" and "local"
 
 # every command and option of the program is in both files
-names=$( (sed -n 's/^ *{"\([a-z]*\)", \(NULL\|"\([a-z]*\)"\), CMD_.*/\1 \3/p' src/cli/options.c | tr ' ' '\n'
-          grep -h '"--[a-z]' src/cli/options.c src/cli/main.c | grep -v '^ *\*' | grep -o '"--[a-z][a-z-]*' |
-          tr -d '"') | sort -u | grep .)
+names=$( (sh tests/tools/cli-names.sh commands | tr ' ' '\n'; sh tests/tools/cli-names.sh options) | sort -u)
 [ "$(echo "$names" | wc -l)" -gt 30 ] || err "found too few commands and options in src/cli"
 for f in completion/imgsync.bash completion/_imgsync; do
     for n in $names; do

@@ -11,13 +11,8 @@ err() { echo "man-check: $*" >&2; fail=1; }
 functions() { # the public functions a header set declares
     sed -n 's/^IMGSYNC_EXTERN[^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' "$@"
 }
-commands() { # "sync", "schedule add", ... from the command table
-    sed -n 's/^ *{"\([a-z]*\)", \(NULL\|"\([a-z]*\)"\), CMD_.*/\1 \3/p' src/cli/options.c | sed 's/ $//'
-}
-options() { # every --option the program parses (not the ones named in comments)
-    grep -h '"--[a-z]' src/cli/options.c src/cli/main.c | grep -v '^ *\*' | grep -o '"--[a-z][a-z-]*' |
-        tr -d '"' | sort -u
-}
+commands() { sh tests/tools/cli-names.sh commands; }
+options() { sh tests/tools/cli-names.sh options; }
 # names missing from page $1 (read on stdin, one per line)
 missing_functions() {
     while read -r f; do grep -q "\\b$f\\b" "$1" || echo "$f"; done
