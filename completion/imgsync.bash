@@ -32,38 +32,46 @@ _imgsync_registries() {
     sed -n 's/.*"name"[[:space:]]*:[[:space:]]*"\([A-Za-z0-9._-]*\)".*/\1/p' -- "$config" 2>/dev/null
 }
 
+# COMPREPLY = the words compgen "$@" gives, one each (file names may hold spaces)
+_imgsync_reply() {
+    mapfile -t COMPREPLY < <(compgen "$@")
+}
+
 # the values option $2 of command $1 takes, or the files it names, starting with $3
 _imgsync_values() {
     local cmd=$1 opt=$2 cur=$3
     case $opt in
-    --config | --db) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    --config | --db)
+        compopt -o filenames 2>/dev/null
+        _imgsync_reply -f -- "$cur"
+        ;;
     --format)
         if [[ $cmd == sync || $cmd == images || $cmd == changes ]]; then
-            COMPREPLY=($(compgen -W "table json ndjson" -- "$cur"))
+            _imgsync_reply -W "table json ndjson" -- "$cur"
         else
-            COMPREPLY=($(compgen -W "table json" -- "$cur"))
+            _imgsync_reply -W "table json" -- "$cur"
         fi
         ;;
-    --type) COMPREPLY=($(compgen -W "Oci Harbor Jfrog SwrPrivate SwrShared SwrEnterprise" -- "$cur")) ;;
-    --state) COMPREPLY=($(compgen -W "queued running succeeded partial failed canceled skipped" -- "$cur")) ;;
-    --trigger) COMPREPLY=($(compgen -W "manual scheduled" -- "$cur")) ;;
-    --registry) COMPREPLY=($(compgen -W "$(_imgsync_registries)" -- "$cur")) ;;
+    --type) _imgsync_reply -W "Oci Harbor Jfrog SwrPrivate SwrShared SwrEnterprise" -- "$cur" ;;
+    --state) _imgsync_reply -W "queued running succeeded partial failed canceled skipped" -- "$cur" ;;
+    --trigger) _imgsync_reply -W "manual scheduled" -- "$cur" ;;
+    --registry) _imgsync_reply -W "$(_imgsync_registries)" -- "$cur" ;;
     *) COMPREPLY=() ;; # a number, a glob, a time: nothing to offer
     esac
 }
 
 _imgsync() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= i
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "sync check images tasks task changes schedule daemon --version --help" -- "$cur"))
+        _imgsync_reply -W "sync check images tasks task changes schedule daemon --version --help" -- "$cur"
         return 0
     fi
     cmd=${COMP_WORDS[1]}
     if [[ $cmd == schedule ]]; then
         if ((COMP_CWORD == 2)); then
-            COMPREPLY=($(compgen -W "add list rm" -- "$cur"))
+            _imgsync_reply -W "add list rm" -- "$cur"
             return 0
         fi
         cmd="schedule ${COMP_WORDS[2]}"
@@ -85,9 +93,9 @@ _imgsync() {
         return 0
     fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+        _imgsync_reply -W "$opts --help" -- "$cur"
     elif [[ $cmd == check ]]; then
-        COMPREPLY=($(compgen -W "$(_imgsync_registries)" -- "$cur"))
+        _imgsync_reply -W "$(_imgsync_registries)" -- "$cur"
     fi
     return 0
 }

@@ -94,6 +94,7 @@ C
         --out-file "$t/base.abi" "$t/v1/libt.so.1" || return 1
     printf '# Changelog\n\n## [Unreleased]\n\n### Added\n- t_c, a new function.\n\n## [0.0.1]\n\n### ABI\n- t_c\n' \
         >"$t/no-note.md"
+    # shellcheck disable=SC2016 # the backquotes are Markdown
     printf '# Changelog\n\n## [Unreleased]\n\n### Added\n- a function\n\n### ABI (issue 3)\n- New: `t_c`.\n' \
         >"$t/note.md"
     expect() { # WANT(0 pass, 1 fail) WHAT VERSION CHANGELOG
@@ -116,14 +117,15 @@ C
         printf '__attribute__((visibility("default"))) int imgsync_abi_selftest_added(void);\n%s\n' \
             'int imgsync_abi_selftest_added(void) { return 1; }' >"$t/added.c"
         mkdir -p "$t/real"
-        ${CC:-cc} -g -gdwarf-4 -fPIC -c -o "$t/added.o" "$t/added.c" &&
-        # shellcheck disable=SC2086
-        ${CC:-cc} -shared -Wl,-soname,libimgsync.so.1 -Wl,--version-script="$t/hide.map" -o "$t/real/removed.so" \
-            -Wl,--whole-archive build/libimgsync.a -Wl,--no-whole-archive $ABI_DEP_LIBS &&
-        # shellcheck disable=SC2086
-        ${CC:-cc} -shared -Wl,-soname,libimgsync.so.1 -Wl,--version-script=src/libimgsync.map -o "$t/real/added.so" \
-            -Wl,--whole-archive build/libimgsync.a -Wl,--no-whole-archive "$t/added.o" $ABI_DEP_LIBS ||
-            { echo "abi-check: self-test: cannot relink build/libimgsync.a" >&2; fail=1; }
+        # shellcheck disable=SC2086 # ABI_DEP_LIBS: several flags
+        if ! ${CC:-cc} -g -gdwarf-4 -fPIC -c -o "$t/added.o" "$t/added.c" ||
+           ! ${CC:-cc} -shared -Wl,-soname,libimgsync.so.1 -Wl,--version-script="$t/hide.map" -o "$t/real/removed.so" \
+                 -Wl,--whole-archive build/libimgsync.a -Wl,--no-whole-archive $ABI_DEP_LIBS ||
+           ! ${CC:-cc} -shared -Wl,-soname,libimgsync.so.1 -Wl,--version-script=src/libimgsync.map -o "$t/real/added.so" \
+                 -Wl,--whole-archive build/libimgsync.a -Wl,--no-whole-archive "$t/added.o" $ABI_DEP_LIBS; then
+            echo "abi-check: self-test: cannot relink build/libimgsync.a" >&2
+            fail=1
+        fi
         { cat CHANGELOG.md; printf '\n## [0.0.0]\n\n### ABI\n- imgsync_abi_selftest_added\n'; } >"$t/real/no-note.md"
         awk '{print} /^## \[Unreleased\]/ {print "\n### ABI (self-test)\n- `imgsync_abi_selftest_added`"}' \
             CHANGELOG.md >"$t/real/note.md"

@@ -34,6 +34,7 @@ imgsync images --type Swr|SwrPrivate SwrShared SwrEnterprise
 imgsync check --config $config |prod local
 imgsync sync --config=$config --registry l|local
 imgsync daemon --f|
+imgsync daemon --config examples/config.ex|examples/config.example.json
 imgsync tasks --limit |
 CASES
 cat >"$tmp/bash-test" <<'SCRIPT'
@@ -61,8 +62,8 @@ done
 exit $status
 SCRIPT
 bash "$tmp/bash-test" <"$tmp/bash-cases" || fail=1
-[ "$(complete -p imgsync 2>/dev/null; bash -c '. completion/imgsync.bash; complete -p imgsync')" = \
-  "complete -F _imgsync imgsync" ] || err "bash: the completion is not registered for imgsync"
+[ "$(bash -c '. completion/imgsync.bash; complete -p imgsync')" = "complete -F _imgsync imgsync" ] ||
+    err "bash: the completion is not registered for imgsync"
 
 # zsh: type each line and TAB into an interactive zsh; imgsync there prints its arguments
 if command -v zsh >/dev/null; then

@@ -76,9 +76,11 @@ LD_LIBRARY_PATH="$p/lib" "$dest/minimal" >/dev/null 2>&1 || rc=$?
 # minimal without arguments must print its usage and exit 2 (proves it loaded the library)
 [ "$rc" -eq 2 ] || err "dynamic consumer (minimal) did not run (exit $rc)"
 # shellcheck disable=SC2046
-$cc -o "$dest/consumer" tests/cmake-consumer/consumer.c $(pkg-config --cflags --libs libimgsync) &&
-    LD_LIBRARY_PATH="$p/lib" "$dest/consumer" | grep -q '^consumer: libimgsync .*, 0 images$' ||
-    err "dynamic consumer does not build or run"
+if ! $cc -o "$dest/consumer" tests/cmake-consumer/consumer.c $(pkg-config --cflags --libs libimgsync); then
+    err "dynamic consumer does not build"
+elif ! LD_LIBRARY_PATH="$p/lib" "$dest/consumer" | grep -q '^consumer: libimgsync .*, 0 images$'; then
+    err "dynamic consumer does not run"
+fi
 # static: libimgsync.a, its dependencies dynamically (README.md, "Installing")
 # shellcheck disable=SC2046
 $cc -o "$dest/consumer-static" tests/cmake-consumer/consumer.c $(pkg-config --cflags libimgsync) \

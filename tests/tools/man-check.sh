@@ -28,13 +28,13 @@ pages="build/man/imgsync.1 build/man/libimgsync.3 build/man/libimgsync-provider.
 for p in $pages; do [ -s "$p" ] || err "$p is missing (make man)"; done
 if [ "$fail" -eq 0 ]; then
     m=$(functions include/imgsync/*.h | missing_functions build/man/libimgsync.3)
-    [ -z "$m" ] || err "libimgsync.3 does not document:" $m
+    [ -z "$m" ] || err "libimgsync.3 does not document:" "$m"
     m=$(functions include/imgsync/sys/*.h | missing_functions build/man/libimgsync-provider.3)
-    [ -z "$m" ] || err "libimgsync-provider.3 does not document:" $m
+    [ -z "$m" ] || err "libimgsync-provider.3 does not document:" "$m"
     m=$(commands | missing_commands build/man/imgsync.1)
     [ -z "$m" ] || err "imgsync.1 does not document the commands:" "$m"
     m=$(options | missing_options build/man/imgsync.1)
-    [ -z "$m" ] || err "imgsync.1 does not document the options:" $m
+    [ -z "$m" ] || err "imgsync.1 does not document the options:" "$m"
     [ "$(functions include/imgsync/*.h | wc -l)" -gt 100 ] || err "found too few public functions"
     [ "$(commands | wc -l)" -ge 10 ] || err "found too few commands in src/cli/options.c"
     for p in $pages; do
