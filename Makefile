@@ -316,14 +316,14 @@ install:
 	first (make install only copies)" >&2; exit 1; }
 	@for f in $(INSTALL_INPUTS); do [ -f "$$f" ] || { echo "make install: $$f is missing: run 'make' first" >&2; \
 	  exit 1; }; done
-	@# the directories (and parents) that do not exist yet: uninstall removes them again when empty
-	@for d in $(INSTALL_DIRS); do while [ "$$d" != / ] && [ ! -d "$(DESTDIR)$$d" ]; do echo "$$d"; \
-	  d=$$(dirname "$$d"); done; done >build/.created-dirs
-	@# an install over an earlier one keeps that one's list
-	@cat $(DESTDIR)$(CMAKEDIR)/installed-dirs 2>/dev/null >>build/.created-dirs || true
-	@sort -u -o build/.created-dirs build/.created-dirs
-	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS))
-	install -m 644 build/.created-dirs $(DESTDIR)$(CMAKEDIR)/installed-dirs
+	@# the directories (and parents) that do not exist yet, and those an earlier install made:
+	@# uninstall removes them again when empty
+	@created=$$(for d in $(INSTALL_DIRS); do while [ "$$d" != / ] && [ ! -d "$(DESTDIR)$$d" ]; do \
+	  echo "$$d"; d=$$(dirname "$$d"); done; done; cat $(DESTDIR)$(CMAKEDIR)/installed-dirs 2>/dev/null); \
+	echo "install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS))"; \
+	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS)) && \
+	printf '%s\n' $$created | sort -u >$(DESTDIR)$(CMAKEDIR)/installed-dirs && \
+	chmod 644 $(DESTDIR)$(CMAKEDIR)/installed-dirs
 	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/
 	install -m 644 $(SYS_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/

@@ -26,7 +26,7 @@ cc_name=$(basename "${CC:-cc}")
 if grep -E "(^|[ /])($cc_name|cc|gcc|clang|ld)( |$)| -o |ldconfig" "$dest/install.log" >&2; then
     err "make install compiled, linked or ran ldconfig (above) for a DESTDIR staging"
 fi
-remade=$(find build -newer "$dest/before" -type f ! -name .created-dirs)
+remade=$(find build -newer "$dest/before" -type f)
 [ -z "$remade" ] || err "make install made files in build/ again: $remade"
 s="$dest/stage/usr"
 for f in lib/libimgsync.so.1 lib/libimgsync.so lib/libimgsync.a lib/pkgconfig/libimgsync.pc \
@@ -40,9 +40,11 @@ grep -q '^libdir=/usr/lib$' "$s/lib/pkgconfig/libimgsync.pc" 2>/dev/null || err 
 if readelf -d "$s/bin/imgsync" | grep -E 'RUNPATH|RPATH' >&2; then
     err "the /usr imgsync program has a RUNPATH or RPATH (above)"
 fi
+# a second install over the first one: uninstall still removes the directories the first made
+mk -s install PREFIX=/usr DESTDIR="$dest/stage" >/dev/null
 mk -s uninstall PREFIX=/usr DESTDIR="$dest/stage" >/dev/null
 left=$(cd "$dest/stage" && find . -mindepth 1)
-[ -z "$left" ] || err "uninstall of the /usr staging left: $left"
+[ -z "$left" ] || err "uninstall of the /usr staging (installed twice) left: $left"
 
 # --- directories that existed before are kept, with what else is in them --------------------
 mkdir -p "$dest/pre/usr/share/man/man1"
