@@ -169,8 +169,8 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
-                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind tzdata \
-                zlib1g-dev groff-base mandoc zsh cmake abigail-tools
+                pkg-config docker-registry python3 python3-pytest apache2-utils clang libclang-rt-14-dev valgrind \
+                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -188,11 +188,15 @@ unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
 	@sh tests/tools/layers-check.sh
 
+# a python3 that has pytest (Debian's python3-pytest is for /usr/bin/python3, which a pyenv or
+# venv python3 earlier in PATH may not see)
+PYTEST_PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(shell $(p) -c 'import pytest' 2>/dev/null && echo $(p))) python3)
+
 # the imgsync program's default database (--db) goes to build/, not to the caller's home
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
 # the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
 BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
-integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
+integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
 	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
@@ -211,9 +215,16 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
 	  { cat build/jfrog-emulator-test.log; echo "FAILED: JFrog emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/jfrog-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@# the Python binding (bindings/python): header check + pytest against a real registry; a
+	@# sanitized library cannot be loaded by python3, like the packaging check below
+	@[ -n "$(SANITIZE)" ] || { IMGSYNC_LIBRARY=$(CURDIR)/build/$(SONAME) PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTEST_PYTHON) -m pytest -q -p no:cacheprovider bindings/python/tests >build/python-binding-test.log 2>&1 || \
+	  { cat build/python-binding-test.log; echo "FAILED: Python binding tests" >&2; exit 1; }; \
+	  tail -n 1 build/python-binding-test.log; [ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"; }
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/cli-log-check.sh
 	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@sh tests/tools/man-check.sh

@@ -61,24 +61,29 @@ _imgsync_values() {
 }
 
 _imgsync() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd=
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd='' c=1
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
-    if ((COMP_CWORD == 1)); then
-        _imgsync_reply -W "sync check images tasks task changes schedule daemon --version --help" -- "$cur"
+    # the log options may come before the command
+    while ((c < COMP_CWORD)); do
+        case ${COMP_WORDS[c]} in -v | -vv | --verbose | --debug) ((c++)) ;; *) break ;; esac
+    done
+    if ((COMP_CWORD == c)); then
+        _imgsync_reply -W "sync check images tasks task changes schedule daemon -v -vv --verbose --debug --version --help" -- "$cur"
         return 0
     fi
-    cmd=${COMP_WORDS[1]}
+    cmd=${COMP_WORDS[c]}
     if [[ $cmd == schedule ]]; then
-        if ((COMP_CWORD == 2)); then
+        if ((COMP_CWORD == c + 1)); then
             _imgsync_reply -W "add list rm" -- "$cur"
             return 0
         fi
-        cmd="schedule ${COMP_WORDS[2]}"
+        cmd="schedule ${COMP_WORDS[c + 1]}"
     fi
     local opts
     opts=$(_imgsync_options "$cmd")
     [[ -n $opts ]] || return 0
+    opts="$opts -v -vv --verbose --debug"
     # --option=value: bash splits it into "--option" "=" "value" (COMP_WORDBREAKS has '=')
     if [[ $cur == = ]]; then
         _imgsync_values "$cmd" "$prev" ""

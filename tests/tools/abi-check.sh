@@ -29,7 +29,13 @@ abi_notes() {
 gate() { # BASELINE LIBRARY HEADERS CHANGELOG
     base=$1 lib=$2 headers=$3 changelog=$4
     work=$(mktemp -d)
-    abidiff --no-added-syms --drop-private-types --hd2 "$headers" "$base" "$lib" >"$work/report" 2>&1
+    # Handles are opaque: a struct the public headers do not define is private, whatever
+    # abidiff concludes from its header's name (src/core/ctx.h defines imgsync_ctx; libabigail
+    # takes it for the public ctx.h).
+    public=$(grep -rhoE --include='*.h' 'struct [A-Za-z_0-9]+ \{' "$headers" | awk '{print $2}' | sort -u | paste -sd '|' -)
+    printf '[suppress_type]\n  type_kind = struct\n  name_not_regexp = ^(%s)$\n' "${public:-none}" >"$work/private.supp"
+    abidiff --no-added-syms --drop-private-types --hd2 "$headers" --suppressions "$work/private.supp" \
+        "$base" "$lib" >"$work/report" 2>&1
     rc=$?
     if [ "$rc" -ne 0 ]; then
         cat "$work/report" >&2
@@ -66,31 +72,45 @@ self_test() {
     t=$(mktemp -d)
     trap 'rm -rf "$t"' EXIT
     fail=0
-    mkdir -p "$t/v1" "$t/v2" "$t/v3" "$t/v4"
+    # vN/ holds the public header, vN.src/ the source and its private header
+    for v in v1 v2 v3 v4 v5 v6; do mkdir -p "$t/$v" "$t/$v.src/priv"; done
     cat >"$t/v1/t.h" <<'H'
 struct t_opts { int a; };
+typedef struct t_ctx t_ctx;
 int t_a(int x);
 int t_b(const struct t_opts *o);
+int t_d(t_ctx *c);
 H
-    cat >"$t/v1/t.c" <<'C'
+    # the opaque handle's body, in a private header of the same name (as src/core/ctx.h)
+    printf 'struct t_ctx { int x; };\n' >"$t/v1.src/priv/t.h"
+    cat >"$t/v1.src/t.c" <<'C'
 #include "t.h"
+#include "priv/t.h"
 struct t_private { int q; };
 int t_a(int x) { struct t_private p = {x}; return p.q; }
 int t_b(const struct t_opts *o) { return o->a; }
+int t_d(t_ctx *c) { return c->x; }
 C
     # v2 removes t_b, v3 adds t_c, v4 changes the type of t_a's parameter
     grep -v t_b "$t/v1/t.h" >"$t/v2/t.h"
-    grep -v '^int t_b' "$t/v1/t.c" >"$t/v2/t.c"
+    grep -v '^int t_b' "$t/v1.src/t.c" >"$t/v2.src/t.c"
     { cat "$t/v1/t.h"; echo 'int t_c(void);'; } >"$t/v3/t.h"
-    { cat "$t/v1/t.c"; echo 'int t_c(void) { return 3; }'; } >"$t/v3/t.c"
+    { cat "$t/v1.src/t.c"; echo 'int t_c(void) { return 3; }'; } >"$t/v3.src/t.c"
     sed 's/int t_a(int x)/int t_a(long x)/' "$t/v1/t.h" >"$t/v4/t.h"
     sed 's/int t_a(int x) { struct t_private p = {x}/int t_a(long x) { struct t_private p = {(int)x}/' \
-        "$t/v1/t.c" >"$t/v4/t.c"
-    for v in v1 v2 v3 v4; do
-        ${CC:-cc} -g -gdwarf-4 -O0 -shared -fPIC -Wl,-soname,libt.so.1 -o "$t/$v/libt.so.1" "$t/$v/t.c" ||
+        "$t/v1.src/t.c" >"$t/v4.src/t.c"
+    # v5 changes the opaque handle's private layout, v6 a member of the public struct
+    for v in v2 v3 v4 v5 v6; do cp "$t/v1.src/priv/t.h" "$t/$v.src/priv/t.h"; done
+    cp "$t/v1/t.h" "$t/v5/"
+    cp "$t/v1.src/t.c" "$t/v5.src/"
+    printf 'struct t_ctx { long before; int x; };\n' >"$t/v5.src/priv/t.h"
+    sed 's/struct t_opts { int a; }/struct t_opts { long a; }/' "$t/v1/t.h" >"$t/v6/t.h"
+    cp "$t/v1.src/t.c" "$t/v6.src/"
+    for v in v1 v2 v3 v4 v5 v6; do
+        ${CC:-cc} -g -gdwarf-4 -O0 -shared -fPIC -Wl,-soname,libt.so.1 -I"$t/$v" -o "$t/$v/libt.so.1" "$t/$v.src/t.c" ||
             { echo "abi-check: self-test: cannot build $v" >&2; return 1; }
     done
-    abidw --no-corpus-path --no-comp-dir-path --headers-dir "$t/v1" --drop-private-types \
+    abidw --no-corpus-path --no-comp-dir-path --short-locs --headers-dir "$t/v1" --drop-private-types \
         --out-file "$t/base.abi" "$t/v1/libt.so.1" || return 1
     printf '# Changelog\n\n## [Unreleased]\n\n### Added\n- t_c, a new function.\n\n## [0.0.1]\n\n### ABI\n- t_c\n' \
         >"$t/no-note.md"
@@ -108,6 +128,8 @@ C
     expect 0 "unchanged library" v1 "$t/no-note.md"
     expect 1 "a removed function" v2 "$t/note.md"
     expect 1 "a changed parameter type" v4 "$t/note.md"
+    expect 0 "a changed private layout of an opaque handle" v5 "$t/no-note.md"
+    expect 1 "a changed member of a public struct" v6 "$t/note.md"
     expect 1 "an added function without an ABI note (only under Added and in a released section)" v3 "$t/no-note.md"
     expect 0 "an added function named in the Unreleased ABI note" v3 "$t/note.md"
     # the same on the real library and baseline, when make gave the objects' link flags: relinked
@@ -142,7 +164,8 @@ C
         real 0 "with a function added and noted" added.so note.md
     fi
     if [ "$fail" -eq 0 ]; then
-        echo "abi-check: self-test: removed, changed and unnoted added symbols fail; noted additions pass"
+        echo "abi-check: self-test: removed or changed interfaces (a public struct member too) and unnoted added" \
+            "symbols fail; noted additions and private layouts of opaque handles pass"
         echo "1 passed, 0 failed"
     else
         echo "0 passed, 1 failed"

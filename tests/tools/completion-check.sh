@@ -21,8 +21,11 @@ done
 
 # bash: "words|expected COMPREPLY" (the last word is the one being completed)
 cat >"$tmp/bash-cases" <<CASES
-imgsync |sync check images tasks task changes schedule daemon --version --help
+imgsync |sync check images tasks task changes schedule daemon -v -vv --verbose --debug --version --help
 imgsync sch|schedule
+imgsync -v sch|schedule
+imgsync --debug schedule |add list rm
+imgsync tasks --deb|--debug
 imgsync schedule |add list rm
 imgsync schedule add --ev|--every
 imgsync sync --exclude-|--exclude-namespace --exclude-repo --exclude-tag
@@ -97,6 +100,8 @@ exit ${rc:-0}
 SCRIPT
     cat >"$tmp/zsh-cases" <<CASES
 imgsync sched|schedule
+imgsync -v sched|-v schedule
+imgsync --debug tasks --tr|--debug tasks --trigger
 imgsync schedule a|schedule add
 imgsync schedule add --ev|schedule add --every
 imgsync sync --exclude-n|sync --exclude-namespace
