@@ -18,7 +18,7 @@ import ctypes
 
 from ._lib import lib, path as library_path
 from .constants import (ChangeKind, Counter, Error, EventType, FieldKind, FilterField, FilterMode,
-                        RegistryState, ScheduleKind, TaskState, Trigger, Type)
+                        LogLevel, RegistryState, ScheduleKind, TaskState, Trigger, Type)
 from .context import Context, Provider
 from .errors import check as _check
 from .errors import (AlreadyExists, AuthError, Busy, Canceled, ImgsyncError, InsecureError, InternalError,
@@ -34,7 +34,7 @@ __all__ = [
     "lib", "library_path", "version", "version_num", "strerror", "type_from_string", "type_names",
     "Context", "Provider", "Request", "Image", "Change", "Task", "RegistryStatus", "TaskError", "Schedule",
     "Event", "image_fields",
-    "ChangeKind", "Counter", "Error", "EventType", "FieldKind", "FilterField", "FilterMode", "RegistryState",
+    "ChangeKind", "Counter", "Error", "EventType", "FieldKind", "FilterField", "FilterMode", "LogLevel", "RegistryState",
     "ScheduleKind", "TaskState", "Trigger", "Type",
     "ImgsyncError", "InvalidArgument", "OutOfMemory", "NotFound", "AlreadyExists", "AuthError", "NetworkError",
     "Timeout", "ProtocolError", "HttpError", "TooBig", "Canceled", "Unsupported", "VersionError", "Busy",

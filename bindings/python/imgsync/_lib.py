@@ -38,6 +38,8 @@ Event = _opaque("imgsync_event")
 
 # typedef void (*imgsync_event_fn)(const imgsync_event *ev, void *payload);
 EVENT_FN = ctypes.CFUNCTYPE(None, POINTER(Event), c_void_p)
+# typedef void (*imgsync_log_callback)(imgsync_ctx *ctx, int level, const char *message, void *payload);
+LOG_FN = ctypes.CFUNCTYPE(None, POINTER(Ctx), c_int, c_char_p, c_void_p)
 # imgsync/sys/clock.h: int64_t (*now_ms)(void *payload), int64_t (*mono_ms)(void *payload)
 CLOCK_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
 
@@ -191,6 +193,7 @@ FUNCTIONS = [
     ("imgsync_event_registry_state", I, [_p(Event)]),
     ("imgsync_event_counter", U64, [_p(Event), I]),
     ("imgsync_ctx_set_event_callback", I, [_p(Ctx), EVENT_FN, c_void_p]),
+    ("imgsync_ctx_set_log_callback", I, [_p(Ctx), I, LOG_FN, c_void_p]),
     # sys/clock.h (the provider SPI of sys/provider.h is not bound: write providers in C)
     ("imgsync_ctx_set_clock", I, [_p(Ctx), _p(Clock)]),
 ]

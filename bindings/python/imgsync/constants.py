@@ -112,6 +112,13 @@ class EventType(IntEnum):
     PROGRESS = 3
 
 
+class LogLevel(IntEnum):
+    ERROR = 1
+    WARN = 2
+    INFO = 3
+    DEBUG = 4
+
+
 # C enum type -> (IntEnum, prefix of its enumerators' C names)
 C_ENUMS = {
     "imgsync_error": (Error, "IMGSYNC_"),
@@ -126,6 +133,7 @@ C_ENUMS = {
     "imgsync_change_kind": (ChangeKind, "IMGSYNC_CHANGE_"),
     "imgsync_schedule_kind": (ScheduleKind, "IMGSYNC_SCHEDULE_"),
     "imgsync_event_type": (EventType, "IMGSYNC_EVENT_"),
+    "imgsync_log_level": (LogLevel, "IMGSYNC_LOG_"),
 }
 
 for _enum, _prefix in C_ENUMS.values():

@@ -5,7 +5,7 @@ import weakref
 
 from . import _lib
 from ._lib import lib
-from .constants import IMGSYNC_CLOCK_VERSION, Error
+from .constants import IMGSYNC_CLOCK_VERSION, Error, LogLevel
 from .errors import check, error
 from .owned import Owned
 from .records import Change, Event, Image, Schedule, Task
@@ -238,6 +238,26 @@ class Context:
         cb = _lib.EVENT_FN(thunk)
         self._keep.append(cb)  # a replaced callback may still run on the worker: keep every one
         self._check(lib.imgsync_ctx_set_event_callback(self._handle(), cb, None))
+
+    def set_log_callback(self, fn, max_level=4):
+        """Call fn(level, message) for each log line up to max_level (imgsync.LogLevel; DEBUG is
+        one line per HTTP attempt), on the thread driving the context; None stops. Lines hold no
+        secret and no control character. An exception fn raises is re-raised like an event
+        callback's."""
+        if fn is None:
+            self._check(lib.imgsync_ctx_set_log_callback(self._handle(), 0, _lib.LOG_FN(), None))
+            return
+
+        def thunk(ctx, level, message, payload):
+            try:
+                fn(LogLevel(level), dec(message))
+            except BaseException as e:  # noqa: B036 - nothing may unwind into C
+                if self._callback_error is None:
+                    self._callback_error = e
+
+        cb = _lib.LOG_FN(thunk)
+        self._keep.append(cb)  # as for events: a replaced callback may still run on the worker
+        self._check(lib.imgsync_ctx_set_log_callback(self._handle(), int(max_level), cb, None))
 
     def _raise_callback_error(self):
         e, self._callback_error = self._callback_error, None

@@ -120,6 +120,26 @@ def test_wrong_password_is_an_auth_error(auth_registry):
         assert image_keys(ctx.images()) == expected_keys(rows)
 
 
+def test_log_lines_reach_a_python_callback(auth_registry):
+    reg, rows = auth_registry
+    lines = []
+    with imgsync.Context() as ctx:
+        oci(ctx, reg, username=reg.user, password=reg.password)
+        ctx.set_log_callback(lambda level, msg: lines.append((level, msg)), imgsync.LogLevel.DEBUG)
+        assert ctx.sync(timeout=120).state == TaskState.SUCCEEDED
+        assert any(lv == imgsync.LogLevel.DEBUG and "GET " in m and "/v2/" in m for lv, m in lines)
+        assert any(lv == imgsync.LogLevel.INFO for lv, m in lines)
+        assert all(reg.password not in m for lv, m in lines)
+        count = len(lines)
+        ctx.set_log_callback(lambda level, msg: lines.append((level, msg)), imgsync.LogLevel.WARN)
+        assert ctx.sync(timeout=120).state == TaskState.SUCCEEDED
+        assert all(lv <= imgsync.LogLevel.WARN for lv, m in lines[count:])
+        ctx.set_log_callback(None)
+        count = len(lines)
+        ctx.sync(timeout=120)
+        assert len(lines) == count
+
+
 def test_change_feed_and_history(fresh_registry):
     reg = fresh_registry
     initial = reg.seed("initial")
