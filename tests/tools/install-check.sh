@@ -46,6 +46,15 @@ mk -s uninstall PREFIX=/usr DESTDIR="$dest/stage" >/dev/null
 left=$(cd "$dest/stage" && find . -mindepth 1)
 [ -z "$left" ] || err "uninstall of the /usr staging (installed twice) left: $left"
 
+# --- ldconfig: only for the system itself (PREFIX /usr or /usr/local, no DESTDIR); as root
+# (install checks the uid) it cannot be tried here without installing into /usr
+# shellcheck disable=SC2016 # $(RUN_LDCONFIG) is make's
+ldconfig_for() { make --no-print-directory -s --eval 'show-ldconfig: ; @echo "$(RUN_LDCONFIG)"' show-ldconfig "$@"; }
+if [ "$(ldconfig_for PREFIX=/usr)" != yes ] || [ "$(ldconfig_for PREFIX=/usr/local/)" != yes ] ||
+   [ -n "$(ldconfig_for PREFIX=/usr DESTDIR="$dest/stage")" ] || [ -n "$(ldconfig_for PREFIX=/opt/imgsync)" ]; then
+    err "ldconfig would not run exactly for PREFIX /usr and /usr/local without DESTDIR"
+fi
+
 # --- directories that existed before are kept, with what else is in them --------------------
 mkdir -p "$dest/pre/usr/share/man/man1"
 echo keep >"$dest/pre/usr/share/man/man1/other.1"
