@@ -106,7 +106,7 @@ static int on_socket(imgsync_ctx *ctx, int fd, int what, void *payload)
     return 0;
 }
 
-static int on_timer(imgsync_ctx *ctx, long timeout_ms, void *payload)
+static int on_timer(imgsync_ctx *ctx, int timeout_ms, void *payload)
 {
     app *a = payload;
     if (timeout_ms < 0)

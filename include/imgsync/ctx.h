@@ -164,12 +164,12 @@ IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
  * imgsync_ctx_timeout and the reads. Callbacks run while the context is held: another thread's
  * call on it waits until they return, so they must not wait for such a thread.
  */
-enum imgsync_poll {
+typedef enum imgsync_poll {
     IMGSYNC_POLL_IN = 1,    /* wait until fd is readable */
     IMGSYNC_POLL_OUT = 2,   /* ... writable */
     IMGSYNC_POLL_INOUT = 3, /* either */
     IMGSYNC_POLL_REMOVE = 4 /* stop watching fd (it may be closed right after the callback) */
-};
+} imgsync_poll;
 /* The fd to give imgsync_ctx_socket_action when the timer fired (or to act on time alone). */
 #define IMGSYNC_SOCKET_TIMEOUT (-1)
 
@@ -178,8 +178,10 @@ enum imgsync_poll {
 typedef int (*imgsync_socket_callback)(imgsync_ctx *ctx, int fd, int what, void *payload);
 /* Call imgsync_ctx_socket_action(ctx, IMGSYNC_SOCKET_TIMEOUT, 0) once in timeout_ms (0: as soon
  * as the loop can, not from inside this callback), replacing the timer asked for before;
- * timeout_ms -1: no timer is needed. Return 0 (other values are reserved). */
-typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, long timeout_ms, void *payload);
+ * timeout_ms -1: no timer is needed. Milliseconds are an int, as in imgsync_ctx_perform (a long
+ * differs in size between platforms, which FFI bindings feel); at most INT_MAX. Return 0 (other
+ * values are reserved). */
+typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, int timeout_ms, void *payload);
 
 /*
  * Drive ctx from an event loop: cb is told, on the loop's thread (this one), every socket to
@@ -215,7 +217,7 @@ IMGSYNC_EXTERN int imgsync_ctx_socket_action(imgsync_ctx *ctx, int fd, int event
  * 0) (0: now), or -1 when only its sockets (or a call from the embedder) can bring work, like
  * curl_multi_timeout. -1 too for ctx NULL. The loop's thread.
  */
-IMGSYNC_EXTERN long imgsync_ctx_timeout(imgsync_ctx *ctx);
+IMGSYNC_EXTERN int imgsync_ctx_timeout(imgsync_ctx *ctx);
 /*
  * From any thread (also one that never called the context before): an
  * imgsync_ctx_perform waiting for the network returns soon (or the next one, when none waits

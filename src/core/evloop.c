@@ -67,19 +67,19 @@ static void on_engine_socket(void *ud, int fd, int what)
 
 /* ---- time ------------------------------------------------------------------------------------- */
 
-static long lower(long a, int64_t b)
+static int lower(int a, int64_t b)
 {
     if (b < 0)
         return a;
     if (b > 0x7fffffff)
         b = 0x7fffffff;
-    return a < 0 || b < a ? (long)b : a;
+    return a < 0 || b < a ? (int)b : a;
 }
 
 /* What the context next does on its own time (api_lock held). */
-static long next_timeout(imgsync_ctx *ctx)
+static int next_timeout(imgsync_ctx *ctx)
 {
-    long best = imgsync__engine_timeout(ctx->engine);
+    int best = lower(-1, imgsync__engine_timeout(ctx->engine));
     int64_t now = imgsync__env_mono(&ctx->env);
     int active = 0;
     for (size_t i = 0; i < ctx->ntasks; i++) {
@@ -102,9 +102,9 @@ static void tell_timer(imgsync_ctx *ctx)
 {
     if (!ctx->timer_fn || ctx->in_io)
         return;
-    long ms = next_timeout(ctx);
+    int ms = next_timeout(ctx);
     int64_t due = ms < 0 ? -1 : imgsync__real_mono_ms() + ms;
-    if (due == ctx->timer_told || (due > 0 && ctx->timer_told > 0 && ms > 0 && llabs(due - ctx->timer_told) <= 1))
+    if (due == ctx->timer_told || (due > 0 && ctx->timer_told > 0 && ms > 0 && (due > ctx->timer_told ? due - ctx->timer_told : ctx->timer_told - due) <= 1))
         return; /* the same time, give or take the millisecond this call took */
     ctx->timer_told = due;
     ctx->in_io = 1;
@@ -308,12 +308,12 @@ int imgsync_ctx_socket_action(imgsync_ctx *ctx, int fd, int events)
     return active;
 }
 
-long imgsync_ctx_timeout(imgsync_ctx *ctx)
+int imgsync_ctx_timeout(imgsync_ctx *ctx)
 {
     if (!ctx)
         return -1;
     imgsync__ctx_enter(ctx);
-    long ms = next_timeout(ctx);
+    int ms = next_timeout(ctx);
     imgsync__ctx_leave(ctx);
     return ms;
 }

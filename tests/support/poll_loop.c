@@ -48,7 +48,7 @@ static int on_socket(imgsync_ctx *ctx, int fd, int what, void *payload)
     return 0;
 }
 
-static int on_timer(imgsync_ctx *ctx, long timeout_ms, void *payload)
+static int on_timer(imgsync_ctx *ctx, int timeout_ms, void *payload)
 {
     pl_loop *l = payload;
     l->timer_calls++;
