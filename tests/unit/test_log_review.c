@@ -82,9 +82,18 @@ typedef struct job_spec {
 } job_spec;
 
 static const job_spec *jobs;
+static int per_endpoint; /* start: one job, GET <endpoint>/v2/team/app/tags/list, instead of jobs */
 
 static int start(imgsync_run *run)
 {
+    if (per_endpoint) {
+        char url[256];
+        snprintf(url, sizeof(url), "%s/v2/team/app/tags/list", imgsync_run_endpoint(run));
+        imgsync_job *job = imgsync_job_new(run, "GET", url);
+        ck_assert_ptr_nonnull(job);
+        ck_assert_int_eq(imgsync_job_submit(job), 0);
+        return 0;
+    }
     for (const job_spec *j = jobs; j && j->url; j++) {
         imgsync_job *job = imgsync_job_new(run, j->method, j->url);
         ck_assert_ptr_nonnull(job);
@@ -96,9 +105,9 @@ static int start(imgsync_run *run)
 
 static int on_response(imgsync_run *run, imgsync_job *job, const imgsync_response *resp)
 {
-    (void)run;
     (void)job;
-    (void)resp;
+    if (per_endpoint && imgsync_response_status(resp) >= 400) /* the repository failed */
+        imgsync_run_repository_fail(run, "team/app", IMGSYNC_EHTTP, "gone");
     return 0;
 }
 
@@ -114,6 +123,7 @@ static void setup(void)
     static const spi_hooks h = {start, on_response, NULL, NULL};
     spi_hooks_set(&h);
     jobs = NULL;
+    per_endpoint = 0;
     memset(&seen, 0, sizeof(seen));
     seen.ctx = replay_ctx(R);
     P = replay_add_provider(R, SPI2_KIND, "lt", EP);
@@ -248,6 +258,40 @@ START_TEST(query_semicolon_separator_keeps_secret_value)
 }
 END_TEST
 
+/* ---- levels ------------------------------------------------------------------------------------ */
+
+/* README: "`WARN` a failed repository ... `ERROR` a failed registry or task"; ctx.h: ERROR "a
+ * task, or a registry of it, failed as a whole". A registry whose every repository failed ends
+ * with its row FAILED (imgsync__run_summarize), yet its end line "registry 'a': failed, ..." is
+ * INFO (run.c log_end) and no ERROR line names it: with a second registry that succeeded the
+ * task is PARTIAL (WARN), so an embedder logging at ERROR sees nothing at all while the task
+ * status shows registry 'a' failed. */
+START_TEST(failed_registry_has_no_error_line)
+{
+    per_endpoint = 1;
+    ck_assert_ptr_nonnull(replay_add_provider(R, SPI2_KIND, "a", "https://a.example"));
+    fake_transport *ft = replay_transport(R);
+    ck_assert_int_eq(fake_set_simple(ft, "GET", "https://a.example/v2/team/app/tags/list", 404, NULL, "gone"), 0);
+    ck_assert_int_eq(fake_set_simple(ft, "GET", EP "/v2/team/app/tags/list", 200, NULL, "{}"), 0);
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, NULL, &id), 0);
+    imgsync_task *t = NULL;
+    ck_assert_int_eq(imgsync_task_get(&t, replay_ctx(R), id), 0);
+    int state = imgsync_task_state_of(t);
+    int row = -1;
+    for (size_t i = 0; i < imgsync_task_registry_count(t); i++)
+        if (!strcmp(imgsync_task_registry_name(t, i), "a"))
+            row = imgsync_task_registry_state(t, i);
+    imgsync_task_free(t);
+    ck_assert_int_eq(state, IMGSYNC_TASK_PARTIAL);
+    ck_assert_int_eq(row, IMGSYNC_REGISTRY_FAILED);
+    int errors = 0;
+    for (int i = 0; i < seen.n; i++)
+        errors += seen.level[i] == IMGSYNC_LOG_ERROR && strstr(seen.line[i], "'a'") != NULL;
+    ck_assert_msg(errors > 0, "registry 'a' failed (its row is FAILED) but no ERROR line names it:\n%s", all_lines());
+}
+END_TEST
+
 Suite *log_review_suite(void)
 {
     Suite *s = suite_create("log_review");
@@ -258,6 +302,7 @@ Suite *log_review_suite(void)
     tcase_add_test(tc, callback_during_ctx_free_runs_without_the_lock);
     tcase_add_test(tc, redirect_path_parameter_session_id_is_logged);
     tcase_add_test(tc, query_semicolon_separator_keeps_secret_value);
+    tcase_add_test(tc, failed_registry_has_no_error_line);
     suite_add_tcase(s, tc);
     return s;
 }
