@@ -292,6 +292,57 @@ START_TEST(failed_registry_has_no_error_line)
 }
 END_TEST
 
+/* ---- SWR: the request signature a server quotes ------------------------------------------------- */
+
+/* test_log_secrets' premise: a server may quote the request's credential headers in its error
+ * text, so every such line must come out redacted. For SWR (AK/SK) the Authorization header is
+ * "SDK-HMAC-SHA256 Access=AK, SignedHeaders=..., Signature=<hex>": the SK is redacted, but the
+ * Signature is neither a registered secret nor a token of the group, and it reaches the ERROR
+ * line (and the task's errors). With X-Sdk-Date it authorizes that very request again for the
+ * gateway's 15-minute window: a credential in the log. */
+static char quoted_sig[128];
+
+static void quote_signature(void *ud, const fake_request *q, fake_reply *out)
+{
+    (void)ud;
+    static char body[512];
+    const char *auth = fake_request_header(q, "Authorization");
+    const char *sig = auth ? strstr(auth, "Signature=") : NULL;
+    if (sig)
+        snprintf(quoted_sig, sizeof(quoted_sig), "%s", sig + strlen("Signature="));
+    snprintf(body, sizeof(body), "{\"error_code\":\"SWR.0106\",\"error_msg\":\"signature %s does not match\"}", quoted_sig);
+    memset(out, 0, sizeof(*out));
+    out->status = 400;
+    out->headers = "Content-Type: application/json";
+    out->body = body;
+}
+
+START_TEST(swr_request_signature_quoted_by_server_is_logged)
+{
+    char *sk = ts_random_secret("sk-");
+    ck_assert_ptr_nonnull(sk);
+    imgsync_provider *p = replay_add_provider(R, "swr-shared", "swr", "https://swr-api.cn-north-4.myhuaweicloud.com");
+    ck_assert_ptr_nonnull(p);
+    const char *opts[] = {"region", "cn-north-4", "ak", "ACMEAKEXAMPLE0000001", "sk", sk, "project_id",
+                          "0a1b2c3d4e5f60718293a4b5c6d7e8f9", NULL};
+    for (size_t i = 0; opts[i]; i += 2)
+        ck_assert_int_eq(imgsync_provider_set(p, opts[i], opts[i + 1]), 0);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    ck_assert_int_eq(imgsync_request_add_provider(req, "swr"), 0);
+    fake_set_fallback(replay_transport(R), quote_signature, NULL);
+    uint64_t id;
+    ck_assert_int_eq(replay_sync(R, req, &id), 0);
+    imgsync_request_free(req);
+    ck_assert_msg(strlen(quoted_sig) >= 32, "no signed request: '%s'\n%s", quoted_sig, all_lines());
+    int sk_leaked = ts_holds_part_of(all_lines(), sk);
+    free(sk);
+    ck_assert(!sk_leaked);
+    ck_assert_msg(!ts_holds_part_of(all_lines(), quoted_sig), "the request's Signature (%s) is in the log:\n%s",
+                  quoted_sig, all_lines());
+}
+END_TEST
+
 Suite *log_review_suite(void)
 {
     Suite *s = suite_create("log_review");
@@ -303,6 +354,7 @@ Suite *log_review_suite(void)
     tcase_add_test(tc, redirect_path_parameter_session_id_is_logged);
     tcase_add_test(tc, query_semicolon_separator_keeps_secret_value);
     tcase_add_test(tc, failed_registry_has_no_error_line);
+    tcase_add_test(tc, swr_request_signature_quoted_by_server_is_logged);
     suite_add_tcase(s, tc);
     return s;
 }
