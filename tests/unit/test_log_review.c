@@ -343,6 +343,20 @@ START_TEST(swr_request_signature_quoted_by_server_is_logged)
 }
 END_TEST
 
+/* imgsync_provider_check runs a check task that is never added to the context (no id: task.c's
+ * log_begin/log_end print t->id, 0): its lines read "task 0: check of 1 registry started" and
+ * "task 0: succeeded; ...", naming a task imgsync_task_get cannot find, the same for every check. */
+START_TEST(provider_check_is_logged_as_task_0)
+{
+    static const job_spec j[] = {{"GET", EP "/v2/", IMGSYNC_AUTH_NONE}, {0}};
+    jobs = j;
+    ck_assert_int_eq(fake_set_simple(replay_transport(R), "GET", EP "/v2/", 200, NULL, "{}"), 0);
+    ck_assert_int_eq(imgsync_provider_check(P), 0);
+    ck_assert_msg(seen.n > 0, "no line for the check");
+    ck_assert_msg(!any_line_has("task 0"), "a check is logged as a task with id 0:\n%s", all_lines());
+}
+END_TEST
+
 Suite *log_review_suite(void)
 {
     Suite *s = suite_create("log_review");
@@ -355,6 +369,7 @@ Suite *log_review_suite(void)
     tcase_add_test(tc, query_semicolon_separator_keeps_secret_value);
     tcase_add_test(tc, failed_registry_has_no_error_line);
     tcase_add_test(tc, swr_request_signature_quoted_by_server_is_logged);
+    tcase_add_test(tc, provider_check_is_logged_as_task_0);
     suite_add_tcase(s, tc);
     return s;
 }
