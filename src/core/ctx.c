@@ -154,11 +154,13 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
     if (!ctx)
         return;
     imgsync_ctx_stop(ctx);
+    imgsync__ctx_enter(ctx); /* the log callback runs with the lock held, here too */
     for (size_t i = 0; i < ctx->ntasks; i++) {
-        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: context freed");
+        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "context freed");
         if (ctx->store)
             imgsync__history_persist(ctx, ctx->tasks[i], 1);
     }
+    imgsync__ctx_leave(ctx);
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_free(ctx->tasks[i]);
     imgsync__evloop_free(ctx);

@@ -69,7 +69,7 @@ int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io)) /* the flags are the holder's */
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io || ctx->log.in_callback)) /* the holder's */
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
     imgsync__ctx_enter(ctx);
     if (ctx->worker_running || ctx->socket_fn) {

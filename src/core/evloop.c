@@ -189,7 +189,7 @@ void imgsync__evloop_free(imgsync_ctx *ctx)
 /* A callback of this thread is running (socket, timer, event, or inside a step). */
 static int in_callback(const imgsync_ctx *ctx)
 {
-    return imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io);
+    return imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io || ctx->log.in_callback);
 }
 
 static int active_tasks(const imgsync_ctx *ctx)

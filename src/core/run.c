@@ -177,7 +177,10 @@ void imgsync__run_free(imgsync_run *run)
 static void log_end(const imgsync_run *run)
 {
     int ok = run->row_state != IMGSYNC_REGISTRY_FAILED;
-    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
+    /* a run that failed as a whole said so (ERROR, or WARN when canceled); one whose every
+     * repository failed has only its WARN lines per repository: this line is its ERROR */
+    int level = ok || run->failed ? IMGSYNC_LOG_INFO : IMGSYNC_LOG_ERROR;
+    imgsync__run_log(run, level, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
                      ok ? "finished" : "failed", run->scopes.count, (unsigned long long)run->scopes_failed,
                      run->reason ? ": " : "", run->reason ? run->reason : "");
 }

@@ -163,7 +163,7 @@ int imgsync_provider_check(imgsync_provider *p)
     imgsync_ctx *ctx = p->ctx;
     /* in_perform is the holder's: another thread (the worker) may be driving, then we wait for
      * the lock below; only a callback of the driving thread must not nest a check in its step */
-    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_io))
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_io || ctx->log.in_callback))
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_provider_check called from a callback");
     imgsync__ctx_enter(ctx); /* the engine and the clock are the driver's: a worker waits meanwhile */
     imgsync__task *t;

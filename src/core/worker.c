@@ -82,7 +82,7 @@ static void wind_down(imgsync_ctx *ctx)
         int active = 0;
         for (size_t i = 0; i < ctx->ntasks; i++) {
             active |= imgsync__task_active(ctx->tasks[i]);
-            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
+            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "the worker stopped");
         }
         if (!active)
             break;
