@@ -107,7 +107,7 @@ static int global_option(int argc, char **argv, int *status)
     *status = EXIT_OK;
     if (argc < 2) {
         usage_error("missing command (sync, check, images, tasks, task, changes, schedule, "
-                    "daemon)");
+                    "daemon, ls, inspect, catalog)");
         *status = EXIT_USAGE;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                strcmp(argv[1], "help") == 0) {
@@ -143,6 +143,12 @@ static int run_command(const options *o)
         return cmd_schedule_rm(o);
     case CMD_DAEMON:
         return cmd_daemon(o);
+    case CMD_LS:
+        return cmd_ls(o);
+    case CMD_INSPECT:
+        return cmd_inspect(o);
+    case CMD_CATALOG:
+        return cmd_catalog(o);
     }
     return EXIT_USAGE;
 }
@@ -157,8 +163,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     status = parse_command_line(&o, argc, argv);
     if (status == PARSE_HELP) {
-        print_help(stdout);
-        status = EXIT_OK;
+        status = EXIT_OK; /* the command's help is printed */
     } else if (status == 0) {
         status = run_command(&o);
     }

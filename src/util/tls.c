@@ -1,6 +1,7 @@
 /* TLS file checks with OpenSSL's PEM reader. */
 #include "tls.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -25,5 +26,41 @@ int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
         return IMGSYNC_EINVAL;
     }
     X509_free(cert);
+    return 0;
+}
+
+/* Encrypted keys: refuse instead of letting OpenSSL prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+int imgsync__tls_check_key_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "cannot open: %s", path ? strerror(errno) : "no path");
+        return IMGSYNC_EINVAL;
+    }
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
+    fclose(f);
+    if (!key) {
+        ERR_clear_error();
+        snprintf(err, errlen, "no unencrypted PEM private key in it");
+        return IMGSYNC_EINVAL;
+    }
+    EVP_PKEY_free(key);
+    return 0;
+}
+
+int imgsync__tls_check_dir(const char *path, char *err, size_t errlen)
+{
+    DIR *d = path ? opendir(path) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "cannot open the directory: %s", path ? strerror(errno) : "no path");
+        return IMGSYNC_EINVAL;
+    }
+    closedir(d);
     return 0;
 }
