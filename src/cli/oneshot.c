@@ -158,21 +158,56 @@ out:
     return status;
 }
 
+/* Each command's printer: the rows are in ctx; 0 or an exit status. */
+typedef int (*oneshot_print)(const options *o, imgsync_ctx *ctx, const reference *r);
+
+static int oneshot(const options *o, enum ref_kind kind, oneshot_print print)
+{
+    imgsync_ctx *ctx = NULL;
+    reference r;
+    int status = oneshot_sync(o, kind, &r, &ctx);
+
+    if (status == 0)
+        status = print(o, ctx, &r);
+    imgsync_ctx_free(ctx);
+    return status;
+}
+
+/* Every row of the context's inventory (the one provider's). NULL after saying why. */
+static imgsync_iter *all_rows(imgsync_ctx *ctx, const char *what)
+{
+    imgsync_iter *it = NULL;
+    int rc = imgsync_iter_new(&it, ctx, NULL);
+
+    if (rc != 0)
+        lib_error(ctx, rc, "cannot read the %s", what);
+    return rc ? NULL : it;
+}
+
+/* The end of printing `what`: 0, or EXIT_FAIL after saying why. */
+static int printed(int failed, const char *what)
+{
+    if (failed)
+        errorf("cannot print the %s: out of memory", what);
+    return failed ? EXIT_FAIL : finish_stdout(what);
+}
+
 /* ---- ls ---- */
 
-static int print_tags(imgsync_ctx *ctx)
+static int print_tags(const options *o, imgsync_ctx *ctx, const reference *r)
 {
     static const char *const titles[] = {"TAG", "DIGEST", "SIZE", "MULTI_ARCH"};
-    imgsync_iter *it = NULL;
     const imgsync_image *im;
+    imgsync_iter *it;
     char *cell[4];
     table *t;
-    int rc = imgsync_iter_new(&it, ctx, NULL), failed;
+    int failed;
 
-    if (rc != 0) {
-        lib_error(ctx, rc, "cannot read the tags");
+    (void)r;
+    if (o->format != FORMAT_TABLE)
+        return print_inventory(ctx, NULL, o->format, 0, 0);
+    if ((it = all_rows(ctx, "tags")) == NULL)
         return EXIT_FAIL;
-    }
     failed = (t = table_new(4, titles, 1u << 2)) == NULL;
     while (!failed && (im = imgsync_iter_next(it)) != NULL) {
         cell[0] = format("%s", imgsync_image_tag(im));
@@ -183,21 +218,12 @@ static int print_tags(imgsync_ctx *ctx)
     }
     table_end(t, !failed);
     imgsync_iter_free(it);
-    if (failed)
-        errorf("cannot print the tags: out of memory");
-    return failed ? EXIT_FAIL : finish_stdout("tags");
+    return printed(failed, "tags");
 }
 
 int cmd_ls(const options *o)
 {
-    imgsync_ctx *ctx = NULL;
-    reference r;
-    int status = oneshot_sync(o, REF_REPOSITORY, &r, &ctx);
-
-    if (status == 0)
-        status = o->format == FORMAT_TABLE ? print_tags(ctx) : print_inventory(ctx, NULL, o->format, 0, 0);
-    imgsync_ctx_free(ctx);
-    return status;
+    return oneshot(o, REF_REPOSITORY, print_tags);
 }
 
 /* ---- inspect ---- */
@@ -226,7 +252,7 @@ static int print_image_table(const imgsync_image *im)
     emit(stdout, "multi-arch: %s", imgsync_image_multi_arch(im) ? "yes" : "no");
     emit(stdout, "platforms:  %s", *platforms ? platforms : "-");
     free(size);
-    return finish_stdout("image");
+    return printed(0, "image");
 }
 
 static int print_image_json(const imgsync_image *im)
@@ -239,55 +265,48 @@ static int print_image_json(const imgsync_image *im)
         json_end_line(g, stdout, 1);
     if (g != NULL)
         yajl_gen_free(g);
-    if (failed)
-        errorf("cannot print the image: out of memory");
-    return failed ? EXIT_FAIL : finish_stdout("image");
+    return printed(failed, "image");
+}
+
+static int print_image(const options *o, imgsync_ctx *ctx, const reference *r)
+{
+    imgsync_iter *it = all_rows(ctx, "image");
+    const imgsync_image *im;
+    int status = EXIT_FAIL;
+
+    if (it == NULL)
+        return EXIT_FAIL;
+    if ((im = find_image(it, r)) == NULL)
+        errorf("inspect %s: %s not found in %s/%s", o->ref,
+               r->tag[0] && r->digest[0] ? "this tag with this digest"
+               : r->tag[0]               ? "tag"
+                                         : "no tag has this digest; digest",
+               r->host, r->repository);
+    else
+        status = o->format == FORMAT_TABLE ? print_image_table(im) : print_image_json(im);
+    imgsync_iter_free(it);
+    return status;
 }
 
 int cmd_inspect(const options *o)
 {
-    imgsync_ctx *ctx = NULL;
-    imgsync_iter *it = NULL;
-    const imgsync_image *im;
-    reference r;
-    int status = oneshot_sync(o, REF_IMAGE, &r, &ctx), rc;
-
-    if (status != 0)
-        goto out;
-    if ((rc = imgsync_iter_new(&it, ctx, NULL)) != 0) {
-        lib_error(ctx, rc, "cannot read the image");
-        status = EXIT_FAIL;
-    } else if ((im = find_image(it, &r)) == NULL) {
-        errorf("inspect %s: %s not found in %s/%s", o->ref,
-               r.tag[0] && r.digest[0] ? "this tag with this digest"
-               : r.tag[0]              ? "tag"
-                                       : "no tag has this digest; digest",
-               r.host, r.repository);
-        status = EXIT_FAIL;
-    } else {
-        status = o->format == FORMAT_TABLE ? print_image_table(im) : print_image_json(im);
-    }
-out:
-    imgsync_iter_free(it);
-    imgsync_ctx_free(ctx);
-    return status;
+    return oneshot(o, REF_IMAGE, print_image);
 }
 
 /* ---- catalog ---- */
 
 /* Each repository once (the rows come sorted by repository, one per tag). */
-static int print_repositories(imgsync_ctx *ctx, int json)
+static int print_repositories(const options *o, imgsync_ctx *ctx, const reference *r)
 {
-    imgsync_iter *it = NULL;
+    int json = o->format != FORMAT_TABLE, failed = 0;
+    imgsync_iter *it = all_rows(ctx, "repositories");
     const imgsync_image *im;
     char *last = NULL;
     yajl_gen g = NULL;
-    int rc = imgsync_iter_new(&it, ctx, NULL), failed = 0;
 
-    if (rc != 0) {
-        lib_error(ctx, rc, "cannot read the repositories");
+    (void)r;
+    if (it == NULL)
         return EXIT_FAIL;
-    }
     if (json)
         failed = (g = json_open(stdout, 1)) == NULL || yajl_gen_array_open(g) != yajl_gen_status_ok;
     while (!failed && (im = imgsync_iter_next(it)) != NULL) {
@@ -305,19 +324,10 @@ static int print_repositories(imgsync_ctx *ctx, int json)
         yajl_gen_free(g);
     free(last);
     imgsync_iter_free(it);
-    if (failed)
-        errorf("cannot print the repositories: out of memory");
-    return failed ? EXIT_FAIL : finish_stdout("repositories");
+    return printed(failed, "repositories");
 }
 
 int cmd_catalog(const options *o)
 {
-    imgsync_ctx *ctx = NULL;
-    reference r;
-    int status = oneshot_sync(o, REF_REGISTRY, &r, &ctx);
-
-    if (status == 0)
-        status = print_repositories(ctx, o->format != FORMAT_TABLE);
-    imgsync_ctx_free(ctx);
-    return status;
+    return oneshot(o, REF_REGISTRY, print_repositories);
 }

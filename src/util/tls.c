@@ -11,13 +11,20 @@
 
 #include "imgsync/errors.h"
 
-int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
+/* The file to read, or NULL with the reason in err. */
+static FILE *open_pem(const char *path, char *err, size_t errlen)
 {
     FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f) {
+    if (!f)
         snprintf(err, errlen, "cannot open: %s", path ? strerror(errno) : "no path");
+    return f;
+}
+
+int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = open_pem(path, err, errlen);
+    if (!f)
         return IMGSYNC_EINVAL;
-    }
     X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!cert) {
@@ -38,11 +45,9 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 
 int imgsync__tls_check_key_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f) {
-        snprintf(err, errlen, "cannot open: %s", path ? strerror(errno) : "no path");
+    FILE *f = open_pem(path, err, errlen);
+    if (!f)
         return IMGSYNC_EINVAL;
-    }
     EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
     fclose(f);
     if (!key) {
