@@ -65,14 +65,17 @@ static int set_option(imgsync_ctx *ctx, imgsync_provider *p, const char *key, co
 }
 
 /* Credentials: --username, else the Docker/Podman auth files when this library knows the
- * "auth_file" option (EINVAL: it does not, and there are none to read). */
+ * "auth_file" option (EINVAL: it does not, or there are none to read: anonymous access). */
 static int set_credentials(const options *o, imgsync_ctx *ctx, imgsync_provider *p)
 {
+    int rc;
+
     if (o->username != NULL)
         return set_login(o, ctx, p);
-    if (imgsync_provider_set(p, "auth_file", "default") == IMGSYNC_EINVAL)
+    if ((rc = imgsync_provider_set(p, "auth_file", "default")) == 0 || rc == IMGSYNC_EINVAL)
         return 0;
-    return 0;
+    lib_error(ctx, rc, "auth_file");
+    return EXIT_FAIL;
 }
 
 /* The context and the provider of the reference's registry. */
