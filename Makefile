@@ -173,6 +173,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-history-check.sh
 	@sh tests/tools/cli-oneshot-check.sh
+	@sh tests/tools/cli-log-check.sh
 	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build

@@ -66,6 +66,7 @@ typedef struct options {
     int password_stdin;   /* --password-stdin */
     int plain_http;       /* --plain-http: http:// whatever the host */
     int insecure;         /* --insecure: no TLS verification */
+    int verbosity;                /* -v: 1 (info), -vv or --debug: 2 (debug) */
 } options;
 
 void options_free(options *o);
@@ -74,6 +75,8 @@ void options_free(options *o);
 int parse_command_line(options *o, int argc, char **argv);
 /* The help of one command (a command_def of options.c), which PARSE_HELP has printed. */
 void command_help(const void *def, FILE *f);
+/* -v, -vv, --verbose, --debug: how much more it makes o->verbosity, 0 for another argument. */
+int verbosity_flag(const char *arg);
 
 /* request.c: the request the selection options describe; `wanted` receives the registries to
  * create (none = all). cfg may be NULL (commands that need no configuration): registry names

@@ -86,10 +86,8 @@ static int oneshot_provider(const options *o, const reference *r, imgsync_ctx **
     char *endpoint;
 
     provider_name(r, name, name_size);
-    if ((rc = imgsync_ctx_new(ctx, NULL)) != 0) {
-        errorf("cannot create a context: %s", imgsync_strerror(rc));
-        return EXIT_FAIL;
-    }
+    if ((status = open_store(o, DB_MEMORY, ctx)) != 0) /* in memory, logging as -v asks */
+        return status;
     if ((rc = imgsync_provider_new(p, *ctx, "oci", name)) != 0) {
         lib_error(*ctx, rc, "registry %s", r->host);
         return EXIT_FAIL;

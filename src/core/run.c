@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/kinds.h"
+#include "core/log.h"
 #include "core/provider.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -198,6 +199,15 @@ void imgsync__run_free(imgsync_run *run)
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
+/* "registry 'x': finished, 12 repositories listed" or "... failed ...: reason". */
+static void log_end(const imgsync_run *run)
+{
+    int ok = run->row_state != IMGSYNC_REGISTRY_FAILED;
+    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
+                     ok ? "finished" : "failed", run->scopes.count, (unsigned long long)run->scopes_failed,
+                     run->reason ? ": " : "", run->reason ? run->reason : "");
+}
+
 void imgsync__run_maybe_end(imgsync_run *run)
 {
     if (run->ended || !run->started || run->pending || run->deferred || run->in_callback)
@@ -209,6 +219,7 @@ void imgsync__run_maybe_end(imgsync_run *run)
         imgsync__run_set_row(run, IMGSYNC_REGISTRY_FAILED, NULL);
     else
         imgsync__run_summarize(run);
+    log_end(run); /* before release: the secrets are still known to redact */
     release(run);
     imgsync__task_run_ended(run->task);
 }
@@ -226,10 +237,22 @@ int imgsync__run_allowed_url(const imgsync_run *run, const char *url)
 
 static const char *http_refusal = "plain http is accepted only for loopback hosts or with allow_http=true";
 
+/* "registry 'x' (oci, https://reg.example): started" */
+static void log_start(const imgsync_run *run)
+{
+    if (!imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
+        return;
+    char *ep = run->endpoint ? imgsync__url_for_log(run->endpoint) : NULL;
+    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s' (%s%s%s): %s started", run->name, run->vt->kind,
+                     ep ? ", " : "", ep ? ep : "", run->mode == IMGSYNC_RUN_CHECK ? "check" : "sync");
+    free(ep);
+}
+
 void imgsync__run_start(imgsync_run *run)
 {
     run->started = 1;
     int rc = imgsync__dispatch_open(run);
+    log_start(run);
     if (rc) {
         imgsync_run_fail(run, rc, "cannot set up the registry's connections");
     } else if (!run->endpoint && run->vt->version < 2) {
