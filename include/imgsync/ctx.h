@@ -44,7 +44,8 @@ IMGSYNC_EXTERN void imgsync_ctx_free(imgsync_ctx *ctx);
  * URL"), or "" when that call succeeded. Every call returning an error code that takes a context
  * or provider sets it, successful or not. Kept per thread (a thread keeps it for its last 4 contexts), so that
  * imgsync_task_get() on another thread does not overwrite it. Borrowed until the thread's next
- * call on ctx. Never NULL, never a secret.
+ * call on ctx or on one of its providers, or until the thread has used 4 other contexts: copy it
+ * right after the failing call. UTF-8, never NULL, never a secret.
  */
 IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
 
