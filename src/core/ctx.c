@@ -112,6 +112,7 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     pthread_condattr_destroy(&ca);
     imgsync__history_owner(ctx->owner, sizeof(ctx->owner));
     ctx->retention = 100;
+    ctx->wake_rd = ctx->wake_wr = -1;
     ctx->catch_up = 1;
     pthread_mutex_lock(&serial_lock);
     ctx->serial = next_serial++;
@@ -160,6 +161,7 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
     }
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_free(ctx->tasks[i]);
+    imgsync__evloop_free(ctx);
     imgsync__sched_free(ctx);
     free(ctx->tasks);
     imgsync__engine_free(ctx->engine);

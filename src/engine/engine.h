@@ -58,6 +58,24 @@ size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms);
 /* From any thread: a perform waiting for the network returns soon (also the next one, when
  * none waits now). */
 void imgsync__engine_wakeup(imgsync__engine *e);
+/* ---- event-loop mode ------------------------------------------------------------------------ */
+/* What a socket is waited for: the values of libcurl's CURL_POLL_* and of IMGSYNC_POLL_*. */
+enum { IMGSYNC__IO_IN = 1, IMGSYNC__IO_OUT = 2, IMGSYNC__IO_REMOVE = 4 };
+/* No socket: imgsync__engine_action only starts what is due. */
+#define IMGSYNC__IO_NONE (-2)
+/* Drive the transport from the caller's event loop: sock(ud, fd, what) is told which sockets to
+ * wait for, the caller reports readiness through imgsync__engine_action. sock NULL: back to
+ * imgsync__engine_perform (EBUSY while a transfer runs). 0, EUNSUPPORTED (the transport has no
+ * event-loop mode), ENOMEM. */
+int imgsync__engine_watch(imgsync__engine *e, void (*sock)(void *ud, int fd, int what), void *ud);
+/* One event: socket fd ready for events (IMGSYNC__IO_IN / OUT), fd -1: timers due, or
+ * IMGSYNC__IO_NONE; then start what is due, deliver what finished. 0, or EINVAL (fd unknown). */
+int imgsync__engine_action(imgsync__engine *e, int fd, int events);
+/* Start queued requests that may start and due retries, without waiting. */
+void imgsync__engine_kick(imgsync__engine *e);
+/* Milliseconds until imgsync__engine_action(e, -1, 0) has work, -1 when only sockets can bring
+ * any. */
+long imgsync__engine_timeout(const imgsync__engine *e);
 /* Requests queued, waiting, in flight (all groups). */
 size_t imgsync__engine_pending(const imgsync__engine *e);
 
