@@ -161,7 +161,11 @@ build/uv_sync: examples/uv_sync.c build/$(SHLIB)
 
 build/tests/%: tests/unit/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_EXTRA_OBJ) $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+
+# test_reference tests a file of the imgsync program (the image reference parser)
+build/tests/test_reference: build/src/cli/reference.o
+build/tests/test_reference: private TEST_EXTRA_OBJ := build/src/cli/reference.o
 
 build/tests/%: tests/integration/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 	@mkdir -p build/tests
@@ -177,7 +181,8 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
                 pkg-config docker-registry python3 python3-pytest apache2-utils clang libclang-rt-14-dev valgrind \
-                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools libuv1-dev
+                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools libuv1-dev \
+                openssl
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -201,6 +206,8 @@ PYTEST_PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(shell $(p) -
 
 # the imgsync program's default database (--db) goes to build/, not to the caller's home
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
+# ... and its default configuration is looked for there too, not in the caller's home
+integration: export XDG_CONFIG_HOME := $(CURDIR)/build/test-config
 # the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
 BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
 integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync $(EXAMPLES) $(BENCH_BIN) $(MAN_PAGES)
@@ -231,6 +238,7 @@ integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync $(EXAMPLES) $(BENCH_BIN) 
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/cli-oneshot-check.sh
 	@sh tests/tools/cli-log-check.sh
 	@sh tests/tools/crash-check.sh
 	@sh tests/tools/uv-sync-check.sh

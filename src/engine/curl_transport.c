@@ -103,6 +103,28 @@ static void set_method(CURL *h, const imgsync__wire *w)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
 }
 
+/* CA directory, client certificate and proxy of the attempt's group. */
+static void set_net_options(CURL *h, const imgsync__wire *w)
+{
+    if (w->ca_dir)
+        curl_easy_setopt(h, CURLOPT_CAPATH, w->ca_dir);
+    if (w->cert_file) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, w->cert_file);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (w->key_file) {
+        curl_easy_setopt(h, CURLOPT_SSLKEY, w->key_file);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (w->proxy) {
+        /* "" turns the environment's proxy off; a configured proxy is used for every host,
+         * whatever no_proxy says (an empty NOPROXY overrides the variable) */
+        curl_easy_setopt(h, CURLOPT_PROXY, w->proxy);
+        if (*w->proxy)
+            curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+    }
+}
+
 static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *encoding)
 {
     const imgsync__wire *w = x->wire;
@@ -132,6 +154,7 @@ static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *e
     set_method(h, w);
     if (w->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
+    set_net_options(h, w);
     if (w->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -160,6 +160,17 @@ void imgsync__group_free(imgsync__group *g);
 void imgsync__group_cancel(imgsync__group *g, int code);
 /* Add the origin of url to those credentialed requests may go to. EINVAL, EINSECURE, ENOMEM. */
 int imgsync__group_allow_origin(imgsync__group *g, const char *url);
+
+/* How a group's connections are made beyond the policy's TLS basics (strings copied; NULL = the
+ * default). proxy "" = no proxy, whatever the environment says; NULL = libcurl's environment
+ * rules (http_proxy, https_proxy, ALL_PROXY, no_proxy). 0 or IMGSYNC_ENOMEM. */
+typedef struct imgsync__net {
+    const char *ca_dir;    /* directory of hashed CA certificates (CURLOPT_CAPATH) */
+    const char *cert_file; /* PEM client certificate (mTLS) */
+    const char *key_file;  /* PEM private key of cert_file; NULL = in cert_file */
+    const char *proxy;     /* proxy URL, or "" for none */
+} imgsync__net;
+int imgsync__group_set_net(imgsync__group *g, const imgsync__net *n);
 /* May a request (credentialed or not) go to url? 0; EINVAL (not an absolute http(s) URL, or a
  * credentialed request to an origin not allowed); EINSECURE (plain http not allowed). */
 int imgsync__group_check_url(const imgsync__group *g, const char *url, int credentialed);

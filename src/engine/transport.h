@@ -34,6 +34,8 @@ struct imgsync__wire {
     size_t body_len;
     int attempt;      /* 1 = first sending */
     const char *ca_file;
+    const char *ca_dir, *cert_file, *key_file; /* NULL = none */
+    const char *proxy; /* NULL = libcurl's environment rules, "" = no proxy */
     int insecure;
     long timeout_ms, connect_timeout_ms, low_speed_bytes, low_speed_time_ms;
     size_t max_body;
