@@ -112,6 +112,23 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * Review (cliconv): src/cli/reference.c is_loopback takes every host beginning with "127." for a
+ * loopback address, names included. "127.example.com" or "127.0.0.1.nip.io" then get
+ * http:// without allow_http (oneshot.c: plain = o->plain_http || r->loopback, allow_http only
+ * when !loopback), which the library refuses ("plain http is accepted only for loopback hosts"):
+ * such a registry cannot be reached at all, not over https by default and not with --plain-http
+ * either. Only 127.0.0.0/8 addresses are loopback (the library's imgsync__url_is_loopback_host).
+ */
+START_TEST(test_loopback_is_an_address_not_a_prefix)
+{
+    check_ok("127.example.com/app", REF_REPOSITORY, "127.example.com", "app", "", "", 0);
+    check_ok("127.0.0.1.nip.io:5000/app", REF_REPOSITORY, "127.0.0.1.nip.io:5000", "app", "", "", 0);
+    check_ok("127.example.com", REF_REGISTRY, "127.example.com", "", "", "", 0);
+    check_ok("127.0.0.1:5000/app", REF_REPOSITORY, "127.0.0.1:5000", "app", "", "", 1);
+}
+END_TEST
+
 Suite *reference_suite(void)
 {
     Suite *s = suite_create("reference");
@@ -121,6 +138,7 @@ Suite *reference_suite(void)
     tcase_add_test(tc, test_tags_and_digests);
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_loopback_is_an_address_not_a_prefix);
     suite_add_tcase(s, tc);
     return s;
 }
