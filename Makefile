@@ -240,6 +240,7 @@ integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync $(EXAMPLES) $(BENCH_BIN) 
 	@sh tests/tools/cli-history-check.sh
 	@sh tests/tools/cli-oneshot-check.sh
 	@sh tests/tools/cli-log-check.sh
+	@sh tests/tools/cli-review-check.sh
 	@sh tests/tools/crash-check.sh
 	@sh tests/tools/uv-sync-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
