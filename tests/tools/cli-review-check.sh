@@ -12,6 +12,8 @@
 #   6. the summary line says "synced 100%" for a sync that failed
 #   7. password_file "-" reads stdin instead of the file named "-" (read_file's new "-")
 #   8. imgsync schedule --help is a usage error (every command was to have its --help)
+#   9. plain http to a loopback registry through a proxy on another host: the Basic credentials
+#      go over the network in clear (the loopback exemption assumes the request stays local)
 set -u
 IMGSYNC=${IMGSYNC:-$(pwd)/build/imgsync}
 case $IMGSYNC in /*) ;; *) IMGSYNC=$(pwd)/$IMGSYNC ;; esac
@@ -187,13 +189,58 @@ if [ "$status" -ne 2 ] && ! grep -q 'password_file' "$TMP/err"; then ok; else
     bad "password_file \"-\" (a file named '-') read from stdin instead: exit $status: $(err)"
 fi
 
+# ---- 9. loopback plain http through a non-loopback proxy: no credentials in clear -----------
+# A stand-in proxy on a non-loopback address of this machine records each request head; it
+# answers 401 Basic without Authorization (as a registry would), else 200.
+NONLOOP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' | grep -v ':' | head -n 1)
+if [ -n "$NONLOOP" ]; then
+    cat >"$TMP/recorder.py" <<'PY'
+import os, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 0)); s.listen(16)
+open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+while True:
+    c, _ = s.accept()
+    c.settimeout(5)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            d = c.recv(65536)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    head = data.split(b"\r\n\r\n")[0].decode("latin-1")
+    with open(sys.argv[3], "a") as f:
+        f.write(head + "\n--\n")
+    if "\nauthorization:" in head.lower():
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    else:
+        c.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    c.close()
+PY
+    python3 "$TMP/recorder.py" "$NONLOOP" "$TMP/recorder.port" "$TMP/recorder.log" &
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$TMP/recorder.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    printf '{"registries":[{"name":"r","type":"oci","endpoint":"http://127.0.0.1:5000","username":"u","password_env":"REVIEW_PW","proxy":"http://%s:%s"}]}\n' \
+        "$NONLOOP" "$(cat "$TMP/recorder.port")" >"$TMP/remoteproxy.json"
+    REVIEW_PW=Pl41nS3cret timeout 60 "$IMGSYNC" check --timeout-ms 5000 --config "$TMP/remoteproxy.json" r \
+        >"$TMP/out" 2>"$TMP/err" </dev/null
+    status=$?
+    if ! grep -qi '^authorization: basic' "$TMP/recorder.log" 2>/dev/null; then ok; else
+        bad "http://127.0.0.1 registry with proxy http://$NONLOOP: Basic credentials sent in clear to the proxy host (check exit $status)"
+    fi
+fi
+
 # ---- 8. imgsync schedule --help ----------------------------------------------------------------
 run schedule --help
 if [ "$status" -eq 0 ] && grep -q 'usage:' "$TMP/out"; then ok; else
     bad "imgsync schedule --help: exit $status: $(err)"
 fi
 
-echo "cli-review-check: proxy secrets, SSL_CERT_DIR, 127. names, encrypted cert_file key, summary, password_file -, schedule --help ($((passed + failed)) checks)"
+echo "cli-review-check: proxy secrets, SSL_CERT_DIR, 127. names, encrypted cert_file key, summary, password_file -, schedule --help, loopback via proxy ($((passed + failed)) checks)"
 [ -z "${TEST_SUMMARY:-}" ] || echo "$((failed == 0 ? 1 : 0)) $((failed > 0 ? 1 : 0))" >>"$TEST_SUMMARY"
 echo "$((failed == 0 ? 1 : 0)) passed, $((failed > 0 ? 1 : 0)) failed"
 [ "$failed" -eq 0 ]
