@@ -14,6 +14,10 @@
 #   8. imgsync schedule --help is a usage error (every command was to have its --help)
 #   9. plain http to a loopback registry through a proxy on another host: the Basic credentials
 #      go over the network in clear (the loopback exemption assumes the request stays local)
+#  10. --username with a ':' is accepted: Basic sends 'a:b:PASSWORD', the registry reads user 'a'
+#      and password 'b:PASSWORD' (RFC 7617: a user-id with a colon is invalid)
+#  11. the proxy's credentials (secrets, README) can only be written in the configuration file in
+#      clear: proxy_env / proxy_file are refused and a plain "proxy" with a password gets no warning
 set -u
 IMGSYNC=${IMGSYNC:-$(pwd)/build/imgsync}
 case $IMGSYNC in /*) ;; *) IMGSYNC=$(pwd)/$IMGSYNC ;; esac
@@ -234,13 +238,37 @@ PY
     fi
 fi
 
+# ---- 10. --username with a colon --------------------------------------------------------------
+printf 'pw\n' | timeout 60 "$IMGSYNC" ls --timeout-ms 500 --username 'a:b' --password-stdin "$DEAD/app" \
+    >"$TMP/out" 2>"$TMP/err"
+status=$?
+if [ "$status" -eq 2 ] && grep -q 'username' "$TMP/err"; then ok; else
+    bad "ls --username a:b accepted (Basic 'a:b:pw' = user 'a', password 'b:pw'): exit $status"
+fi
+
+# ---- 11. the proxy's credentials from the environment or a file --------------------------------
+printf '{"registries":[{"name":"r","type":"oci","endpoint":"https://%s","proxy_env":"REVIEW_PROXY"}]}\n' \
+    "$DEAD" >"$TMP/proxyenv.json"
+REVIEW_PROXY="http://alice:S3cret@$DEAD" timeout 60 "$IMGSYNC" check --timeout-ms 500 --config "$TMP/proxyenv.json" r \
+    >"$TMP/out" 2>"$TMP/err" </dev/null
+status=$?
+if [ "$status" -ne 2 ]; then ok; else
+    bad "proxy_env refused (a proxy password can only be written in the configuration in clear): exit $status: $(err)"
+fi
+printf '{"registries":[{"name":"r","type":"oci","endpoint":"https://%s","proxy":"http://alice:S3cret@%s"}]}\n' \
+    "$DEAD" "$DEAD" >"$TMP/proxyplain.json"
+run check --timeout-ms 500 --config "$TMP/proxyplain.json" r
+if grep -q 'warning' "$TMP/err"; then ok; else
+    bad "a proxy password written in the configuration gets no warning (a plain \"password\" does): exit $status"
+fi
+
 # ---- 8. imgsync schedule --help ----------------------------------------------------------------
 run schedule --help
 if [ "$status" -eq 0 ] && grep -q 'usage:' "$TMP/out"; then ok; else
     bad "imgsync schedule --help: exit $status: $(err)"
 fi
 
-echo "cli-review-check: proxy secrets, SSL_CERT_DIR, 127. names, encrypted cert_file key, summary, password_file -, schedule --help, loopback via proxy ($((passed + failed)) checks)"
+echo "cli-review-check: proxy secrets, SSL_CERT_DIR, 127. names, encrypted cert_file key, summary, password_file -, schedule --help, loopback via proxy, --username a:b, proxy_env ($((passed + failed)) checks)"
 [ -z "${TEST_SUMMARY:-}" ] || echo "$((failed == 0 ? 1 : 0)) $((failed > 0 ? 1 : 0))" >>"$TEST_SUMMARY"
 echo "$((failed == 0 ? 1 : 0)) passed, $((failed > 0 ? 1 : 0)) failed"
 [ "$failed" -eq 0 ]
