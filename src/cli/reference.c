@@ -1,6 +1,7 @@
 /* imgsync: parsing image references (grammar of the distribution project's reference package). */
 #include "cli/reference.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,9 +175,19 @@ static int is_loopback(const char *host)
 {
     size_t n = strcspn(host, host[0] == '[' ? "]" : ":");
 
+    char ip[16];
+    struct in_addr a;
+
     if (host[0] == '[')
         return strncmp(host, "[::1]", 5) == 0;
-    return (n == 9 && strncmp(host, "localhost", 9) == 0) || strncmp(host, "127.", 4) == 0;
+    if (n == 9 && strncmp(host, "localhost", 9) == 0)
+        return 1;
+    /* 127.0.0.0/8 as an address, not any name that starts with "127." */
+    if (n >= sizeof(ip))
+        return 0;
+    memcpy(ip, host, n);
+    ip[n] = '\0';
+    return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 /* Does the first path component name a registry rather than Docker Hub's namespace? */

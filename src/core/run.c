@@ -78,29 +78,40 @@ const char *imgsync__run_secret(const imgsync_run *run, const char *value)
     return NULL;
 }
 
-/* The user:password of a proxy URL ("http://u:p@host:3128"), as messages might quote it. */
-static int add_proxy_secret(imgsync_run *run)
+/* The credentials of a proxy URL ("http://u:p@host:3128") as messages might quote them: the
+ * whole URL, the userinfo up to the last '@' (a password may hold '/', '?', '#' or '@') and its
+ * password. */
+static int add_proxy_secret(imgsync_run *run, const char *proxy)
 {
-    const char *proxy = imgsync__options_get(&run->opts, "proxy");
     const char *start = proxy ? strstr(proxy, "://") : NULL;
-    if (!start)
+    const char *at = start ? strrchr(start + 3, '@') : NULL;
+    if (!at || at == start + 3)
         return 0;
     start += 3;
-    size_t host_end = strcspn(start, "/?#");
-    const char *at = NULL;
-    for (const char *c = start; c < start + host_end; c++)
-        if (*c == '@')
-            at = c;
-    if (!at || at == start)
-        return 0;
     char *userinfo = imgsync__strndup(start, (size_t)(at - start));
     if (!userinfo)
         return IMGSYNC_ENOMEM;
     const char *colon = strchr(userinfo, ':');
-    int rc = add_secret(run, userinfo);
+    int rc = add_secret(run, proxy);
+    if (!rc)
+        rc = add_secret(run, userinfo);
     if (!rc && colon && colon[1])
         rc = add_secret(run, colon + 1);
     imgsync__wipe_free(userinfo);
+    return rc;
+}
+
+/* The proxy option's credentials, else those of the proxy variables libcurl reads (their
+ * upper-case forms too: a message must not show them whichever one is set). */
+static int add_proxy_secrets(imgsync_run *run)
+{
+    const char *proxy = imgsync__options_get(&run->opts, "proxy");
+    if (proxy)
+        return add_proxy_secret(run, proxy);
+    static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof(vars) / sizeof(*vars); i++)
+        rc = add_proxy_secret(run, getenv(vars[i]));
     return rc;
 }
 
@@ -120,7 +131,7 @@ static int collect_secrets(imgsync_run *run)
         imgsync__wipe_free(pair);
         imgsync__wipe_free(b64);
     }
-    return rc ? rc : add_proxy_secret(run);
+    return rc ? rc : add_proxy_secrets(run);
 }
 
 int imgsync__run_new(imgsync_run **out, imgsync__task *t, const imgsync_provider *p, int mode)
