@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/authfile.h"
 #include "core/ctx.h"
 #include "core/kinds.h"
 #include "util/buf.h"
@@ -77,7 +78,7 @@ static int check_common_option(imgsync_provider *p, const char *key, const char 
             return 1;
     int b;
     long long n;
-    char err[200];
+    char err[300];
     if (!strcmp(key, "insecure") || !strcmp(key, "allow_http")) {
         if (value && imgsync__parse_bool(value, &b))
             return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option '%s' must be true or false",
@@ -97,6 +98,11 @@ static int check_common_option(imgsync_provider *p, const char *key, const char 
     }
     if (!strcmp(key, "endpoint"))
         return value ? check_endpoint(p, value) : 1;
+    if (!strcmp(key, "auth_file")) {
+        if (value && imgsync__authfile_check_value(value, err, sizeof(err)))
+            return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option 'auth_file': %s", p->name, err);
+        return 1;
+    }
     return 0;
 }
 
@@ -135,9 +141,15 @@ const char *imgsync_provider_kind(const imgsync_provider *p) { return p ? p->vt-
 
 int imgsync_provider_type(const imgsync_provider *p) { return p ? p->vt->type : 0; }
 
+const char *imgsync_provider_credential_source(const imgsync_provider *p)
+{
+    return p && p->cred_source ? p->cred_source : "";
+}
+
 void imgsync__provider_destroy(imgsync_provider *p)
 {
     imgsync__options_wipe(&p->opts);
+    free(p->cred_source);
     free(p->name);
     free(p);
 }

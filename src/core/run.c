@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/authfile.h"
 #include "core/kinds.h"
 #include "core/provider.h"
 #include "util/base64.h"
@@ -167,6 +168,7 @@ void imgsync__run_free(imgsync_run *run)
     free(run->host);
     free(run->reason);
     free(run->notes);
+    free(run->cred_source);
     free(run);
 }
 
@@ -200,9 +202,27 @@ int imgsync__run_allowed_url(const imgsync_run *run, const char *url)
 
 static const char *http_refusal = "plain http is accepted only for loopback hosts or with allow_http=true";
 
+/* Credentials from an auth file when the provider set none: read now, when the run starts,
+ * into its own copy of the options (and its secrets, so that they are redacted). */
+static int resolve_credentials(imgsync_run *run)
+{
+    char err[400] = "";
+    int rc = imgsync__authfile_resolve(&run->opts, run->vt, run->env->auth_file, run->host, &run->cred_source, err,
+                                       sizeof(err));
+    if (!rc)
+        rc = collect_secrets(run);
+    if (rc)
+        imgsync_run_fail(run, rc, err[0] ? err : imgsync_strerror(rc));
+    return rc;
+}
+
 void imgsync__run_start(imgsync_run *run)
 {
     run->started = 1;
+    if (resolve_credentials(run)) {
+        imgsync__run_maybe_end(run);
+        return;
+    }
     int rc = imgsync__dispatch_open(run);
     if (rc) {
         imgsync_run_fail(run, rc, "cannot set up the registry's connections");
