@@ -166,7 +166,7 @@ static int apply(imgsync__options *opts, const imgsync__dcred *cred, const char 
 static int resolve_file(imgsync__options *opts, const char *path, const char *host, char **source, char *err,
                         size_t errlen)
 {
-    imgsync__dcred cred, answer;
+    imgsync__dcred cred = {0}, answer = {0};
     char shown[210], from[320];
     show_path(shown, sizeof(shown), path);
     int rc = lookup_file(&cred, path, host, err, errlen);

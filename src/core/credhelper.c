@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,12 +38,30 @@ static int pipe_cloexec(int fd[2])
     return 0;
 }
 
-/* Start the helper in its own process group (so that a timeout kills what it started too). */
-static int spawn(pid_t *pid, const char *name, int in[2], int out[2])
+/* The helper's path on $PATH (an executable regular file), malloc'd; NULL when none. Looked up
+ * here, not by posix_spawnp, so that "not found" is told apart from a helper that failed. */
+static char *find_on_path(const char *prog)
 {
-    char prog[96];
-    snprintf(prog, sizeof(prog), "docker-credential-%s", name);
-    char *argv[] = {prog, "get", NULL};
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        char *full = n ? imgsync__asprintf("%.*s/%s", (int)n, path, prog) : NULL;
+        struct stat st;
+        if (full && !stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
+            return full;
+        free(full);
+        path += n + (path[n] == ':');
+    }
+    return NULL;
+}
+
+/* Start the helper in its own process group (so that a timeout kills what it started too). */
+static int spawn(pid_t *pid, const char *file, int in[2], int out[2])
+{
+    const char *base = strrchr(file, '/');
+    char *argv[] = {(char *)(base ? base + 1 : file), "get", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     sigset_t none, dfl;
@@ -58,7 +77,7 @@ static int spawn(pid_t *pid, const char *name, int in[2], int out[2])
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &dfl);
-    int rc = posix_spawnp(pid, prog, &fa, &at, argv, environ);
+    int rc = posix_spawn(pid, file, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     return rc;
@@ -165,11 +184,17 @@ int imgsync__credhelper_get(imgsync__dcred *out, const char *name, const char *s
     }
     char prog[96];
     snprintf(prog, sizeof(prog), "docker-credential-%s", name);
+    char *file = find_on_path(prog);
+    if (!file) {
+        snprintf(err, errlen, "cannot run %s: not found on PATH", prog);
+        return IMGSYNC_ENOTFOUND;
+    }
     char *buf = malloc(IMGSYNC__CREDHELPER_MAX_OUTPUT + 1);
     int in[2] = {-1, -1}, outp[2] = {-1, -1};
     if (!buf || pipe_cloexec(in) || pipe_cloexec(outp)) {
         snprintf(err, errlen, "cannot run %s: out of memory or file descriptors", prog);
         free(buf);
+        free(file);
         for (int i = 0; i < 2; i++)
             if (in[i] >= 0)
                 close(in[i]);
@@ -177,15 +202,16 @@ int imgsync__credhelper_get(imgsync__dcred *out, const char *name, const char *s
     }
     long long deadline = mono_ms() + timeout_ms;
     pid_t pid;
-    int rc = spawn(&pid, name, in, outp);
+    int rc = spawn(&pid, file, in, outp);
+    free(file);
     close(in[0]);
     close(outp[1]);
     if (rc) {
-        snprintf(err, errlen, "cannot run %s: %s", prog, rc == ENOENT ? "not found on PATH" : strerror(rc));
+        snprintf(err, errlen, "cannot run %s: %s", prog, strerror(rc));
         close(in[1]);
         close(outp[0]);
         free(buf);
-        return rc == ENOENT ? IMGSYNC_ENOTFOUND : IMGSYNC_EAUTH;
+        return IMGSYNC_EAUTH;
     }
     write_server(in[1], server);
     close(in[1]);

@@ -9,7 +9,7 @@
 #define IMGSYNC__CREDHELPER_TIMEOUT_MS 10000
 
 /*
- * Run `docker-credential-NAME get` (found on PATH, no shell, in its own process group, stderr
+ * Run `docker-credential-NAME get` (the first executable file of that name on $PATH, no shell, in its own process group, stderr
  * discarded) with `server` on stdin and parse its answer into out (kind BASIC or IDENTITY).
  * At timeout_ms, or past IMGSYNC__CREDHELPER_MAX_OUTPUT bytes, the group is killed and reaped.
  * Blocks the calling thread for at most timeout_ms (plus the reaping). Returns 0 (out->kind NONE

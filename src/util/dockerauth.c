@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imgsync/errors.h"
 #include "util/base64.h"
@@ -38,9 +39,9 @@ int imgsync__dockerauth_helper_name_ok(const char *name)
  * one, lower case, into out (empty when too long). */
 static void key_host(const char *key, char *out, size_t outlen)
 {
-    if (!strncmp(key, "https://", 8))
+    if (!strncasecmp(key, "https://", 8))
         key += 8;
-    else if (!strncmp(key, "http://", 7))
+    else if (!strncasecmp(key, "http://", 7))
         key += 7;
     size_t n = strcspn(key, "/");
     out[0] = '\0';
