@@ -164,6 +164,7 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
+	@sh tests/tools/cli-authfile-check.sh
 	@sh tests/tools/cli-history-check.sh
 	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh

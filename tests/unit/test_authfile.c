@@ -376,6 +376,9 @@ START_TEST(helper_timeout_kills_and_reaps)
     imgsync__dcred c;
     char err[300] = "";
     const char *modes[] = {"sleep", "hang"}; /* the helper itself sleeps; a child of it does */
+    char pidfile[600];
+    snprintf(pidfile, sizeof(pidfile), "%s/child.pid", tmpdir);
+    setenv("FAKE_HELPER_PIDFILE", pidfile, 1);
     for (int i = 0; i < 2; i++) {
         long long t0 = now_ms();
         ck_assert_int_eq(helper(&c, modes[i], 400, err), IMGSYNC_ETIMEOUT);
@@ -386,8 +389,33 @@ START_TEST(helper_timeout_kills_and_reaps)
         ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
         ck_assert_int_eq(errno, ECHILD);
     }
-    /* the "hang" helper's sleep was in its process group: killed too */
-    ck_assert_int_ne(system("pgrep -f '^sleep 30$' >/dev/null 2>&1"), 0);
+    /* the "hang" helper's sleep was in its process group: killed too (gone, or a zombie that
+     * init has not reaped yet) */
+    FILE *f = fopen(pidfile, "r");
+    ck_assert_ptr_nonnull(f);
+    long child = 0;
+    ck_assert_int_eq(fscanf(f, "%ld", &child), 1);
+    fclose(f);
+    ck_assert_int_gt(child, 1);
+    char stat_path[64], stat[256] = "";
+    snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", child);
+    for (int tries = 0; tries < 100; tries++) { /* SIGKILL is delivered asynchronously */
+        f = fopen(stat_path, "r");
+        stat[0] = '\0';
+        if (f) {
+            if (!fgets(stat, sizeof(stat), f))
+                stat[0] = '\0';
+            fclose(f);
+        }
+        const char *state = strrchr(stat, ')');
+        if (!f || (state && state[1] == ' ' && state[2] == 'Z'))
+            break;
+        stat[0] = 'R';
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(stat[0] != 'R', "the helper's child %ld still runs: %s", child, stat);
+    unsetenv("FAKE_HELPER_PIDFILE");
     remove_tmp();
 }
 END_TEST
