@@ -153,7 +153,7 @@ START_TEST(url_form_keys)
 {
     imgsync__dcred c;
     char err[200];
-    const char *forms[] = {"https://" HOST "/v1/", "http://" HOST, "HTTPS://REG.EXAMPLE:5000/v2/", "Reg.Example:5000"};
+    const char *forms[] = {("https://" HOST "/v1/"), ("http://" HOST), "HTTPS://REG.EXAMPLE:5000/v2/", "Reg.Example:5000"};
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         char text[256];
         snprintf(text, sizeof(text), "{\"auths\":{\"%s\":{\"username\":\"u%zu\",\"password\":\"p\"}}}", forms[i], i);
@@ -297,7 +297,7 @@ START_TEST(helper_answers)
     ck_assert_int_eq(c.kind, IMGSYNC__DCRED_IDENTITY);
     imgsync__dcred_clear(&c);
     static const char *const bad[] = {"{}", "{\"Username\":\"u\"}", "{\"Username\":\"u\",\"Secret\":\"\"}",
-                                      "{\"Username\":\"u\\n\",\"Secret\":\"s\"}", "null", "garbage " SECRET};
+                                      "{\"Username\":\"u\\n\",\"Secret\":\"s\"}", "null", ("garbage " SECRET)};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(imgsync__dockerauth_helper_answer(&c, bad[i], strlen(bad[i]), err, sizeof(err)), IMGSYNC_EPROTOCOL);
         ck_assert_ptr_null(strstr(err, SECRET));
