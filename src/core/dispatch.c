@@ -91,7 +91,8 @@ int imgsync__dispatch_open(imgsync_run *run)
     const imgsync__options *o = &run->opts;
     imgsync__policy p = {imgsync__options_get(o, "username"), imgsync__options_get(o, "password"),
                          imgsync__options_get(o, "ca_file"), imgsync__options_bool(o, "insecure"),
-                         imgsync__options_bool(o, "allow_http"), 0 /* the context's max_response_bytes */};
+                         imgsync__options_bool(o, "allow_http"), 0 /* the context's max_response_bytes */,
+                         imgsync__options_get(o, "token")};
     imgsync__hooks h = {hook_sign, hook_done, hook_event};
     int rc = imgsync__group_new(&run->group, run->env->engine, &p, &h, run);
     if (!rc && run->endpoint)
@@ -114,6 +115,7 @@ static int cred_of(int auth)
     case IMGSYNC_AUTH_BASIC: return IMGSYNC__CRED_BASIC;
     case IMGSYNC_AUTH_REGISTRY: return IMGSYNC__CRED_REGISTRY;
     case IMGSYNC_AUTH_PROVIDER: return IMGSYNC__CRED_PROVIDER;
+    case IMGSYNC_AUTH_BEARER: return IMGSYNC__CRED_BEARER;
     default: return IMGSYNC__CRED_NONE;
     }
 }

@@ -112,7 +112,7 @@ int imgsync_job_set_body(imgsync_job *job, const char *content_type, const void 
 
 int imgsync_job_set_auth(imgsync_job *job, int auth)
 {
-    if (!job || auth < IMGSYNC_AUTH_NONE || auth > IMGSYNC_AUTH_PROVIDER)
+    if (!job || auth < IMGSYNC_AUTH_NONE || auth > IMGSYNC_AUTH_BEARER)
         return IMGSYNC_EINVAL;
     job->auth = auth;
     return 0;

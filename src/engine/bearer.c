@@ -113,8 +113,9 @@ static char *token_url(const imgsync__ereq *r, const imgsync__challenge *c)
     }
     char *u = imgsync__buf_steal(&url);
     /* a realm on plain http would expose the credentials: only where the request itself is on
-     * plain http (loopback or allow_http), never below an https registry */
-    if (!u || imgsync__group_check_url(r->g, u, 0) ||
+     * plain http (loopback or allow_http), never below an https registry. An access token (a
+     * platform credential, unlike registry Basic) goes to the run's allowed origins only. */
+    if (!u || imgsync__group_check_url(r->g, u, r->cred == IMGSYNC__CRED_BEARER) ||
         (!strncmp(u, "http:", 5) && strncmp(imgsync__req_current_url(r), "http:", 5) != 0)) {
         free(u);
         return NULL;
@@ -132,7 +133,8 @@ static imgsync__ereq *token_request(imgsync__ereq *r, const imgsync__challenge *
     char *url = token_url(r, c);
     if (!url)
         return NULL;
-    imgsync__ereq_spec spec = {"GET", url, NULL, 0, NULL, 0, NULL, IMGSYNC__CRED_BASIC, 1, NULL};
+    int cred = r->cred == IMGSYNC__CRED_BEARER ? IMGSYNC__CRED_BEARER : IMGSYNC__CRED_BASIC;
+    imgsync__ereq_spec spec = {"GET", url, NULL, 0, NULL, 0, NULL, cred, 1, NULL};
     const char *accept = "Accept: application/json";
     spec.headers = &accept;
     spec.nheaders = 1;
@@ -183,7 +185,7 @@ int imgsync__bearer_answer(imgsync__engine *e, imgsync__ereq *r)
 {
     (void)e;
     if (r->resp.error || r->resp.status != 401 || r->auth_tried || r->anonymous || r->internal ||
-        r->cred != IMGSYNC__CRED_REGISTRY)
+        (r->cred != IMGSYNC__CRED_REGISTRY && r->cred != IMGSYNC__CRED_BEARER))
         return 0;
     const char *www = imgsync__eresp_header(&r->resp, "WWW-Authenticate");
     imgsync__challenge c;

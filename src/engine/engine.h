@@ -65,7 +65,9 @@ enum {
     IMGSYNC__CRED_NONE = 0,     /* none: may go to any origin the http policy allows */
     IMGSYNC__CRED_BASIC = 1,    /* Basic from the group's username/password */
     IMGSYNC__CRED_REGISTRY = 2, /* Basic when a username is set, Bearer challenges answered */
-    IMGSYNC__CRED_PROVIDER = 3  /* the caller's own (headers, sign hook): nothing added */
+    IMGSYNC__CRED_PROVIDER = 3, /* the caller's own (headers, sign hook): nothing added */
+    IMGSYNC__CRED_BEARER = 4    /* Bearer with the group's access token, Bearer challenges answered
+                                 * with a token requested with it (from allowed origins only) */
 };
 
 typedef struct imgsync__policy {
@@ -75,6 +77,7 @@ typedef struct imgsync__policy {
     int insecure;         /* no TLS verification */
     int allow_http;       /* plain http to hosts that are not loopback */
     size_t max_response_bytes; /* body cap of the group's responses; 0 = the engine's option */
+    const char *token;    /* access token of IMGSYNC__CRED_BEARER; NULL: none */
 } imgsync__policy;
 
 enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };

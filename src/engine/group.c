@@ -27,10 +27,12 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     imgsync__map_init(&g->throttles);
     int oom = (p->username && !(g->username = imgsync__strdup(p->username))) ||
               (p->password && !(g->password = imgsync__strdup(p->password))) ||
+              (p->token && !(g->token = imgsync__strdup(p->token))) ||
               (p->ca_file && !(g->ca_file = imgsync__strdup(p->ca_file)));
     if (oom) {
         imgsync__wipe_free(g->username);
         imgsync__wipe_free(g->password);
+        imgsync__wipe_free(g->token);
         free(g->ca_file);
         free(g);
         return IMGSYNC_ENOMEM;
@@ -61,6 +63,7 @@ static void group_destroy(imgsync__group *g)
     free(g->origins);
     imgsync__wipe_free(g->username);
     imgsync__wipe_free(g->password);
+    imgsync__wipe_free(g->token);
     free(g->ca_file);
     free(g);
 }

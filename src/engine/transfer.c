@@ -79,21 +79,29 @@ static int put_basic(imgsync__wire *w, const imgsync__group *g)
     return rc;
 }
 
+static int put_bearer(imgsync__wire *w, const char *token)
+{
+    char *value = imgsync__asprintf("Bearer %s", token);
+    int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
+    imgsync__wipe_free(value);
+    return rc;
+}
+
 static int put_credentials(imgsync__ereq *r, imgsync__wire *w)
 {
     const imgsync__group *g = r->g;
     if (r->anonymous || r->cred == IMGSYNC__CRED_NONE || r->cred == IMGSYNC__CRED_PROVIDER)
         return 0;
-    if (r->cred == IMGSYNC__CRED_REGISTRY && !r->internal) {
+    int challenged = r->cred == IMGSYNC__CRED_REGISTRY || r->cred == IMGSYNC__CRED_BEARER;
+    if (challenged && !r->internal) {
         if (!r->bearer)
             imgsync__bearer_attach_cached(r);
-        if (r->bearer) {
-            char *value = imgsync__asprintf("Bearer %s", r->bearer);
-            int rc = value ? imgsync__wire_put(w, "Authorization", value) : IMGSYNC_ENOMEM;
-            imgsync__wipe_free(value);
-            return rc;
-        }
+        if (r->bearer)
+            return put_bearer(w, r->bearer);
     }
+    /* the access token goes first as it is, and also to the realm for a registry token */
+    if (r->cred == IMGSYNC__CRED_BEARER)
+        return g->token ? put_bearer(w, g->token) : 0;
     return g->username ? put_basic(w, g) : 0;
 }
 

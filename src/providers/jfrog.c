@@ -142,10 +142,10 @@ static int configure(imgsync_run *run, jf_run *st)
         imgsync_run_fail(run, IMGSYNC_EINVAL, "set either token or username/password, not both");
         return IMGSYNC_EINVAL;
     }
-    /* a token goes in our own header (sign); Basic is the engine's, which also answers the
-     * Docker API's Bearer challenges at the key's token realm */
-    st->rest_auth = token ? IMGSYNC_AUTH_PROVIDER : user ? IMGSYNC_AUTH_BASIC : IMGSYNC_AUTH_NONE;
-    st->docker_auth = token ? IMGSYNC_AUTH_PROVIDER : IMGSYNC_AUTH_REGISTRY;
+    /* the engine's: Basic (and the Docker API's Bearer challenges answered at the key's token
+     * realm with it), or the access token as Bearer, also to that realm */
+    st->rest_auth = token ? IMGSYNC_AUTH_BEARER : user ? IMGSYNC_AUTH_BASIC : IMGSYNC_AUTH_NONE;
+    st->docker_auth = token ? IMGSYNC_AUTH_BEARER : IMGSYNC_AUTH_REGISTRY;
     if (st->mode == M_AUTO && !token && !user)
         st->mode = M_V2; /* AQL refuses anonymous callers (401, ref 4): no use asking */
     st->base = base_of(imgsync_run_endpoint(run));
@@ -171,17 +171,6 @@ static int jfrog_start(imgsync_run *run)
     char *url = imgsync__asprintf("%s/api/system/ping", st->base);
     rc = url ? submit_rest(run, "GET", url, K_PING) : IMGSYNC_ENOMEM;
     free(url);
-    return rc;
-}
-
-static int jfrog_sign(imgsync_run *run, const imgsync_job *job, imgsync_attempt *attempt)
-{
-    const char *token = imgsync_run_option(run, "token");
-    if (imgsync_job_auth(job) != IMGSYNC_AUTH_PROVIDER || !token)
-        return 0;
-    char *h = imgsync__asprintf("Bearer %s", token);
-    int rc = h ? imgsync_attempt_add_header(attempt, "Authorization", h) : IMGSYNC_ENOMEM;
-    imgsync__wipe_free(h);
     return rc;
 }
 
@@ -937,5 +926,4 @@ const imgsync_provider_vtable imgsync__jfrog_provider = {
     .check_option = jfrog_check_option,
     .start = jfrog_start,
     .on_response = jfrog_on_response,
-    .sign = jfrog_sign,
 };

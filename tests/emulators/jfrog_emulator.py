@@ -79,7 +79,9 @@ Docker v2 per key, base /artifactory/api/docker/{key}/v2/  (§4, §5):
   GET|HEAD /v2/{image}/blobs/{digest}  config blobs; layer blobs answer HEAD only (their
                                    content is not emulated; GET -> 404 BLOB_UNKNOWN; HEAD has
                                    Content-Length 0 and the size in X-Emulator-Size)
-  Basic credentials and access tokens are accepted directly (§4).  Link headers: relative,
+  Basic credentials and access tokens are accepted directly (§4); with --docker-token-auth
+  only docker tokens from /v2/token are (anything else -> 401 + the Bearer challenge), the
+  distribution token flow a registry or proxy may enforce (§5.3) [INFER].  Link headers: relative,
   "<...?last=X&n=N>; rel=\"next\"".  Errors: {"errors":[{"code","message","detail"}]}.
   A remote key serves its cached content; a virtual key the union of its members (first
   member wins for a tag; members the caller may not read are left out [INFER]);
@@ -845,6 +847,7 @@ class App:
         self.dataset = dataset
         self.gen_spec = gen_spec
         self.version = version
+        self.docker_token_auth = False
         self.init_faults = faults
         self.port = 0
         self.reset()
@@ -1091,6 +1094,9 @@ class App:
         if caller.docker_key not in (None, key):
             return docker_error(401, "UNAUTHORIZED", "token issued for another repository",
                                 self.challenge("/api/docker/" + key, headers))
+        if self.docker_token_auth and caller.docker_key is None:
+            return docker_error(401, "UNAUTHORIZED", "a docker token is required",
+                                self.challenge("/api/docker/" + key, headers))
         if not self.can_read(caller, r):
             if caller.user is None:
                 return docker_error(401, "UNAUTHORIZED", "authentication required",
@@ -1251,11 +1257,14 @@ def inventory(store, types, host, time_field):
 def main(argv=None):
     ap = arg_parser("jfrog_emulator.py", __doc__)
     ap.add_argument("--version", type=int, choices=(6, 7), default=7)
+    ap.add_argument("--docker-token-auth", action="store_true",
+                    help="the Docker API takes docker tokens only (Bearer challenge otherwise)")
     a, dataset = parse_args(ap, argv)
     try:
         app = App(dataset, a.generate, a.version, load_json_arg(a.faults))
     except (ValueError, KeyError, TypeError, re.error) as e:
         ap.error("bad dataset, --generate or --faults: %s" % (e,))
+    app.docker_token_auth = a.docker_token_auth
     if a.log:
         log_requests(app)
     return serve(lambda: HttpProtocol(app, "jfrog_emulator", internal_error), app,

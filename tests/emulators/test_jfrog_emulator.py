@@ -48,8 +48,9 @@ start = EMUS.start
 
 
 def setUpModule():
-    global PORT, PORT6, GPORT
+    global PORT, PORT6, GPORT, TPORT
     PORT = start("--dataset", DATASET)
+    TPORT = start("--dataset", DATASET, "--docker-token-auth")
     PORT6 = start("--dataset", DATASET, "--version", "6")
     GPORT = start("--dataset", DATASET, "--generate", GEN)
 
@@ -262,6 +263,16 @@ class AuthTests(unittest.TestCase):
         self.assertEqual(req(v2("docker-local", "_catalog"), bearer).status, 401)
         self.assertEqual(req("/artifactory/api/repositories", bearer).status, 401)
         self.assertEqual(req(v2("team-local", "token"), WRONG).status, 401)
+
+    def test_docker_token_auth_challenges_other_credentials(self):
+        for auth in (READER, ADMIN_TOKEN):
+            r = req(v2("team-local"), auth, port=TPORT)
+            self.assertEqual(r.status, 401, auth[0])
+            self.assertTrue(r.h("WWW-Authenticate").startswith("Bearer realm="))
+        tok = req(v2("team-local", "token?service=x"), ADMIN_TOKEN, port=TPORT).json()["token"]
+        self.assertEqual(req(v2("team-local", "_catalog"), ("bearer", tok), port=TPORT).status, 200)
+        # the REST API is unchanged
+        self.assertEqual(req("/artifactory/api/repositories", READER, port=TPORT).status, 200)
 
     def test_basic_accepted_directly_on_v2(self):
         self.assertEqual(req(v2("team-local"), READER).status, 200)

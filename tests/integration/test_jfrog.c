@@ -481,16 +481,19 @@ END_TEST
 /* Artifactory 6.x (emulator --version 6): tag lists need Accept: application/json (406
  * otherwise) and Link headers lack the "/artifactory/api/docker/{key}" prefix. Its own emulator,
  * so the suite's one is left as it is. */
-START_TEST(test_artifactory6)
+/* A sync of a second emulator started with `args` (v2 mode, pages of 2): its inventory equals the
+ * emulator's own. `token`: the access token instead of Basic. Returns the emulator's count of
+ * requests to `path` (NULL: 0) before it stops. */
+static long sync_other_emulator(const char *const *args, int token, const char *path)
 {
-    ef_emulator v6;
-    memset(&v6, 0, sizeof(v6));
-    static const char *const args[] = {"--version", "6", NULL};
-    ck_assert_int_eq(ef_start(&v6, SCRIPT, DATASET, NULL, NULL, args), 0);
+    ef_emulator e;
+    memset(&e, 0, sizeof(e));
+    ck_assert_int_eq(ef_start(&e, SCRIPT, DATASET, NULL, NULL, args), 0);
     ck_assert_int_eq(imgsync_provider_new(&P, CTX, "jfrog", PROV), 0);
-    set("endpoint", v6.url);
-    set("username", ADMIN_USER);
-    set("password", ADMIN_PASS);
+    set("endpoint", e.url);
+    set(token ? "token" : "username", token ? ADMIN_TOKEN : ADMIN_USER);
+    if (!token)
+        set("password", ADMIN_PASS);
     set("mode", "v2");
     set("page_size", "2"); /* catalog pages: Link followed */
     imgsync_task *t = sync_now();
@@ -499,8 +502,9 @@ START_TEST(test_artifactory6)
     char *why = imgsync__strdup(reason ? reason : "");
     imgsync_task_free(t);
     char *text = NULL;
-    int rc = ef_control(&v6, "GET", "/_emulator/inventory?repo_types=local,remote", NULL, &text);
-    ef_stop(&v6);
+    int rc = ef_control(&e, "GET", "/_emulator/inventory?repo_types=local,remote", NULL, &text);
+    long hits = path ? ef_requests_of(&e, path) : 0;
+    ef_stop(&e);
     ck_assert_msg(state == IMGSYNC_TASK_SUCCEEDED, "task %s: %s", imgsync_task_state_name(state), why);
     free(why);
     ck_assert_int_eq(rc, 0);
@@ -509,6 +513,22 @@ START_TEST(test_artifactory6)
     ck_assert(rows && YAJL_IS_ARRAY(rows));
     ck_assert_uint_eq(imgsync_inventory_count(CTX), rows->u.array.len);
     yajl_tree_free(rows);
+    return hits;
+}
+
+START_TEST(test_artifactory6)
+{
+    static const char *const args[] = {"--version", "6", NULL};
+    sync_other_emulator(args, 0, NULL);
+}
+END_TEST
+
+/* A Docker API that takes only docker tokens: the access token gets one from the key's realm. */
+START_TEST(test_token_docker_token_auth)
+{
+    static const char *const args[] = {"--docker-token-auth", NULL};
+    long tokens = sync_other_emulator(args, 1, "/artifactory/api/docker/docker-local/v2/token");
+    ck_assert_int_ge(tokens, 1);
 }
 END_TEST
 
@@ -537,6 +557,7 @@ Suite *jfrog_suite(void)
     tcase_add_test(tc, test_aql_faults_complete);
     tcase_add_test(tc, test_aql_virtual_key_walked);
     tcase_add_test(tc, test_artifactory6);
+    tcase_add_test(tc, test_token_docker_token_auth);
     tcase_add_test(tc, test_request_namespace_and_repository);
     tcase_add_test(tc, test_anonymous_auto);
     suite_add_tcase(s, tc);

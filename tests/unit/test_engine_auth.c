@@ -36,7 +36,7 @@ Suite *engine_auth_suite(void);
 #define APP_TOKEN_URL TOKEN_URL("repository%3Aapp%3Apull")
 #define OTHER_TOKEN_URL TOKEN_URL("repository%3Aother%3Apull")
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL};
 
 /* An engine with one group (policy p) allowed to send credentials to REG. */
 static void start(eh *h, const imgsync__policy *p)
@@ -131,24 +131,32 @@ END_TEST
 /* The token is a secret: the token response's body, the request's Bearer copy and the header
  * lines it went out in are wiped before the engine frees them (the token cache when the group
  * goes). Searched in every block freed while the flow runs and while the group is freed. */
+/* The challenge flow of one `cred` request answered with token `tok`, then the group freed, with
+ * every freed block searched for `secret`: the number of blocks that held it. r is the caller's. */
+static int flow_freeing(eh *h, eh_req *r, int cred, const char *tok, const char *secret)
+{
+    script_challenged(h, TAGS, CHALLENGE(APP_SCOPE));
+    script_token(h, APP_TOKEN_URL, tok, 300);
+    ck_assert_int_eq(eh_get(h, r, TAGS, cred), 0);
+    watched_hits = 0;
+    watched = secret;
+    eh_run(h);
+    imgsync__group_free(h->g);
+    h->g = NULL;
+    watched = NULL;
+    ck_assert_int_eq(r->status, 200);
+    return watched_hits;
+}
+
 START_TEST(test_token_wiped_before_free)
 {
     static const char tok[] = "tok-5ecret-5ecret-5ecret-5ecret-5ecret";
     eh h;
     start(&h, &k_alice);
-    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
-    script_token(&h, APP_TOKEN_URL, tok, 300);
     eh_req r = EH_REQ_INIT;
-    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_REGISTRY), 0);
-    watched_hits = 0;
-    watched = tok;
-    eh_run(&h);
-    imgsync__group_free(h.g);
-    h.g = NULL;
-    watched = NULL;
-    ck_assert_int_eq(r.status, 200);
+    int hits = flow_freeing(&h, &r, IMGSYNC__CRED_REGISTRY, tok, tok);
     ck_assert_str_eq(auth_of(&h, 2), "Bearer tok-5ecret-5ecret-5ecret-5ecret-5ecret");
-    ck_assert_msg(watched_hits == 0, "%d freed blocks held the token", watched_hits);
+    ck_assert_msg(hits == 0, "%d freed blocks held the token", hits);
     eh_req_clear(&r);
     eh_free(&h); /* the fake transport's log holds it too: test code, not watched */
 }
@@ -634,6 +642,121 @@ START_TEST(test_token_request_retried)
 }
 END_TEST
 
+/* ---- IMGSYNC__CRED_BEARER: an access token instead of Basic ---------------------------------- */
+
+#define ACCESS "atk-7c1e9d"
+/* auth.example is allowed too: the realm must be an allowed origin for the access token */
+static const imgsync__policy k_access = {NULL, NULL, NULL, 0, 0, 0, ACCESS};
+
+static void start_access(eh *h, const char *realm_origin)
+{
+    start(h, &k_access);
+    if (realm_origin)
+        ck_assert_int_eq(imgsync__group_allow_origin(h->g, realm_origin), 0);
+}
+
+START_TEST(test_access_token_flow)
+{
+    eh h;
+    start_access(&h, "https://auth.example");
+    script_challenged(&h, TAGS, CHALLENGE(APP_SCOPE));
+    script_token(&h, APP_TOKEN_URL, "tok-b", 300);
+    fake_add_simple(h.ft, "GET", MANIFEST, 200, NULL, "{}");
+    eh_req r = EH_REQ_INIT, m = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.status, 200);
+    /* the access token first, then to the realm, then the registry's token */
+    ck_assert_str_eq(auth_of(&h, 0), "Bearer " ACCESS);
+    ck_assert_str_eq(url_of(&h, 1), APP_TOKEN_URL);
+    ck_assert_str_eq(auth_of(&h, 1), "Bearer " ACCESS);
+    ck_assert_str_eq(auth_of(&h, 2), "Bearer tok-b");
+    /* a later request of the same scope goes with the cached registry token at once */
+    ck_assert_int_eq(eh_get(&h, &m, MANIFEST, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(m.status, 200);
+    ck_assert_str_eq(auth_of(&h, 3), "Bearer tok-b");
+    ck_assert_uint_eq(fake_nrequests(h.ft), 4);
+    eh_req_clear(&r);
+    eh_req_clear(&m);
+    eh_free(&h);
+}
+END_TEST
+
+/* Accepted as it is (no challenge): one request; never Basic, even with a username set. */
+START_TEST(test_access_token_direct)
+{
+    eh h;
+    imgsync__policy p = k_alice;
+    p.token = ACCESS;
+    start(&h, &p);
+    fake_add_simple(h.ft, "GET", TAGS, 200, NULL, "{}");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(fake_nrequests(h.ft), 1);
+    ck_assert_str_eq(auth_of(&h, 0), "Bearer " ACCESS);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
+/* A realm on an origin the group does not allow gets nothing: the 401 is delivered as it is. */
+START_TEST(test_access_token_not_to_foreign_realm)
+{
+    eh h;
+    start_access(&h, NULL);
+    fake_set_simple(h.ft, "GET", TAGS, 401, CHALLENGE(APP_SCOPE), "denied");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.done_calls, 1);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_uint_eq(fake_nrequests(h.ft), 1);
+    ck_assert_uint_eq(fake_count(h.ft, "GET", APP_TOKEN_URL), 0);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
+/* The realm refusing the access token: the request's own 401 is delivered, once. */
+START_TEST(test_access_token_refused_by_realm)
+{
+    eh h;
+    start_access(&h, "https://auth.example");
+    fake_set_simple(h.ft, "GET", TAGS, 401, CHALLENGE(APP_SCOPE), "denied");
+    fake_set_simple(h.ft, "GET", APP_TOKEN_URL, 401, NULL, "bad token");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.done_calls, 1);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_uint_le(fake_count(h.ft, "GET", TAGS), 2);
+    ck_assert_uint_eq(fake_count(h.ft, "GET", APP_TOKEN_URL), 1);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
+/* The access token is wiped from every block the engine frees (request copies, the group). */
+START_TEST(test_access_token_wiped_before_free)
+{
+    /* a token no other test used: their freed fake-transport logs (not wiped, test code) may
+     * still hold theirs when the tests share a process (CK_FORK=no) */
+    static const char access[] = "atk-only-in-this-test-51f0";
+    const imgsync__policy p = {NULL, NULL, NULL, 0, 0, 0, access};
+    eh h;
+    start(&h, &p);
+    ck_assert_int_eq(imgsync__group_allow_origin(h.g, "https://auth.example"), 0);
+    eh_req r = EH_REQ_INIT;
+    int hits = flow_freeing(&h, &r, IMGSYNC__CRED_BEARER, "tok-c", access);
+    ck_assert_msg(hits == 0, "%d freed blocks held the access token", hits);
+    eh_req_clear(&r);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_cred_none_never_authorized)
 {
     /* CRED_NONE: no Authorization even though the group has a username, any https origin, and
@@ -793,6 +916,11 @@ Suite *engine_auth_suite(void)
     tcase_add_test(tc, test_token_not_sent_to_other_origin);
     tcase_add_test(tc, test_token_cached_per_service);
     tcase_add_test(tc, test_token_request_retried);
+    tcase_add_test(tc, test_access_token_flow);
+    tcase_add_test(tc, test_access_token_direct);
+    tcase_add_test(tc, test_access_token_not_to_foreign_realm);
+    tcase_add_test(tc, test_access_token_refused_by_realm);
+    tcase_add_test(tc, test_access_token_wiped_before_free);
     suite_add_tcase(s, tc);
     TCase *tc2 = tcase_create("credentials");
     tcase_add_test(tc2, test_cred_none_never_authorized);

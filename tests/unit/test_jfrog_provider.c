@@ -673,6 +673,84 @@ START_TEST(test_aql_hostile_items)
 }
 END_TEST
 
+/* The Docker API of a key answering a Bearer challenge to an access token: the challenge is to be
+ * answered at the key's token endpoint (issue 10: "Bearer challenges answered at the key's token
+ * endpoint"). */
+static char token_request_auth[128];
+
+static void challenge_fallback(void *ud, const fake_request *q, fake_reply *out)
+{
+    const char *realm = ud;
+    memset(out, 0, sizeof(*out));
+    const char *auth = fake_request_header(q, "Authorization");
+    if (!strncmp(q->url, realm, strlen(realm))) {
+        snprintf(token_request_auth, sizeof(token_request_auth), "%s", auth ? auth : "");
+        out->status = 200;
+        out->headers = H_JSON;
+        out->body = "{\"token\":\"docker-registry-token\",\"expires_in\":3600}";
+        return;
+    }
+    if (strncmp(q->url, D "/", strlen(D "/"))) {
+        out->status = 404;
+        return;
+    }
+    if (!auth || strcmp(auth, "Bearer docker-registry-token")) {
+        out->status = 401;
+        out->headers = ph_printf(H_JSON "WWW-Authenticate: Bearer realm=\"%s\",service=\"" HOST "\","
+                                        "scope=\"repository:app:pull\"\n", realm);
+        out->body = "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}";
+        return;
+    }
+    out->status = 200;
+    if (strstr(q->url, "/_catalog")) {
+        out->headers = H_JSON;
+        out->body = "{\"repositories\":[\"app\"]}";
+    } else if (strstr(q->url, "/tags/list")) {
+        out->headers = H_JSON;
+        out->body = "{\"name\":\"app\",\"tags\":[\"1.0\"]}";
+    } else {
+        out->headers = "Content-Type: " MT_V2 "\n";
+        out->body = M_APP;
+    }
+}
+
+static void add_token_challenge_key(const char *realm)
+{
+    make(EP, "v2", 1);
+    ck_assert_int_eq(imgsync_provider_set(P, "repos", "docker-local"), 0);
+    M_APP = manifest(100, 1000, 23);
+    add_ping_repos();
+    respond("GET", ART "/api/storage/docker-local/app/1.0/manifest.json", 200, H_JSON,
+            "{\"lastModified\":\"" T_A "\"}");
+    token_request_auth[0] = '\0';
+    fake_set_fallback(replay_transport(R), challenge_fallback, (void *)realm);
+}
+
+/* With `token`, a Docker API answering the access token with a Bearer challenge gets a registry
+ * token from the key's realm, requested with the access token (the engine's bearer credential). */
+START_TEST(test_token_docker_bearer_challenge_answered)
+{
+    add_token_challenge_key(D "/token");
+    ck_assert_int_eq(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 1);
+    ck_assert_str_eq(token_request_auth, "Bearer " TOKEN);
+    /* the access token goes to the endpoint's origin only */
+    for (size_t i = 0; i < replay_nrequests(R); i++)
+        ck_assert_ptr_nonnull(strstr(replay_request_at(R, i)->url, EP "/"));
+}
+END_TEST
+
+/* A realm on another origin never sees the access token: the key fails, nothing is sent there. */
+START_TEST(test_token_not_sent_to_foreign_realm)
+{
+    add_token_challenge_key("https://auth.example.net/token");
+    ck_assert_int_ne(run_sync(), IMGSYNC_TASK_SUCCEEDED);
+    ck_assert_uint_eq(imgsync_inventory_count(replay_ctx(R)), 0);
+    ck_assert_str_eq(token_request_auth, "");
+    ck_assert_uint_eq(replay_count_containing(R, NULL, "auth.example.net"), 0);
+}
+END_TEST
+
 /* ---- AQL helpers ------------------------------------------------------------------------------ */
 
 START_TEST(test_aql_query_text)
@@ -749,6 +827,8 @@ Suite *jfrog_provider_suite(void)
     tcase_add_test(tc, test_aql_query_text);
     tcase_add_test(tc, test_aql_parse);
     tcase_add_test(tc, test_option_values);
+    tcase_add_test(tc, test_token_docker_bearer_challenge_answered);
+    tcase_add_test(tc, test_token_not_sent_to_foreign_realm);
     tcase_add_test(tc, test_aql_invalid_tag_fails_only_its_image);
     tcase_add_test(tc, test_aql_items_shift_between_pages);
     tcase_add_test(tc, test_repos_with_namespace_filter_no_false_failure);

@@ -426,7 +426,7 @@ static int creds_start(imgsync_run *run)
         ck_assert_int_eq(imgsync_job_auth(job), IMGSYNC_AUTH_NONE); /* version 2 default */
         if (jobs[i].auth >= 0)
             ck_assert_int_eq(imgsync_job_set_auth(job, jobs[i].auth), 0);
-        ck_assert_int_eq(imgsync_job_set_auth(job, 4), IMGSYNC_EINVAL);
+        ck_assert_int_eq(imgsync_job_set_auth(job, 5), IMGSYNC_EINVAL);
         ck_assert_int_eq(imgsync_job_set_auth(job, -1), IMGSYNC_EINVAL);
         if (jobs[i].kind == C_PROVIDER) {
             ck_assert_int_eq(imgsync_job_add_header(job, "X-Auth-Token: tok-provider"), 0);

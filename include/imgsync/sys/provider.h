@@ -263,9 +263,13 @@ typedef enum imgsync_auth {
                                 * Basic credentials to the realm the registry names, on any
                                 * https origin (Docker Hub's token service is on another host);
                                 * plain http realms only where the endpoint's rules allow http */
-    IMGSYNC_AUTH_PROVIDER = 3  /* the provider carries its own credentials (a header such as
+    IMGSYNC_AUTH_PROVIDER = 3, /* the provider carries its own credentials (a header such as
                                 * X-Auth-Token, a signature from `sign`, a body): the engine adds
                                 * none, but the job is credentialed */
+    IMGSYNC_AUTH_BEARER = 4    /* (since ABI 1.0 additions, issue 10) the "token" option as
+                                * "Authorization: Bearer"; a Bearer challenge is answered with a
+                                * token from the realm, requested with that same access token and
+                                * only from the endpoint's origin or one the run allowed */
 } imgsync_auth;
 
 /* New job for an absolute URL or a path ("/v2/_catalog", joined to the endpoint). Methods: GET,
