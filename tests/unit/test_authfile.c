@@ -480,6 +480,17 @@ START_TEST(resolve_own_credentials_first)
 }
 END_TEST
 
+/* The default search finds a file whose entry names `user`. */
+static void expect_found_user(const char *user)
+{
+    imgsync__options o = {0};
+    char src[400], err[300] = "";
+    ck_assert_int_eq(resolve(&o, "default", src, err), 0);
+    ck_assert_msg(imgsync__options_get(&o, "username") && !strcmp(imgsync__options_get(&o, "username"), user),
+                  "source %s, not %s's file", src, user);
+    imgsync__options_wipe(&o);
+}
+
 START_TEST(resolve_default_search_order)
 {
     make_tmp();
@@ -488,30 +499,22 @@ START_TEST(resolve_default_search_order)
     ck_assert_int_eq(resolve(&o, "default", src, err), 0);
     ck_assert_str_eq(src, "none (no auth file found)");
     put(".docker/config.json", basic_file("home"));
-    ck_assert_int_eq(resolve(&o, "default", src, err), 0);
-    ck_assert_str_eq(imgsync__options_get(&o, "username"), "home");
-    imgsync__options_wipe(&o);
+    expect_found_user("home");
     put("dc/config.json", basic_file("docker-config"));
     snprintf(dir, sizeof(dir), "%s/dc", tmpdir);
     setenv("DOCKER_CONFIG", dir, 1);
-    ck_assert_int_eq(resolve(&o, "default", src, err), 0);
-    ck_assert_str_eq(imgsync__options_get(&o, "username"), "docker-config");
-    imgsync__options_wipe(&o);
+    expect_found_user("docker-config");
     put("run/containers/auth.json", basic_file("podman"));
     snprintf(dir, sizeof(dir), "%s/run", tmpdir);
     setenv("XDG_RUNTIME_DIR", dir, 1);
-    ck_assert_int_eq(resolve(&o, "default", src, err), 0);
-    ck_assert_str_eq(imgsync__options_get(&o, "username"), "podman");
-    imgsync__options_wipe(&o);
+    expect_found_user("podman");
     setenv("REGISTRY_AUTH_FILE", put("explicit.json", basic_file("registry-auth-file")), 1);
-    ck_assert_int_eq(resolve(&o, "default", src, err), 0);
-    ck_assert_str_eq(imgsync__options_get(&o, "username"), "registry-auth-file");
-    ck_assert_ptr_nonnull(strstr(src, "explicit.json"));
-    imgsync__options_wipe(&o);
+    expect_found_user("registry-auth-file");
     /* the first existing file wins even when it has no entry for the host */
     setenv("REGISTRY_AUTH_FILE", put("other.json", "{\"auths\":{}}"), 1);
     ck_assert_int_eq(resolve(&o, "default", src, err), 0);
     ck_assert_ptr_nonnull(strstr(src, "none (no entry for " HOST " in "));
+    ck_assert_ptr_nonnull(strstr(src, "other.json"));
     ck_assert_ptr_null(imgsync__options_get(&o, "password"));
     imgsync__options_wipe(&o);
     remove_tmp();
