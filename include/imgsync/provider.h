@@ -46,8 +46,11 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *                 base64 or `username`/`password`); credHelpers[host], else credsStore when the
  *                 entry holds nothing, runs `docker-credential-NAME get` (found on PATH; no shell;
  *                 killed after 10 s; its answer is never logged), which blocks the driving thread
- *                 meanwhile. An `identitytoken` entry (or a helper's "<token>" answer) fails the
- *                 run with EUNSUPPORTED. A missing or malformed file (EINVAL) or a failing helper
+ *                 meanwhile. An `identitytoken` entry (or a helper's "<token>" answer) is used as
+ *                 Docker does, as an OAuth2 refresh token: the registry's Bearer challenges are
+ *                 answered by POSTing it to the token realm (grant_type=refresh_token; the
+ *                 distribution token API, so for the registry API of "oci" and "jfrog", not
+ *                 Harbor's REST API). A missing or malformed file (EINVAL) or a failing helper
  *                 (ETIMEOUT, EAUTH, ENOTFOUND when not on PATH, EPROTOCOL) fails the run with a
  *                 reason naming the file or helper, never the content. Meant for kinds whose
  *                 credentials are "username"/"password" ("oci", "harbor", "jfrog").

@@ -150,17 +150,15 @@ static int own_credentials(const imgsync__options *opts, const imgsync_provider_
     return 0;
 }
 
-static int apply(imgsync__options *opts, const imgsync__dcred *cred, const char *from, char *err, size_t errlen)
+/* Basic credentials become "username"/"password"; an identity token (an OAuth2 refresh token)
+ * the run's internal "identity_token", which the engine POSTs to the token realm. */
+static int apply(imgsync__options *opts, const imgsync__dcred *cred)
 {
-    if (cred->kind == IMGSYNC__DCRED_IDENTITY) {
-        snprintf(err, errlen, "%s holds an identity token (an OAuth2 refresh token) for this registry, which "
-                 "is not supported yet: set username and password instead", from);
-        return IMGSYNC_EUNSUPPORTED;
-    }
-    if (imgsync__options_set(opts, "username", cred->username ? cred->username : "") ||
-        imgsync__options_set(opts, "password", cred->secret))
-        return IMGSYNC_ENOMEM;
-    return 0;
+    int rc = cred->kind == IMGSYNC__DCRED_IDENTITY
+                 ? imgsync__options_set(opts, "identity_token", cred->secret)
+                 : imgsync__options_set(opts, "username", cred->username ? cred->username : "") ||
+                       imgsync__options_set(opts, "password", cred->secret);
+    return rc ? IMGSYNC_ENOMEM : 0;
 }
 
 static int resolve_file(imgsync__options *opts, const char *path, const char *host, char **source, char *err,
@@ -174,7 +172,7 @@ static int resolve_file(imgsync__options *opts, const char *path, const char *ho
         snprintf(from, sizeof(from), "credential helper docker-credential-%s (auth file %s)", cred.helper, shown);
         rc = imgsync__credhelper_get(&answer, cred.helper, cred.server, IMGSYNC__CREDHELPER_TIMEOUT_MS, err, errlen);
         if (!rc && answer.kind)
-            rc = apply(opts, &answer, from, err, errlen);
+            rc = apply(opts, &answer);
         if (!rc)
             *source = answer.kind ? imgsync__strdup(from)
                                   : imgsync__asprintf("none (docker-credential-%s has no credentials for %s)",
@@ -183,7 +181,7 @@ static int resolve_file(imgsync__options *opts, const char *path, const char *ho
     } else if (!rc) {
         snprintf(from, sizeof(from), "auth file %s", shown);
         if (cred.kind)
-            rc = apply(opts, &cred, from, err, errlen);
+            rc = apply(opts, &cred);
         if (!rc)
             *source = cred.kind ? imgsync__strdup(from) : imgsync__asprintf("none (no entry for %s in %s)", host, shown);
     }

@@ -15,11 +15,15 @@
 #include "core/authfile.h"
 #include "core/credhelper.h"
 #include "core/kinds.h"
+#include "engine/engine.h"
 #include "imgsync.h"
 #include "imgsync/errors.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/dockerauth.h"
+#include "support/engine_harness.h"
+#include "support/fake_transport.h"
+#include "support/replay.h"
 
 Suite *authfile_suite(void);
 
@@ -534,10 +538,6 @@ START_TEST(resolve_errors)
     ck_assert_ptr_nonnull(strstr(err, "bad.json"));
     ck_assert_ptr_nonnull(strstr(err, "not valid JSON"));
     ck_assert_ptr_null(strstr(err, SECRET));
-    ck_assert_int_eq(resolve(&o, put("tok.json", "{\"auths\":{\"" HOST "\":{\"identitytoken\":\"" SECRET "\"}}}"), src, err),
-                     IMGSYNC_EUNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(err, "identity token"));
-    ck_assert_ptr_null(strstr(err, SECRET));
     ck_assert_int_eq(resolve(&o, tmpdir, src, err), IMGSYNC_EINVAL); /* a directory */
     /* over the size limit */
     char big[600];
@@ -571,11 +571,115 @@ START_TEST(resolve_through_helpers)
     ck_assert_int_eq(resolve(&o, p, src, err), 0);
     ck_assert_str_eq(src, "none (docker-credential-fake has no credentials for " HOST ")");
     setenv("FAKE_HELPER_MODE", "token", 1);
-    ck_assert_int_eq(resolve(&o, p, src, err), IMGSYNC_EUNSUPPORTED);
+    ck_assert_int_eq(resolve(&o, p, src, err), 0);
+    ck_assert_str_eq(imgsync__options_get(&o, "identity_token"), SECRET);
+    ck_assert_ptr_null(imgsync__options_get(&o, "password"));
+    imgsync__options_wipe(&o);
     setenv("FAKE_HELPER_MODE", "fail", 1);
     ck_assert_int_eq(resolve(&o, p, src, err), IMGSYNC_EAUTH);
     ck_assert_ptr_null(strstr(err, SECRET));
     ck_assert_ptr_null(imgsync__options_get(&o, "password"));
+    remove_tmp();
+}
+END_TEST
+
+/* ---- identity tokens ------------------------------------------------------------------------- */
+
+/* An identity token in the file becomes the run's internal "identity_token" (a secret of every
+ * kind), with no username or password. */
+START_TEST(resolve_identity_token)
+{
+    make_tmp();
+    imgsync__options o = {0};
+    char src[400], err[300] = "";
+    const char *path = put("tok.json", "{\"auths\":{\"" HOST "\":{\"auth\":\"dTo=\",\"identitytoken\":\"" SECRET "\"}}}");
+    char want[600];
+    snprintf(want, sizeof(want), "auth file %s", path);
+    ck_assert_int_eq(resolve(&o, want + strlen("auth file "), src, err), 0);
+    ck_assert_str_eq(src, want);
+    ck_assert_str_eq(imgsync__options_get(&o, "identity_token"), SECRET);
+    ck_assert_ptr_null(imgsync__options_get(&o, "username"));
+    ck_assert_ptr_null(imgsync__options_get(&o, "password"));
+    ck_assert(imgsync__kind_secret_option(oci(), "identity_token"));
+    imgsync__options_wipe(&o);
+    remove_tmp();
+}
+END_TEST
+
+#define REG "https://reg.example"
+#define TAGS REG "/v2/app/tags/list"
+#define REFRESH "rt-" SECRET
+
+/* The engine answers a Bearer challenge with distribution's OAuth2 refresh-token grant: a POST
+ * of the form to the realm as it is, never the token in a header or URL, then the access token. */
+START_TEST(engine_posts_the_refresh_token)
+{
+    eh h;
+    eh_init(&h, NULL);
+    imgsync__policy p = {NULL, NULL, NULL, 0, 0, 0, NULL, REFRESH};
+    ck_assert_int_eq(eh_group(&h, &p), 0);
+    ck_assert_int_eq(imgsync__group_allow_origin(h.g, REG), 0);
+    fake_add_simple(h.ft, "GET", TAGS, 401,
+                    "WWW-Authenticate: Bearer realm=\"https://auth.example/token\",service=\"reg.example\","
+                    "scope=\"repository:app:pull\"",
+                    "{}");
+    fake_add_simple(h.ft, "GET", TAGS, 200, "Content-Type: application/json", "{\"tags\":[]}");
+    fake_add_simple(h.ft, "POST", "https://auth.example/token", 200, "Content-Type: application/json",
+                    "{\"access_token\":\"at-1\",\"expires_in\":300,\"scope\":\"repository:app:pull\"}");
+    eh_req r = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(fake_nrequests(h.ft), 3);
+    ck_assert_uint_eq(fake_unexpected(h.ft), 0);
+    const fake_request *q0 = fake_request_at(h.ft, 0), *q1 = fake_request_at(h.ft, 1), *q2 = fake_request_at(h.ft, 2);
+    ck_assert_ptr_null(fake_request_header(q0, "Authorization"));
+    ck_assert_str_eq(q1->method, "POST");
+    ck_assert_str_eq(q1->url, "https://auth.example/token");
+    ck_assert_ptr_null(fake_request_header(q1, "Authorization"));
+    ck_assert_str_eq(fake_request_header(q1, "Content-Type"), "application/x-www-form-urlencoded");
+    ck_assert_ptr_nonnull(q1->body);
+    ck_assert_str_eq(q1->body, "grant_type=refresh_token&refresh_token=" REFRESH
+                               "&service=reg.example&scope=repository%3Aapp%3Apull&client_id=libimgsync");
+    ck_assert_str_eq(fake_request_header(q2, "Authorization"), "Bearer at-1");
+    /* a request without registry credentials never carries it */
+    eh_req n = EH_REQ_INIT;
+    fake_add_simple(h.ft, "GET", REG "/v2/", 401, "WWW-Authenticate: Bearer realm=\"https://auth.example/token\"", "{}");
+    ck_assert_int_eq(eh_get(&h, &n, REG "/v2/", IMGSYNC__CRED_NONE), 0);
+    eh_run(&h);
+    ck_assert_int_eq(n.status, 401);
+    ck_assert_uint_eq(fake_nrequests(h.ft), 4);
+    eh_req_clear(&r);
+    eh_req_clear(&n);
+    eh_free(&h);
+}
+END_TEST
+
+/* The whole way: an "oci" provider with only an auth file holding an identity token checks a
+ * registry whose challenge is answered by the refresh-token grant. */
+START_TEST(check_with_an_identity_token)
+{
+    make_tmp();
+    replay *R = replay_new();
+    ck_assert_ptr_nonnull(R);
+    imgsync_provider *p = replay_add_provider(R, "oci", "reg", REG);
+    ck_assert_ptr_nonnull(p);
+    const char *path = put("tok.json", "{\"auths\":{\"https://reg.example/v1/\":{\"identitytoken\":\"" REFRESH "\"}}}");
+    ck_assert_int_eq(imgsync_provider_set(p, "auth_file", path), 0);
+    fake_transport *ft = replay_transport(R);
+    fake_add_simple(ft, "GET", REG "/v2/", 401, "WWW-Authenticate: Bearer realm=\"https://auth.example/token\",service=\"reg.example\"", "{}");
+    fake_add_simple(ft, "GET", REG "/v2/", 200, "Content-Type: application/json", "{}");
+    fake_add_simple(ft, "POST", "https://auth.example/token", 200, "Content-Type: application/json", "{\"access_token\":\"at-2\"}");
+    ck_assert_msg(imgsync_provider_check(p) == 0, "%s", imgsync_ctx_errmsg(replay_ctx(R)));
+    char want[700];
+    snprintf(want, sizeof(want), "auth file %s", path);
+    ck_assert_str_eq(imgsync_provider_credential_source(p), want);
+    ck_assert_uint_eq(replay_nrequests(R), 3);
+    const replay_request *q = replay_request_at(R, 1);
+    ck_assert_str_eq(q->method, "POST");
+    ck_assert_ptr_nonnull(strstr(q->body, "grant_type=refresh_token&refresh_token=" REFRESH "&service=reg.example"));
+    ck_assert_str_eq(fake_request_header(replay_request_at(R, 2), "Authorization"), "Bearer at-2");
+    replay_free(R);
     remove_tmp();
 }
 END_TEST
@@ -637,6 +741,9 @@ Suite *authfile_suite(void)
     tcase_add_test(tc, resolve_errors);
     tcase_add_test(tc, resolve_through_helpers);
     tcase_add_test(tc, options_checked_when_set);
+    tcase_add_test(tc, resolve_identity_token);
+    tcase_add_test(tc, engine_posts_the_refresh_token);
+    tcase_add_test(tc, check_with_an_identity_token);
     suite_add_tcase(s, tc);
     return s;
 }
