@@ -24,8 +24,9 @@ int imgsync__authfile_check_value(const char *value, char *err, size_t errlen);
  * "credential helper docker-credential-NAME (auth file PATH)", or "none" (with why in
  * parentheses when a file was read). An identity token goes to the internal option
  * "identity_token" (the engine's refresh token), with no username or password.
- * Returns 0, or EINVAL (missing or malformed file), ETIMEOUT / EAUTH / ENOTFOUND / EPROTOCOL / ETOOBIG (the
- * helper), ENOMEM; err names the file or helper, never its content.
+ * Returns 0, or EINVAL (missing or malformed file), ETOOBIG (a file over the limit), ETIMEOUT /
+ * EAUTH / ENOTFOUND / EPROTOCOL / ETOOBIG (the helper), ENOMEM; err names the file or helper,
+ * never its content.
  */
 int imgsync__authfile_resolve(imgsync__options *opts, const imgsync_provider_vtable *vt, const char *ctx_default,
                               const char *host, char **source, char *err, size_t errlen);
