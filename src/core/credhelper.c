@@ -18,16 +18,12 @@
 
 #include "imgsync/errors.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 extern char **environ;
 
-/* A helper's time limit is real time, not the context's clock (which tests may stop). */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* A helper's time limit is real time, like a thread wait: a child does not follow a fake clock. */
+static long long mono_ms(void) { return imgsync__real_mono_ms(); }
 
 static int pipe_cloexec(int fd[2])
 {
