@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/engine.h"
 #include "imgsync/errors.h"
@@ -757,6 +758,239 @@ START_TEST(test_access_token_wiped_before_free)
 }
 END_TEST
 
+/* ---- review10: defects of the bearer credential kind and around it --------------------------- */
+
+/* The first request (if any) after request 0 whose URL is plain http (any spelling of the scheme)
+ * and which carries Authorization: its index, or 0. */
+static size_t plain_http_credentialed(const eh *h)
+{
+    for (size_t i = 1; i < fake_nrequests(h->ft); i++) {
+        const fake_request *q = fake_request_at(h->ft, i);
+        if (!strncasecmp(q->url, "http:", 5) && fake_request_header(q, "Authorization"))
+            return i;
+    }
+    return 0;
+}
+
+/* review10 defect 1 (bearer.c token_url): the "never a plain http realm below an https registry"
+ * rule compares the realm's scheme case-sensitively (strncmp "http:"), while the URL parser and
+ * curl take "HTTP:" as plain http. A registry answering with realm="HTTP://..." gets the access
+ * token sent in clear text to a plain-http origin the run allowed (here a loopback mirror). */
+START_TEST(test_access_token_not_to_http_realm_any_case)
+{
+    static const char *const realms[] = {"http://127.0.0.1:8080/token", "HTTP://127.0.0.1:8080/token"};
+    for (size_t i = 0; i < 2; i++) {
+        eh h;
+        start_access(&h, "http://127.0.0.1:8080"); /* a local plain-http origin the run allows */
+        char challenge[256];
+        snprintf(challenge, sizeof(challenge),
+                 "WWW-Authenticate: Bearer realm=\"%s\",service=\"reg.example\",scope=\"" APP_SCOPE "\"", realms[i]);
+        fake_set_simple(h.ft, "GET", TAGS, 401, challenge, "denied");
+        eh_req r = EH_REQ_INIT;
+        ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_BEARER), 0);
+        eh_run(&h);
+        size_t leak = plain_http_credentialed(&h);
+        ck_assert_msg(leak == 0, "realm %s below an https registry: request %zu to %s carried \"%s\"", realms[i], leak,
+                      leak ? url_of(&h, leak) : "", leak ? auth_of(&h, leak) : "");
+        ck_assert_uint_eq(fake_nrequests(h.ft), 1);
+        ck_assert_int_eq(r.status, 401);
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
+}
+END_TEST
+
+/* review10 defect 1, registry flow: the same case-sensitive test lets Basic credentials go to a
+ * plain-http realm below an https registry where the group allows http (allow_http), and to a
+ * loopback plain-http realm with no allowance at all. */
+START_TEST(test_basic_not_to_http_realm_any_case)
+{
+    static const struct {
+        const char *realm;
+        int allow_http;
+    } cases[] = {{"http://auth.example/token", 1},
+                 {"HTTP://auth.example/token", 1},
+                 {"http://127.0.0.1:8080/token", 0},
+                 {"HTTP://127.0.0.1:8080/token", 0}};
+    char fails[1024] = "";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        eh h;
+        imgsync__policy p = k_alice;
+        p.allow_http = cases[i].allow_http;
+        start(&h, &p);
+        char challenge[256];
+        snprintf(challenge, sizeof(challenge),
+                 "WWW-Authenticate: Bearer realm=\"%s\",service=\"reg.example\",scope=\"" APP_SCOPE "\"",
+                 cases[i].realm);
+        fake_set_simple(h.ft, "GET", TAGS, 401, challenge, "denied");
+        eh_req r = EH_REQ_INIT;
+        ck_assert_int_eq(eh_get(&h, &r, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+        eh_run(&h);
+        size_t leak = plain_http_credentialed(&h);
+        if (leak || fake_nrequests(h.ft) != 1)
+            snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails),
+                     "[realm %s (allow_http=%d): request %zu to %s carried \"%s\"] ", cases[i].realm,
+                     cases[i].allow_http, leak, leak ? url_of(&h, leak) : "", leak ? auth_of(&h, leak) : "");
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
+    ck_assert_msg(fails[0] == '\0', "Basic to a plain-http realm below an https registry: %s", fails);
+}
+END_TEST
+
+/* review10 defect 2 (redirect.c): the downgrade rule "never from https to plain http (not even to
+ * loopback) unless the group allows http" compares both schemes case-sensitively (strncmp
+ * "https:" on the current URL, "http:" on the target as imgsync__url_resolve spelled it): a
+ * remote https registry answering "Location: HTTP://127.0.0.1:5000/..." sends the client down to a
+ * local plain-http service, and so does any Location from a request whose URL is spelled
+ * "HTTPS://" (the lower-case spellings are refused with EINSECURE). */
+START_TEST(test_redirect_downgrade_any_case_refused)
+{
+    /* {request URL, Location}: the first is the lower-case control (refused today) */
+    static const char *const cases[][2] = {{TAGS, "http://127.0.0.1:5000/v2/"},
+                                           {TAGS, "HTTP://127.0.0.1:5000/v2/"},
+                                           {TAGS, "Http://localhost/admin"},
+                                           {"HTTPS://reg.example/v2/app/tags/list", "http://127.0.0.1:5000/v2/"}};
+    char fails[1024] = "";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        eh h;
+        start_access(&h, NULL);
+        char loc[128];
+        snprintf(loc, sizeof(loc), "Location: %s", cases[i][1]);
+        fake_set_simple(h.ft, "GET", cases[i][0], 302, loc, "");
+        fake_set_simple(h.ft, "GET", cases[i][1], 200, NULL, "local secrets");
+        eh_req r = EH_REQ_INIT;
+        ck_assert_int_eq(eh_get(&h, &r, cases[i][0], IMGSYNC__CRED_BEARER), 0);
+        eh_run(&h);
+        ck_assert_int_eq(r.done_calls, 1);
+        if (r.error != IMGSYNC_EINSECURE || fake_nrequests(h.ft) != 1)
+            snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails),
+                     "[%s -> %s: error %d status %d, %zu requests, the 2nd to %s] ", cases[i][0], cases[i][1], r.error,
+                     r.status, fake_nrequests(h.ft), fake_nrequests(h.ft) > 1 ? url_of(&h, 1) : "-");
+        eh_req_clear(&r);
+        eh_free(&h);
+    }
+    ck_assert_msg(fails[0] == '\0', "https registry sent down to plain http: %s", fails);
+}
+END_TEST
+
+/* A registry that takes only the token minted for the access token on MANIFEST (the token an
+ * anonymous caller gets is good for TAGS only); the realm mints by the Authorization it sees. The
+ * first answers to MANIFEST come 10 ms late and the token requests take 50 ms, so that the
+ * BEARER request is challenged while the REGISTRY request's token request is in flight. */
+static void mixed_creds_fallback(void *ud, const fake_request *q, fake_reply *out)
+{
+    (void)ud;
+    memset(out, 0, sizeof(*out));
+    const char *auth = fake_request_header(q, "Authorization");
+    out->headers = "Content-Type: application/json";
+    if (!strncmp(q->url, "https://auth.example/token", strlen("https://auth.example/token"))) {
+        int access = auth && !strcmp(auth, "Bearer " ACCESS);
+        out->status = 200;
+        out->body = access ? "{\"token\":\"tok-access\",\"expires_in\":300}" : "{\"token\":\"tok-anon\",\"expires_in\":300}";
+        out->delay_ms = 50;
+        return;
+    }
+    int ok = auth && (!strcmp(auth, "Bearer tok-access") || (!strcmp(q->url, TAGS) && !strcmp(auth, "Bearer tok-anon")));
+    if (ok) {
+        out->status = 200;
+        out->body = "{}";
+        return;
+    }
+    out->status = 401;
+    out->headers = CHALLENGE(APP_SCOPE);
+    out->body = "denied";
+    out->delay_ms = !strcmp(q->url, MANIFEST) ? 10 : 0;
+}
+
+/* review10 defect 3 (bearer.c token_request/answer): g->token_reqs and g->tokens are keyed by
+ * realm|service|scope only, not by the credential the token was requested with. A BEARER request
+ * challenged while a REGISTRY request of the same run waits for the same key's (anonymous or
+ * Basic) token request joins that request instead of asking with the access token: it is replayed
+ * with a token that was never requested with the access token, and its 401 is delivered although
+ * the realm would have given it a good token. */
+START_TEST(test_bearer_does_not_wait_for_basic_token_request)
+{
+    eh h;
+    start_access(&h, "https://auth.example"); /* token only, no username: REGISTRY is anonymous */
+    fake_set_fallback(h.ft, mixed_creds_fallback, NULL);
+    eh_req r1 = EH_REQ_INIT, r2 = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r1, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    ck_assert_int_eq(eh_get(&h, &r2, MANIFEST, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r1.status, 200);
+    size_t with_access = 0;
+    for (size_t i = 0; i < fake_nrequests(h.ft); i++) {
+        const fake_request *q = fake_request_at(h.ft, i);
+        const char *a = fake_request_header(q, "Authorization");
+        if (!strncmp(q->url, "https://auth.example/", 21) && a && !strcmp(a, "Bearer " ACCESS))
+            with_access++;
+    }
+    ck_assert_msg(r2.status == 200 && with_access == 1,
+                  "BEARER request: status %d; token requests carrying the access token: %zu; its last attempt "
+                  "carried \"%s\"",
+                  r2.status, with_access, auth_of(&h, fake_nrequests(h.ft) - 1));
+    eh_req_clear(&r1);
+    eh_req_clear(&r2);
+    eh_free(&h);
+}
+END_TEST
+
+/* A registry where the anonymous token reads TAGS only and MANIFEST is refused to it with 403
+ * (an authenticated caller without the right: no challenge); the access token itself gets the
+ * Bearer challenge and the token minted for it reads both. */
+static void mixed_creds_403_fallback(void *ud, const fake_request *q, fake_reply *out)
+{
+    (void)ud;
+    memset(out, 0, sizeof(*out));
+    const char *auth = fake_request_header(q, "Authorization");
+    out->headers = "Content-Type: application/json";
+    if (!strncmp(q->url, "https://auth.example/token", strlen("https://auth.example/token"))) {
+        int access = auth && !strcmp(auth, "Bearer " ACCESS);
+        out->status = 200;
+        out->body = access ? "{\"token\":\"tok-access\",\"expires_in\":300}" : "{\"token\":\"tok-anon\",\"expires_in\":300}";
+        return;
+    }
+    if (auth && (!strcmp(auth, "Bearer tok-access") || (!strcmp(q->url, TAGS) && !strcmp(auth, "Bearer tok-anon")))) {
+        out->status = 200;
+        out->body = "{}";
+    } else if (auth && !strcmp(auth, "Bearer tok-anon")) {
+        out->status = 403;
+        out->body = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}";
+    } else {
+        out->status = 401;
+        out->headers = CHALLENGE(APP_SCOPE);
+        out->body = "denied";
+    }
+}
+
+/* review10 defect 3, without concurrency: a token the group cached for a REGISTRY request (here
+ * requested anonymously) is attached up front to a later BEARER request of the same scope
+ * (imgsync__bearer_attach_cached looks up realm|service|scope only). The BEARER request goes out
+ * with the anonymous caller's token instead of the access token, and a registry that answers that
+ * caller 403 (no challenge, so no token request) fails it. */
+START_TEST(test_bearer_first_attempt_not_basic_token)
+{
+    eh h;
+    start_access(&h, "https://auth.example");
+    fake_set_fallback(h.ft, mixed_creds_403_fallback, NULL);
+    eh_req r1 = EH_REQ_INIT, r2 = EH_REQ_INIT;
+    ck_assert_int_eq(eh_get(&h, &r1, TAGS, IMGSYNC__CRED_REGISTRY), 0);
+    eh_run(&h);
+    ck_assert_int_eq(r1.status, 200);
+    ck_assert_str_eq(auth_of(&h, 2), "Bearer tok-anon");
+    size_t first = fake_nrequests(h.ft);
+    ck_assert_int_eq(eh_get(&h, &r2, MANIFEST, IMGSYNC__CRED_BEARER), 0);
+    eh_run(&h);
+    ck_assert_msg(strcmp(auth_of(&h, first), "Bearer tok-anon") != 0 && r2.status == 200,
+                  "BEARER request: first attempt carried \"%s\" (the anonymous caller's token), status %d",
+                  auth_of(&h, first), r2.status);
+    eh_req_clear(&r1);
+    eh_req_clear(&r2);
+    eh_free(&h);
+}
+END_TEST
+
 START_TEST(test_cred_none_never_authorized)
 {
     /* CRED_NONE: no Authorization even though the group has a username, any https origin, and
@@ -921,6 +1155,11 @@ Suite *engine_auth_suite(void)
     tcase_add_test(tc, test_access_token_not_to_foreign_realm);
     tcase_add_test(tc, test_access_token_refused_by_realm);
     tcase_add_test(tc, test_access_token_wiped_before_free);
+    tcase_add_test(tc, test_access_token_not_to_http_realm_any_case);
+    tcase_add_test(tc, test_basic_not_to_http_realm_any_case);
+    tcase_add_test(tc, test_redirect_downgrade_any_case_refused);
+    tcase_add_test(tc, test_bearer_does_not_wait_for_basic_token_request);
+    tcase_add_test(tc, test_bearer_first_attempt_not_basic_token);
     suite_add_tcase(s, tc);
     TCase *tc2 = tcase_create("credentials");
     tcase_add_test(tc2, test_cred_none_never_authorized);
