@@ -104,4 +104,6 @@ fi
 if grep -q -e "$SECRET" -e "$AUTH" "$TMP/all"; then bad "a secret was printed"; else ok; fi
 
 echo "cli-authfile-check: auth files, search order, helpers, refusals, no secret printed ($passed checks)"
+echo "$(( failed == 0 )) passed, $(( failed > 0 )) failed"
+[ -z "${TEST_SUMMARY:-}" ] || echo "$(( failed == 0 )) $(( failed > 0 ))" >>"$TEST_SUMMARY"
 [ "$failed" -eq 0 ]
