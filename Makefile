@@ -2,7 +2,8 @@
 #   make            library (shared + static), pkg-config file, imgsync CLI
 #   make check      unit + integration tests (installs missing Debian packages first, as root)
 #   make demo       sync a local real registry and print the inventory and task status
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (copies what `make` built for that PREFIX)
+#   make abi-check  compare build/libimgsync.so.1 with the ABI baseline abi/libimgsync.so.1.abi
 #   make deps       install build/test dependencies from Debian packages (root), or print the line
 
 VERSION_MAJOR := 0
@@ -21,6 +22,11 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+CMAKEDIR   ?= $(LIBDIR)/cmake/libimgsync
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
@@ -55,8 +61,8 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 # keep intermediate objects (test support files): no trailing 'rm' after the test summary
 .SECONDARY:
 
-.PHONY: all lib check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
-all: lib build/imgsync build/minimal
+.PHONY: all lib installable man abi-check abi-baseline check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
+all: lib build/imgsync build/minimal installable
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
 
@@ -93,10 +99,52 @@ build/libimgsync.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-build/libimgsync.pc: pkgconfig/libimgsync.pc.in Makefile
+# The installation directories the files below were made for: `make install` checks them, so
+# that it only copies (it never compiles or links, e.g. as root) and never installs files made
+# for another PREFIX.
+DIRS_STAMP := build/.dirs
+DIRS_NOW = $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(BINDIR)
+$(DIRS_STAMP): FORCE
 	@mkdir -p build
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	@echo '$(DIRS_NOW)' | cmp -s - $@ || echo '$(DIRS_NOW)' >$@
+
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+            -e 's|@VERSION@|$(VERSION)|g' -e 's|@SHLIB@|$(SHLIB)|g' -e 's|@SONAME@|$(SONAME)|g' \
+            -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g'
+SIZEOF_VOID_P := $(shell echo __SIZEOF_POINTER__ | $(CC) -E -P - 2>/dev/null)
+
+build/libimgsync.pc: pkgconfig/libimgsync.pc.in Makefile $(DIRS_STAMP)
+	@mkdir -p build
+	$(SUBST) $< > $@
+
+build/cmake/%.cmake: cmake/%.cmake.in Makefile $(DIRS_STAMP)
+	@mkdir -p build/cmake
+	$(SUBST) $< > $@
+
+# man pages: imgsync.1 as written, the library's pages with their reference generated from the
+# headers (every IMGSYNC_EXTERN declaration and the comment above it)
+MAN_PAGES := build/man/imgsync.1 build/man/libimgsync.3 build/man/libimgsync-provider.3
+build/man/imgsync.1: doc/imgsync.1
+	@mkdir -p build/man
+	cp $< $@
+build/man/libimgsync.3: doc/libimgsync.3.in doc/man-api.py $(PUBLIC_HEADERS)
+	@mkdir -p build/man
+	python3 doc/man-api.py $< $(PUBLIC_HEADERS) > $@
+build/man/libimgsync-provider.3: doc/libimgsync-provider.3.in doc/man-api.py $(SYS_HEADERS)
+	@mkdir -p build/man
+	python3 doc/man-api.py $< $(SYS_HEADERS) > $@
+man: $(MAN_PAGES)
+
+# The imgsync program as installed: found by the dynamic linker in a system library directory,
+# so no RUNPATH there; an rpath to LIBDIR only for other prefixes (/usr/local, /opt/...).
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+SYSTEM_LIBDIRS := /lib /lib64 /usr/lib /usr/lib64 $(if $(MULTIARCH),/lib/$(MULTIARCH) /usr/lib/$(MULTIARCH))
+INSTALLED_RPATH = $(if $(filter $(patsubst %/,%,$(LIBDIR)),$(SYSTEM_LIBDIRS)),,-Wl,-rpath,$(LIBDIR))
+build/imgsync-installed: $(CLI_OBJ) build/$(SHLIB) $(DIRS_STAMP)
+	$(CC) $(CLI_CFLAGS) -o $@ $(CLI_OBJ) -Lbuild -limgsync $(INSTALLED_RPATH) $(DEP_LIBS)
+
+CMAKE_FILES := build/cmake/libimgsyncConfig.cmake build/cmake/libimgsyncConfigVersion.cmake
+installable: build/imgsync-installed build/libimgsync.pc $(CMAKE_FILES) $(MAN_PAGES)
 
 build/imgsync: $(CLI_OBJ) build/$(SHLIB)
 	$(CC) $(CLI_CFLAGS) -o $@ $(CLI_OBJ) -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN' $(DEP_LIBS)
@@ -121,7 +169,8 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
-                pkg-config docker-registry python3 apache2-utils clang libclang-rt-14-dev valgrind tzdata
+                pkg-config docker-registry python3 python3-pytest apache2-utils clang libclang-rt-14-dev valgrind \
+                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -139,11 +188,15 @@ unit: $(UNIT_BIN)
 	@sh tests/tools/run-tests.sh $(UNIT_BIN)
 	@sh tests/tools/layers-check.sh
 
+# a python3 that has pytest (Debian's python3-pytest is for /usr/bin/python3, which a pyenv or
+# venv python3 earlier in PATH may not see)
+PYTEST_PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(shell $(p) -c 'import pytest' 2>/dev/null && echo $(p))) python3)
+
 # the imgsync program's default database (--db) goes to build/, not to the caller's home
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
 # the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
 BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
-integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
+integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
 	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
@@ -162,12 +215,22 @@ integration: $(INTEG_BIN) build/imgsync build/minimal $(BENCH_BIN)
 	  { cat build/jfrog-emulator-test.log; echo "FAILED: JFrog emulator self-test" >&2; exit 1; }
 	@tail -n 3 build/jfrog-emulator-test.log
 	@[ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"
+	@# the Python binding (bindings/python): header check + pytest against a real registry; a
+	@# sanitized library cannot be loaded by python3, like the packaging check below
+	@[ -n "$(SANITIZE)" ] || { IMGSYNC_LIBRARY=$(CURDIR)/build/$(SONAME) PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTEST_PYTHON) -m pytest -q -p no:cacheprovider bindings/python/tests >build/python-binding-test.log 2>&1 || \
+	  { cat build/python-binding-test.log; echo "FAILED: Python binding tests" >&2; exit 1; }; \
+	  tail -n 1 build/python-binding-test.log; [ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"; }
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-authfile-check.sh
 	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/cli-log-check.sh
 	@sh tests/tools/crash-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
+	@sh tests/tools/man-check.sh
+	@sh tests/tools/completion-check.sh
+	@ABI_DEP_LIBS="$(if $(SANITIZE),,$(DEP_LIBS))" sh tests/tools/abi-check.sh --self-test
 	@# a sanitized library cannot be loaded by a plain program: the packaging check needs a normal build
 	@[ -n "$(SANITIZE)" ] || sh tests/tools/install-check.sh
 
@@ -228,11 +291,51 @@ bench-million: build/bench_million
 bench-million-callgrind: build/bench_million
 	@sh bench/million_callgrind.sh
 
+# The ABI gate: abi/libimgsync.so.1.abi is the abidw dump of the released ABI (no release was
+# tagged: it is the library of main when the gate was added). abi-check fails on any change but
+# added symbols, and on added symbols CHANGELOG.md's Unreleased "### ABI" notes do not name.
+ABI_BASELINE := abi/$(SONAME).abi
+abi-check: build/$(SHLIB)
+	@sh tests/tools/abi-check.sh $(ABI_BASELINE) build/$(SHLIB) include CHANGELOG.md
+
+# a new baseline, on purpose only (a release, or an intended change abidiff reports)
+abi-baseline: build/$(SHLIB)
+	abidw --no-corpus-path --no-comp-dir-path --short-locs --headers-dir include --drop-private-types \
+	    --type-id-style hash --out-file $(ABI_BASELINE) build/$(SHLIB)
+
 # libFuzzer harnesses (make fuzz): see tests/fuzz/fuzz.mk
 -include tests/fuzz/fuzz.mk
 
-install: lib build/imgsync $(CLI_OBJ)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+# What `make install` creates, parents first; `make uninstall` removes those it finds empty.
+INSTALL_DIRS := $(LIBDIR) $(PKGCONFIGDIR) $(CMAKEDIR) $(INCLUDEDIR) $(INCLUDEDIR)/imgsync \
+                $(INCLUDEDIR)/imgsync/sys $(BINDIR) $(MANDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
+                $(BASHCOMPDIR) $(ZSHCOMPDIR)
+INSTALLED_FILES := $(LIBDIR)/$(SHLIB) $(LIBDIR)/$(SONAME) $(LIBDIR)/libimgsync.so $(LIBDIR)/libimgsync.a \
+                   $(PKGCONFIGDIR)/libimgsync.pc $(addprefix $(CMAKEDIR)/,$(notdir $(CMAKE_FILES))) \
+                   $(INCLUDEDIR)/imgsync.h $(addprefix $(INCLUDEDIR)/imgsync/,$(notdir $(PUBLIC_HEADERS))) \
+                   $(addprefix $(INCLUDEDIR)/imgsync/sys/,$(notdir $(SYS_HEADERS))) $(BINDIR)/imgsync \
+                   $(MANDIR)/man1/imgsync.1 $(MANDIR)/man3/libimgsync.3 $(MANDIR)/man3/libimgsync-provider.3 \
+                   $(BASHCOMPDIR)/imgsync $(ZSHCOMPDIR)/_imgsync
+# ldconfig refreshes the linker cache after a root install into the system itself (not a staging DESTDIR)
+RUN_LDCONFIG = $(and $(filter /usr /usr/local,$(patsubst %/,%,$(PREFIX))),$(if $(DESTDIR),,yes))
+
+INSTALL_INPUTS := build/$(SHLIB) build/libimgsync.a build/imgsync-installed build/libimgsync.pc \
+                  $(CMAKE_FILES) $(MAN_PAGES)
+
+install:
+	@[ "$$(cat $(DIRS_STAMP) 2>/dev/null)" = '$(DIRS_NOW)' ] || { echo "make install: build/ was not \
+	made for these directories ($(DIRS_NOW)): run 'make' with the same PREFIX/LIBDIR/INCLUDEDIR/BINDIR \
+	first (make install only copies)" >&2; exit 1; }
+	@for f in $(INSTALL_INPUTS); do [ -f "$$f" ] || { echo "make install: $$f is missing: run 'make' first" >&2; \
+	  exit 1; }; done
+	@# the directories (and parents) that do not exist yet, and those an earlier install made:
+	@# uninstall removes them again when empty
+	@created=$$(for d in $(INSTALL_DIRS); do while [ "$$d" != / ] && [ ! -d "$(DESTDIR)$$d" ]; do \
+	  echo "$$d"; d=$$(dirname "$$d"); done; done; cat $(DESTDIR)$(CMAKEDIR)/installed-dirs 2>/dev/null); \
+	echo "install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS))"; \
+	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS)) && \
+	printf '%s\n' $$created | sort -u >$(DESTDIR)$(CMAKEDIR)/installed-dirs && \
+	chmod 644 $(DESTDIR)$(CMAKEDIR)/installed-dirs
 	install -m 644 include/imgsync.h $(DESTDIR)$(INCLUDEDIR)/imgsync.h
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/
 	install -m 644 $(SYS_HEADERS) $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/
@@ -240,19 +343,22 @@ install: lib build/imgsync $(CLI_OBJ)
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so
 	install -m 644 build/libimgsync.a $(DESTDIR)$(LIBDIR)/libimgsync.a
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' pkgconfig/libimgsync.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
-	$(CC) $(CLI_CFLAGS) -o $(DESTDIR)$(BINDIR)/imgsync $(CLI_OBJ) \
-	  -Lbuild -limgsync -Wl,-rpath,$(LIBDIR) $(DEP_LIBS)
+	install -m 644 build/libimgsync.pc $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc
+	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
+	install -m 755 build/imgsync-installed $(DESTDIR)$(BINDIR)/imgsync
+	install -m 644 build/man/imgsync.1 $(DESTDIR)$(MANDIR)/man1/imgsync.1
+	install -m 644 build/man/libimgsync.3 build/man/libimgsync-provider.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 completion/imgsync.bash $(DESTDIR)$(BASHCOMPDIR)/imgsync
+	install -m 644 completion/_imgsync $(DESTDIR)$(ZSHCOMPDIR)/_imgsync
+	@if [ -n "$(RUN_LDCONFIG)" ] && [ "$$(id -u)" -eq 0 ]; then echo ldconfig; ldconfig; fi
 
+# removes the installed files, then the directories install created (recorded in
+# $(CMAKEDIR)/installed-dirs), deepest first, when they are empty
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libimgsync.so \
-	      $(DESTDIR)$(LIBDIR)/libimgsync.a $(DESTDIR)$(PKGCONFIGDIR)/libimgsync.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/imgsync.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/imgsync/,$(notdir $(PUBLIC_HEADERS))) \
-	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/imgsync/sys/,$(notdir $(SYS_HEADERS))) \
-	      $(DESTDIR)$(BINDIR)/imgsync
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/imgsync/sys $(DESTDIR)$(INCLUDEDIR)/imgsync 2>/dev/null
+	@created=$$(cat $(DESTDIR)$(CMAKEDIR)/installed-dirs 2>/dev/null); \
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES)) $(DESTDIR)$(CMAKEDIR)/installed-dirs; \
+	for d in $$(printf '%s\n' $$created | sort -r); do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
+	@if [ -n "$(RUN_LDCONFIG)" ] && [ "$$(id -u)" -eq 0 ]; then echo ldconfig; ldconfig; fi
 
 clean:
 	rm -rf build

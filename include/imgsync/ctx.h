@@ -44,7 +44,8 @@ IMGSYNC_EXTERN void imgsync_ctx_free(imgsync_ctx *ctx);
  * URL"), or "" when that call succeeded. Every call returning an error code that takes a context
  * or provider sets it, successful or not. Kept per thread (a thread keeps it for its last 4 contexts), so that
  * imgsync_task_get() on another thread does not overwrite it. Borrowed until the thread's next
- * call on ctx. Never NULL, never a secret.
+ * call on ctx or on one of its providers, or until the thread has used 4 other contexts: copy it
+ * right after the failing call. UTF-8, never NULL, never a secret.
  */
 IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
 
@@ -81,6 +82,44 @@ IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
  * Errors: EINVAL (unknown key or bad value, detail in errmsg), EBUSY while a task runs.
  */
 IMGSYNC_EXTERN int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value);
+
+/* Levels of log messages, from the most to the least severe. */
+typedef enum imgsync_log_level {
+    IMGSYNC_LOG_ERROR = 1, /* a task, or a registry of it, failed as a whole */
+    IMGSYNC_LOG_WARN = 2,  /* a repository failed; a request gave up on a transient failure; a
+                              task partially succeeded; a registry's run was canceled */
+    IMGSYNC_LOG_INFO = 3,  /* a task or a registry of it started or ended, with its counts */
+    IMGSYNC_LOG_DEBUG = 4  /* one line per HTTP attempt: method, URL, status or error, bytes,
+                              time, attempt number, retry delay */
+} imgsync_log_level;
+
+/*
+ * A log message: `level` is an imgsync_log_level, `message` one line (borrowed for the call) of
+ * valid UTF-8 without control characters (server text has them replaced by '?'), at most
+ * 1023 bytes, never a secret: URLs lose their userinfo and every query value but those of
+ * known listing parameters (n, last, page, service, scope ...), which become "***"; the
+ * provider's secrets and the tokens of the run are replaced by "***"; headers and bodies of
+ * requests are never logged. e.g.
+ *   "registry 'prod': GET https://reg.example/v2/_catalog?n=100 -> 200, 1532 bytes, 41 ms, attempt 1"
+ */
+typedef void (*imgsync_log_callback)(imgsync_ctx *ctx, int level, const char *message, void *payload);
+
+/*
+ * Send ctx's messages of level <= max_level (IMGSYNC_LOG_ERROR..IMGSYNC_LOG_DEBUG) to
+ * cb(ctx, level, message, payload); a NULL cb turns logging off (max_level is then ignored).
+ * Without a callback, or below WARN, the cost per HTTP attempt is one branch. May be called
+ * from any thread (like imgsync_task_cancel, it waits for the driver's current step); it applies
+ * to the next message. The callback is called with the context's lock held, never on two
+ * threads at once: on the thread that drives the context (inside imgsync_ctx_perform,
+ * imgsync_task_wait, imgsync_provider_check, or on the worker thread of imgsync_ctx_start), in
+ * the middle of the engine's work, or on a thread that cancels tasks (imgsync_task_cancel,
+ * imgsync_ctx_stop, imgsync_ctx_free, before they return). It must only record the message and
+ * return, and must not call libimgsync on ctx or on its handles: imgsync_ctx_perform and
+ * imgsync_ctx_set_log_callback answer EBUSY there, other calls are not allowed (undefined).
+ * 0, EINVAL (NULL ctx, max_level out of range with a cb), EBUSY (from the callback).
+ */
+IMGSYNC_EXTERN int imgsync_ctx_set_log_callback(imgsync_ctx *ctx, int max_level, imgsync_log_callback cb,
+                                                void *payload);
 
 /*
  * Drive the context: start due schedules and queued tasks, perform network I/O and provider

@@ -91,6 +91,9 @@ void warnf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* The daemon's log: "2026-12-03T01:00:00Z imgsync: ..." on stderr (no time under systemd's
  * journal, which has its own). */
 void log_line(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The library's log callback (-v, --debug): "2026-12-03T01:00:00.123Z debug: GET ..." on stderr,
+ * the level coloured on a terminal, plain text otherwise. */
+void log_to_stderr(imgsync_ctx *ctx, int level, const char *message, void *payload);
 /* errorf + "Try 'imgsync --help'." */
 void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* "imgsync: WHAT: <strerror(rc)>: <ctx errmsg>" */

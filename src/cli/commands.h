@@ -54,12 +54,15 @@ typedef struct options {
     int since_given;
     int daily_hour, daily_minute; /* schedule add --daily; -1 = not given */
     unsigned long every_minutes;  /* schedule add --every; 0 = not given */
+    int verbosity;                /* -v: 1 (info), -vv or --debug: 2 (debug) */
 } options;
 
 void options_free(options *o);
 /* main.c: parse argv into o (o->cmd and o->name set). 0, PARSE_HELP, or an exit status. */
 #define PARSE_HELP (-1)
 int parse_command_line(options *o, int argc, char **argv);
+/* -v, -vv, --verbose, --debug: how much more it makes o->verbosity, 0 for another argument. */
+int verbosity_flag(const char *arg);
 
 /* request.c: the request the selection options describe; `wanted` receives the registries to
  * create (none = all). cfg may be NULL (commands that need no configuration): registry names

@@ -34,6 +34,7 @@ static void print_help(FILE *f)
           "       imgsync schedule rm ID\n"
           "       imgsync daemon --config FILE [--db PATH]\n"
           "       imgsync --version | --help\n"
+          "Every command: [-v | -vv | --verbose | --debug]\n"
           "\n"
           "sync: synchronize the image lists of the registries configured in FILE, record the\n"
           "task in the database and print the inventory (stdout) and the task status (stderr).\n"
@@ -49,6 +50,11 @@ static void print_help(FILE *f)
           "history and the schedules: default $XDG_DATA_HOME/imgsync/imgsync.db, else\n"
           "~/.local/share/imgsync/imgsync.db (directories created with mode 0700);\n"
           "--db :memory: for a throw-away run. check opens a database only when --db is given.\n"
+          "Every command also takes, before or after its name, -v (--verbose): the library's\n"
+          "log on stderr (each task and registry started and ended, failures), or -vv\n"
+          "(--debug): also one line per HTTP request (method, URL without credentials or\n"
+          "secret query values, status, bytes, time, attempt, retry delay). Lines start with\n"
+          "a UTC timestamp and the level; no header, password, token or key is ever shown.\n"
           "\n"
           "selection (sync, images, schedule add; options marked + may be repeated):\n"
           "  --type T +               only registries of type T (Oci, Harbor, Jfrog, SwrPrivate,\n"
@@ -147,14 +153,28 @@ static int run_command(const options *o)
     return EXIT_USAGE;
 }
 
+/* -v / -vv / --debug before the command: counted and taken out of argv. */
+static int leading_verbosity(int *argc, char **argv)
+{
+    int v = 0, more;
+
+    while (*argc > 1 && (more = verbosity_flag(argv[1])) != 0) {
+        v += more;
+        memmove(argv + 1, argv + 2, (size_t)(*argc - 1) * sizeof *argv); /* with argv[argc] NULL */
+        (*argc)--;
+    }
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     options o;
-    int status;
+    int status, verbosity = leading_verbosity(&argc, argv);
 
     if (global_option(argc, argv, &status))
         return status;
     memset(&o, 0, sizeof o);
+    o.verbosity = verbosity > 2 ? 2 : verbosity;
     status = parse_command_line(&o, argc, argv);
     if (status == PARSE_HELP) {
         print_help(stdout);

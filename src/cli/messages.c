@@ -7,7 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Length of the valid UTF-8 sequence at s (its code point in *cp), or 0 when invalid. */
 static size_t utf8_sequence(const unsigned char *s, unsigned long *cp)
@@ -182,4 +184,29 @@ void log_line(const char *fmt, ...)
     va_start(ap, fmt);
     vemit(stderr, stamp[0] ? stamp : "imgsync: ", fmt, ap);
     va_end(ap);
+}
+
+void log_to_stderr(imgsync_ctx *ctx, int level, const char *message, void *payload)
+{
+    static const char *const names[] = {"log", "error", "warning", "info", "debug"};
+    static const char *const colors[] = {"", "\033[1;31m", "\033[33m", "\033[32m", "\033[2m"};
+    static int tty = -1;
+    char stamp[40] = "", *line = strdup(message);
+    struct timeval tv;
+    struct tm tm;
+    int i = level >= 1 && level <= 4 ? level : 0;
+
+    (void)ctx;
+    (void)payload;
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    if (gettimeofday(&tv, NULL) == 0 && gmtime_r(&tv.tv_sec, &tm) != NULL) {
+        size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(stamp + n, sizeof stamp - n, ".%03dZ ", (int)(tv.tv_usec / 1000));
+    }
+    clear_progress();
+    /* the library sends clean lines; sanitized again all the same: it reaches a terminal */
+    fprintf(stderr, "%s%s%s:%s %s\n", stamp, tty ? colors[i] : "", names[i], tty ? "\033[0m" : "",
+            line ? sanitize_text(line, 0) : "(out of memory)");
+    free(line);
 }

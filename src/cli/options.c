@@ -303,13 +303,27 @@ static int parse_history_option(options *o, args *a, int *matched)
     return 0;
 }
 
+int verbosity_flag(const char *arg)
+{
+    if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)
+        return 1;
+    if (strcmp(arg, "-vv") == 0 || strcmp(arg, "--debug") == 0)
+        return 2;
+    return 0;
+}
+
 /* The options every command, or most, have. */
 static int parse_common_option(options *o, args *a, int *matched)
 {
     unsigned opts = a->def->opts;
     const char *val;
+    int more = verbosity_flag(a->argv[a->i]);
 
     *matched = 1;
+    if (more) {
+        o->verbosity = o->verbosity + more > 2 ? 2 : o->verbosity + more;
+        return 0;
+    }
     if (take_option(a, "--db", &val)) {
         if (val != NULL && *val == '\0')
             return command_usage(a, "--db needs a file name (or :memory:)%s", "");

@@ -87,6 +87,9 @@ int open_store(const options *o, enum db_fallback fallback, imgsync_ctx **ctx)
         errorf("database %s: %s", shown, errbuf[0] ? errbuf : imgsync_strerror(rc));
         *ctx = NULL;
         status = EXIT_FAIL;
+    } else if (o->verbosity > 0) {
+        imgsync_ctx_set_log_callback(*ctx, o->verbosity > 1 ? IMGSYNC_LOG_DEBUG : IMGSYNC_LOG_INFO, log_to_stderr,
+                                     NULL);
     }
     free(uri);
     free(shown);

@@ -136,6 +136,8 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     ctx->env.max_pending = 4096;
     ctx->env.owner = ctx->owner;
     ctx->env.kept = &ctx->kept;
+    ctx->log.ctx = ctx;
+    ctx->env.log = &ctx->log;
     rc = imgsync__history_recover(ctx);
     if (rc) {
         if (errbuf && errbuf_len)
@@ -255,6 +257,7 @@ int imgsync__ctx_set_transport(imgsync_ctx *ctx, imgsync__transport *t)
         return rc;
     imgsync__engine_free(ctx->engine);
     ctx->engine = ctx->env.engine = e;
+    imgsync__engine_set_trace(e, ctx->log.max_level >= IMGSYNC_LOG_WARN);
     return 0;
 }
 

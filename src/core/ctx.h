@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/env.h"
+#include "core/log.h"
 #include "core/provider.h"
 #include "core/task.h"
 #include "engine/engine.h"
@@ -44,6 +45,7 @@ struct imgsync_ctx {
     void (*event_fn)(const struct imgsync_event *ev, void *payload);
     void *event_payload;
     int in_event;
+    imgsync__log log; /* log.c */
     /* the scheduler (schedule.c) */
     struct imgsync__sched *sched;
 };

@@ -8,9 +8,11 @@
 
 #include "core/attempt.h"
 #include "core/kinds.h"
+#include "core/log.h"
 #include "core/response.h"
 #include "core/run.h"
 #include "util/buf.h"
+#include "util/url.h"
 
 #define HARD_PENDING_FACTOR 64 /* submits fail beyond this many times the soft bound */
 #define STR_(x) #x
@@ -43,6 +45,40 @@ static void hook_event(void *ud, int event)
 {
     imgsync_run *run = ud;
     imgsync__task_count(run->task, event == IMGSYNC__EV_SENT ? IMGSYNC_COUNT_REQUESTS : IMGSYNC_COUNT_RETRIES, 1);
+}
+
+/* "; retry in 500 ms" ...: what the engine does after the attempt. */
+static void next_phrase(char *out, size_t n, const imgsync__trace *t)
+{
+    switch (t->next) {
+    case IMGSYNC__NEXT_RETRY: snprintf(out, n, "; retry in %lld ms", (long long)t->retry_ms); break;
+    case IMGSYNC__NEXT_REDIRECT: snprintf(out, n, "; redirected"); break;
+    case IMGSYNC__NEXT_CHALLENGE: snprintf(out, n, "; answering the Bearer challenge"); break;
+    case IMGSYNC__NEXT_GIVE_UP:
+        snprintf(out, n, "; gave up after %d attempt%s", t->attempt, t->attempt == 1 ? "" : "s");
+        break;
+    default: out[0] = '\0';
+    }
+}
+
+/* One line per attempt: DEBUG, or WARN when the request gave up on a transient failure. */
+static void hook_trace(void *ud, const imgsync__trace *t)
+{
+    imgsync_run *run = ud;
+    int level = t->next == IMGSYNC__NEXT_GIVE_UP ? IMGSYNC_LOG_WARN : IMGSYNC_LOG_DEBUG;
+    if (!imgsync__log_wants(run->env->log, level))
+        return;
+    char outcome[320], next[64];
+    if (t->error)
+        snprintf(outcome, sizeof(outcome), "%s%s%s", imgsync_strerror(t->error), *t->detail ? ": " : "", t->detail);
+    else
+        snprintf(outcome, sizeof(outcome), "%d, %zu bytes", t->status, t->bytes);
+    next_phrase(next, sizeof(next), t);
+    char *url = imgsync__url_for_log(t->url);
+    imgsync__run_log(run, level, "registry '%s': %s%s %s -> %s, %lld ms, attempt %d%s", run->name,
+                     t->token ? "token " : "", t->method, url ? url : "(URL not shown: out of memory)", outcome,
+                     (long long)t->elapsed_ms, t->attempt, next);
+    free(url);
 }
 
 /* The failure text of a provider call that returned rc: what was refused when a job was
@@ -93,7 +129,7 @@ int imgsync__dispatch_open(imgsync_run *run)
                          imgsync__options_get(o, "ca_file"), imgsync__options_bool(o, "insecure"),
                          imgsync__options_bool(o, "allow_http"), 0 /* the context's max_response_bytes */,
                          imgsync__options_get(o, "token"), imgsync__options_get(o, "identity_token")};
-    imgsync__hooks h = {hook_sign, hook_done, hook_event};
+    imgsync__hooks h = {hook_sign, hook_done, hook_event, hook_trace};
     int rc = imgsync__group_new(&run->group, run->env->engine, &p, &h, run);
     if (!rc && run->endpoint)
         rc = imgsync__group_allow_origin(run->group, run->endpoint);

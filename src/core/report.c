@@ -1,9 +1,12 @@
-/* What a run reports: its errors and its registry row. Every text is sanitized (server text may
- * hold terminal controls) and has the run's secrets and tokens taken out before it is stored. */
+/* What a run reports: its errors, its registry row and its log lines. Every text is sanitized
+ * (server text may hold terminal controls) and has the run's secrets and tokens taken out before
+ * it is stored or logged. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/run.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -22,10 +25,30 @@ char *imgsync__run_clean(const imgsync_run *run, const char *message)
     return s;
 }
 
+void imgsync__run_log(const imgsync_run *run, int level, const char *fmt, ...)
+{
+    if (!imgsync__log_wants(run->env->log, level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = imgsync__vasprintf(fmt, ap); /* whole: a secret is redacted before any cut */
+    va_end(ap);
+    char *clean = text ? imgsync__run_clean(run, text) : NULL;
+    imgsync__log_text(run->env->log, level, clean ? clean : "(a message was lost: out of memory)");
+    free(clean);
+    imgsync__wipe_free(text);
+}
+
 void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, const char *message)
 {
     char *msg = imgsync__run_clean(run, message ? message : imgsync_strerror(code));
     char *where = scope_name ? imgsync__run_clean(run, scope_name) : NULL;
+    if (where)
+        imgsync__run_log(run, IMGSYNC_LOG_WARN, "registry '%s': repository '%s' failed: %s", run->name, where,
+                         msg ? msg : imgsync_strerror(code));
+    else /* a cancellation is the embedder's wish, not a failure of the registry */
+        imgsync__run_log(run, code == IMGSYNC_ECANCELED ? IMGSYNC_LOG_WARN : IMGSYNC_LOG_ERROR, "registry '%s' failed: %s",
+                         run->name, msg ? msg : imgsync_strerror(code));
     imgsync__task_add_error(run->task, run->name, where, code, msg ? msg : imgsync_strerror(code));
     free(msg);
     free(where);

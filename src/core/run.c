@@ -8,6 +8,7 @@
 
 #include "core/authfile.h"
 #include "core/kinds.h"
+#include "core/log.h"
 #include "core/provider.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -174,6 +175,15 @@ void imgsync__run_free(imgsync_run *run)
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
+/* "registry 'x': finished, 12 repositories listed" or "... failed ...: reason". */
+static void log_end(const imgsync_run *run)
+{
+    int ok = run->row_state != IMGSYNC_REGISTRY_FAILED;
+    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
+                     ok ? "finished" : "failed", run->scopes.count, (unsigned long long)run->scopes_failed,
+                     run->reason ? ": " : "", run->reason ? run->reason : "");
+}
+
 void imgsync__run_maybe_end(imgsync_run *run)
 {
     if (run->ended || !run->started || run->pending || run->deferred || run->in_callback)
@@ -185,6 +195,7 @@ void imgsync__run_maybe_end(imgsync_run *run)
         imgsync__run_set_row(run, IMGSYNC_REGISTRY_FAILED, NULL);
     else
         imgsync__run_summarize(run);
+    log_end(run); /* before release: the secrets are still known to redact */
     release(run);
     imgsync__task_run_ended(run->task);
 }
@@ -203,28 +214,40 @@ int imgsync__run_allowed_url(const imgsync_run *run, const char *url)
 static const char *http_refusal = "plain http is accepted only for loopback hosts or with allow_http=true";
 
 /* Credentials from an auth file when the provider set none: read now, when the run starts,
- * into its own copy of the options (and its secrets, so that they are redacted). */
-static int resolve_credentials(imgsync_run *run)
+ * into its own copy of the options (and its secrets, so that they are redacted). 0, or the
+ * error with its reason in err. */
+static int resolve_credentials(imgsync_run *run, char *err, size_t errlen)
 {
-    char err[400] = "";
     int rc = imgsync__authfile_resolve(&run->opts, run->vt, run->env->auth_file, run->host, &run->cred_source, err,
-                                       sizeof(err));
+                                       errlen);
     if (!rc)
         rc = collect_secrets(run);
-    if (rc)
-        imgsync_run_fail(run, rc, err[0] ? err : imgsync_strerror(rc));
+    if (!rc && run->cred_source && imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
+        imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': credentials: %s", run->name, run->cred_source);
     return rc;
+}
+
+/* "registry 'x' (oci, https://reg.example): started" */
+static void log_start(const imgsync_run *run)
+{
+    if (!imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
+        return;
+    char *ep = run->endpoint ? imgsync__url_for_log(run->endpoint) : NULL;
+    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s' (%s%s%s): %s started", run->name, run->vt->kind,
+                     ep ? ", " : "", ep ? ep : "", run->mode == IMGSYNC_RUN_CHECK ? "check" : "sync");
+    free(ep);
 }
 
 void imgsync__run_start(imgsync_run *run)
 {
     run->started = 1;
-    if (resolve_credentials(run)) {
-        imgsync__run_maybe_end(run);
-        return;
-    }
-    int rc = imgsync__dispatch_open(run);
-    if (rc) {
+    char why[400] = "";
+    int creds = resolve_credentials(run, why, sizeof(why));
+    int rc = creds ? 0 : imgsync__dispatch_open(run);
+    log_start(run);
+    if (creds) {
+        imgsync_run_fail(run, creds, why[0] ? why : imgsync_strerror(creds));
+    } else if (rc) {
         imgsync_run_fail(run, rc, "cannot set up the registry's connections");
     } else if (!run->endpoint && run->vt->version < 2) {
         imgsync_run_fail(run, IMGSYNC_EINVAL, "option 'endpoint' is required");

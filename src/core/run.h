@@ -107,6 +107,9 @@ void imgsync__kept_clear(imgsync__map *m);
  * (NULL on ENOMEM); redact before cutting a text short. */
 char *imgsync__run_clean(const imgsync_run *run, const char *message);
 void imgsync__run_error(imgsync_run *run, const char *scope_name, int code, const char *message);
+/* A line for the context's log (imgsync_log_level), cleaned like the texts above; nothing is
+ * formatted when the level is not wanted. */
+void imgsync__run_log(const imgsync_run *run, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void imgsync__run_set_row(imgsync_run *run, int state, const char *reason);
 void imgsync__run_note(imgsync_run *run, const char *note);
 /* The row's reason once the run ended with failed scopes. */

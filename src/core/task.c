@@ -135,6 +135,32 @@ static int final_state(const imgsync__task *t)
     return IMGSYNC_TASK_FAILED;
 }
 
+static void log_begin(const imgsync__task *t)
+{
+    imgsync__log_printf(t->env->log, IMGSYNC_LOG_INFO, "task %llu: %s of %zu %s started", (unsigned long long)t->id,
+                        t->mode == IMGSYNC_RUN_CHECK ? "check" : "sync", t->nruns,
+                        t->nruns == 1 ? "registry" : "registries");
+}
+
+/* The end with the counters: ERROR when the task failed, WARN when it partially succeeded. */
+static void log_end(const imgsync__task *t)
+{
+    int level = t->state == IMGSYNC_TASK_FAILED ? IMGSYNC_LOG_ERROR
+              : t->state == IMGSYNC_TASK_PARTIAL ? IMGSYNC_LOG_WARN : IMGSYNC_LOG_INFO;
+    const uint64_t *c = t->counters; /* the driving thread is the only writer: no lock to read */
+    imgsync__log_printf(t->env->log, level,
+                        "task %llu: %s%s%s; repositories %llu/%llu, %llu failed; images %llu found, %llu added, "
+                        "%llu updated, %llu removed; %llu requests, %llu retries",
+                        (unsigned long long)t->id, imgsync_task_state_name(t->state), t->reason ? ": " : "",
+                        t->reason ? t->reason : "", (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_DONE],
+                        (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_TOTAL],
+                        (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_FAILED],
+                        (unsigned long long)c[IMGSYNC_COUNT_IMAGES_FOUND], (unsigned long long)c[IMGSYNC_COUNT_IMAGES_ADDED],
+                        (unsigned long long)c[IMGSYNC_COUNT_IMAGES_UPDATED],
+                        (unsigned long long)c[IMGSYNC_COUNT_IMAGES_REMOVED],
+                        (unsigned long long)c[IMGSYNC_COUNT_REQUESTS], (unsigned long long)c[IMGSYNC_COUNT_RETRIES]);
+}
+
 static void begin(imgsync__task *t)
 {
     const imgsync__env *env = t->env;
@@ -147,6 +173,7 @@ static void begin(imgsync__task *t)
     int64_t limit = t->mode == IMGSYNC_RUN_CHECK ? env->check_timeout_ms : env->task_timeout_ms;
     if (limit > 0)
         t->deadline_mono = imgsync__env_mono(env) + limit;
+    log_begin(t);
     for (size_t i = 0; i < t->nruns; i++)
         imgsync__run_start(t->runs[i]);
 }
@@ -183,6 +210,7 @@ int imgsync__task_step(imgsync__task *t, int may_start)
     t->finished_ms = imgsync__env_now(t->env);
     t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);
+    log_end(t);
     return 0;
 }
 
@@ -198,6 +226,7 @@ void imgsync__task_cancel(imgsync__task *t, int code, const char *why)
     t->finished_ms = imgsync__env_now(t->env);
     t->dirty = 1;
     pthread_mutex_unlock(t->env->status_lock);
+    log_end(t);
 }
 
 /* ---- the store record ------------------------------------------------------------------- */

@@ -66,6 +66,11 @@ static char *guess_scope(const char *url)
     return scope;
 }
 
+/* Tokens and token requests are kept apart by the credential they were asked with: a token the
+ * realm gave the registry flow (Basic or anonymous) is not the access token's, and the other way
+ * round. */
+static char cred_mark(const imgsync__ereq *r) { return r->cred == IMGSYNC__CRED_BEARER ? 'b' : 'r'; }
+
 static const imgsync__token *live_token(const imgsync__group *g, const char *key)
 {
     const imgsync__token *t = imgsync__map_get(&g->tokens, key);
@@ -78,7 +83,7 @@ void imgsync__bearer_attach_cached(imgsync__ereq *r)
 {
     const char *realm_service = imgsync__map_get(&r->g->realms, r->host->origin);
     char *scope = realm_service ? guess_scope(imgsync__req_current_url(r)) : NULL;
-    char *key = scope ? imgsync__asprintf("%s|%s", realm_service, scope) : NULL;
+    char *key = scope ? imgsync__asprintf("%c|%s|%s", cred_mark(r), realm_service, scope) : NULL;
     const imgsync__token *t = key ? live_token(r->g, key) : NULL;
     if (t)
         r->bearer = imgsync__strdup(t->value);
@@ -142,7 +147,7 @@ static char *token_url(const imgsync__ereq *r, const imgsync__challenge *c)
      * plain http (loopback or allow_http), never below an https registry. An access token (a
      * platform credential, unlike registry Basic) goes to the run's allowed origins only. */
     if (!u || imgsync__group_check_url(r->g, u, r->cred == IMGSYNC__CRED_BEARER) ||
-        (!strncmp(u, "http:", 5) && strncmp(imgsync__req_current_url(r), "http:", 5) != 0)) {
+        (imgsync__url_is_http(u) && !imgsync__url_is_http(imgsync__req_current_url(r)))) {
         free(u);
         return NULL;
     }
@@ -195,7 +200,8 @@ static imgsync__ereq *token_request(imgsync__ereq *r, const imgsync__challenge *
 static int answer(imgsync__ereq *r, const imgsync__challenge *c)
 {
     imgsync__group *g = r->g;
-    char *key = imgsync__asprintf("%s|%s|%s", c->realm, c->service ? c->service : "", c->scope ? c->scope : "");
+    char *key = imgsync__asprintf("%c|%s|%s|%s", cred_mark(r), c->realm, c->service ? c->service : "",
+                                  c->scope ? c->scope : "");
     if (!key)
         return 0;
     r->auth_tried = 1;

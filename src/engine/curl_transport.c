@@ -9,6 +9,7 @@
 #include "engine/retry.h"
 #include "imgsync/errors.h"
 #include "util/buf.h"
+#include "util/url.h"
 
 #define EASY_POOL_MAX 64
 
@@ -121,7 +122,7 @@ static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *e
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     /* multiplexing is known only on TLS (ALPN); waiting for it over plain http would queue every
      * request behind the first one */
-    if (!strncmp(w->url, "https:", 6))
+    if (imgsync__url_is_https(w->url))
         curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     set_method(h, w);
     if (w->ca_file)

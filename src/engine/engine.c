@@ -9,6 +9,7 @@
 #include "engine/internal.h"
 #include "imgsync/errors.h"
 #include "imgsync/version.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 void imgsync__engine_default_opts(imgsync__engine_opts *o)
@@ -65,6 +66,8 @@ void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock)
     e->clock = clock ? *clock : imgsync__system_clock;
 }
 
+void imgsync__engine_set_trace(imgsync__engine *e, int on) { e->trace = on; }
+
 void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o)
 {
     e->o = *o;
@@ -79,6 +82,7 @@ static void drop_everything(imgsync__engine *e)
         g->hooks.done = NULL; /* the core that owns the hooks is being torn down */
         g->hooks.sign = NULL;
         g->hooks.event = NULL;
+        g->hooks.trace = NULL;
         imgsync__group_free(g);
     }
 }
@@ -109,15 +113,51 @@ size_t imgsync__engine_pending(const imgsync__engine *e)
 
 /* ---- completion --------------------------------------------------------------------------- */
 
+/* What happens after r's attempt: IMGSYNC__NEXT_*; r is requeued unless DELIVER. */
+static int decide(imgsync__engine *e, imgsync__ereq *r)
+{
+    if (imgsync__redirect_follow(e, r))
+        return IMGSYNC__NEXT_REDIRECT;
+    if (imgsync__bearer_answer(e, r))
+        return IMGSYNC__NEXT_CHALLENGE;
+    return imgsync__retry_schedule(e, r) ? IMGSYNC__NEXT_RETRY : IMGSYNC__NEXT_DELIVER;
+}
+
+/* decide(), telling the trace hook first. The attempt is described from copies: a redirect
+ * replaces r's URL and a retry or challenge resets its response. */
+static int decide_traced(imgsync__engine *e, imgsync__ereq *r)
+{
+    int64_t now = imgsync__engine_mono(e);
+    imgsync__trace t = {r->method, NULL, r->attempts, r->resp.status, r->resp.error, NULL,
+                        now - r->sent_ms, r->resp.body.len, 0, 0, r->internal};
+    char *url = imgsync__strdup(imgsync__req_current_url(r));
+    char *detail = imgsync__strdup(r->resp.detail);
+    int next = decide(e, r);
+    if (next == IMGSYNC__NEXT_DELIVER &&
+        imgsync__retry_should(r->resp.status, r->resp.error ? r->resp.retry_class : 0, r->idempotent))
+        next = IMGSYNC__NEXT_GIVE_UP; /* transient, but no retry was left */
+    t.url = url ? url : "?";
+    t.detail = detail ? detail : "";
+    t.next = next;
+    if (next == IMGSYNC__NEXT_RETRY)
+        t.retry_ms = r->not_before > now ? r->not_before - now : 0;
+    imgsync__group *g = r->g;
+    if (g && g->hooks.trace)
+        g->hooks.trace(g->ud, &t);
+    free(url);
+    free(detail);
+    return next;
+}
+
 static void complete(imgsync__engine *e, imgsync__ereq *r)
 {
     if (!r->resp.url)
         imgsync__eresp_set_url(&r->resp, imgsync__req_current_url(r));
     if (!r->resp.error)
         imgsync__throttle_answer(e, r);
-    if (imgsync__redirect_follow(e, r) || imgsync__bearer_answer(e, r) || imgsync__retry_schedule(e, r))
-        return;
-    imgsync__req_deliver(r);
+    int next = e->trace ? decide_traced(e, r) : decide(e, r);
+    if (next == IMGSYNC__NEXT_DELIVER || next == IMGSYNC__NEXT_GIVE_UP)
+        imgsync__req_deliver(r);
 }
 
 static void process_finished(imgsync__engine *e)

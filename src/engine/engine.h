@@ -48,6 +48,9 @@ int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o, co
 void imgsync__engine_free(imgsync__engine *e);
 void imgsync__engine_set_opts(imgsync__engine *e, const imgsync__engine_opts *o);
 void imgsync__engine_set_clock(imgsync__engine *e, const imgsync_clock *clock);
+/* Call the groups' trace hooks (1) or not (0, the default: then an ended attempt costs one
+ * branch more). */
+void imgsync__engine_set_trace(imgsync__engine *e, int on);
 /* Run transfers for up to timeout_ms: returns as soon as at least one request was delivered
  * (its done hook called), or when the time is up or nothing is left. Returns the number of
  * requests delivered. */
@@ -85,6 +88,30 @@ typedef struct imgsync__policy {
 
 enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };
 
+/* What the engine does after an attempt (imgsync__trace.next). */
+enum {
+    IMGSYNC__NEXT_DELIVER = 0,  /* the request ends with this answer */
+    IMGSYNC__NEXT_GIVE_UP = 1,  /* it ends although the answer was transient: no retry left */
+    IMGSYNC__NEXT_RETRY = 2,    /* another attempt after retry_ms */
+    IMGSYNC__NEXT_REDIRECT = 3, /* it follows the Location */
+    IMGSYNC__NEXT_CHALLENGE = 4 /* it answers a Bearer challenge first */
+};
+
+/* One attempt that ended, for logs. Strings borrowed for the trace hook's call; url may hold
+ * query values that are secrets (the reader redacts), headers are never given. */
+typedef struct imgsync__trace {
+    const char *method, *url;
+    int attempt;        /* 1 = first sending of this request */
+    int status;         /* HTTP status, 0 when none arrived */
+    int error;          /* transport error (IMGSYNC_E*), 0 when an answer arrived */
+    const char *detail; /* sanitized reason of a transport error, or "" */
+    int64_t elapsed_ms;
+    size_t bytes;       /* body bytes received */
+    int next;           /* IMGSYNC__NEXT_* */
+    int64_t retry_ms;   /* NEXT_RETRY: the delay before the next attempt */
+    int token;          /* a token request of the engine's own */
+} imgsync__trace;
+
 typedef struct imgsync__hooks {
     /* Before an attempt of a credentialed request that stays on its origin: may add headers to w.
      * A non-zero return fails the request with that code. May be NULL. */
@@ -96,6 +123,10 @@ typedef struct imgsync__hooks {
      * retry scheduled. It may only count: unlike done and sign it is called in the middle of a
      * transition and must not submit, cancel or free groups. May be NULL. */
     void (*event)(void *group_ud, int event);
+    /* Each attempt that ended (token requests included), when the engine's tracing is on
+     * (imgsync__engine_set_trace): before the request goes on or is delivered. It may only
+     * read and log, like event. May be NULL. */
+    void (*trace)(void *group_ud, const imgsync__trace *t);
 } imgsync__hooks;
 
 /* A group of requests sharing a policy, hooks and a token cache (one run). Strings copied.

@@ -128,6 +128,7 @@ struct imgsync__engine {
     imgsync_clock clock;
     imgsync__transport *t;
     int woken; /* set by imgsync__engine_wakeup from any thread (atomic) */
+    int trace; /* call the trace hooks */
     imgsync__map hosts; /* origin -> imgsync__host */
     imgsync__host **order; /* every origin, in creation order */
     size_t nhosts;

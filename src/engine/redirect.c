@@ -35,7 +35,7 @@ int imgsync__redirect_follow(imgsync__engine *e, imgsync__ereq *r)
     }
     /* loopback plain http is allowed where asked for on purpose, never as a downgrade from
      * https (a remote server sending the client to a local service) unless http is allowed */
-    int downgrade = !strncmp(current, "https:", 6) && !strncmp(target, "http:", 5) && !r->g->allow_http;
+    int downgrade = imgsync__url_is_https(current) && imgsync__url_is_http(target) && !r->g->allow_http;
     if (downgrade || imgsync__group_check_url(r->g, target, 0)) {
         free(target);
         imgsync__eresp_fail(&r->resp, IMGSYNC_EINSECURE, 0, "redirected to plain http");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imgsync.h"
 #include "util/buf.h"
@@ -476,4 +477,68 @@ char *imgsync__url_escape_segment(const char *s)
     if (s && (!strcmp(s, ".") || !strcmp(s, "..")))
         return imgsync__strdup(s[1] ? "%2E%2E" : "%2E");
     return imgsync__url_escape(s, NULL);
+}
+
+int imgsync__url_is_http(const char *url) { return url && !strncasecmp(url, "http:", 5); }
+
+int imgsync__url_is_https(const char *url) { return url && !strncasecmp(url, "https:", 6); }
+
+/* ---- URLs for logs -------------------------------------------------------------------------- */
+
+/* Query parameters whose values say what is listed, never who asks: kept in logs. */
+static const char *const listing_params[] = {
+    "n", "last", "page", "page_size", "limit", "offset", "marker", "service", "scope", "with_tag",
+    "with_detail", "name", "namespace", "filter", "q", "sort", "order_column", "order_type", "center",
+    NULL};
+
+static int is_listing_param(const char *name, size_t n)
+{
+    for (size_t i = 0; listing_params[i]; i++)
+        if (strlen(listing_params[i]) == n && !strncmp(listing_params[i], name, n))
+            return 1;
+    return 0;
+}
+
+/* Append the query q (without '?') with the values of other parameters replaced. */
+static void append_log_query(imgsync__buf *b, const char *q)
+{
+    while (*q) {
+        size_t len = strcspn(q, "&");
+        size_t name = strcspn(q, "=");
+        if (name >= len || is_listing_param(q, name))
+            imgsync__buf_append(b, q, len);
+        else
+            imgsync__buf_printf(b, "%.*s=***", (int)name, q);
+        q += len;
+        if (*q == '&') {
+            imgsync__buf_appendc(b, '&');
+            q++;
+        }
+    }
+}
+
+char *imgsync__url_for_log(const char *url)
+{
+    imgsync__buf b;
+    imgsync__buf_init(&b);
+    const char *s = url ? url : "";
+    const char *auth = strstr(s, "://");
+    auth = auth ? auth + 3 : s;
+    const char *auth_end = auth + strcspn(auth, "/?#");
+    const char *at = NULL; /* the last '@' of the authority ends the userinfo */
+    for (const char *p = auth; p < auth_end; p++)
+        if (*p == '@')
+            at = p;
+    imgsync__buf_append(&b, s, (size_t)(auth - s));
+    const char *rest = at ? at + 1 : auth;
+    size_t path = strcspn(rest, "?#");
+    imgsync__buf_append(&b, rest, path);
+    if (rest[path] == '?') {
+        char *q = imgsync__strndup(rest + path + 1, strcspn(rest + path + 1, "#"));
+        imgsync__buf_appends(&b, "?");
+        if (q)
+            append_log_query(&b, q);
+        free(q);
+    }
+    return imgsync__buf_steal(&b);
 }

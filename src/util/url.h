@@ -30,6 +30,10 @@ char *imgsync__url_origin(const char *url);
 /* "host" or "host:port" when a port is written in the URL ("[::1]:5000" for IPv6); malloc'd;
  * NULL when the URL does not parse. */
 char *imgsync__url_hostport(const char *url);
+/* 1 when the URL's scheme is http (plain) or https, in any case ("HTTP://" is plain http to
+ * curl and to imgsync__url_parse too); 0 otherwise. */
+int imgsync__url_is_http(const char *url);
+int imgsync__url_is_https(const char *url);
 /* 1 for "localhost", "*.localhost", 127.0.0.0/8 and ::1; 0 otherwise. */
 int imgsync__url_is_loopback_host(const char *host);
 /* Percent-encode every byte except ALPHA / DIGIT / "-._~" and the bytes in `keep` (may be NULL),
@@ -38,5 +42,11 @@ char *imgsync__url_escape(const char *s, const char *keep);
 /* imgsync__url_escape for one path segment: also "." and ".." become "%2E" and "%2E%2E", so that
  * no dot-segment removal (RFC 3986 5.2.4, done by libcurl) can move the request elsewhere. */
 char *imgsync__url_escape_segment(const char *s);
+/* A URL as logs may show it: without userinfo and fragment, each query value replaced by "***"
+ * unless its name is a known listing parameter (n, last, page, page_size, limit, offset,
+ * service, scope ...: a token realm's service and scope, a registry's paging); SWR's signed
+ * requests and token requests keep nothing secret in their URLs that way. malloc'd, NULL on
+ * ENOMEM. */
+char *imgsync__url_for_log(const char *url);
 
 #endif

@@ -112,7 +112,7 @@ int eh_group(eh *h, const imgsync__policy *p)
 {
     imgsync__policy none;
     memset(&none, 0, sizeof(none));
-    imgsync__hooks hooks = {on_sign, on_done, on_event};
+    imgsync__hooks hooks = {on_sign, on_done, on_event, NULL};
     return imgsync__group_new(&h->g, h->e, p ? p : &none, &hooks, h);
 }
 

@@ -34,6 +34,19 @@ char *ts_mask(const char *text, const char *secret)
     return out;
 }
 
+int ts_holds_part_of(const char *text, const char *secret)
+{
+    size_t n = strlen(secret);
+    for (size_t i = 0; i + 8 <= n; i++) {
+        char window[9];
+        memcpy(window, secret + i, 8);
+        window[8] = '\0';
+        if (strstr(text, window))
+            return 1;
+    }
+    return 0;
+}
+
 char *ts_random_secret(const char *prefix)
 {
     unsigned char raw[16];

@@ -6,5 +6,7 @@
 char *ts_random_secret(const char *prefix);
 /* Copy of text with every occurrence of secret replaced by "***" (malloc'd): safe to print. */
 char *ts_mask(const char *text, const char *secret);
+/* 1 when text holds some 8 bytes of secret (any window): a secret cut short is still found. */
+int ts_holds_part_of(const char *text, const char *secret);
 
 #endif

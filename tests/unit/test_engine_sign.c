@@ -392,7 +392,7 @@ START_TEST(test_sign_hook_header_rules)
     eh_init(&h, NULL);
     imgsync__policy p;
     memset(&p, 0, sizeof(p));
-    imgsync__hooks hooks = {sign_forbidden, done_nothing, NULL};
+    imgsync__hooks hooks = {sign_forbidden, done_nothing, NULL, NULL};
     ck_assert_int_eq(imgsync__group_new(&h.g, h.e, &p, &hooks, NULL), 0);
     ck_assert_int_eq(imgsync__group_allow_origin(h.g, REG), 0);
     fake_set_simple(h.ft, "GET", REG "/api/x", 200, NULL, "{}");

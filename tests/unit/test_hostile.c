@@ -719,20 +719,6 @@ START_TEST(test_secrets_redacted)
 }
 END_TEST
 
-/* Some 8 bytes of secret (any window) in text. */
-static int holds_part_of(const char *text, const char *secret)
-{
-    size_t n = strlen(secret);
-    for (size_t i = 0; i + 8 <= n; i++) {
-        char window[9];
-        memcpy(window, secret + i, 8);
-        window[8] = '\0';
-        if (strstr(text, window))
-            return 1;
-    }
-    return 0;
-}
-
 /* Item 7 (cut secrets): a registry message is cut to its first 127 bytes; a password that
  * straddles the cut must not leave its first half in the status. */
 START_TEST(test_secret_cut_by_truncation)
@@ -757,8 +743,8 @@ START_TEST(test_secret_cut_by_truncation)
     ck_assert_msg(error_for(t, "b", IMGSYNC_EHTTP) >= 0, "b did not fail EHTTP");
     imgsync_task_free(t);
     ck_assert_msg(strstr(all, "xxxxxxxx") != NULL, "the message was dropped");
-    ck_assert_msg(!holds_part_of(all, SECRET_PASS), "part of the password is in the status");
-    ck_assert_msg(!holds_part_of(all, basic), "part of the Basic credentials is in the status");
+    ck_assert_msg(!ts_holds_part_of(all, SECRET_PASS), "part of the password is in the status");
+    ck_assert_msg(!ts_holds_part_of(all, basic), "part of the Basic credentials is in the status");
     free(all);
     free(basic);
 }
