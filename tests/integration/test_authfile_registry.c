@@ -114,6 +114,18 @@ static void no_secret_in_task(const imgsync_task *t, const char *secret)
         ck_assert_msg(!has(imgsync_task_error_message(t, i), secret), "an error message holds the secret");
 }
 
+/* Every log line (DEBUG and up), joined. */
+static char logged[1 << 16];
+
+static void on_log(imgsync_ctx *ctx, int level, const char *message, void *payload)
+{
+    (void)ctx;
+    (void)level;
+    (void)payload;
+    size_t n = strlen(logged);
+    snprintf(logged + n, sizeof(logged) - n, "%s\n", message);
+}
+
 static void synced_everything(imgsync_ctx *ctx)
 {
     imgsync_task *t = sync_all(ctx);
@@ -153,10 +165,16 @@ START_TEST(sync_with_a_credential_helper_only)
     imgsync_ctx *ctx = NULL;
     ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
     ck_assert_int_eq(imgsync_ctx_set(ctx, "auth_file", path), 0); /* the context's default */
+    logged[0] = '\0';
+    ck_assert_int_eq(imgsync_ctx_set_log_callback(ctx, IMGSYNC_LOG_DEBUG, on_log, NULL), 0);
     imgsync_provider *p = provider(ctx, NULL);
     ck_assert_msg(imgsync_provider_check(p) == 0, "%s", imgsync_ctx_errmsg(ctx));
     ck_assert(has(imgsync_provider_credential_source(p), "credential helper docker-credential-fake (auth file "));
     synced_everything(ctx);
+    /* the log names the source at INFO, and never holds the secret */
+    ck_assert_msg(has(logged, "registry 'local': credentials: credential helper docker-credential-fake (auth file "),
+                  "no credentials line in the log");
+    ck_assert_msg(!has(logged, password), "the log holds the password");
     /* the helper fails, printing the secret: neither errmsg nor the task shows it */
     setenv("FAKE_HELPER_MODE", "fail", 1);
     ck_assert_int_eq(imgsync_provider_check(p), IMGSYNC_EAUTH);
@@ -167,6 +185,7 @@ START_TEST(sync_with_a_credential_helper_only)
     ck_assert(has(imgsync_task_registry_reason(t, 0), "docker-credential-fake"));
     no_secret_in_task(t, password);
     imgsync_task_free(t);
+    ck_assert_msg(!has(logged, password), "the log holds the password");
     /* the provider's own credentials win: the helper is not asked */
     ck_assert_int_eq(imgsync_provider_set(p, "username", USER), 0);
     ck_assert_int_eq(imgsync_provider_set(p, "password", password), 0);
