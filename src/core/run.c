@@ -222,8 +222,12 @@ static int resolve_credentials(imgsync_run *run, char *err, size_t errlen)
                                        errlen);
     if (!rc)
         rc = collect_secrets(run);
-    if (!rc && run->cred_source && imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
-        imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': credentials: %s", run->name, run->cred_source);
+    /* said only when an auth file was looked for: the provider's own options, or none at all,
+     * are the configuration's business */
+    const char *src = run->cred_source;
+    if (!rc && src && strcmp(src, "none") && strcmp(src, "options") &&
+        imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
+        imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': credentials: %s", run->name, src);
     return rc;
 }
 
