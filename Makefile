@@ -62,7 +62,10 @@ CLI_CFLAGS = $(filter-out -DIMGSYNC_BUILDING_LIBRARY -fvisibility=hidden,$(ALL_C
 .SECONDARY:
 
 .PHONY: all lib installable man abi-check abi-baseline check unit integration demo deps deps-check install uninstall clean asan tsan valgrind valgrind-unit bench bench-registries bench-million bench-million-callgrind
-all: lib build/imgsync build/minimal installable
+# examples/uv_sync.c needs libuv (Debian libuv1-dev): built when pkg-config finds it
+HAVE_LIBUV := $(shell $(PKG_CONFIG) --exists libuv 2>/dev/null && echo 1)
+EXAMPLES := build/minimal $(if $(HAVE_LIBUV),build/uv_sync)
+all: lib build/imgsync $(EXAMPLES) installable
 
 lib: build/$(SHLIB) build/libimgsync.a build/libimgsync.pc
 
@@ -152,9 +155,17 @@ build/imgsync: $(CLI_OBJ) build/$(SHLIB)
 build/minimal: examples/minimal.c build/$(SHLIB)
 	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -Lbuild -limgsync -Wl,-rpath,'$$ORIGIN'
 
+build/uv_sync: examples/uv_sync.c build/$(SHLIB)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default $(shell $(PKG_CONFIG) --cflags libuv) -o $@ $< -Lbuild -limgsync \
+	  -Wl,-rpath,'$$ORIGIN' $(shell $(PKG_CONFIG) --libs libuv)
+
 build/tests/%: tests/unit/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_EXTRA_OBJ) $(TEST_HELPER_OBJ) build/libimgsync.a $(CHECK_LIBS) $(DEP_LIBS)
+
+# test_reference tests a file of the imgsync program (the image reference parser)
+build/tests/test_reference: build/src/cli/reference.o
+build/tests/test_reference: private TEST_EXTRA_OBJ := build/src/cli/reference.o
 
 build/tests/%: tests/integration/%.c build/libimgsync.a $(TEST_HELPER_OBJ)
 	@mkdir -p build/tests
@@ -170,7 +181,8 @@ build/tests/test_engine_auth: private ALL_CFLAGS += -Wl,--wrap=free
 # Dependencies: Debian package names. `make deps` installs what is missing when run as root.
 DEB_PACKAGES := build-essential libcurl4-openssl-dev libyajl-dev check libsqlite3-dev libssl-dev \
                 pkg-config docker-registry python3 python3-pytest apache2-utils clang libclang-rt-14-dev valgrind \
-                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools
+                tzdata zlib1g-dev groff-base mandoc zsh cmake abigail-tools libuv1-dev \
+                openssl
 deps:
 	@sh tests/tools/deps.sh $(DEB_PACKAGES)
 
@@ -194,9 +206,11 @@ PYTEST_PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(shell $(p) -
 
 # the imgsync program's default database (--db) goes to build/, not to the caller's home
 integration: export XDG_DATA_HOME := $(CURDIR)/build/test-data
+# ... and its default configuration is looked for there too, not in the caller's home
+integration: export XDG_CONFIG_HOME := $(CURDIR)/build/test-config
 # the benchmarks are built (not run) with the tests, so that internal changes cannot break them unseen
 BENCH_BIN := build/bench_sync build/bench_million build/bench_registries
-integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync build/minimal $(BENCH_BIN) $(MAN_PAGES)
+integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync $(EXAMPLES) $(BENCH_BIN) $(MAN_PAGES)
 	@rm -rf build/test-data
 	@sh tests/tools/run-tests.sh $(INTEG_BIN)
 	@python3 tests/emulators/test_harbor_emulator.py >build/harbor-emulator-test.log 2>&1 || \
@@ -225,8 +239,10 @@ integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync build/minimal $(BENCH_BIN
 	@sh tests/tools/cli-secrets-check.sh
 	@sh tests/tools/cli-authfile-check.sh
 	@sh tests/tools/cli-history-check.sh
+	@sh tests/tools/cli-oneshot-check.sh
 	@sh tests/tools/cli-log-check.sh
 	@sh tests/tools/crash-check.sh
+	@sh tests/tools/uv-sync-check.sh
 	@SANITIZE="$(SANITIZE)" sh tests/tools/readme-check.sh
 	@sh tests/tools/man-check.sh
 	@sh tests/tools/completion-check.sh
@@ -251,7 +267,7 @@ tsan:
 
 VALGRIND_CMD := valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect -q
 
-valgrind: $(UNIT_BIN) $(INTEG_BIN) build/imgsync build/minimal
+valgrind: $(UNIT_BIN) $(INTEG_BIN) build/imgsync $(EXAMPLES)
 	@CK_FORK=no VALGRIND="$(VALGRIND_CMD)" sh tests/tools/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
 
 # the unit suites alone under valgrind (what CI runs: the integration suites run under ASan there)

@@ -15,6 +15,7 @@ _imgsync_options() { # the options command "$1" accepts (as src/cli/options.c ha
     "schedule list") echo "--db --format" ;;
     "schedule rm") echo "--db" ;;
     daemon) echo "--db --config" ;;
+    ls | inspect | catalog) echo "--json --format --username --password-stdin --plain-http --insecure --timeout-ms" ;;
     esac
 }
 
@@ -69,7 +70,7 @@ _imgsync() {
         case ${COMP_WORDS[c]} in -v | -vv | --verbose | --debug) ((c++)) ;; *) break ;; esac
     done
     if ((COMP_CWORD == c)); then
-        _imgsync_reply -W "sync check images tasks task changes schedule daemon -v -vv --verbose --debug --version --help" -- "$cur"
+        _imgsync_reply -W "sync check images tasks task changes schedule daemon ls inspect catalog -v -vv --verbose --debug --version --help" -- "$cur"
         return 0
     fi
     cmd=${COMP_WORDS[c]}

@@ -145,6 +145,91 @@ IMGSYNC_EXTERN int imgsync_ctx_start(imgsync_ctx *ctx);
  * callback (EBUSY). 0 also when no worker ran. */
 IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
 
+/* ---- driving from the embedder's event loop (epoll, libuv, ...) --------------------------------
+ *
+ * Instead of imgsync_ctx_perform, an embedder may wait for the network itself, the way
+ * libcurl's curl_multi_socket_action works: the context tells a socket callback which file
+ * descriptors to watch and a timer callback when it wants to act on its own time (queued tasks
+ * starting, due schedules, retry backoffs and 429 pauses, timeouts), and the loop calls
+ * imgsync_ctx_socket_action for each ready socket and when the timer fires. Nothing is polled.
+ *
+ * Thread rules: the thread that sets the socket callback and calls imgsync_ctx_socket_action is
+ * the loop's thread; both callbacks are only called on it, from inside a call it makes on the
+ * context (imgsync_ctx_socket_action, imgsync_ctx_set_*_callback, imgsync_sync_start,
+ * imgsync_task_cancel, imgsync_schedule_*, imgsync_ctx_free, ...). Other threads may still call
+ * imgsync_sync_start, imgsync_task_cancel, imgsync_schedule_* and the reads: the context then
+ * wakes the loop through a descriptor of its own that the socket callback announced like any
+ * other (the loop reports it readable with imgsync_ctx_socket_action as usual), and what those
+ * calls change for the loop's sockets is told to the callback on the loop's thread then. While
+ * a socket callback is set, imgsync_ctx_perform, imgsync_task_wait and imgsync_ctx_start answer
+ * EBUSY. imgsync_provider_check still works (it blocks the loop while it runs). A callback must
+ * not call imgsync_ctx_socket_action, imgsync_ctx_set_*_callback, imgsync_ctx_perform,
+ * imgsync_provider_check (EBUSY) or imgsync_ctx_free on its context; it may call
+ * imgsync_ctx_timeout and the reads. Callbacks run while the context is held: another thread's
+ * call on it waits until they return, so they must not wait for such a thread.
+ */
+typedef enum imgsync_poll {
+    IMGSYNC_POLL_IN = 1,    /* wait until fd is readable */
+    IMGSYNC_POLL_OUT = 2,   /* ... writable */
+    IMGSYNC_POLL_INOUT = 3, /* either */
+    IMGSYNC_POLL_REMOVE = 4 /* stop watching fd (it may be closed right after the callback) */
+} imgsync_poll;
+/* The fd to give imgsync_ctx_socket_action when the timer fired (or to act on time alone). */
+#define IMGSYNC_SOCKET_TIMEOUT (-1)
+
+/* Watch fd for `what` (imgsync_poll) from now on, replacing what was asked for it before.
+ * Return 0 (other values are reserved). */
+typedef int (*imgsync_socket_callback)(imgsync_ctx *ctx, int fd, int what, void *payload);
+/* Call imgsync_ctx_socket_action(ctx, IMGSYNC_SOCKET_TIMEOUT, 0) once in timeout_ms (0: as soon
+ * as the loop can, not from inside this callback), replacing the timer asked for before;
+ * timeout_ms -1: no timer is needed. Milliseconds are an int, as in imgsync_ctx_perform (a long
+ * differs in size between platforms, which FFI bindings feel); at most INT_MAX. Return 0 (other
+ * values are reserved). */
+typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, int timeout_ms, void *payload);
+
+/*
+ * Drive ctx from an event loop: cb is told, on the loop's thread (this one), every socket to
+ * watch, starting with the context's own wakeup descriptor (at once). cb NULL: back to
+ * imgsync_ctx_perform; another cb replaces the first one for what is told from then on (the fds
+ * told before stay watched); every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each)
+ * and a timer callback is told -1. payload is given back to cb. imgsync_ctx_free removes every
+ * fd told as well (and a callback must then not use ctx). Errors: EINVAL
+ * (ctx NULL), EBUSY (from a callback, while the worker of imgsync_ctx_start runs, or cb NULL
+ * while a task is queued or running), EUNSUPPORTED (the context's HTTP transport cannot be
+ * driven so), ENETWORK (no descriptor for the wakeup), ENOMEM.
+ */
+IMGSYNC_EXTERN int imgsync_ctx_set_socket_callback(imgsync_ctx *ctx, imgsync_socket_callback cb, void *payload);
+/*
+ * cb is told when the context next wants imgsync_ctx_socket_action(ctx, IMGSYNC_SOCKET_TIMEOUT,
+ * 0), on the loop's thread, whenever that time changes (at once with the current one when
+ * set). NULL: none (the loop may ask imgsync_ctx_timeout before each wait instead). Errors:
+ * EINVAL (ctx NULL), EBUSY (from a callback).
+ */
+IMGSYNC_EXTERN int imgsync_ctx_set_timer_callback(imgsync_ctx *ctx, imgsync_timer_callback cb, void *payload);
+/*
+ * fd became ready for `events` (IMGSYNC_POLL_IN and/or IMGSYNC_POLL_OUT; 0: let the context
+ * look), or fd is IMGSYNC_SOCKET_TIMEOUT: the timer fired. Does the network work that is ready
+ * and one driving step (schedules, tasks, records, event callbacks) without waiting, then tells
+ * the callbacks what to watch next. Returns the number of tasks still queued or running (>= 0),
+ * or a negative error: EINVAL (ctx NULL, no socket callback set, or fd is not a descriptor
+ * the socket callback was told of and not removed since: an event for an fd removed while the
+ * loop was collecting events ends so too and can be ignored), EBUSY (from a callback).
+ */
+IMGSYNC_EXTERN int imgsync_ctx_socket_action(imgsync_ctx *ctx, int fd, int events);
+/*
+ * Milliseconds until the context wants imgsync_ctx_socket_action(ctx, IMGSYNC_SOCKET_TIMEOUT,
+ * 0) (0: now), or -1 when only its sockets (or a call from the embedder) can bring work, like
+ * curl_multi_timeout. -1 too for ctx NULL. The loop's thread.
+ */
+IMGSYNC_EXTERN int imgsync_ctx_timeout(imgsync_ctx *ctx);
+/*
+ * From any thread (also one that never called the context before): an
+ * imgsync_ctx_perform waiting for the network returns soon (or the next one, when none waits
+ * now), also the worker's wait; with a socket callback set, the loop's wakeup descriptor
+ * becomes readable. Nothing is canceled. Accepts NULL. Not after imgsync_ctx_free began.
+ */
+IMGSYNC_EXTERN void imgsync_ctx_wakeup(imgsync_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

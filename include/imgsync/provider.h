@@ -29,6 +29,22 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *   "ca_file"     PEM file of CA certificates that REPLACES the system bundle for this provider
  *                 (pinning a private CA); checked when set: EINVAL naming the path when it is
  *                 missing, unreadable or holds no PEM certificate
+ *   "ca_dir"      directory of CA certificates named by their hash (`openssl rehash DIR`),
+ *                 searched in addition to "ca_file" or the system bundle (CURLOPT_CAPATH);
+ *                 checked when set: EINVAL naming the path when it is not a readable directory
+ *   "cert_file", "key_file"  PEM client certificate and its unencrypted private key, for
+ *                 registries that require mutual TLS (key_file may be left out when cert_file
+ *                 holds the key too); checked when set like ca_file (EINVAL naming the path)
+ *   "proxy"       proxy for every request of the provider: "http://[user:password@]host:port",
+ *                 "https://...", "socks5://..." or "socks5h://..." (host names resolved by the
+ *                 proxy); it is used for every host, whatever no_proxy says. "" or "none": no
+ *                 proxy, even when the environment names one. Unset: libcurl's environment
+ *                 rules: http_proxy (lower case only: HTTP_PROXY is ignored, as a CGI program's
+ *                 request header could set it) for http:// URLs, https_proxy or HTTPS_PROXY for
+ *                 https://, else ALL_PROXY or all_proxy; no_proxy or NO_PROXY lists hosts,
+ *                 domain suffixes and IP addresses reached directly ("*" = all). Credentials in
+ *                 the URL are secrets: never echoed (the value is not quoted in errors).
+ *                 An https:// proxy's certificate is checked against the system bundle.
  *   "insecure"    "true" turns TLS verification off (must be explicit); "false" (default)
  *   "allow_http"  "true" accepts http:// for non-loopback hosts; "false" (default)
  *   "max_list_pages"  pages one listing may take before its scope fails (default "10000")

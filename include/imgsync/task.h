@@ -60,13 +60,15 @@ typedef enum imgsync_counter {
 IMGSYNC_EXTERN int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *task_id);
 /*
  * Drive ctx until the task ends or `timeout_ms` elapses (-1 = no limit). Returns 0 when the task
- * has ended (whatever its state; read it with imgsync_task_get), ETIMEOUT, ENOTFOUND.
+ * has ended (whatever its state; read it with imgsync_task_get), ETIMEOUT, ENOTFOUND, EBUSY (from
+ * a callback, or while an event loop drives ctx: imgsync_ctx_set_socket_callback).
  */
 IMGSYNC_EXTERN int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms);
 /* Stop a task now: in-flight requests are aborted, the state becomes IMGSYNC_TASK_CANCELED before
  * this returns, completed scopes stay committed, unfinished ones keep their previous inventory.
  * Safe from any thread. ENOTFOUND (also for a task of another process); 0 if it had already
- * ended. */
+ * ended. While an event loop drives ctx, a cancel from another thread reaches the loop through
+ * its wakeup descriptor (the removal of the task's sockets is told on the loop's thread). */
 IMGSYNC_EXTERN int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id);
 
 typedef struct imgsync_task imgsync_task;  /* immutable snapshot of a task's status */

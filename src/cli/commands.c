@@ -106,25 +106,21 @@ static int run_step(runner *r, imgsync_task **snap)
     return 1;
 }
 
-/*
- * Drive the engine until the task ends, canceling it on timeout or Ctrl-C. Returns the last
- * snapshot of the task (NULL if none could be taken); *why says why we canceled, if we did.
- */
-static imgsync_task *run_task(imgsync_ctx *ctx, uint64_t id, unsigned long timeout_ms,
-                              enum stop_reason *why)
+imgsync_task *run_task(imgsync_ctx *ctx, uint64_t id, unsigned long timeout_ms, enum output_format fmt,
+                       enum stop_reason *why)
 {
     runner r = {ctx, id, timeout_ms, monotonic_ms() + (int64_t)timeout_ms, -1, STOP_NONE};
-    int show = isatty(STDERR_FILENO);
     imgsync_task *snap = NULL;
+    progress pg;
 
+    progress_begin(&pg, fmt == FORMAT_TABLE);
     catch_interrupts(1);
     while (run_step(&r, &snap))
-        if (show)
-            show_progress(snap);
+        progress_update(&pg, snap);
     catch_interrupts(0);
-    clear_progress();
     if (snap == NULL)
         imgsync_task_get(&snap, ctx, id); /* last try, for the status report */
+    progress_end(&pg, snap);
     *why = r.why;
     return snap;
 }
@@ -176,8 +172,7 @@ static int inventory_request(const options *o, const config *cfg, imgsync_reques
     return 0;
 }
 
-/* The exit status of a sync that did not fully succeed. */
-static int sync_status(const imgsync_task *task, enum stop_reason why)
+int sync_status(const imgsync_task *task, enum stop_reason why)
 {
     if (why == STOP_SIGNAL && interrupted > 0)
         return 128 + interrupted;
@@ -215,7 +210,7 @@ int cmd_sync(const options *o)
         (status = start_sync(o, &cfg, &req, &ctx, &id)) != 0)
         goto out;
     began = wall_ms();
-    task = run_task(ctx, id, o->timeout_ms, &why);
+    task = run_task(ctx, id, o->timeout_ms, o->format, &why);
     if (task != NULL && imgsync_task_created_ms(task) > 0)
         began = imgsync_task_created_ms(task); /* the library's clock, as the rows' sync times */
     /* The inventory is printed whatever happened: a partial or canceled sync still has rows. */

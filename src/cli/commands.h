@@ -9,6 +9,8 @@
 #define DEFAULT_CHECK_TIMEOUT_MS 30000ul
 /* The library's largest check_timeout_ms, used for `check --timeout-ms 0`. */
 #define MAX_CHECK_TIMEOUT_MS 3600000ul
+/* ls, inspect, catalog */
+#define DEFAULT_ONESHOT_TIMEOUT_MS 300000ul
 
 enum command {
     CMD_SYNC,
@@ -20,7 +22,10 @@ enum command {
     CMD_SCHEDULE_ADD,
     CMD_SCHEDULE_LIST,
     CMD_SCHEDULE_RM,
-    CMD_DAEMON
+    CMD_DAEMON,
+    CMD_LS,
+    CMD_INSPECT,
+    CMD_CATALOG
 };
 enum output_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON };
 
@@ -37,7 +42,8 @@ extern const filter_option filter_options[N_FILTER_OPTIONS];
 typedef struct options {
     enum command cmd;
     const char *name; /* "sync", "schedule add" ... for messages */
-    const char *config_path;
+    const char *config_path; /* --config, "-" = stdin, or the default file when it exists */
+    char *config_default;    /* the default file's path (owned), NULL when not used */
     const char *db_path; /* --db; NULL = the command's default */
     strlist types, registries, repos;
     strlist filters[N_FILTER_OPTIONS];
@@ -54,6 +60,12 @@ typedef struct options {
     int since_given;
     int daily_hour, daily_minute; /* schedule add --daily; -1 = not given */
     unsigned long every_minutes;  /* schedule add --every; 0 = not given */
+    /* ls, inspect, catalog */
+    const char *ref;      /* the image reference */
+    const char *username; /* --username */
+    int password_stdin;   /* --password-stdin */
+    int plain_http;       /* --plain-http: http:// whatever the host */
+    int insecure;         /* --insecure: no TLS verification */
     int verbosity;                /* -v: 1 (info), -vv or --debug: 2 (debug) */
 } options;
 
@@ -61,6 +73,8 @@ void options_free(options *o);
 /* main.c: parse argv into o (o->cmd and o->name set). 0, PARSE_HELP, or an exit status. */
 #define PARSE_HELP (-1)
 int parse_command_line(options *o, int argc, char **argv);
+/* The help of one command (a command_def of options.c), which PARSE_HELP has printed. */
+void command_help(const void *def, FILE *f);
 /* -v, -vv, --verbose, --debug: how much more it makes o->verbosity, 0 for another argument. */
 int verbosity_flag(const char *arg);
 
@@ -90,5 +104,8 @@ int cmd_schedule_add(const options *o);  /* schedule.c */
 int cmd_schedule_list(const options *o); /* schedule.c */
 int cmd_schedule_rm(const options *o);   /* schedule.c */
 int cmd_daemon(const options *o);        /* daemon.c */
+int cmd_ls(const options *o);            /* oneshot.c */
+int cmd_inspect(const options *o);       /* oneshot.c */
+int cmd_catalog(const options *o);       /* oneshot.c */
 
 #endif

@@ -348,9 +348,9 @@ int config_load(config *cfg, const char *path)
     size_t len;
 
     memset(cfg, 0, sizeof *cfg);
-    cfg->path = path;
+    cfg->path = strcmp(path, "-") == 0 ? "(stdin)" : path;
     if (read_file(path, MAX_CONFIG_BYTES, &text, &len) != 0) {
-        errorf("cannot read config %s: %s", path, strerror(errno));
+        errorf("cannot read config %s: %s", cfg->path, strerror(errno));
         return EXIT_USAGE;
     }
     if (json_syntax_error(cfg, text, len)) {

@@ -1,9 +1,10 @@
 /*
  * imgsync - command-line front end of libimgsync.
  *
- *   imgsync sync  --config FILE [--db PATH] [selection] [--format table|json|ndjson] [--timeout-ms N]
- *   imgsync check --config FILE [--timeout-ms N] [--format table|json] NAME
+ *   imgsync sync  [--config FILE] [--db PATH] [selection] [--format table|json|ndjson] [--timeout-ms N]
+ *   imgsync check [--config FILE] [--timeout-ms N] [--format table|json] NAME
  *   imgsync images | tasks | task ID | changes | schedule add|list|rm | daemon  [--db PATH] ...
+ *   imgsync ls REPO | inspect IMAGE | catalog REGISTRY  [--json] ...   (no configuration)
  *   imgsync --version | --help
  *
  * Exit status: 0 success, 1 failure (a sync or check that did not succeed, a database error, an
@@ -19,9 +20,9 @@
 
 static void print_help(FILE *f)
 {
-    fputs("usage: imgsync sync  --config FILE [--db PATH] [selection] [--max-tags N]\n"
+    fputs("usage: imgsync sync  [--config FILE] [--db PATH] [selection] [--max-tags N]\n"
           "                     [--format table|json|ndjson] [--timeout-ms N]\n"
-          "       imgsync check --config FILE [--timeout-ms N] [--format table|json] NAME\n"
+          "       imgsync check [--config FILE] [--timeout-ms N] [--format table|json] NAME\n"
           "       imgsync images [--config FILE] [selection] [--updated-since TIME]\n"
           "                      [--format table|json|ndjson]\n"
           "       imgsync tasks [--state S] [--trigger manual|scheduled] [--limit N]\n"
@@ -32,8 +33,11 @@ static void print_help(FILE *f)
           "                            [selection] [--max-tags N]\n"
           "       imgsync schedule list [--format table|json]\n"
           "       imgsync schedule rm ID\n"
-          "       imgsync daemon --config FILE [--db PATH]\n"
-          "       imgsync --version | --help\n"
+          "       imgsync daemon [--config FILE] [--db PATH]\n"
+          "       imgsync ls [options] [REGISTRY/]REPOSITORY\n"
+          "       imgsync inspect [options] [REGISTRY/]REPOSITORY[:TAG][@DIGEST]\n"
+          "       imgsync catalog [options] REGISTRY\n"
+          "       imgsync --version | --help | COMMAND --help\n"
           "Every command: [-v | -vv | --verbose | --debug]\n"
           "\n"
           "sync: synchronize the image lists of the registries configured in FILE, record the\n"
@@ -45,10 +49,18 @@ static void print_help(FILE *f)
           "retained changes, those of one task, or of the tasks after ID). schedule: scheduled\n"
           "syncs kept in the database. daemon: run the stored schedules until SIGTERM or\n"
           "SIGINT, logging each task's start and end on stderr (SIGHUP is logged and ignored).\n"
+          "ls, inspect, catalog: one-shot listings of an image reference, without configuration\n"
+          "or database: the tags of a repository with digest and size, one image's digest, size,\n"
+          "media type and platforms, a registry's repositories (imgsync COMMAND --help).\n"
           "\n"
-          "Every command takes --db PATH, the SQLite database of the inventory, the task\n"
-          "history and the schedules: default $XDG_DATA_HOME/imgsync/imgsync.db, else\n"
-          "~/.local/share/imgsync/imgsync.db (directories created with mode 0700);\n"
+          "Progress: on a terminal, stderr shows one line redrawn at most 4 times a second\n"
+          "(percentage of repositories done, images/s); otherwise one summary line at the end\n"
+          "(with --format table).\n"
+          "\n"
+          "Every command but ls, inspect and catalog takes --db PATH, the SQLite database of\n"
+          "the inventory, the task history and the schedules: default\n"
+          "$XDG_DATA_HOME/imgsync/imgsync.db, else ~/.local/share/imgsync/imgsync.db\n"
+          "(directories created with mode 0700);\n"
           "--db :memory: for a throw-away run. check opens a database only when --db is given.\n"
           "Every command also takes, before or after its name, -v (--verbose): the library's\n"
           "log on stderr (each task and registry started and ended, failures), or -vv\n"
@@ -70,7 +82,10 @@ static void print_help(FILE *f)
           "  --exclude-tag GLOB +     skip tags matching GLOB\n"
           "\n"
           "other options:\n"
-          "  --config FILE            JSON configuration (see examples/config.example.json)\n"
+          "  --config FILE            JSON configuration (see examples/config.example.json);\n"
+          "                           '-' reads it from stdin. Default: the file\n"
+          "                           $XDG_CONFIG_HOME/imgsync/config.json, else\n"
+          "                           ~/.config/imgsync/config.json, when it exists\n"
           "  --max-tags N             keep the N newest tags of each repository (0 = all)\n"
           "  --format F               table (default), json or ndjson; sync --format json|ndjson\n"
           "                           also prints the task status as one JSON object on stderr\n"
@@ -98,6 +113,12 @@ static void print_help(FILE *f)
           "accepted as X_env (an environment variable's name) and X_file (a file; trailing\n"
           "newlines stripped), at most one of the three; a plain X prints a warning, and an\n"
           "empty value, variable or file is refused. Never on the command line.\n"
+          "TLS and proxies: SSL_CERT_FILE and SSL_CERT_DIR (as the curl tool reads them) serve\n"
+          "as ca_file and ca_dir of a registry that sets no ca_file; registry options cert_file\n"
+          "and key_file give a client certificate (mutual TLS); \"proxy\" (http://, https://,\n"
+          "socks5://, socks5h:// URL; \"none\" = no proxy) overrides the environment, where\n"
+          "libcurl reads http_proxy (lower case only), https_proxy or HTTPS_PROXY, ALL_PROXY\n"
+          "and no_proxy.\n"
           "\n"
           "Exit status (every command): 0 success, 1 failure (sync or check failed or was\n"
           "canceled at its deadline; database error; unknown task or schedule), 2 usage or\n"
@@ -113,7 +134,7 @@ static int global_option(int argc, char **argv, int *status)
     *status = EXIT_OK;
     if (argc < 2) {
         usage_error("missing command (sync, check, images, tasks, task, changes, schedule, "
-                    "daemon)");
+                    "daemon, ls, inspect, catalog)");
         *status = EXIT_USAGE;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                strcmp(argv[1], "help") == 0) {
@@ -149,6 +170,12 @@ static int run_command(const options *o)
         return cmd_schedule_rm(o);
     case CMD_DAEMON:
         return cmd_daemon(o);
+    case CMD_LS:
+        return cmd_ls(o);
+    case CMD_INSPECT:
+        return cmd_inspect(o);
+    case CMD_CATALOG:
+        return cmd_catalog(o);
     }
     return EXIT_USAGE;
 }
@@ -177,8 +204,7 @@ int main(int argc, char **argv)
     o.verbosity = verbosity > 2 ? 2 : verbosity;
     status = parse_command_line(&o, argc, argv);
     if (status == PARSE_HELP) {
-        print_help(stdout);
-        status = EXIT_OK;
+        status = EXIT_OK; /* the command's help is printed */
     } else if (status == 0) {
         status = run_command(&o);
     }

@@ -2,7 +2,9 @@
 #include "cli/commands.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const filter_option filter_options[N_FILTER_OPTIONS] = {
     {"--namespace", IMGSYNC_FILTER_NAMESPACE, IMGSYNC_INCLUDE},
@@ -27,38 +29,64 @@ const filter_option filter_options[N_FILTER_OPTIONS] = {
 #define OPT_NEEDS_CONFIG 0x400u
 #define ARG_NAME 0x800u /* one positional NAME */
 #define ARG_ID 0x1000u  /* one positional task or schedule ID */
+#define OPT_ONESHOT 0x2000u /* --json --username --password-stdin --plain-http --insecure */
+#define ARG_REF 0x4000u     /* one positional image reference */
+#define OPT_DB 0x8000u      /* --db (every command but the one-shots) */
 
 typedef struct command_def {
     const char *name, *sub; /* "schedule", "add" */
     enum command cmd;
     unsigned opts;
     const char *usage;
+    const char *summary; /* what `imgsync CMD --help` says it does */
 } command_def;
 
 static const command_def commands[] = {
     {"sync", NULL, CMD_SYNC,
-     OPT_CONFIG | OPT_NEEDS_CONFIG | OPT_TIMEOUT | OPT_SELECT | OPT_MAXTAGS | OPT_FORMAT | OPT_NDJSON,
-     "imgsync sync --config FILE [--db PATH] [selection] [--max-tags N] [--format table|json|ndjson] "
-     "[--timeout-ms N]"},
-    {"check", NULL, CMD_CHECK, OPT_CONFIG | OPT_NEEDS_CONFIG | OPT_TIMEOUT | OPT_FORMAT | ARG_NAME,
-     "imgsync check --config FILE [--db PATH] [--timeout-ms N] [--format table|json] NAME"},
-    {"images", NULL, CMD_IMAGES, OPT_CONFIG | OPT_SELECT | OPT_UPDATED | OPT_FORMAT | OPT_NDJSON,
+     OPT_DB | OPT_CONFIG | OPT_NEEDS_CONFIG | OPT_TIMEOUT | OPT_SELECT | OPT_MAXTAGS | OPT_FORMAT | OPT_NDJSON,
+     "imgsync sync [--config FILE] [--db PATH] [selection] [--max-tags N] [--format table|json|ndjson] "
+     "[--timeout-ms N]",
+     "Synchronize the image lists of the configured registries, record the task in the database\n"
+     "and print the inventory (stdout) and the task status (stderr)."},
+    {"check", NULL, CMD_CHECK, OPT_DB | OPT_CONFIG | OPT_NEEDS_CONFIG | OPT_TIMEOUT | OPT_FORMAT | ARG_NAME,
+     "imgsync check [--config FILE] [--db PATH] [--timeout-ms N] [--format table|json] NAME",
+     "Test the connection and the credentials of the configured registry NAME."},
+    {"images", NULL, CMD_IMAGES, OPT_DB | OPT_CONFIG | OPT_SELECT | OPT_UPDATED | OPT_FORMAT | OPT_NDJSON,
      "imgsync images [--db PATH] [--config FILE] [selection] [--updated-since TIME] "
-     "[--format table|json|ndjson]"},
-    {"tasks", NULL, CMD_TASKS, OPT_TASKS | OPT_FORMAT,
+     "[--format table|json|ndjson]",
+     "Print the stored inventory (no network)."},
+    {"tasks", NULL, CMD_TASKS, OPT_DB | OPT_TASKS | OPT_FORMAT,
      "imgsync tasks [--db PATH] [--state S] [--trigger manual|scheduled] [--limit N] "
-     "[--format table|json]"},
-    {"task", NULL, CMD_TASK, OPT_FORMAT | ARG_ID, "imgsync task [--db PATH] [--format table|json] ID"},
-    {"changes", NULL, CMD_CHANGES, OPT_CHANGES | OPT_FORMAT | OPT_NDJSON,
-     "imgsync changes [--db PATH] [--task ID | --since ID] [--format table|json|ndjson]"},
-    {"schedule", "add", CMD_SCHEDULE_ADD, OPT_CONFIG | OPT_SELECT | OPT_MAXTAGS | OPT_WHEN,
+     "[--format table|json]",
+     "Print the task history, newest first."},
+    {"task", NULL, CMD_TASK, OPT_DB | OPT_FORMAT | ARG_ID, "imgsync task [--db PATH] [--format table|json] ID",
+     "Print one task with its registries and first errors."},
+    {"changes", NULL, CMD_CHANGES, OPT_DB | OPT_CHANGES | OPT_FORMAT | OPT_NDJSON,
+     "imgsync changes [--db PATH] [--task ID | --since ID] [--format table|json|ndjson]",
+     "Print what syncs added, updated and removed."},
+    {"schedule", "add", CMD_SCHEDULE_ADD, OPT_DB | OPT_CONFIG | OPT_SELECT | OPT_MAXTAGS | OPT_WHEN,
      "imgsync schedule add [--db PATH] [--config FILE] (--daily HH:MM | --every N{m,h,d}) "
-     "[selection] [--max-tags N]"},
-    {"schedule", "list", CMD_SCHEDULE_LIST, OPT_FORMAT,
-     "imgsync schedule list [--db PATH] [--format table|json]"},
-    {"schedule", "rm", CMD_SCHEDULE_RM, ARG_ID, "imgsync schedule rm [--db PATH] ID"},
-    {"daemon", NULL, CMD_DAEMON, OPT_CONFIG | OPT_NEEDS_CONFIG,
-     "imgsync daemon --config FILE [--db PATH]"},
+     "[selection] [--max-tags N]",
+     "Store a scheduled sync in the database (run by imgsync daemon)."},
+    {"schedule", "list", CMD_SCHEDULE_LIST, OPT_DB | OPT_FORMAT,
+     "imgsync schedule list [--db PATH] [--format table|json]", "Print the stored schedules."},
+    {"schedule", "rm", CMD_SCHEDULE_RM, OPT_DB | ARG_ID, "imgsync schedule rm [--db PATH] ID",
+     "Remove a stored schedule."},
+    {"daemon", NULL, CMD_DAEMON, OPT_DB | OPT_CONFIG | OPT_NEEDS_CONFIG,
+     "imgsync daemon [--config FILE] [--db PATH]",
+     "Run the stored schedules until SIGTERM or SIGINT, logging each task on stderr."},
+    {"ls", NULL, CMD_LS, OPT_ONESHOT | OPT_TIMEOUT | OPT_FORMAT | ARG_REF,
+     "imgsync ls [options] [REGISTRY/]REPOSITORY",
+     "List the tags of one repository with their digest and size (no configuration, nothing\n"
+     "stored), e.g. imgsync ls localhost:5000/team/app, imgsync ls alpine."},
+    {"inspect", NULL, CMD_INSPECT, OPT_ONESHOT | OPT_TIMEOUT | OPT_FORMAT | ARG_REF,
+     "imgsync inspect [options] [REGISTRY/]REPOSITORY[:TAG][@DIGEST]",
+     "Print the digest, size, media type and platforms of one image (default tag latest; an\n"
+     "image named by digest alone must be tagged in its repository)."},
+    {"catalog", NULL, CMD_CATALOG, OPT_ONESHOT | OPT_TIMEOUT | OPT_FORMAT | ARG_REF,
+     "imgsync catalog [options] REGISTRY",
+     "List the repositories of a registry (those holding at least one tag; registries such as\n"
+     "Docker Hub refuse the catalog)."},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -69,6 +97,8 @@ void options_free(options *o)
     strlist_free(&o->types);
     strlist_free(&o->registries);
     strlist_free(&o->repos);
+    free(o->config_default);
+    o->config_default = NULL;
     for (i = 0; i < N_FILTER_OPTIONS; i++)
         strlist_free(&o->filters[i]);
 }
@@ -324,7 +354,7 @@ static int parse_common_option(options *o, args *a, int *matched)
         o->verbosity = o->verbosity + more > 2 ? 2 : o->verbosity + more;
         return 0;
     }
-    if (take_option(a, "--db", &val)) {
+    if ((opts & OPT_DB) && take_option(a, "--db", &val)) {
         if (val != NULL && *val == '\0')
             return command_usage(a, "--db needs a file name (or :memory:)%s", "");
         o->db_path = val;
@@ -369,6 +399,30 @@ static int secret_on_command_line(const options *o, const char *arg)
     return 1;
 }
 
+/* The options of ls, inspect and catalog. */
+static int parse_oneshot_option(options *o, args *a, int *matched)
+{
+    const char *arg = a->argv[a->i], *val;
+
+    *matched = 1;
+    if (strcmp(arg, "--json") == 0)
+        o->format = FORMAT_JSON;
+    else if (strcmp(arg, "--password-stdin") == 0)
+        o->password_stdin = 1;
+    else if (strcmp(arg, "--plain-http") == 0)
+        o->plain_http = 1;
+    else if (strcmp(arg, "--insecure") == 0)
+        o->insecure = 1;
+    else if (take_option(a, "--username", &val)) {
+        if (val != NULL && *val == '\0')
+            return command_usage(a, "--username needs a name%s", "");
+        o->username = val;
+        return val ? 0 : EXIT_USAGE;
+    } else
+        *matched = 0;
+    return 0;
+}
+
 /* One option argument (starting with '-'). */
 static int parse_option(options *o, args *a)
 {
@@ -382,6 +436,8 @@ static int parse_option(options *o, args *a)
     if ((a->def->opts & OPT_SELECT) && ((status = parse_select_option(o, a, &matched)) != 0 || matched))
         return status;
     if ((status = parse_history_option(o, a, &matched)) != 0 || matched)
+        return status;
+    if ((a->def->opts & OPT_ONESHOT) && ((status = parse_oneshot_option(o, a, &matched)) != 0 || matched))
         return status;
     if (secret_on_command_line(o, arg))
         return EXIT_USAGE;
@@ -397,9 +453,13 @@ static int parse_positional(options *o, args *a, int *seen)
 {
     const char *arg = a->argv[a->i];
 
-    if (*seen || !(a->def->opts & (ARG_NAME | ARG_ID)))
+    if (*seen || !(a->def->opts & (ARG_NAME | ARG_ID | ARG_REF)))
         return command_usage(a, "unexpected argument '%s'", arg);
     *seen = 1;
+    if (a->def->opts & ARG_REF) {
+        o->ref = arg;
+        return 0;
+    }
     if (a->def->opts & ARG_NAME) {
         o->check_name = arg;
         return 0;
@@ -407,13 +467,44 @@ static int parse_positional(options *o, args *a, int *seen)
     return set_id(a, "ID", arg, 0, &o->task_id);
 }
 
+/* $XDG_CONFIG_HOME/imgsync/config.json (an absolute XDG_CONFIG_HOME only, as the XDG spec
+ * says), else ~/.config/imgsync/config.json; NULL without HOME or memory. */
+static char *default_config_path(void)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+    if (xdg != NULL && xdg[0] == '/')
+        return format("%s/imgsync/config.json", xdg);
+    if (home != NULL && home[0] == '/')
+        return format("%s/.config/imgsync/config.json", home);
+    return NULL;
+}
+
+/* Without --config, a command that reads one uses the default file when it exists. */
+static void use_default_config(options *o, const args *a)
+{
+    if (!(a->def->opts & OPT_CONFIG) || o->config_path != NULL)
+        return;
+    o->config_default = default_config_path();
+    if (o->config_default != NULL && access(o->config_default, F_OK) == 0)
+        o->config_path = o->config_default;
+}
+
 /* What must be there, and what does not go together. */
-static int check_required(const options *o, const args *a, int positional)
+static int check_required(options *o, const args *a, int positional)
 {
     unsigned opts = a->def->opts;
 
-    if ((opts & OPT_NEEDS_CONFIG) && o->config_path == NULL)
-        return command_usage(a, "%s needs --config FILE", o->name);
+    use_default_config(o, a);
+    if ((opts & OPT_NEEDS_CONFIG) && o->config_path == NULL) {
+        errorf("%s needs --config FILE (no default configuration %s)", o->name,
+               o->config_default ? o->config_default : "$XDG_CONFIG_HOME/imgsync/config.json");
+        return command_usage(a, "%s", "(--config - reads it from stdin)");
+    }
+    if ((opts & ARG_REF) && !positional)
+        return command_usage(a, "%s needs an image reference", o->name);
+    if (o->password_stdin && o->username == NULL)
+        return command_usage(a, "%s: --password-stdin needs --username", o->name);
     if ((opts & ARG_NAME) && !positional)
         return command_usage(a, "%s needs the NAME of a configured registry", o->name);
     if ((opts & ARG_ID) && !positional)
@@ -423,6 +514,57 @@ static int check_required(const options *o, const args *a, int positional)
     if ((opts & OPT_WHEN) && (o->daily_hour >= 0) == (o->every_minutes > 0))
         return command_usage(a, "%s needs either --daily HH:MM or --every N{m,h,d}", o->name);
     return 0;
+}
+
+/* ---- imgsync CMD --help: the synopsis, what it does, and the options it takes ---- */
+
+static const struct {
+    unsigned opt;
+    const char *text;
+} option_help[] = {
+    {OPT_CONFIG, "  --config FILE            JSON configuration; '-' reads it from stdin. Default:\n"
+                 "                           $XDG_CONFIG_HOME/imgsync/config.json, else\n"
+                 "                           ~/.config/imgsync/config.json (when it exists)\n"},
+    {OPT_DB, "  --db PATH                the SQLite database (default $XDG_DATA_HOME/imgsync/imgsync.db,\n"
+             "                           else ~/.local/share/imgsync/imgsync.db; :memory: = none)\n"},
+    {OPT_SELECT, "  --type T, --registry NAME, --repo [REGISTRY:]REPO, --namespace GLOB,\n"
+                 "  --exclude-namespace GLOB, --repo-glob GLOB, --exclude-repo GLOB, --tag GLOB,\n"
+                 "  --exclude-tag GLOB        the selection (repeatable; see imgsync --help)\n"},
+    {OPT_MAXTAGS, "  --max-tags N             keep the N newest tags of each repository (0 = all)\n"},
+    {OPT_TIMEOUT, "  --timeout-ms N           give up after N milliseconds: sync default 3600000 (one\n"
+                  "                           hour, 0 = no limit); check default 30000 (100..3600000,\n"
+                  "                           0 = 3600000); ls, inspect, catalog default 300000\n"},
+    {OPT_FORMAT, "  --format F               table (default) or json\n"},
+    {OPT_NDJSON, "                           (or ndjson: one JSON object per line)\n"},
+    {OPT_UPDATED, "  --updated-since TIME     rows updated since TIME (RFC 3339, or 90s, 30m, 24h, 7d ago)\n"},
+    {OPT_TASKS, "  --state S, --trigger manual|scheduled, --limit N\n"},
+    {OPT_CHANGES, "  --task ID | --since ID   the changes of task ID | of the tasks after ID\n"},
+    {OPT_WHEN, "  --daily HH:MM | --every N{m,h,d}   when it runs\n"},
+    {OPT_ONESHOT, "  --json                   JSON instead of a table (= --format json)\n"
+                  "  --username USER --password-stdin   credentials (the password is read from\n"
+                  "                           stdin); else the Docker/Podman auth files\n"
+                  "  --plain-http             http:// (the default for localhost and 127.0.0.0/8)\n"
+                  "  --insecure               no TLS certificate verification\n"
+                  "  REGISTRY is host[:port] (a first component with '.' or ':', or localhost);\n"
+                  "  without it, Docker Hub (alpine = registry-1.docker.io/library/alpine).\n"
+                  "  SSL_CERT_FILE and SSL_CERT_DIR name the CA certificates to trust; the\n"
+                  "  proxy comes from http_proxy, https_proxy, ALL_PROXY and no_proxy.\n"},
+};
+
+void command_help(const void *def, FILE *f)
+{
+    const command_def *d = def;
+    size_t i;
+
+    fprintf(f, "usage: %s\n\n%s\n\noptions:\n", d->usage, d->summary);
+    for (i = 0; i < sizeof option_help / sizeof option_help[0]; i++)
+        if (d->opts & option_help[i].opt)
+            fputs(option_help[i].text, f);
+    fputs("  -v, -vv, --verbose, --debug   log what the library does on stderr (-vv, --debug:\n"
+          "                           every request)\n"
+          "  --help                   this text\n\nSee imgsync --help for the exit statuses and "
+          "the configuration.\n",
+          f);
 }
 
 static int parse_options(options *o, args *a)
@@ -466,7 +608,7 @@ static const command_def *find_command(int argc, char **argv, int *first_option)
                     has_sub ? argv[2] : "");
     else
         usage_error("unknown command '%s' (sync, check, images, tasks, task, changes, schedule, "
-                    "daemon)",
+                    "daemon, ls, inspect, catalog)",
                     argv[1]);
     return NULL;
 }
@@ -475,6 +617,7 @@ int parse_command_line(options *o, int argc, char **argv)
 {
     args a = {argc, argv, 2, NULL};
     static char name[32];
+    int status;
 
     if ((a.def = find_command(argc, argv, &a.i)) == NULL)
         return EXIT_USAGE;
@@ -483,8 +626,13 @@ int parse_command_line(options *o, int argc, char **argv)
     o->cmd = a.def->cmd;
     o->name = name;
     o->format = FORMAT_TABLE;
-    o->timeout_ms = o->cmd == CMD_CHECK ? DEFAULT_CHECK_TIMEOUT_MS : DEFAULT_SYNC_TIMEOUT_MS;
+    o->timeout_ms = o->cmd == CMD_CHECK                   ? DEFAULT_CHECK_TIMEOUT_MS
+                    : (a.def->opts & OPT_ONESHOT) != 0 ? DEFAULT_ONESHOT_TIMEOUT_MS
+                                                       : DEFAULT_SYNC_TIMEOUT_MS;
     o->state = o->trigger = -1;
     o->daily_hour = o->daily_minute = -1;
-    return parse_options(o, &a);
+    status = parse_options(o, &a);
+    if (status == PARSE_HELP)
+        command_help(a.def, stdout);
+    return status;
 }

@@ -58,8 +58,28 @@ int task_ended(int state);
 const char *state_name(int state);
 const char *trigger_name(int trigger);
 const char *registry_state_name(int state);
-/* "syncing: repositories 3/10, ..." on a terminal's stderr. */
-void show_progress(const imgsync_task *t);
+/*
+ * A task's progress on stderr. On a terminal: one line redrawn at most every
+ * PROGRESS_REDRAW_MS ("syncing: 45% (9/20 repositories), 120 images, 35.2 images/s, ...");
+ * elsewhere (a file, a pipe, a journal) nothing until progress_end() prints one summary line.
+ */
+#define PROGRESS_REDRAW_MS 250
+typedef struct progress {
+    int tty, summary;
+    int64_t began, last_draw; /* monotonic ms */
+    unsigned long draws;
+} progress;
+/* summary: print the summary line off a terminal (not when stderr carries JSON). */
+void progress_begin(progress *p, int summary);
+void progress_update(progress *p, const imgsync_task *t);
+void progress_end(progress *p, const imgsync_task *t);
+/* commands.c: drive the engine until task `id` ends (canceled at timeout_ms, 0 = none, or on
+ * SIGINT/SIGTERM), showing its progress (the summary line only with fmt FORMAT_TABLE). The last
+ * snapshot (NULL if none); *why says why we canceled it, if we did. */
+imgsync_task *run_task(imgsync_ctx *ctx, uint64_t id, unsigned long timeout_ms, enum output_format fmt,
+                       enum stop_reason *why);
+/* The exit status of a task that did not succeed (128 + N after signal N, 3 partial, else 1). */
+int sync_status(const imgsync_task *task, enum stop_reason why);
 /* The task's summary, registries and errors (stderr). */
 void print_status(const imgsync_task *t);
 /* The one-line reason of a sync that did not succeed (stderr). */

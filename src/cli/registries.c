@@ -2,6 +2,7 @@
 #include "cli/registries.h"
 #include "cli/credentials.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int config_status(int rc)
@@ -65,6 +66,32 @@ static int set_option(imgsync_ctx *ctx, const config *cfg, imgsync_provider *p, 
     return 0;
 }
 
+/* The CA variable `var` as provider option `key`; 0 or an exit status after saying why. */
+static int tls_env_option(imgsync_ctx *ctx, imgsync_provider *p, const char *var, const char *key)
+{
+    const char *value = getenv(var);
+    int rc;
+
+    if (value == NULL || *value == '\0')
+        return 0;
+    if ((rc = imgsync_provider_set(p, key, value)) != 0) {
+        lib_error(ctx, rc, "%s", var);
+        return config_status(rc);
+    }
+    return 0;
+}
+
+int apply_tls_env(imgsync_ctx *ctx, imgsync_provider *p, int has_ca_file, int has_ca_dir)
+{
+    int status = 0;
+
+    if (has_ca_file)
+        return 0;
+    if ((status = tls_env_option(ctx, p, "SSL_CERT_FILE", "ca_file")) != 0)
+        return status;
+    return has_ca_dir ? 0 : tls_env_option(ctx, p, "SSL_CERT_DIR", "ca_dir");
+}
+
 int build_provider(imgsync_ctx *ctx, const config *cfg, yajl_val reg, imgsync_provider **out)
 {
     const char *name = member_string(reg, "name"), *kind = member_string(reg, "type");
@@ -80,6 +107,9 @@ int build_provider(imgsync_ctx *ctx, const config *cfg, yajl_val reg, imgsync_pr
         if ((status = set_option(ctx, cfg, p, name, reg->u.object.keys[i],
                                  reg->u.object.values[i])) != 0)
             return status;
+    if ((status = apply_tls_env(ctx, p, member_string(reg, "ca_file") != NULL,
+                                member_string(reg, "ca_dir") != NULL)) != 0)
+        return status;
     if (out != NULL)
         *out = p;
     return 0;

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int task_ended(int state)
 {
@@ -11,18 +12,67 @@ int task_ended(int state)
            state == IMGSYNC_TASK_SKIPPED;
 }
 
-void show_progress(const imgsync_task *t)
+/* repositories done/total as a percentage (100 when there is nothing to do) */
+static unsigned percent_done(const imgsync_task *t)
 {
+    uint64_t done = imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE);
+    uint64_t total = imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL);
+
+    if (total == 0)
+        return task_ended(imgsync_task_state_of(t)) ? 100 : 0;
+    return (unsigned)(done >= total ? 100 : done * 100 / total);
+}
+
+/* Images found per second since the start. */
+static double image_rate(const imgsync_task *t, int64_t elapsed_ms)
+{
+    uint64_t images = imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND);
+
+    return elapsed_ms > 0 ? (double)images * 1000.0 / (double)elapsed_ms : 0.0;
+}
+
+void progress_begin(progress *p, int summary)
+{
+    p->tty = isatty(STDERR_FILENO);
+    p->summary = summary;
+    p->began = monotonic_ms();
+    p->last_draw = -PROGRESS_REDRAW_MS;
+    p->draws = 0;
+}
+
+void progress_update(progress *p, const imgsync_task *t)
+{
+    int64_t now = monotonic_ms(), elapsed = now - p->began;
     char line[256];
 
+    if (!p->tty || t == NULL || now - p->last_draw < PROGRESS_REDRAW_MS)
+        return;
     snprintf(line, sizeof line,
-             "syncing: repositories %" PRIu64 "/%" PRIu64 ", images %" PRIu64 " found, %" PRIu64
-             " requests",
-             imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+             "syncing: %u%% (%" PRIu64 "/%" PRIu64 " repositories), %" PRIu64
+             " images, %.1f images/s, %" PRIu64 " requests",
+             percent_done(t), imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
              imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
-             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND),
+             imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), image_rate(t, elapsed),
              imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS));
     show_progress_line(line);
+    p->last_draw = now;
+    p->draws++;
+}
+
+void progress_end(progress *p, const imgsync_task *t)
+{
+    int64_t elapsed = monotonic_ms() - p->began;
+
+    clear_progress();
+    if (p->tty || !p->summary || t == NULL)
+        return;
+    emit(stderr,
+         "imgsync: synced %u%% (%" PRIu64 "/%" PRIu64 " repositories), %" PRIu64
+         " images in %.1f s (%.1f images/s), %" PRIu64 " requests",
+         percent_done(t), imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+         imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
+         imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), (double)elapsed / 1000.0,
+         image_rate(t, elapsed), imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS));
 }
 
 const char *registry_state_name(int state)

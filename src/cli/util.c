@@ -113,7 +113,7 @@ static int read_all(FILE *f, size_t max, char **buf, size_t *len)
 
 int read_file(const char *path, size_t max, char **out, size_t *out_len)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char *buf = NULL;
     size_t len = 0;
     int saved;
@@ -126,11 +126,13 @@ int read_file(const char *path, size_t max, char **out, size_t *out_len)
             wipe(buf, len);
             free(buf);
         }
-        fclose(f);
+        if (f != stdin)
+            fclose(f);
         errno = saved;
         return -1;
     }
-    fclose(f);
+    if (f != stdin)
+        fclose(f);
     buf[len] = '\0';
     *out = buf;
     *out_len = len;

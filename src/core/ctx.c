@@ -113,6 +113,7 @@ int imgsync_ctx_open(imgsync_ctx **out, const char *store_uri, char *errbuf, siz
     pthread_condattr_destroy(&ca);
     imgsync__history_owner(ctx->owner, sizeof(ctx->owner));
     ctx->retention = 100;
+    ctx->wake_rd = ctx->wake_wr = -1;
     ctx->catch_up = 1;
     pthread_mutex_lock(&serial_lock);
     ctx->serial = next_serial++;
@@ -154,13 +155,16 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
     if (!ctx)
         return;
     imgsync_ctx_stop(ctx);
+    imgsync__ctx_enter(ctx); /* the log callback runs with the lock held, here too */
     for (size_t i = 0; i < ctx->ntasks; i++) {
-        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: context freed");
+        imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "context freed");
         if (ctx->store)
             imgsync__history_persist(ctx, ctx->tasks[i], 1);
     }
+    imgsync__ctx_leave(ctx);
     for (size_t i = 0; i < ctx->ntasks; i++)
         imgsync__task_free(ctx->tasks[i]);
+    imgsync__evloop_free(ctx);
     imgsync__sched_free(ctx);
     free(ctx->tasks);
     imgsync__engine_free(ctx->engine);

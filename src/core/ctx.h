@@ -48,6 +48,17 @@ struct imgsync_ctx {
     imgsync__log log; /* log.c */
     /* the scheduler (schedule.c) */
     struct imgsync__sched *sched;
+    /* driven by the embedder's event loop (evloop.c) */
+    imgsync_socket_callback socket_fn;
+    void *socket_payload;
+    imgsync_timer_callback timer_fn;
+    void *timer_payload;
+    int in_io;                /* a socket or timer callback runs */
+    pthread_t loop_thread;    /* the thread the callbacks are called on */
+    int64_t timer_told;       /* real mono ms last given to timer_fn; -1 none, -2 to be told */
+    int wake_rd, wake_wr;     /* the loop's wakeup pipe, -1 when closed (wake_wr: atomic) */
+    struct imgsync__io_change *io_queue; /* socket changes made on other threads, for the loop */
+    size_t nio, iocap;
 };
 
 /* Take / release the right to change the context from any thread: wakes a driver waiting for
@@ -57,11 +68,20 @@ void imgsync__ctx_enter(imgsync_ctx *ctx);
 void imgsync__ctx_leave(imgsync_ctx *ctx);
 /* The thread calling holds api_lock (it drives, or entered). */
 int imgsync__ctx_held(const imgsync_ctx *ctx);
+/* The network part of a driving step: a wait (perform), or one event of the embedder's loop.
+ * `active` tasks are queued or running; returns 1 when it did something. */
+typedef int (*imgsync__io_fn)(imgsync_ctx *ctx, int active, void *arg);
+/* One driving step (api_lock held) with io as its network part: schedules, tasks, io, events,
+ * records. Returns the number of active tasks. */
+int imgsync__ctx_step(imgsync_ctx *ctx, imgsync__io_fn io, void *arg);
 /* One driving step (api_lock held): schedules, tasks, network for up to timeout_ms, events,
  * records. Returns the number of active tasks. */
 int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms);
 /* Milliseconds until the scheduler next needs to look (for an idle worker), capped. */
 int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx);
+/* Milliseconds until the scheduler has work (0: schedules to read again), -1 when it has no
+ * schedule. */
+int64_t imgsync__sched_next_ms(imgsync_ctx *ctx);
 /* Start due schedules (api_lock held). */
 void imgsync__sched_tick(imgsync_ctx *ctx);
 void imgsync__sched_free(imgsync_ctx *ctx);
@@ -74,6 +94,11 @@ void imgsync__events_tell_record(imgsync_ctx *ctx, uint64_t id, int state);
 /* Select the providers of req and make a task (not yet added). */
 int imgsync__ctx_new_task(imgsync_ctx *ctx, const imgsync_request *req, imgsync__task **out);
 
+/* evloop.c: the last leave of the api lock by a thread (api_lock still held): the loop's thread
+ * tells the timer callback what changed, another thread wakes the loop. */
+void imgsync__evloop_left(imgsync_ctx *ctx);
+/* The context ends: every fd told is removed, the wakeup pipe closed. */
+void imgsync__evloop_free(imgsync_ctx *ctx);
 /* Record the detail of a failed call (printf-style, no secrets) and return `code`. */
 int imgsync__ctx_fail(imgsync_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The call succeeded: errmsg becomes "". Returns 0. */

@@ -130,7 +130,12 @@ int imgsync__dispatch_open(imgsync_run *run)
                          imgsync__options_bool(o, "allow_http"), 0 /* the context's max_response_bytes */,
                          imgsync__options_get(o, "token"), imgsync__options_get(o, "identity_token")};
     imgsync__hooks h = {hook_sign, hook_done, hook_event, hook_trace};
+    const char *proxy = imgsync__options_get(o, "proxy");
+    imgsync__net net = {imgsync__options_get(o, "ca_dir"), imgsync__options_get(o, "cert_file"),
+                        imgsync__options_get(o, "key_file"), proxy && !strcmp(proxy, "none") ? "" : proxy};
     int rc = imgsync__group_new(&run->group, run->env->engine, &p, &h, run);
+    if (!rc)
+        rc = imgsync__group_set_net(run->group, &net);
     if (!rc && run->endpoint)
         rc = imgsync__group_allow_origin(run->group, run->endpoint);
     return rc == IMGSYNC_EINSECURE ? 0 : rc; /* the start reports plain http itself */

@@ -30,21 +30,13 @@ static void record_all(imgsync_ctx *ctx)
         imgsync__history_prune(ctx);
 }
 
-int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms)
+int imgsync__ctx_step(imgsync_ctx *ctx, imgsync__io_fn io, void *arg)
 {
     ctx->in_perform = 1;
     imgsync__sched_tick(ctx);
     int active = step_all(ctx);
-    if (active) {
-        /* another thread waits for the lock: it woke the engine only if it saw a holder (worker.c),
-         * and it may have looked just before this thread took the lock (between two performs of
-         * an embedder's loop): then it must not wait out a whole network wait. holder was set
-         * (seq_cst) before this load, so the caller saw it or this sees the caller. */
-        if (__atomic_load_n(&ctx->waiters, __ATOMIC_SEQ_CST) > 0)
-            timeout_ms = 0;
-        imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
+    if (io(ctx, active, arg))
         active = step_all(ctx);
-    }
     ctx->in_perform = 0;
     record_all(ctx);
     imgsync__events_deliver(ctx); /* may start or cancel tasks */
@@ -55,16 +47,35 @@ int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms)
     return active;
 }
 
+/* perform's network part: wait for it while a task is active. */
+static int wait_io(imgsync_ctx *ctx, int active, void *arg)
+{
+    int timeout_ms = *(const int *)arg;
+    if (!active)
+        return 0;
+    /* another thread waits for the lock: it woke the engine only if it saw a holder (worker.c),
+     * and it may have looked just before this thread took the lock (between two performs of
+     * an embedder's loop): then it must not wait out a whole network wait. holder was set
+     * (seq_cst) before this load, so the caller saw it or this sees the caller. */
+    if (__atomic_load_n(&ctx->waiters, __ATOMIC_SEQ_CST) > 0)
+        timeout_ms = 0;
+    imgsync__engine_perform(ctx->engine, timeout_ms < 0 ? 0 : timeout_ms);
+    return 1;
+}
+
+int imgsync__ctx_drive(imgsync_ctx *ctx, int timeout_ms) { return imgsync__ctx_step(ctx, wait_io, &timeout_ms); }
+
 int imgsync_ctx_perform(imgsync_ctx *ctx, int timeout_ms)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
-    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event)) /* the flags are the holder's */
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io || ctx->log.in_callback)) /* the holder's */
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_ctx_perform called from a callback");
     imgsync__ctx_enter(ctx);
-    if (ctx->worker_running) {
+    if (ctx->worker_running || ctx->socket_fn) {
+        const char *why = ctx->socket_fn ? "an event loop (socket callback set)" : "its worker thread";
         imgsync__ctx_leave(ctx);
-        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "the context is driven by its worker thread");
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "the context is driven by %s", why);
     }
     int active = imgsync__ctx_drive(ctx, timeout_ms);
     imgsync__ctx_leave(ctx);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/authfile.h"
 #include "core/ctx.h"
@@ -68,6 +69,55 @@ static int check_endpoint(imgsync_provider *p, const char *value)
     return 1;
 }
 
+/* ca_file, cert_file, key_file, ca_dir: checked when set, so that a typo fails here and not as a
+ * TLS error at the first connection. 1 = one of them and valid, 0 = not one, negative = bad. */
+static int check_tls_file(imgsync_provider *p, const char *key, const char *value)
+{
+    static const struct {
+        const char *key;
+        int (*check)(const char *path, char *err, size_t errlen);
+    } files[] = {{"ca_file", imgsync__tls_check_ca_file},
+                 {"cert_file", imgsync__tls_check_ca_file},
+                 {"key_file", imgsync__tls_check_key_file},
+                 {"ca_dir", imgsync__tls_check_dir}};
+    char err[200];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (strcmp(key, files[i].key) != 0)
+            continue;
+        if (value && files[i].check(value, err, sizeof(err)))
+            return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': %s '%.200s': %s", p->name, key,
+                                     value, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* "" and "none" (no proxy), or an http, https, socks5 or socks5h URL. The value is never echoed:
+ * it may hold the proxy's password. */
+static int check_proxy(imgsync_provider *p, const char *value)
+{
+    static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+    if (!*value || !strcmp(value, "none"))
+        return 1;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i]);
+        if (!strncasecmp(value, schemes[i], n) && value[n] && !strpbrk(value, " \t\r\n"))
+            return 1;
+    }
+    return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL,
+                             "provider '%s': option 'proxy' must be an http://, https://, socks5:// or socks5h:// "
+                             "URL, \"\" or \"none\"", p->name);
+}
+
+/* "default", "none" or a readable file (named in the error when it is not). */
+static int check_auth_file(imgsync_provider *p, const char *value)
+{
+    char err[300];
+    if (imgsync__authfile_check_value(value, err, sizeof(err)))
+        return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option 'auth_file': %s", p->name, err);
+    return 1;
+}
+
 /* Validate an option common to every kind. 1 = known and valid, 0 = not a common key,
  * negative = bad value (ctx error set). A NULL value (reset) is always valid. */
 static int check_common_option(imgsync_provider *p, const char *key, const char *value)
@@ -78,7 +128,6 @@ static int check_common_option(imgsync_provider *p, const char *key, const char 
             return 1;
     int b;
     long long n;
-    char err[300];
     if (!strcmp(key, "insecure") || !strcmp(key, "allow_http")) {
         if (value && imgsync__parse_bool(value, &b))
             return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option '%s' must be true or false",
@@ -91,18 +140,15 @@ static int check_common_option(imgsync_provider *p, const char *key, const char 
                                      "provider '%s': option '%s' must be an integer from 1 to 1000000000", p->name, key);
         return 1;
     }
-    if (!strcmp(key, "ca_file")) {
-        if (value && imgsync__tls_check_ca_file(value, err, sizeof(err)))
-            return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': ca_file '%.200s': %s", p->name, value, err);
-        return 1;
-    }
+    int rc = check_tls_file(p, key, value);
+    if (rc)
+        return rc;
+    if (!strcmp(key, "proxy"))
+        return value ? check_proxy(p, value) : 1;
     if (!strcmp(key, "endpoint"))
         return value ? check_endpoint(p, value) : 1;
-    if (!strcmp(key, "auth_file")) {
-        if (value && imgsync__authfile_check_value(value, err, sizeof(err)))
-            return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option 'auth_file': %s", p->name, err);
-        return 1;
-    }
+    if (!strcmp(key, "auth_file"))
+        return value ? check_auth_file(p, value) : 1;
     return 0;
 }
 

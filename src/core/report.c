@@ -21,6 +21,7 @@ char *imgsync__run_clean(const imgsync_run *run, const char *message)
     for (size_t i = 0; i < run->nsecrets; i++)
         imgsync__text_redact(s, run->secrets[i]);
     imgsync__group_redact(run->group, s);
+    imgsync__text_redact_hex(s);
     imgsync__text_sanitize(s);
     return s;
 }

@@ -79,6 +79,32 @@ const char *imgsync__run_secret(const imgsync_run *run, const char *value)
     return NULL;
 }
 
+/* The user:password of a proxy URL ("http://u:p@host:3128"), as messages might quote it. */
+static int add_proxy_secret(imgsync_run *run)
+{
+    const char *proxy = imgsync__options_get(&run->opts, "proxy");
+    const char *start = proxy ? strstr(proxy, "://") : NULL;
+    if (!start)
+        return 0;
+    start += 3;
+    size_t host_end = strcspn(start, "/?#");
+    const char *at = NULL;
+    for (const char *c = start; c < start + host_end; c++)
+        if (*c == '@')
+            at = c;
+    if (!at || at == start)
+        return 0;
+    char *userinfo = imgsync__strndup(start, (size_t)(at - start));
+    if (!userinfo)
+        return IMGSYNC_ENOMEM;
+    const char *colon = strchr(userinfo, ':');
+    int rc = add_secret(run, userinfo);
+    if (!rc && colon && colon[1])
+        rc = add_secret(run, colon + 1);
+    imgsync__wipe_free(userinfo);
+    return rc;
+}
+
 /* The secret option values, and the Basic form of username:password as a server may echo it. */
 static int collect_secrets(imgsync_run *run)
 {
@@ -95,7 +121,7 @@ static int collect_secrets(imgsync_run *run)
         imgsync__wipe_free(pair);
         imgsync__wipe_free(b64);
     }
-    return rc;
+    return rc ? rc : add_proxy_secret(run);
 }
 
 int imgsync__run_new(imgsync_run **out, imgsync__task *t, const imgsync_provider *p, int mode)
@@ -179,7 +205,10 @@ void imgsync__run_free(imgsync_run *run)
 static void log_end(const imgsync_run *run)
 {
     int ok = run->row_state != IMGSYNC_REGISTRY_FAILED;
-    imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
+    /* a run that failed as a whole said so (ERROR, or WARN when canceled); one whose every
+     * repository failed has only its WARN lines per repository: this line is its ERROR */
+    int level = ok || run->failed ? IMGSYNC_LOG_INFO : IMGSYNC_LOG_ERROR;
+    imgsync__run_log(run, level, "registry '%s': %s, %zu repositories listed, %llu failed%s%s", run->name,
                      ok ? "finished" : "failed", run->scopes.count, (unsigned long long)run->scopes_failed,
                      run->reason ? ": " : "", run->reason ? run->reason : "");
 }

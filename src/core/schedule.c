@@ -306,6 +306,13 @@ void imgsync__sched_restart(imgsync_ctx *ctx)
         ctx->sched->driving_since = 0; /* the next tick's time: what came due before was missed */
 }
 
+int64_t imgsync__sched_next_ms(imgsync_ctx *ctx)
+{
+    if (!ctx->sched || !ctx->sched->loaded)
+        return 0;
+    return ctx->sched->n ? imgsync__sched_idle_ms(ctx) : -1;
+}
+
 int64_t imgsync__sched_idle_ms(imgsync_ctx *ctx)
 {
     int64_t wait = RELOAD_MS, now = imgsync__env_now(&ctx->env);

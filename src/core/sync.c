@@ -105,8 +105,10 @@ int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int timeout_ms)
     if (state < 0)
         return imgsync__ctx_fail(ctx, IMGSYNC_ENOTFOUND, "no task %llu", (unsigned long long)task_id);
     imgsync__ctx_enter(ctx);
-    int worker = ctx->worker_running, live = imgsync__ctx_task(ctx, task_id) != NULL;
+    int worker = ctx->worker_running, live = imgsync__ctx_task(ctx, task_id) != NULL, loop = ctx->socket_fn != NULL;
     imgsync__ctx_leave(ctx);
+    if (loop)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_task_wait: the context is driven by an event loop");
     if (worker)
         return wait_for_worker(ctx, task_id, timeout_ms);
     int64_t deadline = timeout_ms < 0 ? 0 : imgsync__env_mono(&ctx->env) + timeout_ms;
@@ -161,7 +163,7 @@ int imgsync_provider_check(imgsync_provider *p)
     imgsync_ctx *ctx = p->ctx;
     /* in_perform is the holder's: another thread (the worker) may be driving, then we wait for
      * the lock below; only a callback of the driving thread must not nest a check in its step */
-    if (imgsync__ctx_held(ctx) && ctx->in_perform)
+    if (imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_io || ctx->log.in_callback))
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "imgsync_provider_check called from a callback");
     imgsync__ctx_enter(ctx); /* the engine and the clock are the driver's: a worker waits meanwhile */
     imgsync__task *t;

@@ -1,6 +1,7 @@
 /* Tasks: creation, lifecycle and their store record (the public snapshots are in history.c). */
 #include "task.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,11 +136,21 @@ static int final_state(const imgsync__task *t)
     return IMGSYNC_TASK_FAILED;
 }
 
+/* "task 12", or "check" for imgsync_provider_check's task, which has no id. */
+static const char *label(const imgsync__task *t, char *buf, size_t n)
+{
+    if (t->mode == IMGSYNC_RUN_CHECK)
+        return "check";
+    snprintf(buf, n, "task %llu", (unsigned long long)t->id);
+    return buf;
+}
+
 static void log_begin(const imgsync__task *t)
 {
-    imgsync__log_printf(t->env->log, IMGSYNC_LOG_INFO, "task %llu: %s of %zu %s started", (unsigned long long)t->id,
-                        t->mode == IMGSYNC_RUN_CHECK ? "check" : "sync", t->nruns,
-                        t->nruns == 1 ? "registry" : "registries");
+    char buf[32];
+    const char *what = t->mode == IMGSYNC_RUN_CHECK ? "" : ": sync"; /* "check of 1 registry started" */
+    imgsync__log_printf(t->env->log, IMGSYNC_LOG_INFO, "%s%s of %zu %s started", label(t, buf, sizeof(buf)), what,
+                        t->nruns, t->nruns == 1 ? "registry" : "registries");
 }
 
 /* The end with the counters: ERROR when the task failed, WARN when it partially succeeded. */
@@ -148,10 +159,11 @@ static void log_end(const imgsync__task *t)
     int level = t->state == IMGSYNC_TASK_FAILED ? IMGSYNC_LOG_ERROR
               : t->state == IMGSYNC_TASK_PARTIAL ? IMGSYNC_LOG_WARN : IMGSYNC_LOG_INFO;
     const uint64_t *c = t->counters; /* the driving thread is the only writer: no lock to read */
+    char buf[32];
     imgsync__log_printf(t->env->log, level,
-                        "task %llu: %s%s%s; repositories %llu/%llu, %llu failed; images %llu found, %llu added, "
+                        "%s: %s%s%s; repositories %llu/%llu, %llu failed; images %llu found, %llu added, "
                         "%llu updated, %llu removed; %llu requests, %llu retries",
-                        (unsigned long long)t->id, imgsync_task_state_name(t->state), t->reason ? ": " : "",
+                        label(t, buf, sizeof(buf)), imgsync_task_state_name(t->state), t->reason ? ": " : "",
                         t->reason ? t->reason : "", (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_DONE],
                         (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_TOTAL],
                         (unsigned long long)c[IMGSYNC_COUNT_REPOSITORIES_FAILED],

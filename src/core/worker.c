@@ -53,8 +53,14 @@ void imgsync__ctx_enter(imgsync_ctx *ctx)
 
 void imgsync__ctx_leave(imgsync_ctx *ctx)
 {
-    if (!imgsync__ctx_held(ctx) || --ctx->hold_depth > 0)
+    if (!imgsync__ctx_held(ctx))
         return;
+    if (ctx->hold_depth > 1) {
+        ctx->hold_depth--;
+        return;
+    }
+    imgsync__evloop_left(ctx); /* may call the timer callback: still the holder, depth 1 */
+    ctx->hold_depth = 0;
     unhold(ctx);
     pthread_cond_broadcast(&ctx->api_cond); /* an idle worker looks again */
     pthread_mutex_unlock(&ctx->api_lock);
@@ -76,7 +82,7 @@ static void wind_down(imgsync_ctx *ctx)
         int active = 0;
         for (size_t i = 0; i < ctx->ntasks; i++) {
             active |= imgsync__task_active(ctx->tasks[i]);
-            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "canceled: the worker stopped");
+            imgsync__task_cancel(ctx->tasks[i], IMGSYNC_ECANCELED, "the worker stopped");
         }
         if (!active)
             break;
@@ -115,7 +121,7 @@ int imgsync_ctx_start(imgsync_ctx *ctx)
         return IMGSYNC_EINVAL;
     imgsync__ctx_enter(ctx);
     int rc = ctx->worker_running ? IMGSYNC_EBUSY : 0;
-    if (!rc && ctx->in_perform)
+    if (!rc && (ctx->in_perform || ctx->socket_fn))
         rc = IMGSYNC_EBUSY;
     if (!rc)
         imgsync__sched_restart(ctx);
@@ -125,7 +131,7 @@ int imgsync_ctx_start(imgsync_ctx *ctx)
         ctx->worker_running = 1;
     imgsync__ctx_leave(ctx);
     if (rc == IMGSYNC_EBUSY)
-        return imgsync__ctx_fail(ctx, rc, "the context is already driven (worker started, or inside perform)");
+        return imgsync__ctx_fail(ctx, rc, "the context is already driven (worker started, event loop, or inside perform)");
     return rc ? imgsync__ctx_fail(ctx, rc, "cannot start the worker thread") : imgsync__ctx_ok(ctx);
 }
 

@@ -18,6 +18,11 @@ typedef struct curl_transport {
     CURLM *multi;
     CURL *pool[EASY_POOL_MAX];
     size_t npool;
+    /* event-loop mode: who is told of sockets, the sockets told */
+    void (*sock)(void *ud, int fd, int what);
+    void *sock_ud;
+    int *fds;
+    size_t nfds, fdcap;
 } curl_transport;
 
 /* Per transfer. */
@@ -98,6 +103,28 @@ static void set_method(CURL *h, const imgsync__wire *w)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
 }
 
+/* CA directory, client certificate and proxy of the attempt's group. */
+static void set_net_options(CURL *h, const imgsync__wire *w)
+{
+    if (w->ca_dir)
+        curl_easy_setopt(h, CURLOPT_CAPATH, w->ca_dir);
+    if (w->cert_file) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, w->cert_file);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (w->key_file) {
+        curl_easy_setopt(h, CURLOPT_SSLKEY, w->key_file);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (w->proxy) {
+        /* "" turns the environment's proxy off; a configured proxy is used for every host,
+         * whatever no_proxy says (an empty NOPROXY overrides the variable) */
+        curl_easy_setopt(h, CURLOPT_PROXY, w->proxy);
+        if (*w->proxy)
+            curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+    }
+}
+
 static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *encoding)
 {
     const imgsync__wire *w = x->wire;
@@ -127,6 +154,7 @@ static void set_options(CURL *h, imgsync__xfer *x, easy_state *st, const char *e
     set_method(h, w);
     if (w->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
+    set_net_options(h, w);
     if (w->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -249,10 +277,10 @@ static void finish(curl_transport *ct, CURL *easy, CURLcode cc)
     ct->base.done(ct->base.owner, x);
 }
 
-static int collect(curl_transport *ct)
+/* Report the transfers curl finished. */
+static int drain(curl_transport *ct)
 {
-    int running = 0, left = 0, n = 0;
-    curl_multi_perform(ct->multi, &running);
+    int left = 0, n = 0;
     CURLMsg *m;
     while ((m = curl_multi_info_read(ct->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
@@ -261,6 +289,13 @@ static int collect(curl_transport *ct)
         n++;
     }
     return n;
+}
+
+static int collect(curl_transport *ct)
+{
+    int running = 0;
+    curl_multi_perform(ct->multi, &running);
+    return drain(ct);
 }
 
 static void ct_wait(imgsync__transport *t, int timeout_ms)
@@ -280,18 +315,105 @@ static void ct_set_limits(imgsync__transport *t, long total, long per_host)
     curl_multi_setopt(ct->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
 }
 
+/* ---- event-loop mode (curl's multi socket interface) -------------------------------------- */
+
+static ssize_t fd_index(const curl_transport *ct, int fd)
+{
+    for (size_t i = 0; i < ct->nfds; i++)
+        if (ct->fds[i] == fd)
+            return (ssize_t)i;
+    return -1;
+}
+
+/* Remember fd as told; curl cannot be refused here, so without memory the loop still hears of
+ * it (action then refuses its events until it is told again). */
+static void fd_note(curl_transport *ct, int fd, int what)
+{
+    ssize_t i = fd_index(ct, fd);
+    if (what == IMGSYNC__IO_REMOVE) {
+        if (i >= 0)
+            ct->fds[i] = ct->fds[--ct->nfds];
+        return;
+    }
+    if (i >= 0)
+        return;
+    if (ct->nfds == ct->fdcap) {
+        size_t cap = ct->fdcap ? ct->fdcap * 2 : 16;
+        int *fds = realloc(ct->fds, cap * sizeof(*fds));
+        if (!fds)
+            return;
+        ct->fds = fds;
+        ct->fdcap = cap;
+    }
+    ct->fds[ct->nfds++] = fd;
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    curl_transport *ct = userp;
+    (void)easy;
+    (void)socketp;
+    fd_note(ct, (int)s, what);
+    if (ct->sock)
+        ct->sock(ct->sock_ud, (int)s, what);
+    return 0;
+}
+
+static int ct_watch(imgsync__transport *t, void (*sock)(void *ud, int fd, int what), void *ud)
+{
+    curl_transport *ct = (curl_transport *)t;
+    if (!sock) {
+        /* the loop stops watching what it was told of: curl tells nothing more */
+        while (ct->nfds) {
+            int fd = ct->fds[--ct->nfds];
+            if (ct->sock)
+                ct->sock(ct->sock_ud, fd, IMGSYNC__IO_REMOVE);
+        }
+    }
+    ct->sock = sock;
+    ct->sock_ud = ud;
+    curl_multi_setopt(ct->multi, CURLMOPT_SOCKETFUNCTION, sock ? on_socket : NULL);
+    curl_multi_setopt(ct->multi, CURLMOPT_SOCKETDATA, ct);
+    return 0;
+}
+
+static int ct_action(imgsync__transport *t, int fd, int events)
+{
+    curl_transport *ct = (curl_transport *)t;
+    if (fd >= 0 && fd_index(ct, fd) < 0)
+        return IMGSYNC_EINVAL;
+    int mask = ((events & IMGSYNC__IO_IN) ? CURL_CSELECT_IN : 0) | ((events & IMGSYNC__IO_OUT) ? CURL_CSELECT_OUT : 0);
+    int running = 0;
+    curl_multi_socket_action(ct->multi, fd < 0 ? CURL_SOCKET_TIMEOUT : (curl_socket_t)fd, mask, &running);
+    drain(ct);
+    return 0;
+}
+
+/* libcurl's own answer rather than the last value its timer callback gave: that one goes stale
+ * once the loop acted on it (libcurl calls back only when its earliest timer changes). */
+static long ct_timeout(imgsync__transport *t)
+{
+    long ms = -1;
+    if (curl_multi_timeout(((curl_transport *)t)->multi, &ms) != CURLM_OK)
+        return -1;
+    return ms;
+}
+
 static void ct_free(imgsync__transport *t)
 {
     curl_transport *ct = (curl_transport *)t;
+    ct->sock = NULL; /* curl_multi_cleanup may close sockets: the loop was told before (ct_watch) */
     for (size_t i = 0; i < ct->npool; i++)
         curl_easy_cleanup(ct->pool[i]);
     curl_multi_cleanup(ct->multi);
+    free(ct->fds);
     free(ct);
 }
 
 static void ct_wakeup(imgsync__transport *t) { curl_multi_wakeup(((curl_transport *)t)->multi); }
 
-static const imgsync__transport_ops curl_ops = {ct_start, ct_abort, ct_wait, ct_set_limits, ct_free, ct_wakeup};
+static const imgsync__transport_ops curl_ops = {ct_start, ct_abort, ct_wait, ct_set_limits, ct_free,
+                                                ct_wakeup, ct_watch, ct_action, ct_timeout};
 
 imgsync__transport *imgsync__curl_transport_new(void)
 {

@@ -51,6 +51,7 @@ int imgsync__engine_new(imgsync__engine **out, const imgsync__engine_opts *o, co
         return e ? IMGSYNC_ENETWORK : IMGSYNC_ENOMEM;
     }
     e->t = t;
+    e->throttle_due = -1;
     t->done = on_transfer_done;
     t->owner = e;
     imgsync__map_init(&e->hosts);
@@ -195,4 +196,54 @@ void imgsync__engine_wakeup(imgsync__engine *e)
     __atomic_store_n(&e->woken, 1, __ATOMIC_RELEASE);
     if (e->t->ops->wakeup)
         e->t->ops->wakeup(e->t);
+}
+
+/* ---- event-loop mode: the embedder's loop waits, the engine only acts ------------------------ */
+
+int imgsync__engine_watch(imgsync__engine *e, void (*sock)(void *ud, int fd, int what), void *ud)
+{
+    if (!e->t->ops->watch)
+        return IMGSYNC_EUNSUPPORTED;
+    if (!sock && e->nactive)
+        return IMGSYNC_EBUSY; /* the loop would never hear of the sockets of those transfers again */
+    int rc = e->t->ops->watch(e->t, sock, ud);
+    if (!rc)
+        e->watched = sock != NULL;
+    return rc;
+}
+
+void imgsync__engine_kick(imgsync__engine *e)
+{
+    imgsync__heap_promote(e);
+    int64_t ready = imgsync__queue_start_ready(e);
+    e->throttle_due = ready < 0 ? -1 : imgsync__engine_mono(e) + ready;
+    /* what is still queued now waits for a slot or its throttle time, not for another kick
+     * (cleared after the promotion, whose requeues set it: else a paused queue spins) */
+    e->kick_wanted = 0;
+    process_finished(e);
+}
+
+int imgsync__engine_action(imgsync__engine *e, int fd, int events)
+{
+    int rc = 0;
+    if (fd != IMGSYNC__IO_NONE && e->watched)
+        rc = e->t->ops->action(e->t, fd, events);
+    process_finished(e);
+    imgsync__engine_kick(e);
+    return rc;
+}
+
+static long until(int64_t due, int64_t now) { return due <= now ? 0 : (long)(due - now); }
+
+long imgsync__engine_timeout(const imgsync__engine *e)
+{
+    if (e->finished || e->kick_wanted)
+        return 0;
+    int64_t now = imgsync__engine_mono(e);
+    long best = e->watched ? e->t->ops->timeout(e->t) : -1;
+    if (e->nheap && (best < 0 || until(e->heap[0]->not_before, now) < best))
+        best = until(e->heap[0]->not_before, now);
+    if (e->nqueue && e->throttle_due >= 0 && (best < 0 || until(e->throttle_due, now) < best))
+        best = until(e->throttle_due, now);
+    return best;
 }

@@ -58,6 +58,24 @@ size_t imgsync__engine_perform(imgsync__engine *e, int timeout_ms);
 /* From any thread: a perform waiting for the network returns soon (also the next one, when
  * none waits now). */
 void imgsync__engine_wakeup(imgsync__engine *e);
+/* ---- event-loop mode ------------------------------------------------------------------------ */
+/* What a socket is waited for: the values of libcurl's CURL_POLL_* and of IMGSYNC_POLL_*. */
+enum { IMGSYNC__IO_IN = 1, IMGSYNC__IO_OUT = 2, IMGSYNC__IO_REMOVE = 4 };
+/* No socket: imgsync__engine_action only starts what is due. */
+#define IMGSYNC__IO_NONE (-2)
+/* Drive the transport from the caller's event loop: sock(ud, fd, what) is told which sockets to
+ * wait for, the caller reports readiness through imgsync__engine_action. sock NULL: back to
+ * imgsync__engine_perform (EBUSY while a transfer runs). 0, EUNSUPPORTED (the transport has no
+ * event-loop mode), ENOMEM. */
+int imgsync__engine_watch(imgsync__engine *e, void (*sock)(void *ud, int fd, int what), void *ud);
+/* One event: socket fd ready for events (IMGSYNC__IO_IN / OUT), fd -1: timers due, or
+ * IMGSYNC__IO_NONE; then start what is due, deliver what finished. 0, or EINVAL (fd unknown). */
+int imgsync__engine_action(imgsync__engine *e, int fd, int events);
+/* Start queued requests that may start and due retries, without waiting. */
+void imgsync__engine_kick(imgsync__engine *e);
+/* Milliseconds until imgsync__engine_action(e, -1, 0) has work, -1 when only sockets can bring
+ * any. */
+long imgsync__engine_timeout(const imgsync__engine *e);
 /* Requests queued, waiting, in flight (all groups). */
 size_t imgsync__engine_pending(const imgsync__engine *e);
 
@@ -145,6 +163,17 @@ void imgsync__group_free(imgsync__group *g);
 void imgsync__group_cancel(imgsync__group *g, int code);
 /* Add the origin of url to those credentialed requests may go to. EINVAL, EINSECURE, ENOMEM. */
 int imgsync__group_allow_origin(imgsync__group *g, const char *url);
+
+/* How a group's connections are made beyond the policy's TLS basics (strings copied; NULL = the
+ * default). proxy "" = no proxy, whatever the environment says; NULL = libcurl's environment
+ * rules (http_proxy, https_proxy, ALL_PROXY, no_proxy). 0 or IMGSYNC_ENOMEM. */
+typedef struct imgsync__net {
+    const char *ca_dir;    /* directory of hashed CA certificates (CURLOPT_CAPATH) */
+    const char *cert_file; /* PEM client certificate (mTLS) */
+    const char *key_file;  /* PEM private key of cert_file; NULL = in cert_file */
+    const char *proxy;     /* proxy URL, or "" for none */
+} imgsync__net;
+int imgsync__group_set_net(imgsync__group *g, const imgsync__net *n);
 /* May a request (credentialed or not) go to url? 0; EINVAL (not an absolute http(s) URL, or a
  * credentialed request to an origin not allowed); EINSECURE (plain http not allowed). */
 int imgsync__group_check_url(const imgsync__group *g, const char *url, int credentialed);

@@ -68,7 +68,33 @@ static void group_destroy(imgsync__group *g)
     imgsync__wipe_free(g->token);
     imgsync__wipe_free(g->refresh_token);
     free(g->ca_file);
+    free(g->ca_dir);
+    free(g->cert_file);
+    free(g->key_file);
+    imgsync__wipe_free(g->proxy); /* may hold the proxy's credentials */
     free(g);
+}
+
+/* Replace *dst with a copy of src (NULL stays NULL). 0 or -1 when out of memory. */
+static int set_copy(char **dst, const char *src, int secret)
+{
+    char *copy = src ? imgsync__strdup(src) : NULL;
+    if (src && !copy)
+        return -1;
+    if (secret)
+        imgsync__wipe_free(*dst);
+    else
+        free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+int imgsync__group_set_net(imgsync__group *g, const imgsync__net *n)
+{
+    if (set_copy(&g->ca_dir, n->ca_dir, 0) || set_copy(&g->cert_file, n->cert_file, 0) ||
+        set_copy(&g->key_file, n->key_file, 0) || set_copy(&g->proxy, n->proxy, 1))
+        return IMGSYNC_ENOMEM;
+    return 0;
 }
 
 void imgsync__group_hold(imgsync__group *g) { g->busy++; }

@@ -106,6 +106,7 @@ typedef struct imgsync__token {
 struct imgsync__group {
     imgsync__engine *e;
     char *username, *password, *token, *refresh_token, *ca_file;
+    char *ca_dir, *cert_file, *key_file, *proxy; /* imgsync__group_set_net */
     int insecure, allow_http;
     size_t max_response_bytes; /* 0 = the engine's option */
     char **origins;
@@ -141,6 +142,9 @@ struct imgsync__engine {
     imgsync__group *groups;
     size_t delivered;
     uint64_t rng;
+    int watched;          /* event-loop mode (imgsync__engine_watch) */
+    int kick_wanted;      /* requests queued since the last imgsync__engine_kick */
+    int64_t throttle_due; /* mono ms a throttled origin may start again, -1 none (event loop) */
 };
 
 /* group.c: keep g allocated across hooks that may free it (group_free then only dooms it). */

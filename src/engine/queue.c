@@ -80,6 +80,7 @@ void imgsync__queue_push(imgsync__engine *e, imgsync__ereq *r)
     }
     r->front = 0;
     e->nqueue++;
+    e->kick_wanted = 1;
 }
 
 void imgsync__queue_unlink(imgsync__engine *e, imgsync__ereq *r)

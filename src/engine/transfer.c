@@ -115,6 +115,10 @@ static void prepare_wire(imgsync__engine *e, imgsync__ereq *r)
     w->body_len = r->body_len;
     w->attempt = ++r->attempts;
     w->ca_file = r->g->ca_file;
+    w->ca_dir = r->g->ca_dir;
+    w->cert_file = r->g->cert_file;
+    w->key_file = r->g->key_file;
+    w->proxy = r->g->proxy;
     w->insecure = r->g->insecure;
     w->timeout_ms = e->o.request_timeout_ms;
     w->connect_timeout_ms = e->o.connect_timeout_ms;

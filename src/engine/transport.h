@@ -34,6 +34,8 @@ struct imgsync__wire {
     size_t body_len;
     int attempt;      /* 1 = first sending */
     const char *ca_file;
+    const char *ca_dir, *cert_file, *key_file; /* NULL = none */
+    const char *proxy; /* NULL = libcurl's environment rules, "" = no proxy */
     int insecure;
     long timeout_ms, connect_timeout_ms, low_speed_bytes, low_speed_time_ms;
     size_t max_body;
@@ -76,6 +78,16 @@ typedef struct imgsync__transport_ops {
     /* From any thread: make a wait in progress (or the next one) return early; NULL when the
      * transport never blocks. */
     void (*wakeup)(imgsync__transport *t);
+    /* Event-loop mode; NULL when the transport has none (the scripted one). watch: from now on
+     * tell sock(ud, fd, what) which sockets to wait for (IMGSYNC__IO_* in `what`) and make
+     * progress only in `action`; sock NULL: back to `wait`, after a REMOVE for every socket still
+     * told. 0 or ENOMEM. */
+    int (*watch)(imgsync__transport *t, void (*sock)(void *ud, int fd, int what), void *ud);
+    /* Socket fd is ready for `events` (IMGSYNC__IO_IN / OUT), or fd < 0: the transport's timers
+     * are due. Reports finished transfers through done. 0, or EINVAL (fd is not a socket told). */
+    int (*action)(imgsync__transport *t, int fd, int events);
+    /* Milliseconds until action(-1) is due, -1 when no timer runs. */
+    long (*timeout)(imgsync__transport *t);
 } imgsync__transport_ops;
 
 struct imgsync__transport {

@@ -128,3 +128,43 @@ char *imgsync__text_redact(char *s, const char *secret)
     }
     return s;
 }
+
+static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/* The run at s + i is a digest's hex when an algorithm prefix ends just before it. */
+static int after_digest_prefix(const char *s, size_t i)
+{
+    static const char *const prefixes[] = {"sha256:", "sha256__", "sha512:", "sha512__"};
+    for (size_t k = 0; k < sizeof(prefixes) / sizeof(*prefixes); k++) {
+        size_t n = strlen(prefixes[k]);
+        if (i >= n && !strncmp(s + i - n, prefixes[k], n))
+            return 1;
+    }
+    return 0;
+}
+
+char *imgsync__text_redact_hex(char *s)
+{
+    size_t i = 0, w = 0;
+    while (s && s[i]) {
+        size_t run = 0;
+        while (is_hex(s[i + run]))
+            run++;
+        /* what precedes the run is looked at in the output (s[0..w)): it reads as the input did */
+        int word_start = w == 0 || !is_alnum(s[w - 1]);
+        if (run >= 64 && word_start && !is_alnum(s[i + run]) && !after_digest_prefix(s, w)) {
+            memcpy(s + w, "***", 3);
+            w += 3;
+            i += run;
+        } else if (run) {
+            memmove(s + w, s + i, run);
+            w += run;
+            i += run;
+        } else {
+            s[w++] = s[i++];
+        }
+    }
+    if (s)
+        s[w] = '\0';
+    return s;
+}

@@ -18,5 +18,9 @@ void imgsync__text_copy(char *out, size_t n, const char *src);
  * bytes when it has fewer than 3: the text never grows); a secret shorter than
  * IMGSYNC__SECRET_WORD_LEN only where no letter or digit touches it. Returns s. */
 char *imgsync__text_redact(char *s, const char *secret);
+/* Replace, in place, every run of 64 or more hex digits that is not a digest ("sha256:<hex>",
+ * "sha256__<hex>") with "***": in a server's text such a run is a request signature (SWR's
+ * HMAC-SHA256 of the very request it quotes back) or a key, not something to read. Returns s. */
+char *imgsync__text_redact_hex(char *s);
 
 #endif

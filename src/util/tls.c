@@ -1,6 +1,7 @@
 /* TLS file checks with OpenSSL's PEM reader. */
 #include "tls.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,13 +11,20 @@
 
 #include "imgsync/errors.h"
 
-int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
+/* The file to read, or NULL with the reason in err. */
+static FILE *open_pem(const char *path, char *err, size_t errlen)
 {
     FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f) {
+    if (!f)
         snprintf(err, errlen, "cannot open: %s", path ? strerror(errno) : "no path");
+    return f;
+}
+
+int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = open_pem(path, err, errlen);
+    if (!f)
         return IMGSYNC_EINVAL;
-    }
     X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!cert) {
@@ -25,5 +33,39 @@ int imgsync__tls_check_ca_file(const char *path, char *err, size_t errlen)
         return IMGSYNC_EINVAL;
     }
     X509_free(cert);
+    return 0;
+}
+
+/* Encrypted keys: refuse instead of letting OpenSSL prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+int imgsync__tls_check_key_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = open_pem(path, err, errlen);
+    if (!f)
+        return IMGSYNC_EINVAL;
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
+    fclose(f);
+    if (!key) {
+        ERR_clear_error();
+        snprintf(err, errlen, "no unencrypted PEM private key in it");
+        return IMGSYNC_EINVAL;
+    }
+    EVP_PKEY_free(key);
+    return 0;
+}
+
+int imgsync__tls_check_dir(const char *path, char *err, size_t errlen)
+{
+    DIR *d = path ? opendir(path) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "cannot open the directory: %s", path ? strerror(errno) : "no path");
+        return IMGSYNC_EINVAL;
+    }
+    closedir(d);
     return 0;
 }

@@ -499,21 +499,44 @@ static int is_listing_param(const char *name, size_t n)
     return 0;
 }
 
-/* Append the query q (without '?') with the values of other parameters replaced. */
+/* Append the query q (without '?') with the values of other parameters replaced; '&' and ';'
+ * both separate parameters (many servers take either). */
 static void append_log_query(imgsync__buf *b, const char *q)
 {
     while (*q) {
-        size_t len = strcspn(q, "&");
-        size_t name = strcspn(q, "=");
-        if (name >= len || is_listing_param(q, name))
+        size_t len = strcspn(q, "&;");
+        const char *eq = memchr(q, '=', len);
+        size_t name = eq ? (size_t)(eq - q) : len;
+        if (!eq || is_listing_param(q, name))
             imgsync__buf_append(b, q, len);
         else
             imgsync__buf_printf(b, "%.*s=***", (int)name, q);
         q += len;
-        if (*q == '&') {
-            imgsync__buf_appendc(b, '&');
-            q++;
+        if (*q)
+            imgsync__buf_appendc(b, *q++);
+    }
+}
+
+/* Append the path p (n bytes) with the values of its parameters (";jsessionid=..." of servlet
+ * containers: a session id is a credential) replaced. */
+static void append_log_path(imgsync__buf *b, const char *p, size_t n)
+{
+    const char *end = p + n;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        if (!semi) {
+            imgsync__buf_append(b, p, (size_t)(end - p));
+            return;
         }
+        imgsync__buf_append(b, p, (size_t)(semi - p) + 1);
+        const char *param = semi + 1, *stop = param;
+        while (stop < end && *stop != '/' && *stop != ';')
+            stop++;
+        const char *eq = memchr(param, '=', (size_t)(stop - param));
+        if (eq)
+            imgsync__buf_append(b, param, (size_t)(eq - param) + 1);
+        imgsync__buf_appends(b, "***");
+        p = stop;
     }
 }
 
@@ -532,7 +555,7 @@ char *imgsync__url_for_log(const char *url)
     imgsync__buf_append(&b, s, (size_t)(auth - s));
     const char *rest = at ? at + 1 : auth;
     size_t path = strcspn(rest, "?#");
-    imgsync__buf_append(&b, rest, path);
+    append_log_path(&b, rest, path);
     if (rest[path] == '?') {
         char *q = imgsync__strndup(rest + path + 1, strcspn(rest + path + 1, "#"));
         imgsync__buf_appends(&b, "?");

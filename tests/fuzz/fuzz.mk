@@ -36,8 +36,12 @@ $(FUZZ_DIR)/libimgsync-fuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/bin/%: tests/fuzz/%.c $(FUZZ_SUPPORT_OBJ) $(FUZZ_DIR)/libimgsync-fuzz.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(FUZZ_SUPPORT_OBJ) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(FUZZ_EXTRA_OBJ) $(FUZZ_SUPPORT_OBJ) \
 	  $(FUZZ_DIR)/libimgsync-fuzz.a $(DEP_LIBS)
+
+# fuzz_reference: the imgsync program's image reference parser (one file of src/cli)
+$(FUZZ_DIR)/bin/fuzz_reference: $(FUZZ_DIR)/obj/src/cli/reference.o
+$(FUZZ_DIR)/bin/fuzz_reference: private FUZZ_EXTRA_OBJ := $(FUZZ_DIR)/obj/src/cli/reference.o
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -5,11 +5,16 @@ deterministic content through the registry HTTP API (no Docker engine).
 
 Usage:
   registry.py start --dir DIR [--htpasswd USER:PASSWORD] [--port-file F]
+                    [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
         Write DIR/config.yml (storage DIR/data, delete enabled, 127.0.0.1 on
         a free port, optional htpasswd auth with realm "imgsync-test" and
         DIR/htpasswd), start `docker-registry serve DIR/config.yml` detached,
         write DIR/registry.pid and DIR/port (and F), wait until GET /v2/
-        answers 200/401 and print the port alone on stdout.
+        answers 200/401 and print the port alone on stdout. With --tls-cert
+        and --tls-key it serves https (http.tls), and with --tls-client-ca
+        it requires client certificates signed by that CA (http.tls.clientcas);
+        a TLS registry counts as up once it completes or refuses a handshake.
+        Starting a registry on the DIR of a stopped one keeps its content.
   registry.py stop --dir DIR
         SIGTERM the registry in DIR/registry.pid, SIGKILL after 5 s.
         Idempotent.
@@ -56,6 +61,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -114,7 +120,7 @@ def yaml_str(s):
     return json.dumps(str(s))
 
 
-def write_config(d, port, with_auth):
+def write_config(d, port, with_auth, tls=None):
     data = os.path.join(d, "data")
     lines = [
         "version: 0.1",
@@ -138,6 +144,12 @@ def write_config(d, port, with_auth):
         "  headers:",
         "    X-Content-Type-Options: [nosniff]",
     ]
+    if tls:
+        lines += ["  tls:",
+                  f"    certificate: {yaml_str(tls[0])}",
+                  f"    key: {yaml_str(tls[1])}"]
+        if tls[2]:
+            lines += ["    clientcas:", f"      - {yaml_str(tls[2])}"]
     if with_auth:
         lines += [
             "auth:",
@@ -211,14 +223,25 @@ def log_tail(path, n=40):
         return "(no log)\n"
 
 
-def probe(port, timeout=1.0):
-    """Status of GET /v2/, or None when nothing answers."""
+def probe(port, timeout=1.0, tls=False):
+    """Status of GET /v2/, or None when nothing answers. Over TLS a refused handshake (no
+    client certificate) counts as 401: the registry is up."""
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         c.request("GET", "/v2/")
         st = c.getresponse().status
         c.close()
         return st
+    except ssl.SSLError:
+        return 401
+    except ConnectionResetError:
+        return 401 if tls else None
     except (OSError, http.client.HTTPException):
         return None
 
@@ -255,13 +278,17 @@ def cmd_start(a):
         die(f"registry binary not found: {binary} (Debian package docker-registry)")
     if a.htpasswd:
         make_htpasswd(d, a.htpasswd)
+    if bool(a.tls_cert) != bool(a.tls_key) or (a.tls_client_ca and not a.tls_cert):
+        die("--tls-cert and --tls-key go together (and --tls-client-ca needs them)")
+    tls = ((os.path.abspath(a.tls_cert), os.path.abspath(a.tls_key),
+            os.path.abspath(a.tls_client_ca) if a.tls_client_ca else None) if a.tls_cert else None)
     logpath = os.path.join(d, "registry.log")
     # REGISTRY_* variables override the config file in distribution; drop them.
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
 
     for attempt in range(1, 6):
         port = free_port()
-        cfg = write_config(d, port, bool(a.htpasswd))
+        cfg = write_config(d, port, bool(a.htpasswd), tls)
         with open(logpath, "ab") as log:
             log_start = log.tell()
             log.write(f"--- {PROG} start attempt {attempt}: 127.0.0.1:{port}\n".encode())
@@ -276,7 +303,7 @@ def cmd_start(a):
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 break
-            status = probe(port)
+            status = probe(port, tls=bool(tls))
             if status in (200, 401):
                 break
             time.sleep(0.1)
@@ -992,6 +1019,9 @@ def main(argv=None):
     s.add_argument("--dir", required=True)
     s.add_argument("--htpasswd", metavar="USER:PASSWORD")
     s.add_argument("--port-file", metavar="F")
+    s.add_argument("--tls-cert", metavar="PEM")
+    s.add_argument("--tls-key", metavar="PEM")
+    s.add_argument("--tls-client-ca", metavar="PEM")
 
     s = sub.add_parser("stop", help="stop a registry started by `start`")
     s.add_argument("--dir", required=True)

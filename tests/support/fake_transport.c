@@ -439,7 +439,8 @@ static void ft_free(imgsync__transport *t)
     free(ft);
 }
 
-static const imgsync__transport_ops fake_ops = {ft_start, ft_abort, ft_wait, ft_set_limits, ft_free, NULL};
+/* no event-loop mode: it has no sockets (imgsync_ctx_set_socket_callback answers EUNSUPPORTED) */
+static const imgsync__transport_ops fake_ops = {ft_start, ft_abort, ft_wait, ft_set_limits, ft_free, NULL, NULL, NULL, NULL};
 
 fake_transport *fake_new(fake_clock *clock)
 {

@@ -21,7 +21,7 @@ done
 
 # bash: "words|expected COMPREPLY" (the last word is the one being completed)
 cat >"$tmp/bash-cases" <<CASES
-imgsync |sync check images tasks task changes schedule daemon -v -vv --verbose --debug --version --help
+imgsync |sync check images tasks task changes schedule daemon ls inspect catalog -v -vv --verbose --debug --version --help
 imgsync sch|schedule
 imgsync -v sch|schedule
 imgsync --debug schedule |add list rm
@@ -39,6 +39,8 @@ imgsync sync --config=$config --registry l|local
 imgsync daemon --f|
 imgsync daemon --config examples/config.ex|examples/config.example.json
 imgsync tasks --limit |
+imgsync inspect --pl|--plain-http
+imgsync catalog --format |table json
 CASES
 cat >"$tmp/bash-test" <<'SCRIPT'
 . completion/imgsync.bash
@@ -108,6 +110,9 @@ imgsync sync --exclude-n|sync --exclude-namespace
 imgsync tasks --state=succ|tasks --state=succeeded
 imgsync changes --format=nd|changes --format=ndjson
 imgsync check --config $config pr|check --config $config prod
+imgsync insp|inspect
+imgsync inspect --plain-h|inspect --plain-http
+imgsync ls --password-s|ls --password-stdin
 CASES
     zsh -f "$tmp/zsh-test" <"$tmp/zsh-cases" >"$tmp/zsh.log" 2>&1 || { sed 's/^/completion-check: /' "$tmp/zsh.log" >&2; fail=1; }
     zsh_done=" and zsh"

@@ -327,6 +327,10 @@ START_TEST(url_for_log_forms)
         {"https://reg.example/p?service=s&scope=repository:a:pull&account=bob&=v&&sig=",
          "https://reg.example/p?service=s&scope=repository:a:pull&account=***&=***&&sig=***"},
         {"https://reg.example/p?", "https://reg.example/p?"},
+        /* path parameters (a servlet session id) and ';' between query parameters */
+        {"https://cdn.example/blob;jsessionid=ABC/x;v;k=1?n=2;token=t&last=b",
+         "https://cdn.example/blob;jsessionid=***/x;***;k=***?n=2;token=***&last=b"},
+        {"https://reg.example/a;", "https://reg.example/a;***"},
         {"", ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -368,9 +372,10 @@ START_TEST(scope_failure_is_a_warning)
     ck_assert_int_eq(fake_set_simple(replay_transport(R), "GET", EP "/v2/team/app/tags/list", 404, NULL, "gone"), 0);
     sync_ok(IMGSYNC_TASK_FAILED);
     EXPECT_LINES(IMGSYNC_LOG_WARN, "registry 'lt': repository 'team/app' failed: gone\n");
-    ck_assert_msg(strstr(lines_of(IMGSYNC_LOG_INFO), "registry 'lt': failed, 1 repositories listed, 1 failed: 1 of 1 "
-                                                     "repositories failed; first: gone\n"),
-                  "%s", lines_of(IMGSYNC_LOG_INFO));
+    /* every repository failed: the registry's end line is an ERROR (none said so before) */
+    ck_assert_msg(strstr(lines_of(IMGSYNC_LOG_ERROR), "registry 'lt': failed, 1 repositories listed, 1 failed: 1 of 1 "
+                                                      "repositories failed; first: gone\n"),
+                  "%s", lines_of(IMGSYNC_LOG_ERROR));
 }
 END_TEST
 

@@ -18,6 +18,49 @@ Suite *redact_suite(void);
 
 #define EP "https://api.example.com"
 
+/* `pattern` with every "HEX" replaced by 64 hex digits (malloc'd). */
+static char *with_hex(const char *pattern)
+{
+    static const char hex[] = "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef";
+    imgsync__buf b;
+    imgsync__buf_init(&b);
+    for (const char *p = pattern; *p;) {
+        if (!strncmp(p, "HEX", 3)) {
+            imgsync__buf_appends(&b, hex);
+            p += 3;
+        } else {
+            imgsync__buf_appendc(&b, *p++);
+        }
+    }
+    char *out = imgsync__buf_steal(&b);
+    return out ? out : imgsync__strdup("");
+}
+
+/* Runs of 64+ hex digits (a request signature a server quotes back) go; digests, shorter runs
+ * and runs inside words stay. */
+START_TEST(hex_runs_redacted_but_digests_kept)
+{
+    static const char *const cases[][2] = {
+        {"signature HEX does not match", "signature *** does not match"},
+        {"Signature=HEX, x", "Signature=***, x"},
+        {"HEX", "***"},
+        {"HEXHEX", "***"},
+        {"HEX and HEX.", "*** and ***."},
+        {"manifest sha256:HEX unknown", "manifest sha256:HEX unknown"},
+        {"tag sha256__HEX", "tag sha256__HEX"},
+        {"id gHEX", "id gHEX"},
+        {"short 0123456789abcdef0123456789abcdef ok", "short 0123456789abcdef0123456789abcdef ok"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *in = with_hex(cases[i][0]), *want = with_hex(cases[i][1]);
+        ck_assert_str_eq(imgsync__text_redact_hex(in), want);
+        free(in);
+        free(want);
+    }
+}
+END_TEST
+
 START_TEST(redact_one_byte_secret_stays_in_bounds)
 {
     /* exactly the allocation imgsync__run_clean makes: strdup of the message */
@@ -94,6 +137,7 @@ Suite *redact_suite(void)
     tcase_add_test(tc, redact_one_byte_secret_stays_in_bounds);
     tcase_add_test(tc, short_secrets_only_where_they_stand_alone);
     tcase_add_test(tc, short_secret_in_run_error);
+    tcase_add_test(tc, hex_runs_redacted_but_digests_kept);
     suite_add_tcase(s, tc);
     return s;
 }

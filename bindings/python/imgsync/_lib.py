@@ -40,6 +40,10 @@ Event = _opaque("imgsync_event")
 EVENT_FN = ctypes.CFUNCTYPE(None, POINTER(Event), c_void_p)
 # typedef void (*imgsync_log_callback)(imgsync_ctx *ctx, int level, const char *message, void *payload);
 LOG_FN = ctypes.CFUNCTYPE(None, POINTER(Ctx), c_int, c_char_p, c_void_p)
+# typedef int (*imgsync_socket_callback)(imgsync_ctx *ctx, int fd, int what, void *payload);
+SOCKET_FN = ctypes.CFUNCTYPE(c_int, POINTER(Ctx), c_int, c_int, c_void_p)
+# typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, int timeout_ms, void *payload);
+TIMER_FN = ctypes.CFUNCTYPE(c_int, POINTER(Ctx), c_int, c_void_p)
 # imgsync/sys/clock.h: int64_t (*now_ms)(void *payload), int64_t (*mono_ms)(void *payload)
 CLOCK_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
 
@@ -195,6 +199,12 @@ FUNCTIONS = [
     ("imgsync_event_counter", U64, [_p(Event), I]),
     ("imgsync_ctx_set_event_callback", I, [_p(Ctx), EVENT_FN, c_void_p]),
     ("imgsync_ctx_set_log_callback", I, [_p(Ctx), I, LOG_FN, c_void_p]),
+    # ctx.h: driving from an event loop (declared for completeness; Context does not wrap them)
+    ("imgsync_ctx_set_socket_callback", I, [_p(Ctx), SOCKET_FN, c_void_p]),
+    ("imgsync_ctx_set_timer_callback", I, [_p(Ctx), TIMER_FN, c_void_p]),
+    ("imgsync_ctx_socket_action", I, [_p(Ctx), I, I]),
+    ("imgsync_ctx_timeout", I, [_p(Ctx)]),
+    ("imgsync_ctx_wakeup", None, [_p(Ctx)]),
     # sys/clock.h (the provider SPI of sys/provider.h is not bound: write providers in C)
     ("imgsync_ctx_set_clock", I, [_p(Ctx), _p(Clock)]),
 ]

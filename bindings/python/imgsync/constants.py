@@ -12,6 +12,7 @@ IMGSYNC_VERSION_PATCH = 0
 IMGSYNC_VERSION_STRING = "0.1.0"
 IMGSYNC_VERSION_NUM = IMGSYNC_VERSION_MAJOR * 10000 + IMGSYNC_VERSION_MINOR * 100 + IMGSYNC_VERSION_PATCH
 IMGSYNC_CLOCK_VERSION = 1  # imgsync/sys/clock.h
+IMGSYNC_SOCKET_TIMEOUT = -1  # imgsync_ctx_socket_action: the timer fired
 
 
 class Error(IntEnum):
@@ -119,6 +120,13 @@ class LogLevel(IntEnum):
     DEBUG = 4
 
 
+class Poll(IntEnum):
+    IN = 1
+    OUT = 2
+    INOUT = 3
+    REMOVE = 4
+
+
 # C enum type -> (IntEnum, prefix of its enumerators' C names)
 C_ENUMS = {
     "imgsync_error": (Error, "IMGSYNC_"),
@@ -134,6 +142,7 @@ C_ENUMS = {
     "imgsync_schedule_kind": (ScheduleKind, "IMGSYNC_SCHEDULE_"),
     "imgsync_event_type": (EventType, "IMGSYNC_EVENT_"),
     "imgsync_log_level": (LogLevel, "IMGSYNC_LOG_"),
+    "imgsync_poll": (Poll, "IMGSYNC_POLL_"),
 }
 
 for _enum, _prefix in C_ENUMS.values():
