@@ -237,6 +237,7 @@ integration: $(INTEG_BIN) build/$(SHLIB) build/imgsync $(EXAMPLES) $(BENCH_BIN) 
 	  tail -n 1 build/python-binding-test.log; [ -z "$$TEST_SUMMARY" ] || echo "1 0" >>"$$TEST_SUMMARY"; }
 	@sh tests/tools/cli-check.sh
 	@sh tests/tools/cli-secrets-check.sh
+	@sh tests/tools/cli-authfile-check.sh
 	@sh tests/tools/cli-history-check.sh
 	@sh tests/tools/cli-oneshot-check.sh
 	@sh tests/tools/cli-log-check.sh

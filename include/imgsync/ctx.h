@@ -75,6 +75,10 @@ IMGSYNC_EXTERN const char *imgsync_ctx_errmsg(const imgsync_ctx *ctx);
  *                          1..1000000)
  *   "schedule_catch_up"    "1" (default): a schedule time missed while no process ran it runs
  *                          once when the context is driven again; "0": it is not run
+ *   "auth_file"            the Docker/Podman auth file of every provider that sets no
+ *                          "auth_file" of its own: a path, "default" (the search order) or
+ *                          "none"; "" = unset (the default: no file is read). See the provider
+ *                          option "auth_file" (imgsync/provider.h); a path is checked when set
  * Errors: EINVAL (unknown key or bad value, detail in errmsg), EBUSY while a task runs.
  */
 IMGSYNC_EXTERN int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value);

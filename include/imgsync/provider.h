@@ -49,6 +49,27 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *   "allow_http"  "true" accepts http:// for non-loopback hosts; "false" (default)
  *   "max_list_pages"  pages one listing may take before its scope fails (default "10000")
  *   "max_list_items"  items one listing may hold before its scope fails (default "1000000")
+ *   "auth_file"   credentials from a Docker/Podman auth file when the provider sets none of its
+ *                 own (no "username" and no secret option such as "password" or "token"): a
+ *                 path; "default" = the first existing file of $REGISTRY_AUTH_FILE,
+ *                 $XDG_RUNTIME_DIR/containers/auth.json, $DOCKER_CONFIG/config.json (else
+ *                 $HOME/.docker/config.json); "none" = no file even when the context option
+ *                 "auth_file" (imgsync_ctx_set) names one. Unset = that context option. A path is
+ *                 checked when set (EINVAL naming it when missing or unreadable). The file is
+ *                 read when a task or check starts: the entry of the endpoint's host[:port] (also
+ *                 written as a URL, and Docker Hub's "https://index.docker.io/v1/" for
+ *                 registry-1.docker.io / docker.io) gives "username" and "password" (`auth`
+ *                 base64 or `username`/`password`); credHelpers[host], else credsStore when the
+ *                 entry holds nothing, runs `docker-credential-NAME get` (found on PATH; no shell;
+ *                 killed after 10 s; its answer is never logged), which blocks the driving thread
+ *                 meanwhile. An `identitytoken` entry (or a helper's "<token>" answer) is used as
+ *                 Docker does, as an OAuth2 refresh token: the registry's Bearer challenges are
+ *                 answered by POSTing it to the token realm (grant_type=refresh_token; the
+ *                 distribution token API, so for the registry API of "oci" and "jfrog", not
+ *                 Harbor's REST API). A missing or malformed file (EINVAL) or a failing helper
+ *                 (ETIMEOUT, EAUTH, ENOTFOUND when not on PATH, EPROTOCOL) fails the run with a
+ *                 reason naming the file or helper, never the content. Meant for kinds whose
+ *                 credentials are "username"/"password" ("oci", "harbor", "jfrog").
  *   (booleans also accept 1/0, yes/no, on/off)
  * Kind "oci": "resolve" = "full" (default: digest and size from each manifest) | "digest" (HEAD
  * only, no size) | "none" (tags only); "page_size" (catalog page, 1..1000, default "100").
@@ -74,6 +95,15 @@ IMGSYNC_EXTERN int imgsync_provider_type(const imgsync_provider *p);
  * imgsync_ctx_errmsg()).
  */
 IMGSYNC_EXTERN int imgsync_provider_check(imgsync_provider *p);
+/*
+ * Where the credentials of the last imgsync_provider_check() came from, never a secret:
+ * "options" (the provider's own), "auth file PATH", "credential helper docker-credential-NAME
+ * (auth file PATH)", "none" or "none (why: no auth file found, no entry for HOST in PATH, the
+ * helper has none)"; "" before the first check, when that check failed before looking, or for
+ * NULL. A PATH is cut at 200 bytes, control characters shown as '?'. Borrowed until the next
+ * check of p or its free; same thread rules as p.
+ */
+IMGSYNC_EXTERN const char *imgsync_provider_credential_source(const imgsync_provider *p);
 /* Remove a provider from its context. With the in-memory inventory its rows go too; a persistent
  * inventory ("sqlite:PATH") keeps them, as they describe the registry and a provider of the same
  * name finds them again. EBUSY while a running task uses it. Accepts NULL (returns 0). */

@@ -260,15 +260,17 @@ static int check_context(const options *o, const config *cfg, imgsync_ctx **ctx)
     return o->timeout_given ? set_check_timeout(*ctx, o->timeout_ms) : 0;
 }
 
-/* check's verdict on stdout: "registry NAME: OK", or a JSON object. */
-static int print_check(const options *o, imgsync_ctx *ctx, int rc)
+/* check's verdict on stdout: "registry NAME: OK (credentials: SOURCE)", or a JSON object;
+ * the source names where the credentials came from, never what they are. */
+static int print_check(const options *o, imgsync_ctx *ctx, const imgsync_provider *p, int rc)
 {
+    const char *source = imgsync_provider_credential_source(p);
     yajl_gen g;
     int failed;
 
     if (o->format == FORMAT_TABLE) {
         if (rc == 0)
-            emit(stdout, "registry %s: OK", o->check_name);
+            emit(stdout, "registry %s: OK (credentials: %s)", o->check_name, source[0] ? source : "none");
         return finish_stdout("check result");
     }
     if ((g = json_open(stdout, 1)) == NULL)
@@ -277,6 +279,7 @@ static int print_check(const options *o, imgsync_ctx *ctx, int rc)
              json_str(g, "ok") != 0 || yajl_gen_bool(g, rc == 0) != yajl_gen_status_ok ||
              json_key_str(g, "error", rc ? imgsync_strerror(rc) : "") != 0 ||
              json_key_str(g, "message", rc ? imgsync_ctx_errmsg(ctx) : "") != 0 ||
+             json_key_str(g, "credentials", source) != 0 ||
              json_close_map(g) != 0;
     yajl_gen_free(g);
     if (failed)
@@ -305,12 +308,12 @@ int cmd_check(const options *o)
         goto out;
     if ((rc = imgsync_provider_check(p)) != 0) {
         if (o->format == FORMAT_JSON)
-            print_check(o, ctx, rc); /* before the message: it reads the context's detail */
+            print_check(o, ctx, p, rc); /* before the message: it reads the context's detail */
         lib_error(ctx, rc, "check %s", name);
         status = EXIT_FAIL;
         goto out;
     }
-    status = print_check(o, ctx, 0);
+    status = print_check(o, ctx, p, 0);
 out:
     imgsync_ctx_free(ctx);
     config_free(&cfg);

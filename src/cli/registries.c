@@ -18,6 +18,12 @@ int apply_settings(imgsync_ctx *ctx, const config *cfg)
     size_t i;
     int rc;
 
+    /* a registry that gives no credentials takes them from the user's Docker/Podman login,
+     * unless the settings say otherwise ("auth_file": a path or "none") */
+    if ((rc = imgsync_ctx_set(ctx, "auth_file", "default")) != 0) {
+        lib_error(ctx, rc, "cannot set the default auth file");
+        return EXIT_FAIL;
+    }
     if (cfg->settings == NULL)
         return 0;
     for (i = 0; i < cfg->settings->u.object.len; i++) {

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "core/authfile.h"
 #include "core/history.h"
 #include "core/kinds.h"
 #include "core/run.h"
@@ -173,6 +174,7 @@ void imgsync_ctx_free(imgsync_ctx *ctx)
     free(ctx->providers);
     imgsync__map_clear(&ctx->provider_names);
     imgsync__kept_clear(&ctx->kept);
+    free(ctx->auth_file);
     pthread_mutex_destroy(&ctx->status_lock);
     pthread_mutex_destroy(&ctx->api_lock);
     pthread_cond_destroy(&ctx->api_cond);
@@ -304,6 +306,21 @@ static void apply(imgsync_ctx *ctx, imgsync__engine_opts *o, const char *key, lo
     else if (!strcmp(key, "schedule_catch_up")) ctx->catch_up = (int)v;
 }
 
+/* The default auth file of providers that name none ("" = none). */
+static int set_auth_file(imgsync_ctx *ctx, const char *value)
+{
+    char err[300];
+    if (value[0] && imgsync__authfile_check_value(value, err, sizeof(err)))
+        return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "context option 'auth_file': %s", err);
+    char *copy = value[0] ? imgsync__strdup(value) : NULL;
+    if (value[0] && !copy)
+        return imgsync__ctx_fail(ctx, IMGSYNC_ENOMEM, "out of memory");
+    free(ctx->auth_file);
+    ctx->auth_file = copy;
+    ctx->env.auth_file = copy;
+    return imgsync__ctx_ok(ctx);
+}
+
 int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value)
 {
     if (!ctx)
@@ -312,6 +329,8 @@ int imgsync_ctx_set(imgsync_ctx *ctx, const char *key, const char *value)
         return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "context option key and value are required");
     if (imgsync__ctx_busy(ctx))
         return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "context settings cannot change while a task runs");
+    if (!strcmp(key, "auth_file"))
+        return set_auth_file(ctx, value);
     imgsync__engine_opts o = ctx->eopts;
     if (!strcmp(key, "user_agent")) {
         if (strlen(value) >= sizeof(o.user_agent) || strpbrk(value, "\r\n"))

@@ -32,6 +32,7 @@ struct imgsync_ctx {
     char owner[64];              /* this process in task records */
     size_t retention;            /* tasks kept in the history */
     int catch_up;                /* run schedule times missed while not driven */
+    char *auth_file;             /* ctx option "auth_file", NULL = unset (env.auth_file points here) */
     /* driving from several threads (worker.c) */
     pthread_mutex_t api_lock;    /* held by whoever drives or changes the context */
     pthread_cond_t api_cond;     /* signalled when a caller leaves: the idle worker looks again */

@@ -128,7 +128,7 @@ int imgsync__dispatch_open(imgsync_run *run)
     imgsync__policy p = {imgsync__options_get(o, "username"), imgsync__options_get(o, "password"),
                          imgsync__options_get(o, "ca_file"), imgsync__options_bool(o, "insecure"),
                          imgsync__options_bool(o, "allow_http"), 0 /* the context's max_response_bytes */,
-                         imgsync__options_get(o, "token")};
+                         imgsync__options_get(o, "token"), imgsync__options_get(o, "identity_token")};
     imgsync__hooks h = {hook_sign, hook_done, hook_event, hook_trace};
     const char *proxy = imgsync__options_get(o, "proxy");
     imgsync__net net = {imgsync__options_get(o, "ca_dir"), imgsync__options_get(o, "cert_file"),

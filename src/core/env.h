@@ -21,6 +21,7 @@ typedef struct imgsync__env {
     size_t max_pending;           /* jobs a run keeps pending before it defers (soft bound) */
     const char *owner;            /* this process in task records ("pid:start-time") */
     struct imgsync__map *kept;    /* secrets providers keep across runs (kept.c) */
+    const char *auth_file;        /* ctx option "auth_file" (the context's copy), NULL = none */
     struct imgsync__log *log;     /* the context's log (log.c) */
 } imgsync__env;
 

@@ -119,7 +119,7 @@ int imgsync__kind_has_type(const imgsync_provider_vtable *vt, int type)
 
 int imgsync__kind_secret_option(const imgsync_provider_vtable *vt, const char *key)
 {
-    static const char *const common[] = {"password", "token", "sk", "security_token"};
+    static const char *const common[] = {"password", "token", "sk", "security_token", "identity_token"};
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
         if (!strcmp(key, common[i]))
             return 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/authfile.h"
 #include "core/ctx.h"
 #include "core/kinds.h"
 #include "util/buf.h"
@@ -108,6 +109,15 @@ static int check_proxy(imgsync_provider *p, const char *value)
                              "URL, \"\" or \"none\"", p->name);
 }
 
+/* "default", "none" or a readable file (named in the error when it is not). */
+static int check_auth_file(imgsync_provider *p, const char *value)
+{
+    char err[300];
+    if (imgsync__authfile_check_value(value, err, sizeof(err)))
+        return imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': option 'auth_file': %s", p->name, err);
+    return 1;
+}
+
 /* Validate an option common to every kind. 1 = known and valid, 0 = not a common key,
  * negative = bad value (ctx error set). A NULL value (reset) is always valid. */
 static int check_common_option(imgsync_provider *p, const char *key, const char *value)
@@ -137,6 +147,8 @@ static int check_common_option(imgsync_provider *p, const char *key, const char 
         return value ? check_proxy(p, value) : 1;
     if (!strcmp(key, "endpoint"))
         return value ? check_endpoint(p, value) : 1;
+    if (!strcmp(key, "auth_file"))
+        return value ? check_auth_file(p, value) : 1;
     return 0;
 }
 
@@ -175,9 +187,15 @@ const char *imgsync_provider_kind(const imgsync_provider *p) { return p ? p->vt-
 
 int imgsync_provider_type(const imgsync_provider *p) { return p ? p->vt->type : 0; }
 
+const char *imgsync_provider_credential_source(const imgsync_provider *p)
+{
+    return p && p->cred_source ? p->cred_source : "";
+}
+
 void imgsync__provider_destroy(imgsync_provider *p)
 {
     imgsync__options_wipe(&p->opts);
+    free(p->cred_source);
     free(p->name);
     free(p);
 }

@@ -10,6 +10,7 @@ struct imgsync_provider {
     const imgsync_provider_vtable *vt;
     char *name;
     imgsync__options opts;
+    char *cred_source; /* where the last check's credentials came from (never a secret), or NULL */
 };
 
 /* Free a provider's memory (its options wiped); the caller unlinked it. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/authfile.h"
 #include "core/kinds.h"
 #include "core/log.h"
 #include "core/provider.h"
@@ -205,6 +206,7 @@ void imgsync__run_free(imgsync_run *run)
     free(run->host);
     free(run->reason);
     free(run->notes);
+    free(run->cred_source);
     free(run);
 }
 
@@ -251,6 +253,24 @@ int imgsync__run_allowed_url(const imgsync_run *run, const char *url)
 
 static const char *http_refusal = "plain http is accepted only for loopback hosts or with allow_http=true";
 
+/* Credentials from an auth file when the provider set none: read now, when the run starts,
+ * into its own copy of the options (and its secrets, so that they are redacted). 0, or the
+ * error with its reason in err. */
+static int resolve_credentials(imgsync_run *run, char *err, size_t errlen)
+{
+    int rc = imgsync__authfile_resolve(&run->opts, run->vt, run->env->auth_file, run->host, &run->cred_source, err,
+                                       errlen);
+    if (!rc)
+        rc = collect_secrets(run);
+    /* said only when an auth file was looked for: the provider's own options, or none at all,
+     * are the configuration's business */
+    const char *src = run->cred_source;
+    if (!rc && src && strcmp(src, "none") && strcmp(src, "options") &&
+        imgsync__log_wants(run->env->log, IMGSYNC_LOG_INFO))
+        imgsync__run_log(run, IMGSYNC_LOG_INFO, "registry '%s': credentials: %s", run->name, src);
+    return rc;
+}
+
 /* "registry 'x' (oci, https://reg.example): started" */
 static void log_start(const imgsync_run *run)
 {
@@ -265,9 +285,13 @@ static void log_start(const imgsync_run *run)
 void imgsync__run_start(imgsync_run *run)
 {
     run->started = 1;
-    int rc = imgsync__dispatch_open(run);
+    char why[400] = "";
+    int creds = resolve_credentials(run, why, sizeof(why));
+    int rc = creds ? 0 : imgsync__dispatch_open(run);
     log_start(run);
-    if (rc) {
+    if (creds) {
+        imgsync_run_fail(run, creds, why[0] ? why : imgsync_strerror(creds));
+    } else if (rc) {
         imgsync_run_fail(run, rc, "cannot set up the registry's connections");
     } else if (!run->endpoint && run->vt->version < 2) {
         imgsync_run_fail(run, IMGSYNC_EINVAL, "option 'endpoint' is required");

@@ -63,6 +63,7 @@ struct imgsync_run {
     uint64_t nameless_failed;  /* items failed with no name (not in failed_items) */
     const char *refused;       /* why the engine refused the last job (static text), or NULL */
     uint64_t scopes_failed, ns_failed, parts_failed;
+    char *cred_source;         /* where the credentials came from (authfile.c), NULL before the start */
     char **secrets;            /* values to redact from every text */
     size_t nsecrets;
 };

@@ -178,6 +178,9 @@ int imgsync_provider_check(imgsync_provider *p)
         imgsync__engine_perform(ctx->engine, 100);
     ctx->in_perform = was;
     imgsync_run *run = t->runs[0];
+    free(p->cred_source);
+    p->cred_source = run->cred_source; /* a check's run is the provider's own: its source moves */
+    run->cred_source = NULL;
     rc = run->error;
     if (rc)
         imgsync__ctx_fail(ctx, rc, "%s", run->reason ? run->reason : imgsync_strerror(rc));

@@ -1,5 +1,6 @@
 /* Bearer tokens (distribution token auth): a 401 with a Bearer challenge is answered once per
- * request by fetching a token from the realm (with the group's Basic credentials, if any) and
+ * request by fetching a token from the realm (with the group's Basic credentials, if any, or by
+ * POSTing its refresh token: Docker's identity token, the OAuth2 grant of distribution) and
  * sending the request again with it. Tokens are cached per group, realm, service and scope; a
  * request whose scope can be guessed from its URL reuses a cached token up front. Requests that
  * ask for the same token while it is being fetched wait for the one token request. */
@@ -100,7 +101,32 @@ static void remember_realm(imgsync__group *g, const char *origin, const imgsync_
         free(old);
 }
 
-/* GET realm?service=..&scope=.., or NULL when that URL may not carry the credentials. */
+/* A refresh token is POSTed (distribution's OAuth2 token flow): the realm as it is, the form in
+ * the body. Otherwise GET realm?service=..&scope=... */
+static int refresh_flow(const imgsync__ereq *r) { return r->g->refresh_token && r->cred == IMGSYNC__CRED_REGISTRY; }
+
+/* grant_type=refresh_token&refresh_token=..&service=..&scope=..&client_id=libimgsync, malloc'd
+ * (a secret: the caller wipes it); NULL on ENOMEM. */
+static char *refresh_form(const imgsync__group *g, const imgsync__challenge *c)
+{
+    imgsync__buf b;
+    imgsync__buf_init(&b);
+    b.secret = 1;
+    const char *names[] = {"refresh_token", "service", "scope"}, *values[] = {g->refresh_token, c->service, c->scope};
+    imgsync__buf_appends(&b, "grant_type=refresh_token");
+    for (int i = 0; i < 3; i++) {
+        char *s = values[i] ? imgsync__url_escape(values[i], NULL) : NULL;
+        if (s)
+            imgsync__buf_printf(&b, "&%s=%s", names[i], s);
+        else if (values[i])
+            b.oom = 1;
+        imgsync__wipe_free(s);
+    }
+    imgsync__buf_appends(&b, "&client_id=libimgsync");
+    return b.oom ? (imgsync__buf_free(&b), NULL) : imgsync__buf_steal(&b);
+}
+
+/* The token URL, or NULL when that URL may not carry the credentials. */
 static char *token_url(const imgsync__ereq *r, const imgsync__challenge *c)
 {
     imgsync__buf url;
@@ -108,7 +134,7 @@ static char *token_url(const imgsync__ereq *r, const imgsync__challenge *c)
     imgsync__buf_appends(&url, c->realm);
     char sep = strchr(c->realm, '?') ? '&' : '?';
     const char *names[] = {"service", "scope"}, *values[] = {c->service, c->scope};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && !refresh_flow(r); i++) {
         if (!values[i])
             continue;
         char *s = imgsync__url_escape(values[i], NULL);
@@ -143,7 +169,20 @@ static imgsync__ereq *token_request(imgsync__ereq *r, const imgsync__challenge *
     const char *accept = "Accept: application/json";
     spec.headers = &accept;
     spec.nheaders = 1;
+    char *form = NULL;
+    if (refresh_flow(r)) {
+        if (!(form = refresh_form(g, c))) {
+            free(url);
+            return NULL;
+        }
+        spec.method = "POST";
+        spec.body = form;
+        spec.body_len = strlen(form);
+        spec.content_type = "application/x-www-form-urlencoded";
+        spec.cred = IMGSYNC__CRED_NONE; /* the token is in the body; the URL was checked above */
+    }
     tr = imgsync__req_new(g, &spec);
+    imgsync__wipe_free(form);
     free(url);
     if (!tr)
         return NULL;

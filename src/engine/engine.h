@@ -99,6 +99,9 @@ typedef struct imgsync__policy {
     int allow_http;       /* plain http to hosts that are not loopback */
     size_t max_response_bytes; /* body cap of the group's responses; 0 = the engine's option */
     const char *token;    /* access token of IMGSYNC__CRED_BEARER; NULL: none */
+    const char *refresh_token; /* an OAuth2 refresh token (Docker's identity token): the Bearer
+                                * challenges of IMGSYNC__CRED_REGISTRY requests are answered with
+                                * a token POSTed for with it (grant_type=refresh_token); NULL: none */
 } imgsync__policy;
 
 enum { IMGSYNC__EV_SENT = 1, IMGSYNC__EV_RETRY = 2 };

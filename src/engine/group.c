@@ -28,11 +28,13 @@ int imgsync__group_new(imgsync__group **out, imgsync__engine *e, const imgsync__
     int oom = (p->username && !(g->username = imgsync__strdup(p->username))) ||
               (p->password && !(g->password = imgsync__strdup(p->password))) ||
               (p->token && !(g->token = imgsync__strdup(p->token))) ||
+              (p->refresh_token && !(g->refresh_token = imgsync__strdup(p->refresh_token))) ||
               (p->ca_file && !(g->ca_file = imgsync__strdup(p->ca_file)));
     if (oom) {
         imgsync__wipe_free(g->username);
         imgsync__wipe_free(g->password);
         imgsync__wipe_free(g->token);
+        imgsync__wipe_free(g->refresh_token);
         free(g->ca_file);
         free(g);
         return IMGSYNC_ENOMEM;
@@ -64,6 +66,7 @@ static void group_destroy(imgsync__group *g)
     imgsync__wipe_free(g->username);
     imgsync__wipe_free(g->password);
     imgsync__wipe_free(g->token);
+    imgsync__wipe_free(g->refresh_token);
     free(g->ca_file);
     free(g->ca_dir);
     free(g->cert_file);

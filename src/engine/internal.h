@@ -105,7 +105,7 @@ typedef struct imgsync__token {
 
 struct imgsync__group {
     imgsync__engine *e;
-    char *username, *password, *token, *ca_file;
+    char *username, *password, *token, *refresh_token, *ca_file;
     char *ca_dir, *cert_file, *key_file, *proxy; /* imgsync__group_set_net */
     int insecure, allow_http;
     size_t max_response_bytes; /* 0 = the engine's option */

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *imgsync__base64(const void *data, size_t n)
 {
@@ -25,5 +26,51 @@ char *imgsync__base64(const void *data, size_t n)
         *w++ = i + 2 < n ? alphabet[v & 63] : '=';
     }
     *w = '\0';
+    return out;
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+char *imgsync__base64_decode(const char *s, size_t *outlen)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '=' && n % 4 != 1) /* at most two '=' can follow real digits */
+        n--;
+    if (n % 4 == 1 || strlen(s) - n > 2)
+        return NULL;
+    char *out = malloc(n / 4 * 3 + 3), *w = out;
+    if (!out)
+        return NULL;
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = b64_value(s[i]);
+        if (d < 0) {
+            free(out);
+            return NULL;
+        }
+        v = v << 6 | (uint32_t)d;
+        if (i % 4 == 3) {
+            *w++ = (char)(v >> 16);
+            *w++ = (char)(v >> 8);
+            *w++ = (char)v;
+        }
+    }
+    if (n % 4 == 2)
+        *w++ = (char)(v >> 4);
+    else if (n % 4 == 3) {
+        *w++ = (char)(v >> 10);
+        *w++ = (char)(v >> 2);
+    }
+    *w = '\0';
+    *outlen = (size_t)(w - out);
     return out;
 }

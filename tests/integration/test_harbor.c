@@ -893,7 +893,7 @@ START_TEST(test_cli_check_and_sync_json)
     ck_assert_msg(!leaks_secret(out) && !leaks_secret(err), "imgsync check printed a password");
     m = masked(err);
     ck_assert_msg(st == 0, "imgsync check exited %d: %s", st, m);
-    ck_assert_str_eq(out, "registry " PROVIDER ": OK\n");
+    ck_assert_str_eq(out, "registry " PROVIDER ": OK (credentials: options)\n");
     free(m);
     free(out);
     free(err);

@@ -1042,7 +1042,7 @@ START_TEST(test_cli_sync_ndjson_and_check)
         free(masked);
     }
     ck_assert_int_eq(st, 0);
-    ck_assert_str_eq(out, "registry " PROVIDER ": OK\n");
+    ck_assert_str_eq(out, "registry " PROVIDER ": OK (credentials: options)\n");
     ck_assert_msg(!contains(out, c->password) && !contains(err, c->password), "the CLI printed the password");
 
     rf_rows_free(&got);

@@ -339,7 +339,7 @@ if [ "$(wc -l <"$TMP/out")" -eq "$all_h" ]; then ok; else bad "images --type har
 # ---- check --format json --------------------------------------------------------------------
 run check --config "$TMP/cfg.json" --format json local
 keep
-json_ok "$TMP/out" "check --format json" "assert d == {'registry': 'local', 'ok': True, 'error': '', 'message': ''}, d"
+json_ok "$TMP/out" "check --format json" "assert d == {'registry': 'local', 'ok': True, 'error': '', 'message': '', 'credentials': 'options'}, d"
 printf '{"registries":[{"name":"local","type":"oci","endpoint":"%s","username":"hist",
   "password":"wrong-%s"}]}' "$URL" "$SECRET" >"$TMP/wrong.json"
 run check --config "$TMP/wrong.json" --format json local

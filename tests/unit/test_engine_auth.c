@@ -37,7 +37,7 @@ Suite *engine_auth_suite(void);
 #define APP_TOKEN_URL TOKEN_URL("repository%3Aapp%3Apull")
 #define OTHER_TOKEN_URL TOKEN_URL("repository%3Aother%3Apull")
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL, NULL};
 
 /* An engine with one group (policy p) allowed to send credentials to REG. */
 static void start(eh *h, const imgsync__policy *p)
@@ -647,7 +647,7 @@ END_TEST
 
 #define ACCESS "atk-7c1e9d"
 /* auth.example is allowed too: the realm must be an allowed origin for the access token */
-static const imgsync__policy k_access = {NULL, NULL, NULL, 0, 0, 0, ACCESS};
+static const imgsync__policy k_access = {NULL, NULL, NULL, 0, 0, 0, ACCESS, NULL};
 
 static void start_access(eh *h, const char *realm_origin)
 {
@@ -746,7 +746,7 @@ START_TEST(test_access_token_wiped_before_free)
     /* a token no other test used: their freed fake-transport logs (not wiped, test code) may
      * still hold theirs when the tests share a process (CK_FORK=no) */
     static const char access[] = "atk-only-in-this-test-51f0";
-    const imgsync__policy p = {NULL, NULL, NULL, 0, 0, 0, access};
+    const imgsync__policy p = {NULL, NULL, NULL, 0, 0, 0, access, NULL};
     eh h;
     start(&h, &p);
     ck_assert_int_eq(imgsync__group_allow_origin(h.g, "https://auth.example"), 0);

@@ -21,7 +21,7 @@ Suite *engine_cancel_suite(void);
 #define B "https://b.example"
 #define C "https://c.example"
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL, NULL};
 
 static void start(eh *h)
 {

@@ -20,7 +20,7 @@ Suite *engine_redirect_suite(void);
 #define BASIC "Basic YWxpY2U6czNjcmV0" /* alice:s3cret */
 #define OCI_ACCEPT "application/vnd.oci.image.manifest.v1+json"
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL, NULL};
 
 static void start(eh *h, const imgsync__policy *p)
 {

@@ -21,7 +21,7 @@ Suite *engine_sign_suite(void);
 #define IAM REG "/v3/auth/tokens"
 #define BODY "{\"auth\":{\"identity\":{\"password\":\"pw\"}}}"
 
-static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL};
+static const imgsync__policy k_alice = {"alice", "s3cret", NULL, 0, 0, 0, NULL, NULL};
 
 static void start(eh *h, const imgsync__engine_opts *o, const imgsync__policy *p)
 {

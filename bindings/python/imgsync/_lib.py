@@ -86,6 +86,7 @@ FUNCTIONS = [
     ("imgsync_provider_kind", S, [_p(Provider)]),
     ("imgsync_provider_type", I, [_p(Provider)]),
     ("imgsync_provider_check", I, [_p(Provider)]),
+    ("imgsync_provider_credential_source", S, [_p(Provider)]),
     ("imgsync_provider_free", I, [_p(Provider)]),
     # request.h
     ("imgsync_type_registry_name", S, [I]),

@@ -309,6 +309,12 @@ class Provider:
         """Test connection and credentials (blocking): AuthError, NetworkError ... on failure."""
         check(lib.imgsync_provider_check(self._handle()), self._ctx._ptr)
 
+    @property
+    def credential_source(self):
+        """Where the last check's credentials came from ("options", "auth file PATH", ...), never
+        the secret; "" before a check."""
+        return dec(lib.imgsync_provider_credential_source(self._handle()))
+
     def close(self):
         """Remove the provider from its context (Busy while a running task uses it)."""
         if not self._ptr:

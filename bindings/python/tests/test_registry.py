@@ -115,6 +115,7 @@ def test_wrong_password_is_an_auth_error(auth_registry):
         assert list(ctx.images()) == []
         p.set("password", reg.password)
         p.check()
+        assert p.credential_source == "options"
         task = ctx.sync(timeout=120)
         assert task.state == TaskState.SUCCEEDED
         assert image_keys(ctx.images()) == expected_keys(rows)
