@@ -1,0 +1,244 @@
+/*
+ * Review of the event-loop integration: failing tests, one per defect found.
+ * Same loopback fixture as test_evloop.c: a listener that accepts and never answers.
+ */
+#include <check.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ctx.h"
+#include "imgsync.h"
+#include "support/poll_loop.h"
+
+Suite *evloop_review_suite(void);
+
+static int listener = -1;
+static char endpoint[64];
+static imgsync_ctx *ctx;
+static pl_loop loop;
+
+static void setup(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    listener = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(listener, 0);
+    ck_assert_int_eq(bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(listener, 64), 0);
+    ck_assert_int_eq(getsockname(listener, (struct sockaddr *)&a, &len), 0);
+    snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", ntohs(a.sin_port));
+    memset(&loop, 0, sizeof(loop));
+    ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
+    imgsync_provider *p = NULL;
+    ck_assert_int_eq(imgsync_provider_new(&p, ctx, "oci", "silent"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "endpoint", endpoint), 0);
+}
+
+static void teardown(void)
+{
+    imgsync_ctx_free(ctx);
+    ctx = NULL;
+    close(listener);
+}
+
+static uint64_t start_sync(void)
+{
+    uint64_t id = 0;
+    loop.ctx = ctx;
+    int rc = pl_start_all(&loop, &id);
+    ck_assert_msg(rc == 0, "imgsync_sync_start = %d: %s", rc, imgsync_ctx_errmsg(ctx));
+    return id;
+}
+
+/* ---- events seen ------------------------------------------------------------------------------ */
+
+static int ended_event; /* a TASK_STATE event with an ended state was delivered */
+
+static void on_event(const imgsync_event *ev, void *payload)
+{
+    (void)payload;
+    if (imgsync_event_type_of(ev) == IMGSYNC_EVENT_TASK_STATE && imgsync_event_task_state(ev) > IMGSYNC_TASK_RUNNING)
+        ended_event = 1;
+}
+
+/* ---- defect 1: a cancel from the socket callback, inside curl_multi_socket_action ---------------- */
+
+static int socket_cancel_armed;
+static uint64_t socket_cancel_id;
+static int socket_cancel_rc = 1;
+
+static int socket_cancels(imgsync_ctx *c, int fd, int what, void *payload)
+{
+    pl_loop *l = payload;
+    size_t i;
+    for (i = 0; i < l->n && l->fds[i] != fd; i++) {
+    }
+    if (what == IMGSYNC_POLL_REMOVE) {
+        if (i < l->n) {
+            l->n--;
+            l->fds[i] = l->fds[l->n];
+            l->what[i] = l->what[l->n];
+        }
+        return 0;
+    }
+    if (i == l->n && l->n < PL_MAX_FDS)
+        l->n++;
+    l->fds[i] = fd;
+    l->what[i] = what;
+    if (socket_cancel_armed && socket_cancel_id) {
+        socket_cancel_armed = 0;
+        socket_cancel_rc = imgsync_task_cancel(c, socket_cancel_id);
+    }
+    return 0;
+}
+
+/* The socket callback runs inside curl_multi_socket_action (curl's CURLMOPT_SOCKETFUNCTION). A
+ * cancel made there reaches ct_abort(), whose curl_multi_remove_handle() libcurl refuses
+ * (CURLM_RECURSIVE_API_CALL) - the result is ignored and the easy handle is put back in the
+ * pool while it is still in the multi handle, with CURLOPT_PRIVATE pointing at the freed
+ * transfer. Either the call must be refused (EBUSY, like socket_action from a callback) or the
+ * transfer must really be gone: the loop must end with no socket of the aborted transfer
+ * watched, no crash, and a second sync must work. */
+START_TEST(test_cancel_from_socket_callback)
+{
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "low_speed_bytes", "0"), 0);
+    ck_assert_int_eq(imgsync_ctx_set_event_callback(ctx, on_event, NULL), 0);
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    ck_assert_int_eq(imgsync_ctx_set_socket_callback(ctx, socket_cancels, &loop), 0);
+    uint64_t id = start_sync();
+    socket_cancel_id = id;
+    socket_cancel_armed = 1; /* the first socket curl announces (connect: POLL_OUT) */
+    int64_t end = pl_mono_ms() + 3000;
+    while (socket_cancel_armed && pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&loop, 100), 0);
+    ck_assert_msg(!socket_cancel_armed, "no socket was announced");
+    if (socket_cancel_rc == IMGSYNC_EBUSY)
+        return; /* refused clearly: fine */
+    ck_assert_int_eq(socket_cancel_rc, 0);
+    end = pl_mono_ms() + 3000;
+    while (!ended_event && pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&loop, 200), 0);
+    ck_assert_msg(ended_event, "the canceled task did not end");
+    /* the aborted transfer is gone from curl: its socket is no longer watched */
+    for (int k = 0; k < 10; k++)
+        ck_assert_int_ge(pl_run_once(&loop, 100), 0);
+    ck_assert_msg(loop.n == 1, "%zu descriptors still watched after the cancel (only the wakeup one expected)", loop.n);
+    /* and the context still works: another sync gets a request out and is canceled cleanly */
+    ended_event = 0;
+    uint64_t id2 = start_sync();
+    ck_assert_msg(pl_run_until_watching(&loop, 2, 5000) == 0, "the second sync got no request out");
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id2), 0);
+    ck_assert_int_eq(pl_run_task(&loop, id2, 5000), IMGSYNC_TASK_CANCELED);
+}
+END_TEST
+
+
+/* ---- defect 2: imgsync_ctx_wakeup writes into a descriptor closed (and reused) meanwhile ---------- */
+
+/* write() of the whole program, passing through, except that the waking thread is held between
+ * wake_loop()'s load of wake_wr and its write(): the window any thread scheduler may open. */
+static pthread_t waker;
+static int hold_waker;        /* armed by the waking thread itself */
+static volatile int waker_in; /* the waker is inside write(), fd below */
+static volatile int waker_fd = -1;
+static volatile int release_waker;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (__atomic_load_n(&hold_waker, __ATOMIC_ACQUIRE) && pthread_equal(pthread_self(), waker)) {
+        waker_fd = fd;
+        __atomic_store_n(&waker_in, 1, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&release_waker, __ATOMIC_ACQUIRE)) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return syscall(SYS_write, fd, buf, n);
+}
+
+static void *wake_thread(void *arg)
+{
+    waker = pthread_self();
+    __atomic_store_n(&hold_waker, 1, __ATOMIC_RELEASE);
+    imgsync_ctx_wakeup(arg);
+    return NULL;
+}
+
+/* imgsync_ctx_wakeup is documented "from any thread" (only not after imgsync_ctx_free began),
+ * and takes no lock: wake_loop() loads wake_wr atomically, then write()s to it. Meanwhile the
+ * loop's thread may set the socket callback to NULL, which closes the pipe (pipe_close), and the
+ * process may open a file that gets the same descriptor number: the wakeup's byte then lands in
+ * that unrelated file (or socket). */
+START_TEST(test_wakeup_races_pipe_close)
+{
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    ck_assert_int_eq(pl_run_once(&loop, 0), 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, wake_thread, ctx), 0);
+    int64_t end = pl_mono_ms() + 3000;
+    while (!__atomic_load_n(&waker_in, __ATOMIC_ACQUIRE) && pl_mono_ms() < end) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(waker_in, "the waking thread did not reach write() (test harness)");
+    int fd = waker_fd;
+    /* the loop goes back to imgsync_ctx_perform: the wakeup pipe is closed */
+    ck_assert_int_eq(imgsync_ctx_set_socket_callback(ctx, NULL, NULL), 0);
+    ck_assert_int_eq(imgsync_ctx_set_timer_callback(ctx, NULL, NULL), 0);
+    /* the embedder opens its own file: it gets a freed descriptor number */
+    char path[] = "/tmp/imgsync-evloop-review-XXXXXX";
+    int files[8], nfiles = 0, mine = -1;
+    while (nfiles < 8) {
+        int f = nfiles == 0 ? mkstemp(path) : open(path, O_RDWR);
+        ck_assert_int_ge(f, 0);
+        files[nfiles++] = f;
+        if (f == fd) {
+            mine = f;
+            break;
+        }
+    }
+    __atomic_store_n(&release_waker, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    __atomic_store_n(&hold_waker, 0, __ATOMIC_RELEASE);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    for (int i = 0; i < nfiles; i++)
+        close(files[i]);
+    unlink(path);
+    ck_assert_msg(mine >= 0, "the wakeup descriptor %d was not reused (test harness)", fd);
+    ck_assert_msg(st.st_size == 0,
+                  "imgsync_ctx_wakeup wrote %lld byte(s) into the embedder's file that reused the closed wakeup "
+                  "descriptor %d",
+                  (long long)st.st_size, fd);
+}
+END_TEST
+
+Suite *evloop_review_suite(void)
+{
+    Suite *s = suite_create("evloop_review");
+    TCase *tc = tcase_create("loopback");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_cancel_from_socket_callback);
+    tcase_add_test(tc, test_wakeup_races_pipe_close);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+#include "check_main.h"
+IMGSYNC_TEST_MAIN(evloop_review_suite)
