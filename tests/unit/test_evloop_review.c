@@ -228,6 +228,37 @@ START_TEST(test_wakeup_races_pipe_close)
 }
 END_TEST
 
+/* ---- defect 3: the loop takes over a sync that imgsync_ctx_perform started -------------------- */
+
+/* imgsync_ctx_set_socket_callback refuses cb NULL while a task runs, but accepts a cb then: the
+ * socket of a request already in flight (opened under imgsync_ctx_perform, when libcurl had no
+ * socket function) is never told to the callback, so the loop cannot see its answer and sleeps
+ * until libcurl's own timeout (seconds; the request then fails as timed out). Either EBUSY or
+ * the sockets in use must be told. */
+START_TEST(test_attach_mid_sync_loses_socket)
+{
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "low_speed_bytes", "0"), 0);
+    uint64_t id = start_sync();
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(imgsync_ctx_perform(ctx, 100), 1); /* the request is out, unanswered */
+    int rc = pl_attach(&loop, ctx);
+    if (rc == IMGSYNC_EBUSY) { /* refused clearly: fine */
+        ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_ge(pl_run_once(&loop, 200), 0);
+    int64_t left = loop.timer_due < 0 ? -1 : loop.timer_due - pl_mono_ms();
+    ck_assert_msg(loop.n >= 2,
+                  "a request is in flight but the loop watches %zu descriptor(s) (only the wakeup one): its answer "
+                  "would be seen only at the timer, in %lld ms",
+                  loop.n, (long long)left);
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);
+    ck_assert_int_eq(pl_run_task(&loop, id, 5000), IMGSYNC_TASK_CANCELED);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -236,6 +267,7 @@ Suite *evloop_review_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_cancel_from_socket_callback);
     tcase_add_test(tc, test_wakeup_races_pipe_close);
+    tcase_add_test(tc, test_attach_mid_sync_loses_socket);
     suite_add_tcase(s, tc);
     return s;
 }
