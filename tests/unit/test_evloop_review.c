@@ -12,7 +12,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -259,6 +261,52 @@ START_TEST(test_attach_mid_sync_loses_socket)
 }
 END_TEST
 
+/* ---- defect 4: the wakeup pipe is created without O_CLOEXEC ------------------------------------- */
+
+extern char **environ;
+static int spawn_in_pipe;   /* armed by the test */
+static int leaked_fds = -1; /* how many of the pipe's descriptors an exec'd child held */
+
+/* Does a program exec'd now (posix_spawn, as another thread of the embedder may do at any time)
+ * hold fd? */
+static int child_holds(int fd)
+{
+    char script[96];
+    snprintf(script, sizeof(script), "test -e /proc/$$/fd/%d", fd);
+    char *argv[] = {"sh", "-c", script, NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
+        return -1;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* pipe() of the whole program; when armed, another thread's fork+exec is simulated right after
+ * the descriptors exist - the window between pipe() and the fcntl(FD_CLOEXEC) of pipe_open(). */
+int pipe(int p[2])
+{
+    int rc = (int)syscall(SYS_pipe2, p, 0);
+    if (rc == 0 && __atomic_exchange_n(&spawn_in_pipe, 0, __ATOMIC_ACQ_REL))
+        leaked_fds = child_holds(p[0]) + child_holds(p[1]);
+    return rc;
+}
+
+/* pipe_open() makes the wakeup pipe with pipe() and sets FD_CLOEXEC (and O_NONBLOCK) with
+ * fcntl() afterwards: a program exec'd by another thread of the embedder in between inherits
+ * both ends (a leaked descriptor, and a reader that can steal the wakeups). pipe2(O_CLOEXEC |
+ * O_NONBLOCK) has no such window. */
+START_TEST(test_wakeup_pipe_not_cloexec_at_creation)
+{
+    __atomic_store_n(&spawn_in_pipe, 1, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    ck_assert_int_eq(spawn_in_pipe, 0); /* the wakeup pipe was made by pipe() */
+    ck_assert_int_ge(leaked_fds, 0);
+    ck_assert_msg(leaked_fds == 0, "a program exec'd while the wakeup pipe was being made inherited %d of its 2 descriptors",
+                  leaked_fds);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -268,6 +316,7 @@ Suite *evloop_review_suite(void)
     tcase_add_test(tc, test_cancel_from_socket_callback);
     tcase_add_test(tc, test_wakeup_races_pipe_close);
     tcase_add_test(tc, test_attach_mid_sync_loses_socket);
+    tcase_add_test(tc, test_wakeup_pipe_not_cloexec_at_creation);
     suite_add_tcase(s, tc);
     return s;
 }
