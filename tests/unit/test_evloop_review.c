@@ -307,6 +307,56 @@ START_TEST(test_wakeup_pipe_not_cloexec_at_creation)
 }
 END_TEST
 
+/* ---- defect 5: schedules of another process are never seen by a loop that had none -------------- */
+
+/* Two contexts share one SQLite store (a daemon driven by an event loop, and the imgsync CLI adding
+ * a schedule). The worker re-reads the schedules every RELOAD_MS (5 s) also when it has none
+ * (imgsync__sched_idle_ms), but the loop's timeout uses imgsync__sched_next_ms, which answers -1
+ * when the list read is empty: the loop's timer is never armed, the list is never read again, and
+ * the new schedule never runs in the loop-driven daemon. */
+START_TEST(test_schedule_of_other_process_never_seen)
+{
+    char dir[] = "/tmp/imgsync-evloop-review-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char uri[256], db[128];
+    snprintf(db, sizeof(db), "%s/inv.db", dir);
+    snprintf(uri, sizeof(uri), "sqlite:%s", db);
+    imgsync_ctx *daemon = NULL, *cli = NULL;
+    ck_assert_int_eq(imgsync_ctx_new(&daemon, uri), 0);
+    pl_loop dl;
+    memset(&dl, 0, sizeof(dl));
+    ck_assert_int_eq(pl_attach(&dl, daemon), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_ge(pl_run_once(&dl, 10), 0);
+    ck_assert_int_eq(dl.timer_due, -1); /* nothing to do */
+    /* another process (here a second context) adds a schedule every minute */
+    ck_assert_int_eq(imgsync_ctx_new(&cli, uri), 0);
+    imgsync_request *req = NULL;
+    ck_assert_int_eq(imgsync_request_new(&req), 0);
+    uint64_t sid = 0;
+    ck_assert_int_eq(imgsync_schedule_every(cli, req, 1, &sid), 0);
+    imgsync_request_free(req);
+    imgsync_ctx_free(cli);
+    /* the daemon's loop runs for 6 s, more than the 5 s the worker takes to read it again */
+    int64_t end = pl_mono_ms() + 6000;
+    while (pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&dl, (int)(end - pl_mono_ms())), 0);
+    int64_t due = dl.timer_due;
+    long actions = dl.actions;
+    imgsync_ctx_free(daemon);
+    unlink(db);
+    char side[160];
+    snprintf(side, sizeof(side), "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", db);
+    unlink(side);
+    rmdir(dir);
+    ck_assert_msg(due >= 0, "after 6 s the loop's timer is still unarmed (%ld actions): the schedule added by another "
+                            "process will never run here",
+                  actions);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -317,6 +367,7 @@ Suite *evloop_review_suite(void)
     tcase_add_test(tc, test_wakeup_races_pipe_close);
     tcase_add_test(tc, test_attach_mid_sync_loses_socket);
     tcase_add_test(tc, test_wakeup_pipe_not_cloexec_at_creation);
+    tcase_add_test(tc, test_schedule_of_other_process_never_seen);
     suite_add_tcase(s, tc);
     return s;
 }
