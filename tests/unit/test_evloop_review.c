@@ -357,6 +357,51 @@ START_TEST(test_schedule_of_other_process_never_seen)
 }
 END_TEST
 
+/* ---- defect 6: a sync started from the timer callback is never announced ------------------------ */
+
+static int start_in_timer; /* armed by the test */
+static uint64_t started_in_timer;
+static int start_in_timer_rc = 1;
+
+static int timer_starts(imgsync_ctx *c, int timeout_ms, void *payload)
+{
+    pl_loop *l = payload;
+    l->timer_calls++;
+    l->timer_due = timeout_ms < 0 ? -1 : pl_mono_ms() + timeout_ms;
+    if (start_in_timer) {
+        start_in_timer = 0;
+        imgsync_request *req = NULL;
+        start_in_timer_rc = imgsync_request_new(&req);
+        if (!start_in_timer_rc)
+            start_in_timer_rc = imgsync_sync_start(c, req, &started_in_timer);
+        imgsync_request_free(req);
+    }
+    return 0;
+}
+
+/* imgsync_sync_start is not refused in a callback (answers 0), but tell_timer() computed the
+ * timeout before calling the callback and imgsync__evloop_left() does nothing while in_io is
+ * set (on the loop's thread nothing is written to the wakeup pipe either): the loop keeps the
+ * timer it was just told (-1 for an idle context) and the new task stays queued for ever. */
+START_TEST(test_start_from_timer_callback_lost_wakeup)
+{
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    ck_assert_int_eq(pl_run_once(&loop, 0), 0);
+    ck_assert_int_eq(loop.timer_due, -1); /* idle */
+    start_in_timer = 1;
+    ck_assert_int_eq(imgsync_ctx_set_timer_callback(ctx, timer_starts, &loop), 0); /* told at once */
+    ck_assert_int_eq(start_in_timer, 0);
+    ck_assert_int_eq(start_in_timer_rc, 0);
+    int64_t end = pl_mono_ms() + 2000;
+    while (loop.n < 2 && pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&loop, (int)(end - pl_mono_ms())), 0);
+    ck_assert_msg(loop.n >= 2, "the task started in the timer callback got no request out in 2 s (timer %s)",
+                  loop.timer_due < 0 ? "unarmed" : "armed");
+    ck_assert_int_eq(imgsync_task_cancel(ctx, started_in_timer), 0);
+    ck_assert_int_eq(pl_run_task(&loop, started_in_timer, 5000), IMGSYNC_TASK_CANCELED);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -368,6 +413,7 @@ Suite *evloop_review_suite(void)
     tcase_add_test(tc, test_attach_mid_sync_loses_socket);
     tcase_add_test(tc, test_wakeup_pipe_not_cloexec_at_creation);
     tcase_add_test(tc, test_schedule_of_other_process_never_seen);
+    tcase_add_test(tc, test_start_from_timer_callback_lost_wakeup);
     suite_add_tcase(s, tc);
     return s;
 }
