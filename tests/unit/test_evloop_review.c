@@ -380,9 +380,12 @@ static int timer_starts(imgsync_ctx *c, int timeout_ms, void *payload)
 }
 
 /* imgsync_sync_start is not refused in a callback (answers 0), but tell_timer() computed the
- * timeout before calling the callback and imgsync__evloop_left() does nothing while in_io is
- * set (on the loop's thread nothing is written to the wakeup pipe either): the loop keeps the
- * timer it was just told (-1 for an idle context) and the new task stays queued for ever. */
+ * timeout before calling the callback and stored it in timer_told, and the nested
+ * imgsync__ctx_leave() of sync_start returns before imgsync__evloop_left() (hold_depth > 1;
+ * evloop_left would also stop at in_io); on the loop's thread nothing is written to the wakeup
+ * pipe either: the loop keeps the timer it was just told (-1 for an idle context) and the new
+ * task stays queued for ever. The same holds for imgsync_task_cancel and imgsync_schedule_* from
+ * the timer callback. */
 START_TEST(test_start_from_timer_callback_lost_wakeup)
 {
     ck_assert_int_eq(pl_attach(&loop, ctx), 0);
