@@ -22,6 +22,7 @@
 
 #include "core/ctx.h"
 #include "imgsync.h"
+#include "inventory/store.h"
 #include "support/poll_loop.h"
 
 Suite *evloop_review_suite(void);
@@ -405,6 +406,45 @@ START_TEST(test_start_from_timer_callback_lost_wakeup)
 }
 END_TEST
 
+/* ---- defect 7: a task record the store refuses makes the loop spin ------------------------------ */
+
+static int refuse_update(imgsync__store *s, const imgsync__task_rec *r)
+{
+    (void)s;
+    (void)r;
+    return IMGSYNC_ESTORE; /* SQLITE_FULL / SQLITE_READONLY fail at once, without the busy wait */
+}
+
+/* next_timeout() answers 0 while a task's state differs from rec_state, "a change to record".
+ * When the store refuses the update (a full disk, a read-only database), history_persist keeps
+ * the task dirty and rec_state unchanged, so every round asks for a 0 ms timer again: the loop
+ * spins at full CPU for as long as the store refuses (imgsync_ctx_perform instead waits, and
+ * with no task active returns). Here the store refuses task updates after a cancel; the loop is
+ * then watched for 1 s. */
+START_TEST(test_refused_record_spins_loop)
+{
+    ck_assert_int_eq(imgsync_ctx_set(ctx, "low_speed_bytes", "0"), 0);
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    uint64_t id = start_sync();
+    ck_assert_msg(pl_run_until_watching(&loop, 2, 5000) == 0, "no request in flight");
+    static imgsync__store_ops refusing;
+    const imgsync__store_ops *saved = ctx->store->ops;
+    refusing = *saved;
+    refusing.task_update = refuse_update;
+    ctx->store->ops = &refusing;
+    ck_assert_int_eq(imgsync_task_cancel(ctx, id), 0);
+    long actions = loop.actions, zeros = loop.zero_timers;
+    int64_t end = pl_mono_ms() + 1000;
+    while (pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&loop, (int)(end - pl_mono_ms())), 0);
+    actions = loop.actions - actions;
+    zeros = loop.zero_timers - zeros;
+    ctx->store->ops = saved;
+    ck_assert_msg(actions < 50, "%ld loop rounds (%ld zero-ms timers) in 1 s while the store refused the record", actions,
+                  zeros);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -417,6 +457,7 @@ Suite *evloop_review_suite(void)
     tcase_add_test(tc, test_wakeup_pipe_not_cloexec_at_creation);
     tcase_add_test(tc, test_schedule_of_other_process_never_seen);
     tcase_add_test(tc, test_start_from_timer_callback_lost_wakeup);
+    tcase_add_test(tc, test_refused_record_spins_loop);
     suite_add_tcase(s, tc);
     return s;
 }
