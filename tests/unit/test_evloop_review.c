@@ -445,6 +445,38 @@ START_TEST(test_refused_record_spins_loop)
 }
 END_TEST
 
+static int refuse_list(imgsync__store *s, imgsync__schedule_rec **out, size_t *n)
+{
+    (void)s;
+    *out = NULL;
+    *n = 0;
+    return IMGSYNC_ESTORE;
+}
+
+/* The same with the schedules: imgsync__sched_next_ms answers 0 while the list was never read
+ * (loaded == 0), and reload() keeps loaded at 0 when the store refuses: an idle loop with no
+ * task spins while the store cannot be read (the worker waits RELOAD_MS there). */
+START_TEST(test_refused_schedule_read_spins_loop)
+{
+    static imgsync__store_ops refusing;
+    const imgsync__store_ops *saved = ctx->store->ops;
+    refusing = *saved;
+    refusing.schedule_list = refuse_list;
+    ctx->store->ops = &refusing;
+    ck_assert_int_eq(pl_attach(&loop, ctx), 0);
+    long actions = loop.actions, zeros = loop.zero_timers;
+    int64_t end = pl_mono_ms() + 1000;
+    while (pl_mono_ms() < end)
+        ck_assert_int_ge(pl_run_once(&loop, (int)(end - pl_mono_ms())), 0);
+    actions = loop.actions - actions;
+    zeros = loop.zero_timers - zeros;
+    ctx->store->ops = saved;
+    ck_assert_msg(actions < 50, "%ld loop rounds (%ld zero-ms timers) in 1 s of an idle context whose store refused the "
+                                "schedule list",
+                  actions, zeros);
+}
+END_TEST
+
 Suite *evloop_review_suite(void)
 {
     Suite *s = suite_create("evloop_review");
@@ -458,6 +490,7 @@ Suite *evloop_review_suite(void)
     tcase_add_test(tc, test_schedule_of_other_process_never_seen);
     tcase_add_test(tc, test_start_from_timer_callback_lost_wakeup);
     tcase_add_test(tc, test_refused_record_spins_loop);
+    tcase_add_test(tc, test_refused_schedule_read_spins_loop);
     suite_add_tcase(s, tc);
     return s;
 }
