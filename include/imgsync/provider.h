@@ -29,7 +29,8 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *   "ca_file"     PEM file of CA certificates that REPLACES the system bundle for this provider
  *                 (pinning a private CA); checked when set: EINVAL naming the path when it is
  *                 missing, unreadable or holds no PEM certificate
- *   "ca_dir"      directory of CA certificates named by their hash (`openssl rehash DIR`),
+ *   "ca_dir"      directory (or ":"-separated directories) of CA certificates named by their
+ *                 hash (`openssl rehash DIR`),
  *                 searched in addition to "ca_file" or the system bundle (CURLOPT_CAPATH);
  *                 checked when set: EINVAL naming the path when it is not a readable directory
  *   "cert_file", "key_file"  PEM client certificate and its unencrypted private key, for

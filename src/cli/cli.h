@@ -51,9 +51,11 @@ void strlist_free(strlist *l);
 void wipe(char *s, size_t n);
 /* Decimal number without sign, <= max: 0, or -1. */
 int parse_number(const char *s, unsigned long max, unsigned long *out);
-/* Read a whole file (NUL-terminated; "-" = stdin), wiping growing copies: 0, or -1 with errno
+/* Read a whole file (NUL-terminated), wiping growing copies: 0, or -1 with errno
  * (EFBIG). */
 int read_file(const char *path, size_t max, char **out, size_t *out_len);
+/* read_file, but "-" is stdin (--config -, --password-stdin); a file named "-" is "./-". */
+int read_input(const char *path, size_t max, char **out, size_t *out_len);
 int64_t monotonic_ms(void);
 int64_t wall_ms(void);
 /* printf into a new buffer; NULL when out of memory. */

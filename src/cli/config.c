@@ -194,7 +194,8 @@ static int validate_top(config *cfg)
 
 /* ---- secret options ---- */
 
-const char *const secret_names[N_SECRETS] = {"password", "sk", "security_token", "token"};
+/* "proxy" too: its URL may hold the proxy's user:password (proxy_env, proxy_file) */
+const char *const secret_names[N_SECRETS] = {"password", "sk", "security_token", "token", "proxy"};
 
 secret_source secret_option(const char *key, size_t *index)
 {
@@ -226,16 +227,20 @@ static int validate_secret_key(const config *cfg, const char *name, const char *
     secret_source source = secret_option(key, &i);
 
     if (source == SECRET_VALUE) {
+        /* a plain proxy is a secret only when it holds credentials; "" means no proxy */
+        int proxy = strcmp(secret_names[i], "proxy") == 0;
         if (!YAJL_IS_STRING(v)) {
             config_error(cfg, "registry '%s': \"%s\" must be a string", name, key);
             return EXIT_USAGE;
         }
-        if (*YAJL_GET_STRING(v) == '\0') {
+        if (*YAJL_GET_STRING(v) == '\0' && !proxy) {
             config_error(cfg, "registry '%s': \"%s\" is empty", name, key);
             return EXIT_USAGE;
         }
-        warnf("config %s: registry '%s' has a plain \"%s\"; secrets belong in %s_env or %s_file",
-              cfg->path, name, key, key, key);
+        const char *text = YAJL_GET_STRING(v);
+        if (!proxy || (text != NULL && strchr(text, '@') != NULL))
+            warnf("config %s: registry '%s' has a plain \"%s\"; secrets belong in %s_env or %s_file",
+                  cfg->path, name, key, key, key);
     } else if (!YAJL_IS_STRING(v) || *YAJL_GET_STRING(v) == '\0') {
         config_error(cfg, "registry '%s': \"%s\" must be a non-empty string", name, key);
         return EXIT_USAGE;
@@ -349,7 +354,7 @@ int config_load(config *cfg, const char *path)
 
     memset(cfg, 0, sizeof *cfg);
     cfg->path = strcmp(path, "-") == 0 ? "(stdin)" : path;
-    if (read_file(path, MAX_CONFIG_BYTES, &text, &len) != 0) {
+    if (read_input(path, MAX_CONFIG_BYTES, &text, &len) != 0) {
         errorf("cannot read config %s: %s", cfg->path, strerror(errno));
         return EXIT_USAGE;
     }

@@ -44,7 +44,7 @@ int scalar_text(yajl_val v, const char **out);
  * given as X (in the file, with a warning), X_env (an environment variable's name) or X_file (a
  * file), at most one of them; never on the command line.
  */
-#define N_SECRETS 4
+#define N_SECRETS 5
 extern const char *const secret_names[N_SECRETS];
 typedef enum secret_source { SECRET_NONE, SECRET_VALUE, SECRET_ENV, SECRET_FILE } secret_source;
 /* How registry option `key` gives a secret (SECRET_NONE: it does not); *index into secret_names. */

@@ -36,7 +36,7 @@ static int set_login(const options *o, imgsync_ctx *ctx, imgsync_provider *p)
     }
     if (!o->password_stdin)
         return 0;
-    if (read_file("-", MAX_SECRET_BYTES, &text, &len) != 0) {
+    if (read_input("-", MAX_SECRET_BYTES, &text, &len) != 0) {
         errorf("--password-stdin: cannot read the password from stdin");
         return EXIT_USAGE;
     }

@@ -416,6 +416,8 @@ static int parse_oneshot_option(options *o, args *a, int *matched)
     else if (take_option(a, "--username", &val)) {
         if (val != NULL && *val == '\0')
             return command_usage(a, "--username needs a name%s", "");
+        if (val != NULL && strchr(val, ':') != NULL) /* Basic splits user:password at the first ':' */
+            return command_usage(a, "--username must not contain ':'%s", "");
         o->username = val;
         return val ? 0 : EXIT_USAGE;
     } else
@@ -613,12 +615,30 @@ static const command_def *find_command(int argc, char **argv, int *first_option)
     return NULL;
 }
 
+/* "imgsync schedule --help": the help of each schedule subcommand. */
+static int schedule_help(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 3 || strcmp(argv[1], "schedule") != 0 ||
+        (strcmp(argv[2], "--help") != 0 && strcmp(argv[2], "-h") != 0))
+        return 0;
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, "schedule") == 0) {
+            command_help(&commands[i], stdout);
+            fputc('\n', stdout);
+        }
+    return 1;
+}
+
 int parse_command_line(options *o, int argc, char **argv)
 {
     args a = {argc, argv, 2, NULL};
     static char name[32];
     int status;
 
+    if (schedule_help(argc, argv))
+        return PARSE_HELP;
     if ((a.def = find_command(argc, argv, &a.i)) == NULL)
         return EXIT_USAGE;
     snprintf(name, sizeof name, "%s%s%s", a.def->name, a.def->sub ? " " : "",

@@ -18,8 +18,8 @@ static unsigned percent_done(const imgsync_task *t)
     uint64_t done = imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE);
     uint64_t total = imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL);
 
-    if (total == 0)
-        return task_ended(imgsync_task_state_of(t)) ? 100 : 0;
+    if (total == 0) /* nothing to list: done only when that was a success */
+        return imgsync_task_state_of(t) == IMGSYNC_TASK_SUCCEEDED ? 100 : 0;
     return (unsigned)(done >= total ? 100 : done * 100 / total);
 }
 
@@ -66,10 +66,17 @@ void progress_end(progress *p, const imgsync_task *t)
     clear_progress();
     if (p->tty || !p->summary || t == NULL)
         return;
+    int state = imgsync_task_state_of(t);
+    char what[48];
+    /* "synced" only for a success: a failed or canceled sync says what it ended as */
+    if (state == IMGSYNC_TASK_SUCCEEDED)
+        snprintf(what, sizeof what, "synced");
+    else
+        snprintf(what, sizeof what, "sync %s:", imgsync_task_state_name(state));
     emit(stderr,
-         "imgsync: synced %u%% (%" PRIu64 "/%" PRIu64 " repositories), %" PRIu64
+         "imgsync: %s %u%% (%" PRIu64 "/%" PRIu64 " repositories), %" PRIu64
          " images in %.1f s (%.1f images/s), %" PRIu64 " requests",
-         percent_done(t), imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
+         what, percent_done(t), imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_DONE),
          imgsync_task_counter(t, IMGSYNC_COUNT_REPOSITORIES_TOTAL),
          imgsync_task_counter(t, IMGSYNC_COUNT_IMAGES_FOUND), (double)elapsed / 1000.0,
          image_rate(t, elapsed), imgsync_task_counter(t, IMGSYNC_COUNT_REQUESTS));

@@ -111,9 +111,10 @@ static int read_all(FILE *f, size_t max, char **buf, size_t *len)
     }
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *out_len)
+/* The file `path`, or stdin when `from_stdin`. */
+static int read_from(const char *path, int from_stdin, size_t max, char **out, size_t *out_len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    FILE *f = from_stdin ? stdin : fopen(path, "r");
     char *buf = NULL;
     size_t len = 0;
     int saved;
@@ -137,6 +138,16 @@ int read_file(const char *path, size_t max, char **out, size_t *out_len)
     *out = buf;
     *out_len = len;
     return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *out_len)
+{
+    return read_from(path, 0, max, out, out_len);
+}
+
+int read_input(const char *path, size_t max, char **out, size_t *out_len)
+{
+    return read_from(path, strcmp(path, "-") == 0, max, out, out_len);
 }
 
 static int64_t clock_ms(clockid_t id)

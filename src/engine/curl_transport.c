@@ -111,6 +111,9 @@ static void set_net_options(CURL *h, const imgsync__wire *w)
     if (w->cert_file) {
         curl_easy_setopt(h, CURLOPT_SSLCERT, w->cert_file);
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        /* an empty pass phrase: an encrypted key fails the handshake instead of OpenSSL
+         * prompting on the terminal (and the sync hanging) */
+        curl_easy_setopt(h, CURLOPT_KEYPASSWD, "");
     }
     if (w->key_file) {
         curl_easy_setopt(h, CURLOPT_SSLKEY, w->key_file);

@@ -152,13 +152,35 @@ void imgsync__group_free(imgsync__group *g)
     imgsync__group_cancel(g, IMGSYNC_ECANCELED); /* frees g unless a signer still holds it */
 }
 
+/* Is the proxy (any scheme, maybe with user:password) on this machine? */
+static int proxy_is_local(const char *proxy)
+{
+    const char *auth = strstr(proxy, "://");
+    auth = auth ? auth + 3 : proxy;
+    size_t n = strcspn(auth, "/?#");
+    const char *host = auth;
+    for (const char *c = auth; c < auth + n; c++)
+        if (*c == '@')
+            host = c + 1;
+    char *url = imgsync__asprintf("http://%.*s/", (int)(n - (size_t)(host - auth)), host);
+    imgsync__url u;
+    int local = url && !imgsync__url_parse(&u, url) && imgsync__url_is_loopback_host(u.host);
+    if (local)
+        imgsync__url_clear(&u);
+    free(url);
+    return local;
+}
+
 /* 0 when url is an absolute http(s) URL the group's plain-http rule allows; EINVAL, EINSECURE. */
 static int scheme_allowed(const imgsync__group *g, const char *url)
 {
     imgsync__url u;
     if (!url || imgsync__url_parse(&u, url))
         return IMGSYNC_EINVAL;
-    int ok = !strcmp(u.scheme, "https") || imgsync__url_is_loopback_host(u.host) || g->allow_http;
+    /* loopback is local only without a proxy or through one on this machine: through another,
+     * plain http crosses the network */
+    int local = imgsync__url_is_loopback_host(u.host) && (!g->proxy || !*g->proxy || proxy_is_local(g->proxy));
+    int ok = !strcmp(u.scheme, "https") || local || g->allow_http;
     imgsync__url_clear(&u);
     return ok ? 0 : IMGSYNC_EINSECURE;
 }

@@ -59,13 +59,37 @@ int imgsync__tls_check_key_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int imgsync__tls_check_dir(const char *path, char *err, size_t errlen)
+/* One directory of the list, n bytes at path. */
+static int check_one_dir(const char *path, size_t n, char *err, size_t errlen)
 {
-    DIR *d = path ? opendir(path) : NULL;
+    char dir[4096];
+    if (n == 0 || n >= sizeof(dir)) {
+        snprintf(err, errlen, "an empty or overlong directory in the list");
+        return IMGSYNC_EINVAL;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    DIR *d = opendir(dir);
     if (!d) {
-        snprintf(err, errlen, "cannot open the directory: %s", path ? strerror(errno) : "no path");
+        snprintf(err, errlen, "cannot open the directory: %s", strerror(errno));
         return IMGSYNC_EINVAL;
     }
     closedir(d);
     return 0;
+}
+
+/* A directory, or a ':'-separated list of them as OpenSSL's CA path takes it. */
+int imgsync__tls_check_dir(const char *path, char *err, size_t errlen)
+{
+    if (!path) {
+        snprintf(err, errlen, "no path");
+        return IMGSYNC_EINVAL;
+    }
+    for (const char *p = path;; ) {
+        size_t n = strcspn(p, ":");
+        int rc = check_one_dir(p, n, err, errlen);
+        if (rc || !p[n])
+            return rc;
+        p += n + 1;
+    }
 }
