@@ -80,8 +80,7 @@ const char *imgsync__run_secret(const imgsync_run *run, const char *value)
 }
 
 /* The credentials of a proxy URL ("http://u:p@host:3128") as messages might quote them: the
- * whole URL, the userinfo up to the last '@' (a password may hold '/', '?', '#' or '@') and its
- * password. */
+ * userinfo up to the last '@' (a password may hold '/', '?', '#' or '@') and its password. */
 static int add_proxy_secret(imgsync_run *run, const char *proxy)
 {
     const char *start = proxy ? strstr(proxy, "://") : NULL;
@@ -93,9 +92,7 @@ static int add_proxy_secret(imgsync_run *run, const char *proxy)
     if (!userinfo)
         return IMGSYNC_ENOMEM;
     const char *colon = strchr(userinfo, ':');
-    int rc = add_secret(run, proxy);
-    if (!rc)
-        rc = add_secret(run, userinfo);
+    int rc = add_secret(run, userinfo);
     if (!rc && colon && colon[1])
         rc = add_secret(run, colon + 1);
     imgsync__wipe_free(userinfo);
