@@ -164,8 +164,10 @@ IMGSYNC_EXTERN int imgsync_ctx_stop(imgsync_ctx *ctx);
  * a socket callback is set, imgsync_ctx_perform, imgsync_task_wait and imgsync_ctx_start answer
  * EBUSY. imgsync_provider_check still works (it blocks the loop while it runs). A callback must
  * not call imgsync_ctx_socket_action, imgsync_ctx_set_*_callback, imgsync_ctx_perform,
- * imgsync_provider_check (EBUSY) or imgsync_ctx_free on its context; it may call
- * imgsync_ctx_timeout and the reads. Callbacks run while the context is held: another thread's
+ * imgsync_provider_check (EBUSY) or imgsync_ctx_free on its context; the socket and timer
+ * callbacks also get EBUSY from imgsync_sync_start, imgsync_task_cancel and imgsync_schedule_*
+ * (libcurl cannot take transfers out while it calls them: do it after they return); they may
+ * call imgsync_ctx_timeout and the reads. Callbacks run while the context is held: another thread's
  * call on it waits until they return, so they must not wait for such a thread.
  */
 typedef enum imgsync_poll {
@@ -194,8 +196,8 @@ typedef int (*imgsync_timer_callback)(imgsync_ctx *ctx, int timeout_ms, void *pa
  * told before stay watched); every fd told is removed first (cb gets IMGSYNC_POLL_REMOVE for each)
  * and a timer callback is told -1. payload is given back to cb. imgsync_ctx_free removes every
  * fd told as well (and a callback must then not use ctx). Errors: EINVAL
- * (ctx NULL), EBUSY (from a callback, while the worker of imgsync_ctx_start runs, or cb NULL
- * while a task is queued or running), EUNSUPPORTED (the context's HTTP transport cannot be
+ * (ctx NULL), EBUSY (from a callback, while the worker of imgsync_ctx_start runs, or cb NULL -
+ * or a first cb - while a task is queued or running: a loop must drive a task from its start), EUNSUPPORTED (the context's HTTP transport cannot be
  * driven so), ENETWORK (no descriptor for the wakeup), ENOMEM.
  */
 IMGSYNC_EXTERN int imgsync_ctx_set_socket_callback(imgsync_ctx *ctx, imgsync_socket_callback cb, void *payload);

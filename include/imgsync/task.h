@@ -68,7 +68,8 @@ IMGSYNC_EXTERN int imgsync_task_wait(imgsync_ctx *ctx, uint64_t task_id, int tim
  * this returns, completed scopes stay committed, unfinished ones keep their previous inventory.
  * Safe from any thread. ENOTFOUND (also for a task of another process); 0 if it had already
  * ended. While an event loop drives ctx, a cancel from another thread reaches the loop through
- * its wakeup descriptor (the removal of the task's sockets is told on the loop's thread). */
+ * its wakeup descriptor (the removal of the task's sockets is told on the loop's thread); from
+ * the loop's socket or timer callback itself it answers EBUSY (cancel after it returns). */
 IMGSYNC_EXTERN int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id);
 
 typedef struct imgsync_task imgsync_task;  /* immutable snapshot of a task's status */

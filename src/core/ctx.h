@@ -68,6 +68,9 @@ void imgsync__ctx_enter(imgsync_ctx *ctx);
 void imgsync__ctx_leave(imgsync_ctx *ctx);
 /* The thread calling holds api_lock (it drives, or entered). */
 int imgsync__ctx_held(const imgsync_ctx *ctx);
+/* EBUSY (errmsg naming `what`) when called from the event loop's socket or timer callback,
+ * where libcurl cannot take transfers out and the context's time is being told; else 0. */
+int imgsync__evloop_refuse(imgsync_ctx *ctx, const char *what);
 /* The network part of a driving step: a wait (perform), or one event of the embedder's loop.
  * `active` tasks are queued or running; returns 1 when it did something. */
 typedef int (*imgsync__io_fn)(imgsync_ctx *ctx, int active, void *arg);

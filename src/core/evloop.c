@@ -1,6 +1,7 @@
 /* Driving a context from the embedder's event loop, libcurl's multi socket model: the socket
  * and timer callbacks, imgsync_ctx_socket_action, imgsync_ctx_timeout, and the wakeup (which
  * also serves imgsync_ctx_perform and the worker). */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,6 +9,9 @@
 
 #include "core/ctx.h"
 #include "util/clock.h"
+
+/* A task record the store refused is offered again after this long. */
+#define PERSIST_RETRY_MS 1000
 
 /* A socket change the engine made on a thread other than the loop's. */
 struct imgsync__io_change {
@@ -84,8 +88,10 @@ static int next_timeout(imgsync_ctx *ctx)
     int active = 0;
     for (size_t i = 0; i < ctx->ntasks; i++) {
         imgsync__task *t = ctx->tasks[i];
-        if (t->state != t->rec_state || t->state != t->ev_state)
+        if (t->state != t->ev_state || (t->state != t->rec_state && !t->persist_failed))
             return 0; /* a change (cancel, start) to record and tell */
+        if (t->state != t->rec_state) /* the store refused it: again in a while, not in a spin */
+            best = lower(best, PERSIST_RETRY_MS);
         if (t->state == IMGSYNC_TASK_QUEUED && imgsync__task_may_start(t, ctx->tasks, ctx->ntasks))
             return 0;
         if (imgsync__task_active(t) && t->deadline_mono)
@@ -126,15 +132,15 @@ void imgsync__evloop_left(imgsync_ctx *ctx)
 
 /* ---- the wakeup pipe ------------------------------------------------------------------------ */
 
+/* Made once and kept until the context is freed: imgsync_ctx_wakeup from another thread may
+ * write to it at any time, and a closed number could meanwhile be another file's. */
 static int pipe_open(imgsync_ctx *ctx)
 {
     int p[2];
-    if (pipe(p) != 0)
+    if (ctx->wake_rd >= 0)
+        return 0;
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) /* close-on-exec from the start: no window */
         return IMGSYNC_ENETWORK;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-    }
     ctx->wake_rd = p[0];
     __atomic_store_n(&ctx->wake_wr, p[1], __ATOMIC_RELEASE);
     return 0;
@@ -164,7 +170,6 @@ static void unwatch(imgsync_ctx *ctx)
     imgsync__engine_watch(ctx->engine, NULL, NULL);
     if (ctx->wake_rd >= 0)
         tell_socket(ctx, ctx->wake_rd, IMGSYNC_POLL_REMOVE);
-    pipe_close(ctx);
     ctx->socket_fn = NULL;
     if (ctx->timer_fn && ctx->timer_told != -1) { /* a timer left armed would act on nothing */
         ctx->timer_told = -1;
@@ -180,6 +185,7 @@ void imgsync__evloop_free(imgsync_ctx *ctx)
         ctx->loop_thread = pthread_self(); /* the freeing thread hears of the last removals */
         unwatch(ctx);
     }
+    pipe_close(ctx);
     free(ctx->io_queue);
     ctx->io_queue = NULL;
 }
@@ -190,6 +196,13 @@ void imgsync__evloop_free(imgsync_ctx *ctx)
 static int in_callback(const imgsync_ctx *ctx)
 {
     return imgsync__ctx_held(ctx) && (ctx->in_perform || ctx->in_event || ctx->in_io || ctx->log.in_callback);
+}
+
+int imgsync__evloop_refuse(imgsync_ctx *ctx, const char *what)
+{
+    if (imgsync__ctx_held(ctx) && ctx->in_io)
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "%s called from the socket or timer callback", what);
+    return 0;
 }
 
 static int active_tasks(const imgsync_ctx *ctx)
@@ -208,9 +221,12 @@ static int watch(imgsync_ctx *ctx, imgsync_socket_callback cb, void *payload)
         ctx->socket_payload = payload;
         return 0;
     }
+    /* the sockets of requests already in flight were never told: the loop could not see them */
+    if (active_tasks(ctx))
+        return imgsync__ctx_fail(ctx, IMGSYNC_EBUSY, "a task is queued or running: set the socket callback before starting it");
     int rc = pipe_open(ctx);
-    if (!rc && (rc = imgsync__engine_watch(ctx->engine, on_engine_socket, ctx)) != 0)
-        pipe_close(ctx);
+    if (!rc)
+        rc = imgsync__engine_watch(ctx->engine, on_engine_socket, ctx);
     if (rc)
         return rc;
     ctx->socket_fn = cb;

@@ -96,8 +96,9 @@ void imgsync__history_persist(imgsync_ctx *ctx, imgsync__task *t, int force)
     int rc = imgsync__task_record(&r, t);
     t->dirty = rc != 0;
     pthread_mutex_unlock(&ctx->status_lock);
+    t->persist_failed = 0;
     if (!rc && imgsync__store_task_update(ctx->store, &r))
-        t->dirty = 1; /* a busy database: try again at the next step */
+        t->dirty = t->persist_failed = 1; /* a busy database: try again at the next step */
     else if (!rc)
         t->rec_state = r.state;
     t->persisted_mono = imgsync__env_mono(&ctx->env);

@@ -17,8 +17,8 @@
 struct imgsync__sched {
     imgsync__schedule_rec *v;
     size_t n;
-    int loaded;
-    int64_t loaded_mono;
+    int loaded, failed;  /* failed: the last read was refused */
+    int64_t loaded_mono; /* the last read, or the last failed one */
     int64_t driving_since; /* wall time of the first tick: due times before it were missed */
 };
 
@@ -59,6 +59,9 @@ static int64_t next_due(const imgsync__schedule_rec *r, int64_t after)
 
 static int add(imgsync_ctx *ctx, const imgsync_request *req, imgsync__schedule_rec *r, uint64_t *id)
 {
+    int busy = imgsync__evloop_refuse(ctx, "imgsync_schedule_daily/every");
+    if (busy)
+        return busy;
     int64_t now = imgsync__env_now(&ctx->env);
     r->created_ms = now;
     r->next_ms = r->kind == IMGSYNC_SCHEDULE_DAILY ? next_due(r, now) : now + (int64_t)r->every_minutes * 60000;
@@ -113,6 +116,9 @@ int imgsync_schedule_remove(imgsync_ctx *ctx, uint64_t schedule_id)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
+    int busy = imgsync__evloop_refuse(ctx, "imgsync_schedule_remove");
+    if (busy)
+        return busy;
     imgsync__ctx_enter(ctx);
     int rc = imgsync__store_schedule_remove(ctx->store, schedule_id);
     if (!rc && ctx->sched)
@@ -258,8 +264,12 @@ static void reload(imgsync_ctx *ctx)
 {
     imgsync__schedule_rec *v = NULL;
     size_t n = 0;
-    if (imgsync__store_schedule_list(ctx->store, &v, &n))
+    if (imgsync__store_schedule_list(ctx->store, &v, &n)) {
+        ctx->sched->loaded_mono = imgsync__env_mono(&ctx->env); /* again in RELOAD_MS, not at once */
+        ctx->sched->failed = 1;
         return; /* a busy database: keep the old list, try again later */
+    }
+    ctx->sched->failed = 0;
     free_recs(ctx->sched->v, ctx->sched->n);
     ctx->sched->v = v;
     ctx->sched->n = n;
@@ -291,7 +301,8 @@ void imgsync__sched_tick(imgsync_ctx *ctx)
     int64_t now = imgsync__env_now(&ctx->env);
     if (!ctx->sched->driving_since)
         ctx->sched->driving_since = now;
-    if (!ctx->sched->loaded || imgsync__env_mono(&ctx->env) - ctx->sched->loaded_mono >= RELOAD_MS)
+    int64_t since = imgsync__env_mono(&ctx->env) - ctx->sched->loaded_mono;
+    if ((!ctx->sched->loaded && !ctx->sched->failed) || since >= RELOAD_MS)
         reload(ctx);
     for (size_t i = 0; i < ctx->sched->n; i++) {
         pull_in(ctx, &ctx->sched->v[i], now);
@@ -308,8 +319,14 @@ void imgsync__sched_restart(imgsync_ctx *ctx)
 
 int64_t imgsync__sched_next_ms(imgsync_ctx *ctx)
 {
-    if (!ctx->sched || !ctx->sched->loaded)
+    if (!ctx->sched || (!ctx->sched->loaded && !ctx->sched->failed))
         return 0;
+    /* a refused read is tried again, and another process may add schedules to a database:
+     * both are looked at every RELOAD_MS, as the worker does */
+    if (ctx->sched->failed || (!ctx->sched->n && imgsync__store_persistent(ctx->store))) {
+        int64_t left = RELOAD_MS - (imgsync__env_mono(&ctx->env) - ctx->sched->loaded_mono);
+        return left > 0 ? left : 0;
+    }
     return ctx->sched->n ? imgsync__sched_idle_ms(ctx) : -1;
 }
 

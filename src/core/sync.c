@@ -60,6 +60,9 @@ int imgsync_sync_start(imgsync_ctx *ctx, const imgsync_request *req, uint64_t *t
         return IMGSYNC_EINVAL;
     if (!task_id)
         return imgsync__ctx_fail(ctx, IMGSYNC_EINVAL, "imgsync_sync_start: task_id is required");
+    int busy = imgsync__evloop_refuse(ctx, "imgsync_sync_start");
+    if (busy)
+        return busy;
     imgsync__ctx_enter(ctx);
     int rc = start_locked(ctx, req, task_id);
     imgsync__ctx_leave(ctx);
@@ -142,6 +145,9 @@ int imgsync_task_cancel(imgsync_ctx *ctx, uint64_t task_id)
 {
     if (!ctx)
         return IMGSYNC_EINVAL;
+    int busy = imgsync__evloop_refuse(ctx, "imgsync_task_cancel");
+    if (busy)
+        return busy;
     imgsync__ctx_enter(ctx);
     imgsync__task *t = imgsync__ctx_task(ctx, task_id);
     if (t)

@@ -27,6 +27,7 @@ typedef struct imgsync__task {
     uint64_t schedule_id;  /* 0: manual */
     char *reason;          /* task-level reason ("canceled", "task timeout reached"), NULL = none */
     int64_t persisted_mono; /* when the record was last written to the store */
+    int persist_failed;     /* the store refused the last record: tried again later, not at once */
     int dirty;              /* the record changed since (state, counters, rows) */
     int rec_state;          /* the state the store has (a change is written at once) */
     int begun;              /* its runs were started */
