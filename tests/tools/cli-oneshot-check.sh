@@ -26,7 +26,7 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    for d in "$TMP/reg" "$TMP/tlsreg"; do
+    for d in "$TMP/reg" "$TMP/tlsreg" "$TMP/authreg"; do
         [ -f "$d/registry.pid" ] && python3 "$REGISTRY_PY" stop --dir "$d" >/dev/null 2>&1
     done
     rm -rf "$TMP"
@@ -150,6 +150,34 @@ if [ "$status" -eq 0 ] && cmp -s "$TMP/out" "$TMP/repos"; then ok; else bad "cat
 run catalog --json "$REG"
 if [ "$status" -eq 0 ] && python3 -c "import json,sys; sys.exit(json.load(open('$TMP/out')) != open('$TMP/repos').read().split())"; then ok; else
     bad "catalog --json: exit $status: $(err)"
+fi
+
+# ---- credentials: an htpasswd registry, from an auth file or --password-stdin -------------
+OS_PW="Oneshot-pw-$$"
+unset REGISTRY_AUTH_FILE XDG_RUNTIME_DIR DOCKER_CONFIG # only the auth files each case names
+if APORT=$(python3 "$REGISTRY_PY" start --dir "$TMP/authreg" --htpasswd "olive:$OS_PW" 2>"$TMP/areg.err"); then
+    AREG=127.0.0.1:$APORT
+    OS_PW="$OS_PW" python3 "$REGISTRY_PY" seed --url "http://$AREG" --user olive --password-env OS_PW \
+        --out "$TMP/aexpected.json" >"$TMP/aseed.log" 2>&1 || { cat "$TMP/aseed.log" >&2; exit 1; }
+    # no credentials: refused (not an empty success)
+    HOME=$TMP/nohome run ls "$AREG/team/app"
+    if [ "$status" -ne 0 ]; then ok; else bad "ls of an htpasswd registry without credentials succeeded"; fi
+    # the Docker auth file found by the default search ($REGISTRY_AUTH_FILE first)
+    printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$AREG" "$(printf 'olive:%s' "$OS_PW" | base64 -w0)" >"$TMP/oauth.json"
+    REGISTRY_AUTH_FILE=$TMP/oauth.json run ls --json "$AREG/team/app"
+    if [ "$status" -eq 0 ] && rows_match "$TMP/out" "$TMP/aexpected.json" team/app 2>"$TMP/rm.err"; then ok; else
+        bad "ls with credentials from an auth file: exit $status: $(err) $(cat "$TMP/rm.err")"
+    fi
+    # --username + --password-stdin
+    printf '%s\n' "$OS_PW" | HOME=$TMP/nohome "$IMGSYNC" catalog --username olive --password-stdin "$AREG" \
+        >"$TMP/out" 2>"$TMP/err"
+    status=$?
+    if [ "$status" -eq 0 ] && grep -q '^team/app$' "$TMP/out"; then ok; else
+        bad "catalog with --password-stdin: exit $status: $(err)"
+    fi
+    if grep -q -e "$OS_PW" "$TMP/out" "$TMP/err"; then bad "the password was printed"; else ok; fi
+else
+    bad "cannot start the htpasswd registry: $(cat "$TMP/areg.err")"
 fi
 
 # ---- bad references, unknown host ---------------------------------------------------------
@@ -367,7 +395,7 @@ if [ "$status" -eq 0 ] && rows_match "$TMP/out" "$TMP/expected.json" &&
     bad "https through the proxy (CONNECT): exit $status: $(err)"
 fi
 
-echo "cli-oneshot-check: ls, inspect, catalog, references, --help, --config -, XDG, progress, proxy, mTLS, SSL_CERT_* ($((passed + failed)) checks)"
+echo "cli-oneshot-check: ls, inspect, catalog, credentials, references, --help, --config -, XDG, progress, proxy, mTLS, SSL_CERT_* ($((passed + failed)) checks)"
 [ -z "${TEST_SUMMARY:-}" ] || echo "$((failed == 0 ? 1 : 0)) $((failed > 0 ? 1 : 0))" >>"$TEST_SUMMARY"
 echo "$((failed == 0 ? 1 : 0)) passed, $((failed > 0 ? 1 : 0)) failed"
 [ "$failed" -eq 0 ]
