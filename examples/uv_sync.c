@@ -31,6 +31,7 @@ typedef struct app {
     uint64_t task_id;
     watch *watches;
     int failed; /* imgsync_ctx_socket_action reported an error */
+    int done;   /* finish ran: the timer is closed */
 } app;
 
 static void on_closed(uv_handle_t *h) { free(h->data); }
@@ -38,6 +39,11 @@ static void on_closed(uv_handle_t *h) { free(h->data); }
 /* The task ended (or driving failed): stop watching, so that uv_run returns. */
 static void finish(app *a)
 {
+    if (a->done)
+        return;
+    a->done = 1;
+    /* after an error the task may still run: canceled, it no longer holds the loop */
+    imgsync_task_cancel(a->ctx, a->task_id);
     imgsync_ctx_set_socket_callback(a->ctx, NULL, NULL); /* removes every descriptor (on_socket) */
     imgsync_ctx_set_timer_callback(a->ctx, NULL, NULL);
     uv_close((uv_handle_t *)&a->timer, NULL);
@@ -46,6 +52,8 @@ static void finish(app *a)
 static void act(app *a, int fd, int events)
 {
     int rc = imgsync_ctx_socket_action(a->ctx, fd, events);
+    if (rc == IMGSYNC_EINVAL && fd >= 0)
+        return; /* an event of a descriptor removed meanwhile (the header says to ignore it) */
     if (rc < 0) {
         fprintf(stderr, "imgsync_ctx_socket_action: %s: %s\n", imgsync_strerror(rc), imgsync_ctx_errmsg(a->ctx));
         a->failed = 1;
