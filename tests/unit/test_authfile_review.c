@@ -338,6 +338,65 @@ START_TEST(helper_inherits_descriptors)
 }
 END_TEST
 
+/* ---- defect 7: a helper that leaves its process group cannot be killed ------------------------ */
+
+/* credhelper.c reap(): on a timeout only the process group is signalled (kill(-pid, SIGKILL)),
+ * then waitpid(pid, .., 0) waits without a limit. A helper that moved itself into another
+ * process group of its session (setpgid, allowed to any process) is not in group pid: kill()
+ * fails with ESRCH, nothing is killed and the blocking waitpid() waits as long as the helper
+ * likes (here an hour): the 10 s limit does not hold. The helper's pid itself is never sent the
+ * signal. */
+START_TEST(helper_leaving_its_process_group_hangs_the_reap)
+{
+    make_tmp();
+    char pidfile[600], text[900];
+    snprintf(pidfile, sizeof(pidfile), "%s/helper.pid", tmpdir);
+    snprintf(text, sizeof(text),
+             "#!/usr/bin/perl\n"
+             "open(my $f, '>', '%s') or die; print $f $$; close $f;\n"
+             "my $c = fork(); if (!$c) { sleep 3600; exit 0; }\n"
+             "setpgrp($c, $c) or die; setpgrp(0, $c) or die; sleep 3600;\n",
+             pidfile);
+    script("bin/docker-credential-escaper", text);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long t0 = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        imgsync__dcred a;
+        char e[300];
+        int rc = imgsync__credhelper_get(&a, "escaper", HOST, 400, e, sizeof(e));
+        _exit(rc == IMGSYNC_ETIMEOUT ? 0 : 1);
+    }
+    int status = 0, done = 0;
+    for (int tries = 0; tries < 500 && !done; tries++) { /* 5 s for a 400 ms limit */
+        done = waitpid(child, &status, WNOHANG) == child;
+        if (!done) {
+            struct timespec w = {0, 10 * 1000000L};
+            nanosleep(&w, NULL);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long took = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0;
+    long helper_pid = read_pid(pidfile);
+    if (helper_pid > 1) {
+        pid_t pg = getpgid((pid_t)helper_pid);
+        if (pg > 1)
+            kill(-pg, SIGKILL);
+        kill((pid_t)helper_pid, SIGKILL);
+    }
+    if (!done) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    remove_tmp();
+    ck_assert_msg(done, "imgsync__credhelper_get still blocked after %lld ms (timeout 400 ms): the helper left "
+                        "its process group, kill(-pid) missed it and waitpid() blocks", took);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "not ETIMEOUT");
+}
+END_TEST
+
 Suite *authfile_review_suite(void)
 {
     Suite *s = suite_create("authfile_review");
@@ -349,6 +408,7 @@ Suite *authfile_review_suite(void)
     tcase_add_test(tc, parsed_secrets_left_in_freed_memory);
     tcase_add_test(tc, helper_run_from_a_relative_path_entry);
     tcase_add_test(tc, helper_inherits_descriptors);
+    tcase_add_test(tc, helper_leaving_its_process_group_hangs_the_reap);
     suite_add_tcase(s, tc);
     return s;
 }
