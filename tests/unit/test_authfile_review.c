@@ -16,6 +16,7 @@
 #include "check_main.h"
 #include "core/credhelper.h"
 #include "imgsync/errors.h"
+#include "util/base64.h"
 #include "util/dockerauth.h"
 
 Suite *authfile_review_suite(void);
@@ -261,17 +262,61 @@ START_TEST(parsed_secrets_left_in_freed_memory)
     imgsync__dcred c;
     char err[300] = "";
     const char *file = "{\"auths\":{\"" HOST "\":{\"username\":\"u\",\"password\":\"" SECRET "-file\"}}}";
-    ck_assert_int_eq(imgsync__dockerauth_lookup(&c, file, strlen(file), HOST, err, sizeof(err)), 0);
-    ck_assert_int_eq(c.kind, IMGSYNC__DCRED_BASIC);
+    /* no ck_assert between a call and the scan: Check's location marks allocate */
+    int rc1 = imgsync__dockerauth_lookup(&c, file, strlen(file), HOST, err, sizeof(err)), kind1 = c.kind;
     imgsync__dcred_clear(&c);
     int in_file_tree = freed_memory_holds(SECRET "-file");
 
     const char *answer = "{\"Username\":\"u\",\"Secret\":\"" SECRET "-helper\"}";
-    ck_assert_int_eq(imgsync__dockerauth_helper_answer(&c, answer, strlen(answer), err, sizeof(err)), 0);
+    int rc2 = imgsync__dockerauth_helper_answer(&c, answer, strlen(answer), err, sizeof(err)), kind2 = c.kind;
     imgsync__dcred_clear(&c);
     int in_answer_tree = freed_memory_holds(SECRET "-helper");
-    ck_assert_msg(!in_file_tree, "the auth file's password is still in freed heap memory");
+    ck_assert_int_eq(rc1, 0);
+    ck_assert_int_eq(kind1, IMGSYNC__DCRED_BASIC);
+    ck_assert_int_eq(rc2, 0);
+    ck_assert_int_eq(kind2, IMGSYNC__DCRED_BASIC);
+    ck_assert_msg(!in_file_tree && !in_answer_tree, "still in freed heap memory: the auth file's password %d, the helper's Secret %d", in_file_tree, in_answer_tree);
     ck_assert_msg(!in_answer_tree, "the helper's Secret is still in freed heap memory");
+}
+END_TEST
+
+/* base64.c imgsync__base64_decode(): a bad digit after the first quads (an "auth" value with a
+ * trailing '*', URL-safe '-'/'_' or a stray character) frees the buffer already holding the
+ * decoded "user:password" prefix without wiping it (split_auth() wipes only what it gets back). */
+START_TEST(base64_decode_failure_leaves_the_decoded_password)
+{
+    const char *plain = "u:" SECRET "-b64-tail-0123456789";
+    char *enc = imgsync__base64(plain, strlen(plain));
+    ck_assert_ptr_nonnull(enc);
+    size_t n = strlen(enc);
+    while (n > 0 && enc[n - 1] == '=')
+        enc[--n] = '\0';
+    n -= n % 4; /* whole quads, then one bad digit: 4k+1 digits would be refused before decoding */
+    enc[n] = '\0';
+    size_t cap = (n + 4) / 4 * 3 + 3; /* the decoder's buffer for n + 4 digits */
+    char *bad = malloc(n + 5);
+    ck_assert_ptr_nonnull(bad);
+    snprintf(bad, n + 5, "%sAA*A", enc);
+    size_t outlen = 0;
+    /* no ck_assert between the decode and the malloc: Check's location marks allocate */
+    char *decoded = imgsync__base64_decode(bad, &outlen);
+    char *again = malloc(cap);
+    ck_assert_ptr_null(decoded);
+    ck_assert_ptr_nonnull(again);
+    const volatile char *b = again;
+    const char *tail = "never-shown-b64-tail"; /* past what free-list pointers overwrite */
+    size_t tn = strlen(tail);
+    int found = 0;
+    for (size_t at = 0; !found && at + tn <= cap; at++) {
+        size_t k = 0;
+        while (k < tn && b[at + k] == tail[k])
+            k++;
+        found = k == tn;
+    }
+    free(again);
+    free(bad);
+    free(enc);
+    ck_assert_msg(!found, "the decoded password is still in the freed decode buffer");
 }
 END_TEST
 
@@ -406,6 +451,7 @@ Suite *authfile_review_suite(void)
     tcase_add_test(tc, helper_answer_lost_when_sigchld_is_ignored);
     tcase_add_test(tc, helper_child_survives_when_the_helper_exits_first);
     tcase_add_test(tc, parsed_secrets_left_in_freed_memory);
+    tcase_add_test(tc, base64_decode_failure_leaves_the_decoded_password);
     tcase_add_test(tc, helper_run_from_a_relative_path_entry);
     tcase_add_test(tc, helper_inherits_descriptors);
     tcase_add_test(tc, helper_leaving_its_process_group_hangs_the_reap);
