@@ -355,8 +355,8 @@ END_TEST
 /* ---- defect 6: descriptors inherited by the helper ------------------------------------------- */
 
 /* credhelper.c spawn(): only stdin/stdout/stderr are set up; every other descriptor of the
- * process that lacks FD_CLOEXEC (the embedding program's; the engine sets no CLOEXEC on
- * libcurl's sockets either) is inherited by the helper, a third-party
+ * process that lacks FD_CLOEXEC (the embedding program's, a store's; the engine does not
+ * ask libcurl for close-on-exec sockets either) is inherited by the helper, a third-party
  * program. Docker's helpers (Go's os/exec) get 0-2 only. Also the pipes themselves are made
  * with pipe()+fcntl(), leaving a window in which another thread's helper inherits them. */
 START_TEST(helper_inherits_descriptors)
