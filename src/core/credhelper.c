@@ -1,5 +1,6 @@
 /* Docker credential helpers: `docker-credential-NAME get`, the server on stdin, a JSON answer on
  * stdout (docker-credential-helpers' protocol). Run without a shell, bounded in time and size. */
+#define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include "core/credhelper.h"
 
 #include <errno.h>
@@ -25,14 +26,8 @@ extern char **environ;
 /* A helper's time limit is real time, like a thread wait: a child does not follow a fake clock. */
 static long long mono_ms(void) { return imgsync__real_mono_ms(); }
 
-static int pipe_cloexec(int fd[2])
-{
-    if (pipe(fd))
-        return -1;
-    fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
+/* Close-on-exec from the start: another thread's helper never inherits them. */
+static int pipe_cloexec(int fd[2]) { return pipe2(fd, O_CLOEXEC); }
 
 /* The helper's path on $PATH (an executable regular file), malloc'd; NULL when none. Looked up
  * here, not by posix_spawnp, so that "not found" is told apart from a helper that failed. */
@@ -43,7 +38,9 @@ static char *find_on_path(const char *prog)
         path = "/usr/local/bin:/usr/bin:/bin";
     while (*path) {
         size_t n = strcspn(path, ":");
-        char *full = n ? imgsync__asprintf("%.*s/%s", (int)n, path, prog) : NULL;
+        /* absolute entries only: "." or "bin" would run what the working directory holds
+         * (docker refuses them too) */
+        char *full = n && path[0] == '/' ? imgsync__asprintf("%.*s/%s", (int)n, path, prog) : NULL;
         struct stat st;
         if (full && !stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
             return full;
@@ -69,6 +66,7 @@ static int spawn(pid_t *pid, const char *file, int in[2], int out[2])
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* nothing of ours but stdin/stdout */
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setsigmask(&at, &none);
@@ -81,7 +79,7 @@ static int spawn(pid_t *pid, const char *file, int in[2], int out[2])
 
 /* Write the server without letting a helper that exited early kill us with SIGPIPE: the signal
  * is blocked in this thread and a pending one taken back, so the process's disposition stays. */
-static void write_server(int fd, const char *server)
+static void write_server(int fd, const char *server, long long deadline)
 {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
@@ -90,8 +88,16 @@ static void write_server(int fd, const char *server)
     sigpending(&pending);
     int was_pending = sigismember(&pending, SIGPIPE);
     size_t n = strlen(server), off = 0;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* a helper that does not read: no hang */
     while (off < n) {
         ssize_t w = write(fd, server + off, n - off);
+        if (w < 0 && errno == EAGAIN) {
+            long long left = deadline - mono_ms();
+            struct pollfd p = {fd, POLLOUT, 0};
+            if (left <= 0 || poll(&p, 1, (int)left) == 0)
+                break; /* the answer's wait then times out too */
+            continue;
+        }
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -131,29 +137,45 @@ static int read_answer(int fd, char *buf, size_t cap, size_t *len, long long dea
     }
 }
 
-/* Wait for the exit until the deadline; then kill the group. 1 = exited (status set), 0 = killed. */
+/* Kill the helper and what it started (its group; the helper itself too, should it have left
+ * the group), then collect it. */
+static void kill_helper(pid_t pid, int *status)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Wait for the exit until the deadline; then kill. 1 = exited (status set), 2 = exited but its
+ * status is unknown (the embedder ignores SIGCHLD or reaps children itself: ECHILD), 0 = killed. */
 static int reap(pid_t pid, int *status, long long deadline)
 {
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR))
-            return r == pid;
+        if (r == pid)
+            return 1;
+        if (r < 0 && errno == ECHILD)
+            return 2;
+        if (r < 0 && errno != EINTR)
+            break;
         if (mono_ms() >= deadline)
             break;
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-        ;
+    kill_helper(pid, status);
     return 0;
 }
 
 /* What the helper's exit and answer mean. */
-static int judge(imgsync__dcred *out, const char *prog, int status, const char *buf, size_t len, char *err,
-                 size_t errlen)
+static int judge(imgsync__dcred *out, const char *prog, int status, int known, const char *buf, size_t len,
+                 char *err, size_t errlen)
 {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    /* an unknown status: the answer tells (a JSON answer, or the "not found" text) */
+    if (!known && len < 4096 && strstr(buf, "credentials not found"))
+        return 0;
+    if (!known || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         char why[160];
         int rc = imgsync__dockerauth_helper_answer(out, buf, len, why, sizeof(why));
         if (rc)
@@ -209,7 +231,7 @@ int imgsync__credhelper_get(imgsync__dcred *out, const char *name, const char *s
         free(buf);
         return IMGSYNC_EAUTH;
     }
-    write_server(in[1], server);
+    write_server(in[1], server, deadline);
     close(in[1]);
     size_t len = 0;
     rc = read_answer(outp[0], buf, IMGSYNC__CREDHELPER_MAX_OUTPUT + 1, &len, deadline);
@@ -217,13 +239,15 @@ int imgsync__credhelper_get(imgsync__dcred *out, const char *name, const char *s
     buf[len < IMGSYNC__CREDHELPER_MAX_OUTPUT ? len : IMGSYNC__CREDHELPER_MAX_OUTPUT] = '\0';
     int status = 0;
     int exited = reap(pid, &status, rc ? 0 : deadline);
+    if (rc && exited) /* it exited, but something it started kept the answer's pipe open */
+        kill(-pid, SIGKILL);
     if (rc == IMGSYNC_ETOOBIG)
         snprintf(err, errlen, "credential helper %s: answer longer than %d bytes", prog, IMGSYNC__CREDHELPER_MAX_OUTPUT);
     else if (rc || !exited) {
         rc = rc == IMGSYNC_EPROTOCOL ? rc : IMGSYNC_ETIMEOUT;
         snprintf(err, errlen, "credential helper %s: no answer within %d ms (killed)", prog, timeout_ms);
     } else
-        rc = judge(out, prog, status, buf, len, err, errlen);
+        rc = judge(out, prog, status, exited == 1, buf, len, err, errlen);
     imgsync__wipe(buf, IMGSYNC__CREDHELPER_MAX_OUTPUT + 1);
     free(buf);
     return rc;

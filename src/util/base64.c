@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 char *imgsync__base64(const void *data, size_t n)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -54,6 +56,7 @@ char *imgsync__base64_decode(const char *s, size_t *outlen)
     for (size_t i = 0; i < n; i++) {
         int d = b64_value(s[i]);
         if (d < 0) {
+            imgsync__wipe(out, n / 4 * 3 + 3); /* what was decoded may be a password */
             free(out);
             return NULL;
         }

@@ -193,7 +193,7 @@ int imgsync__dockerauth_lookup(imgsync__dcred *out, const char *text, size_t len
 {
     memset(out, 0, sizeof(*out));
     char why[64];
-    yajl_val root = imgsync__json_parse(text, len, why, sizeof(why));
+    yajl_val root = imgsync__json_parse_secret(text, len, why, sizeof(why));
     if (!root) {
         snprintf(err, errlen, "not valid JSON (%s)", why);
         return IMGSYNC_EINVAL;
@@ -219,7 +219,7 @@ int imgsync__dockerauth_helper_answer(imgsync__dcred *out, const char *text, siz
 {
     memset(out, 0, sizeof(*out));
     char why[64];
-    yajl_val root = imgsync__json_parse(text, len, why, sizeof(why));
+    yajl_val root = imgsync__json_parse_secret(text, len, why, sizeof(why));
     const char *user = imgsync__json_string(root, "Username"), *secret = imgsync__json_string(root, "Secret");
     int rc = 0;
     if (!root || !user || !secret || !user[0] || !secret[0] || has_control(user) || has_control(secret)) {

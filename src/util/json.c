@@ -8,6 +8,8 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "util/buf.h"
+
 #include "imgsync/errors.h"
 
 /* ---- arena -------------------------------------------------------------------------------- */
@@ -52,6 +54,7 @@ struct align_probe {
 /* A block after the first: its data follows the header. */
 typedef struct block {
     struct block *next;
+    size_t size; /* bytes, header included: wiped before a secret document is freed */
 } block;
 
 /* The arena lives at the start of its first block, and the document's root is the first thing
@@ -60,6 +63,7 @@ typedef struct arena {
     block *blocks;    /* the later blocks, newest first */
     char *pos, *end;  /* free space of the block being filled */
     size_t next_size; /* size of the next shared block */
+    int secret;       /* the document holds secrets (a credentials file): wiped when freed */
 } arena;
 
 #define ARENA_HEADER ARENA_ROUND(sizeof(arena))
@@ -74,6 +78,7 @@ static arena *arena_new(void)
     a->pos = (char *)a + ARENA_HEADER;
     a->end = (char *)a + ARENA_FIRST;
     a->next_size = 2 * ARENA_FIRST;
+    a->secret = 0;
     return a;
 }
 
@@ -82,9 +87,13 @@ static void arena_free(arena *a)
     block *b = a->blocks;
     while (b) {
         block *next = b->next;
+        if (a->secret)
+            imgsync__wipe(b, b->size);
         free(b);
         b = next;
     }
+    if (a->secret)
+        imgsync__wipe(a, ARENA_FIRST);
     free(a);
 }
 
@@ -99,6 +108,7 @@ static void *arena_grow(arena *a, size_t n)
     if (!b)
         return NULL;
     b->next = a->blocks;
+    b->size = size;
     a->blocks = b;
     char *data = (char *)b + BLOCK_HEADER;
     if (own)
@@ -403,7 +413,7 @@ static int run_parser(const yajl_callbacks *cb, void *ctx, const char *body, siz
     return -1;
 }
 
-yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen)
+static yajl_val parse(const char *body, size_t len, int secret, char *err, size_t errlen)
 {
     builder b;
     memset(&b, 0, sizeof(b));
@@ -412,10 +422,12 @@ yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t err
         return NULL;
     }
     int rc = -1;
-    if (!(b.arena = arena_new()))
+    if (!(b.arena = arena_new())) {
         b.why = "out of memory";
-    else
+    } else {
+        b.arena->secret = secret;
         rc = run_parser(&tree_callbacks, &b, body, len, &b.why);
+    }
     free(b.pend);
     if (rc || !b.root) {
         if (b.arena)
@@ -424,6 +436,16 @@ yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t err
         return NULL;
     }
     return b.root;
+}
+
+yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen)
+{
+    return parse(body, len, 0, err, errlen);
+}
+
+yajl_val imgsync__json_parse_secret(const char *body, size_t len, char *err, size_t errlen)
+{
+    return parse(body, len, 1, err, errlen);
 }
 
 yajl_val imgsync__json_member(yajl_val obj, const char *key)

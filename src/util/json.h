@@ -19,6 +19,9 @@
  * nodes of a document share its memory, so a node inside it is never freed on its own.
  */
 yajl_val imgsync__json_parse(const char *body, size_t len, char *err, size_t errlen);
+/* The same for a document holding secrets (an auth file, a credential helper's answer): its
+ * memory is wiped when imgsync__json_free frees it (also when parsing fails). */
+yajl_val imgsync__json_parse_secret(const char *body, size_t len, char *err, size_t errlen);
 void imgsync__json_free(yajl_val v);
 /* Member `key` of an object, or NULL (also when obj is not an object). */
 yajl_val imgsync__json_member(yajl_val obj, const char *key);
