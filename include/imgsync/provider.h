@@ -25,7 +25,8 @@ IMGSYNC_EXTERN int imgsync_provider_new(imgsync_provider **out, imgsync_ctx *ctx
  *   "endpoint"    registry base URL (https://host[:port][/path], no query, no credentials);
  *                 required by "oci" and "harbor"
  *   "username", "password"  credentials; how they are used is the kind's business (Basic and
- *                 Bearer tokens for "oci" and "harbor")
+ *                 Bearer tokens for "oci" and "harbor"); a username with ':' is EINVAL (Basic
+ *                 could not carry it)
  *   "ca_file"     PEM file of CA certificates that REPLACES the system bundle for this provider
  *                 (pinning a private CA); checked when set: EINVAL naming the path when it is
  *                 missing, unreadable or holds no PEM certificate

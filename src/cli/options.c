@@ -416,8 +416,6 @@ static int parse_oneshot_option(options *o, args *a, int *matched)
     else if (take_option(a, "--username", &val)) {
         if (val != NULL && *val == '\0')
             return command_usage(a, "--username needs a name%s", "");
-        if (val != NULL && strchr(val, ':') != NULL) /* Basic splits user:password at the first ':' */
-            return command_usage(a, "--username must not contain ':'%s", "");
         o->username = val;
         return val ? 0 : EXIT_USAGE;
     } else

@@ -122,10 +122,12 @@ static int check_auth_file(imgsync_provider *p, const char *value)
  * negative = bad value (ctx error set). A NULL value (reset) is always valid. */
 static int check_common_option(imgsync_provider *p, const char *key, const char *value)
 {
-    static const char *plain[] = {"username", "password"};
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-        if (!strcmp(key, plain[i]))
-            return 1;
+    if (!strcmp(key, "username")) /* Basic splits "user:password" at the first ':' (RFC 7617) */
+        return value && strchr(value, ':')
+                   ? imgsync__ctx_fail(p->ctx, IMGSYNC_EINVAL, "provider '%s': username must not contain ':'", p->name)
+                   : 1;
+    if (!strcmp(key, "password"))
+        return 1;
     int b;
     long long n;
     if (!strcmp(key, "insecure") || !strcmp(key, "allow_http")) {

@@ -1,9 +1,14 @@
 /* A poll() event loop driving a context through its socket and timer callbacks only. */
 #include "support/poll_loop.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t pl_mono_ms(void)
 {
@@ -140,4 +145,22 @@ int pl_run_task(pl_loop *l, uint64_t task_id, int timeout_ms)
     }
     fprintf(stderr, "poll_loop: task %llu did not end in %d ms\n", (unsigned long long)task_id, timeout_ms);
     return -1;
+}
+
+int pl_listen_silent(char *endpoint, size_t n)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64) || getsockname(fd, (struct sockaddr *)&a, &len)) {
+        close(fd);
+        return -1;
+    }
+    snprintf(endpoint, n, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    return fd;
 }

@@ -25,6 +25,10 @@ typedef struct pl_loop {
     int reenter_rc;       /* ... and the last answer is kept here (0 before any) */
 } pl_loop;
 
+/* A loopback listener nobody accepts on: connections complete (the kernel's backlog), requests
+ * are never answered, so one stays in flight as long as a test wants. Its URL goes to endpoint
+ * ("http://127.0.0.1:PORT"). The socket, or -1. */
+int pl_listen_silent(char *endpoint, size_t n);
 /* Set both callbacks of ctx to l. 0, or the error of imgsync_ctx_set_*_callback. */
 int pl_attach(pl_loop *l, imgsync_ctx *ctx);
 /* Wait up to max_wait_ms (less when the timer is due sooner) and act on what is ready. Returns

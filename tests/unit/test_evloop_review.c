@@ -4,8 +4,6 @@
  */
 #include <check.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +11,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,17 +31,8 @@ static pl_loop loop;
 
 static void setup(void)
 {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    listener = socket(AF_INET, SOCK_STREAM, 0);
+    listener = pl_listen_silent(endpoint, sizeof(endpoint));
     ck_assert_int_ge(listener, 0);
-    ck_assert_int_eq(bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(listen(listener, 64), 0);
-    ck_assert_int_eq(getsockname(listener, (struct sockaddr *)&a, &len), 0);
-    snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", ntohs(a.sin_port));
     memset(&loop, 0, sizeof(loop));
     ck_assert_int_eq(imgsync_ctx_new(&ctx, NULL), 0);
     imgsync_provider *p = NULL;

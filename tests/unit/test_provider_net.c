@@ -170,6 +170,19 @@ START_TEST(test_proxy_refused)
 }
 END_TEST
 
+/* A username Basic could not carry ("a:b" + password reads as user "a") is refused at once. */
+START_TEST(test_username_with_colon_refused)
+{
+    replay *r = replay_new();
+    imgsync_provider *p = replay_add_provider(r, "oci", "reg", EP);
+    ck_assert_int_eq(imgsync_provider_set(p, "username", "a:b"), IMGSYNC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(imgsync_ctx_errmsg(replay_ctx(r)), "username must not contain ':'"));
+    ck_assert_int_eq(imgsync_provider_set(p, "username", "robot$ci"), 0);
+    ck_assert_int_eq(imgsync_provider_set(p, "username", NULL), 0);
+    replay_free(r);
+}
+END_TEST
+
 /* Checked when set, like ca_file: EINVAL naming the path and why. */
 static void expect_refused(imgsync_provider *p, imgsync_ctx *ctx, const char *key, const char *path,
                            const char *why)
@@ -242,6 +255,7 @@ Suite *provider_net_suite(void)
     tcase_add_test(tc, test_options_reach_the_wire);
     tcase_add_test(tc, test_proxy_none_and_unset);
     tcase_add_test(tc, test_proxy_refused);
+    tcase_add_test(tc, test_username_with_colon_refused);
     tcase_add_test(tc, test_tls_files_checked);
     tcase_add_test(tc, test_proxy_credentials_not_in_status);
     suite_add_tcase(s, tc);
