@@ -136,8 +136,8 @@ echo "== syncing again (inventory not shown): $IMGSYNC sync --config $CFG --db $
 "$IMGSYNC" sync --config "$CFG" --db "$DB" --registry local >/dev/null 2>"$TMP/sync2.err" ||
     sync_status=$?
 cat "$TMP/sync2.err" >&2
-# the status on stderr starts with "task N succeeded ..."
-SECOND=$(sed -n '1s/^task \([0-9]*\) .*/\1/p' "$TMP/sync2.err")
+# the status on stderr has a line "task N succeeded ..." (after the summary line "imgsync: synced ...")
+SECOND=$(sed -n 's/^task \([0-9]*\) .*/\1/p' "$TMP/sync2.err" | head -n 1)
 
 echo "== the task history: $IMGSYNC tasks --db $DB"
 "$IMGSYNC" tasks --db "$DB" || sync_status=$?
